@@ -1,0 +1,57 @@
+"""Rapport's core as adapters see it: hand it an event, get a reply (or nothing) back."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot import relationships
+from bot.commands import Context, Router
+from bot.events import ButtonPressed, CommandInvoked, FormSubmitted, MessageDeleted, MessagePosted
+from bot.ingest import Names, forget, ingest
+from bot.ports import Clock, Outbound, Store
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+
+FEATURES = (relationships,)
+
+
+def build_router() -> Router:
+    router = Router()
+    for feature in FEATURES:
+        feature.register(router)
+    return router
+
+
+@dataclass
+class Rapport:
+    store: Store
+    clock: Clock
+    outbound: Outbound
+    router: Router = field(default_factory=build_router)
+    names: Names = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.names = Names(self.store)
+
+    def context(self, workspace: str, channel: str, user: str, roles: frozenset[str]) -> Context:
+        return Context(self.store, self.clock, self.outbound, workspace, channel, user, roles)
+
+    async def on_message(self, event: MessagePosted) -> bool:
+        return await ingest(self.store, self.names, event)
+
+    async def on_delete(self, event: MessageDeleted) -> None:
+        await forget(self.store, event)
+
+    async def on_command(self, event: CommandInvoked) -> Reply:
+        ctx = self.context(event.workspace, event.channel, event.user, event.roles)
+        return await self.router.dispatch(ctx, event.text)
+
+    async def on_button(self, event: ButtonPressed) -> Reply | None:
+        ctx = self.context(event.workspace, event.channel, event.user, event.roles)
+        return await self.router.press(ctx, event.action_id, event.value)
+
+    async def on_form(self, event: FormSubmitted) -> Reply:
+        ctx = self.context(event.workspace, event.channel, event.user, event.roles)
+        return await self.router.submit(ctx, event.form_id, dict(event.values))

@@ -1,0 +1,175 @@
+"""`/rapport <subcommand>` and button presses: parsing, routing, permission checks, usage messages.
+
+Feature modules register their subcommands and actions on a Router in their own `register(router)`;
+bot/app.py wires them. Handlers are async functions of (Context, Args) returning a Reply.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN
+from bot.ports import Clock, Outbound, Store
+from bot.replies import Reply, Section
+
+_USER = re.compile(r"^<@!?([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>$")
+_CHANNEL = re.compile(r"^<#([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>$")
+
+
+class UsageError(Exception):
+    """Bad input from a member: the message is shown to them as is."""
+
+
+@dataclass(frozen=True)
+class Context:
+    store: Store
+    clock: Clock
+    outbound: Outbound
+    workspace: str
+    channel: str
+    user: str
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def is_admin(self) -> bool:
+        return WORKSPACE_ADMIN in self.roles
+
+    def require(self, *roles: str) -> None:
+        """Refuse unless the platform granted one of these roles (admins may always)."""
+        if self.is_admin or any(role in self.roles for role in roles):
+            return
+        needed = " or ".join(_ROLE_NAMES[r] for r in (WORKSPACE_ADMIN, *roles))
+        raise UsageError(f"Sorry, only {needed} can do that here.")
+
+
+_ROLE_NAMES = {WORKSPACE_ADMIN: "a workspace admin", CHANNEL_MANAGER: "someone who manages this channel"}
+
+
+@dataclass
+class Args:
+    tokens: list[str]
+
+    @classmethod
+    def parse(cls, text: str) -> Args:
+        try:
+            return cls(shlex.split(text))
+        except ValueError:
+            return cls(text.split())
+
+    def word(self, what: str) -> str:
+        if not self.tokens:
+            raise UsageError(f"Missing {what}.")
+        return self.tokens.pop(0)
+
+    def optional_word(self) -> str | None:
+        return self.tokens.pop(0) if self.tokens else None
+
+    def user(self) -> str:
+        token = self.word("a person (@mention them)")
+        match = _USER.match(token)
+        if not match:
+            raise UsageError(f"`{token}` is not a person: @mention them.")
+        return match.group(1)
+
+    def optional_user(self) -> str | None:
+        if self.tokens and _USER.match(self.tokens[0]):
+            return self.user()
+        return None
+
+    def channel(self) -> str | None:
+        if self.tokens and _CHANNEL.match(self.tokens[0]):
+            match = _CHANNEL.match(self.tokens.pop(0))
+            return match.group(1) if match else None
+        return None
+
+    def rest(self) -> str:
+        rest, self.tokens = " ".join(self.tokens), []
+        return rest
+
+    def done(self) -> None:
+        if self.tokens:
+            raise UsageError(f"I did not understand `{' '.join(self.tokens)}`.")
+
+
+Handler = Callable[[Context, Args], Awaitable[Reply]]
+ActionHandler = Callable[[Context, str], Awaitable[Reply | None]]
+FormHandler = Callable[[Context, dict[str, str]], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    summary: str
+    handler: Handler
+
+
+@dataclass
+class Router:
+    commands: dict[str, Command] = field(default_factory=dict)
+    actions: dict[str, ActionHandler] = field(default_factory=dict)
+    forms: dict[str, FormHandler] = field(default_factory=dict)
+
+    def command(self, name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
+        def add(handler: Handler) -> Handler:
+            self.commands[name] = Command(name, usage, summary, handler)
+            return handler
+
+        return add
+
+    def action(self, action_id: str) -> Callable[[ActionHandler], ActionHandler]:
+        def add(handler: ActionHandler) -> ActionHandler:
+            self.actions[action_id] = handler
+            return handler
+
+        return add
+
+    def form(self, form_id: str) -> Callable[[FormHandler], FormHandler]:
+        def add(handler: FormHandler) -> FormHandler:
+            self.forms[form_id] = handler
+            return handler
+
+        return add
+
+    def help(self) -> Reply:
+        lines = tuple(f"`/rapport {c.usage}`: {c.summary}" for c in self.commands.values())
+        return Reply("*Rapport* helps you get to know the people you work with.", (Section("Commands", lines),))
+
+    def usage(self, problem: str) -> Reply:
+        names = ", ".join(self.commands)
+        return Reply(f"{problem}\nTry `/rapport help`. Commands: {names}.")
+
+    async def dispatch(self, ctx: Context, text: str) -> Reply:
+        args = Args.parse(text)
+        name = (args.optional_word() or "help").lower()
+        if name == "help":
+            return self.help()
+        command = self.commands.get(name)
+        if command is None:
+            return self.usage(f"I don't know the command `{name}`.")
+        try:
+            return await command.handler(ctx, args)
+        except UsageError as error:
+            return Reply(f"{error}\nUsage: `/rapport {command.usage}`")
+
+    async def press(self, ctx: Context, action_id: str, value: str) -> Reply | None:
+        handler = self.actions.get(action_id)
+        if handler is None:
+            return Reply("That button no longer does anything. Try `/rapport help`.")
+        try:
+            return await handler(ctx, value)
+        except UsageError as error:
+            return Reply(str(error))
+
+
+    async def submit(self, ctx: Context, form_id: str, values: dict[str, str]) -> Reply:
+        handler = self.forms.get(form_id)
+        if handler is None:
+            return Reply("That form has expired. Try `/rapport help`.")
+        try:
+            return await handler(ctx, values)
+        except UsageError as error:
+            return Reply(str(error))

@@ -1,0 +1,74 @@
+"""What adapters tell the core. Frozen dataclasses of neutral values: no platform objects, no raw payloads.
+
+Message text is carried only for the moment of analysis: it is excluded from repr() so that it cannot leak
+into logs or exception messages, and nothing in the core stores it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Roles an adapter may grant on a command or button press, as the platform itself reports them.
+WORKSPACE_ADMIN = "workspace_admin"
+CHANNEL_MANAGER = "channel_manager"
+
+
+@dataclass(frozen=True)
+class Member:
+    workspace: str
+    user_id: str
+    name: str
+    tz: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class MessagePosted:
+    workspace: str
+    channel: str
+    message_id: str
+    author: str
+    at: datetime
+    text: str | None = field(default=None, repr=False)  # None when the platform hides content
+    reply_to: str | None = None  # the message this one explicitly replies to
+    thread_id: str | None = None  # the root message of the thread this message is in
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageDeleted:
+    workspace: str
+    channel: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class CommandInvoked:
+    """`/rapport <text>`; user mentions in text are normalised by the adapter to `<@USER_ID>`."""
+
+    workspace: str
+    channel: str
+    user: str
+    text: str
+    roles: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ButtonPressed:
+    workspace: str
+    channel: str
+    user: str
+    action_id: str
+    value: str = ""
+    roles: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class FormSubmitted:
+    workspace: str
+    channel: str
+    user: str
+    form_id: str
+    values: tuple[tuple[str, str], ...] = ()
+    roles: frozenset[str] = frozenset()

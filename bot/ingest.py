@@ -1,0 +1,104 @@
+"""Feeding chat into the question graph: one live message at a time, or a whole history in batches."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from bot.conversation import Memory, Outcome, link
+from bot.events import Member, MessageDeleted, MessagePosted
+from bot.ports import Store
+
+log = logging.getLogger(__name__)
+
+NAMES_TTL = 60.0  # seconds a workspace's name index is reused between live messages
+
+
+def name_index(members: Iterable[Member]) -> dict[str, str]:
+    """Lower-cased display names and first names to user ids, for "bob: ..." addressing.
+
+    A first name shared by two people addresses neither.
+    """
+    index: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for member in members:
+        for key in {member.name.lower(), member.name.split(" ")[0].lower()}:
+            if key in index and index[key] != member.user_id:
+                ambiguous.add(key)
+            index[key] = member.user_id
+    for key in ambiguous:
+        del index[key]
+    return index
+
+
+@dataclass
+class Names:
+    store: Store
+    cache: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+
+    async def get(self, workspace: str) -> dict[str, str]:
+        hit = self.cache.get(workspace)
+        if hit and time.monotonic() - hit[0] < NAMES_TTL:
+            return hit[1]
+        index = name_index(await self.store.members.list(workspace))
+        self.cache[workspace] = (time.monotonic(), index)
+        return index
+
+
+async def ingest(store: Store, names: Names, event: MessagePosted) -> bool:
+    """Record one live message. False when it was already recorded (a duplicate delivery)."""
+    window = await store.graph.window(event)
+    outcome = link(event, window, await names.get(event.workspace))
+    new = await store.graph.record([outcome]) == 1
+    log.debug("message %s/%s new=%s questions=%d", event.workspace, event.message_id, new,
+              len(outcome.questions))
+    return new
+
+
+async def forget(store: Store, event: MessageDeleted) -> None:
+    await store.graph.forget_message(event.workspace, event.message_id)
+
+
+@dataclass
+class HistoryReport:
+    read: int = 0
+    new: int = 0
+    questions: int = 0
+    answers: int = 0
+
+
+async def ingest_history(
+    store: Store,
+    events: Iterable[MessagePosted],
+    names: dict[str, str],
+    batch_size: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> HistoryReport:
+    """Record a history in time order per channel. Linking runs in memory; writes go in batches.
+
+    Idempotent: messages already recorded are skipped by the store.
+    """
+    memory = Memory()
+    report = HistoryReport()
+    batch: list[Outcome] = []
+
+    async def flush() -> None:
+        report.new += await store.graph.record(batch)
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for event in events:
+        outcome = link(event, memory.window(event), names)
+        memory.remember(outcome)
+        batch.append(outcome)
+        report.read += 1
+        report.questions += bool(outcome.questions)
+        report.answers += len(outcome.answers)
+        if len(batch) >= batch_size:
+            await flush()
+    if batch:
+        await flush()
+    return report

@@ -1,0 +1,61 @@
+"""What the core answers. Each adapter renders these: Block Kit, Discord embeds and views, console text.
+
+Text is light markdown (*bold*, _italic_) and refers to people as `<@USER_ID>`, which Slack and Discord render
+natively and the console renders as @name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str  # routed back to the core as ButtonPressed.action_id
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    value: str = ""
+    max_length: int = 300
+    multiline: bool = False
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A modal form (Slack modal, Discord modal, console prompts); submitting it yields FormSubmitted."""
+
+    form_id: str
+    title: str
+    fields: tuple[FormField, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    form: Form | None = None
+    ephemeral: bool = True  # personal replies are seen only by the person who asked
+
+    def plain(self) -> str:
+        """The whole reply as plain text, for logs of what was shown (never of what members wrote)."""
+        parts = [self.text]
+        for section in self.sections:
+            parts.append(section.title)
+            parts.extend(f"  {line}" for line in section.lines)
+        return "\n".join(parts)

@@ -1,0 +1,21 @@
+"""Settings from the environment and .env (see .env.example). Only the names documented there are read."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///rapport.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_prefix="RAPPORT_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    log_level: str = "INFO"
+    console_workspace: str = Field(default="", description="a JSON file describing the console workspace")
+
+
+def load_settings() -> Settings:
+    return Settings()
+

@@ -1,0 +1,86 @@
+"""Connecting to the database and bringing its schema up to date with Alembic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseUnavailable(Exception):
+    """The database named by RAPPORT_DATABASE_URL cannot be reached or opened."""
+
+
+def async_url(url: str) -> str:
+    """Accept the URLs people paste (postgresql://, sqlite:///) and pick our async drivers."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    else:
+        raise DatabaseUnavailable(f"RAPPORT_DATABASE_URL: unsupported database {backend!r} (use sqlite or postgresql)")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    url = async_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            # WAL lets readers run beside one writer; secure_delete overwrites erased rows (privacy).
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA secure_delete=ON")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(_alembic_config(connection), "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Apply every pending migration. Safe to call from several processes at once on PostgreSQL."""
+    async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Serialise concurrent upgrades from several bot processes starting together.
+            await connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727270001)")
+        await connection.run_sync(_upgrade)
+
+
+async def connect(url: str) -> AsyncEngine:
+    """An engine on an up-to-date schema, or DatabaseUnavailable with a one-line reason."""
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+    except (OSError, ConnectionError) as error:
+        await engine.dispose()
+        raise DatabaseUnavailable(f"cannot reach the database in RAPPORT_DATABASE_URL: {error}") from None
+    except Exception as error:
+        await engine.dispose()
+        if type(error).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3", "aiosqlite")):
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise DatabaseUnavailable(f"cannot open the database in RAPPORT_DATABASE_URL: {reason}") from None
+        raise
+    return engine

@@ -1,0 +1,107 @@
+"""The tables. Metadata only: ids, times, counts and flags; never message text.
+
+Every table is keyed by workspace first, so one workspace's rows never mix with another's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID = String(64)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone and would hand back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MessageRow(Base):
+    """One row per message seen: for de-duplication and to link later replies. No text."""
+
+    __tablename__ = "messages"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    message_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    channel: Mapped[str] = mapped_column(ID)
+    author: Mapped[str] = mapped_column(ID)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    thread_id: Mapped[str | None] = mapped_column(ID)
+    reply_to: Mapped[str | None] = mapped_column(ID)
+    is_question: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_messages_scope", "workspace", "channel", "thread_id", "at"),)
+
+
+class QuestionRow(Base):
+    """A question from asker to addressee ('' while an open question waits for its first answer)."""
+
+    __tablename__ = "questions"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    message_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    addressee: Mapped[str] = mapped_column(ID, primary_key=True)
+    channel: Mapped[str] = mapped_column(ID)
+    thread_id: Mapped[str | None] = mapped_column(ID)
+    asker: Mapped[str] = mapped_column(ID)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_id: Mapped[str | None] = mapped_column(ID)
+
+    __table_args__ = (
+        Index("ix_questions_open", "workspace", "channel", "answered_at", "deadline"),
+        Index("ix_questions_pair", "workspace", "asker", "addressee"),
+        Index("ix_questions_addressee", "workspace", "addressee"),
+    )
+
+
+class ContactRow(Base):
+    """A directed interaction between two members caused by one message (or meeting)."""
+
+    __tablename__ = "contacts"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    message_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    source: Mapped[str] = mapped_column(ID, primary_key=True)
+    target: Mapped[str] = mapped_column(ID, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    day: Mapped[int] = mapped_column(Integer)  # days since 1970-01-01 UTC: rhythm is counted in days
+    kind: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        Index("ix_contacts_source", "workspace", "source"),
+        Index("ix_contacts_target", "workspace", "target"),
+    )

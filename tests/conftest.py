@@ -1,0 +1,65 @@
+"""Shared fixtures. The SQL store runs on RAPPORT_TEST_DATABASE_URL (PostgreSQL in CI's second pass),
+else on a fresh SQLite file per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.engine import create_engine, migrate
+from storage.models import Base
+from storage.store import SqlStore
+from tests.fakes import FakeClock, FakeOutbound, FakeStore
+
+TEST_DATABASE_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL", "")
+_schema_reset = False
+
+
+def database_url(tmp_path: Path) -> str:
+    return TEST_DATABASE_URL or f"sqlite+aiosqlite:///{tmp_path / 'rapport.db'}"
+
+
+async def reset_postgres(url: str) -> None:
+    """Once per run: an empty schema, so migrations run from scratch; then empty tables per test."""
+    global _schema_reset
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        if not _schema_reset:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    if not _schema_reset:
+        await migrate(engine)
+        _schema_reset = True
+    async with engine.begin() as connection:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        await connection.execute(text(f"TRUNCATE {tables}"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sql_store(tmp_path: Path) -> AsyncIterator[SqlStore]:
+    url = database_url(tmp_path)
+    if url.startswith("postgresql"):
+        await reset_postgres(url)
+    store = await SqlStore.open(url)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def fake_store() -> FakeStore:
+    return FakeStore()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def outbound() -> FakeOutbound:
+    return FakeOutbound()

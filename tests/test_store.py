@@ -1,0 +1,94 @@
+"""The SQL store against the same scenarios as the in-memory fake: both must agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.events import Member, MessagePosted
+from bot.ingest import Names, ingest
+from bot.rapport import Stage, assess
+from tests.fakes import FakeStore
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+WS = "T1"
+
+
+def msg(mid: str, author: str, minutes: float, text: str | None, **kw) -> MessagePosted:
+    return MessagePosted(WS, kw.pop("channel", "C1"), mid, author, T0 + timedelta(minutes=minutes), text, **kw)
+
+
+CONVERSATION = [
+    msg("1", "ana", 0, "bob: how do I rotate the staging keys?"),
+    msg("2", "bob", 2, "there's a script in ops/, run it with --env staging"),
+    msg("3", "ana", 3, "thanks!"),
+    msg("4", "bob", 60, "Ana, did the rotation work?", ),
+    msg("5", "ana", 61, "yes, all green"),
+    msg("6", "cid", 120, "anyone know where the design doc lives?"),
+    msg("7", "ana", 121, "in the wiki under Platform"),
+    msg("8", "cid", 200, "does this need a review?", thread_id="6"),
+    msg("9", "ana", 260, "yes please", thread_id="6"),
+]
+
+
+@pytest.fixture(params=["sql", "fake"])
+def store(request, sql_store, fake_store):
+    return sql_store if request.param == "sql" else fake_store
+
+
+async def feed(store, messages) -> list[bool]:
+    await store.members.upsert([Member(WS, u, u.capitalize()) for u in ("ana", "bob", "cid")])
+    names = Names(store)
+    return [await ingest(store, names, m) for m in messages]
+
+
+async def test_conversation_gives_stages(store) -> None:
+    assert all(await feed(store, CONVERSATION))
+    stats = {(s.a, s.b): s for s in await store.graph.pair_stats(WS, T0 + timedelta(days=1))}
+    ana_bob = stats[("ana", "bob")]
+    assert (ana_bob.asked_ab, ana_bob.answered_ab, ana_bob.asked_ba, ana_bob.answered_ba) == (1, 1, 1, 1)
+    assert assess(ana_bob, T0 + timedelta(days=1)).stage is Stage.PEERS
+    ana_cid = stats[("ana", "cid")]
+    assert (ana_cid.asked_ba, ana_cid.answered_ba, ana_cid.asked_ab) == (2, 2, 0)
+    assert assess(ana_cid, T0).stage is Stage.ACQUAINTANCE
+    assert ("bob", "cid") not in stats
+
+
+async def test_duplicate_delivery_changes_nothing(store) -> None:
+    await feed(store, CONVERSATION)
+    before = await store.graph.pair_stats(WS, T0)
+    again = await feed(store, CONVERSATION)
+    assert not any(again)
+    assert await store.graph.pair_stats(WS, T0) == before
+
+
+async def test_unanswered_after_deadline(store) -> None:
+    await feed(store, [msg("1", "ana", 0, "bob: can you review my PR?")])
+    soon = await store.graph.pair_stats(WS, T0 + timedelta(minutes=5))
+    assert (soon[0].asked_ab, soon[0].answered_ab, soon[0].unanswered_ab) == (1, 0, 0)
+    late = await store.graph.pair_stats(WS, T0 + timedelta(days=8))
+    assert late[0].unanswered_ab == 1
+    assert assess(late[0], T0).stage is Stage.TALKING
+
+
+async def test_deleting_an_answer_unlinks_it(store) -> None:
+    await feed(store, CONVERSATION[:2])
+    await store.graph.forget_message(WS, "2")
+    [stats] = await store.graph.pair_stats(WS, T0)
+    assert (stats.asked_ab, stats.answered_ab) == (1, 0)
+
+
+async def test_workspaces_are_isolated(store) -> None:
+    await feed(store, CONVERSATION)
+    assert await store.graph.pair_stats("OTHER", T0) == []
+    assert await store.members.list("OTHER") == []
+
+
+async def test_sql_and_fake_agree(sql_store) -> None:
+    fake = FakeStore()
+    await feed(sql_store, CONVERSATION)
+    await feed(fake, CONVERSATION)
+    now = T0 + timedelta(days=30)
+    assert await sql_store.graph.pair_stats(WS, now) == await fake.graph.pair_stats(WS, now)
+    assert await sql_store.graph.pair_stats(WS, now, user="cid") == await fake.graph.pair_stats(WS, now, user="cid")
