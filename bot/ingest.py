@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -59,6 +60,17 @@ async def ingest(store: Store, names: Names, event: MessagePosted) -> bool:
 
 async def forget(store: Store, event: MessageDeleted) -> None:
     await store.graph.forget_message(event.workspace, event.message_id)
+
+
+@dataclass
+class History:
+    """A chat history read from an export, ready for ingest_history. Events are in time order per channel."""
+
+    workspace: str
+    members: list[Member] = field(default_factory=list)
+    events: list[MessagePosted] = field(default_factory=list)
+    channels: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # why a record was skipped -> how many
 
 
 @dataclass
