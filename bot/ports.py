@@ -40,9 +40,17 @@ class Graph(Protocol):
     async def workspaces(self) -> list[str]: ...
 
 
+class Events(Protocol):
+    """Platform event ids seen recently: a redelivered event is handled once."""
+
+    async def first_time(self, workspace: str, event_id: str, at: datetime) -> bool: ...
+    async def expire(self, now: datetime) -> int: ...
+
+
 class Store(Protocol):
     members: Members
     graph: Graph
+    events: Events
 
     async def close(self) -> None: ...
 

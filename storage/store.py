@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, and_, case, distinct, func, or_, select, update
@@ -25,10 +25,11 @@ from bot.conversation import (
 from bot.events import Member, MessagePosted
 from bot.rapport import PairStats
 from storage.engine import connect
-from storage.models import ContactRow, MemberRow, MessageRow, QuestionRow
+from storage.models import ContactRow, MemberRow, MessageRow, QuestionRow, SeenEventRow
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OPEN_QUESTIONS_LIMIT = 200
+SEEN_EVENTS_TTL = timedelta(days=2)  # longer than any platform's redelivery horizon
 
 
 def insert(session: AsyncSession, table: Any) -> Any:
@@ -205,12 +206,30 @@ class SqlGraph:
             return sorted(set(rows))
 
 
+class SqlEvents:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def first_time(self, workspace: str, event_id: str, at: datetime) -> bool:
+        async with self.sessions.begin() as session:
+            stmt = insert(session, SeenEventRow).values(workspace=workspace, event_id=event_id, at=at)
+            result = await session.execute(stmt.on_conflict_do_nothing().returning(SeenEventRow.event_id))
+            return result.first() is not None
+
+    async def expire(self, now: datetime) -> int:
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                SeenEventRow.__table__.delete().where(SeenEventRow.at < now - SEEN_EVENTS_TTL))  # type: ignore[attr-defined]
+            return int(result.rowcount or 0)
+
+
 class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.members = SqlMembers(self.sessions)
         self.graph = SqlGraph(self.sessions)
+        self.events = SqlEvents(self.sessions)
 
     @classmethod
     async def open(cls, url: str) -> SqlStore:

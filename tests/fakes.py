@@ -113,9 +113,24 @@ class FakeGraph:
 
 
 @dataclass
+class FakeEvents:
+    seen: dict[tuple[str, str], datetime] = field(default_factory=dict)
+
+    async def first_time(self, workspace: str, event_id: str, at: datetime) -> bool:
+        return self.seen.setdefault((workspace, event_id), at) is at
+
+    async def expire(self, now: datetime) -> int:
+        old = [k for k, at in self.seen.items() if at < now - timedelta(days=2)]
+        for key in old:
+            del self.seen[key]
+        return len(old)
+
+
+@dataclass
 class FakeStore:
     members: FakeMembers = field(default_factory=FakeMembers)
     graph: FakeGraph = field(default_factory=FakeGraph)
+    events: FakeEvents = field(default_factory=FakeEvents)
 
     async def close(self) -> None:
         pass

@@ -1,0 +1,21 @@
+"""The one place that wires the core to its store, clock and outbound adapters."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import Rapport
+from bot.outbound import Outbounds
+from bot.ports import Clock, SystemClock
+from bot.settings import Settings
+from storage.store import SqlStore
+
+
+async def bootstrap(settings: Settings, clock: Clock | None = None) -> Rapport:
+    """A core on the configured database (migrated to the latest schema). Adapters add their outbound.
+
+    Raises storage.engine.DatabaseUnavailable with a one-line reason when the database cannot be used.
+    """
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store = await SqlStore.open(settings.database_url)
+    return Rapport(store=store, clock=clock or SystemClock(), outbound=Outbounds())

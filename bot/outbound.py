@@ -1,0 +1,42 @@
+"""One Outbound for the core that hands each message to the adapter that owns its workspace.
+
+Slack, Discord and the console can run in one process; each registers a PlatformOutbound.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+
+
+class PlatformOutbound(Protocol):
+    def owns(self, workspace: str) -> bool: ...
+    async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool: ...
+    async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool: ...
+
+
+@dataclass
+class Outbounds:
+    platforms: list[PlatformOutbound] = field(default_factory=list)
+
+    def add(self, platform: PlatformOutbound) -> None:
+        self.platforms.append(platform)
+
+    def _for(self, workspace: str) -> PlatformOutbound | None:
+        found = next((p for p in self.platforms if p.owns(workspace)), None)
+        if found is None:
+            log.warning("no adapter serves workspace %s: message not delivered", workspace)
+        return found
+
+    async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool:
+        platform = self._for(workspace)
+        return bool(platform) and await platform.send_direct(workspace, user, reply)  # type: ignore[union-attr]
+
+    async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
+        platform = self._for(workspace)
+        return bool(platform) and await platform.send_channel(workspace, channel, reply)  # type: ignore[union-attr]

@@ -1,0 +1,703 @@
+"""Virtual coffee pairing: who meets whom this round. Pure functions, no I/O, no platform imports.
+
+Opted-in members of a channel are put in groups of two (or three when configured) so that the round's total
+score is as high as possible. The score of a pair is defined in one place, `score_pair`:
+
+    total = STAGE_POINTS[stage rank]              strangers 4, talking 3, acquaintance 2, peers 1, advisor 0.5
+          + HOUR_POINTS * shared working hours    0.5 per hour of overlap (0..24 h) at the reference date
+          + INTEREST_POINTS * shared interest      0..1 score supplied by the caller, times 3
+          + CROSS_TEAM_POINTS                      1 if cross-team pairing is wanted and no team is shared
+
+A group's score is the sum of the scores of every pair inside it; a round's total is the sum over groups.
+
+Hard rules: a pair on the avoid list is never grouped; a pair that met in the last rounds is not grouped
+again unless someone could not be placed otherwise (the group's reasons then say so).
+
+Algorithm (`plan_round`): up to `exact_limit` members, an exact maximum-weight matching (networkx) on the
+complete graph of allowed pairs. Above it, a sparse candidate graph (members bucketed by their UTC working
+window; each member samples partners from the buckets overlapping most, plus every partner it shares an
+interest with), a greedy matching on it and 2-opt swaps until no swap helps. Leftovers (odd count, blocked
+people) join the group where they add most. Groups of three are built from a matching: the best pairs are
+kept as cores and members of the weakest pairs are attached as thirds.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+STAGE_POINTS: tuple[float, ...] = (4.0, 3.0, 2.0, 1.0, 0.5)
+STAGE_REASONS: tuple[str, ...] = (
+    "strangers so far",
+    "only just started talking",
+    "acquaintances with room to grow",
+    "already peers",
+    "already a trusted-advisor pair",
+)
+HOUR_POINTS = 0.5
+INTEREST_POINTS = 3.0
+CROSS_TEAM_POINTS = 1.0
+DEFAULT_REFERENCE_DATE = date(2025, 1, 15)
+RECENT_FALLBACK_REASON = "met in a recent round, but no one else could be paired with them"
+
+# Tuning of the large-instance heuristic.
+EXACT_LIMIT = 200  # members up to which the exact matching is used
+DENSE_LIMIT = 300  # members up to which the heuristic considers every pair
+SAMPLED_PARTNERS = 14  # partners sampled per member from the best-overlapping buckets
+KEPT_PARTNERS = 8  # best sampled partners kept per member
+INTEREST_PARTNERS = 8  # best interest partners kept per member
+LOCAL_SEARCH_PASSES = 4
+
+PairKey = frozenset[str]
+
+
+def pair(a: str, b: str) -> PairKey:
+    """The key used for pair facts: an unordered pair of user ids."""
+    return frozenset((a, b))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An opted-in member. Working hours are local hours; `work_end <= work_start` means an overnight shift."""
+
+    user_id: str
+    tz: str | None
+    work_start: int = 9
+    work_end: int = 17
+    teams: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class SharedInterest:
+    """How much two people have in common (0..1) and the topics to mention."""
+
+    score: float
+    topics: tuple[str, ...] = ()
+
+
+_EMPTY: Mapping[PairKey, object] = MappingProxyType({})
+
+StageLookup = Mapping[PairKey, int] | Callable[[str, str], int]
+InterestLookup = Mapping[PairKey, "float | SharedInterest"] | Callable[[str, str], "float | SharedInterest"]
+
+
+@dataclass(frozen=True)
+class PairFacts:
+    """What callers know about pairs. Mappings are keyed by `pair(a, b)`; missing pairs are strangers with no
+    shared interest. Functions are accepted too, but only mappings let the planner look for interest partners
+    beyond the ones it samples by working hours."""
+
+    stages: StageLookup = field(default_factory=lambda: _EMPTY)  # type: ignore[assignment]
+    interests: InterestLookup = field(default_factory=lambda: _EMPTY)  # type: ignore[assignment]
+    recent: Collection[PairKey] = frozenset()  # met in the last N rounds: not again
+    avoid: Collection[PairKey] = frozenset()  # never grouped
+    cross_teams: bool = False
+    reference_date: date = DEFAULT_REFERENCE_DATE  # date whose UTC offsets define working-hour overlap
+
+    def stage(self, a: str, b: str) -> int:
+        s = self.stages
+        rank = s.get(pair(a, b), 0) if isinstance(s, Mapping) else s(a, b)
+        return min(max(int(rank or 0), 0), len(STAGE_POINTS) - 1)
+
+    def interest(self, a: str, b: str) -> SharedInterest:
+        i = self.interests
+        value = i.get(pair(a, b), 0.0) if isinstance(i, Mapping) else i(a, b)
+        if isinstance(value, SharedInterest):
+            return SharedInterest(min(max(value.score, 0.0), 1.0), value.topics)
+        return SharedInterest(min(max(float(value or 0.0), 0.0), 1.0))
+
+
+@dataclass(frozen=True)
+class Score:
+    total: float
+    reasons: tuple[str, ...]
+    blocked: str | None = None  # "avoid" or "recent" when the pair must not (or should not) be grouped
+
+
+@dataclass(frozen=True)
+class Group:
+    members: tuple[str, ...]
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Round:
+    groups: tuple[Group, ...]
+    unpaired: tuple[str, ...]
+    total: float
+    notes: tuple[str, ...] = ()  # one "user: why" line per unpaired member
+
+
+# --------------------------------------------------------------------------------------------------- scoring
+
+
+@lru_cache(maxsize=4096)
+def _utc_offset_hours(tz: str | None, on: date) -> float | None:
+    if not tz:
+        return None
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    offset = datetime.combine(on, time(12), zone).utcoffset()
+    return offset.total_seconds() / 3600 if offset is not None else None
+
+
+@lru_cache(maxsize=8192)
+def _utc_window(tz: str | None, start: int, end: int, on: date) -> tuple[float, float, bool]:
+    """(start, length) of the working window in UTC hours, start in [0, 24); flag: time zone was known."""
+    offset = _utc_offset_hours(tz, on)
+    length = (end - start) % 24 or 24
+    return ((start - (offset or 0.0)) % 24, float(length), offset is not None)
+
+
+def _overlap(w1: tuple[float, float, bool], w2: tuple[float, float, bool]) -> float:
+    """Hours both windows share on a 24 h clock."""
+    s1, l1, _ = w1
+    s2, l2, _ = w2
+    total = 0.0
+    for shift in (-24.0, 0.0, 24.0):
+        lo = max(s1, s2 + shift)
+        hi = min(s1 + l1, s2 + shift + l2)
+        if hi > lo:
+            total += hi - lo
+    return min(total, 24.0)
+
+
+def _combine(rank: int, hours: float, interest: float, cross: bool) -> float:
+    """The score formula (see the module docstring); every score in this module goes through here."""
+    return (
+        STAGE_POINTS[rank]
+        + HOUR_POINTS * hours
+        + INTEREST_POINTS * interest
+        + (CROSS_TEAM_POINTS if cross else 0.0)
+    )
+
+
+def _is_cross(a: Candidate, b: Candidate) -> bool:
+    return bool(a.teams) and bool(b.teams) and not (a.teams & b.teams)
+
+
+def _hours_text(hours: float) -> str:
+    return f"{hours:.1f}".rstrip("0").rstrip(".")
+
+
+def score_pair(a: Candidate, b: Candidate, facts: PairFacts) -> Score:
+    """Score how good it would be for `a` and `b` to meet, with human reasons.
+
+    Lower rapport stage scores higher (the point is to meet new people), more shared working hours score
+    higher (computed from the IANA time zones at `facts.reference_date`; an unknown zone counts as UTC),
+    shared interests add, and being from different teams adds when `facts.cross_teams` is set.
+    Pairs on the avoid list or met recently are flagged in `blocked`; the planner excludes them.
+    """
+    key = pair(a.user_id, b.user_id)
+    rank = facts.stage(a.user_id, b.user_id)
+    on = facts.reference_date
+    wa = _utc_window(a.tz, a.work_start, a.work_end, on)
+    wb = _utc_window(b.tz, b.work_start, b.work_end, on)
+    hours = _overlap(wa, wb)
+    shared = facts.interest(a.user_id, b.user_id)
+    cross = facts.cross_teams and _is_cross(a, b)
+
+    reasons = [STAGE_REASONS[rank]]
+    hours_reason = (
+        f"{_hours_text(hours)} h of shared working hours" if hours > 0 else "no shared working hours"
+    )
+    if not (wa[2] and wb[2]):
+        hours_reason += " (time zone unknown, assumed UTC)"
+    reasons.append(hours_reason)
+    if shared.score > 0:
+        if shared.topics:
+            topics = list(shared.topics)
+            text = topics[0] if len(topics) == 1 else ", ".join(topics[:-1]) + " and " + topics[-1]
+            reasons.append(f"both into {text}")
+        else:
+            reasons.append(f"shared interests ({shared.score:.0%})")
+    if cross:
+        reasons.append("from different teams")
+    blocked = None
+    if key in facts.avoid:
+        blocked = "avoid"
+        reasons.append("on the avoid list")
+    elif key in facts.recent:
+        blocked = "recent"
+        reasons.append("met in a recent round")
+    return Score(_combine(rank, hours, shared.score, cross), tuple(reasons), blocked)
+
+
+class _Scorer:
+    """Fast numeric version of `score_pair` over candidate indices (same formula, no reason strings)."""
+
+    def __init__(self, candidates: Sequence[Candidate], facts: PairFacts) -> None:
+        self.c = candidates
+        self.facts = facts
+        self.ids = [c.user_id for c in candidates]
+        on = facts.reference_date
+        self.win = [_utc_window(c.tz, c.work_start, c.work_end, on) for c in candidates]
+        self.teams = [c.teams for c in candidates]
+        self.cross = facts.cross_teams
+        self.memo: dict[tuple[int, int], float | None] = {}
+        stages, interests = facts.stages, facts.interests
+        self.stage_map = stages if isinstance(stages, Mapping) else None
+        self.interest_map = interests if isinstance(interests, Mapping) else None
+
+    def blocked(self, i: int, j: int) -> str | None:
+        key = pair(self.ids[i], self.ids[j])
+        if key in self.facts.avoid:
+            return "avoid"
+        if key in self.facts.recent:
+            return "recent"
+        return None
+
+    def raw(self, i: int, j: int) -> float:
+        a, b = self.ids[i], self.ids[j]
+        key = frozenset((a, b))
+        if self.stage_map is not None:
+            rank = self.stage_map.get(key, 0)
+            rank = min(max(int(rank or 0), 0), len(STAGE_POINTS) - 1)
+        else:
+            rank = self.facts.stage(a, b)
+        if self.interest_map is not None and not self.interest_map:
+            interest = 0.0
+        else:
+            interest = self.facts.interest(a, b).score
+        ti, tj = self.teams[i], self.teams[j]
+        cross = self.cross and bool(ti) and bool(tj) and ti.isdisjoint(tj)
+        return _combine(rank, _overlap(self.win[i], self.win[j]), interest, cross)
+
+    def w(self, i: int, j: int) -> float | None:
+        """Score of an allowed pair, None if the pair is blocked (avoid or recent)."""
+        k = (i, j) if i < j else (j, i)
+        v = self.memo.get(k, -1.0)
+        if v == -1.0:
+            v = None if self.blocked(i, j) else self.raw(i, j)
+            self.memo[k] = v
+        return v
+
+
+# -------------------------------------------------------------------------------------------------- matching
+
+
+def _exact_matching(n: int, scorer: _Scorer) -> list[tuple[int, int]]:
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            v = scorer.w(i, j)
+            if v is not None:
+                graph.add_edge(i, j, weight=v)
+    matching = nx.max_weight_matching(graph, maxcardinality=True)
+    return sorted((min(a, b), max(a, b)) for a, b in matching)
+
+
+def _interest_neighbours(scorer: _Scorer, index: dict[str, int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    if not scorer.interest_map:
+        return out
+    for key, value in scorer.interest_map.items():
+        score = value.score if isinstance(value, SharedInterest) else float(value or 0.0)
+        if score <= 0 or len(key) != 2:
+            continue
+        a, b = tuple(key)
+        ia, ib = index.get(a), index.get(b)
+        if ia is None or ib is None:
+            continue
+        out.setdefault(ia, []).append(ib)
+        out.setdefault(ib, []).append(ia)
+    return out
+
+
+def _sparse_graph(n: int, scorer: _Scorer, rng: random.Random) -> list[list[int]]:
+    """Neighbour lists: for each member, the best of a sample of partners from the buckets whose working
+    window overlaps most, plus its best interest partners. Symmetric."""
+    nbrs: list[set[int]] = [set() for _ in range(n)]
+    if n <= DENSE_LIMIT:
+        for i in range(n):
+            nbrs[i] = {j for j in range(n) if j != i}
+        return [sorted(s) for s in nbrs]
+
+    buckets: dict[tuple[float, float], list[int]] = {}
+    for i, (start, length, _) in enumerate(scorer.win):
+        buckets.setdefault((start, length), []).append(i)
+    keys = sorted(buckets)
+    for k in keys:
+        rng.shuffle(buckets[k])
+    order: dict[tuple[float, float], list[tuple[float, float]]] = {}
+    for k in keys:
+        wk = (k[0], k[1], True)
+        order[k] = sorted(keys, key=lambda o, wk=wk: (-_overlap(wk, (o[0], o[1], True)), -len(buckets[o]), o))
+
+    w = scorer.w
+    for i in range(n):
+        k = (scorer.win[i][0], scorer.win[i][1])
+        sampled: list[int] = []
+        for other in order[k]:
+            members = buckets[other]
+            need = SAMPLED_PARTNERS - len(sampled)
+            if need <= 0:
+                break
+            size = len(members)
+            pos = rng.randrange(size)
+            for step in range(min(need + 1, size)):
+                j = members[(pos + step) % size]
+                if j != i:
+                    sampled.append(j)
+        scored = [(v, j) for j in sampled if (v := w(i, j)) is not None]
+        scored.sort(key=lambda t: -t[0])
+        for _, j in scored[:KEPT_PARTNERS]:
+            nbrs[i].add(j)
+            nbrs[j].add(i)
+
+    index = {cid: i for i, cid in enumerate(scorer.ids)}
+    for i, partners in _interest_neighbours(scorer, index).items():
+        scored = [(v, j) for j in partners if j != i and (v := w(i, j)) is not None]
+        scored.sort(key=lambda t: -t[0])
+        for _, j in scored[:INTEREST_PARTNERS]:
+            nbrs[i].add(j)
+            nbrs[j].add(i)
+    return [sorted(s) for s in nbrs]
+
+
+def _heuristic_matching(n: int, scorer: _Scorer, rng: random.Random) -> list[tuple[int, int]]:
+    nbrs = _sparse_graph(n, scorer, rng)
+    w = scorer.w
+    tiebreak = list(range(n))
+    rng.shuffle(tiebreak)
+    edges = []
+    for i in range(n):
+        for j in nbrs[i]:
+            if i < j and (v := w(i, j)) is not None:
+                edges.append((-v, tiebreak[i] + tiebreak[j], i, j))
+    edges.sort()
+    mate = [-1] * n
+    for _, _, i, j in edges:
+        if mate[i] < 0 and mate[j] < 0:
+            mate[i], mate[j] = j, i
+
+    # Augment: an unmatched u takes a matched neighbour c whose partner d can pair with another unmatched e.
+    for u in range(n):
+        if mate[u] >= 0:
+            continue
+        for c in nbrs[u]:
+            if mate[u] >= 0:
+                break
+            d = mate[c]
+            if d < 0:
+                if w(u, c) is not None:
+                    mate[u], mate[c] = c, u
+                continue
+            if w(u, c) is None:
+                continue
+            for e in nbrs[d]:
+                if e != u and mate[e] < 0 and w(d, e) is not None:
+                    mate[u], mate[c], mate[d], mate[e] = c, u, e, d
+                    break
+
+    # 2-opt: replace (i, b) + (c, d) by (i, c) + (b, d) whenever it increases the total.
+    for _ in range(LOCAL_SEARCH_PASSES):
+        improved = 0
+        for i in range(n):
+            b = mate[i]
+            if b < 0:
+                continue
+            for c in nbrs[i]:
+                b = mate[i]
+                d = mate[c]
+                if c == b or d < 0 or d == i:
+                    continue
+                wic = w(i, c)
+                if wic is None:
+                    continue
+                wbd = w(b, d)
+                if wbd is None:
+                    continue
+                wib, wcd = w(i, b), w(c, d)
+                if wib is None or wcd is None:
+                    continue
+                if wic + wbd > wib + wcd + 1e-9:
+                    mate[i], mate[c], mate[b], mate[d] = c, i, d, b
+                    improved += 1
+        if not improved:
+            break
+    return [(i, mate[i]) for i in range(n) if mate[i] > i]
+
+
+# ---------------------------------------------------------------------------------------------------- rounds
+
+
+def _group_of(members: Sequence[int], candidates: Sequence[Candidate], facts: PairFacts) -> Group:
+    ids = tuple(candidates[m].user_id for m in members)
+    total = 0.0
+    reasons: list[str] = []
+    fallback = False
+    for x in range(len(members)):
+        for y in range(x + 1, len(members)):
+            s = score_pair(candidates[members[x]], candidates[members[y]], facts)
+            total += s.total
+            fallback = fallback or s.blocked == "recent"
+            pair_reasons = tuple(r for r in s.reasons if r != "met in a recent round")
+            if len(members) == 2:
+                reasons.extend(pair_reasons)
+            else:
+                reasons.extend(f"{ids[x]} & {ids[y]}: {r}" for r in pair_reasons)
+    if fallback:
+        reasons.append(RECENT_FALLBACK_REASON)
+    return Group(ids, total, tuple(reasons))
+
+
+def _place_leftovers(
+    leftovers: list[int],
+    groups: list[list[int]],
+    scorer: _Scorer,
+    max_size: int,
+    allow_new_pairs: bool,
+) -> list[int]:
+    """Put leftovers into groups (or new pairs) where they add most: first without any blocked pair, then
+    accepting recently met pairs. Avoid pairs are never accepted. Returns who could not be placed."""
+    w = scorer.w
+
+    def add_score(x: int, g: list[int], allow_recent: bool) -> float | None:
+        total = 0.0
+        for m in g:
+            v = w(x, m)
+            if v is None:
+                if not allow_recent or scorer.blocked(x, m) == "avoid":
+                    return None
+                v = scorer.raw(x, m)
+            total += v
+        return total
+
+    remaining = list(leftovers)
+    for allow_recent in (False, True):
+        still: list[int] = []
+        if allow_new_pairs:
+            # Leftovers pair among themselves first (keeps groups small).
+            free = list(remaining)
+            remaining = []
+            while free:
+                x = free.pop(0)
+                best: tuple[float, int] | None = None
+                for pos, y in enumerate(free):
+                    v = add_score(x, [y], allow_recent)
+                    if v is not None and (best is None or v > best[0]):
+                        best = (v, pos)
+                if best is None:
+                    remaining.append(x)
+                else:
+                    groups.append([x, free.pop(best[1])])
+        for x in remaining:
+            best_g: tuple[float, int] | None = None
+            for gi, g in enumerate(groups):
+                if len(g) >= max_size:
+                    continue
+                v = add_score(x, g, allow_recent)
+                if v is not None and (best_g is None or v > best_g[0]):
+                    best_g = (v, gi)
+            if best_g is None:
+                still.append(x)
+            else:
+                groups[best_g[1]].append(x)
+        remaining = still
+    return remaining
+
+
+def _unpaired_note(x: int, n: int, scorer: _Scorer) -> str:
+    who = scorer.ids[x]
+    if n == 1:
+        return f"{who}: the only member opted in this round"
+    return f"{who}: everyone else is on their avoid list or already in a full group"
+
+
+def _assign_thirds(
+    singles: list[int], cores: list[list[int]], scorer: _Scorer, rng: random.Random, exact: bool
+) -> list[int]:
+    """Attach each single to a different core pair, maximising the score each adds. Returns the unplaced."""
+    w = scorer.w
+
+    def gain(s: int, core: list[int]) -> float | None:
+        a, b = w(s, core[0]), w(s, core[1])
+        return None if a is None or b is None else a + b
+
+    if exact and singles:
+        import networkx as nx
+
+        graph = nx.Graph()
+        for s in singles:
+            for ci, core in enumerate(cores):
+                g = gain(s, core)
+                if g is not None:
+                    graph.add_edge(("s", s), ("c", ci), weight=g)
+        taken = set()
+        for u, v in nx.max_weight_matching(graph, maxcardinality=True):
+            (ks, s), (_, ci) = (u, v) if u[0] == "s" else (v, u)
+            assert ks == "s"
+            cores[ci].append(s)
+            taken.add(s)
+        return [s for s in singles if s not in taken]
+
+    core_of: dict[int, int] = {}
+    for ci, core in enumerate(cores):
+        for m in core:
+            core_of[m] = ci
+    options: list[tuple[float, int, int]] = []
+    for s in singles:
+        probe = {core_of[m] for m in _probe_partners(s, scorer, core_of, rng)}
+        for ci in probe:
+            g = gain(s, cores[ci])
+            if g is not None:
+                options.append((-g, s, ci))
+    options.sort()
+    placed: set[int] = set()
+    full: set[int] = set()
+    for _, s, ci in options:
+        if s not in placed and ci not in full:
+            cores[ci].append(s)
+            placed.add(s)
+            full.add(ci)
+    unplaced = [s for s in singles if s not in placed]
+    still = []
+    for s in unplaced:
+        best: tuple[float, int] | None = None
+        for ci, core in enumerate(cores):
+            if ci in full:
+                continue
+            g = gain(s, core)
+            if g is not None and (best is None or g > best[0]):
+                best = (g, ci)
+        if best is None:
+            still.append(s)
+        else:
+            cores[best[1]].append(s)
+            full.add(best[1])
+    return still
+
+
+def _probe_partners(s: int, scorer: _Scorer, core_of: dict[int, int], rng: random.Random) -> list[int]:
+    """Members worth probing as partners of `s`: same working window first, then a random sample."""
+    win = scorer.win[s]
+    members = list(core_of)
+    sample = rng.sample(members, min(len(members), 4 * KEPT_PARTNERS))
+    near = [m for m in sample if scorer.win[m][:2] == win[:2]]
+    return near + sample
+
+
+def plan_round(
+    candidates: Iterable[Candidate],
+    facts: PairFacts,
+    group_size: int = 2,
+    *,
+    seed: int = 0,
+    exact_limit: int = EXACT_LIMIT,
+) -> Round:
+    """Group `candidates` so that the round's total score is as high as possible.
+
+    group_size=2: pairs, plus one group of three when the count is odd (the leftover joins the pair where it
+    adds most). group_size=3: groups of three, with pairs only where the count requires. Nobody is left out
+    unless avoid pairs make it impossible; recently met pairs are only used as a last resort. Deterministic
+    for a given `seed` and input order.
+    """
+    if group_size not in (2, 3):
+        raise ValueError("group_size must be 2 or 3")
+    seen: set[str] = set()
+    cands: list[Candidate] = []
+    for c in candidates:
+        if c.user_id not in seen:
+            seen.add(c.user_id)
+            cands.append(c)
+    n = len(cands)
+    if n == 0:
+        return Round((), (), 0.0)
+    scorer = _Scorer(cands, facts)
+    rng = random.Random(seed)
+    if n == 1:
+        return Round((), (cands[0].user_id,), 0.0, (_unpaired_note(0, 1, scorer),))
+
+    exact = n <= exact_limit
+    matching = _exact_matching(n, scorer) if exact else _heuristic_matching(n, scorer, rng)
+    groups: list[list[int]] = [[a, b] for a, b in matching]
+    matched = {m for g in groups for m in g}
+    leftovers = [i for i in range(n) if i not in matched]
+
+    if group_size == 3:
+        trios = n // 3 if n % 3 != 1 else (n - 4) // 3
+        pairs_needed = (n - 3 * trios) // 2
+        cores_wanted = trios + pairs_needed
+        if len(groups) > cores_wanted:
+            groups.sort(key=lambda g: -(scorer.w(g[0], g[1]) or 0.0))
+            for g in groups[cores_wanted:]:
+                leftovers.extend(g)
+            groups = groups[:cores_wanted]
+        leftovers = _assign_thirds(leftovers, groups, scorer, rng, exact)
+        unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True)
+        if unplaced:
+            unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
+    else:
+        unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True)
+        if unplaced:
+            unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
+
+    built = [_group_of(g, cands, facts) for g in groups]
+    built.sort(key=lambda g: (-g.score, g.members))
+    return Round(
+        groups=tuple(built),
+        unpaired=tuple(cands[x].user_id for x in unplaced),
+        total=sum(g.score for g in built),
+        notes=tuple(_unpaired_note(x, n, scorer) for x in unplaced),
+    )
+
+
+# ----------------------------------------------------------------------------------------------- scheduling
+
+
+def _work_intervals_utc(c: Candidate, on_date: date) -> list[tuple[datetime, datetime]]:
+    try:
+        zone = ZoneInfo(c.tz) if c.tz else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    out = []
+    for delta in (-1, 0, 1):
+        local_day = on_date + timedelta(days=delta)
+        if local_day.weekday() >= 5:
+            continue
+        start = datetime.combine(local_day, time(c.work_start % 24), zone)
+        end_day = local_day if c.work_end % 24 > c.work_start % 24 else local_day + timedelta(days=1)
+        end = datetime.combine(end_day, time(c.work_end % 24), zone)
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        out.append((start, end))
+    return out
+
+
+def suggest_meeting_time(candidates_in_group: Sequence[Candidate], on_date: date) -> datetime | None:
+    """A UTC time on `on_date` (UTC day) inside every member's working hours (local weekdays only), or None.
+
+    Picks the longest common window and returns its start rounded up to the quarter hour, keeping 30 minutes
+    before the window closes when the window allows it.
+    """
+    if not candidates_in_group:
+        return None
+    day_start = datetime.combine(on_date, time(0), UTC)
+    common = [(day_start, day_start + timedelta(days=1))]
+    for c in candidates_in_group:
+        nxt = []
+        for s1, e1 in common:
+            for s2, e2 in _work_intervals_utc(c, on_date):
+                lo, hi = max(s1, s2), min(e1, e2)
+                if hi > lo:
+                    nxt.append((lo, hi))
+        common = nxt
+        if not common:
+            return None
+    start, end = max(common, key=lambda iv: (iv[1] - iv[0], -iv[0].timestamp()))
+    minutes = (start.minute + 14) // 15 * 15
+    rounded = start.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=minutes)
+    if rounded + timedelta(minutes=30) <= end:
+        return rounded
+    return rounded if rounded < end else start
