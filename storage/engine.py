@@ -80,7 +80,7 @@ async def connect(url: str) -> AsyncEngine:
     except Exception as error:
         await engine.dispose()
         if type(error).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3", "aiosqlite")):
-            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            reason = " ".join(str(getattr(error, "orig", None) or error).split())
             raise DatabaseUnavailable(f"cannot open the database in RAPPORT_DATABASE_URL: {reason}") from None
         raise
     return engine

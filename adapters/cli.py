@@ -1,0 +1,200 @@
+"""`rapport`: run the bot, open the console workspace, import history, look at the graph, manage the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from adapters import PlatformError
+from bot.app import Rapport
+from bot.bootstrap import bootstrap
+from bot.ingest import History, ingest_history, name_index
+from bot.ports import Clock
+from bot.rapport import assess
+from bot.settings import load_settings
+from storage.engine import DatabaseUnavailable
+
+app = typer.Typer(help="Rapport: helps remote teams build real rapport.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+import_app = typer.Typer(help="Import chat history so the graph starts from what really happened.")
+db_app = typer.Typer(help="The database schema.")
+app.add_typer(import_app, name="import")
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine, turning the failures a user can fix into one clear line."""
+    try:
+        return asyncio.run(main)
+    except DatabaseUnavailable as error:
+        raise fail(str(error)) from None
+    except PlatformError as error:
+        raise fail(str(error)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+async def with_core(use: Callable[[Rapport], Awaitable[T]], clock: Clock | None = None) -> T:
+    core = await bootstrap(load_settings(), clock)
+    try:
+        return await use(core)
+    finally:
+        await core.store.close()
+
+
+@app.command()
+def console(
+    workspace_file: Annotated[Path | None, typer.Option(help="JSON file describing members and channels.")] = None,
+    script: Annotated[Path | None, typer.Option(help="Read actions from this file instead of the terminal.")] = None,
+) -> None:
+    """A local chat workspace in the terminal. Reads a script from stdin when stdin is not a terminal."""
+    from adapters.console.terminal import run_console
+
+    if script is not None:
+        lines: list[str] | None = script.read_text().splitlines()
+    else:
+        lines = None if sys.stdin.isatty() else sys.stdin.read().splitlines()
+    run(run_console(workspace_file, lines))
+
+
+@app.command(name="run")
+def run_bot() -> None:
+    """Run Rapport on the platforms configured in the environment (.env); the console workspace if none is."""
+    from adapters.console.terminal import run_console
+
+    err.print("No Slack or Discord settings found: starting the console workspace (see README to connect).")
+    run(run_console(None, None if sys.stdin.isatty() else sys.stdin.read().splitlines()))
+
+
+def _import(read: Callable[[Path, str | None], History], path: Path, workspace: str | None) -> None:
+    if not path.exists():
+        raise fail(f"{path} does not exist")
+    try:
+        history = read(path, workspace)
+    except ValueError as error:
+        raise fail(str(error)) from None
+
+    async def ingest(core: Rapport) -> None:
+        await core.store.members.upsert(history.members)
+        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err) as progress:
+            task = progress.add_task("messages", total=len(history.events))
+            report = await ingest_history(core.store, history.events, name_index(history.members),
+                                          progress=lambda n: progress.advance(task, n))
+        table = Table(title=f"Imported into workspace {history.workspace}")
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for what, count in (
+            ("channels", history.channels), ("members", len(history.members)), ("messages read", report.read),
+            ("messages new", report.new), ("already imported", report.read - report.new),
+            ("questions", report.questions), ("answers linked", report.answers),
+        ):
+            table.add_row(what, str(count))
+        for reason, count in sorted(history.skipped.items()):
+            table.add_row(f"skipped: {reason}", str(count))
+        out.print(table)
+
+    run(with_core(ingest))
+
+
+@import_app.command("slack-export")
+def import_slack(
+    path: Path,
+    workspace: Annotated[str | None, typer.Option(help="Workspace id (default: the export's team id).")] = None,
+) -> None:
+    """Import a Slack workspace export (folder or .zip)."""
+    from adapters.slack.export import read_slack_export
+
+    _import(read_slack_export, path, workspace)
+
+
+@import_app.command("discord-export")
+def import_discord(
+    path: Path,
+    workspace: Annotated[str | None, typer.Option(help="Workspace id (default: the export's guild id).")] = None,
+) -> None:
+    """Import DiscordChatExporter JSON (a file or a folder of them)."""
+    from adapters.discord.export import read_discord_export
+
+    _import(read_discord_export, path, workspace)
+
+
+async def _choose_workspace(core: Rapport, workspace: str | None) -> str:
+    known = await core.store.graph.workspaces()
+    if workspace:
+        return workspace
+    if len(known) == 1:
+        return known[0]
+    if not known:
+        raise fail("the database holds no workspace yet: run `rapport console` or `rapport import` first", 1)
+    raise fail(f"the database holds several workspaces: choose one with --workspace ({', '.join(known)})")
+
+
+@app.command()
+def graph(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one object per pair.")] = False,
+    workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
+) -> None:
+    """The pairs Rapport knows and their rapport stage."""
+
+    async def show(core: Rapport) -> None:
+        ws = await _choose_workspace(core, workspace)
+        now = core.clock.now()
+        pairs = [assess(s, now) for s in await core.store.graph.pair_stats(ws, now)]
+        if as_json:
+            sys.stdout.write(json.dumps([{
+                "a": p.stats.a, "b": p.stats.b, "stage": p.stage.value, "advisor": p.advisor, "cooling": p.cooling,
+                "asked_ab": p.stats.asked_ab, "asked_ba": p.stats.asked_ba,
+                "answered_ab": p.stats.answered_ab, "answered_ba": p.stats.answered_ba,
+                "unanswered_ab": p.stats.unanswered_ab, "unanswered_ba": p.stats.unanswered_ba,
+                "contact_days": p.stats.contact_days,
+                "last_contact": p.stats.last_contact.isoformat() if p.stats.last_contact else None,
+            } for p in pairs], indent=1) + "\n")
+            return
+        names = {m.user_id: m.name for m in await core.store.members.list(ws)}
+        table = Table(title=f"Rapport in {ws}: {len(pairs)} pairs")
+        for column in ("a", "b", "stage", "a asked b (answered)", "b asked a (answered)", "last contact"):
+            table.add_column(column)
+        for p in sorted(pairs, key=lambda p: (-p.stage.rank, p.stats.a, p.stats.b)):
+            stage = p.stage.label + (f" ({names.get(p.advisor, p.advisor)} advises)" if p.advisor else "")
+            stage += " [cooling]" if p.cooling else ""
+            table.add_row(
+                names.get(p.stats.a, p.stats.a), names.get(p.stats.b, p.stats.b), stage,
+                f"{p.stats.asked_ab} ({p.stats.answered_ab})", f"{p.stats.asked_ba} ({p.stats.answered_ba})",
+                p.stats.last_contact.strftime("%Y-%m-%d") if p.stats.last_contact else "",
+            )
+        out.print(table)
+
+    run(with_core(show))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (they also run at every start)."""
+
+    async def upgrade(core: Rapport) -> None:
+        out.print("database schema is up to date")
+
+    run(with_core(upgrade))
+
+
+if __name__ == "__main__":
+    app()

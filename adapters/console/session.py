@@ -1,0 +1,299 @@
+"""Running the console workspace: typed lines (or a script on stdin) become events for the core.
+
+Script format, one action per line (the interactive prompt takes the same lines):
+
+    # a comment
+    at 2026-03-02T09:00        set the workspace clock (UTC unless the time has an offset)
+    +2h                        move the clock forward (s, m, h, d)
+    as bob                     type as bob from now on
+    in #random                 type in #random from now on
+    hello @bob, how was it?    post a message (as the current member, in the current channel)
+    @alice #general: hi all    post as alice in #general (both optional; the colon is optional too;
+                               so a line that starts with @name is spoken by that member: to mention
+                               someone, write "hey @bob ...")
+    @bob ^3 yes, it is green   reply to message [3]
+    @carol ~3 me too           post in the thread of message [3]
+    @alice /rapport me         run a slash command
+    @alice press 2             press button 2 of the last reply alice got
+    @alice form hobbies="trail running" skills=Rust
+                               submit the last form alice got (shell quoting for values)
+    members | channels | help | quit
+
+Messages are numbered [1], [2], ... as they are posted. Text is shown here and handed to the core for
+analysis; the core keeps only who, whom and when.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from adapters.console.render import render
+from adapters.console.workspace import ConsoleChannel, ConsoleMember, Workspace
+from bot.app import Rapport
+from bot.events import ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
+from bot.replies import Form, Reply
+
+_AS_MENTION = re.compile(r"(?<![\w<])@([A-Za-z][\w.\-]*)")
+_DURATION = re.compile(r"^\+(\d+(?:\.\d+)?)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class ConsoleError(Exception):
+    """A line the console cannot act on; shown to the person typing."""
+
+
+@dataclass
+class ConsoleClock:
+    """Real time, until a script sets it; then virtual, one second further per posted message."""
+
+    virtual: datetime | None = None
+
+    def now(self) -> datetime:
+        return self.virtual or datetime.now(UTC)
+
+    def tick(self) -> datetime:
+        if self.virtual is not None:
+            self.virtual += timedelta(seconds=1)
+        return self.now()
+
+
+@dataclass
+class ConsoleOutbound:
+    """What the core sends on its own (pairings, nudges) is printed as a DM or a channel post."""
+
+    workspace: Workspace
+    write: Callable[[str], None]
+
+    def owns(self, workspace: str) -> bool:
+        return workspace == self.workspace.workspace_id
+
+    async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool:
+        member = self.workspace.member(user)
+        if member is None:
+            return False
+        self.write(f"[DM to @{member.name}] {render(reply, self.workspace)}")
+        return True
+
+    async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
+        self.write(f"[#{channel}] {render(reply, self.workspace)}")
+        return True
+
+
+@dataclass
+class Posted:
+    message_id: str
+    channel: str
+    thread_id: str | None
+
+
+@dataclass
+class ConsoleSession:
+    core: Rapport
+    workspace: Workspace
+    clock: ConsoleClock
+    write: Callable[[str], None]
+    session_id: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y%m%d%H%M%S%f"))
+    user: str = ""
+    channel: str = ""
+    posted: list[Posted] = field(default_factory=list)
+    last_reply: dict[str, Reply] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.user = self.user or self.workspace.members[0].user_id
+        self.channel = self.channel or self.workspace.channels[0].channel_id
+
+    async def start(self) -> None:
+        await self.core.store.members.upsert(self.workspace.as_members())
+
+    @property
+    def prompt(self) -> str:
+        member = self.workspace.member(self.user)
+        return f"{member.name if member else self.user} in #{self.channel}> "
+
+    async def handle(self, line: str) -> bool:
+        """Act on one line. False when the session should end."""
+        line = line.strip()
+        if not line or line == "#" or line.startswith("# "):  # "#general ..." is a post, "# ..." a comment
+            return True
+        try:
+            return await self._handle(line)
+        except ConsoleError as error:
+            self.write(f"! {error}")
+            return True
+
+    async def _handle(self, line: str) -> bool:
+        word = line.split(maxsplit=1)[0].lower()
+        rest = line[len(word):].strip()
+        if word in ("quit", "exit"):
+            return False
+        if word == "help":
+            self.write(__doc__ or "")
+            return True
+        if word == "members":
+            self.write(", ".join(f"@{m.name} ({m.tz}{', admin' if m.admin else ''})" for m in self.workspace.members))
+            return True
+        if word == "channels":
+            self.write(", ".join(f"#{c.name}" for c in self.workspace.channels))
+            return True
+        if word == "at":
+            self.clock.virtual = self._time(rest)
+            return True
+        if _DURATION.match(word):
+            number, unit = _DURATION.match(word).groups()  # type: ignore[union-attr]
+            self.clock.virtual = self.clock.now() + timedelta(**{_UNITS[unit]: float(number)})
+            return True
+        if word == "as":
+            self.user = self._member(rest).user_id
+            return True
+        if word == "in":
+            self.channel = self._channel(rest).channel_id
+            return True
+        await self._act(line)
+        return True
+
+    async def _act(self, line: str) -> None:
+        user, channel = self.user, self.channel
+        tokens = line.split(maxsplit=1)
+        # A leading @name then #channel say who speaks and where; later @names are mentions.
+        for sigil in "@#":
+            if not tokens or not tokens[0].startswith(sigil) or len(tokens[0]) == 1:
+                continue
+            head = tokens[0].rstrip(":")
+            if sigil == "@":
+                user = self._member(head).user_id
+            else:
+                channel = self._channel(head).channel_id
+            tokens = tokens[1].split(maxsplit=1) if len(tokens) > 1 else []
+        body = " ".join(tokens).lstrip(": ").strip()
+        if not body:
+            raise ConsoleError("nothing to say: type a message, /rapport ..., press N or form ...")
+        if body.startswith("/rapport"):
+            await self._command(user, channel, body[len("/rapport"):].strip())
+        elif body.startswith("/"):
+            raise ConsoleError(f"unknown slash command {body.split()[0]}: try /rapport help")
+        elif re.fullmatch(r"press \d+", body):
+            await self._press(user, channel, int(body.split()[1]))
+        elif body.startswith("form ") or body == "form":
+            await self._form(user, channel, body[4:].strip())
+        else:
+            await self._post(user, channel, body)
+
+    async def _post(self, user: str, channel: str, body: str) -> None:
+        reply_to = thread_id = None
+        marker = re.match(r"^([~^])(\d+)\s+(.*)$", body, re.S)
+        if marker:
+            kind, number, body = marker.group(1), int(marker.group(2)), marker.group(3)
+            target = self._message(number)
+            channel = target.channel
+            if kind == "^":
+                reply_to, thread_id = target.message_id, target.thread_id
+            else:
+                thread_id = target.thread_id or target.message_id
+        mentions = []
+        for name in _AS_MENTION.findall(body):
+            member = self.workspace.member(name)
+            if member:
+                mentions.append(member.user_id)
+        message_id = f"{self.session_id}-{len(self.posted) + 1}"
+        self.posted.append(Posted(message_id, channel, thread_id))
+        event = MessagePosted(self.workspace.workspace_id, channel, message_id, user, self.clock.tick(), body,
+                              reply_to=reply_to, thread_id=thread_id, mentions=tuple(dict.fromkeys(mentions)))
+        where = f"#{channel}" + (f" (thread of [{self._number(thread_id)}])" if thread_id else "")
+        where += f" replying to [{self._number(reply_to)}]" if reply_to else ""
+        self.write(f"[{len(self.posted)}] @{self._name(user)} in {where}: {body}")
+        await self.core.on_message(event)
+
+    async def _command(self, user: str, channel: str, text: str) -> None:
+        text = _AS_MENTION.sub(lambda m: self._ref(m.group(1)), text)
+        reply = await self.core.on_command(CommandInvoked(
+            self.workspace.workspace_id, channel, user, text, self.workspace.roles(user, channel)))
+        self._show(user, reply)
+
+    async def _press(self, user: str, channel: str, number: int) -> None:
+        last = self.last_reply.get(user)
+        if not last or not 1 <= number <= len(last.buttons):
+            raise ConsoleError(f"@{self._name(user)} has no button {number} to press")
+        button = last.buttons[number - 1]
+        reply = await self.core.on_button(ButtonPressed(
+            self.workspace.workspace_id, channel, user, button.action_id, button.value,
+            self.workspace.roles(user, channel)))
+        if reply:
+            self._show(user, reply)
+
+    async def _form(self, user: str, channel: str, text: str) -> None:
+        last = self.last_reply.get(user)
+        form: Form | None = last.form if last else None
+        if form is None:
+            raise ConsoleError(f"@{self._name(user)} has no form open")
+        try:
+            pairs = [token.split("=", 1) for token in shlex.split(text)]
+        except ValueError as error:
+            raise ConsoleError(f"cannot read the form values: {error}") from None
+        known = {f.name for f in form.fields}
+        values = {}
+        for pair in pairs:
+            if len(pair) != 2 or pair[0] not in known:
+                raise ConsoleError(f"form fields are: {', '.join(sorted(known))} (write name=value)")
+            values[pair[0]] = pair[1]
+        reply = await self.core.on_form(FormSubmitted(
+            self.workspace.workspace_id, channel, user, form.form_id, tuple(values.items()),
+            self.workspace.roles(user, channel)))
+        self._show(user, reply)
+
+    async def ask_form(self, user: str, channel: str, form: Form, ask: Callable[[str], Awaitable[str]]) -> None:
+        """Interactive forms: one prompt per field; Enter keeps the current value."""
+        values = []
+        for f in form.fields:
+            answer = await ask(f"{f.label}{f' [{f.value}]' if f.value else ''}: ")
+            values.append((f.name, answer if answer else f.value))
+        reply = await self.core.on_form(FormSubmitted(
+            self.workspace.workspace_id, channel, user, form.form_id, tuple(values),
+            self.workspace.roles(user, channel)))
+        self._show(user, reply)
+
+    def _show(self, user: str, reply: Reply) -> None:
+        self.last_reply[user] = reply
+        audience = f"only @{self._name(user)} sees this" if reply.ephemeral else "everyone in the channel sees this"
+        self.write(f"rapport ({audience}):\n{render(reply, self.workspace)}")
+
+    def _ref(self, name: str) -> str:
+        member = self.workspace.member(name)
+        return f"<@{member.user_id}>" if member else f"<@{name}>"
+
+    def _name(self, user: str) -> str:
+        member = self.workspace.member(user)
+        return member.name if member else user
+
+    def _member(self, name: str) -> ConsoleMember:
+        member = self.workspace.member(name.strip())
+        if member is None:
+            known = ", ".join(f"@{m.name}" for m in self.workspace.members)
+            raise ConsoleError(f"no member {name.strip()!r} here (members: {known})")
+        return member
+
+    def _channel(self, name: str) -> ConsoleChannel:
+        channel = self.workspace.channel(name.strip())
+        if channel is None:
+            known = ", ".join(f"#{c.name}" for c in self.workspace.channels)
+            raise ConsoleError(f"no channel {name.strip()!r} here (channels: {known})")
+        return channel
+
+    def _message(self, number: int) -> Posted:
+        if not 1 <= number <= len(self.posted):
+            raise ConsoleError(f"there is no message [{number}] yet")
+        return self.posted[number - 1]
+
+    def _number(self, message_id: str | None) -> int:
+        return next(i for i, p in enumerate(self.posted, 1) if p.message_id == message_id)
+
+    @staticmethod
+    def _time(text: str) -> datetime:
+        try:
+            at = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ConsoleError(f"cannot read the time {text!r}: write it like 2026-03-02T09:00") from None
+        return at if at.tzinfo else at.replace(tzinfo=UTC)

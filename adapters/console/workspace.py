@@ -1,0 +1,85 @@
+"""Who and where the console workspace is: members (with time zones and admin flags) and channels."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, Member
+
+
+@dataclass(frozen=True)
+class ConsoleMember:
+    user_id: str
+    name: str
+    tz: str = "UTC"
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class ConsoleChannel:
+    channel_id: str
+    name: str
+    managers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Workspace:
+    workspace_id: str
+    members: tuple[ConsoleMember, ...]
+    channels: tuple[ConsoleChannel, ...]
+
+    def member(self, name_or_id: str) -> ConsoleMember | None:
+        key = name_or_id.lstrip("@").lower()
+        return next((m for m in self.members if key in (m.user_id.lower(), m.name.lower())), None)
+
+    def channel(self, name_or_id: str) -> ConsoleChannel | None:
+        key = name_or_id.lstrip("#").lower()
+        return next((c for c in self.channels if key in (c.channel_id.lower(), c.name.lower())), None)
+
+    def roles(self, user_id: str, channel_id: str) -> frozenset[str]:
+        member = self.member(user_id)
+        channel = self.channel(channel_id)
+        roles = set()
+        if member and member.admin:
+            roles.add(WORKSPACE_ADMIN)
+        if channel and user_id in channel.managers:
+            roles.add(CHANNEL_MANAGER)
+        return frozenset(roles)
+
+    def as_members(self) -> list[Member]:
+        return [Member(self.workspace_id, m.user_id, m.name, m.tz) for m in self.members]
+
+
+DEFAULT = Workspace(
+    "console",
+    (
+        ConsoleMember("alice", "Alice", "Europe/Lisbon", admin=True),
+        ConsoleMember("bob", "Bob", "America/New_York"),
+        ConsoleMember("carol", "Carol", "Europe/Berlin"),
+        ConsoleMember("dave", "Dave", "Asia/Kolkata"),
+        ConsoleMember("erin", "Erin", "America/Los_Angeles"),
+    ),
+    (
+        ConsoleChannel("general", "general"),
+        ConsoleChannel("engineering", "engineering", managers=("carol",)),
+        ConsoleChannel("random", "random"),
+    ),
+)
+
+
+def load_workspace(path: Path | None) -> Workspace:
+    """The default workspace, or one described in a JSON file:
+    {"workspace": "acme", "members": [{"id": "ana", "name": "Ana", "tz": "Europe/Paris", "admin": true}],
+     "channels": [{"id": "general", "name": "general", "managers": ["ana"]}]}"""
+    if path is None:
+        return DEFAULT
+    data = json.loads(path.read_text())
+    return Workspace(
+        str(data.get("workspace", "console")),
+        tuple(ConsoleMember(str(m["id"]), str(m.get("name", m["id"])), str(m.get("tz", "UTC")), bool(m.get("admin")))
+              for m in data["members"]),
+        tuple(ConsoleChannel(str(c["id"]), str(c.get("name", c["id"])), tuple(c.get("managers", ())))
+              for c in data["channels"]),
+    )

@@ -1,0 +1,103 @@
+"""End to end: `rapport console` replaying a script into a real database, then `rapport graph --json`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_DATABASE_URL, reset_postgres
+
+SCRIPT = """\
+# Alice and Bob become peers; Carol keeps coming to Dave for help; Erin only chats.
+at 2026-03-02T09:00
+@alice #general: bob: how do I rotate the staging keys?
+@bob there's a script in ops/, run it with --env staging
+@alice thanks!
++1h
+@bob ~1 Alice, did the rotation work?
+@alice ~1 yes, all green
+in #engineering
+@carol @dave why is CI red on main?
+@dave ^6 flaky test, rerun it
+@carol @dave how do I get access to the metrics dashboard?
+@dave ^8 ask in #it, they grant it
+@carol @dave is there a style guide for the API?
+@dave ^10 yes, docs/api.md
+@carol @dave which region should the new service go in?
+@dave ^12 eu-west, same as the rest
+@carol @dave could you look at my migration?
+@dave ^14 done, one comment
+@erin #random lunch was great today
+@bob #random agreed, the curry was excellent
+@alice /rapport me
+@alice /rapport with @bob
+@bob /rapport with @nobody
+@bob /rapport dance
+"""
+
+
+def rapport(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "adapters.cli", *args], input=stdin, env=env, text=True,
+                          capture_output=True, timeout=120, cwd=Path(__file__).parent.parent)
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> dict[str, str]:
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'rapport.db'}"
+    if url.startswith("postgresql"):
+        await reset_postgres(url)
+    return {**os.environ, "RAPPORT_DATABASE_URL": url, "RAPPORT_LOG_LEVEL": "WARNING"}
+
+
+def test_script_builds_the_graph(env: dict[str, str]) -> None:
+    run = rapport(["console"], env, SCRIPT)
+    assert run.returncode == 0, run.stderr
+    assert "Peers (1)" in run.stdout and "@Bob" in run.stdout
+    assert "You asked @Bob 1 question; they answered 1." in run.stdout
+    assert "I don't know @nobody" in run.stdout
+    assert "I don't know the command `dance`" in run.stdout
+
+    graph = rapport(["graph", "--json"], env)
+    assert graph.returncode == 0, graph.stderr
+    pairs = {(p["a"], p["b"]): p for p in json.loads(graph.stdout)}
+    assert pairs[("alice", "bob")]["stage"] == "peers"
+    carol_dave = pairs[("carol", "dave")]
+    assert (carol_dave["stage"], carol_dave["advisor"]) == ("trusted_advisor", "dave")
+    assert (carol_dave["asked_ab"], carol_dave["answered_ab"], carol_dave["asked_ba"]) == (5, 5, 0)
+    assert pairs[("bob", "erin")]["stage"] == "talking"
+    assert pairs[("alice", "bob")]["last_contact"].startswith("2026-03-02T10:00")
+    for key in ("a", "b", "stage", "advisor", "asked_ab", "asked_ba", "answered_ab", "answered_ba", "last_contact"):
+        assert all(key in p for p in pairs.values())
+
+
+def test_replaying_the_same_script_twice_counts_twice_only_when_new(env: dict[str, str]) -> None:
+    """Each console session posts new messages: a replay is new chat, counted again, never corrupting counts."""
+    assert rapport(["console"], env, SCRIPT).returncode == 0
+    assert rapport(["console"], env, SCRIPT).returncode == 0
+    pairs = {(p["a"], p["b"]): p for p in json.loads(rapport(["graph", "--json"], env).stdout)}
+    assert pairs[("carol", "dave")]["asked_ab"] == 10
+
+
+def test_bad_lines_get_clear_messages_and_nothing_is_lost(env: dict[str, str]) -> None:
+    script = "@alice #general: hello\n@zed hi\n@alice #nowhere hi\n@alice press 4\n@alice ^99 hi\n@bob hi alice\n"
+    run = rapport(["console"], env, script)
+    assert run.returncode == 0
+    assert "no member '@zed'" in run.stdout
+    assert "no channel '#nowhere'" in run.stdout
+    assert "no button 4" in run.stdout
+    assert "no message [99]" in run.stdout
+    assert "[2] @Bob in #general: hi alice" in run.stdout
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    env = {**os.environ, "RAPPORT_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    run = rapport(["graph"], env)
+    assert run.returncode == 2
+    assert "RAPPORT_DATABASE_URL" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
