@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.conversation import Outcome, Window
 from bot.events import Member, MessagePosted
 from bot.rapport import PairStats
 from bot.replies import Reply
+
+if TYPE_CHECKING:
+    from bot.scheduling import Runs
 
 
 class Clock(Protocol):
@@ -51,6 +54,7 @@ class Store(Protocol):
     members: Members
     graph: Graph
     events: Events
+    runs: Runs
 
     async def close(self) -> None: ...
 

@@ -117,3 +117,26 @@ class SeenEventRow(Base):
     workspace: Mapped[str] = mapped_column(ID, primary_key=True)
     event_id: Mapped[str] = mapped_column(ID, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RunRow(Base):
+    """A claimed scheduled run (a coffee round, a day's nudges). The primary key is what makes it run once."""
+
+    __tablename__ = "runs"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeliveryRow(Base):
+    """One message of a run to one recipient: reserved before sending, so a resumed run never sends it twice."""
+
+    __tablename__ = "deliveries"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    recipient: Mapped[str] = mapped_column(ID, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # sending, sent, failed
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -230,6 +230,9 @@ class SqlStore:
         self.members = SqlMembers(self.sessions)
         self.graph = SqlGraph(self.sessions)
         self.events = SqlEvents(self.sessions)
+        from storage.scheduling import SqlRuns  # imports this module's `insert`
+
+        self.runs = SqlRuns(self.sessions)
 
     @classmethod
     async def open(cls, url: str) -> SqlStore:

@@ -127,10 +127,40 @@ class FakeEvents:
 
 
 @dataclass
+class FakeRuns:
+    claims: dict[str, tuple[str, datetime, datetime | None]] = field(default_factory=dict)  # owner, lease, done
+    deliveries: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    async def claim(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        held = self.claims.get(key)
+        if held is None or (held[2] is None and held[1] < now):
+            self.claims[key] = (owner, now + lease, None)
+            return True
+        return False
+
+    async def finish(self, key: str, now: datetime) -> None:
+        owner, lease, _ = self.claims[key]
+        self.claims[key] = (owner, lease, now)
+
+    async def finished(self, key: str) -> bool:
+        return key in self.claims and self.claims[key][2] is not None
+
+    async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
+        if (key, recipient) in self.deliveries:
+            return False
+        self.deliveries[(key, recipient)] = "sending"
+        return True
+
+    async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None:
+        self.deliveries[(key, recipient)] = "sent" if ok else "failed"
+
+
+@dataclass
 class FakeStore:
     members: FakeMembers = field(default_factory=FakeMembers)
     graph: FakeGraph = field(default_factory=FakeGraph)
     events: FakeEvents = field(default_factory=FakeEvents)
+    runs: FakeRuns = field(default_factory=FakeRuns)
 
     async def close(self) -> None:
         pass

@@ -88,8 +88,28 @@ def upgrade() -> None:
     with op.batch_alter_table("seen_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_seen_events_at"), ["at"], unique=False)
 
+    op.create_table(
+        "runs",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("owner", sa.String(length=200), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    op.create_table(
+        "deliveries",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("recipient", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", "recipient"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("deliveries")
+    op.drop_table("runs")
     op.drop_table("seen_events")
     with op.batch_alter_table("questions", schema=None) as batch_op:
         batch_op.drop_index("ix_questions_pair")

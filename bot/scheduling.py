@@ -1,0 +1,110 @@
+"""Scheduled work that runs exactly once however many bot processes share the database.
+
+APScheduler 3 cannot share a job store between processes, so it is only the ticker here: each process runs an
+in-memory interval job (max_instances=1, coalesce=True) that asks every DueSource what is due. Whoever inserts
+the claim row for a run first owns it (a UNIQUE key in the shared database decides, not a lock in memory). A
+claim carries a lease: if its owner dies mid-run, another process re-claims it once the lease expires and
+resumes. Each message a run sends is reserved first with `deliver_once` (UNIQUE per run and recipient), so a
+resumed run skips what was already sent. A delivery reserved but not confirmed when its process died is not
+retried (sending it twice is worse than the rare loss) and stays visible as `sending` for operators.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.ports import Clock
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)
+TICK_SECONDS = 30
+
+
+class Runs(Protocol):
+    async def claim(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """True when `owner` now holds the run: the first claim, or one whose lease ran out unfinished."""
+        ...
+
+    async def finish(self, key: str, now: datetime) -> None: ...
+    async def finished(self, key: str) -> bool: ...
+
+    async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
+        """Reserve the delivery of run `key` to `recipient`; False when it was already reserved (or sent)."""
+        ...
+
+    async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class Due:
+    key: str  # unique per run, e.g. "coffee:T1:C1:2026-03-02T09:00Z"
+    run: Callable[[], Awaitable[None]]
+
+
+class DueSource(Protocol):
+    async def due(self, now: datetime) -> Sequence[Due]: ...
+
+
+def process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Ticker:
+    runs: Runs
+    clock: Clock
+    sources: list[DueSource] = field(default_factory=list)
+    owner: str = field(default_factory=process_name)
+
+    async def tick(self) -> int:
+        """Run whatever is due and unclaimed. Returns how many runs this process carried out."""
+        now = self.clock.now()
+        done = 0
+        for source in self.sources:
+            try:
+                due = await source.due(now)
+            except Exception:
+                log.exception("could not list due work from %s", type(source).__name__)
+                continue
+            for item in due:
+                if not await self.runs.claim(item.key, self.owner, now, LEASE):
+                    continue
+                try:
+                    await item.run()
+                except Exception:
+                    # The lease expires and another tick (here or elsewhere) resumes the run.
+                    log.exception("run %s failed; it will be resumed after its lease", item.key)
+                    continue
+                await self.runs.finish(item.key, self.clock.now())
+                done += 1
+        return done
+
+
+async def send_once(runs: Runs, key: str, recipient: str, now: datetime, send: Callable[[], Awaitable[bool]]) -> bool:
+    """Send one message of a run at most once across processes and restarts. True when it went out now."""
+    if not await runs.deliver_once(key, recipient, now):
+        return False
+    ok = False
+    try:
+        ok = await send()
+    finally:
+        await runs.delivered(key, recipient, ok, now)
+    return ok
+
+
+def start_ticker(ticker: Ticker, seconds: int = TICK_SECONDS) -> object:
+    """Drive the ticker with APScheduler on the running event loop; returns the scheduler (call .shutdown())."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(ticker.tick, "interval", seconds=seconds, max_instances=1, coalesce=True,
+                      id="rapport-ticker", next_run_time=datetime.now().astimezone())
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,79 @@
+"""Claims, leases and once-only deliveries, on the fake and on SQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.scheduling import LEASE, Due, Ticker, send_once
+from tests.fakes import FakeClock, FakeStore
+
+
+@pytest.fixture(params=["sql", "fake"])
+def runs(request, sql_store):
+    return sql_store.runs if request.param == "sql" else FakeStore().runs
+
+
+async def test_first_claim_wins(runs, clock: FakeClock) -> None:
+    now = clock.now()
+    assert await runs.claim("round-1", "p1", now, LEASE)
+    assert not await runs.claim("round-1", "p2", now, LEASE)
+    assert not await runs.claim("round-1", "p2", now + LEASE / 2, LEASE)
+
+
+async def test_expired_lease_is_resumed_but_finished_runs_are_not(runs, clock: FakeClock) -> None:
+    now = clock.now()
+    assert await runs.claim("a", "p1", now, LEASE)
+    assert await runs.claim("a", "p2", now + LEASE + timedelta(seconds=1), LEASE)  # p1 crashed
+    assert await runs.claim("b", "p1", now, LEASE)
+    await runs.finish("b", now)
+    assert await runs.finished("b")
+    assert not await runs.claim("b", "p2", now + LEASE * 5, LEASE)
+
+
+async def test_each_delivery_goes_out_once(runs, clock: FakeClock) -> None:
+    sent: list[str] = []
+
+    async def send() -> bool:
+        sent.append("x")
+        return True
+
+    assert await send_once(runs, "r", "ana", clock.now(), send)
+    assert not await send_once(runs, "r", "ana", clock.now(), send)
+    assert await send_once(runs, "r", "bob", clock.now(), send)
+    assert len(sent) == 2
+
+
+async def test_ticker_runs_due_work_once_across_two_processes(sql_store, clock: FakeClock) -> None:
+    calls: list[str] = []
+
+    class Source:
+        async def due(self, now):
+            async def run() -> None:
+                calls.append("ran")
+            return [Due("coffee:T:C:1", run)]
+
+    one = Ticker(sql_store.runs, clock, [Source()], owner="p1")
+    two = Ticker(sql_store.runs, clock, [Source()], owner="p2")
+    assert await one.tick() + await two.tick() == 1
+    assert calls == ["ran"]
+
+
+async def test_a_failed_run_is_resumed_after_its_lease(sql_store, clock: FakeClock) -> None:
+    attempts: list[str] = []
+
+    class Flaky:
+        async def due(self, now):
+            async def run() -> None:
+                attempts.append(now.isoformat())
+                if len(attempts) == 1:
+                    raise RuntimeError("platform down")
+            return [Due("nudges:T:day", run)]
+
+    ticker = Ticker(sql_store.runs, clock, [Flaky()], owner="p1")
+    assert await ticker.tick() == 0
+    assert await Ticker(sql_store.runs, clock, [Flaky()], owner="p2").tick() == 0  # lease still held
+    clock.advance(minutes=11)
+    assert await Ticker(sql_store.runs, clock, [Flaky()], owner="p2").tick() == 1
+    assert len(attempts) == 2
