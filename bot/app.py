@@ -11,6 +11,7 @@ from bot.events import ButtonPressed, CommandInvoked, FormSubmitted, MessageDele
 from bot.ingest import Names, forget, ingest
 from bot.ports import Clock, Outbound, Store
 from bot.replies import Reply
+from bot.scheduling import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,14 @@ class Rapport:
     outbound: Outbound
     router: Router = field(default_factory=build_router)
     names: Names = field(init=False)
+    ticker: Ticker = field(init=False)
 
     def __post_init__(self) -> None:
         self.names = Names(self.store)
+        # Features with scheduled work (coffee rounds, nudges) expose `sources(core)`: DueSources for the ticker.
+        self.ticker = Ticker(self.store.runs, self.clock, [
+            source for feature in FEATURES if hasattr(feature, "sources") for source in feature.sources(self)
+        ])
 
     def context(self, workspace: str, channel: str, user: str, roles: frozenset[str]) -> Context:
         return Context(self.store, self.clock, self.outbound, workspace, channel, user, roles)

@@ -17,6 +17,7 @@ async def bootstrap(settings: Settings, clock: Clock | None = None) -> Rapport:
     Raises storage.engine.DatabaseUnavailable with a one-line reason when the database cannot be used.
     """
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     store = await SqlStore.open(settings.database_url)
     return Rapport(store=store, clock=clock or SystemClock(), outbound=Outbounds())

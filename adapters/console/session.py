@@ -141,10 +141,12 @@ class ConsoleSession:
             return True
         if word == "at":
             self.clock.virtual = self._time(rest)
+            await self.core.ticker.tick()  # scheduled work (coffee rounds, nudges) falls due as time moves
             return True
         if _DURATION.match(word):
             number, unit = _DURATION.match(word).groups()  # type: ignore[union-attr]
             self.clock.virtual = self.clock.now() + timedelta(**{_UNITS[unit]: float(number)})
+            await self.core.ticker.tick()
             return True
         if word == "as":
             self.user = self._member(rest).user_id

@@ -11,6 +11,7 @@ from adapters.console.session import ConsoleClock, ConsoleOutbound, ConsoleSessi
 from adapters.console.workspace import load_workspace
 from bot.bootstrap import bootstrap
 from bot.outbound import Outbounds
+from bot.scheduling import start_ticker
 from bot.settings import load_settings
 
 
@@ -46,6 +47,14 @@ async def _ask(prompt: str) -> str:
 async def _interactive(session: ConsoleSession) -> None:
     import readline  # noqa: F401  (line editing and history for input())
 
+    scheduler = start_ticker(session.core.ticker)
+    try:
+        await _chat(session)
+    finally:
+        scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+
+
+async def _chat(session: ConsoleSession) -> None:
     session.write(f"Rapport console workspace '{session.workspace.workspace_id}'. Type `help` for how to chat, "
                   "`/rapport help` for commands, `quit` to leave.")
     while True:
