@@ -26,9 +26,11 @@ from storage.engine import DatabaseUnavailable
 app = typer.Typer(help="Rapport: helps remote teams build real rapport.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 import_app = typer.Typer(help="Import chat history so the graph starts from what really happened.")
+member_app = typer.Typer(help="One member's data, for operators: export or erase it.")
 db_app = typer.Typer(help="The database schema.")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
+app.add_typer(member_app, name="member")
 
 out = Console()
 err = Console(stderr=True)
@@ -98,7 +100,8 @@ def _import(read: Callable[[Path, str | None], History], path: Path, workspace: 
                       console=err) as progress:
             task = progress.add_task("messages", total=len(history.events))
             report = await ingest_history(core.store, history.events, name_index(history.members),
-                                          progress=lambda n: progress.advance(task, n))
+                                          progress=lambda n: progress.advance(task, n),
+                                          untracked=await core.store.privacy.untracked(history.workspace))
         table = Table(title=f"Imported into workspace {history.workspace}")
         table.add_column("what")
         table.add_column("count", justify="right")
@@ -109,7 +112,8 @@ def _import(read: Callable[[Path, str | None], History], path: Path, workspace: 
         ):
             table.add_row(what, str(count))
         for reason, count in sorted(history.skipped.items()):
-            table.add_row(f"skipped: {reason}", str(count))
+            # An unknown channel folder is still read; everything else listed was left out.
+            table.add_row(f"{'read anyway' if reason == 'unknown channel' else 'skipped'}: {reason}", str(count))
         out.print(table)
 
     run(with_core(ingest))
@@ -184,6 +188,58 @@ def graph(
         out.print(table)
 
     run(with_core(show))
+
+
+@member_app.command("export")
+def member_export(
+    user_id: str,
+    workspace: Annotated[str, typer.Option(help="The member's workspace (Slack team id, Discord guild id).")],
+) -> None:
+    """Print everything Rapport stores about one member as JSON."""
+    from bot.privacy import export
+
+    async def show(core: Rapport) -> None:
+        document = await export(core.store, workspace, user_id, core.clock.now())
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+    run(with_core(show))
+
+
+@member_app.command("erase")
+def member_erase(
+    user_id: str,
+    workspace: Annotated[str, typer.Option(help="The member's workspace (Slack team id, Discord guild id).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase one member from every table and stop tracking them."""
+    from bot.privacy import erase
+
+    if not yes:
+        typer.confirm(f"Erase everything about {user_id} in {workspace}? This cannot be undone", abort=True)
+
+    async def wipe(core: Rapport) -> None:
+        removed = await erase(core.store, workspace, user_id, core.clock.now())
+        out.print(f"erased {removed} records about {user_id} in {workspace}; they are no longer tracked")
+
+    run(with_core(wipe))
+
+
+@app.command()
+def similarity(
+    text_a: str,
+    text_b: str,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"score", "related", "matcher"}.')] = False,
+) -> None:
+    """How related two interest phrases are, as profiles and starters judge them (offline model)."""
+    from bot.similarity import load_matcher
+
+    judgement = load_matcher().judge(text_a, text_b)
+    if as_json:
+        sys.stdout.write(json.dumps({"score": round(judgement.score, 4), "related": judgement.related,
+                                     "matcher": judgement.matcher}) + "\n")
+        return
+    verdict = "related" if judgement.related else "not related"
+    out.print(f"{verdict} (score {judgement.score:.2f}, matcher {judgement.matcher})", highlight=False)
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,36 @@
+"""End to end: `rapport import` on export fixtures, then `rapport graph --json`, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.test_console import env, rapport  # noqa: F401  (env is a fixture)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_import_twice_then_graph(env: dict[str, str]) -> None:  # noqa: F811
+    first = rapport(["import", "slack-export", str(FIXTURES / "slack_export")], env)
+    assert first.returncode == 0, first.stderr
+    assert "messages new" in first.stdout and "skipped: malformed record" in first.stdout
+    second = rapport(["import", "slack-export", str(FIXTURES / "slack_export")], env)
+    assert second.returncode == 0
+    assert "│ messages new              │     0 │" in second.stdout
+    discord = rapport(["import", "discord-export", str(FIXTURES / "discord_export")], env)
+    assert discord.returncode == 0, discord.stderr
+
+    ambiguous = rapport(["graph", "--json"], env)
+    assert ambiguous.returncode == 2 and "--workspace" in ambiguous.stderr
+    slack = json.loads(rapport(["graph", "--json", "--workspace", "T05QX7RPT"], env).stdout)
+    stages = {(p["a"], p["b"]): (p["stage"], p["advisor"]) for p in slack}
+    assert ("trusted_advisor", "U05DAVE0004") in stages.values()
+    assert all(p["a"].startswith("U") for p in slack)  # no Discord ids leak into the Slack workspace
+    custom = rapport(["import", "discord-export", str(FIXTURES / "discord_export"), "--workspace", "acme"], env)
+    assert custom.returncode == 0
+    assert json.loads(rapport(["graph", "--json", "--workspace", "acme"], env).stdout)
+
+
+def test_missing_export_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    run = rapport(["import", "slack-export", str(tmp_path / "nope.zip")], env)
+    assert run.returncode == 2 and "does not exist" in run.stderr and "Traceback" not in run.stderr
