@@ -5,17 +5,24 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot import relationships
+from bot import privacy, profiles, relationships, starters
 from bot.commands import Context, Router
-from bot.events import ButtonPressed, CommandInvoked, FormSubmitted, MessageDeleted, MessagePosted
-from bot.ingest import Names, forget, ingest
+from bot.events import (
+    BotJoinedChannel,
+    ButtonPressed,
+    CommandInvoked,
+    FormSubmitted,
+    MessageDeleted,
+    MessagePosted,
+)
+from bot.ingest import Directory, forget, ingest
 from bot.ports import Clock, Outbound, Store
 from bot.replies import Reply
 from bot.scheduling import Ticker
 
 log = logging.getLogger(__name__)
 
-FEATURES = (relationships,)
+FEATURES = (relationships, privacy, profiles, starters)
 
 
 def build_router() -> Router:
@@ -31,11 +38,11 @@ class Rapport:
     clock: Clock
     outbound: Outbound
     router: Router = field(default_factory=build_router)
-    names: Names = field(init=False)
+    directory: Directory = field(init=False)
     ticker: Ticker = field(init=False)
 
     def __post_init__(self) -> None:
-        self.names = Names(self.store)
+        self.directory = Directory(self.store)
         # Features with scheduled work (coffee rounds, nudges) expose `sources(core)`: DueSources for the ticker.
         self.ticker = Ticker(self.store.runs, self.clock, [
             source for feature in FEATURES if hasattr(feature, "sources") for source in feature.sources(self)
@@ -45,18 +52,28 @@ class Rapport:
         return Context(self.store, self.clock, self.outbound, workspace, channel, user, roles)
 
     async def on_message(self, event: MessagePosted) -> bool:
-        return await ingest(self.store, self.names, event)
+        return await ingest(self.store, self.directory, event)
+
+    async def on_joined(self, event: BotJoinedChannel) -> bool:
+        return await privacy.announce_joined(self.store, self.outbound, event.workspace, event.channel,
+                                             self.clock.now())
 
     async def on_delete(self, event: MessageDeleted) -> None:
         await forget(self.store, event)
 
     async def on_command(self, event: CommandInvoked) -> Reply:
         ctx = self.context(event.workspace, event.channel, event.user, event.roles)
-        return await self.router.dispatch(ctx, event.text)
+        try:
+            return await self.router.dispatch(ctx, event.text)
+        finally:
+            self.directory.invalidate(event.workspace)  # a pause or erasure takes effect here at once
 
     async def on_button(self, event: ButtonPressed) -> Reply | None:
         ctx = self.context(event.workspace, event.channel, event.user, event.roles)
-        return await self.router.press(ctx, event.action_id, event.value)
+        try:
+            return await self.router.press(ctx, event.action_id, event.value)
+        finally:
+            self.directory.invalidate(event.workspace)
 
     async def on_form(self, event: FormSubmitted) -> Reply:
         ctx = self.context(event.workspace, event.channel, event.user, event.roles)

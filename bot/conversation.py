@@ -2,19 +2,28 @@
 
 `link()` is pure: it takes a message, the little context around it (a `Window`) and returns an `Outcome`
 of metadata records. The text is read once, for `bot.questions`, and is not part of any record.
+Measured on labelled transcripts: benchmarks/question_graph.py.
 
 Addressing a question, first rule that applies:
-1. the people it @mentions or names at its start ("bob: did you ...");
+1. the people it @mentions, or names at its start ("bob: did you ...", "yuki is that ...");
 2. the author of the message it replies to;
-3. in a thread: the thread's starter, or if the asker started it, the last other person who posted there;
-4. in unthreaded chat, right after answering someone's question: that person (a question back);
+3. in a thread: the other person, when only one other person has posted there (root included);
+   with several others it is open, as it is in a thread nobody else has posted in yet;
+4. in unthreaded chat, when the message also answers someone's question: that person (a question back);
 5. otherwise it is open, addressed to whoever answers it first.
 
-Linking an answer: a later message by the addressee (or, for an open question, by anyone but the asker)
-- that replies to the question, or posts in the thread the question is in or started: within QUESTION_WINDOW;
-- in unthreaded chat of the same channel: within CHAT_WINDOW, or within QUESTION_WINDOW if it replies to or
-  mentions the asker. A message that @mentions only other people answers nobody's open question.
-A question still unanswered at its deadline (asked_at + its window) counts as unanswered.
+Answering a question: a later message by its addressee, or for an open question by anyone but the asker; never
+chatter (thanks, "lol", "brb", see bot.questions.is_chatter), never a message that speaks at its start to someone
+other than the asker ("<@cid> any idea?"); someone mentioned in passing ("tag <@gus>") does not count as spoken to.
+- Replies and threads: a reply to the question, or a message in the thread the question is in or started,
+  answers within QUESTION_WINDOW; emoji alone count here (a thumbs-up to "12:30 ok?").
+- Unthreaded chat of the same channel (not a reply to another message), at most one question per message, tried
+  in this order:
+  a. the addressee's first message after a question put to them, within QUESTION_WINDOW;
+  b. a message that names or @mentions the asker: the asker's latest open question within CHAT_WINDOW;
+  c. a message that speaks to nobody in particular, has words and is not itself a question: the latest open
+     question within CHAT_WINDOW.
+Every question's deadline is asked_at + QUESTION_WINDOW; unanswered then, it counts as unanswered.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.events import MessagePosted
-from bot.questions import addressed_by_name, is_question
+from bot.questions import addressed_by_name, is_chatter, is_question, is_wordless, leading_mentions
 
 QUESTION_WINDOW = timedelta(days=7)
 CHAT_WINDOW = timedelta(minutes=20)
@@ -95,7 +104,10 @@ class Window:
     parent: SeenMessage | None = None  # the message it replies to
     root: SeenMessage | None = None  # the thread's starter
     recent: tuple[SeenMessage, ...] = ()  # same channel and thread (or unthreaded chat), oldest first
-    open_questions: tuple[Question, ...] = ()  # unanswered in this channel, deadline not passed
+    # Unanswered in this channel, deadline not passed, oldest first. A store may leave out questions this message
+    # cannot answer by the rules above (Memory gives only those in its thread, the one it replies to, those put to
+    # its author and the unthreaded ones of the last CHAT_WINDOW).
+    open_questions: tuple[Question, ...] = ()
 
 
 def seen(event: MessagePosted, question: bool) -> SeenMessage:
@@ -105,23 +117,59 @@ def seen(event: MessagePosted, question: bool) -> SeenMessage:
     )
 
 
-def _answers(event: MessagePosted, window: Window, mentions: list[str]) -> list[Question]:
-    answered: list[Question] = []
+@dataclass(frozen=True)
+class _Reading:
+    """What link() learned from the text."""
+
+    question: bool
+    mentions: list[str]  # everyone it @mentions or names at its start, in order
+    spoken_to: frozenset[str]  # those it speaks to at its start
+    chatter: bool
+    wordless: bool
+
+
+def _read(event: MessagePosted, names: Mapping[str, str]) -> _Reading:
+    text = event.text
+    mentions = [m for m in dict.fromkeys(event.mentions) if m != event.author]
+    named = addressed_by_name(text, names)
+    if named == event.author:
+        named = None
+    if named and named not in mentions:
+        mentions.insert(0, named)
+    # Without the text (Discord without the content intent) every mention counts as speaking to that person.
+    spoken_to = set(mentions) if text is None else {*leading_mentions(text), *([named] if named else [])}
+    spoken_to.discard(event.author)
+    return _Reading(is_question(text), mentions, frozenset(spoken_to), is_chatter(text), is_wordless(text))
+
+
+def _answers(event: MessagePosted, window: Window, reading: _Reading) -> list[Question]:
+    if reading.chatter:
+        return []
+    explicit: list[Question] = []
+    implicit: list[tuple[int, Question]] = []  # (rule a/b/c as 0/1/2, question)
+    unthreaded_event = event.thread_id is None and event.reply_to is None
     for q in window.open_questions:
-        if q.asker == event.author or q.answered_at is not None or event.at <= q.asked_at:
+        if q.asker == event.author or q.answered_at is not None or not q.asked_at < event.at <= q.deadline:
             continue
-        if q.addressee not in (OPEN, event.author) or event.at > q.deadline:
+        if q.addressee not in (OPEN, event.author) or (reading.spoken_to and q.asker not in reading.spoken_to):
             continue
-        replies_to_q = event.reply_to == q.message_id or (
-            event.thread_id is not None and event.thread_id in (q.message_id, q.thread_id)
-        )
-        explicit = replies_to_q or q.asker in mentions
-        unthreaded = q.thread_id is None and event.thread_id is None and event.channel == q.channel
-        if mentions and q.asker not in mentions:
-            continue  # talking to someone else
-        if explicit or (unthreaded and event.at - q.asked_at <= CHAT_WINDOW and event.reply_to is None):
-            answered.append(q)
-    return answered
+        if event.reply_to == q.message_id or (event.thread_id is not None and event.thread_id in (
+                q.thread_id or q.message_id, q.message_id)):
+            explicit.append(q)
+            continue
+        if not unthreaded_event or q.thread_id is not None or q.channel != event.channel or reading.wordless:
+            continue
+        recent = event.at - q.asked_at <= CHAT_WINDOW
+        if q.addressee == event.author:
+            implicit.append((0, q))
+        elif recent and q.asker in reading.spoken_to:
+            implicit.append((1, q))
+        elif recent and not reading.spoken_to and not reading.question:
+            implicit.append((2, q))
+    if implicit:
+        rule = min(r for r, _ in implicit)
+        explicit.append(max((q for r, q in implicit if r == rule), key=lambda q: q.asked_at))
+    return explicit
 
 
 def _addressees(event: MessagePosted, window: Window, mentions: list[str], answered: list[Question]) -> list[str]:
@@ -130,28 +178,15 @@ def _addressees(event: MessagePosted, window: Window, mentions: list[str], answe
     if window.parent and window.parent.author != event.author:
         return [window.parent.author]
     if event.thread_id is not None:
-        if window.root and window.root.author != event.author:
-            return [window.root.author]
-        for message in reversed(window.recent):
-            if message.author != event.author:
-                return [message.author]
-        return [OPEN]
+        others = {m.author for m in (window.root, *window.recent) if m and m.author != event.author}
+        return [others.pop()] if len(others) == 1 else [OPEN]
     askers = list(dict.fromkeys(q.asker for q in answered))
     return askers[:1] or [OPEN]
 
 
-def _window_for(event: MessagePosted, question: bool, mentions: list[str]) -> timedelta:
-    explicit = event.thread_id is not None or event.reply_to is not None or bool(mentions)
-    return QUESTION_WINDOW if explicit or not question else CHAT_WINDOW
-
-
 def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None = None) -> Outcome:
-    question = is_question(event.text)
-    mentions = [m for m in dict.fromkeys(event.mentions) if m != event.author]
-    named = addressed_by_name(event.text, names or {})
-    if named and named != event.author and named not in mentions:
-        mentions.insert(0, named)
-    answered = _answers(event, window, mentions)
+    reading = _read(event, names or {})
+    answered = _answers(event, window, reading)
 
     contacts: dict[str, str] = {}  # target -> kind; first reason wins
 
@@ -160,12 +195,11 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
             contacts.setdefault(target, kind)
 
     questions: list[Question] = []
-    if question:
-        deadline = event.at + _window_for(event, question, mentions)
-        for addressee in _addressees(event, window, mentions, answered):
+    if reading.question:
+        for addressee in _addressees(event, window, reading.mentions, answered):
             questions.append(Question(
                 event.workspace, event.message_id, event.channel, event.thread_id, event.author,
-                addressee, event.at, deadline,
+                addressee, event.at, event.at + QUESTION_WINDOW,
             ))
             contact(addressee, "question")
     answers = tuple(
@@ -176,7 +210,7 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
         contact(q.asker, "answer")
     if window.parent:
         contact(window.parent.author, "reply")
-    for mentioned in mentions:
+    for mentioned in reading.mentions:
         contact(mentioned, "mention")
     if event.thread_id is not None and window.root:
         contact(window.root.author, "thread")
@@ -185,7 +219,7 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
         if previous.author != event.author and event.at - previous.at <= ADJACENT_WINDOW:
             contact(previous.author, "chat")
     return Outcome(
-        seen(event, question),
+        seen(event, reading.question),
         tuple(questions),
         answers,
         tuple(
@@ -207,19 +241,29 @@ def apply_answers(questions: Iterable[Question], answers: Iterable[Answer]) -> l
     return result
 
 
+_Key = tuple[str, str, str]  # (workspace, question message id, addressee)
+SWEEP_EVERY = 10_000  # remembered messages between sweeps of expired questions
+
+
 @dataclass
 class Memory:
     """A conversation's recent past held in memory: how the importer and the in-memory store build Windows.
 
     Holds every message id seen (for replies to old messages) but only RECENT_LIMIT recent messages per
-    thread or channel and the questions whose deadline has not passed.
+    thread or channel, and the open questions whose deadline has not passed, indexed by what can answer them.
+    Remembering a message a second time changes nothing.
     """
 
     messages: dict[tuple[str, str], SeenMessage] = field(default_factory=dict)
     recent: dict[tuple[str, str, str | None], deque[SeenMessage]] = field(
         default_factory=lambda: defaultdict(lambda: deque(maxlen=RECENT_LIMIT))
     )
-    open: dict[tuple[str, str], list[Question]] = field(default_factory=lambda: defaultdict(list))
+    open: dict[_Key, Question] = field(default_factory=dict)
+    by_message: dict[tuple[str, str], list[_Key]] = field(default_factory=lambda: defaultdict(list))
+    by_thread: dict[tuple[str, str], list[_Key]] = field(default_factory=lambda: defaultdict(list))
+    put_to: dict[tuple[str, str, str], list[_Key]] = field(default_factory=lambda: defaultdict(list))
+    chat: dict[tuple[str, str], deque[_Key]] = field(default_factory=lambda: defaultdict(deque))
+    since_sweep: int = 0
 
     def window(self, event: MessagePosted) -> Window:
         ws = event.workspace
@@ -227,19 +271,61 @@ class Memory:
         root = self.messages.get((ws, event.thread_id)) if event.thread_id else None
         recent = tuple(
             m for m in self.recent.get((ws, event.channel, event.thread_id), ())
-            if event.thread_id is not None or event.at - m.at <= CHAT_WINDOW
+            if m.at <= event.at and m.message_id != event.message_id
+            and (event.thread_id is not None or event.at - m.at <= CHAT_WINDOW)
         )
-        key = (ws, event.channel)
-        still_open = [q for q in self.open.get(key, ()) if q.answered_at is None and q.deadline >= event.at]
-        if key in self.open:
-            self.open[key] = still_open
-        return Window(parent, root, recent, tuple(still_open))
+        keys: list[_Key] = []
+        if event.reply_to:
+            keys += self.by_message.get((ws, event.reply_to), ())
+        if event.thread_id:
+            keys += self.by_thread.get((ws, event.thread_id), ())
+        else:
+            keys += self.put_to.get((ws, event.channel, event.author), ())
+            for key in reversed(self.chat.get((ws, event.channel), ())):
+                q = self.open.get(key)
+                if q is None:
+                    continue
+                if event.at - q.asked_at > CHAT_WINDOW:
+                    break
+                keys.append(key)
+        found = {key: q for key in keys if (q := self.open.get(key)) and q.asked_at < event.at <= q.deadline}
+        return Window(parent, root, recent, tuple(sorted(found.values(), key=lambda q: q.asked_at)))
 
     def remember(self, outcome: Outcome) -> None:
         m = outcome.message
+        if (m.workspace, m.message_id) in self.messages:
+            return
         self.messages[(m.workspace, m.message_id)] = m
         self.recent[(m.workspace, m.channel, m.thread_id)].append(m)
-        key = (m.workspace, m.channel)
-        if outcome.answers:
-            self.open[key] = apply_answers(self.open[key], outcome.answers)
-        self.open[key].extend(outcome.questions)
+        for a in outcome.answers:
+            self.open.pop((a.workspace, a.question_id, a.addressee), None)
+        for q in outcome.questions:
+            key = (q.workspace, q.message_id, q.addressee)
+            self.open[key] = q
+            self.by_message[(q.workspace, q.message_id)].append(key)
+            self.by_thread[(q.workspace, q.thread_id or q.message_id)].append(key)
+            if q.thread_id is None:
+                self.chat[(q.workspace, q.channel)].append(key)
+                if q.addressee != OPEN:
+                    self.put_to[(q.workspace, q.channel, q.addressee)].append(key)
+        self.since_sweep += 1
+        if self.since_sweep >= SWEEP_EVERY:
+            self.sweep(m.at)
+
+    def sweep(self, now: datetime) -> None:
+        """Forget questions answered or past their deadline at `now`, so that memory stays bounded."""
+        self.since_sweep = 0
+        self.open = {key: q for key, q in self.open.items() if q.deadline >= now}
+        for index in (self.by_message, self.by_thread, self.put_to):
+            for k in list(index):
+                alive = [key for key in index[k] if key in self.open]
+                if alive:
+                    index[k] = alive
+                else:
+                    del index[k]
+        for k in list(self.chat):
+            alive_chat = deque(key for key in self.chat[k] if key in self.open)
+            if alive_chat:
+                self.chat[k] = alive_chat
+            else:
+                del self.chat[k]

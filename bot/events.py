@@ -44,6 +44,14 @@ class MessageDeleted:
 
 
 @dataclass(frozen=True)
+class BotJoinedChannel:
+    """Rapport was added to a channel (Slack) or a server (Discord: its system channel)."""
+
+    workspace: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class CommandInvoked:
     """`/rapport <text>`; user mentions in text are normalised by the adapter to `<@USER_ID>`."""
 

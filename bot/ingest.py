@@ -6,15 +6,16 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bot.conversation import Memory, Outcome, link
+from bot.conversation import OPEN, Memory, Outcome, link
 from bot.events import Member, MessageDeleted, MessagePosted
 from bot.ports import Store
+from bot.privacy import member_hash
 
 log = logging.getLogger(__name__)
 
-NAMES_TTL = 60.0  # seconds a workspace's name index is reused between live messages
+DIRECTORY_TTL = 15.0  # seconds a workspace's names and untracked members are reused between live messages
 
 
 def name_index(members: Iterable[Member]) -> dict[str, str]:
@@ -34,24 +35,53 @@ def name_index(members: Iterable[Member]) -> dict[str, str]:
     return index
 
 
+def without_untracked(outcome: Outcome, untracked: frozenset[str]) -> Outcome | None:
+    """The outcome minus everything about members who paused tracking or were erased (None: drop it all)."""
+    if not untracked:
+        return outcome
+    ws = outcome.message.workspace
+
+    def tracked(user: str) -> bool:
+        return member_hash(ws, user) not in untracked
+
+    if not tracked(outcome.message.author):
+        return None
+    return replace(
+        outcome,
+        questions=tuple(q for q in outcome.questions if q.addressee == OPEN or tracked(q.addressee)),
+        contacts=tuple(c for c in outcome.contacts if tracked(c.target)),
+    )
+
+
 @dataclass
-class Names:
+class Directory:
+    """Per-workspace facts every live message needs, cached briefly: member names and who is untracked.
+
+    Another process's pause or erasure is seen here within DIRECTORY_TTL; this process's own at once."""
+
     store: Store
-    cache: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict)
+    cache: dict[str, tuple[float, dict[str, str], frozenset[str]]] = field(default_factory=dict)
 
-    async def get(self, workspace: str) -> dict[str, str]:
+    async def get(self, workspace: str) -> tuple[dict[str, str], frozenset[str]]:
         hit = self.cache.get(workspace)
-        if hit and time.monotonic() - hit[0] < NAMES_TTL:
-            return hit[1]
-        index = name_index(await self.store.members.list(workspace))
-        self.cache[workspace] = (time.monotonic(), index)
-        return index
+        if hit and time.monotonic() - hit[0] < DIRECTORY_TTL:
+            return hit[1], hit[2]
+        names = name_index(await self.store.members.list(workspace))
+        untracked = await self.store.privacy.untracked(workspace)
+        self.cache[workspace] = (time.monotonic(), names, untracked)
+        return names, untracked
+
+    def invalidate(self, workspace: str) -> None:
+        self.cache.pop(workspace, None)
 
 
-async def ingest(store: Store, names: Names, event: MessagePosted) -> bool:
-    """Record one live message. False when it was already recorded (a duplicate delivery)."""
+async def ingest(store: Store, directory: Directory, event: MessagePosted) -> bool:
+    """Record one live message. False when it was already recorded (a duplicate) or its author is untracked."""
+    names, untracked = await directory.get(event.workspace)
     window = await store.graph.window(event)
-    outcome = link(event, window, await names.get(event.workspace))
+    outcome = without_untracked(link(event, window, names), untracked)
+    if outcome is None:
+        return False
     new = await store.graph.record([outcome]) == 1
     log.debug("message %s/%s new=%s questions=%d", event.workspace, event.message_id, new,
               len(outcome.questions))
@@ -87,6 +117,7 @@ async def ingest_history(
     names: dict[str, str],
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
+    untracked: frozenset[str] = frozenset(),
 ) -> HistoryReport:
     """Record a history in time order per channel. Linking runs in memory; writes go in batches.
 
@@ -105,7 +136,11 @@ async def ingest_history(
     for event in events:
         outcome = link(event, memory.window(event), names)
         memory.remember(outcome)
-        batch.append(outcome)
+        kept = without_untracked(outcome, untracked)
+        if kept is None:
+            report.read += 1
+            continue
+        batch.append(kept)
         report.read += 1
         report.questions += bool(outcome.questions)
         report.answers += len(outcome.answers)

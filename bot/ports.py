@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.conversation import Outcome, Window
 from bot.events import Member, MessagePosted
@@ -13,6 +13,7 @@ from bot.rapport import PairStats
 from bot.replies import Reply
 
 if TYPE_CHECKING:
+    from bot.profiles import Profile
     from bot.scheduling import Runs
 
 
@@ -50,11 +51,60 @@ class Events(Protocol):
     async def expire(self, now: datetime) -> int: ...
 
 
+class PersonalData(Protocol):
+    """A repository holding data about members: it can export and erase one member's part of it."""
+
+    async def export_member(self, workspace: str, user: str) -> dict[str, Any]: ...
+    async def erase_member(self, workspace: str, user: str) -> int: ...
+
+
+class Privacy(Protocol):
+    async def pause(self, workspace: str, user: str, now: datetime) -> None: ...
+    async def resume(self, workspace: str, user: str) -> None: ...
+    async def untracked(self, workspace: str) -> frozenset[str]:
+        """Hashes (bot.privacy.member_hash) of members who paused tracking or were erased."""
+        ...
+
+    async def forget_forever(self, workspace: str, user_hash: str, now: datetime) -> None: ...
+    async def scrub(self) -> None:
+        """Make deleted rows unrecoverable from the database files."""
+        ...
+
+    async def retention_days(self, workspace: str) -> int: ...
+    async def set_retention_days(self, workspace: str, days: int) -> None: ...
+    async def expire_history(self, workspace: str, before: datetime) -> int: ...
+
+
+class Profiles(Protocol):
+    """What members chose to share about themselves, and the cached embeddings of its interest phrases."""
+
+    async def get(self, workspace: str, user_id: str) -> Profile | None: ...
+    async def list(self, workspace: str) -> list[Profile]: ...
+
+    async def save(self, profile: Profile) -> None:
+        """Create or replace; cached vectors of phrases the profile no longer has are dropped."""
+        ...
+
+    async def delete(self, workspace: str, user_id: str) -> bool:
+        """The profile and its cached vectors. False when there was none."""
+        ...
+
+    async def vectors(self, workspace: str, matcher: str, users: Sequence[str] | None = None
+                      ) -> dict[str, dict[str, bytes]]:
+        """user -> phrase key -> float32 vector bytes made by `matcher` (all users when None)."""
+        ...
+
+    async def save_vectors(self, workspace: str, user_id: str, matcher: str, vectors: dict[str, bytes]) -> None: ...
+
+
 class Store(Protocol):
     members: Members
     graph: Graph
     events: Events
     runs: Runs
+    privacy: Privacy
+    profiles: Profiles
+    personal: list[PersonalData]  # every repository with member data, for export and erasure
 
     async def close(self) -> None: ...
 

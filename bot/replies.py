@@ -6,7 +6,7 @@ natively and the console renders as @name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 
@@ -45,12 +45,21 @@ class Form:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file for the member only (a data export): an upload on Slack and Discord, a file on the console."""
+
+    filename: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     sections: tuple[Section, ...] = ()
     buttons: tuple[Button, ...] = ()
     form: Form | None = None
     ephemeral: bool = True  # personal replies are seen only by the person who asked
+    attachment: Attachment | None = None
 
     def plain(self) -> str:
         """The whole reply as plain text, for logs of what was shown (never of what members wrote)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, TypeDecorator
+from sqlalchemy import Boolean, DateTime, Index, Integer, LargeBinary, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -140,3 +140,64 @@ class DeliveryRow(Base):
     recipient: Mapped[str] = mapped_column(ID, primary_key=True)
     status: Mapped[str] = mapped_column(String(16))  # sending, sent, failed
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TrackingPauseRow(Base):
+    """A member who asked not to be observed for now (`/rapport pause-tracking`)."""
+
+    __tablename__ = "tracking_pauses"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ErasedMemberRow(Base):
+    """An erased member is never tracked again. Only a one-way hash is kept, never the id itself."""
+
+    __tablename__ = "erased_members"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WorkspaceSettingsRow(Base):
+    __tablename__ = "workspace_settings"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    retention_days: Mapped[int] = mapped_column(Integer, default=365)
+
+
+class ProfileRow(Base):
+    """What a member chose to share (`/rapport profile`): their own words, shown to their workspace."""
+
+    __tablename__ = "profiles"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    environment: Mapped[str] = mapped_column(String(300), default="")
+    behaviour: Mapped[str] = mapped_column(String(300), default="")
+    capability: Mapped[str] = mapped_column(String(300), default="")
+    beliefs: Mapped[str] = mapped_column(String(300), default="")
+    identity: Mapped[str] = mapped_column(String(300), default="")
+    spirit: Mapped[str] = mapped_column(String(300), default="")
+    looking_for: Mapped[str] = mapped_column(String(300), default="")
+    tz: Mapped[str | None] = mapped_column(String(64))
+    work_start: Mapped[int | None] = mapped_column(Integer)
+    work_end: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProfilePhraseRow(Base):
+    """The embedding of one interest phrase of one profile, so the model runs once per phrase.
+
+    Kept per profile (not shared across members) so deleting a profile deletes every trace of its words."""
+
+    __tablename__ = "profile_phrases"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(200), primary_key=True)  # bot.similarity.normalise_phrase
+    matcher: Mapped[str] = mapped_column(String(32))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32

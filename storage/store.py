@@ -23,9 +23,11 @@ from bot.conversation import (
     apply_answers,
 )
 from bot.events import Member, MessagePosted
+from bot.ports import PersonalData
+from bot.privacy import member_hash
 from bot.rapport import PairStats
 from storage.engine import connect
-from storage.models import ContactRow, MemberRow, MessageRow, QuestionRow, SeenEventRow
+from storage.models import ContactRow, ErasedMemberRow, MemberRow, MessageRow, QuestionRow, SeenEventRow
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OPEN_QUESTIONS_LIMIT = 200
@@ -68,6 +70,10 @@ class SqlMembers:
             "workspace": m.workspace, "user_id": m.user_id, "name": m.name[:200], "tz": m.tz, "is_bot": m.is_bot,
         } for m in members}.values())
         async with self.sessions.begin() as session:
+            erased = set(await session.scalars(select(ErasedMemberRow.user_hash).where(
+                ErasedMemberRow.workspace.in_({r["workspace"] for r in rows}))))
+            if erased:
+                rows = [r for r in rows if member_hash(r["workspace"], r["user_id"]) not in erased]
             for chunk in _chunks(rows):
                 stmt = insert(session, MemberRow)
                 await session.execute(stmt.on_conflict_do_update(
@@ -230,9 +236,16 @@ class SqlStore:
         self.members = SqlMembers(self.sessions)
         self.graph = SqlGraph(self.sessions)
         self.events = SqlEvents(self.sessions)
-        from storage.scheduling import SqlRuns  # imports this module's `insert`
+        # These modules import this one's `insert`, hence the late imports.
+        from storage.privacy import SqlCoreData, SqlPrivacy
+        from storage.profiles import SqlProfiles
+        from storage.scheduling import SqlRuns
 
         self.runs = SqlRuns(self.sessions)
+        self.privacy = SqlPrivacy(self.sessions)
+        self.personal: list[PersonalData] = [SqlCoreData(self.sessions)]
+        self.profiles = SqlProfiles(self.sessions)
+        self.personal.append(self.profiles)
 
     @classmethod
     async def open(cls, url: str) -> SqlStore:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.conversation import OPEN, Contact, Memory, Outcome, Question, Window, apply_answers
 from bot.events import Member, MessagePosted
+from bot.profiles import Profile
 from bot.rapport import PairStats
 from bot.replies import Reply
 
@@ -43,9 +44,14 @@ class FakeOutbound:
 @dataclass
 class FakeMembers:
     rows: dict[tuple[str, str], Member] = field(default_factory=dict)
+    erased: set[tuple[str, str]] = field(default_factory=set)  # shared with FakePrivacy: (workspace, hash)
 
     async def upsert(self, members: Sequence[Member]) -> None:
+        from bot.privacy import member_hash
+
         for m in members:
+            if (m.workspace, member_hash(m.workspace, m.user_id)) in self.erased:
+                continue
             old = self.rows.get((m.workspace, m.user_id))
             self.rows[(m.workspace, m.user_id)] = replace(m, tz=m.tz or (old.tz if old else None))
 
@@ -156,11 +162,133 @@ class FakeRuns:
 
 
 @dataclass
+class FakePrivacy:
+    paused: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    erased: set[tuple[str, str]] = field(default_factory=set)
+    retention: dict[str, int] = field(default_factory=dict)
+    graph: FakeGraph | None = None
+    scrubbed: int = 0
+
+    async def pause(self, workspace: str, user: str, now: datetime) -> None:
+        self.paused.setdefault((workspace, user), now)
+
+    async def resume(self, workspace: str, user: str) -> None:
+        from bot.privacy import member_hash
+
+        self.paused.pop((workspace, user), None)
+        self.erased.discard((workspace, member_hash(workspace, user)))
+
+    async def untracked(self, workspace: str) -> frozenset[str]:
+        from bot.privacy import member_hash
+
+        return frozenset({member_hash(ws, u) for ws, u in self.paused if ws == workspace}
+                         | {h for ws, h in self.erased if ws == workspace})
+
+    async def forget_forever(self, workspace: str, user_hash: str, now: datetime) -> None:
+        self.erased.add((workspace, user_hash))
+
+    async def scrub(self) -> None:
+        self.scrubbed += 1
+
+    async def retention_days(self, workspace: str) -> int:
+        return self.retention.get(workspace, 365)
+
+    async def set_retention_days(self, workspace: str, days: int) -> None:
+        self.retention[workspace] = days
+
+    async def expire_history(self, workspace: str, before: datetime) -> int:
+        assert self.graph is not None
+        old = len(self.graph.questions) + len(self.graph.contacts)
+        self.graph.questions = [q for q in self.graph.questions if q.workspace != workspace or q.asked_at >= before]
+        self.graph.contacts = [c for c in self.graph.contacts if c.workspace != workspace or c.at >= before]
+        return old - len(self.graph.questions) - len(self.graph.contacts)
+
+
+@dataclass
+class FakeCoreData:
+    """The member's part of the fake core tables."""
+
+    members: FakeMembers
+    graph: FakeGraph
+
+    async def export_member(self, workspace: str, user: str) -> dict:
+        member = self.members.rows.get((workspace, user))
+        return {
+            "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
+            "questions": [q.message_id for q in self.graph.questions
+                          if q.workspace == workspace and user in (q.asker, q.addressee)],
+            "contacts": [c.message_id for c in self.graph.contacts
+                         if c.workspace == workspace and user in (c.source, c.target)],
+        }
+
+    async def erase_member(self, workspace: str, user: str) -> int:
+        before = len(self.members.rows) + len(self.graph.questions) + len(self.graph.contacts)
+        self.members.rows.pop((workspace, user), None)
+        self.graph.questions = [q for q in self.graph.questions
+                                if not (q.workspace == workspace and user in (q.asker, q.addressee))]
+        self.graph.contacts = [c for c in self.graph.contacts
+                               if not (c.workspace == workspace and user in (c.source, c.target))]
+        return before - len(self.members.rows) - len(self.graph.questions) - len(self.graph.contacts)
+
+
+@dataclass
+class FakeProfiles:
+    rows: dict[tuple[str, str], Profile] = field(default_factory=dict)
+    phrase_vectors: dict[tuple[str, str], dict[str, tuple[str, bytes]]] = field(default_factory=dict)
+
+    async def get(self, workspace: str, user_id: str) -> Profile | None:
+        return self.rows.get((workspace, user_id))
+
+    async def list(self, workspace: str) -> list[Profile]:
+        return [p for (ws, _), p in sorted(self.rows.items()) if ws == workspace]
+
+    async def save(self, profile: Profile) -> None:
+        key = (profile.workspace, profile.user_id)
+        self.rows[key] = profile
+        keep = {p.key for p in profile.phrases()}
+        self.phrase_vectors[key] = {k: v for k, v in self.phrase_vectors.get(key, {}).items() if k in keep}
+
+    async def delete(self, workspace: str, user_id: str) -> bool:
+        return await self.erase_member(workspace, user_id) > 0
+
+    async def vectors(self, workspace: str, matcher: str, users: Sequence[str] | None = None
+                      ) -> dict[str, dict[str, bytes]]:
+        out = {user: {k: v for k, (m, v) in found.items() if m == matcher}
+               for (ws, user), found in self.phrase_vectors.items()
+               if ws == workspace and (users is None or user in users)}
+        return {user: found for user, found in out.items() if found}
+
+    async def save_vectors(self, workspace: str, user_id: str, matcher: str, vectors: dict[str, bytes]) -> None:
+        if (workspace, user_id) in self.rows:
+            self.phrase_vectors.setdefault((workspace, user_id), {}).update(
+                {k: (matcher, v) for k, v in vectors.items()})
+
+    async def export_member(self, workspace: str, user: str) -> dict:
+        profile = self.rows.get((workspace, user))
+        return {"profile": None if profile is None else {
+            **{k: v for k, v in vars(profile).items() if k not in ("workspace", "user_id", "updated_at")},
+            "updated_at": profile.updated_at.isoformat() if profile.updated_at else None}}
+
+    async def erase_member(self, workspace: str, user: str) -> int:
+        self.phrase_vectors.pop((workspace, user), None)
+        return int(self.rows.pop((workspace, user), None) is not None)
+
+
+@dataclass
 class FakeStore:
     members: FakeMembers = field(default_factory=FakeMembers)
     graph: FakeGraph = field(default_factory=FakeGraph)
     events: FakeEvents = field(default_factory=FakeEvents)
     runs: FakeRuns = field(default_factory=FakeRuns)
+    privacy: FakePrivacy = field(default_factory=FakePrivacy)
+    profiles: FakeProfiles = field(default_factory=FakeProfiles)
+    personal: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.privacy.graph = self.graph
+        self.members.erased = self.privacy.erased
+        self.personal.insert(0, FakeCoreData(self.members, self.graph))
+        self.personal.append(self.profiles)
 
     async def close(self) -> None:
         pass

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.events import Member, MessagePosted
-from bot.ingest import Names, ingest
+from bot.ingest import Directory, ingest
 from bot.rapport import Stage, assess
 from tests.fakes import FakeStore
 
@@ -39,7 +39,7 @@ def store(request, sql_store, fake_store):
 
 async def feed(store, messages) -> list[bool]:
     await store.members.upsert([Member(WS, u, u.capitalize()) for u in ("ana", "bob", "cid")])
-    names = Names(store)
+    names = Directory(store)
     return [await ingest(store, names, m) for m in messages]
 
 

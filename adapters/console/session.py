@@ -30,11 +30,12 @@ import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from adapters.console.render import render
 from adapters.console.workspace import ConsoleChannel, ConsoleMember, Workspace
 from bot.app import Rapport
-from bot.events import ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
+from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
 from bot.replies import Form, Reply
 
 _AS_MENTION = re.compile(r"(?<![\w<])@([A-Za-z][\w.\-]*)")
@@ -101,6 +102,7 @@ class ConsoleSession:
     channel: str = ""
     posted: list[Posted] = field(default_factory=list)
     last_reply: dict[str, Reply] = field(default_factory=dict)
+    exports: Path = Path("exports")
 
     def __post_init__(self) -> None:
         self.user = self.user or self.workspace.members[0].user_id
@@ -108,6 +110,8 @@ class ConsoleSession:
 
     async def start(self) -> None:
         await self.core.store.members.upsert(self.workspace.as_members())
+        for channel in self.workspace.channels:  # the bot is in every console channel; says so once
+            await self.core.on_joined(BotJoinedChannel(self.workspace.workspace_id, channel.channel_id))
 
     @property
     def prompt(self) -> str:
@@ -261,6 +265,12 @@ class ConsoleSession:
         self.last_reply[user] = reply
         audience = f"only @{self._name(user)} sees this" if reply.ephemeral else "everyone in the channel sees this"
         self.write(f"rapport ({audience}):\n{render(reply, self.workspace)}")
+        if reply.attachment:
+            self.exports.mkdir(parents=True, exist_ok=True)
+            path = self.exports / reply.attachment.filename
+            path.write_bytes(reply.attachment.content)
+            path.chmod(0o600)  # personal data: readable by the person running the console only
+            self.write(f"  file: {path.resolve()}")
 
     def _ref(self, name: str) -> str:
         member = self.workspace.member(name)

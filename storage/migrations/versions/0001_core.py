@@ -106,8 +106,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", "recipient"),
     )
 
+    op.create_table(
+        "tracking_pauses",
+        sa.Column("workspace", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("workspace", "user_id"),
+    )
+    op.create_table(
+        "erased_members",
+        sa.Column("workspace", sa.String(length=64), nullable=False),
+        sa.Column("user_hash", sa.String(length=64), nullable=False),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("workspace", "user_hash"),
+    )
+    op.create_table(
+        "workspace_settings",
+        sa.Column("workspace", sa.String(length=64), nullable=False),
+        sa.Column("retention_days", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("workspace"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("workspace_settings")
+    op.drop_table("erased_members")
+    op.drop_table("tracking_pauses")
     op.drop_table("deliveries")
     op.drop_table("runs")
     op.drop_table("seen_events")

@@ -1,0 +1,206 @@
+"""Members own their data: what Rapport records, see / export / erase, pausing, and history retention.
+
+What is recorded: who asked whom, when, whether it was answered; who was in contact with whom, when. Never what
+was said. An erased member is deleted from every table (each repository with member data implements
+bot.ports.PersonalData) and only a one-way hash remains so that they are not tracked again; resuming tracking
+removes it. Pausing keeps what exists but records nothing new about them until they resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.commands import Args, Context, Router, UsageError
+from bot.events import WORKSPACE_ADMIN
+from bot.ports import Store
+from bot.rapport import assess
+from bot.replies import Attachment, Button, Reply, Section
+from bot.scheduling import Due, DueSource, send_once
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_DAYS = 365
+MIN_RETENTION_DAYS = 30
+
+WHAT_WE_RECORD = (
+    "Rapport records *who asks whom and when*, whether a question got an answer, and who was in contact with "
+    "whom: ids, times and counts. *It never stores what anyone wrote.* Your profile holds only what you typed "
+    "into it. Members of this workspace see your profile and their own relationship with you; nobody sees your "
+    "relationships with others. Admins see only counts."
+)
+
+
+def member_hash(workspace: str, user: str) -> str:
+    return hashlib.sha256(f"rapport:{workspace}:{user}".encode()).hexdigest()
+
+
+def channel_notice() -> Reply:
+    return Reply(
+        "Hi! I'm Rapport. In this channel I notice *who asks whom and when*, and whether questions get answered, "
+        "to help people here get to know each other. I never store what anyone writes. "
+        "`/rapport privacy` shows what I know about you and can export or erase it; "
+        "`/rapport pause-tracking` stops me noticing you.",
+        ephemeral=False,
+    )
+
+
+async def announce_joined(store: Store, outbound: Any, workspace: str, channel: str, now: datetime) -> bool:
+    """Say once per channel, however many processes or rejoins, what Rapport records there."""
+
+    async def send() -> bool:
+        return bool(await outbound.send_channel(workspace, channel, channel_notice()))
+
+    return await send_once(store.runs, f"joined:{workspace}:{channel}", channel, now, send)
+
+
+async def export(store: Store, workspace: str, user: str, now: datetime) -> dict[str, Any]:
+    """Everything Rapport knows about one member, as a JSON-ready document."""
+    document: dict[str, Any] = {"workspace": workspace, "user": user, "exported_at": now.isoformat()}
+    pairs = [assess(s, now) for s in await store.graph.pair_stats(workspace, now, user=user)]
+    document["relationships"] = [{
+        "with": a.stats.other(user), "stage": a.stage.value, "advisor": a.advisor, "cooling": a.cooling,
+        "you_asked": a.stats.seen_from(user)[0], "they_answered": a.stats.seen_from(user)[1],
+        "they_asked": a.stats.seen_from(user)[2], "you_answered": a.stats.seen_from(user)[3],
+        "last_contact": a.stats.last_contact.isoformat() if a.stats.last_contact else None,
+    } for a in pairs]
+    for repo in store.personal:
+        document.update(await repo.export_member(workspace, user))
+    return document
+
+
+def summary(document: dict[str, Any]) -> list[str]:
+    """The see-summary: one line per kind of data in the export."""
+    lines = []
+    for key, value in document.items():
+        if key in ("workspace", "user", "exported_at"):
+            continue
+        if isinstance(value, list):
+            lines.append(f"{key.replace('_', ' ')}: {len(value)}")
+        elif isinstance(value, dict):
+            filled = sum(1 for v in value.values() if v not in (None, "", [], {}))
+            lines.append(f"{key.replace('_', ' ')}: {filled} item{'s' if filled != 1 else ''}")
+        elif value is None:
+            lines.append(f"{key.replace('_', ' ')}: none")
+        else:
+            lines.append(f"{key.replace('_', ' ')}: {value}")
+    return lines
+
+
+async def erase(store: Store, workspace: str, user: str, now: datetime) -> int:
+    """Delete the member from every table, stop tracking them, and scrub the deleted bytes."""
+    removed = 0
+    for repo in store.personal:
+        removed += await repo.erase_member(workspace, user)
+    await store.privacy.forget_forever(workspace, member_hash(workspace, user), now)
+    await store.privacy.scrub()
+    return removed
+
+
+async def privacy(ctx: Context, args: Args) -> Reply:
+    args.done()
+    return Reply(WHAT_WE_RECORD, buttons=(
+        Button("See what is stored", "privacy:see"),
+        Button("Export (JSON)", "privacy:export"),
+        Button("Erase everything", "privacy:erase", style="danger"),
+    ))
+
+
+async def see(ctx: Context, _value: str) -> Reply:
+    document = await export(ctx.store, ctx.workspace, ctx.user, ctx.clock.now())
+    return Reply("*What Rapport stores about you*", (Section("Stored", tuple(summary(document))),))
+
+
+async def export_file(ctx: Context, _value: str) -> Reply:
+    document = await export(ctx.store, ctx.workspace, ctx.user, ctx.clock.now())
+    content = json.dumps(document, indent=2, sort_keys=True).encode()
+    return Reply("Here is everything Rapport stores about you.",
+                 attachment=Attachment(f"rapport-{ctx.workspace}-{ctx.user}.json", content))
+
+
+async def erase_ask(ctx: Context, _value: str) -> Reply:
+    return Reply(
+        "Erase everything Rapport knows about you? Your profile, pairings, nudges, settings and every "
+        "relationship record that involves you are deleted, for others too, and Rapport stops tracking you. "
+        "This cannot be undone.",
+        buttons=(Button("Yes, erase it all", "privacy:erase-confirm", style="danger"),
+                 Button("Cancel", "privacy:cancel")),
+    )
+
+
+async def erase_confirm(ctx: Context, _value: str) -> Reply:
+    removed = await erase(ctx.store, ctx.workspace, ctx.user, ctx.clock.now())
+    return Reply(f"Done: {removed} records about you were erased and Rapport no longer tracks you. "
+                 "`/rapport resume-tracking` starts again from nothing if you ever want to.")
+
+
+async def cancel(ctx: Context, _value: str) -> Reply:
+    return Reply("Nothing was erased.")
+
+
+async def pause_tracking(ctx: Context, args: Args) -> Reply:
+    args.done()
+    await ctx.store.privacy.pause(ctx.workspace, ctx.user, ctx.clock.now())
+    return Reply("Paused: Rapport records nothing new about you until `/rapport resume-tracking`. "
+                 "What it already knows stays; `/rapport privacy` can erase it.")
+
+
+async def resume_tracking(ctx: Context, args: Args) -> Reply:
+    args.done()
+    await ctx.store.privacy.resume(ctx.workspace, ctx.user)
+    return Reply("Welcome back: Rapport notices who you ask and answer again (never what you write).")
+
+
+async def retention(ctx: Context, args: Args) -> Reply:
+    days_text = args.optional_word()
+    args.done()
+    if days_text is None:
+        days = await ctx.store.privacy.retention_days(ctx.workspace)
+        return Reply(f"Contact history is kept for {days} days; older detail is deleted every day.")
+    ctx.require(WORKSPACE_ADMIN)
+    if not days_text.isdigit() or int(days_text) < MIN_RETENTION_DAYS:
+        raise UsageError(f"Give a number of days, at least {MIN_RETENTION_DAYS}.")
+    await ctx.store.privacy.set_retention_days(ctx.workspace, int(days_text))
+    return Reply(f"Contact history is now kept for {int(days_text)} days.", ephemeral=False)
+
+
+async def expire(store: Store, workspace: str, now: datetime) -> int:
+    days = await store.privacy.retention_days(workspace)
+    return await store.privacy.expire_history(workspace, now - timedelta(days=days))
+
+
+@dataclass
+class RetentionSource:
+    """Once a day per workspace, delete contact history older than the workspace's retention."""
+
+    core: Any  # bot.app.Rapport (not imported: it imports this module)
+
+    async def due(self, now: datetime) -> list[Due]:
+        def run_for(workspace: str) -> Due:
+            async def run() -> None:
+                removed = await expire(self.core.store, workspace, self.core.clock.now())
+                log.info("retention: %d old records deleted in %s", removed, workspace)
+
+            return Due(f"retention:{workspace}:{now.date().isoformat()}", run)
+
+        return [run_for(ws) for ws in await self.core.store.graph.workspaces()]
+
+
+def sources(core: Any) -> list[DueSource]:
+    return [RetentionSource(core)]
+
+
+def register(router: Router) -> None:
+    router.command("privacy", "privacy", "what Rapport records about you; see, export or erase it")(privacy)
+    router.command("pause-tracking", "pause-tracking", "stop being observed (nothing is erased)")(pause_tracking)
+    router.command("resume-tracking", "resume-tracking", "be observed again")(resume_tracking)
+    router.command("retention", "retention [DAYS]", "how long contact history is kept (admins set it)")(retention)
+    router.action("privacy:see")(see)
+    router.action("privacy:export")(export_file)
+    router.action("privacy:erase")(erase_ask)
+    router.action("privacy:erase-confirm")(erase_confirm)
+    router.action("privacy:cancel")(cancel)

@@ -1,0 +1,479 @@
+"""Profiles: what members choose to share about themselves, along the six levels of rapport.
+
+`/rapport profile` opens a two-page form (Discord modals hold at most five inputs), `/rapport profile @someone`
+shows a profile, `/rapport profile clear` deletes your own. Every field is optional and free text. Text is stored
+as plain text: pasted mentions and links are flattened on the way in (`plain_text`) and everything shown back is
+neutralised again (`shown`), so a profile can never ping a channel or smuggle in a link.
+
+Interests are the phrases of each field (split on commas, semicolons, "and", newlines). Each phrase is embedded
+once by the semantic matcher and its vector kept with the profile (`phrase_vectors`), so starters and matches
+compare stored vectors instead of re-running the model over the workspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+import numpy as np
+
+from bot.commands import Args, Context, FormHandler, Router, UsageError
+from bot.ports import Store
+from bot.replies import Button, Form, FormField, Reply, Section
+from bot.similarity import Matcher, Vectors, load_matcher, normalise_phrase
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("environment", "behaviour", "capability", "beliefs", "identity", "spirit")
+TEXT_FIELDS = (*LEVELS, "looking_for")
+FIELD_MAX = 300  # characters per free-text field
+PHRASE_MAX = 120  # characters per interest phrase (longer ones are cut)
+PHRASES_MAX = 40  # interest phrases per profile that get embedded
+
+LABELS = {
+    "environment": "Where and when",
+    "behaviour": "Hobbies, outside work",
+    "capability": "Skills, languages, learning",
+    "beliefs": "What matters to you",
+    "identity": "How you describe yourself",
+    "spirit": "What connects you to something larger",
+    "looking_for": "Looking for",
+    "tz": "Time zone",
+    "working_hours": "Working hours",
+}
+HINTS = {
+    "environment": "Where you are, background, places you have lived.",
+    "behaviour": "e.g. trail running, sourdough, board games",
+    "capability": "e.g. Python, Spanish, learning the cello",
+    "beliefs": "What matters to you at work and in life.",
+    "identity": "e.g. new parent, ex-chef, lifelong tinkerer",
+    "spirit": "A cause, a community, a faith, nature...",
+    "looking_for": "e.g. a mentor in public speaking, to mentor in SQL, to learn Rust with others, clients, "
+                   "a job, to be known for accessibility, old friends",
+    "tz": "An IANA name such as Europe/Berlin or America/New_York.",
+    "working_hours": "Local hours, e.g. 09-17.",
+}
+PAGES: dict[str, tuple[str, ...]] = {
+    "profile": ("environment", "tz", "working_hours", "behaviour", "capability"),
+    "profile_more": ("beliefs", "identity", "spirit", "looking_for"),
+}
+PAGE_TITLES = {"profile": "Your profile (1 of 2)", "profile_more": "Your profile (2 of 2)"}
+FORM_NOTE = (
+    "Members of this workspace can see your profile (`/rapport profile @you`). Every field is optional; "
+    "change it any time, or delete it with `/rapport profile clear`."
+)
+
+
+# --- the model ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One interest: `text` as the member wrote it (plain), `key` what it is embedded and cached under."""
+
+    text: str
+    level: str  # one of LEVELS, or "looking_for"
+    intent: str | None = None  # for looking_for: mentee, mentor, learn, known, clients, job, friends, other
+
+    @property
+    def key(self) -> str:
+        return normalise_phrase(self.text)
+
+    @property
+    def wanted(self) -> bool:
+        """Something the member wants to get (rather than something they have or offer)."""
+        return self.intent in ("mentee", "learn")
+
+
+@dataclass(frozen=True)
+class Profile:
+    workspace: str
+    user_id: str
+    environment: str = ""
+    behaviour: str = ""
+    capability: str = ""
+    beliefs: str = ""
+    identity: str = ""
+    spirit: str = ""
+    looking_for: str = ""
+    tz: str | None = None  # IANA name; coffee pairing and nudges fall back to Member.tz
+    work_start: int | None = None  # local hour 0..23
+    work_end: int | None = None  # local hour 1..24; <= work_start means an overnight shift
+    updated_at: datetime | None = None
+
+    def text(self, name: str) -> str:
+        return str(getattr(self, name))
+
+    @property
+    def working_hours(self) -> str:
+        if self.work_start is None or self.work_end is None:
+            return ""
+        return f"{self.work_start:02d}-{self.work_end:02d}"
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.text(n) for n in TEXT_FIELDS) and self.tz is None and self.work_start is None
+
+    def phrases(self) -> list[Phrase]:
+        """The interests to match on, distinct by key; looking_for phrases carry their intent and topic."""
+        found: dict[str, Phrase] = {}
+        for level in TEXT_FIELDS:
+            for text in split_phrases(self.text(level)):
+                phrase = Phrase(text, level)
+                if level == "looking_for":
+                    intent, topic = looking_for(text)
+                    if not topic:
+                        continue  # "clients", "a job": nothing to match a topic against
+                    phrase = Phrase(topic, level, intent)
+                found.setdefault(phrase.key, phrase)
+        return list(found.values())[:PHRASES_MAX]
+
+    def intents(self) -> set[str]:
+        return {looking_for(t)[0] for t in split_phrases(self.looking_for)}
+
+
+_SPLIT = re.compile(r"[,;\n\r•·|]+|\s+(?:and|&|\+)\s+", re.IGNORECASE)
+_BULLET = re.compile(r"^[\s\-*•·.]+|[\s.!]+$")
+
+
+def split_phrases(text: str) -> list[str]:
+    """'trail running, sourdough and board games' -> ['trail running', 'sourdough', 'board games']."""
+    out: list[str] = []
+    for part in _SPLIT.split(text or ""):
+        part = _BULLET.sub("", " ".join(part.split()))[:PHRASE_MAX].strip()
+        if part and any(c.isalnum() for c in part):
+            out.append(part)
+    return out
+
+
+_INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((intent, re.compile(p, re.IGNORECASE)) for intent, p in (
+    ("mentee", r"^(?:someone to (?:mentor|coach|teach) me|(?:(?:find|finding|get|getting)\s+)?(?:an?\s+)?"
+               r"(?:mentor|coach)(?:ship)?\b)(?:\s+(?:in|for|on|with|about|around))?\s*(?P<topic>.*)$"),
+    ("mentor", r"^(?:to\s+)?(?:mentor|mentoring|coach|coaching|teach|teaching)\b(?:\s+(?:others|people|someone|"
+               r"juniors|newcomers))?(?:\s+(?:in|on|with|about))?\s*(?P<topic>.*)$"),
+    ("learn", r"^(?:to\s+)?(?:learn|learning|study|studying|practise|practice)\s+(?P<topic>.+?)"
+              r"(?:\s+(?:together\s+)?with\s+(?:others|other people|people|someone|peers|a group))?$"),
+    ("learn", r"^(?:an?\s+)?(?:study|learning) (?:buddy|buddies|partner|group) (?:for|in) (?P<topic>.+)$"),
+    ("known", r"^(?:to\s+)?(?:be\s+)?(?:known|recognised|recognized)\s+(?:for|as)\s+(?P<topic>.+)$"),
+    ("clients", r"^(?:new\s+|more\s+)?(?:clients?|customers?)\b(?P<topic>)"),
+    ("job", r"^(?:an?\s+)?(?:new\s+)?(?:job|role|position)\b(?P<topic>)"),
+    ("friends", r"^(?:old|new)?\s*friends?\b(?P<topic>)"),
+))
+_ARTICLE = re.compile(r"^(?:an?|the|my|some)\s+", re.IGNORECASE)
+
+
+def looking_for(phrase: str) -> tuple[str, str]:
+    """(intent, topic): 'a mentor in public speaking' -> ('mentee', 'public speaking'); topic may be ''."""
+    for intent, pattern in _INTENTS:
+        match = pattern.match(phrase.strip())
+        if match:
+            return intent, _ARTICLE.sub("", match.group("topic").strip())
+    return "other", phrase.strip()
+
+
+# --- plain text in, neutral text out -------------------------------------------------------------------------
+
+_ANGLE = re.compile(r"<([^<>\n]{1,300})>")
+_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*([^)\s]*)\s*\)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _flatten(match: re.Match[str]) -> str:
+    """A Slack/Discord markup token as the plain text a reader would see."""
+    body = match.group(1)
+    target, _, label = body.partition("|")
+    if target[:1] == "@" or target[:2] == "#C" or target[:1] == "#":
+        return label if label.startswith(("@", "#")) else (target[0] + label if label else target.replace("!", ""))
+    if target.startswith("!"):  # <!channel>, <!here>, <!subteam^S1|@team>, <!date^...|fallback>
+        return label or "@" + target[1:].split("^")[0]
+    if target.startswith(("http://", "https://", "mailto:")):
+        return f"{label} ({target})" if label else target
+    if re.fullmatch(r"a?:\w+:\d+", target):  # Discord custom emoji
+        return ":" + target.split(":")[-2] + ":"
+    if re.fullmatch(r"t:\d+(?::\w)?", target):  # Discord timestamp
+        return target
+    return match.group(0)
+
+
+def plain_text(value: str) -> str:
+    """What we store: markup flattened to what it reads as, control characters dropped, spacing tidied."""
+    text = _CONTROL.sub("", value.replace("\r\n", "\n"))
+    text = _ANGLE.sub(_flatten, text)
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def shown(value: str) -> str:
+    """Member-written text made inert for any renderer: no mentions, no links, no markup that escapes its line."""
+    text = value.replace("<", "‹").replace(">", "›")  # nothing can form <@U1>, <!channel> or <url|label>
+    text = text.replace("@", "@\u200b")  # @everyone, @here, @channel stay text on every platform
+    text = text.replace("](", "] (").replace("`", "'")
+    return " ".join(text.split())
+
+
+# --- validation ----------------------------------------------------------------------------------------------
+
+_HOURS = re.compile(r"^\s*(\d{1,2})(?::00)?\s*(?:-|–|to)\s*(\d{1,2})(?::00)?\s*$", re.IGNORECASE)
+_ZONES_BY_LOWER: dict[str, str] = {}
+
+
+def time_zone(value: str) -> str:
+    """A valid IANA name (case-insensitive), or UsageError."""
+    name = value.strip().replace(" ", "_")
+    if not _ZONES_BY_LOWER:
+        _ZONES_BY_LOWER.update({z.lower(): z for z in available_timezones()})
+    found = _ZONES_BY_LOWER.get(name.lower())
+    if found is None:
+        raise UsageError(f"I don't know the time zone “{shown(value[:64])}”. Use an IANA name such as "
+                         "Europe/Berlin or America/New_York.")
+    ZoneInfo(found)
+    return found
+
+
+def working_hours(value: str) -> tuple[int, int]:
+    """'09-17' -> (9, 17); an overnight shift '22-06' is allowed. UsageError when it is not hours."""
+    match = _HOURS.match(value)
+    if match:
+        start, end = int(match.group(1)), int(match.group(2))
+        if 0 <= start <= 23 and 1 <= end <= 24 and start != end:
+            return start, end
+    raise UsageError(f"I could not read “{shown(value[:20])}” as working hours: write them like 09-17.")
+
+
+@dataclass(frozen=True)
+class Saved:
+    profile: Profile
+    notes: tuple[str, ...]
+
+
+def apply_form(old: Profile, values: Mapping[str, str], page: Sequence[str]) -> Saved:
+    """The profile after a form submission, with a note for every value that was changed on the way in.
+
+    Only the page's fields present in `values` change; a bad time zone or working hours keeps the old value.
+    """
+    changes: dict[str, object] = {}
+    notes: list[str] = []
+    for name in page:
+        if name not in values:
+            continue
+        raw = values[name] or ""
+        if name == "tz":
+            try:
+                changes["tz"] = time_zone(raw) if raw.strip() else None
+            except UsageError as error:
+                notes.append(f"{error} I kept {'“' + old.tz + '”' if old.tz else 'it empty'}.")
+            continue
+        if name == "working_hours":
+            try:
+                changes["work_start"], changes["work_end"] = working_hours(raw) if raw.strip() else (None, None)
+            except UsageError as error:
+                notes.append(f"{error} I kept {old.working_hours or 'them empty'}.")
+            continue
+        text = plain_text(raw)
+        if _ANGLE.search(raw) or _MD_LINK.search(raw):
+            notes.append(f"*{LABELS[name]}*: I stored mentions and links as plain text.")
+        if len(text) > FIELD_MAX:
+            cut = text[:FIELD_MAX]
+            cut = cut[: cut.rfind(" ")] if " " in cut[FIELD_MAX // 2:] else cut
+            notes.append(f"*{LABELS[name]}* was {len(text)} characters; I kept the first {len(cut)} "
+                         f"(the limit is {FIELD_MAX}).")
+            text = cut.rstrip(" ,;")
+        changes[name] = text
+    return Saved(replace(old, **changes), tuple(notes))  # type: ignore[arg-type]
+
+
+# --- the matcher and the embedding cache ---------------------------------------------------------------------
+
+
+class MatcherSource:
+    """The semantic matcher, loaded once per process on first use (the model takes a moment and memory).
+
+    The bootstrap or a test may hand one in with `use`; otherwise `bot.similarity.load_matcher` decides
+    (the embedding model, or the lexical fallback when it cannot load).
+    """
+
+    def __init__(self, load: Callable[[], Matcher] = load_matcher) -> None:
+        self._load = load
+        self._matcher: Matcher | None = None
+        self._lock = threading.Lock()
+
+    def use(self, matcher: Matcher | None) -> None:
+        self._matcher = matcher
+
+    def get(self) -> Matcher:
+        with self._lock:
+            if self._matcher is None:
+                self._matcher = self._load()
+            return self._matcher
+
+    async def aget(self) -> Matcher:
+        if self._matcher is not None:
+            return self._matcher
+        return await asyncio.to_thread(self.get)
+
+
+matchers = MatcherSource()
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<f4")
+
+
+async def phrase_vectors(store: Store, matcher: Matcher, profiles: Iterable[Profile],
+                         workspace_wide: bool = False) -> dict[str, dict[str, np.ndarray]]:
+    """user -> phrase key -> vector for these profiles: stored vectors where present, the rest embedded now
+    (in a worker thread) and stored, so each phrase goes through the model once."""
+    profiles = list(profiles)
+    if not profiles:
+        return {}
+    repo = store.profiles
+    workspace = profiles[0].workspace
+    users = None if workspace_wide else [p.user_id for p in profiles]
+    stored = await repo.vectors(workspace, matcher.name, users)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    missing: dict[str, list[str]] = {}
+    for profile in profiles:
+        have = stored.get(profile.user_id, {})
+        mine = out[profile.user_id] = {}
+        for phrase in profile.phrases():
+            if phrase.key in have:
+                mine[phrase.key] = from_bytes(have[phrase.key])
+            else:
+                missing.setdefault(profile.user_id, []).append(phrase.key)
+    if missing:
+        todo = sorted({k for keys in missing.values() for k in keys})
+        vectors: Vectors = await asyncio.to_thread(matcher.embed, todo)
+        by_key = dict(zip(todo, vectors, strict=True))
+        for user, keys in missing.items():
+            out[user].update({k: by_key[k] for k in keys})
+            await repo.save_vectors(workspace, user, matcher.name, {k: to_bytes(by_key[k]) for k in keys})
+    return out
+
+
+async def time_zone_of(store: Store, workspace: str, user_id: str) -> str | None:
+    """The member's time zone: the one in their profile, else the one their platform account reports."""
+    profile = await store.profiles.get(workspace, user_id)
+    if profile is not None and profile.tz:
+        return profile.tz
+    member = await store.members.get(workspace, user_id)
+    return member.tz if member else None
+
+
+# --- commands and forms --------------------------------------------------------------------------------------
+
+
+def profile_form(profile: Profile, page: str) -> Form:
+    values = {**{n: profile.text(n) for n in TEXT_FIELDS}, "tz": profile.tz or "",
+              "working_hours": profile.working_hours}
+    return Form(page, PAGE_TITLES[page], tuple(
+        FormField(name, LABELS[name], values[name],
+                  max_length=64 if name == "tz" else 11 if name == "working_hours" else FIELD_MAX,
+                  multiline=name in TEXT_FIELDS, hint=HINTS[name])
+        for name in PAGES[page]
+    ), FORM_NOTE)
+
+
+def view(profile: Profile, viewer: str, member_tz: str | None = None) -> Reply:
+    whose = "Your profile" if profile.user_id == viewer else f"<@{profile.user_id}>'s profile"
+    sections = [Section(LABELS[n], tuple(shown(line) for line in profile.text(n).split("\n")))
+                for n in TEXT_FIELDS if profile.text(n)]
+    when = []
+    tz = profile.tz or member_tz
+    if tz:
+        when.append(f"Time zone: {tz}" + ("" if profile.tz else " (from their account)"))
+    if profile.working_hours:
+        when.append(f"Working hours: {profile.working_hours} local time")
+    if when:
+        sections.insert(0, Section("Time", tuple(when)))
+    note = "Shared with members of this workspace."
+    buttons: tuple[Button, ...] = ()
+    if profile.user_id == viewer:
+        note += " Edit it with `/rapport profile`, delete it with `/rapport profile clear`."
+        buttons = (Button("Edit", "profile_edit", "profile"),)
+    return Reply(f"*{whose}*\n{note}", tuple(sections), buttons)
+
+
+async def _own(ctx: Context) -> Profile:
+    return await ctx.store.profiles.get(ctx.workspace, ctx.user) or Profile(ctx.workspace, ctx.user)
+
+
+async def profile_command(ctx: Context, args: Args) -> Reply:
+    other = args.optional_user()
+    word = None if other else (args.optional_word() or "").lower()
+    args.done()
+    if word == "clear":
+        if await ctx.store.profiles.delete(ctx.workspace, ctx.user):
+            return Reply("Deleted your profile and the interests derived from it.")
+        return Reply("You have no profile to delete.")
+    if word in ("more", "2"):
+        return Reply("Your profile, page 2 of 2", form=profile_form(await _own(ctx), "profile_more"))
+    if word == "show":
+        other = ctx.user
+    elif word:
+        raise UsageError(f"I did not understand `{word}`.")
+    if other is None:
+        return Reply("Your profile, page 1 of 2", form=profile_form(await _own(ctx), "profile"))
+    member = await ctx.store.members.get(ctx.workspace, other)
+    profile = await ctx.store.profiles.get(ctx.workspace, other)
+    if profile is None or profile.is_empty:
+        if other == ctx.user:
+            return Reply("You have not filled in a profile yet. Start with `/rapport profile`.")
+        if member is None:
+            raise UsageError(f"I don't know <@{other}> in this workspace.")
+        return Reply(f"<@{other}> has not filled in a profile yet.")
+    return view(profile, ctx.user, member.tz if member else None)
+
+
+async def edit_button(ctx: Context, value: str) -> Reply:
+    page = value if value in PAGES else "profile"
+    return Reply(f"Your profile, page {list(PAGES).index(page) + 1} of 2", form=profile_form(await _own(ctx), page))
+
+
+async def index_profile(store: Store, profile: Profile) -> None:
+    """Embed a saved profile's phrases now, so the first starter request does not wait for the model."""
+    try:
+        await phrase_vectors(store, await matchers.aget(), [profile])
+    except Exception:  # a failed embedding must never lose the save; starters embed lazily instead
+        log.exception("could not embed the interests of a saved profile (workspace=%s)", profile.workspace)
+
+
+def _submit(page: str) -> FormHandler:
+    async def submit(ctx: Context, values: dict[str, str]) -> Reply:
+        old = await _own(ctx)
+        saved = apply_form(old, values, PAGES[page])
+        if saved.profile.is_empty:
+            if old.is_empty:
+                return Reply("Nothing saved: every field was empty. Any one field is enough to start.")
+            return Reply("Every field would be empty now, so I kept your profile as it was. "
+                         "To delete it, use `/rapport profile clear`.")
+        profile = replace(saved.profile, updated_at=ctx.clock.now())
+        await ctx.store.profiles.save(profile)
+        await index_profile(ctx.store, profile)
+        text = "Saved your profile. Members of this workspace can see it with `/rapport profile @you`."
+        buttons: tuple[Button, ...] = ()
+        if page == "profile":
+            text += "\nPage 2 (what matters to you, identity, looking for): `/rapport profile more`."
+            buttons = (Button("Continue to page 2", "profile_edit", "profile_more", "primary"),)
+        sections = (Section("Please note", saved.notes),) if saved.notes else ()
+        return Reply(text, sections, buttons)
+
+    return submit
+
+
+def register(router: Router) -> None:
+    router.command("profile", "profile [@someone | more | show | clear]",
+                   "share what you are into, see someone's profile, or delete yours")(profile_command)
+    router.action("profile_edit")(edit_button)
+    for page in PAGES:
+        router.form(page)(_submit(page))

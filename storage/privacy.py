@@ -1,0 +1,146 @@
+"""Members' data in the core tables: pausing, erasing, exporting, and the workspace's retention of history."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.privacy import DEFAULT_RETENTION_DAYS, member_hash
+from storage.models import (
+    ContactRow,
+    DeliveryRow,
+    ErasedMemberRow,
+    MemberRow,
+    MessageRow,
+    QuestionRow,
+    TrackingPauseRow,
+    WorkspaceSettingsRow,
+)
+from storage.store import insert
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+class SqlPrivacy:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def pause(self, workspace: str, user: str, now: datetime) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(insert(session, TrackingPauseRow).values(
+                workspace=workspace, user_id=user, since=now).on_conflict_do_nothing())
+
+    async def resume(self, workspace: str, user: str) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(delete(TrackingPauseRow).where(
+                TrackingPauseRow.workspace == workspace, TrackingPauseRow.user_id == user))
+            await session.execute(delete(ErasedMemberRow).where(
+                ErasedMemberRow.workspace == workspace, ErasedMemberRow.user_hash == member_hash(workspace, user)))
+
+    async def untracked(self, workspace: str) -> frozenset[str]:
+        async with self.sessions() as session:
+            paused = await session.scalars(select(TrackingPauseRow.user_id).where(
+                TrackingPauseRow.workspace == workspace))
+            erased = await session.scalars(select(ErasedMemberRow.user_hash).where(
+                ErasedMemberRow.workspace == workspace))
+            return frozenset({member_hash(workspace, u) for u in paused} | set(erased))
+
+    async def scrub(self) -> None:
+        """Make deleted rows unrecoverable from the database files, not just invisible.
+
+        SQLite runs with secure_delete (freed cells are zeroed); the write-ahead log still holds old page images
+        until it is checkpointed and truncated. PostgreSQL: VACUUM reclaims the dead row versions."""
+        engine = self.sessions.kw["bind"]
+        async with engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            if connection.dialect.name == "sqlite":
+                for _ in range(20):
+                    busy = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+                    if busy is None or busy[0] == 0:
+                        return
+                    await asyncio.sleep(0.05)  # a reader still holds an old snapshot
+                raise RuntimeError("could not checkpoint the SQLite write-ahead log after erasing")
+            for table in ("members", "messages", "questions", "contacts"):
+                await connection.execute(text(f"VACUUM {table}"))
+
+    async def forget_forever(self, workspace: str, user_hash: str, now: datetime) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(insert(session, ErasedMemberRow).values(
+                workspace=workspace, user_hash=user_hash, erased_at=now).on_conflict_do_nothing())
+
+    async def retention_days(self, workspace: str) -> int:
+        async with self.sessions() as session:
+            days = await session.scalar(select(WorkspaceSettingsRow.retention_days).where(
+                WorkspaceSettingsRow.workspace == workspace))
+            return days or DEFAULT_RETENTION_DAYS
+
+    async def set_retention_days(self, workspace: str, days: int) -> None:
+        async with self.sessions.begin() as session:
+            stmt = insert(session, WorkspaceSettingsRow).values(workspace=workspace, retention_days=days)
+            await session.execute(stmt.on_conflict_do_update(
+                index_elements=["workspace"], set_={"retention_days": days}))
+
+    async def expire_history(self, workspace: str, before: datetime) -> int:
+        """Delete contact history older than `before`: the graph then reflects the retention window only."""
+        removed = 0
+        async with self.sessions.begin() as session:
+            for table, column in ((ContactRow, ContactRow.at), (QuestionRow, QuestionRow.asked_at),
+                                  (MessageRow, MessageRow.at)):
+                result = await session.execute(delete(table).where(table.workspace == workspace, column < before))
+                removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return removed
+
+
+class SqlCoreData:
+    """The member's part of the core tables: who they are, their messages' metadata, questions and contacts."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def export_member(self, workspace: str, user: str) -> dict[str, Any]:
+        q, c = QuestionRow, ContactRow
+        async with self.sessions() as session:
+            member = await session.get(MemberRow, (workspace, user))
+            questions = list(await session.scalars(select(q).where(
+                q.workspace == workspace, or_(q.asker == user, q.addressee == user)).order_by(q.asked_at)))
+            contacts = list(await session.scalars(select(c).where(
+                c.workspace == workspace, or_(c.source == user, c.target == user)).order_by(c.at)))
+            count = await session.scalar(select(func.count()).where(
+                MessageRow.workspace == workspace, MessageRow.author == user))
+        return {
+            "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
+            "messages_seen": count or 0,
+            "questions": [{
+                "direction": "asked" if row.asker == user else "received",
+                "other": row.addressee if row.asker == user else row.asker,
+                "message_id": row.message_id, "channel": row.channel,
+                "asked_at": _iso(row.asked_at), "answered_at": _iso(row.answered_at),
+            } for row in questions],
+            "contacts": [{
+                "direction": "from" if row.source == user else "to",
+                "other": row.target if row.source == user else row.source,
+                "message_id": row.message_id, "kind": row.kind, "at": _iso(row.at),
+            } for row in contacts],
+        }
+
+    async def erase_member(self, workspace: str, user: str) -> int:
+        q, c, m = QuestionRow, ContactRow, MessageRow
+        removed = 0
+        async with self.sessions.begin() as session:
+            for statement in (
+                delete(q).where(q.workspace == workspace, or_(q.asker == user, q.addressee == user)),
+                delete(c).where(c.workspace == workspace, or_(c.source == user, c.target == user)),
+                delete(m).where(m.workspace == workspace, m.author == user),
+                delete(MemberRow).where(MemberRow.workspace == workspace, MemberRow.user_id == user),
+                delete(TrackingPauseRow).where(TrackingPauseRow.workspace == workspace,
+                                               TrackingPauseRow.user_id == user),
+                delete(DeliveryRow).where(DeliveryRow.recipient == user),
+            ):
+                removed += int((await session.execute(statement)).rowcount or 0)  # type: ignore[attr-defined]
+        return removed
