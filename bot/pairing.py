@@ -16,7 +16,8 @@ again unless someone could not be placed otherwise (the group's reasons then say
 Algorithm (`plan_round`): up to `exact_limit` members, an exact maximum-weight matching (networkx) on the
 complete graph of allowed pairs. Above it, a sparse candidate graph (members bucketed by their UTC working
 window; each member samples partners from the buckets overlapping most, plus every partner it shares an
-interest with), a greedy matching on it and 2-opt swaps until no swap helps. Leftovers (odd count, blocked
+interest with), a greedy matching on it, 2-opt swaps until no swap helps, and (up to `LNS_LIMIT`)
+exact re-solving of blocks of neighbouring pairs. Leftovers (odd count, blocked
 people) join the group where they add most. Groups of three are built from a matching: the best pairs are
 kept as cores and members of the weakest pairs are attached as thirds.
 """
@@ -24,6 +25,7 @@ kept as cores and members of the weakest pairs are attached as thirds.
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -52,6 +54,10 @@ SAMPLED_PARTNERS = 14  # partners sampled per member from the best-overlapping b
 KEPT_PARTNERS = 8  # best sampled partners kept per member
 INTEREST_PARTNERS = 8  # best interest partners kept per member
 LOCAL_SEARCH_PASSES = 4
+LNS_LIMIT = 1000  # members up to which blocks of the heuristic matching are re-solved exactly
+LNS_BLOCK = 60  # members per re-solved block
+LNS_ROUNDS = 2
+EXACT_THIRDS_LIMIT = 20_000  # singles x cores up to which thirds are assigned exactly
 
 PairKey = frozenset[str]
 
@@ -172,12 +178,7 @@ def _overlap(w1: tuple[float, float, bool], w2: tuple[float, float, bool]) -> fl
 
 def _combine(rank: int, hours: float, interest: float, cross: bool) -> float:
     """The score formula (see the module docstring); every score in this module goes through here."""
-    return (
-        STAGE_POINTS[rank]
-        + HOUR_POINTS * hours
-        + INTEREST_POINTS * interest
-        + (CROSS_TEAM_POINTS if cross else 0.0)
-    )
+    return STAGE_POINTS[rank] + HOUR_POINTS * hours + INTEREST_POINTS * interest + (CROSS_TEAM_POINTS if cross else 0.0)
 
 
 def _is_cross(a: Candidate, b: Candidate) -> bool:
@@ -206,9 +207,7 @@ def score_pair(a: Candidate, b: Candidate, facts: PairFacts) -> Score:
     cross = facts.cross_teams and _is_cross(a, b)
 
     reasons = [STAGE_REASONS[rank]]
-    hours_reason = (
-        f"{_hours_text(hours)} h of shared working hours" if hours > 0 else "no shared working hours"
-    )
+    hours_reason = f"{_hours_text(hours)} h of shared working hours" if hours > 0 else "no shared working hours"
     if not (wa[2] and wb[2]):
         hours_reason += " (time zone unknown, assumed UTC)"
     reasons.append(hours_reason)
@@ -232,52 +231,97 @@ def score_pair(a: Candidate, b: Candidate, facts: PairFacts) -> Score:
 
 
 class _Scorer:
-    """Fast numeric version of `score_pair` over candidate indices (same formula, no reason strings)."""
+    """Fast numeric version of `score_pair` over candidate indices (same formula via `_combine`, no reason
+    strings), with memoised pair scores and per-window-pair overlaps."""
 
     def __init__(self, candidates: Sequence[Candidate], facts: PairFacts) -> None:
-        self.c = candidates
         self.facts = facts
         self.ids = [c.user_id for c in candidates]
         on = facts.reference_date
         self.win = [_utc_window(c.tz, c.work_start, c.work_end, on) for c in candidates]
+        windows: dict[tuple[float, float, bool], int] = {}
+        self.bucket = [windows.setdefault(w, len(windows)) for w in self.win]
+        self.windows = list(windows)
+        self.n_windows = len(windows)
+        self.overlaps: dict[int, float] = {}
         self.teams = [c.teams for c in candidates]
         self.cross = facts.cross_teams
+        self.avoid = facts.avoid
+        self.recent = facts.recent
         self.memo: dict[tuple[int, int], float | None] = {}
         stages, interests = facts.stages, facts.interests
         self.stage_map = stages if isinstance(stages, Mapping) else None
         self.interest_map = interests if isinstance(interests, Mapping) else None
+        # Members each member has any fact with; every other pair is a plain stranger pair (fast path).
+        self.special: list[set[int]] | None = None
+        if self.stage_map is not None and self.interest_map is not None:
+            index = {cid: i for i, cid in enumerate(self.ids)}
+            special: list[set[int]] = [set() for _ in self.ids]
+            for keys in (self.stage_map, self.interest_map, self.avoid, self.recent):
+                for key in keys:
+                    ends = [index.get(u) for u in key]
+                    if len(ends) == 2 and ends[0] is not None and ends[1] is not None:
+                        special[ends[0]].add(ends[1])
+                        special[ends[1]].add(ends[0])
+            self.special = special
+        if self.n_windows <= 1024:
+            self.table = [[_overlap(w1, w2) for w2 in self.windows] for w1 in self.windows]
+        else:
+            self.table = []
 
     def blocked(self, i: int, j: int) -> str | None:
-        key = pair(self.ids[i], self.ids[j])
-        if key in self.facts.avoid:
+        key = frozenset((self.ids[i], self.ids[j]))
+        if key in self.avoid:
             return "avoid"
-        if key in self.facts.recent:
+        if key in self.recent:
             return "recent"
         return None
 
-    def raw(self, i: int, j: int) -> float:
-        a, b = self.ids[i], self.ids[j]
-        key = frozenset((a, b))
+    def overlap(self, i: int, j: int) -> float:
+        bi, bj = self.bucket[i], self.bucket[j]
+        if self.table:
+            return self.table[bi][bj]
+        k = bi * self.n_windows + bj if bi <= bj else bj * self.n_windows + bi
+        v = self.overlaps.get(k)
+        if v is None:
+            v = self.overlaps[k] = _overlap(self.windows[bi], self.windows[bj])
+        return v
+
+    def raw(self, i: int, j: int, key: PairKey | None = None) -> float:
+        """Score of the pair whether or not it is blocked."""
+        if key is None:
+            key = frozenset((self.ids[i], self.ids[j]))
         if self.stage_map is not None:
-            rank = self.stage_map.get(key, 0)
-            rank = min(max(int(rank or 0), 0), len(STAGE_POINTS) - 1)
+            rank = self.stage_map.get(key)
+            rank = 0 if not rank else min(max(int(rank), 0), len(STAGE_POINTS) - 1)
         else:
-            rank = self.facts.stage(a, b)
-        if self.interest_map is not None and not self.interest_map:
-            interest = 0.0
+            rank = self.facts.stage(self.ids[i], self.ids[j])
+        if self.interest_map is not None:
+            value = self.interest_map.get(key) if self.interest_map else None
+            if not value:
+                interest = 0.0
+            else:
+                score = value.score if isinstance(value, SharedInterest) else float(value)
+                interest = min(max(score, 0.0), 1.0)
         else:
-            interest = self.facts.interest(a, b).score
+            interest = self.facts.interest(self.ids[i], self.ids[j]).score
         ti, tj = self.teams[i], self.teams[j]
         cross = self.cross and bool(ti) and bool(tj) and ti.isdisjoint(tj)
-        return _combine(rank, _overlap(self.win[i], self.win[j]), interest, cross)
+        return _combine(rank, self.overlap(i, j), interest, cross)
 
     def w(self, i: int, j: int) -> float | None:
         """Score of an allowed pair, None if the pair is blocked (avoid or recent)."""
+        if self.special is not None and j not in self.special[i]:
+            ti, tj = self.teams[i], self.teams[j]
+            cross = self.cross and bool(ti) and bool(tj) and ti.isdisjoint(tj)
+            return _combine(0, self.overlap(i, j), 0.0, cross)
         k = (i, j) if i < j else (j, i)
-        v = self.memo.get(k, -1.0)
-        if v == -1.0:
-            v = None if self.blocked(i, j) else self.raw(i, j)
-            self.memo[k] = v
+        memo = self.memo
+        if k in memo:
+            return memo[k]
+        key = frozenset((self.ids[i], self.ids[j]))
+        v = None if key in self.avoid or key in self.recent else self.raw(i, j, key)
+        memo[k] = v
         return v
 
 
@@ -315,14 +359,19 @@ def _interest_neighbours(scorer: _Scorer, index: dict[str, int]) -> dict[int, li
     return out
 
 
-def _sparse_graph(n: int, scorer: _Scorer, rng: random.Random) -> list[list[int]]:
-    """Neighbour lists: for each member, the best of a sample of partners from the buckets whose working
-    window overlaps most, plus its best interest partners. Symmetric."""
-    nbrs: list[set[int]] = [set() for _ in range(n)]
+def _sparse_graph(n: int, scorer: _Scorer, rng: random.Random) -> list[dict[int, float]]:
+    """Weighted neighbours of each member (allowed pairs only, symmetric): the best of a sample of partners
+    from the buckets whose working window overlaps most, plus its best interest partners. Complete graph for
+    small channels."""
+    w = scorer.w
+    nw: list[dict[int, float]] = [{} for _ in range(n)]
     if n <= DENSE_LIMIT:
         for i in range(n):
-            nbrs[i] = {j for j in range(n) if j != i}
-        return [sorted(s) for s in nbrs]
+            for j in range(i + 1, n):
+                v = w(i, j)
+                if v is not None:
+                    nw[i][j] = nw[j][i] = v
+        return nw
 
     buckets: dict[tuple[float, float], list[int]] = {}
     for i, (start, length, _) in enumerate(scorer.win):
@@ -330,52 +379,48 @@ def _sparse_graph(n: int, scorer: _Scorer, rng: random.Random) -> list[list[int]
     keys = sorted(buckets)
     for k in keys:
         rng.shuffle(buckets[k])
-    order: dict[tuple[float, float], list[tuple[float, float]]] = {}
+    order: dict[tuple[float, float], list[list[int]]] = {}
     for k in keys:
         wk = (k[0], k[1], True)
-        order[k] = sorted(keys, key=lambda o, wk=wk: (-_overlap(wk, (o[0], o[1], True)), -len(buckets[o]), o))
+        ranked = sorted(keys, key=lambda o, wk=wk: (-_overlap(wk, (o[0], o[1], True)), -len(buckets[o]), o))
+        order[k] = [buckets[o] for o in ranked]
 
-    w = scorer.w
     for i in range(n):
-        k = (scorer.win[i][0], scorer.win[i][1])
         sampled: list[int] = []
-        for other in order[k]:
-            members = buckets[other]
-            need = SAMPLED_PARTNERS - len(sampled)
-            if need <= 0:
-                break
+        need = SAMPLED_PARTNERS
+        for members in order[(scorer.win[i][0], scorer.win[i][1])]:
             size = len(members)
             pos = rng.randrange(size)
             for step in range(min(need + 1, size)):
                 j = members[(pos + step) % size]
                 if j != i:
                     sampled.append(j)
+            need = SAMPLED_PARTNERS - len(sampled)
+            if need <= 0:
+                break
         scored = [(v, j) for j in sampled if (v := w(i, j)) is not None]
         scored.sort(key=lambda t: -t[0])
-        for _, j in scored[:KEPT_PARTNERS]:
-            nbrs[i].add(j)
-            nbrs[j].add(i)
+        row = nw[i]
+        for v, j in scored[:KEPT_PARTNERS]:
+            row[j] = nw[j][i] = v
 
     index = {cid: i for i, cid in enumerate(scorer.ids)}
     for i, partners in _interest_neighbours(scorer, index).items():
         scored = [(v, j) for j in partners if j != i and (v := w(i, j)) is not None]
         scored.sort(key=lambda t: -t[0])
-        for _, j in scored[:INTEREST_PARTNERS]:
-            nbrs[i].add(j)
-            nbrs[j].add(i)
-    return [sorted(s) for s in nbrs]
+        for v, j in scored[:INTEREST_PARTNERS]:
+            nw[i][j] = nw[j][i] = v
+    return nw
 
 
-def _heuristic_matching(n: int, scorer: _Scorer, rng: random.Random) -> list[tuple[int, int]]:
-    nbrs = _sparse_graph(n, scorer, rng)
+def _heuristic_matching(
+    n: int, scorer: _Scorer, rng: random.Random
+) -> tuple[list[tuple[int, int]], list[dict[int, float]]]:
+    nw = _sparse_graph(n, scorer, rng)
     w = scorer.w
     tiebreak = list(range(n))
     rng.shuffle(tiebreak)
-    edges = []
-    for i in range(n):
-        for j in nbrs[i]:
-            if i < j and (v := w(i, j)) is not None:
-                edges.append((-v, tiebreak[i] + tiebreak[j], i, j))
+    edges = [(-v, tiebreak[i] + tiebreak[j], i, j) for i in range(n) for j, v in nw[i].items() if i < j]
     edges.sort()
     mate = [-1] * n
     for _, _, i, j in edges:
@@ -386,48 +431,92 @@ def _heuristic_matching(n: int, scorer: _Scorer, rng: random.Random) -> list[tup
     for u in range(n):
         if mate[u] >= 0:
             continue
-        for c in nbrs[u]:
+        for c in nw[u]:
             if mate[u] >= 0:
                 break
             d = mate[c]
             if d < 0:
-                if w(u, c) is not None:
-                    mate[u], mate[c] = c, u
+                mate[u], mate[c] = c, u
                 continue
-            if w(u, c) is None:
-                continue
-            for e in nbrs[d]:
-                if e != u and mate[e] < 0 and w(d, e) is not None:
+            for e in nw[d]:
+                if e != u and mate[e] < 0:
                     mate[u], mate[c], mate[d], mate[e] = c, u, e, d
                     break
 
-    # 2-opt: replace (i, b) + (c, d) by (i, c) + (b, d) whenever it increases the total.
-    for _ in range(LOCAL_SEARCH_PASSES):
-        improved = 0
-        for i in range(n):
-            b = mate[i]
-            if b < 0:
+    # 2-opt: replace (i, b) + (c, d) by (i, c) + (b, d) whenever it increases the total. Members whose pair
+    # changed are re-examined, up to LOCAL_SEARCH_PASSES visits of each member on average.
+    mw = [0.0 if mate[i] < 0 else nw[i][mate[i]] for i in range(n)]
+    queue = deque(range(n))
+    queued = [True] * n
+    budget = LOCAL_SEARCH_PASSES * n
+    while queue and budget > 0:
+        budget -= 1
+        i = queue.popleft()
+        queued[i] = False
+        b = mate[i]
+        if b < 0:
+            continue
+        for c, wic in nw[i].items():
+            d = mate[c]
+            if c == b or d < 0 or d == i:
                 continue
-            for c in nbrs[i]:
-                b = mate[i]
-                d = mate[c]
-                if c == b or d < 0 or d == i:
-                    continue
-                wic = w(i, c)
-                if wic is None:
-                    continue
+            wbd = nw[b].get(d)
+            if wbd is None:
                 wbd = w(b, d)
                 if wbd is None:
                     continue
-                wib, wcd = w(i, b), w(c, d)
-                if wib is None or wcd is None:
+            gain = wic + wbd - mw[i] - mw[c]
+            if gain > 1e-9:
+                mate[i], mate[c], mate[b], mate[d] = c, i, d, b
+                mw[i] = mw[c] = wic
+                mw[b] = mw[d] = wbd
+                nw[b][d] = nw[d][b] = wbd
+                for x in (c, b, d):
+                    if not queued[x]:
+                        queued[x] = True
+                        queue.append(x)
+                b = c
+    if n <= LNS_LIMIT:
+        _reoptimise_blocks(mate, nw, rng)
+    return [(i, mate[i]) for i in range(n) if mate[i] > i], nw
+
+
+def _reoptimise_blocks(mate: list[int], nw: list[dict[int, float]], rng: random.Random) -> None:
+    """Large-neighbourhood search: re-solve blocks of neighbouring matched pairs exactly (networkx). A block's
+    current pairs are a perfect matching of it, so the exact solution can only raise the total."""
+    import networkx as nx
+
+    n = len(mate)
+    for _ in range(LNS_ROUNDS):
+        starts = [i for i in range(n) if mate[i] > i]
+        rng.shuffle(starts)
+        done: set[int] = set()
+        for start in starts:
+            if start in done:
+                continue
+            block: list[int] = []
+            frontier = deque([start])
+            while frontier and len(block) < LNS_BLOCK:
+                x = frontier.popleft()
+                if x in done or mate[x] < 0:
                     continue
-                if wic + wbd > wib + wcd + 1e-9:
-                    mate[i], mate[c], mate[b], mate[d] = c, i, d, b
-                    improved += 1
-        if not improved:
-            break
-    return [(i, mate[i]) for i in range(n) if mate[i] > i]
+                for y in (x, mate[x]):
+                    done.add(y)
+                    block.append(y)
+                    frontier.extend(z for z in nw[y] if z not in done)
+            members = set(block)
+            graph = nx.Graph()
+            graph.add_weighted_edges_from(
+                (x, y, v) for x in sorted(members) for y, v in nw[x].items() if x < y and y in members
+            )
+            solved = nx.max_weight_matching(graph, maxcardinality=True)
+            if 2 * len(solved) != len(block):
+                continue
+            old = sum(nw[x][mate[x]] for x in block) / 2
+            new = sum(graph[x][y]["weight"] for x, y in solved)
+            if new > old + 1e-9:
+                for x, y in solved:
+                    mate[x], mate[y] = y, x
 
 
 # ---------------------------------------------------------------------------------------------------- rounds
@@ -517,16 +606,24 @@ def _unpaired_note(x: int, n: int, scorer: _Scorer) -> str:
 
 
 def _assign_thirds(
-    singles: list[int], cores: list[list[int]], scorer: _Scorer, rng: random.Random, exact: bool
+    singles: list[int],
+    cores: list[list[int]],
+    scorer: _Scorer,
+    rng: random.Random,
+    nbrs: list[dict[int, float]] | None,
 ) -> list[int]:
-    """Attach each single to a different core pair, maximising the score each adds. Returns the unplaced."""
+    """Attach each single to a different core pair, maximising the score each adds: exactly (bipartite
+    matching) on small instances, else greedily over the cores of each single's graph neighbours plus a
+    random sample of cores. Returns the singles that could not be placed."""
     w = scorer.w
 
     def gain(s: int, core: list[int]) -> float | None:
         a, b = w(s, core[0]), w(s, core[1])
         return None if a is None or b is None else a + b
 
-    if exact and singles:
+    if not singles or not cores:
+        return singles
+    if nbrs is None or len(singles) * len(cores) <= EXACT_THIRDS_LIMIT:
         import networkx as nx
 
         graph = nx.Graph()
@@ -536,20 +633,17 @@ def _assign_thirds(
                 if g is not None:
                     graph.add_edge(("s", s), ("c", ci), weight=g)
         taken = set()
-        for u, v in nx.max_weight_matching(graph, maxcardinality=True):
-            (ks, s), (_, ci) = (u, v) if u[0] == "s" else (v, u)
-            assert ks == "s"
+        for u, v in sorted(nx.max_weight_matching(graph, maxcardinality=True)):
+            (_, s), (_, ci) = (u, v) if u[0] == "s" else (v, u)
             cores[ci].append(s)
             taken.add(s)
         return [s for s in singles if s not in taken]
 
-    core_of: dict[int, int] = {}
-    for ci, core in enumerate(cores):
-        for m in core:
-            core_of[m] = ci
+    core_of: dict[int, int] = {m: ci for ci, core in enumerate(cores) for m in core}
     options: list[tuple[float, int, int]] = []
     for s in singles:
-        probe = {core_of[m] for m in _probe_partners(s, scorer, core_of, rng)}
+        probe = {core_of[j] for j in nbrs[s] if j in core_of}
+        probe.update(rng.randrange(len(cores)) for _ in range(KEPT_PARTNERS))
         for ci in probe:
             g = gain(s, cores[ci])
             if g is not None:
@@ -562,14 +656,16 @@ def _assign_thirds(
             cores[ci].append(s)
             placed.add(s)
             full.add(ci)
-    unplaced = [s for s in singles if s not in placed]
+    open_cores = [ci for ci in range(len(cores)) if ci not in full]
     still = []
-    for s in unplaced:
+    for s in singles:
+        if s in placed:
+            continue
         best: tuple[float, int] | None = None
-        for ci, core in enumerate(cores):
+        for ci in open_cores:
             if ci in full:
                 continue
-            g = gain(s, core)
+            g = gain(s, cores[ci])
             if g is not None and (best is None or g > best[0]):
                 best = (g, ci)
         if best is None:
@@ -578,15 +674,6 @@ def _assign_thirds(
             cores[best[1]].append(s)
             full.add(best[1])
     return still
-
-
-def _probe_partners(s: int, scorer: _Scorer, core_of: dict[int, int], rng: random.Random) -> list[int]:
-    """Members worth probing as partners of `s`: same working window first, then a random sample."""
-    win = scorer.win[s]
-    members = list(core_of)
-    sample = rng.sample(members, min(len(members), 4 * KEPT_PARTNERS))
-    near = [m for m in sample if scorer.win[m][:2] == win[:2]]
-    return near + sample
 
 
 def plan_round(
@@ -620,8 +707,11 @@ def plan_round(
     if n == 1:
         return Round((), (cands[0].user_id,), 0.0, (_unpaired_note(0, 1, scorer),))
 
-    exact = n <= exact_limit
-    matching = _exact_matching(n, scorer) if exact else _heuristic_matching(n, scorer, rng)
+    nbrs: list[dict[int, float]] | None = None
+    if n <= exact_limit:
+        matching = _exact_matching(n, scorer)
+    else:
+        matching, nbrs = _heuristic_matching(n, scorer, rng)
     groups: list[list[int]] = [[a, b] for a, b in matching]
     matched = {m for g in groups for m in g}
     leftovers = [i for i in range(n) if i not in matched]
@@ -635,7 +725,7 @@ def plan_round(
             for g in groups[cores_wanted:]:
                 leftovers.extend(g)
             groups = groups[:cores_wanted]
-        leftovers = _assign_thirds(leftovers, groups, scorer, rng, exact)
+        leftovers = _assign_thirds(leftovers, groups, scorer, rng, nbrs)
         unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True)
         if unplaced:
             unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
