@@ -1,0 +1,213 @@
+"""The Discord client: gateway events and interactions in, the core's events out, its replies rendered back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import translate
+from adapters.discord.commands import rapport_group, status_reply
+from adapters.discord.interactions import answer
+from adapters.discord.outbound import DiscordOutbound
+from adapters.discord.settings import DiscordSettings
+from adapters.discord.views import RapportButton, submitted_form
+from bot.app import Rapport
+from bot.events import ButtonPressed, CommandInvoked, FormSubmitted
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+
+# Exactly what the bot asks for; README "Run in Discord" explains each. Only message_content is privileged.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True,
+)
+INVITE_SCOPES = ("bot", "applications.commands")
+DRAIN_TIMEOUT = 10.0  # seconds shutdown waits for handlers in flight
+NOT_A_MEMBER = Reply("You are not a member of that server any more, so Rapport cannot act on this.")
+
+
+def intents(message_content: bool) -> discord.Intents:
+    chosen = discord.Intents.none()
+    chosen.guilds = True  # servers, channels and threads: a thread's parent channel
+    chosen.guild_messages = True  # authors, times, replies, threads and mentions of messages
+    chosen.message_content = message_content  # privileged: the text, to tell questions apart
+    return chosen
+
+
+class RapportClient(discord.Client):
+    def __init__(self, core: Rapport, settings: DiscordSettings, **options: Any) -> None:
+        super().__init__(
+            intents=intents(settings.message_content),
+            chunk_guilds_at_startup=False,
+            allowed_mentions=discord.AllowedMentions.none(),  # replies name people; they do not ping them
+            **options,
+        )
+        self.core = core
+        self.with_text = settings.message_content
+        self.sync_guilds = settings.guilds
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(rapport_group(core.router, self.on_command))
+        self.outbound = DiscordOutbound(self)
+        self._stored_names: dict[tuple[str, str], str] = {}
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    async def setup_hook(self) -> None:
+        # Runs once per start, before the gateway: buttons sent by earlier runs must keep working.
+        self.add_dynamic_items(RapportButton)
+        await self._sync_commands()
+        user = self.user.id if self.user else "?"
+        log.info("Discord: logged in as bot %s; invite: %s", user, self.invite_url)
+        if not self.with_text:
+            log.warning("Discord: Message Content intent off (RAPPORT_DISCORD_MESSAGE_CONTENT=false): Rapport "
+                        "cannot see message text and links messages by replies, threads and mentions only")
+
+    @property
+    def invite_url(self) -> str:
+        if self.application_id is None:
+            return "(unknown until logged in)"
+        return discord.utils.oauth_url(self.application_id, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES)
+
+    async def _sync_commands(self) -> None:
+        if not self.sync_guilds:
+            await self.tree.sync()  # global: Discord may take up to an hour to show changes
+            return
+        for guild_id in self.sync_guilds:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            try:
+                await self.tree.sync(guild=guild)
+            except discord.HTTPException as error:
+                log.warning("Discord: cannot add /rapport to server %s (%s): is the bot invited there with the "
+                            "applications.commands scope?", guild_id, error.status)
+
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            yield
+        finally:
+            self._in_flight.discard(task)  # type: ignore[arg-type]
+
+    async def drain(self) -> None:
+        """Wait for the events and interactions being handled (on shutdown, so none is cut off halfway)."""
+        for _ in range(5):  # let tasks just created by the gateway reach our handlers
+            await asyncio.sleep(0)
+        pending = {t for t in self._in_flight if t is not asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=DRAIN_TIMEOUT)
+
+    async def close(self) -> None:
+        await self.drain()
+        await super().close()
+
+    async def _remember(self, guild_id: int, people: Sequence[discord.abc.User]) -> None:
+        """Store members' names (for "bob: ..." addressing) the first time they are seen or when they change."""
+        fresh = [translate.member(guild_id, p) for p in people]
+        fresh = [m for m in fresh if self._stored_names.get((m.workspace, m.user_id)) != m.name]
+        if fresh:
+            await self.core.store.members.upsert(fresh)
+            self._stored_names.update({(m.workspace, m.user_id): m.name for m in fresh})
+
+    # Gateway events
+
+    async def on_message(self, message: discord.Message) -> None:
+        event = translate.posted(message, self.with_text)
+        if event is None or message.guild is None:
+            return
+        with self._busy():
+            await self._remember(message.guild.id, [message.author, *message.mentions])
+            new = await self.core.on_message(event)
+            if not new:
+                log.debug("Discord: message %s/%s seen before", event.workspace, event.message_id)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        event = translate.deleted(payload)
+        if event is not None:
+            with self._busy():
+                await self.core.on_delete(event)
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        for message_id in payload.message_ids:
+            await self.on_raw_message_delete(discord.RawMessageDeleteEvent(
+                {"id": message_id, "channel_id": payload.channel_id, "guild_id": payload.guild_id}  # type: ignore[typeddict-item]
+            ))
+
+    # Interactions
+
+    async def on_command(self, interaction: discord.Interaction, text: str,
+                         people: Sequence[discord.Member] = ()) -> None:
+        if interaction.guild_id is None:  # the group is guild_only; kept for safety
+            return
+        with self._busy():
+            workspace = str(interaction.guild_id)
+            await self._remember(interaction.guild_id, [interaction.user, *people])
+            event = CommandInvoked(workspace, self._channel(interaction), str(interaction.user.id), text,
+                                   translate.roles(interaction.permissions))
+            name = text.split()[0]
+            work = self._status(event) if name == "status" else self.core.on_command(event)
+            await answer(interaction, workspace, work, f"command {name}")
+
+    async def _status(self, event: CommandInvoked) -> Reply:
+        core_reply = await self.core.on_command(event) if "status" in self.core.router.commands else None
+        return status_reply(core_reply, self.with_text)
+
+    async def on_button(self, interaction: discord.Interaction, workspace: str, action_id: str, value: str) -> None:
+        with self._busy():
+            roles = await self._roles(interaction, workspace)
+            if roles is None:
+                await answer(interaction, workspace, _constant(NOT_A_MEMBER), "button")
+                return
+            event = ButtonPressed(workspace, self._channel(interaction), str(interaction.user.id), action_id,
+                                  value, roles)
+            await answer(interaction, workspace, self.core.on_button(event), f"button {action_id}")
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        form = submitted_form(dict(interaction.data or {}))
+        if form is None:
+            return
+        workspace, form_id, values = form
+        with self._busy():
+            roles = await self._roles(interaction, workspace)
+            if roles is None:
+                await answer(interaction, workspace, _constant(NOT_A_MEMBER), "form")
+                return
+            event = FormSubmitted(workspace, self._channel(interaction), str(interaction.user.id), form_id,
+                                  values, roles)
+            await answer(interaction, workspace, self.core.on_form(event), f"form {form_id}")
+
+    async def _roles(self, interaction: discord.Interaction, workspace: str) -> frozenset[str] | None:
+        """The member's roles in the workspace a button or form belongs to; None if they are not in it.
+
+        In a server the interaction says; in a direct message (a nudge's buttons) membership is looked up and
+        no role is granted.
+        """
+        if interaction.guild_id is not None:
+            return translate.roles(interaction.permissions) if str(interaction.guild_id) == workspace else None
+        guild = self.get_guild(int(workspace))
+        if guild is None:
+            return None
+        try:
+            guild.get_member(interaction.user.id) or await guild.fetch_member(interaction.user.id)
+        except discord.NotFound:
+            return None
+        return frozenset()
+
+    @staticmethod
+    def _channel(interaction: discord.Interaction) -> str:
+        if interaction.channel is not None:
+            return translate.channel_and_thread(interaction.channel)[0]
+        return str(interaction.channel_id or "")
+
+
+async def _constant(reply: Reply) -> Reply:
+    return reply

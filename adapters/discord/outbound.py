@@ -1,0 +1,94 @@
+"""Messages the core sends on its own (nudges, pairings) to Discord members and channels.
+
+A workspace is a guild: a member is reached only if they are in that guild, a channel only if it belongs to it.
+Nothing is lost silently: what cannot be delivered is logged with ids and reported as False.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import discord
+
+from adapters.discord.render import message
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 30.0  # seconds to wait for the gateway's guild list before giving up on a send
+CANNOT_DM = 50007  # Discord: "Cannot send messages to this user" (DMs closed, or the bot is blocked)
+
+
+def is_snowflake(value: str) -> bool:
+    return value.isdigit() and 15 <= len(value) <= 20
+
+
+@dataclass
+class DiscordOutbound:
+    client: discord.Client
+    ready_timeout: float = READY_TIMEOUT
+
+    def owns(self, workspace: str) -> bool:
+        return is_snowflake(workspace)
+
+    async def send_direct(self, workspace: str, user: str, reply: Reply, fallback_channel: str | None = None) -> bool:
+        """A direct message; if the member does not accept them, the reply goes to fallback_channel (mentioning
+        them) when one is given."""
+        guild = await self._guild(workspace)
+        if guild is None or not user.isdigit():
+            return False
+        try:
+            member = guild.get_member(int(user)) or await guild.fetch_member(int(user))
+        except discord.NotFound:
+            log.warning("discord: %s is not a member of %s: direct message not sent", user, workspace)
+            return False
+        except discord.HTTPException as error:
+            log.warning("discord: cannot look up %s in %s (%s): direct message not sent", user, workspace,
+                        error.status)
+            return False
+        try:
+            channel = member.dm_channel or await member.create_dm()
+            await channel.send(**message(reply, workspace))
+            return True
+        except discord.Forbidden as error:
+            log.info("discord: %s in %s does not accept direct messages (code %s)", user, workspace, error.code)
+            if fallback_channel:
+                return await self._post(guild, fallback_channel, reply, mention=user)
+            log.warning("discord: direct message to %s in %s undeliverable", user, workspace)
+            return False
+        except discord.HTTPException as error:
+            log.warning("discord: direct message to %s in %s failed (%s)", user, workspace, error.status)
+            return False
+
+    async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
+        guild = await self._guild(workspace)
+        return guild is not None and await self._post(guild, channel, reply)
+
+    async def _guild(self, workspace: str) -> discord.Guild | None:
+        try:
+            await asyncio.wait_for(self.client.wait_until_ready(), self.ready_timeout)
+        except (TimeoutError, RuntimeError):  # RuntimeError: the client has not logged in
+            log.warning("discord: not connected: message for %s not sent", workspace)
+            return None
+        guild = self.client.get_guild(int(workspace)) if is_snowflake(workspace) else None
+        if guild is None:
+            log.warning("discord: the bot is not in server %s: message not sent", workspace)
+        return guild
+
+    async def _post(self, guild: discord.Guild, channel_id: str, reply: Reply, mention: str | None = None) -> bool:
+        channel = guild.get_channel_or_thread(int(channel_id)) if channel_id.isdigit() else None
+        if not isinstance(channel, discord.abc.Messageable):
+            log.warning("discord: no channel %s in %s: message not sent", channel_id, guild.id)
+            return False
+        extra: dict[str, object] = {}
+        if mention:
+            extra = {"content": f"<@{mention}>",
+                     "allowed_mentions": discord.AllowedMentions(users=[discord.Object(int(mention))])}
+        try:
+            await channel.send(**message(reply, str(guild.id)), **extra)  # type: ignore[arg-type]
+            return True
+        except discord.HTTPException as error:
+            log.warning("discord: message to %s in %s failed (%s)", channel_id, guild.id, error.status)
+            return False

@@ -1,0 +1,62 @@
+"""The core's Reply as a Discord message: an embed for the text and sections, a view for the buttons."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import discord
+
+from adapters.discord.views import buttons_view
+from bot.replies import Reply
+
+DESCRIPTION_MAX = 4096
+FIELD_MAX = 1024
+FIELDS_MAX = 25
+BLANK = "\u200b"  # Discord refuses empty embed field names and values
+COLOUR = discord.Colour.blurple()
+
+# The core writes *bold* (Slack style); in Discord markdown single stars are italics.
+_BOLD = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
+
+
+def markdown(text: str) -> str:
+    return _BOLD.sub(r"**\1**", text)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _field_values(lines: tuple[str, ...]) -> list[str]:
+    """Section lines packed into as few embed fields as fit, never splitting a line."""
+    values: list[str] = []
+    current = ""
+    for line in (clip(markdown(line), FIELD_MAX) for line in lines):
+        if current and len(current) + 1 + len(line) > FIELD_MAX:
+            values.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    return [*values, current or BLANK]
+
+
+def embed(reply: Reply) -> discord.Embed:
+    card = discord.Embed(description=clip(markdown(reply.text), DESCRIPTION_MAX) or None, colour=COLOUR)
+    for section in reply.sections:
+        for n, value in enumerate(_field_values(section.lines)):
+            if len(card.fields) == FIELDS_MAX:
+                return card
+            card.add_field(name=clip(markdown(section.title), 256) if n == 0 else BLANK, value=value, inline=False)
+    return card
+
+
+def message(reply: Reply, workspace: str) -> dict[str, Any]:
+    """Keyword arguments for Messageable.send, InteractionResponse.send_message and Webhook.send."""
+    kwargs: dict[str, Any] = {"embed": embed(reply)}
+    view = buttons_view(workspace, reply.buttons)
+    if view is not None:
+        kwargs["view"] = view
+    if reply.attachment is not None:
+        kwargs["file"] = discord.File(io.BytesIO(reply.attachment.content), filename=reply.attachment.filename)
+    return kwargs

@@ -1,0 +1,187 @@
+"""/rapport, buttons and forms through discord.py's command tree and view store, answered by the real core."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import discord
+import pytest
+
+from adapters.discord import interactions
+from bot.commands import Args, Context, Router
+from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN
+from bot.replies import Button, Form, FormField, Reply
+from tests.discord.conftest import ANA, BOB, CID, DEE, GUILD, Harness, ws_settings
+
+MODAL, UPDATE_LATER, MESSAGE, DEFERRED_MESSAGE = 9, 6, 4, 5
+EPHEMERAL = 64
+
+
+def wave_feature(router: Router) -> None:
+    """A feature with a button and a form, as later features (pairing, nudges) will have."""
+
+    @router.command("wave", "wave", "a button to press")
+    async def wave(ctx: Context, args: Args) -> Reply:
+        return Reply("Wave back?", buttons=(Button("Wave", "wave", "42", "primary"),), ephemeral=False)
+
+    @router.action("wave")
+    async def waved(ctx: Context, value: str) -> Reply:
+        admin = " as admin" if ctx.is_admin else ""
+        return Reply(f"<@{ctx.user}> waved {value} in {ctx.workspace}{admin}")
+
+    @router.action("intro")
+    async def intro(ctx: Context, value: str) -> Reply:
+        return Reply("", form=Form("intro", "About you", (FormField("hobby", "A hobby", "chess", 50),), "Optional"))
+
+    @router.form("intro")
+    async def introduced(ctx: Context, values: dict[str, str]) -> Reply:
+        return Reply(f"Saved {sorted(values.items())} for <@{ctx.user}>")
+
+    @router.command("slow", "slow", "takes its time")
+    async def slow(ctx: Context, args: Args) -> Reply:
+        await asyncio.sleep(0.3)
+        return Reply("done at last")
+
+
+@pytest.fixture
+async def bot_with_buttons(discord_bot: Harness) -> Harness:
+    discord_bot.features.append(wave_feature)
+    await discord_bot.restart()
+    return discord_bot
+
+
+def embed_text(response: dict[str, Any]) -> str:
+    embed = response["data"]["embeds"][0]
+    fields = (f"{f['name']}: {f['value']}" for f in embed.get("fields", []))
+    return "\n".join([embed.get("description") or "", *fields])
+
+
+def press(harness: Harness, message: dict[str, Any], by: int, **kw: Any) -> dict[str, Any]:
+    custom_id = message["components"][0]["components"][0]["custom_id"]
+    return harness.interaction(3, {"custom_id": custom_id, "component_type": 2}, by, message=message, **kw)
+
+
+async def test_me_lists_relationships_by_stage(discord_bot: Harness) -> None:
+    question = await discord_bot.post(ANA, 0, f"<@{BOB}> how do I deploy?", mentions=(BOB,))
+    await discord_bot.post(BOB, 1, "make deploy", reply_to=question)
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("me", BOB))
+
+    [response] = discord_bot.responses()
+    assert response["type"] == MESSAGE and response["data"]["flags"] == EPHEMERAL
+    assert embed_text(response) == f"**Your relationships**\nAcquaintances (1): <@{ANA}>"
+    assert response["data"]["allowed_mentions"] == {"parse": []}
+
+
+async def test_with_a_member_option_reaches_the_core_as_a_mention(discord_bot: Harness) -> None:
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("with", ANA, {"someone": BOB}))
+
+    [response] = discord_bot.responses()
+    assert embed_text(response).startswith(f"You and <@{BOB}> have not been in touch yet.")
+
+
+async def test_help_lists_the_core_commands(discord_bot: Harness) -> None:
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("help", ANA))
+
+    text = embed_text(discord_bot.responses()[0])
+    assert "`/rapport me`" in text and "`/rapport with @someone`" in text
+
+
+async def test_status_says_what_the_bot_cannot_see(fake: Any, sql_store: Any) -> None:
+    harness = Harness(fake, sql_store, ws_settings(RAPPORT_DISCORD_MESSAGE_CONTENT=False))
+    await harness.start()
+    try:
+        question = await harness.post(ANA, 0, f"<@{BOB}> how do I deploy?", mentions=(BOB,))
+        await harness.post(BOB, 1, "make deploy", reply_to=question)
+        await harness.send("INTERACTION_CREATE", harness.command("status", ANA))
+    finally:
+        await harness.stop()
+
+    assert not fake.identified[-1]["intents"] & discord.Intents(message_content=True).value
+    assert "not visible" in embed_text(harness.responses()[0])
+    [stats] = await sql_store.graph.pair_stats(str(GUILD), harness.clock.now())
+    assert stats.contact_days == 1 and stats.asked_ab == stats.asked_ba == 0  # structure only, no text
+
+
+async def test_a_button_keeps_working_after_a_restart(bot_with_buttons: Harness) -> None:
+    harness = bot_with_buttons
+    await harness.send("INTERACTION_CREATE", harness.command("wave", ANA))
+    [shown] = harness.responses()
+    assert shown["data"].get("flags", 0) & EPHEMERAL == 0
+    message = harness.fake.bot_message(1, shown["data"])  # the message as Discord shows it to members
+
+    await harness.restart()
+    await harness.send("INTERACTION_CREATE", press(harness, message, BOB))
+    await harness.send("INTERACTION_CREATE", press(harness, message, CID,
+                                                   permissions=discord.Permissions(manage_guild=True)))
+
+    first, second = harness.responses()[1:]
+    assert embed_text(first) == f"<@{BOB}> waved 42 in {GUILD}"
+    assert embed_text(second) == f"<@{CID}> waved 42 in {GUILD} as admin"
+
+
+
+async def test_a_button_in_a_direct_message_acts_in_its_server(bot_with_buttons: Harness) -> None:
+    harness = bot_with_buttons
+    delivered = await harness.core.outbound.send_direct(
+        str(GUILD), str(BOB), Reply("Say hi to Ana?", buttons=(Button("Wave", "wave", "7"),)))
+    assert delivered
+    [dm] = harness.fake.sent(r"/channels/\d+/messages")
+    message = harness.fake.bot_message(int(dm.path.split("/")[2]), dm.body)
+
+    await harness.restart()
+    await harness.send("INTERACTION_CREATE", press(harness, message, BOB, guild=None))
+    await harness.send("INTERACTION_CREATE", press(harness, message, DEE, guild=None))  # not in that server
+
+    member, stranger = harness.responses()
+    assert embed_text(member) == f"<@{BOB}> waved 7 in {GUILD}"
+    assert "not a member of that server" in embed_text(stranger)
+
+
+async def test_a_form_opens_as_a_modal_and_its_answers_reach_the_core(bot_with_buttons: Harness) -> None:
+    harness = bot_with_buttons
+    message = harness.fake.bot_message(1, {"components": [{"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "Intro", "custom_id": f"rapport:{GUILD}:intro:"}]}]})
+    await harness.send("INTERACTION_CREATE", press(harness, message, ANA))
+    [modal] = harness.responses()
+    assert modal["type"] == MODAL
+    assert modal["data"]["custom_id"] == f"rapport-form:{GUILD}:intro"
+
+    await harness.restart()  # a form opened before a restart can be sent after it
+    submitted = {"custom_id": modal["data"]["custom_id"], "components": [
+        {"type": 10, "id": 1, "content": "Optional"},
+        {"type": 18, "id": 2, "component": {"type": 4, "id": 3, "custom_id": "hobby", "value": "go"}}]}
+    await harness.send("INTERACTION_CREATE", harness.interaction(5, submitted, ANA))
+
+    assert embed_text(harness.responses()[1]) == f"Saved [('hobby', 'go')] for <@{ANA}>"
+
+
+async def test_slow_work_is_deferred_then_followed_up(bot_with_buttons: Harness,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(interactions, "QUICK", 0.05)
+    await bot_with_buttons.send("INTERACTION_CREATE", bot_with_buttons.command("slow", ANA))
+
+    [deferred] = bot_with_buttons.responses()
+    assert deferred["type"] == DEFERRED_MESSAGE and deferred["data"]["flags"] == EPHEMERAL
+    [follow_up] = bot_with_buttons.fake.sent(r"/webhooks/\d+/[^/]+")
+    assert follow_up.body["embeds"][0]["description"] == "done at last"
+
+
+async def test_admins_are_told_apart(discord_bot: Harness) -> None:
+    seen: list[frozenset[str]] = []
+
+    def feature(router: Router) -> None:
+        @router.command("whoami", "whoami", "roles")
+        async def whoami(ctx: Context, args: Args) -> Reply:
+            seen.append(ctx.roles)
+            return Reply("ok")
+
+    discord_bot.features.append(feature)
+    await discord_bot.restart()
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("whoami", ANA))
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command(
+        "whoami", ANA, permissions=discord.Permissions(administrator=True)))
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command(
+        "whoami", ANA, permissions=discord.Permissions(manage_channels=True)))
+
+    assert seen == [frozenset(), frozenset({WORKSPACE_ADMIN}), frozenset({CHANNEL_MANAGER})]

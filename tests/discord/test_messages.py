@@ -1,0 +1,94 @@
+"""Gateway messages into the question graph: replies, threads, duplicates, what is skipped, and guild isolation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.rapport import Assessment, Stage, assess
+from tests.discord.conftest import ANA, BOB, CHAT, CID, DEE, GUILD, OTHER_CHAT, OTHER_GUILD, T0, Harness
+from tests.discord.fake_discord import thread
+
+
+async def pair(harness: Harness, a: int, b: int, guild: int = GUILD) -> Assessment | None:
+    now = T0 + timedelta(days=1)
+    found = [s for s in await harness.store.graph.pair_stats(str(guild), now)
+             if {s.a, s.b} == {str(a), str(b)}]
+    return assess(found[0], now) if found else None
+
+
+async def test_reply_chain_of_questions_and_answers_makes_peers(discord_bot: Harness) -> None:
+    q1 = await discord_bot.post(ANA, 0, f"<@{BOB}> how do I rotate the staging keys?", mentions=(BOB,))
+    a1 = await discord_bot.post(BOB, 2, "there's a script in ops/", reply_to=q1)
+    await discord_bot.post(ANA, 3, "thanks!", reply_to=a1)
+    q2 = await discord_bot.post(BOB, 60, "did the rotation work?", reply_to=a1)
+    await discord_bot.post(ANA, 61, "yes, all green", reply_to=q2)
+
+    assessment = await pair(discord_bot, ANA, BOB)
+    assert assessment is not None
+    stats = assessment.stats
+    assert (stats.asked_ab, stats.answered_ab, stats.asked_ba, stats.answered_ba) == (1, 1, 1, 1)
+    assert assessment.stage is Stage.PEERS
+    members = {m.user_id: m.name for m in await discord_bot.store.members.list(str(GUILD))}
+    assert members == {str(ANA): "Ana", str(BOB): "Bob"}
+
+
+async def test_thread_messages_belong_to_the_parent_channel(discord_bot: Harness) -> None:
+    question = await discord_bot.post(CID, 0, "does anyone know where the design doc lives?")
+    # Someone opens a thread on that message: the thread's id is the message's.
+    await discord_bot.send("THREAD_CREATE", {**thread(question, CHAT, GUILD, ANA), "newly_created": True})
+    await discord_bot.post(ANA, 30, "in the wiki under Platform", channel=question)
+
+    assessment = await pair(discord_bot, ANA, CID)
+    assert assessment is not None
+    assert assessment.stats.answered_ab + assessment.stats.answered_ba == 1  # answered in the thread
+
+
+async def test_a_duplicate_delivery_counts_once(discord_bot: Harness) -> None:
+    question = discord_bot.message_payload(ANA, 0, f"<@{BOB}> can you review my PR?", mentions=(BOB,))
+    answer = discord_bot.message_payload(BOB, 5, "done, looks good", reply_to=int(question["id"]))
+    for event in (question, answer, question, answer):  # a resumed session replays what it missed
+        await discord_bot.send("MESSAGE_CREATE", event)
+    await discord_bot.restart()
+    for event in (question, answer):  # and so may a new process
+        await discord_bot.send("MESSAGE_CREATE", event)
+
+    assessment = await pair(discord_bot, ANA, BOB)
+    assert assessment is not None
+    assert (assessment.stats.asked_ab, assessment.stats.answered_ab, assessment.stats.contact_days) == (1, 1, 1)
+
+
+async def test_bots_system_messages_and_webhooks_are_not_chat(discord_bot: Harness) -> None:
+    question = await discord_bot.post(ANA, 0, "can someone restart the runner?")
+    bot_answer = discord_bot.message_payload(BOB, 1, "restarted", reply_to=question)
+    bot_answer["author"]["bot"] = True
+    await discord_bot.send("MESSAGE_CREATE", bot_answer)
+    await discord_bot.send("MESSAGE_CREATE", discord_bot.message_payload(CID, 2, "", type=7))  # member joined
+    await discord_bot.send("MESSAGE_CREATE", discord_bot.message_payload(
+        CID, 3, "restarted", reply_to=question, webhook_id="1500000000000000000"))
+
+    assert await pair(discord_bot, ANA, BOB) is None
+    assert await pair(discord_bot, ANA, CID) is None
+    members = {m.user_id for m in await discord_bot.store.members.list(str(GUILD))}
+    assert members == {str(ANA)}
+
+
+async def test_deleting_an_answer_unlinks_it(discord_bot: Harness) -> None:
+    question = await discord_bot.post(ANA, 0, f"<@{BOB}> is the build green?", mentions=(BOB,))
+    answer = await discord_bot.post(BOB, 1, "yes", reply_to=question)
+    await discord_bot.send("MESSAGE_DELETE", {"id": str(answer), "channel_id": str(CHAT), "guild_id": str(GUILD)})
+
+    assessment = await pair(discord_bot, ANA, BOB)
+    assert assessment is not None
+    assert (assessment.stats.asked_ab + assessment.stats.asked_ba, assessment.stats.answered_ab) == (1, 0)
+
+
+async def test_guilds_are_separate_workspaces(discord_bot: Harness) -> None:
+    question = await discord_bot.post(DEE, 0, f"<@{ANA}> what is the on-call rota?", guild=OTHER_GUILD,
+                                      channel=OTHER_CHAT, mentions=(ANA,))
+    await discord_bot.post(ANA, 1, "it's in the handbook", guild=OTHER_GUILD, channel=OTHER_CHAT, reply_to=question)
+
+    assert await pair(discord_bot, ANA, DEE, OTHER_GUILD) is not None
+    assert await pair(discord_bot, ANA, DEE, GUILD) is None
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("me", ANA))
+    [response] = discord_bot.responses()
+    assert "not seen you talk with anyone" in response["data"]["embeds"][0]["description"]

@@ -1,0 +1,63 @@
+"""Messages the core sends on its own: rate limits waited out, refused DMs never silently lost, guilds kept apart."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from bot.replies import Button, Reply
+from tests.discord.conftest import ANA, BOB, CHAT, DEE, GUILD, OTHER_CHAT, Harness
+
+NUDGE = Reply("Say hi to <@1200000000000000001>?", buttons=(Button("Sure", "hello", "1"),))
+MESSAGES = r"/channels/\d+/messages"
+
+
+async def test_a_rate_limited_dm_is_waited_out_and_sent_once(discord_bot: Harness) -> None:
+    discord_bot.fake.rate_limit[("POST", MESSAGES)] = 1
+    started = time.monotonic()
+
+    assert await discord_bot.core.outbound.send_direct(str(GUILD), str(BOB), NUDGE)
+
+    assert time.monotonic() - started >= discord_bot.fake.retry_after
+    limited = [r for r in discord_bot.fake.requests if r.status == 429]
+    [sent] = discord_bot.fake.sent(MESSAGES)
+    assert len(limited) == 1 and sent.path == limited[0].path
+    assert sent.body["embeds"][0]["description"] == NUDGE.text
+    assert sent.body["components"][0]["components"][0]["custom_id"] == f"rapport:{GUILD}:hello:1"
+
+
+async def test_a_refused_dm_goes_to_the_channel_given(discord_bot: Harness) -> None:
+    discord_bot.fake.closed_dms.add(BOB)
+
+    assert await discord_bot.client.outbound.send_direct(str(GUILD), str(BOB), NUDGE, fallback_channel=str(CHAT))
+
+    [posted] = discord_bot.fake.sent(MESSAGES)
+    assert posted.path == f"/channels/{CHAT}/messages"
+    assert posted.body["content"] == f"<@{BOB}>"
+    assert posted.body["allowed_mentions"]["users"] == [BOB]  # pings the member, nobody else
+
+
+async def test_a_refused_dm_without_a_channel_is_reported_undelivered(discord_bot: Harness,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    discord_bot.fake.closed_dms.add(BOB)
+    caplog.set_level(logging.INFO, logger="adapters.discord")
+
+    assert not await discord_bot.core.outbound.send_direct(str(GUILD), str(BOB), NUDGE)
+
+    assert discord_bot.fake.sent(MESSAGES) == []
+    undeliverable = [r.getMessage() for r in caplog.records if "undeliverable" in r.getMessage()]
+    assert undeliverable == [f"discord: direct message to {BOB} in {GUILD} undeliverable"]
+    assert "Say hi" not in caplog.text
+
+
+async def test_a_server_reaches_only_its_own_members_and_channels(discord_bot: Harness) -> None:
+    outbound = discord_bot.core.outbound
+    assert not await outbound.send_direct(str(GUILD), str(DEE), NUDGE)  # Dee is only in the other server
+    assert not await outbound.send_channel(str(GUILD), str(OTHER_CHAT), NUDGE)
+    assert not await outbound.send_direct("T0123SLACK", str(ANA), NUDGE)  # not a Discord workspace at all
+    assert discord_bot.fake.sent(MESSAGES) == []
+
+    assert await outbound.send_channel(str(GUILD), str(CHAT), NUDGE)
+    assert [r.path for r in discord_bot.fake.sent(MESSAGES)] == [f"/channels/{CHAT}/messages"]
