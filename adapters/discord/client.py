@@ -18,7 +18,7 @@ from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.views import RapportButton, submitted_form
 from bot.app import Rapport
-from bot.events import ButtonPressed, CommandInvoked, FormSubmitted
+from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,15 @@ class RapportClient(discord.Client):
             self._stored_names.update({(m.workspace, m.user_id): m.name for m in fresh})
 
     # Gateway events
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Say once, where the server's notices go, what Rapport records (the core keeps it to once)."""
+        me = guild.me
+        channel = guild.system_channel or next(
+            (c for c in guild.text_channels if me is None or c.permissions_for(me).send_messages), None)
+        if channel is not None:
+            with self._busy():
+                await self.core.on_joined(BotJoinedChannel(str(guild.id), str(channel.id)))
 
     async def on_message(self, message: discord.Message) -> None:
         event = translate.posted(message, self.with_text)

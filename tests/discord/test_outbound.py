@@ -61,3 +61,12 @@ async def test_a_server_reaches_only_its_own_members_and_channels(discord_bot: H
 
     assert await outbound.send_channel(str(GUILD), str(CHAT), NUDGE)
     assert [r.path for r in discord_bot.fake.sent(MESSAGES)] == [f"/channels/{CHAT}/messages"]
+
+
+async def test_joining_a_server_says_once_what_is_recorded(discord_bot: Harness) -> None:
+    guild = discord_bot.client.get_guild(GUILD)
+    assert guild is not None
+    await discord_bot.client.on_guild_join(guild)
+    await discord_bot.client.on_guild_join(guild)  # a rejoin: said already
+    [notice] = discord_bot.fake.sent(MESSAGES)
+    assert "never store what anyone writes" in notice.body["embeds"][0]["description"]
