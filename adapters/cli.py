@@ -81,9 +81,13 @@ def console(
 def run_bot() -> None:
     """Run Rapport on the platforms configured in the environment (.env); the console workspace if none is."""
     from adapters.console.terminal import run_console
+    from adapters.platforms import configured_platforms, run_platforms
 
-    err.print("No Slack or Discord settings found: starting the console workspace (see README to connect).")
-    run(run_console(None, None if sys.stdin.isatty() else sys.stdin.read().splitlines()))
+    if not configured_platforms():
+        err.print("No Slack or Discord settings found: starting the console workspace (see README to connect).")
+        run(run_console(None, None if sys.stdin.isatty() else sys.stdin.read().splitlines()))
+        return
+    run(run_platforms())
 
 
 def _import(read: Callable[[Path, str | None], History], path: Path, workspace: str | None) -> None:

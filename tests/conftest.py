@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 
 from storage.engine import create_engine, migrate
-from storage.models import Base
 from storage.store import SqlStore
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
 
@@ -35,8 +34,12 @@ async def reset_postgres(url: str) -> None:
         await migrate(engine)
         _schema_reset = True
     async with engine.begin() as connection:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        await connection.execute(text(f"TRUNCATE {tables}"))
+        # Every table the migrations made (slack_sdk's too), not only those our models describe.
+        names = (await connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename != 'alembic_version'"
+        ))).scalars().all()
+        if names:
+            await connection.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)))
     await engine.dispose()
 
 

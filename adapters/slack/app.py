@@ -1,0 +1,215 @@
+"""The Slack adapter's wiring: a Bolt AsyncApp around the core, served over HTTP or Socket Mode.
+
+HTTP: POST /slack/events (Events API, slash commands, interactivity), GET /slack/install and
+/slack/oauth_redirect (OAuth v2, multi-workspace), GET /healthz. Socket Mode when SLACK_APP_TOKEN is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters import PlatformError
+from adapters.slack.deferred import Deferred
+from adapters.slack.installations import Installed, SingleWorkspace, Tokens, installation_store, state_store
+from adapters.slack.listeners import Listeners
+from adapters.slack.outbound import SlackOutbound
+from adapters.slack.people import People
+from adapters.slack.settings import SlackSettings
+from bot.app import Rapport
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+EXPIRE_EVERY = 3600.0  # seconds between purges of old event ids
+# Past this many jobs waiting, requests get 503 and Slack redelivers them later, instead of memory growing.
+MAX_BACKLOG = 20_000
+UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
+
+
+def web_client(settings: SlackSettings, token: str | None = None,
+               session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """A client that waits out 429s (Retry-After) and retries dropped connections: slack_sdk only does the latter."""
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.api_url,
+        session=session,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                        AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+
+
+def _quiet_library_debug() -> None:
+    """Bolt and slack_sdk log whole payloads (message text included) at DEBUG: never let them."""
+    for name in ("slack_bolt", "slack_sdk"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
+@dataclass
+class SlackAdapter:
+    core: Rapport
+    settings: SlackSettings
+    app: AsyncApp
+    client: AsyncWebClient
+    tokens: Tokens
+    outbound: SlackOutbound
+    deferred: Deferred
+
+    async def verify(self) -> None:
+        """Fail fast, in one line, when the token is bad or Slack cannot be reached."""
+        try:
+            if isinstance(self.tokens, SingleWorkspace):
+                auth = await self.client.auth_test(token=self.tokens.token)
+                self.tokens.team_id = auth["team_id"]
+                log.info("Slack: single workspace %s (%s)", auth.get("team"), auth["team_id"])
+            else:
+                await self.client.api_test()
+                log.info("Slack: multi-workspace, install at /slack/install")
+        except SlackApiError as error:
+            raise PlatformError(f"Slack rejected SLACK_BOT_TOKEN: {error.response.get('error')}") from None
+        except UNREACHABLE as error:
+            raise PlatformError(f"cannot reach Slack at {self.settings.api_url}: {_reason(error)}") from None
+
+    def web(self) -> web.Application:
+        async def events(request: web.Request) -> web.Response:
+            if self.deferred.pending >= MAX_BACKLOG:
+                return web.Response(status=503, headers={"Retry-After": "60"})
+            return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+
+        async def healthz(_: web.Request) -> web.Response:
+            return web.json_response({"ok": True, "pending": self.deferred.pending})
+
+        routes = [web.post(EVENTS_PATH, events), web.get("/healthz", healthz)]
+        flow = self.app.oauth_flow
+        if flow is not None:
+            async def install(request: web.Request) -> web.Response:
+                return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+            async def redirect(request: web.Request) -> web.Response:
+                return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+            routes += [web.get(flow.install_path, install), web.get(flow.redirect_uri_path, redirect)]
+        application = web.Application()
+        application.add_routes(routes)
+        return application
+
+
+def _reason(error: BaseException) -> str:
+    return (str(error) or type(error).__name__).splitlines()[0]
+
+
+def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.ClientSession | None = None
+                  ) -> SlackAdapter:
+    if not settings.configured:
+        raise PlatformError("Slack is not configured: set SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
+    if not settings.signing_secret and not settings.socket_mode:
+        raise PlatformError("SLACK_SIGNING_SECRET is required to receive Slack's HTTP requests")
+    _quiet_library_debug()
+    engine = getattr(core.store, "engine", None)
+    common: dict[str, Any] = {
+        "signing_secret": settings.signing_secret or None,
+        "request_verification_enabled": bool(settings.signing_secret),
+    }
+    revocation: AsyncTokenRevocationListeners | None = None
+    tokens: Tokens
+    if settings.oauth:
+        if engine is None:
+            raise PlatformError("OAuth installs need the SQL store (RAPPORT_DATABASE_URL)")
+        client = web_client(settings, session=session)
+        store = installation_store(engine, settings.client_id)
+        # bot_only: we use no user tokens; cache_enabled skips auth.test for a token already checked. A revoked
+        # workspace's rows are gone, so its token is never looked up again and the cache cannot serve it.
+        authorize = AsyncInstallationStoreAuthorize(
+            logger=logging.getLogger("slack_bolt.authorize"), installation_store=store, client_id=settings.client_id,
+            client_secret=settings.client_secret, bot_only=True, cache_enabled=True, client=client)
+        oauth = AsyncOAuthSettings(
+            client_id=settings.client_id, client_secret=settings.client_secret, scopes=settings.bot_scopes,
+            installation_store=store, installation_store_bot_only=True, state_store=state_store(engine))
+        app = AsyncApp(client=client, authorize=authorize, oauth_settings=oauth, installation_store_bot_only=True,
+                       **common)
+        tokens = Installed(store)
+        revocation = AsyncTokenRevocationListeners(store)
+    else:
+        client = web_client(settings, token=settings.bot_token, session=session)
+        app = AsyncApp(client=client, **common)
+        tokens = SingleWorkspace(team_id="", token=settings.bot_token)
+    outbound = SlackOutbound(web_client(settings, session=session), tokens)
+    # SQLite takes one writer at a time and makes the others sleep-wait: in-process queueing is far cheaper.
+    dialect = engine.dialect.name if engine is not None else ""
+    # On PostgreSQL a few at a time: more only takes connections and CPU from the acks.
+    deferred = Deferred(concurrency=1 if dialect == "sqlite" else 4)
+    Listeners(core, People(core.store), deferred, tokens, outbound, revocation).register(app)
+    return SlackAdapter(core, settings, app, client, tokens, outbound, deferred)
+
+
+def build_app(core: Rapport, settings: SlackSettings) -> AsyncApp:
+    return build_adapter(core, settings).app
+
+
+async def _expire_events(core: Rapport) -> None:
+    while True:
+        await asyncio.sleep(EXPIRE_EVERY)
+        try:
+            await core.store.events.expire(core.clock.now())
+        except Exception as error:  # the next round tries again
+            log.warning("expiring old Slack event ids failed (%s)", type(error).__name__)
+
+
+async def run_slack(core: Rapport, settings: SlackSettings) -> None:
+    """Serve Slack until cancelled. Raises PlatformError (one line) when Slack cannot be used."""
+    async with aiohttp.ClientSession() as session:
+        adapter = build_adapter(core, settings, session=session)
+        await adapter.verify()
+        add = getattr(core.outbound, "add", None)
+        if add is not None:
+            add(adapter.outbound)
+        runner = web.AppRunner(adapter.web(), access_log=None)
+        await runner.setup()
+        socket: AsyncSocketModeHandler | None = None
+        expiry = asyncio.create_task(_expire_events(core))
+        try:
+            try:
+                await web.TCPSite(runner, port=settings.port).start()
+            except OSError as error:
+                raise PlatformError(f"cannot listen on RAPPORT_PORT={settings.port}: {_reason(error)}") from None
+            if settings.socket_mode:
+                socket = AsyncSocketModeHandler(adapter.app, settings.app_token)
+                try:
+                    await socket.connect_async()
+                except SlackApiError as error:
+                    raise PlatformError(f"Slack rejected SLACK_APP_TOKEN: {error.response.get('error')}") from None
+                except UNREACHABLE as error:
+                    raise PlatformError(f"cannot reach Slack's Socket Mode: {_reason(error)}") from None
+                log.info("Slack: Socket Mode connected; health check on port %d", settings.port)
+            else:
+                log.info("Slack: listening on port %d (%s)", settings.port, EVENTS_PATH)
+            await asyncio.Event().wait()
+        finally:
+            expiry.cancel()
+            if socket is not None:
+                with contextlib.suppress(Exception):
+                    await socket.close_async()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(10):
+                    await adapter.deferred.drain()
+            await runner.cleanup()

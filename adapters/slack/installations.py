@@ -1,0 +1,135 @@
+"""Where bot tokens come from: one workspace's SLACK_BOT_TOKEN, or OAuth installs kept in our database.
+
+The OAuth tables are slack_sdk's own (storage/migrations/versions/0002_slack.py creates them), read and written
+by its AsyncSQLAlchemy stores. Bolt deletes a workspace's rows on tokens_revoked / app_uninstalled; from then on
+bot_token() finds nothing and no call goes out for that workspace.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+STATE_TTL = 600  # seconds an install link stays valid
+# Seconds a found installation is reused without asking the database: every Slack request is authorised
+# through it. Deleting an installation clears this process's copy at once; another process's copy lives
+# this long at most, and Slack stops sending events for an uninstalled app anyway.
+INSTALLATION_TTL = 30.0
+_TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")  # Slack team ids; Discord's are numeric, the console's are names
+
+
+class Tokens(Protocol):
+    def owns(self, team_id: str) -> bool: ...
+    async def bot_token(self, team_id: str) -> str | None: ...
+    def revoke(self, team_id: str) -> None: ...
+
+
+@dataclass
+class SingleWorkspace:
+    """SLACK_BOT_TOKEN: the workspace is whatever auth.test says the token belongs to."""
+
+    team_id: str
+    token: str
+    revoked: bool = False
+
+    def owns(self, team_id: str) -> bool:
+        return team_id == self.team_id
+
+    async def bot_token(self, team_id: str) -> str | None:
+        return self.token if team_id == self.team_id and not self.revoked else None
+
+    def revoke(self, team_id: str) -> None:
+        if team_id == self.team_id:
+            self.revoked = True
+
+
+class CachedInstallations(AsyncInstallationStore):
+    """slack_sdk's SQLAlchemy store with lookups kept briefly in memory, so an ack needs no database trip.
+
+    Misses are not kept: a workspace installed through another process is found on its first event.
+    """
+
+    def __init__(self, store: AsyncSQLAlchemyInstallationStore, ttl: float = INSTALLATION_TTL) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._found: dict[tuple[Any, ...], tuple[float, Any]] = {}
+
+    @property
+    def logger(self) -> Any:
+        return self.store.logger
+
+    def _forget(self, team_id: str | None) -> None:
+        for key in [k for k in self._found if k[2] == team_id]:
+            del self._found[key]
+
+    async def _cached(self, key: tuple[Any, ...], find: Any) -> Any:
+        hit = self._found.get(key)
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        found = await find()
+        if found is not None:
+            self._found[key] = (time.monotonic(), found)
+        return found
+
+    async def async_save(self, installation: Installation) -> None:
+        self._forget(installation.team_id)
+        await self.store.async_save(installation)
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        self._forget(bot.team_id)
+        await self.store.async_save_bot(bot)
+
+    async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
+                             is_enterprise_install: bool | None = False) -> Bot | None:
+        return await self._cached(
+            ("bot", enterprise_id, team_id, is_enterprise_install),
+            lambda: self.store.async_find_bot(enterprise_id=enterprise_id, team_id=team_id,
+                                              is_enterprise_install=is_enterprise_install))
+
+    async def async_find_installation(self, *, enterprise_id: str | None, team_id: str | None,
+                                      user_id: str | None = None,
+                                      is_enterprise_install: bool | None = False) -> Installation | None:
+        return await self._cached(
+            ("installation", enterprise_id, team_id, user_id, is_enterprise_install),
+            lambda: self.store.async_find_installation(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
+                                                       is_enterprise_install=is_enterprise_install))
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        self._forget(team_id)
+        await self.store.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+
+    async def async_delete_installation(self, *, enterprise_id: str | None, team_id: str | None,
+                                        user_id: str | None = None) -> None:
+        self._forget(team_id)
+        await self.store.async_delete_installation(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
+
+
+@dataclass
+class Installed:
+    store: AsyncInstallationStore
+
+    def owns(self, team_id: str) -> bool:
+        return bool(_TEAM_ID.match(team_id))
+
+    async def bot_token(self, team_id: str) -> str | None:
+        bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot else None
+
+    def revoke(self, team_id: str) -> None:
+        """Nothing to do: the rows are gone, and every send looks them up."""
+
+
+def installation_store(engine: AsyncEngine, client_id: str) -> CachedInstallations:
+    return CachedInstallations(AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=engine))
+
+
+def state_store(engine: AsyncEngine) -> AsyncSQLAlchemyOAuthStateStore:
+    return AsyncSQLAlchemyOAuthStateStore(expiration_seconds=STATE_TTL, engine=engine)

@@ -1,0 +1,232 @@
+"""Bolt listeners: each turns one Slack payload into a core event and renders the core's reply back.
+
+Slack wants every request answered within 3 s. Commands, buttons and forms get the core's answer in the ack
+when it is ready within ANSWER_WITHIN, otherwise a holding ack and the answer through response_url; message
+events and App Home are acked at once and handled after (adapters/slack/deferred.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import blocks, translate
+from adapters.slack.deferred import Deferred
+from adapters.slack.installations import Tokens
+from adapters.slack.outbound import SlackOutbound
+from adapters.slack.people import People
+from bot.app import Rapport
+from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+
+ANSWER_WITHIN = 2.0  # seconds the core gets to answer inside the ack; Slack gives up at 3
+HOLDING = Reply("One moment…")
+FAILED = Reply("Sorry, something went wrong on my side. Please try again in a minute.")
+
+Body = dict[str, Any]
+
+
+def _response_type(reply: Reply) -> str:
+    return "ephemeral" if reply.ephemeral else "in_channel"
+
+
+@dataclass
+class Listeners:
+    core: Rapport
+    people: People
+    deferred: Deferred
+    tokens: Tokens
+    outbound: SlackOutbound
+    revocation: AsyncTokenRevocationListeners | None  # Bolt's deletion of installation rows (OAuth installs)
+
+    def register(self, app: AsyncApp) -> None:
+        app.event("message")(self.message)
+        app.event("app_home_opened")(self.home_opened)
+        app.event("member_joined_channel")(self.member_joined)
+        app.event("tokens_revoked")(self.tokens_revoked)
+        app.event("app_uninstalled")(self.app_uninstalled)
+        app.command("/rapport")(self.command)
+        app.action(re.compile(".+"))(self.button)
+        app.view(blocks.FORM_CALLBACK)(self.form)
+
+    # --- events: ack now, work after ---------------------------------------------------------------------
+
+    async def message(self, body: Body, event: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        team = context.team_id or translate.team_of(body)
+        event_id = body.get("event_id", "")
+        channel = event.get("channel", "")
+        ts = event.get("ts", "")
+        claimed: bool | None = None
+
+        async def job() -> None:
+            nonlocal claimed
+            if claimed is None:  # a retried job must not lose its own claim on the event
+                claimed = not event_id or await self.core.store.events.first_time(team, event_id,
+                                                                                  self.core.clock.now())
+            if claimed:
+                await self._ingest(client, team, event)
+
+        self.deferred.submit(f"{team}:{channel}", f"team={team} event={event_id} channel={channel} ts={ts}", job)
+
+    async def _ingest(self, client: AsyncWebClient, team: str, event: Body) -> None:
+        subtype = event.get("subtype")
+        if subtype == "message_deleted":
+            gone = translate.deleted(team, event)
+            if gone:
+                await self.core.on_delete(gone)
+            return
+        posted = translate.posted(team, event)
+        if posted is None:
+            return
+        try:
+            await self.people.seen(client, team, posted.author)
+        except (aiohttp.ClientError, TimeoutError) as error:  # names help addressing; the graph does without
+            log.warning("users.info %s/%s unreachable (%s)", team, posted.author, type(error).__name__)
+        await self.core.on_message(posted)
+
+    async def member_joined(self, body: Body, event: Body, context: AsyncBoltContext) -> None:
+        """Rapport itself was added to a channel: the core tells the channel what it records there."""
+        team, channel = context.team_id or translate.team_of(body), event.get("channel", "")
+        if not channel or event.get("user") != context.bot_user_id:
+            return
+        self.deferred.submit(f"{team}:{channel}", f"team={team} channel={channel} joined",
+                             lambda: self.core.on_joined(BotJoinedChannel(team, channel)))
+
+    async def home_opened(self, event: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        if event.get("tab") != "home":
+            return
+        team, user = context.team_id or "", event.get("user", "")
+
+        async def job() -> None:
+            roles = await self.people.roles(client, team, user)
+            reply = await self.core.on_command(CommandInvoked(team, "", user, "me", roles))
+            await client.views_publish(user_id=user, view=blocks.home(reply))
+
+        self.deferred.submit(f"{team}:{user}", f"team={team} user={user} home", job)
+
+    async def tokens_revoked(self, event: Body, context: AsyncBoltContext) -> None:
+        """Bolt's own revocation listener deletes the rows; then nothing is sent to that workspace again."""
+        if self.revocation is not None:
+            await self.revocation.handle_tokens_revoked_events(event=event, context=context)
+        if (event.get("tokens") or {}).get("bot"):
+            self._forget(context.team_id or "", "tokens_revoked")
+
+    async def app_uninstalled(self, context: AsyncBoltContext) -> None:
+        if self.revocation is not None:
+            await self.revocation.handle_app_uninstalled_events(context=context)
+        self._forget(context.team_id or "", "app_uninstalled")
+
+    def _forget(self, team: str, why: str) -> None:
+        self.tokens.revoke(team)
+        self.people.forget_workspace(team)
+        log.info("%s for workspace %s: installation deleted, no more calls there", why, team)
+
+    # --- interactive: answer inside the ack when quick enough ---------------------------------------------
+
+    async def _in_time(self, work: Awaitable[Reply | None]) -> tuple[asyncio.Task[Reply | None], bool]:
+        task: asyncio.Task[Reply | None] = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN)
+        return task, task in done
+
+    async def _result(self, task: asyncio.Task[Reply | None], ids: str) -> Reply | None:
+        try:
+            return await task
+        except Exception as error:
+            log.error("slack %s failed (%s)", ids, type(error).__name__)
+            return FAILED
+
+    async def command(self, ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
+                      context: AsyncBoltContext) -> None:
+        team, user, channel = context.team_id or translate.team_of(body), body["user_id"], body.get("channel_id", "")
+        text = translate.normalise_mentions(body.get("text") or "")
+        ids = f"team={team} user={user} command"
+
+        async def answer() -> Reply:
+            roles = await self.people.roles(client, team, user)
+            return await self.core.on_command(CommandInvoked(team, channel, user, text, roles))
+
+        task, ready = await self._in_time(answer())
+        if not ready:
+            await ack(response_type="ephemeral", text=HOLDING.text)
+
+            async def later() -> None:
+                reply = await self._result(task, ids)
+                if reply is not None:
+                    await respond(response_type=_response_type(reply), **blocks.message(reply))
+
+            self.deferred.submit(f"{team}:{user}", ids, later)
+            return
+        reply = await self._result(task, ids)
+        assert reply is not None
+        if reply.attachment is not None:
+            await ack(response_type="ephemeral", text=f"{reply.text} (sent to your direct messages)")
+            self.deferred.submit(f"{team}:{user}", ids, lambda: self.outbound.send_direct(team, user, reply))
+            return
+        if reply.form:
+            await ack()
+            await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
+            return
+        await ack(response_type=_response_type(reply), **blocks.message(reply))
+
+    async def button(self, ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient,
+                     respond: AsyncRespond, context: AsyncBoltContext) -> None:
+        await ack()
+        team, user = context.team_id or translate.team_of(body), body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id") or ""
+        action_id = blocks.action_of(action.get("action_id", ""))
+        ids = f"team={team} user={user} action={action_id}"
+
+        async def job() -> None:
+            roles = await self.people.roles(client, team, user)
+            reply = await self.core.on_button(
+                ButtonPressed(team, channel, user, action_id, action.get("value") or "", roles))
+            if reply is None:
+                return
+            if reply.attachment is not None:
+                await self.outbound.send_direct(team, user, reply)
+            elif reply.form:
+                await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
+            elif body.get("response_url"):
+                await respond(response_type=_response_type(reply), replace_original=False, **blocks.message(reply))
+            else:  # a button in the App Home has no message to answer under
+                await self.outbound.send_direct(team, user, reply)
+
+        self.deferred.submit(f"{team}:{user}", ids, job)
+
+    async def form(self, ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient,
+                   context: AsyncBoltContext) -> None:
+        team, user = context.team_id or translate.team_of(body), body["user"]["id"]
+        form_id, channel, values = blocks.form_submission(view)
+        ids = f"team={team} user={user} form={form_id}"
+
+        async def answer() -> Reply:
+            roles = await self.people.roles(client, team, user)
+            return await self.core.on_form(FormSubmitted(team, channel, user, form_id, values, roles))
+
+        task, ready = await self._in_time(answer())
+        if ready:
+            reply = await self._result(task, ids)
+            assert reply is not None
+            await ack(response_action="update", view=blocks.modal_result(reply))
+            return
+        await ack()
+
+        async def later() -> None:
+            reply = await self._result(task, ids)
+            if reply is not None:
+                await self.outbound.send_direct(team, user, reply)
+
+        self.deferred.submit(f"{team}:{user}", ids, later)

@@ -1,0 +1,74 @@
+"""Messages the core sends on its own (nudges, pairings): chat.postMessage to a channel or a direct message.
+
+Replies that carry a file (bot.replies.Attachment) go to the member's direct messages as an upload, also when
+they answer a command or a button: Slack cannot attach a file to an ephemeral message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import message
+from adapters.slack.installations import Tokens
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+
+# Errors that mean this workspace's token is dead: stop using it until the workspace installs again.
+DEAD_TOKEN = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"})
+
+
+@dataclass
+class SlackOutbound:
+    client: AsyncWebClient  # carries the retry handlers (429 and connection errors); tokens are per call
+    tokens: Tokens
+
+    def owns(self, workspace: str) -> bool:
+        return self.tokens.owns(workspace)
+
+    async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool:
+        token = await self.tokens.bot_token(workspace)
+        if token is None:
+            log.info("no Slack installation for %s: direct message to %s not sent", workspace, user)
+            return False
+        try:
+            opened = await self.client.conversations_open(token=token, users=user)
+            channel = opened["channel"]["id"]
+            if reply.attachment is not None:  # a file for this member alone (a data export)
+                await self.client.files_upload_v2(
+                    token=token, channel=channel, filename=reply.attachment.filename,
+                    content=reply.attachment.content, initial_comment=reply.text)
+            else:
+                await self.client.chat_postMessage(token=token, channel=channel, **message(reply))
+        except SlackApiError as error:
+            return self._failed(error, workspace, user)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("Slack unreachable for a message to %s/%s (%s)", workspace, user, type(error).__name__)
+            return False
+        return True
+
+    async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
+        token = await self.tokens.bot_token(workspace)
+        if token is None:
+            log.info("no Slack installation for %s: message to %s not sent", workspace, channel)
+            return False
+        try:
+            await self.client.chat_postMessage(token=token, channel=channel, **message(reply))
+        except SlackApiError as error:
+            return self._failed(error, workspace, channel)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("Slack unreachable for a message to %s/%s (%s)", workspace, channel, type(error).__name__)
+            return False
+        return True
+
+    def _failed(self, error: SlackApiError, workspace: str, to: str) -> bool:
+        code = str(error.response.get("error", error.response.status_code))
+        if code in DEAD_TOKEN:
+            self.tokens.revoke(workspace)
+        log.warning("Slack refused a message to %s/%s: %s", workspace, to, code)
+        return False

@@ -1,0 +1,57 @@
+"""Who someone is in Slack: users.info, asked once in a while, for the core's members and for admin roles."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.events import WORKSPACE_ADMIN, Member
+from bot.ports import Store
+
+log = logging.getLogger(__name__)
+
+PROFILE_TTL = 300.0  # seconds; an admin demoted in Slack loses admin rights here within this time
+
+
+def member_of(team_id: str, user: dict[str, Any]) -> Member:
+    profile = user.get("profile") or {}
+    name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
+    return Member(team_id, user["id"], name or user["id"], user.get("tz"), bool(user.get("is_bot")))
+
+
+@dataclass
+class People:
+    store: Store
+    ttl: float = PROFILE_TTL
+    _cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
+
+    async def _lookup(self, client: AsyncWebClient, team_id: str, user_id: str) -> frozenset[str]:
+        key = (team_id, user_id)
+        hit = self._cache.get(key)
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        try:
+            user = (await client.users_info(user=user_id))["user"]
+        except SlackApiError as error:
+            log.warning("users.info %s/%s: %s", team_id, user_id, error.response.get("error"))
+            return frozenset()
+        roles = frozenset({WORKSPACE_ADMIN}) if user.get("is_admin") or user.get("is_owner") else frozenset()
+        await self.store.members.upsert([member_of(team_id, user)])
+        self._cache[key] = (time.monotonic(), roles)
+        return roles
+
+    async def roles(self, client: AsyncWebClient, team_id: str, user_id: str) -> frozenset[str]:
+        return await self._lookup(client, team_id, user_id)
+
+    async def seen(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+        """Make sure the core knows this member (name and time zone), asking Slack at most once per TTL."""
+        await self._lookup(client, team_id, user_id)
+
+    def forget_workspace(self, team_id: str) -> None:
+        for key in [k for k in self._cache if k[0] == team_id]:
+            del self._cache[key]

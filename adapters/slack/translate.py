@@ -1,0 +1,68 @@
+"""Slack payloads into the core's events. Pure functions of the payload: no I/O, no platform objects out."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.events import MessageDeleted, MessagePosted
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+# Subtypes that are a person writing in the channel; everything else (joins, topic changes, bots) is not chat.
+HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
+
+
+def message_id(channel: str, ts: str) -> str:
+    return f"{channel}:{ts}"
+
+
+def at(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def normalise_mentions(text: str) -> str:
+    """`<@U123|name>` (sent when escaping is on) becomes `<@U123>`, the form the core parses."""
+    return _MENTION.sub(r"<@\1>", text)
+
+
+def mentions(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_MENTION.findall(text)))
+
+
+def posted(team_id: str, event: dict[str, Any]) -> MessagePosted | None:
+    """A message event as MessagePosted, or None when it is not a person chatting."""
+    if event.get("subtype") not in HUMAN_SUBTYPES or event.get("bot_id") or not event.get("user"):
+        return None
+    channel, ts = event.get("channel"), event.get("ts")
+    if not channel or not ts:
+        return None
+    thread_ts = event.get("thread_ts")
+    text = event.get("text") or ""
+    return MessagePosted(
+        workspace=team_id,
+        channel=channel,
+        message_id=message_id(channel, ts),
+        author=event["user"],
+        at=at(ts),
+        text=text,
+        thread_id=message_id(channel, thread_ts) if thread_ts and thread_ts != ts else None,
+        mentions=mentions(text),
+    )
+
+
+def deleted(team_id: str, event: dict[str, Any]) -> MessageDeleted | None:
+    ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    channel = event.get("channel")
+    return MessageDeleted(team_id, channel, message_id(channel, ts)) if channel and ts else None
+
+
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace a request belongs to, whatever its shape (event, command, interaction)."""
+    return (
+        body.get("team_id")
+        or (body.get("team") or {}).get("id")
+        or (body.get("user") or {}).get("team_id")
+        or ""
+    )

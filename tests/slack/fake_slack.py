@@ -1,0 +1,203 @@
+"""A local fake of Slack's Web API (after bolt-python's tests/mock_web_api_server): a threaded stdlib HTTP
+server on port 0 that records every call and answers with canned JSON.
+
+It checks what real Slack would refuse (unknown tokens, malformed Block Kit) so that tests catch those, can
+answer 429 with Retry-After, and doubles as the target of response_url posts (/response/...).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+def block_problems(blocks: Any) -> list[str]:
+    """The Block Kit rules our renderer must respect (a subset of what Slack enforces)."""
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    problems = []
+    if len(blocks) > 50:
+        problems.append("more than 50 blocks")
+    for block in blocks:
+        if block.get("type") not in {"section", "actions", "context", "header", "divider", "input"}:
+            problems.append(f"unknown block {block.get('type')}")
+        if len((block.get("text") or {}).get("text", "")) > 3000:
+            problems.append("text over 3000")
+        if len(block.get("fields") or []) > 10:
+            problems.append("more than 10 fields")
+        ids = [e.get("action_id") for e in block.get("elements", []) if e.get("type") == "button"]
+        if len(ids) != len(set(ids)):
+            problems.append("duplicate action_id in a block")
+        if block.get("type") == "actions" and len(block.get("elements", [])) > 25:
+            problems.append("more than 25 elements")
+    return problems
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
+        self.uploads: list[str] = []  # file contents uploaded (files_upload_v2's second step)
+        self.tokens: dict[str, str] = {}  # bot token -> team id
+        self.admins: set[str] = set()
+        self.rate_limited: dict[str, int] = {}  # method -> how many 429s to give before answering
+        self.retry_after = 1
+        self.oauth_teams: dict[str, tuple[str, str]] = {}  # code -> (team id, bot token)
+        self._lock = threading.Lock()
+        self._ts = 1_700_000_000
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+            do_GET = do_POST
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    def response_url(self, name: str = "r") -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/response/{name}"
+
+    def start(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def install(self, team_id: str, token: str | None = None) -> str:
+        token = token or f"xoxb-{team_id}"
+        self.tokens[token] = team_id
+        return token
+
+    def called(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    # --- request handling -----------------------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        url = urlparse(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length).decode() if length else ""
+        if request.headers.get("Content-Type", "").startswith("application/json"):
+            params = json.loads(raw or "{}")
+        else:
+            params = dict(parse_qsl(raw))
+        params.update(dict(parse_qsl(url.query)))
+        if url.path.startswith("/upload/"):
+            with self._lock:
+                self.uploads.append(raw)
+            return self._send(request, 200, {"ok": True})
+        if url.path.startswith("/response/"):
+            with self._lock:
+                self.responses.append(params)
+            return self._send(request, 200, {"ok": True})
+        method = url.path.removeprefix("/api/")
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.pop("token", None)
+        with self._lock:
+            self.calls.append(Call(method, params, token))
+            limited = self.rate_limited.get(method, 0)
+            if limited:
+                self.rate_limited[method] = limited - 1
+        if limited:
+            return self._send(request, 429, {"ok": False, "error": "ratelimited"},
+                              {"Retry-After": str(self.retry_after)})
+        if method == "oauth.v2.access":
+            return self._send(request, 200, self._oauth(params, auth))
+        if method == "api.test":
+            return self._send(request, 200, {"ok": True})
+        team = self.tokens.get(token or "")
+        if team is None:
+            return self._send(request, 200, {"ok": False, "error": "invalid_auth"})
+        return self._send(request, 200, self._answer(method, params, team))
+
+    def _oauth(self, params: dict[str, Any], auth: str) -> dict[str, Any]:
+        client = base64.b64decode(auth.removeprefix("Basic ")).decode() if auth.startswith("Basic ") else ""
+        if not client or params.get("code") not in self.oauth_teams:
+            return {"ok": False, "error": "invalid_code"}
+        team, token = self.oauth_teams[params["code"]]
+        self.tokens[token] = team
+        return {
+            "ok": True, "app_id": "A0RAPPORT", "authed_user": {"id": "U0INSTALLER"},
+            "scope": "channels:history,channels:read,chat:write,commands,files:write,im:write,users:read",
+            "token_type": "bot",
+            "access_token": token, "bot_user_id": BOT_USER, "team": {"id": team, "name": f"Team {team}"},
+            "enterprise": None, "is_enterprise_install": False,
+        }
+
+    def _answer(self, method: str, params: dict[str, Any], team: str) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": team, "team": f"Team {team}", "user_id": BOT_USER, "bot_id": "B0BOT",
+                    "url": f"https://{team.lower()}.slack.com/"}
+        if method == "users.info":
+            user = params["user"]
+            return {"ok": True, "user": {
+                "id": user, "team_id": team, "name": user.lower(), "real_name": f"Person {user}", "tz": "Europe/Paris",
+                "is_admin": user in self.admins, "is_owner": False, "is_bot": False,
+                "profile": {"display_name": f"person{user.lower()}", "real_name": f"Person {user}"},
+            }}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params["users"]).removeprefix("U")}}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            problems = block_problems(params.get("blocks") or [])
+            if problems:
+                return {"ok": False, "error": "invalid_blocks", "errors": problems}
+            with self._lock:
+                self._ts += 1
+                ts = f"{self._ts}.000100"
+            return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "files.getUploadURLExternal":
+            port = self.server.server_address[1]
+            return {"ok": True, "file_id": "F0FILE", "upload_url": f"http://127.0.0.1:{port}/upload/F0FILE"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
+                                          for f in json.loads(params["files"])]}
+        if method in ("views.publish", "views.open"):
+            view = params["view"] if isinstance(params["view"], dict) else json.loads(params["view"])
+            problems = block_problems(view.get("blocks", []))
+            if problems:
+                return {"ok": False, "error": "invalid_blocks", "errors": problems}
+            return {"ok": True, "view": {**view, "id": "V0VIEW"}}
+        return {"ok": False, "error": "unknown_method"}
+
+    @staticmethod
+    def _send(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any],
+              headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(data)

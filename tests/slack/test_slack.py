@@ -1,0 +1,328 @@
+"""The Slack adapter end to end: signed requests in, Web API calls out, the real core and SQL store between."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+
+from adapters.slack.blocks import action_of
+from bot.commands import Context
+from bot.events import WORKSPACE_ADMIN
+from bot.replies import Button, Form, FormField, Reply
+from storage.models import MessageRow, QuestionRow, SeenEventRow
+from tests.slack.conftest import Slack, sign
+
+T1, T2 = "T0ALPHA", "T0BETA"
+ANN, BOB = "U0ANN", "U0BOB"
+
+
+async def rows(slack: Slack, table: type | str, **where: str) -> int:
+    async with slack.core.store.engine.connect() as connection:  # type: ignore[attr-defined]
+        if isinstance(table, str):
+            clause = " AND ".join(f"{k} = :{k}" for k in where) or "1=1"
+            return (await connection.execute(text(f"SELECT count(*) FROM {table} WHERE {clause}"), where)).scalar_one()
+        query = select(func.count()).select_from(table)
+        for key, value in where.items():
+            query = query.where(getattr(table, key) == value)
+        return (await connection.execute(query)).scalar_one()
+
+
+async def test_oauth_install_saves_the_installation_and_events_then_flow(slack: Slack) -> None:
+    page = await slack.http.get("/slack/install")
+    assert page.status == 200
+    state = re.search(r"state=([\w-]+)", await page.text())
+    assert state, "the install page links to Slack's authorize URL with a state"
+    slack.fake.oauth_teams["code-1"] = (T1, "xoxb-new-alpha")
+
+    done = await slack.http.get("/slack/oauth_redirect", params={"code": "code-1", "state": state.group(1)},
+                                headers={"Cookie": f"slack-app-oauth-state={state.group(1)}"})
+
+    assert done.status == 200
+    assert len(slack.fake.called("oauth.v2.access")) == 1
+    assert await rows(slack, "slack_installations", team_id=T1, client_id="1111.2222") == 1
+    assert await rows(slack, "slack_bots", team_id=T1, bot_token="xoxb-new-alpha") == 1
+    assert await rows(slack, "slack_oauth_states") == 0, "the state is consumed"
+    assert (await slack.say(T1, ANN, "hello there", slack.ts())).status == 200
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1) == 1
+
+
+async def test_oauth_redirect_with_a_forged_state_installs_nothing(slack: Slack) -> None:
+    slack.fake.oauth_teams["code-1"] = (T1, "xoxb-new-alpha")
+    done = await slack.http.get("/slack/oauth_redirect", params={"code": "code-1", "state": "forged"},
+                                headers={"Cookie": "slack-app-oauth-state=forged"})
+    assert done.status >= 400
+    assert not slack.fake.called("oauth.v2.access")
+    assert await rows(slack, "slack_installations") == 0
+
+
+async def test_a_thread_of_questions_and_answers_makes_peers(slack: Slack) -> None:
+    await slack.install(T1)
+    root = slack.ts()
+    for user, words, ts in [
+        (ANN, "How do I run the migrations locally?", root),
+        (BOB, "Run rapport db upgrade, it does everything.", slack.ts(60)),
+        (BOB, "Did that work for you?", slack.ts(120)),
+        (ANN, "Yes, the tables are all there now.", slack.ts(180)),
+    ]:
+        response = await slack.say(T1, user, words, ts, thread_ts=root if ts != root else None)
+        assert response.status == 200
+    await slack.settle()
+    assert await rows(slack, QuestionRow, workspace=T1) == 2
+    slack.clock.advance(minutes=5)
+
+    answer = await slack.command(T1, ANN, f"with <@{BOB}|bob>")
+
+    assert answer.status == 200
+    body = await answer.json()
+    assert body["response_type"] == "ephemeral"
+    assert body["text"] == f"You and <@{BOB}> are peers."
+    assert any("You asked <@U0BOB> 1 question; they answered 1." in b["text"]["text"] for b in body["blocks"])
+
+    me = await (await slack.command(T1, ANN, "me")).json()
+    assert me["text"] == "*Your relationships*"
+    assert me["blocks"][1] == {"type": "section", "text": {"type": "mrkdwn", "text": "*Peers (1)*"},
+                               "fields": [{"type": "mrkdwn", "text": f"<@{BOB}>"}]}
+
+
+async def test_message_ids_follow_the_history_importers_scheme(slack: Slack) -> None:
+    await slack.install(T1)
+    root, reply = slack.ts(), slack.ts(5)
+    await slack.say(T1, ANN, "any idea who owns billing?", root, channel="C0DEV")
+    await slack.say(T1, BOB, "I do", reply, channel="C0DEV", thread_ts=root)
+    await slack.settle()
+    async with slack.core.store.engine.connect() as connection:  # type: ignore[attr-defined]
+        found = {(r.message_id, r.thread_id) for r in await connection.execute(select(MessageRow))}
+    assert found == {(f"C0DEV:{root}", None), (f"C0DEV:{reply}", f"C0DEV:{root}")}
+
+
+async def test_bots_joins_and_edits_are_not_chat_but_deletions_are_forgotten(slack: Slack) -> None:
+    await slack.install(T1)
+    ts = slack.ts()
+    base = {"type": "message", "channel": "C0GENERAL", "text": "how are you?"}
+    await slack.event(T1, {**base, "subtype": "bot_message", "bot_id": "B0OTHER", "ts": slack.ts(1)})
+    await slack.event(T1, {**base, "subtype": "channel_join", "user": ANN, "ts": slack.ts(2)})
+    await slack.event(T1, {**base, "user": BOB, "bot_id": "B0APP", "ts": slack.ts(3)})
+    await slack.say(T1, ANN, "how are you?", ts)
+    await slack.event(T1, {"type": "message", "subtype": "message_changed", "channel": "C0GENERAL", "ts": slack.ts(4),
+                           "message": {"user": ANN, "text": "edited", "ts": ts}})
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1) == 1
+    await slack.event(T1, {"type": "message", "subtype": "message_deleted", "channel": "C0GENERAL",
+                           "deleted_ts": ts, "ts": slack.ts(5), "previous_message": {"ts": ts, "user": ANN}})
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1) == 0
+    assert await rows(slack, QuestionRow, workspace=T1) == 0
+
+
+async def test_me_with_no_history_and_an_unknown_subcommand_answer_ephemerally(slack: Slack) -> None:
+    await slack.install(T1)
+    me = await (await slack.command(T1, ANN, "me")).json()
+    assert me == {"response_type": "ephemeral", "text": me["text"], "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": me["text"]}}]}
+    assert "has not seen you talk" in me["text"]
+
+    wrong = await (await slack.command(T1, ANN, "frobnicate now")).json()
+    assert wrong["response_type"] == "ephemeral"
+    assert wrong["text"].startswith("I don't know the command `frobnicate`.")
+    assert "Try `/rapport help`" in wrong["text"]
+
+
+async def test_a_button_press_reaches_the_core_with_the_admin_role(slack: Slack) -> None:
+    await slack.install(T1)
+    slack.fake.admins.add(ANN)
+    pressed: list[tuple[str, str, frozenset[str]]] = []
+
+    async def wave(ctx: Context, value: str) -> Reply:
+        pressed.append((ctx.user, value, ctx.roles))
+        return Reply(f"<@{ctx.user}> waved at <@{value}>", ephemeral=False)
+
+    slack.core.router.action("wave")(wave)
+    started = time.monotonic()
+    response = await slack.press(T1, ANN, {"action_id": "wave#1", "value": BOB})
+    assert response.status == 200 and time.monotonic() - started < 3
+    await slack.settle()
+
+    assert pressed == [(ANN, BOB, frozenset({WORKSPACE_ADMIN}))]
+    assert slack.fake.responses[-1]["response_type"] == "in_channel"
+    assert slack.fake.responses[-1]["text"] == f"<@{ANN}> waved at <@{BOB}>"
+    assert slack.fake.responses[-1]["replace_original"] is False
+
+
+async def test_buttons_render_as_actions_and_forms_as_modals(slack: Slack) -> None:
+    await slack.install(T1)
+    form = Form("profile", "Your profile", (FormField("intro", "About you", multiline=True, hint="two lines"),))
+
+    async def buttons(ctx: Context, args: object) -> Reply:
+        return Reply("Pick one", buttons=(Button("Yes", "choose", "yes", "primary"), Button("No", "choose", "no")))
+
+    async def open_form(ctx: Context, value: str) -> Reply:
+        return Reply("Tell us", form=form)
+
+    async def saved(ctx: Context, values: dict[str, str]) -> Reply:
+        return Reply(f"Saved {len(values['intro'])} characters.")
+
+    slack.core.router.command("pick", "pick", "test")(buttons)  # type: ignore[arg-type]
+    slack.core.router.action("choose")(open_form)
+    slack.core.router.form("profile")(saved)
+
+    picked = await (await slack.command(T1, ANN, "pick")).json()
+    actions = picked["blocks"][-1]
+    assert actions["type"] == "actions"
+    assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [("choose#0", "yes"), ("choose#1", "no")]
+    assert action_of(actions["elements"][1]["action_id"]) == "choose"
+
+    await slack.press(T1, ANN, actions["elements"][0])
+    await slack.settle()
+    (opened,) = slack.fake.called("views.open")
+    view = json.loads(opened.params["view"]) if isinstance(opened.params["view"], str) else opened.params["view"]
+    assert view["type"] == "modal" and view["blocks"][0]["block_id"] == "intro"
+
+    submitted = await slack.interaction({
+        "type": "view_submission", "team": {"id": T1}, "user": {"id": ANN, "team_id": T1}, "api_app_id": "A0RAPPORT",
+        "view": {**view, "id": "V0VIEW", "state": {"values": {"intro": {"value": {"type": "plain_text_input",
+                                                                                   "value": "hello"}}}}},
+    })
+    result = await submitted.json()
+    assert result["response_action"] == "update"
+    assert result["view"]["blocks"][0]["text"]["text"] == "Saved 5 characters."
+
+
+async def test_app_home_shows_the_members_relationships(slack: Slack) -> None:
+    await slack.install(T1)
+    response = await slack.event(T1, {"type": "app_home_opened", "user": ANN, "channel": "D0ANN", "tab": "home",
+                                      "event_ts": slack.ts()})
+    assert response.status == 200
+    await slack.settle()
+    (published,) = slack.fake.called("views.publish")
+    assert published.params["user_id"] == ANN
+    view = published.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["type"] == "home"
+    assert "has not seen you talk" in view["blocks"][1]["text"]["text"]
+
+
+async def test_a_retry_storm_is_counted_once(slack: Slack) -> None:
+    await slack.install(T1)
+    body = slack.event_body(T1, {"type": "message", "channel": "C0GENERAL", "user": ANN, "ts": slack.ts(),
+                                 "text": "can you review my PR?"}, event_id="Ev0STORM")
+    retries = [{}, *({"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"} for n in (1, 2, 3))]
+
+    responses = await asyncio.gather(*(slack.post(body, "application/json", h) for h in retries))
+    await slack.settle()
+
+    assert [r.status for r in responses] == [200] * 4
+    assert await rows(slack, SeenEventRow, workspace=T1) == 1
+    assert await rows(slack, MessageRow, workspace=T1) == 1
+    assert await rows(slack, QuestionRow, workspace=T1) == 1
+
+
+@pytest.mark.parametrize("problem", ["wrong secret", "stale timestamp", "unsigned"])
+async def test_a_bad_signature_is_refused_and_changes_nothing(slack: Slack, problem: str) -> None:
+    await slack.install(T1)
+    calls = len(slack.fake.calls)
+    body = slack.event_body(T1, {"type": "message", "channel": "C0GENERAL", "user": ANN, "ts": slack.ts(),
+                                 "text": "who knows?"})
+    headers = {
+        "wrong secret": sign(body, secret="not-the-secret"),
+        "stale timestamp": sign(body, timestamp=int(time.time()) - 6 * 60),
+        "unsigned": {},
+    }[problem]
+    response = await slack.http.post("/slack/events", data=body.encode(),
+                                     headers={"Content-Type": "application/json", **headers})
+    await slack.settle()
+    assert response.status == 401
+    assert await rows(slack, MessageRow) == 0
+    assert await rows(slack, SeenEventRow) == 0
+    assert len(slack.fake.calls) == calls
+
+
+async def test_a_429_is_waited_out_and_the_message_sent_once(slack: Slack) -> None:
+    await slack.install(T1)
+    slack.fake.rate_limited["chat.postMessage"] = 1
+
+    delivered = await slack.core.outbound.send_channel(T1, "C0GENERAL", Reply("Coffee pairs are out!"))
+
+    assert delivered
+    first, second = slack.fake.called("chat.postMessage")
+    assert second.at - first.at >= slack.fake.retry_after
+    assert second.params["channel"] == "C0GENERAL"
+    assert slack.fake.rate_limited["chat.postMessage"] == 0
+
+
+async def test_direct_messages_open_a_conversation_first(slack: Slack) -> None:
+    await slack.install(T1)
+    assert await slack.core.outbound.send_direct(T1, BOB, Reply("Your pair this week: <@U0ANN>"))
+    (opened,) = slack.fake.called("conversations.open")
+    (posted,) = slack.fake.called("chat.postMessage")
+    assert opened.params["users"] == BOB and posted.params["channel"] == "D0BOB"
+    assert opened.token == posted.token == f"xoxb-{T1}"
+
+
+@pytest.mark.parametrize("event", [
+    {"type": "app_uninstalled"},
+    {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}},
+])
+async def test_uninstall_or_revocation_deletes_the_installation_and_stops_calls(slack: Slack, event: dict) -> None:
+    await slack.install(T1)
+    await slack.install(T2)
+    response = await slack.event(T1, {**event, "event_ts": slack.ts()})
+    await slack.settle()
+    assert response.status == 200
+    assert await rows(slack, "slack_bots", team_id=T1) == 0
+    assert await rows(slack, "slack_bots", team_id=T2) == 1
+    calls = len(slack.fake.calls)
+
+    assert not await slack.core.outbound.send_channel(T1, "C0GENERAL", Reply("hello?"))
+    await slack.say(T1, ANN, "anyone here?", slack.ts())
+    await slack.settle()
+
+    assert len(slack.fake.calls) == calls, "no Web API call for a removed workspace"
+    assert await rows(slack, MessageRow, workspace=T1) == 0
+    assert await slack.core.outbound.send_channel(T2, "C0GENERAL", Reply("hello")), "other workspaces unaffected"
+
+
+async def test_message_text_never_reaches_the_logs(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    await slack.install(T1)
+    caplog.set_level(logging.DEBUG)
+    await slack.say(T1, ANN, "what is the secret plan zebra?", slack.ts())
+    await slack.command(T1, ANN, "with <@U0NOBODY>")
+    await slack.settle()
+    assert await rows(slack, MessageRow) == 1
+    assert "zebra" not in caplog.text
+
+
+async def test_a_file_reply_is_uploaded_to_the_members_direct_messages(slack: Slack) -> None:
+    await slack.install(T1)
+    await slack.say(T1, ANN, "who runs the release today?", slack.ts())
+    await slack.settle()
+    menu = await (await slack.command(T1, ANN, "privacy")).json()
+    export = next(e for b in menu["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if action_of(e["action_id"]) == "privacy:export")
+
+    await slack.press(T1, ANN, export)
+    await slack.settle()
+
+    (opened,) = slack.fake.called("conversations.open")
+    (completed,) = slack.fake.called("files.completeUploadExternal")
+    assert opened.params["users"] == ANN and completed.params["channel_id"] == "D0ANN"
+    (uploaded,) = slack.fake.uploads
+    assert json.loads(uploaded)["user"] == ANN
+    assert "who runs the release" not in uploaded, "no message text at rest, so none in an export"
+
+
+async def test_joining_a_channel_announces_what_rapport_records_once(slack: Slack) -> None:
+    await slack.install(T1)
+    joined = {"type": "member_joined_channel", "user": "UBOT", "channel": "C0NEW", "channel_type": "C", "team": T1}
+    await slack.event(T1, joined)
+    await slack.event(T1, {**joined, "user": ANN})
+    await slack.event(T1, joined)  # removed and added again: said once
+    await slack.settle()
+    (notice,) = slack.fake.called("chat.postMessage")
+    assert notice.params["channel"] == "C0NEW"
