@@ -18,7 +18,7 @@ from tests.discord.conftest import GUILD, Harness, ws_settings
 from tests.discord.fake_discord import APP_ID, FakeDiscord
 from tests.fakes import FakeClock
 
-DOCS = Path(__file__).parents[2] / "docs" / "discord.md"
+DOCS = Path(__file__).parents[2] / "README.md"
 
 
 async def test_a_bad_token_is_one_clear_line(fake: FakeDiscord, sql_store: SqlStore) -> None:
