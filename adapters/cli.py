@@ -22,6 +22,7 @@ from bot.ports import Clock
 from bot.rapport import assess
 from bot.settings import load_settings
 from storage.engine import DatabaseUnavailable
+from storage.sealing import ConfigurationError
 
 app = typer.Typer(help="Rapport: helps remote teams build real rapport.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -48,7 +49,7 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(main)
     except DatabaseUnavailable as error:
         raise fail(str(error)) from None
-    except PlatformError as error:
+    except (PlatformError, ConfigurationError) as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

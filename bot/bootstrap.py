@@ -8,16 +8,20 @@ from bot.app import Rapport
 from bot.outbound import Outbounds
 from bot.ports import Clock, SystemClock
 from bot.settings import Settings
+from storage.sealing import sealer
 from storage.store import SqlStore
 
 
 async def bootstrap(settings: Settings, clock: Clock | None = None) -> Rapport:
     """A core on the configured database (migrated to the latest schema). Adapters add their outbound.
 
-    Raises storage.engine.DatabaseUnavailable with a one-line reason when the database cannot be used.
+    Raises storage.engine.DatabaseUnavailable with a one-line reason when the database cannot be used, and
+    storage.sealing.ConfigurationError when a setting is missing.
     """
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    sealer(secret, settings.env == "production")  # refuse to start in production without a key
     store = await SqlStore.open(settings.database_url)
     return Rapport(store=store, clock=clock or SystemClock(), outbound=Outbounds())

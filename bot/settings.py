@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///rapport.db"
@@ -12,6 +14,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_prefix="RAPPORT_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    env: Literal["development", "production"] = "development"
+    secret_key: SecretStr | None = None  # seals Slack tokens at rest; required in production
     log_level: str = "INFO"
     console_workspace: str = Field(default="", description="a JSON file describing the console workspace")
 

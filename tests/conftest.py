@@ -15,6 +15,7 @@ from storage.store import SqlStore
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
 
 TEST_DATABASE_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL", "")
+os.environ.setdefault("RAPPORT_SECRET_KEY", "test-only-secret")  # no development key file from test runs
 _schema_reset = False
 
 

@@ -35,6 +35,8 @@ from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
 from adapters.slack.settings import SlackSettings
 from bot.app import Rapport
+from bot.settings import load_settings
+from storage.sealing import sealer
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,9 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         if engine is None:
             raise PlatformError("OAuth installs need the SQL store (RAPPORT_DATABASE_URL)")
         client = web_client(settings, session=session)
-        store = installation_store(engine, settings.client_id)
+        core_settings = load_settings()
+        secret = core_settings.secret_key.get_secret_value() if core_settings.secret_key else None
+        store = installation_store(engine, settings.client_id, sealer(secret, core_settings.env == "production"))
         # bot_only: we use no user tokens; cache_enabled skips auth.test for a token already checked. A revoked
         # workspace's rows are gone, so its token is never looked up again and the cache cannot serve it.
         authorize = AsyncInstallationStoreAuthorize(

@@ -7,6 +7,7 @@ bot_token() finds nothing and no call goes out for that workspace.
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from dataclasses import dataclass
@@ -18,11 +19,14 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.sealing import Sealer
+
 STATE_TTL = 600  # seconds an install link stays valid
 # Seconds a found installation is reused without asking the database: every Slack request is authorised
 # through it. Deleting an installation clears this process's copy at once; another process's copy lives
 # this long at most, and Slack stops sending events for an uninstalled app anyway.
 INSTALLATION_TTL = 30.0
+_TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 _TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")  # Slack team ids; Discord's are numeric, the console's are names
 
 
@@ -57,8 +61,10 @@ class CachedInstallations(AsyncInstallationStore):
     Misses are not kept: a workspace installed through another process is found on its first event.
     """
 
-    def __init__(self, store: AsyncSQLAlchemyInstallationStore, ttl: float = INSTALLATION_TTL) -> None:
+    def __init__(self, store: AsyncSQLAlchemyInstallationStore, sealer: Sealer,
+                 ttl: float = INSTALLATION_TTL) -> None:
         self.store = store
+        self.sealer = sealer
         self.ttl = ttl
         self._found: dict[tuple[Any, ...], tuple[float, Any]] = {}
 
@@ -74,18 +80,28 @@ class CachedInstallations(AsyncInstallationStore):
         hit = self._found.get(key)
         if hit and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
-        found = await find()
+        found = self._sealed(await find(), seal=False)
         if found is not None:
             self._found[key] = (time.monotonic(), found)
         return found
 
+    def _sealed(self, found: Any, seal: bool) -> Any:
+        """A copy with its tokens sealed (to save) or opened (as found): tokens never rest in clear."""
+        if found is None:
+            return None
+        found = copy.copy(found)
+        for name in _TOKEN_FIELDS:
+            if getattr(found, name, None):
+                setattr(found, name, (self.sealer.seal if seal else self.sealer.open)(getattr(found, name)))
+        return found
+
     async def async_save(self, installation: Installation) -> None:
         self._forget(installation.team_id)
-        await self.store.async_save(installation)
+        await self.store.async_save(self._sealed(installation, seal=True))
 
     async def async_save_bot(self, bot: Bot) -> None:
         self._forget(bot.team_id)
-        await self.store.async_save_bot(bot)
+        await self.store.async_save_bot(self._sealed(bot, seal=True))
 
     async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
                              is_enterprise_install: bool | None = False) -> Bot | None:
@@ -127,8 +143,8 @@ class Installed:
         """Nothing to do: the rows are gone, and every send looks them up."""
 
 
-def installation_store(engine: AsyncEngine, client_id: str) -> CachedInstallations:
-    return CachedInstallations(AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=engine))
+def installation_store(engine: AsyncEngine, client_id: str, sealer: Sealer) -> CachedInstallations:
+    return CachedInstallations(AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=engine), sealer)
 
 
 def state_store(engine: AsyncEngine) -> AsyncSQLAlchemyOAuthStateStore:

@@ -46,7 +46,8 @@ async def test_oauth_install_saves_the_installation_and_events_then_flow(slack: 
     assert done.status == 200
     assert len(slack.fake.called("oauth.v2.access")) == 1
     assert await rows(slack, "slack_installations", team_id=T1, client_id="1111.2222") == 1
-    assert await rows(slack, "slack_bots", team_id=T1, bot_token="xoxb-new-alpha") == 1
+    assert await rows(slack, "slack_bots", team_id=T1) == 1
+    assert await rows(slack, "slack_bots", bot_token="xoxb-new-alpha") == 0, "tokens rest sealed, never in clear"
     assert await rows(slack, "slack_oauth_states") == 0, "the state is consumed"
     assert (await slack.say(T1, ANN, "hello there", slack.ts())).status == 200
     await slack.settle()

@@ -1,0 +1,57 @@
+"""Secrets at rest (Slack installation tokens) sealed with RAPPORT_SECRET_KEY.
+
+Fernet (AES-128-CBC + HMAC-SHA256) from `cryptography`, keyed by SHA-256 of the secret key. In production mode
+the key is required. In development, a random key is made once and kept in `.rapport-secret` (mode 0600)
+beside the database, so a local install is sealed too without configuration.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+log = logging.getLogger(__name__)
+
+PREFIX = "sealed:v1:"
+DEV_KEY_FILE = Path(".rapport-secret")
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message names it."""
+
+
+class Sealer:
+    def __init__(self, secret_key: str) -> None:
+        self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret_key.encode()).digest()))
+
+    def seal(self, value: str | None) -> str | None:
+        if not value or value.startswith(PREFIX):
+            return value
+        return PREFIX + self._fernet.encrypt(value.encode()).decode()
+
+    def open(self, value: str | None) -> str | None:
+        if not value or not value.startswith(PREFIX):
+            return value  # written before sealing existed
+        try:
+            return self._fernet.decrypt(value[len(PREFIX):].encode()).decode()
+        except InvalidToken:
+            raise ConfigurationError(
+                "a stored secret cannot be opened with this RAPPORT_SECRET_KEY (was the key changed?)") from None
+
+
+def sealer(secret_key: str | None, production: bool, key_file: Path = DEV_KEY_FILE) -> Sealer:
+    if secret_key:
+        return Sealer(secret_key)
+    if production:
+        raise ConfigurationError("RAPPORT_SECRET_KEY is required when RAPPORT_ENV=production (see .env.example)")
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(32))
+        os.chmod(key_file, 0o600)
+        log.warning("no RAPPORT_SECRET_KEY: made a development key in %s; set one for production", key_file)
+    return Sealer(key_file.read_text().strip())

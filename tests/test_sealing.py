@@ -1,0 +1,48 @@
+"""Secrets at rest: sealed with RAPPORT_SECRET_KEY, required in production, a local key in development."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storage.sealing import PREFIX, ConfigurationError, Sealer, sealer
+
+
+def test_seal_and_open_round_trip() -> None:
+    box = Sealer("k1")
+    sealed = box.seal("xoxb-secret")
+    assert sealed and sealed.startswith(PREFIX) and "xoxb-secret" not in sealed
+    assert box.open(sealed) == "xoxb-secret"
+    assert box.seal(sealed) == sealed  # never sealed twice
+    assert box.open("xoxb-legacy") == "xoxb-legacy"  # rows written before sealing still work
+
+
+def test_a_wrong_key_is_a_clear_error() -> None:
+    sealed = Sealer("k1").seal("xoxb-secret")
+    with pytest.raises(ConfigurationError, match="RAPPORT_SECRET_KEY"):
+        Sealer("k2").open(sealed)
+
+
+def test_production_requires_a_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="RAPPORT_SECRET_KEY is required"):
+        sealer(None, production=True, key_file=tmp_path / "key")
+
+
+def test_development_makes_a_private_key_once(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    first = sealer(None, production=False, key_file=key).seal("t")
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert sealer(None, production=False, key_file=key).open(first) == "t"
+
+
+def test_rapport_refuses_to_start_in_production_without_a_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "RAPPORT_SECRET_KEY"}
+    env.update(RAPPORT_ENV="production", RAPPORT_DATABASE_URL=f"sqlite:///{tmp_path / 'r.db'}")
+    run = subprocess.run([sys.executable, "-m", "adapters.cli", "graph"], env=env, capture_output=True, text=True,
+                         cwd=Path(__file__).parent.parent, timeout=60)
+    assert run.returncode == 2
+    assert "RAPPORT_SECRET_KEY is required" in run.stderr and "Traceback" not in run.stderr
