@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot import privacy, profiles, relationships, starters
+from bot import coffee, nudges, privacy, profiles, relationships, starters
 from bot.commands import Context, Router
 from bot.events import (
     BotJoinedChannel,
@@ -22,7 +22,7 @@ from bot.scheduling import Ticker
 
 log = logging.getLogger(__name__)
 
-FEATURES = (relationships, privacy, profiles, starters)
+FEATURES = (relationships, privacy, profiles, starters, nudges, coffee)
 
 
 def build_router() -> Router:
@@ -57,6 +57,10 @@ class Rapport:
     async def on_joined(self, event: BotJoinedChannel) -> bool:
         return await privacy.announce_joined(self.store, self.outbound, event.workspace, event.channel,
                                              self.clock.now())
+
+    async def on_workspace_removed(self, workspace: str) -> int:
+        self.directory.invalidate(workspace)
+        return await privacy.erase_workspace(self.store, workspace)
 
     async def on_delete(self, event: MessageDeleted) -> None:
         await forget(self.store, event)

@@ -101,6 +101,14 @@ async def erase(store: Store, workspace: str, user: str, now: datetime) -> int:
     return removed
 
 
+async def erase_workspace(store: Store, workspace: str) -> int:
+    """The app was removed from a workspace: its data goes too (Slack's and Discord's terms ask for it)."""
+    removed = await store.privacy.forget_workspace(workspace)
+    await store.privacy.scrub()
+    log.info("workspace %s removed: %d records erased", workspace, removed)
+    return removed
+
+
 async def privacy(ctx: Context, args: Args) -> Reply:
     args.done()
     return Reply(WHAT_WE_RECORD, buttons=(

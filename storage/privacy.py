@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.privacy import DEFAULT_RETENTION_DAYS, member_hash
 from storage.models import (
+    Base,
     ContactRow,
     DeliveryRow,
     ErasedMemberRow,
@@ -68,6 +69,16 @@ class SqlPrivacy:
                 raise RuntimeError("could not checkpoint the SQLite write-ahead log after erasing")
             for table in ("members", "messages", "questions", "contacts"):
                 await connection.execute(text(f"VACUUM {table}"))
+
+    async def forget_workspace(self, workspace: str) -> int:
+        """Everything of a workspace, from every table that has a workspace column (an uninstalled app)."""
+        removed = 0
+        async with self.sessions.begin() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                if "workspace" in table.c:
+                    result = await session.execute(table.delete().where(table.c.workspace == workspace))
+                    removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return removed
 
     async def forget_forever(self, workspace: str, user_hash: str, now: datetime) -> None:
         async with self.sessions.begin() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.conversation import OPEN, Contact, Memory, Outcome, Question, Window, apply_answers
 from bot.events import Member, MessagePosted
@@ -187,6 +188,15 @@ class FakePrivacy:
     async def forget_forever(self, workspace: str, user_hash: str, now: datetime) -> None:
         self.erased.add((workspace, user_hash))
 
+    async def forget_workspace(self, workspace: str) -> int:
+        assert self.graph is not None
+        before = len(self.graph.questions) + len(self.graph.contacts)
+        self.graph.questions = [q for q in self.graph.questions if q.workspace != workspace]
+        self.graph.contacts = [c for c in self.graph.contacts if c.workspace != workspace]
+        self.paused = {k: v for k, v in self.paused.items() if k[0] != workspace}
+        self.retention.pop(workspace, None)
+        return before - len(self.graph.questions) - len(self.graph.contacts)
+
     async def scrub(self) -> None:
         self.scrubbed += 1
 
@@ -275,6 +285,258 @@ class FakeProfiles:
 
 
 @dataclass
+class FakeNudges:
+    graph: FakeGraph | None = None  # unanswered questions are read from the graph, as SqlNudges reads its table
+    rows: dict[int, Any] = field(default_factory=dict)  # id -> bot.nudges.Nudge
+    prefs: dict[tuple[str, str], Any] = field(default_factory=dict)  # -> bot.nudge_policy.NudgeSettings
+    shares: list[tuple[str, str, str, datetime]] = field(default_factory=list)  # workspace, giver, receiver, at
+
+    async def add(self, nudges: Sequence[Any]) -> int:
+        taken = {(n.workspace, n.recipient, n.dedup) for n in self.rows.values()}
+        added = 0
+        for n in nudges:
+            if (n.workspace, n.recipient, n.dedup) in taken:
+                continue
+            taken.add((n.workspace, n.recipient, n.dedup))
+            new_id = len(self.rows) + 1
+            while new_id in self.rows:
+                new_id += 1
+            self.rows[new_id] = replace(n, id=new_id)
+            added += 1
+        return added
+
+    async def get(self, nudge_id: int) -> Any:
+        return self.rows.get(nudge_id)
+
+    async def due(self, now: datetime, limit: int) -> list:
+        found = [n for n in self.rows.values() if n.status == "pending" and n.deliver_at <= now]
+        return sorted(found, key=lambda n: n.deliver_at)[:limit]
+
+    async def due_for(self, workspace: str, user: str, now: datetime) -> list:
+        return [n for n in await self.due(now, len(self.rows)) if (n.workspace, n.recipient) == (workspace, user)]
+
+    async def change(self, nudge: Any, **values: Any) -> None:
+        if nudge.id in self.rows:
+            self.rows[nudge.id] = replace(self.rows[nudge.id], **values)
+
+    async def sent_times(self, workspace: str, user: str, since: datetime) -> list[datetime]:
+        return [n.sent_at for n in self.rows.values() if (n.workspace, n.recipient) == (workspace, user)
+                and n.sent_at is not None and n.sent_at > since and n.status != "failed"]
+
+    async def recent(self, workspace: str, user: str, limit: int) -> list:
+        mine = [n for n in self.rows.values() if (n.workspace, n.recipient) == (workspace, user)]
+        return sorted(mine, key=lambda n: (n.created_at, n.id), reverse=True)[:limit]
+
+    async def told(self, workspace: str, kind: str) -> list[tuple[str, str, str]]:
+        return [(n.recipient, n.subject, n.ref) for n in self.rows.values()
+                if n.workspace == workspace and n.kind == kind and n.sent_at is not None]
+
+    async def settings(self, workspace: str, user: str) -> Any:
+        from bot.nudge_policy import NudgeSettings
+
+        return self.prefs.get((workspace, user)) or NudgeSettings(workspace, user)
+
+    async def all_settings(self, workspace: str) -> dict[str, Any]:
+        return {u: s for (ws, u), s in self.prefs.items() if ws == workspace}
+
+    async def save_settings(self, settings: Any) -> None:
+        self.prefs[(settings.workspace, settings.user_id)] = settings
+
+    async def unanswered(self, workspace: str, since: datetime, until: datetime) -> list[Question]:
+        assert self.graph is not None
+        return [q for q in self.graph.questions if q.workspace == workspace and q.addressee != OPEN
+                and q.answered_at is None and since < q.deadline <= until]
+
+    async def open_question(self, workspace: str, message_id: str, addressee: str) -> datetime | None:
+        assert self.graph is not None
+        return next((q.asked_at for q in self.graph.questions if (q.workspace, q.message_id, q.addressee) == (
+            workspace, message_id, addressee) and q.answered_at is None), None)
+
+    async def record_share(self, workspace: str, giver: str, receiver: str, at: datetime) -> None:
+        self.shares.append((workspace, giver, receiver, at))
+
+    async def gave(self, workspace: str, giver: str, receiver: str, since: datetime) -> bool:
+        return any(s[:3] == (workspace, giver, receiver) and s[3] >= since for s in self.shares)
+
+    async def export_member(self, workspace: str, user: str) -> dict:
+        settings = await self.settings(workspace, user)
+        return {
+            "nudges": [{"direction": "to you" if n.recipient == user else "about you", "kind": n.kind.value,
+                        "other": n.subject if n.recipient == user else n.recipient, "status": n.status}
+                       for n in self.rows.values() if n.workspace == workspace and user in (n.recipient, n.subject)],
+            "nudge_settings": {"enabled": settings.enabled, "quiet_hours": settings.quiet, "cap": settings.cap,
+                               "days_off": sorted(settings.days_off), "muted": sorted(settings.muted)},
+            "shares": [{"direction": "gave" if g == user else "received", "other": r if g == user else g}
+                       for ws, g, r, _ in self.shares if ws == workspace and user in (g, r)],
+        }
+
+    async def erase_member(self, workspace: str, user: str) -> int:
+        gone = [i for i, n in self.rows.items() if n.workspace == workspace and user in (n.recipient, n.subject)]
+        for i in gone:
+            del self.rows[i]
+        before = len(self.shares)
+        self.shares = [s for s in self.shares if not (s[0] == workspace and user in (s[1], s[2]))]
+        had_settings = self.prefs.pop((workspace, user), None) is not None
+        return len(gone) + before - len(self.shares) + had_settings
+
+
+@dataclass
+class FakeCoffee:
+    """Virtual coffee in memory (bot.ports.Coffee), mirroring storage/coffee.py."""
+
+    settings: dict[tuple[str, str], Any] = field(default_factory=dict)
+    members: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    avoids: set[tuple[str, str, str]] = field(default_factory=set)
+    rounds: dict[tuple[str, str, datetime], Any] = field(default_factory=dict)  # RoundRecord without groups
+    groups: dict[int, Any] = field(default_factory=dict)  # id -> GroupRecord
+
+    async def channel(self, workspace: str, channel: str) -> Any:
+        return self.settings.get((workspace, channel))
+
+    async def channels(self, workspace: str) -> list:
+        return [s for (ws, _), s in sorted(self.settings.items()) if ws == workspace]
+
+    async def save_channel(self, settings: Any) -> None:
+        self.settings[(settings.workspace, settings.channel)] = settings
+
+    async def due_channels(self, now: datetime) -> list:
+        return sorted((s for s in self.settings.values() if s.next_run_at and s.next_run_at <= now),
+                      key=lambda s: s.next_run_at)
+
+    async def advance(self, workspace: str, channel: str, due_at: datetime, next_at: datetime) -> bool:
+        found = self.settings.get((workspace, channel))
+        if found is None or found.next_run_at != due_at:
+            return False
+        self.settings[(workspace, channel)] = replace(found, next_run_at=next_at)
+        return True
+
+    async def membership(self, workspace: str, channel: str, user: str) -> Any:
+        return self.members.get((workspace, channel, user))
+
+    async def memberships(self, workspace: str, channel: str) -> list:
+        return [m for (ws, ch, _), m in sorted(self.members.items()) if (ws, ch) == (workspace, channel)]
+
+    async def save_membership(self, membership: Any) -> None:
+        self.members[(membership.workspace, membership.channel, membership.user)] = membership
+
+    async def remove_membership(self, workspace: str, channel: str, user: str) -> bool:
+        return self.members.pop((workspace, channel, user), None) is not None
+
+    async def avoid(self, workspace: str, user: str, other: str) -> None:
+        self.avoids.add((workspace, user, other))
+
+    async def unavoid(self, workspace: str, user: str, other: str) -> bool:
+        found = (workspace, user, other) in self.avoids
+        self.avoids.discard((workspace, user, other))
+        return found
+
+    async def avoid_pairs(self, workspace: str, users: Sequence[str]) -> set:
+        inside = set(users)
+        return {frozenset((a, b)) for ws, a, b in self.avoids if ws == workspace and a in inside and b in inside}
+
+    def _full(self, record: Any) -> Any:
+        key = (record.workspace, record.channel, record.due_at)
+        groups = sorted((g for g in self.groups.values() if (g.workspace, g.channel, g.due_at) == key),
+                        key=lambda g: g.index)
+        return replace(record, groups=tuple(groups))
+
+    async def round(self, workspace: str, channel: str, due_at: datetime) -> Any:
+        found = self.rounds.get((workspace, channel, due_at))
+        return self._full(found) if found else None
+
+    async def save_round(self, record: Any) -> Any:
+        key = (record.workspace, record.channel, record.due_at)
+        if key not in self.rounds:
+            self.rounds[key] = replace(record, groups=())
+            for group in record.groups:
+                group_id = len(self.groups) + 1
+                self.groups[group_id] = replace(group, id=group_id)
+        return self._full(self.rounds[key])
+
+    async def mark_round(self, workspace: str, channel: str, due_at: datetime, **values: Any) -> None:
+        key = (workspace, channel, due_at)
+        self.rounds[key] = replace(self.rounds[key], **values)
+
+    def _select(self, keep: Any, newest: bool = True) -> list:
+        found = sorted((r for r in self.rounds.values() if keep(r)), key=lambda r: r.due_at, reverse=newest)
+        return [self._full(r) for r in found]
+
+    async def last_round(self, workspace: str, channel: str) -> Any:
+        found = self._select(lambda r: (r.workspace, r.channel) == (workspace, channel))
+        return found[0] if found else None
+
+    async def recent_rounds(self, workspace: str, channel: str, before: datetime, limit: int) -> list:
+        return self._select(lambda r: (r.workspace, r.channel) == (workspace, channel) and r.due_at < before
+                            and r.status in ("planned", "sent"))[:max(limit, 0)]
+
+    async def due_checkins(self, now: datetime) -> list:
+        return self._select(lambda r: r.status == "sent" and not r.checkin_sent and r.checkin_at <= now, False)
+
+    async def rounds_to_close(self, workspace: str, channel: str, before: datetime) -> list:
+        return self._select(lambda r: (r.workspace, r.channel) == (workspace, channel) and r.due_at < before
+                            and r.checkin_sent and not r.closed, False)
+
+    async def close_round(self, workspace: str, channel: str, due_at: datetime, misses_to_pause: int) -> None:
+        record = self.rounds[(workspace, channel, due_at)]
+        if record.closed:
+            return
+        self.rounds[(workspace, channel, due_at)] = replace(record, closed=True)
+        for group in self._full(record).placed:
+            for seat in group.seats:
+                member = self.members.get((workspace, channel, seat.user))
+                if member is None or seat.checkin != "sent" or seat.answer:
+                    continue
+                member = replace(member, missed=member.missed + 1)
+                if member.missed >= misses_to_pause and not member.paused:
+                    member = replace(member, paused=True, paused_until=None, pause_reason="checkins")
+                self.members[(workspace, channel, seat.user)] = member
+
+    async def set_seat(self, group_id: int, user: str, **values: Any) -> None:
+        from bot.rounds import with_seat
+
+        self.groups[group_id] = with_seat(self.groups[group_id], user, **values)
+
+    async def group(self, group_id: int) -> Any:
+        return self.groups.get(group_id)
+
+    async def latest_group(self, workspace: str, user: str) -> Any:
+        mine = [g for g in self.groups.values() if g.workspace == workspace and g.index >= 0 and user in g.members]
+        return max(mine, key=lambda g: g.due_at) if mine else None
+
+    async def answer(self, group_id: int, user: str, answer: str, now: datetime) -> Any:
+        group = self.groups.get(group_id)
+        if group is None or user not in group.members:
+            return None
+        await self.set_seat(group_id, user, answer=answer, answered_at=now)
+        member = self.members.get((group.workspace, group.channel, user))
+        if member is not None:
+            self.members[(group.workspace, group.channel, user)] = replace(member, missed=0)
+        return self.groups[group_id]
+
+    async def meetings_since(self, workspace: str, since: datetime) -> list:
+        from bot.coffee import Meeting
+
+        return sorted((Meeting(g.workspace, g.channel, g.round_key, g.members, g.met_at) for g in self.groups.values()
+                       if g.workspace == workspace and g.met_at is not None and g.met_at >= since),
+                      key=lambda m: m.met_at)
+
+    async def export_member(self, workspace: str, user: str) -> dict:
+        from bot.rounds import export_document
+
+        return export_document(
+            [m for (ws, _, u), m in sorted(self.members.items()) if (ws, u) == (workspace, user)],
+            [b for ws, a, b in self.avoids if (ws, a) == (workspace, user)],
+            [g for g in self.groups.values() if g.workspace == workspace and user in g.members], user)
+
+    async def erase_member(self, workspace: str, user: str) -> int:
+        before = len(self.members) + len(self.avoids) + sum(len(g.seats) + 1 for g in self.groups.values())
+        self.members = {k: m for k, m in self.members.items() if (k[0], k[2]) != (workspace, user)}
+        self.avoids = {a for a in self.avoids if a[0] != workspace or user not in a[1:]}
+        self.groups = {i: g for i, g in self.groups.items() if g.workspace != workspace or user not in g.members}
+        return before - len(self.members) - len(self.avoids) - sum(len(g.seats) + 1 for g in self.groups.values())
+
+
+@dataclass
 class FakeStore:
     members: FakeMembers = field(default_factory=FakeMembers)
     graph: FakeGraph = field(default_factory=FakeGraph)
@@ -283,12 +545,17 @@ class FakeStore:
     privacy: FakePrivacy = field(default_factory=FakePrivacy)
     profiles: FakeProfiles = field(default_factory=FakeProfiles)
     personal: list = field(default_factory=list)
+    nudges: FakeNudges = field(default_factory=FakeNudges)
+    coffee: FakeCoffee = field(default_factory=FakeCoffee)
 
     def __post_init__(self) -> None:
         self.privacy.graph = self.graph
         self.members.erased = self.privacy.erased
         self.personal.insert(0, FakeCoreData(self.members, self.graph))
         self.personal.append(self.profiles)
+        self.nudges.graph = self.graph
+        self.personal.append(self.nudges)
+        self.personal.append(self.coffee)
 
     async def close(self) -> None:
         pass

@@ -128,6 +128,13 @@ class Listeners:
         if self.revocation is not None:
             await self.revocation.handle_app_uninstalled_events(context=context)
         self._forget(context.team_id or "", "app_uninstalled")
+        # Slack's terms: a workspace's data goes with the app. Erasing it all is final, so only on uninstall.
+        team = context.team_id or ""
+
+        async def erase() -> None:
+            await self.core.on_workspace_removed(team)
+
+        self.deferred.submit(team, f"team={team} app_uninstalled", erase)
 
     def _forget(self, team: str, why: str) -> None:
         self.tokens.revoke(team)

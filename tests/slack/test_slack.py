@@ -327,3 +327,27 @@ async def test_joining_a_channel_announces_what_rapport_records_once(slack: Slac
     await slack.settle()
     (notice,) = slack.fake.called("chat.postMessage")
     assert notice.params["channel"] == "C0NEW"
+
+
+async def test_uninstall_erases_the_workspaces_data_and_no_other(slack: Slack) -> None:
+    await slack.install(T1)
+    await slack.install(T2)
+    for team in (T1, T2):
+        await slack.say(team, ANN, "How do I get started?", slack.ts())
+        await slack.say(team, BOB, "Read the README first.", slack.ts(30))
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1) == 2
+
+    await slack.event(T1, {"type": "app_uninstalled", "event_ts": slack.ts()})
+    for _ in range(100):  # Bolt runs the listener just after the ack; the erase is queued from there
+        await slack.settle()
+        if await rows(slack, MessageRow, workspace=T1) == 0:
+            break
+        await asyncio.sleep(0.05)
+
+    async with slack.core.store.engine.connect() as connection:  # type: ignore[attr-defined]
+        for table in ("messages", "questions", "contacts", "members"):
+            left = (await connection.execute(text(f"SELECT count(*) FROM {table} WHERE workspace = :w"),
+                                             {"w": T1})).scalar_one()
+            assert left == 0, table
+    assert await rows(slack, MessageRow, workspace=T2) == 2
