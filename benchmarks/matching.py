@@ -5,14 +5,27 @@ Run: python benchmarks/matching.py
 Prints ROC AUC and accuracy (at the module's threshold, at the best threshold for this data, and 5-fold
 cross-validated) for the embedding matcher and the lexical fallback, plus load time, time to embed 1,000
 phrases and peak RSS.
+
+Then, in a fresh process (so its memory figures are its own), times `/rapport starters @someone` and
+`/rapport match` through the core on a SQLite workspace of 5,000 synthetic profiles built from the benchmark's
+phrases: warm (vectors stored, in-process cache warm), a cold process (vectors stored, in-process cache empty) and
+the baseline of no embedding cache (both profiles re-embedded on every request). Options: --only accuracy|starters,
+--profiles N, --requests N, --database-url URL.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import csv
+import random
 import resource
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,5 +192,151 @@ def main() -> None:
     print(f"\nPeak RSS of the whole run (both matchers loaded): {rss:.0f} MB.")
 
 
+
+# --- /rapport starters on a large workspace -----------------------------------------------------------------
+
+BENCH_WS = "BENCH"
+
+
+def synthetic_profiles(n: int, seed: int = 7) -> list[dict[str, str]]:
+    """Profile form values built from the labelled phrases, each phrase at its own level of rapport."""
+    by_level: dict[str, set[str]] = {}
+    for p in load_pairs():
+        by_level.setdefault(p.level_a, set()).add(p.a)
+        by_level.setdefault(p.level_b, set()).add(p.b)
+    pools = {level: sorted(phrases) for level, phrases in by_level.items()}
+    topics = pools["capability"] + pools["behaviour"]
+    wishes = ("a mentor in {}", "to learn {} with others", "to mentor in {}", "to be known for {}")
+    how_many = {"behaviour": (2, 4), "capability": (1, 3), "environment": (0, 1), "beliefs": (0, 1),
+                "identity": (0, 2), "spirit": (0, 1)}
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        values = {level: ", ".join(rng.sample(pools[level], rng.randint(*how_many[level])))
+                  for level in how_many if level in pools}
+        if rng.random() < 0.5:
+            values["looking_for"] = rng.choice(wishes).format(rng.choice(topics))
+        out.append(values)
+    return out
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _timed(requests: int, make: Callable[[int], Awaitable[object]]) -> list[float]:
+    samples = []
+    for i in range(requests):
+        start = time.perf_counter()
+        await make(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+async def starters_benchmark(n_profiles: int, requests: int, database_url: str | None) -> None:
+    from sqlalchemy import delete
+
+    from bot.app import Rapport
+    from bot.events import CommandInvoked, Member
+    from bot.profiles import Profile, apply_form, matchers, phrase_vectors
+    from bot.similarity import load_matcher
+    from storage.models import ProfilePhraseRow
+    from storage.store import SqlStore
+    from tests.fakes import FakeClock, FakeOutbound
+
+    rss_before = peak_rss_mb()
+    start = time.perf_counter()
+    matcher = load_matcher()
+    load_s = time.perf_counter() - start
+    rss_model = peak_rss_mb()
+    matchers.use(matcher)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await SqlStore.open(database_url or f"sqlite+aiosqlite:///{tmp}/bench.db")
+        core = Rapport(store, FakeClock(), FakeOutbound())
+        users = [f"U{i:05d}" for i in range(n_profiles)]
+        start = time.perf_counter()
+        await store.members.upsert([Member(BENCH_WS, u, u) for u in users])
+        profiles = []
+        for user, values in zip(users, synthetic_profiles(n_profiles), strict=True):
+            page = tuple(values)
+            profile = apply_form(Profile(BENCH_WS, user), values, page).profile
+            await store.profiles.save(profile)
+            profiles.append(profile)
+        for chunk in range(0, len(profiles), 500):
+            await phrase_vectors(store, matcher, profiles[chunk:chunk + 500])
+        build_s = time.perf_counter() - start
+        phrases = sum(len(p.phrases()) for p in profiles)
+
+        rng = random.Random(1)
+        pairs = [tuple(rng.sample(users, 2)) for _ in range(requests)]
+
+        def starters(i: int) -> Awaitable[object]:
+            a, b = pairs[i]
+            return core.on_command(CommandInvoked(BENCH_WS, "C1", a, f"starters <@{b}>"))
+
+        async def cold_process(i: int) -> object:
+            matcher.cache_clear()  # type: ignore[attr-defined]
+            return await starters(i)
+
+        async def no_cache(i: int) -> object:
+            matcher.cache_clear()  # type: ignore[attr-defined]
+            async with store.sessions.begin() as session:
+                await session.execute(delete(ProfilePhraseRow).where(
+                    ProfilePhraseRow.workspace == BENCH_WS, ProfilePhraseRow.user_id.in_(pairs[i])))
+            return await starters(i)
+
+        def match(i: int) -> Awaitable[object]:
+            return core.on_command(CommandInvoked(BENCH_WS, "C1", pairs[i][0], "match"))
+
+        await _timed(min(20, requests), starters)  # warm up
+        rows = [
+            ("/rapport starters, warm (stored vectors, warm in-process cache)", await _timed(requests, starters)),
+            ("/rapport starters, cold process (stored vectors, empty in-process cache)",
+             await _timed(requests, cold_process)),
+            ("baseline: no embedding cache (both profiles re-embedded per request)",
+             await _timed(requests, no_cache)),
+        ]
+        await _timed(min(20, requests), starters)
+        rows.append(("/rapport match, warm", await _timed(max(5, requests // 10), match)))
+        await store.close()
+
+    title = (f"/rapport starters on {n_profiles:,} profiles ({phrases:,} phrases), matcher {matcher.name}, "
+             f"{'PostgreSQL' if database_url else 'SQLite'}")
+    print(f"\n{title}")
+    print(f"{'request':<76} {'n':>5} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
+    for label, samples in rows:
+        print(f"{label:<76} {len(samples):>5} {statistics.median(samples):>10.1f} "
+              f"{_percentile(samples, 0.95):>8.1f} {max(samples):>8.1f}")
+    print(f"workspace built (profiles saved, {phrases:,} phrases embedded and stored) in {build_s:.1f} s")
+    print(f"model load {load_s:.2f} s; peak RSS: {rss_before:.0f} MB before the model, {rss_model:.0f} MB with it "
+          f"loaded, {peak_rss_mb():.0f} MB at the end of the run")
+
+
+def run_starters_in_fresh_process(args: argparse.Namespace) -> None:
+    command = [sys.executable, __file__, "--only", "starters", "--profiles", str(args.profiles),
+               "--requests", str(args.requests)]
+    if args.database_url:
+        command += ["--database-url", args.database_url]
+    subprocess.run(command, check=True)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=("accuracy", "starters"))
+    parser.add_argument("--profiles", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database-url", help="run the starters benchmark on this database (its tables are "
+                        "written to) instead of a temporary SQLite file")
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    main()
+    arguments = parse_args()
+    if arguments.only == "starters":
+        asyncio.run(starters_benchmark(arguments.profiles, arguments.requests, arguments.database_url))
+    else:
+        main()
+        if arguments.only is None:
+            run_starters_in_fresh_process(arguments)

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import numpy as np
@@ -54,8 +55,7 @@ HINTS = {
     "beliefs": "What matters to you at work and in life.",
     "identity": "e.g. new parent, ex-chef, lifelong tinkerer",
     "spirit": "A cause, a community, a faith, nature...",
-    "looking_for": "e.g. a mentor in public speaking, to mentor in SQL, to learn Rust with others, clients, "
-                   "a job, to be known for accessibility, old friends",
+    "looking_for": "e.g. a mentor in public speaking, to learn Rust with others, clients, old friends",
     "tz": "An IANA name such as Europe/Berlin or America/New_York.",
     "working_hours": "Local hours, e.g. 09-17.",
 }
@@ -81,7 +81,7 @@ class Phrase:
     level: str  # one of LEVELS, or "looking_for"
     intent: str | None = None  # for looking_for: mentee, mentor, learn, known, clients, job, friends, other
 
-    @property
+    @cached_property
     def key(self) -> str:
         return normalise_phrase(self.text)
 
@@ -122,20 +122,31 @@ class Profile:
 
     def phrases(self) -> list[Phrase]:
         """The interests to match on, distinct by key; looking_for phrases carry their intent and topic."""
+        return list(self._phrases)
+
+    @cached_property
+    def _phrases(self) -> tuple[Phrase, ...]:
         found: dict[str, Phrase] = {}
         for level in TEXT_FIELDS:
-            for text in split_phrases(self.text(level)):
-                phrase = Phrase(text, level)
-                if level == "looking_for":
-                    intent, topic = looking_for(text)
-                    if not topic:
-                        continue  # "clients", "a job": nothing to match a topic against
-                    phrase = Phrase(topic, level, intent)
+            for phrase in _field_phrases(level, self.text(level)):
                 found.setdefault(phrase.key, phrase)
-        return list(found.values())[:PHRASES_MAX]
+        return tuple(found.values())[:PHRASES_MAX]
 
     def intents(self) -> set[str]:
         return {looking_for(t)[0] for t in split_phrases(self.looking_for)}
+
+
+@lru_cache(maxsize=65_536)  # `/rapport match` reads every profile; their fields rarely change
+def _field_phrases(level: str, text: str) -> tuple[Phrase, ...]:
+    phrases = []
+    for part in split_phrases(text):
+        if level != "looking_for":
+            phrases.append(Phrase(part, level))
+            continue
+        intent, topic = looking_for(part)
+        if topic:  # "clients", "a job": no topic to match on
+            phrases.append(Phrase(topic, level, intent))
+    return tuple(phrases)
 
 
 _SPLIT = re.compile(r"[,;\n\r•·|]+|\s+(?:and|&|\+)\s+", re.IGNORECASE)

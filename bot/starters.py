@@ -272,9 +272,7 @@ async def match_command(ctx: Context, args: Args) -> Reply:
     if mine is None or not mine.phrases():
         return Reply("Fill in `/rapport profile` first: I match people on what they chose to share.")
     matcher = await matchers.aget()
-    bots = {m.user_id for m in await store.members.list(ws) if m.is_bot}
-    others = [p for p in await store.profiles.list(ws)
-              if p.user_id != ctx.user and p.user_id not in bots and p.phrases()]
+    others = [p for p in await store.profiles.list(ws) if p.user_id != ctx.user and p.phrases()]
     if not others:
         return Reply("Nobody else here has filled in a profile yet. Check back once a few colleagues have.")
     vectors = await phrase_vectors(store, matcher, [mine, *others], workspace_wide=True)

@@ -15,7 +15,7 @@ from storage.store import insert
 _COLUMNS = (*TEXT_FIELDS, "tz", "work_start", "work_end", "updated_at")
 
 
-def _profile(row: ProfileRow) -> Profile:
+def _profile(row: Any) -> Profile:
     return Profile(row.workspace, row.user_id, **{c: getattr(row, c) for c in _COLUMNS})
 
 
@@ -30,8 +30,9 @@ class SqlProfiles:
 
     async def list(self, workspace: str) -> list[Profile]:
         async with self.sessions() as session:
-            rows = await session.scalars(select(ProfileRow).where(ProfileRow.workspace == workspace)
-                                         .order_by(ProfileRow.user_id))
+            # Plain rows rather than ORM objects: `/rapport match` reads every profile of the workspace.
+            rows = await session.execute(select(*ProfileRow.__table__.columns)  # type: ignore[attr-defined]
+                                         .where(ProfileRow.workspace == workspace).order_by(ProfileRow.user_id))
             return [_profile(r) for r in rows]
 
     async def save(self, profile: Profile) -> None:
@@ -55,7 +56,8 @@ class SqlProfiles:
             query = query.where(ProfilePhraseRow.user_id.in_(list(users)))
         out: dict[str, dict[str, bytes]] = {}
         async with self.sessions() as session:
-            for user, phrase, vector in await session.execute(query):
+            connection = await session.connection()  # Core rows: this can be a whole workspace's phrases
+            for user, phrase, vector in await connection.execute(query):
                 out.setdefault(user, {})[phrase] = bytes(vector)
         return out
 
