@@ -247,6 +247,41 @@ def similarity(
     out.print(f"{verdict} (score {judgement.score:.2f}, matcher {judgement.matcher})", highlight=False)
 
 
+@app.command()
+def pair(
+    channel: Annotated[str, typer.Option(help="The channel whose next coffee round to compute.")],
+    workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the round as a JSON object.")] = False,
+) -> None:
+    """Dry run of a channel's next virtual coffee round: the groups and why. Sends nothing, stores nothing."""
+    from bot.coffee import dry_run
+    from bot.commands import UsageError
+
+    async def show(core: Rapport) -> None:
+        ws = await _choose_workspace(core, workspace)
+        try:
+            plan = await dry_run(core.store, ws, channel, core.clock.now())
+        except UsageError as error:
+            raise fail(str(error), 1) from None
+        if as_json:
+            sys.stdout.write(json.dumps(plan, indent=1) + "\n")
+            return
+        names = {m.user_id: m.name for m in await core.store.members.list(ws)}
+        table = Table(title=f"Next coffee round in {channel} ({plan['round_at']}), {plan['eligible']} eligible")
+        for column in ("group", "score", "why"):
+            table.add_column(column)
+        for group in plan["groups"]:
+            table.add_row(", ".join(names.get(u, u) for u in group["members"]), f"{group['score']:.1f}",
+                          "; ".join(group["reasons"]))
+        for left in plan["unpaired"]:
+            table.add_row(names.get(left["member"], left["member"]), "", f"not placed: {left['why']}")
+        out.print(table)
+        if plan["problem"]:
+            out.print(plan["problem"])
+
+    run(with_core(show))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (they also run at every start)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot import privacy, profiles, relationships, starters
+from bot import coffee, nudges, privacy, profiles, relationships, starters, status
 from bot.commands import Context, Router
 from bot.events import (
     BotJoinedChannel,
@@ -22,7 +22,7 @@ from bot.scheduling import Ticker
 
 log = logging.getLogger(__name__)
 
-FEATURES = (relationships, privacy, profiles, starters)
+FEATURES = (relationships, profiles, starters, coffee, nudges, privacy, status)
 
 
 def build_router() -> Router:

@@ -20,7 +20,11 @@ _CHANNEL = re.compile(r"^<#([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>$")
 
 
 class UsageError(Exception):
-    """Bad input from a member: the message is shown to them as is."""
+    """Bad input from a member: the message is shown to them as is, with the command's usage."""
+
+
+class Refused(UsageError):
+    """Not allowed: the message says which permission is needed; repeating the usage would not help."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class Context:
         if self.is_admin or any(role in self.roles for role in roles):
             return
         needed = " or ".join(_ROLE_NAMES[r] for r in (WORKSPACE_ADMIN, *roles))
-        raise UsageError(f"Sorry, only {needed} can do that here.")
+        raise Refused(f"Sorry, only {needed} can do that here.")
 
 
 _ROLE_NAMES = {WORKSPACE_ADMIN: "a workspace admin", CHANNEL_MANAGER: "someone who manages this channel"}
@@ -152,6 +156,8 @@ class Router:
             return self.usage(f"I don't know the command `{name}`.")
         try:
             return await command.handler(ctx, args)
+        except Refused as error:
+            return Reply(str(error))
         except UsageError as error:
             return Reply(f"{error}\nUsage: `/rapport {command.usage}`")
 

@@ -7,8 +7,8 @@ Measured on labelled transcripts: benchmarks/question_graph.py.
 Addressing a question, first rule that applies:
 1. the people it @mentions, or names at its start ("bob: did you ...", "yuki is that ...");
 2. the author of the message it replies to;
-3. in a thread: the other person, when only one other person has posted there (root included);
-   with several others it is open, as it is in a thread nobody else has posted in yet;
+3. in a thread where the asker and exactly one other person have posted (root included): that person, a
+   conversation between two; otherwise open (a newcomer's question in an announcement's thread is for anyone);
 4. in unthreaded chat, when the message also answers someone's question: that person (a question back);
 5. otherwise it is open, addressed to whoever answers it first.
 
@@ -17,13 +17,16 @@ chatter (thanks, "lol", "brb", see bot.questions.is_chatter), never a message th
 other than the asker ("<@cid> any idea?"); someone mentioned in passing ("tag <@gus>") does not count as spoken to.
 - Replies and threads: a reply to the question, or a message in the thread the question is in or started,
   answers within QUESTION_WINDOW; emoji alone count here (a thumbs-up to "12:30 ok?").
-- Unthreaded chat of the same channel (not a reply to another message), at most one question per message, tried
-  in this order:
-  a. the addressee's first message after a question put to them, within QUESTION_WINDOW;
-  b. a message that names or @mentions the asker: the asker's latest open question within CHAT_WINDOW;
-  c. a message that speaks to nobody in particular, has words and is not itself a question: the latest open
-     question within CHAT_WINDOW.
+- Unthreaded chat of the same channel (not a reply to another message; words, not emoji alone), at most one
+  question per message, tried in this order:
+  a. the addressee's first message after a question put to them, within ADDRESSED_WINDOW (it may be a question
+     itself: "which PR?");
+  b. a message that names or @mentions the asker at its start: the asker's latest open question within
+     CHAT_WINDOW;
+  c. a message that speaks to nobody in particular and is not itself a question: the latest open question
+     within CHAT_WINDOW.
 Every question's deadline is asked_at + QUESTION_WINDOW; unanswered then, it counts as unanswered.
+Without the text (Discord without the content intent) nothing is a question and every mention counts as spoken to.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from bot.events import MessagePosted
-from bot.questions import addressed_by_name, is_chatter, is_question, is_wordless, leading_mentions
+from bot.questions import read
 
 QUESTION_WINDOW = timedelta(days=7)
 CHAT_WINDOW = timedelta(minutes=20)
+ADDRESSED_WINDOW = timedelta(hours=4)  # a working session: how long a question put to someone waits in flat chat
 ADJACENT_WINDOW = timedelta(minutes=5)
 RECENT_LIMIT = 20
 OPEN = ""  # the addressee of an open question until someone answers it
@@ -117,8 +122,7 @@ def seen(event: MessagePosted, question: bool) -> SeenMessage:
     )
 
 
-@dataclass(frozen=True)
-class _Reading:
+class _Reading(NamedTuple):
     """What link() learned from the text."""
 
     question: bool
@@ -129,17 +133,15 @@ class _Reading:
 
 
 def _read(event: MessagePosted, names: Mapping[str, str]) -> _Reading:
-    text = event.text
+    text = read(event.text, names)
     mentions = [m for m in dict.fromkeys(event.mentions) if m != event.author]
-    named = addressed_by_name(text, names)
-    if named == event.author:
-        named = None
+    named = text.named if text.named != event.author else None
     if named and named not in mentions:
         mentions.insert(0, named)
     # Without the text (Discord without the content intent) every mention counts as speaking to that person.
-    spoken_to = set(mentions) if text is None else {*leading_mentions(text), *([named] if named else [])}
+    spoken_to = set(mentions) if event.text is None else {*text.leading, *([named] if named else [])}
     spoken_to.discard(event.author)
-    return _Reading(is_question(text), mentions, frozenset(spoken_to), is_chatter(text), is_wordless(text))
+    return _Reading(text.question, mentions, frozenset(spoken_to), text.chatter, text.wordless)
 
 
 def _answers(event: MessagePosted, window: Window, reading: _Reading) -> list[Question]:
@@ -159,12 +161,12 @@ def _answers(event: MessagePosted, window: Window, reading: _Reading) -> list[Qu
             continue
         if not unthreaded_event or q.thread_id is not None or q.channel != event.channel or reading.wordless:
             continue
-        recent = event.at - q.asked_at <= CHAT_WINDOW
-        if q.addressee == event.author:
+        waited = event.at - q.asked_at
+        if q.addressee == event.author and waited <= ADDRESSED_WINDOW:
             implicit.append((0, q))
-        elif recent and q.asker in reading.spoken_to:
+        elif waited <= CHAT_WINDOW and q.asker in reading.spoken_to:
             implicit.append((1, q))
-        elif recent and not reading.spoken_to and not reading.question:
+        elif waited <= CHAT_WINDOW and not reading.spoken_to and not reading.question:
             implicit.append((2, q))
     if implicit:
         rule = min(r for r, _ in implicit)
@@ -178,8 +180,9 @@ def _addressees(event: MessagePosted, window: Window, mentions: list[str], answe
     if window.parent and window.parent.author != event.author:
         return [window.parent.author]
     if event.thread_id is not None:
-        others = {m.author for m in (window.root, *window.recent) if m and m.author != event.author}
-        return [others.pop()] if len(others) == 1 else [OPEN]
+        posters = {m.author for m in (window.root, *window.recent) if m}
+        others = posters - {event.author}
+        return [others.pop()] if event.author in posters and len(others) == 1 else [OPEN]
     askers = list(dict.fromkeys(q.asker for q in answered))
     return askers[:1] or [OPEN]
 
@@ -259,21 +262,18 @@ class Memory:
         default_factory=lambda: defaultdict(lambda: deque(maxlen=RECENT_LIMIT))
     )
     open: dict[_Key, Question] = field(default_factory=dict)
-    by_message: dict[tuple[str, str], list[_Key]] = field(default_factory=lambda: defaultdict(list))
-    by_thread: dict[tuple[str, str], list[_Key]] = field(default_factory=lambda: defaultdict(list))
-    put_to: dict[tuple[str, str, str], list[_Key]] = field(default_factory=lambda: defaultdict(list))
-    chat: dict[tuple[str, str], deque[_Key]] = field(default_factory=lambda: defaultdict(deque))
+    # Indexes of `open` by what can answer a question; they keep answered and expired keys until a sweep.
+    by_message: dict[tuple[str, ...], list[_Key]] = field(default_factory=lambda: defaultdict(list))
+    by_thread: dict[tuple[str, ...], list[_Key]] = field(default_factory=lambda: defaultdict(list))
+    put_to: dict[tuple[str, ...], list[_Key]] = field(default_factory=lambda: defaultdict(list))  # unthreaded
+    chat: dict[tuple[str, ...], list[_Key]] = field(default_factory=lambda: defaultdict(list))  # unthreaded
     since_sweep: int = 0
 
     def window(self, event: MessagePosted) -> Window:
         ws = event.workspace
         parent = self.messages.get((ws, event.reply_to)) if event.reply_to else None
         root = self.messages.get((ws, event.thread_id)) if event.thread_id else None
-        recent = tuple(
-            m for m in self.recent.get((ws, event.channel, event.thread_id), ())
-            if m.at <= event.at and m.message_id != event.message_id
-            and (event.thread_id is not None or event.at - m.at <= CHAT_WINDOW)
-        )
+        recent = self._recent(event)
         keys: list[_Key] = []
         if event.reply_to:
             keys += self.by_message.get((ws, event.reply_to), ())
@@ -289,14 +289,35 @@ class Memory:
                     break
                 keys.append(key)
         found = {key: q for key in keys if (q := self.open.get(key)) and q.asked_at < event.at <= q.deadline}
-        return Window(parent, root, recent, tuple(sorted(found.values(), key=lambda q: q.asked_at)))
+        questions = sorted(found.values(), key=lambda q: q.asked_at) if len(found) > 1 else found.values()
+        return Window(parent, root, recent, tuple(questions))
+
+    def _recent(self, event: MessagePosted) -> tuple[SeenMessage, ...]:
+        scope = self.recent.get((event.workspace, event.channel, event.thread_id))
+        if not scope:
+            return ()
+        horizon = event.at - CHAT_WINDOW if event.thread_id is None else None
+        picked = []
+        for m in reversed(scope):  # newest first; remember() keeps each deque in time order
+            if horizon is not None and m.at < horizon:
+                break
+            if m.at <= event.at and m.message_id != event.message_id:
+                picked.append(m)
+        picked.reverse()
+        return tuple(picked)
 
     def remember(self, outcome: Outcome) -> None:
         m = outcome.message
         if (m.workspace, m.message_id) in self.messages:
             return
         self.messages[(m.workspace, m.message_id)] = m
-        self.recent[(m.workspace, m.channel, m.thread_id)].append(m)
+        scope = self.recent[(m.workspace, m.channel, m.thread_id)]
+        if scope and m.at < scope[-1].at:  # a late delivery: keep the deque in time order
+            if len(scope) == scope.maxlen:
+                scope.popleft()
+            scope.insert(sum(1 for seen_before in scope if seen_before.at <= m.at), m)
+        else:
+            scope.append(m)
         for a in outcome.answers:
             self.open.pop((a.workspace, a.question_id, a.addressee), None)
         for q in outcome.questions:
@@ -316,16 +337,9 @@ class Memory:
         """Forget questions answered or past their deadline at `now`, so that memory stays bounded."""
         self.since_sweep = 0
         self.open = {key: q for key, q in self.open.items() if q.deadline >= now}
-        for index in (self.by_message, self.by_thread, self.put_to):
-            for k in list(index):
-                alive = [key for key in index[k] if key in self.open]
-                if alive:
+        for index in (self.by_message, self.by_thread, self.put_to, self.chat):
+            for k, keys in list(index.items()):
+                if alive := [key for key in keys if key in self.open]:
                     index[k] = alive
                 else:
                     del index[k]
-        for k in list(self.chat):
-            alive_chat = deque(key for key in self.chat[k] if key in self.open)
-            if alive_chat:
-                self.chat[k] = alive_chat
-            else:
-                del self.chat[k]

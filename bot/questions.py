@@ -1,10 +1,10 @@
 """Is this message a question, whom does it speak to at its start, and is it mere chatter?
 
-The text is looked at here and nowhere else; only the verdicts leave this module. Measured on labelled transcripts
-(benchmarks/question_graph.py, fixtures in benchmarks/data/chat).
+The text is looked at here and nowhere else; only the verdicts leave this module (`read` gives them all at once).
+Measured on labelled transcripts (benchmarks/question_graph.py, fixtures in benchmarks/data/chat).
 
 A message is a question when one of its sentences (code, URLs, mentions and :emoji: codes removed; a leading
-"hey", "ok so", "bob," or "quick q:" skipped) is one:
+"hey", "ok so", "bob,", "quick q:" or a member's name skipped) is one:
 - it ends with a question mark, unless every word in it is a reaction ("lol what?", "wait, really?", "huh?")
   or the message answers it itself in the next sentence ("Why? Because ...");
 - or, without a mark because chat drops it, it opens like a question:
@@ -23,20 +23,19 @@ bare "name" followed by a word that opens a sentence spoken to someone ("yuki th
 platform mentions (<@ID>) the text starts with: the people it speaks to, as opposed to those it mentions in passing
 ("tag <@gus>, he approves those").
 
-Chatter (`is_chatter`) answers nobody: a message made only of reactions, thanks, greetings and away notices ("lol",
-"ty!", "brb dinner", "thanks, that did it"); `is_wordless` is one with no words at all (emoji only), which answers
-only inside a thread or as a reply, where a thumbs-up to "12:30 ok?" means yes.
+Chatter (`is_chatter`) answers nobody: a message made only of reactions, thanks and greetings ("lol", "ty!",
+"nice, thanks") or one that starts with an away notice ("brb dinner"). A wordless one (`is_wordless`: emoji only)
+answers only inside a thread or as a reply, where a thumbs-up to "12:30 ok?" means yes.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import NamedTuple
 
-_CODE = re.compile(r"```.*?```|`[^`]*`", re.S)
-_URL = re.compile(r"<?https?://[^\s>]+(\|[^>]*)?>?")
-_MENTION = re.compile(r"<[@#!][^>]*>")
-_EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
+# Code, URLs (Slack's <url|label> too), <@mentions> and <#channels>, :emoji: codes.
+_NOISE = re.compile(r"```.*?```|`[^`]*`|<?https?://[^\s>]+(?:\|[^>]*)?>?|<[@#!][^>]*>|:[a-z0-9_+\-]+:", re.S)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9+][a-z0-9'+\-]*")
 _TRAILING = " )\"'*_~.…"  # closing marks allowed after a question mark
@@ -66,13 +65,13 @@ _SUBJECTS = _PERSONS | {
 _CLAUSE_SUBJECTS = {"i", "we", "you", "they", "he", "she", "it", "i'm", "we're", "you're", "they're", "it's"}
 _ANY_NEXT = {"idea", "ideas", "thoughts", "tips", "advice", "update", "updates", "news", "luck", "chance",
              "reason", "objections", "takers", "volunteers", "suggestions", "recommendations", "pointers"}
-_PHRASES = (
+_PHRASE_LIST = (
     "does anyone know", "does anybody know", "do you know", "do you guys know", "anyone know", "can someone",
     "could someone", "can anyone", "could anyone", "can somebody", "wondering if", "wondering whether",
     "i wonder", "what do you think", "what do you guys think", "is it possible", "how come", "any idea",
     "would you mind", "do you mind",
 )
-_RHETORICAL = (
+_RHETORICAL_LIST = (
     "what a ", "what an ", "who knew", "who cares", "who knows", "guess what", "you know what", "how cool",
     "how nice", "how fun",
 )
@@ -93,47 +92,66 @@ _ACKS = {
     "evening", "night", "hi", "hello", "hey", "o", "relatable", "bump", "+1", "lgtm", "great", "awesome", "sweet",
     "legend", "perfect", "phew", "ok", "okay", "k", "kk", "oh", "ah", "all", "everyone", "folks", "good",
 }
-_THANKS = {"thanks", "thank", "ty", "tysm", "thx", "cheers"}
 _AWAY = {"brb", "afk", "bbl", "gtg", "g2g", "bbiab"}
-_SPOKEN_TO = _AUXILIARIES | _QUESTION_WORDS | {
+_OPENING_WORDS = _AUXILIARIES | _QUESTION_WORDS
+_SPOKEN_TO = _OPENING_WORDS | {
     "i", "i'm", "i've", "i'll", "i'd", "you", "you're", "we", "we're", "there", "there's", "it", "it's", "that",
     "that's", "this", "yes", "yeah", "yep", "yup", "no", "nope", "nah", "sure", "thanks", "thx", "ty", "please",
     "pls", "just", "try", "check", "see", "re", "ok", "okay", "any", "not",
 }
+_PHRASES = re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, _PHRASE_LIST)) + r")(?![\w'])")
+_RHETORICAL = re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, _RHETORICAL_LIST)) + ")")
+_VOCATIVE = re.compile(r"^([^,:;]{1,30})[,:;]\s")
 _PREFIX = re.compile(r"^\s*@?([\w.\- ]{1,40}?)\s*[:,]\s+\S")
 _BARE_NAME = re.compile(r"^\s*@?([\w.\-]{2,40})\s+([\w']+)")
 _LEADING_MENTIONS = re.compile(r"^\s*((?:<@!?[^>|]+(?:\|[^>]*)?>[\s,:]*)+)")
 _MENTION_ID = re.compile(r"<@!?([^>|]+)")
 
 
-def _clean(text: str) -> str:
-    text = text.replace("\u2019", "'")
-    return _EMOJI_CODE.sub(" ", _MENTION.sub(" ", _URL.sub(" ", _CODE.sub(" ", text))))
+class Reading(NamedTuple):
+    """Every verdict on one message's text, read in one pass (what bot.conversation asks for each message)."""
+
+    question: bool = False
+    named: str | None = None  # addressed_by_name
+    leading: tuple[str, ...] = ()  # leading_mentions
+    chatter: bool = False
+    wordless: bool = False
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip().lower() for s in _SENTENCE_SPLIT.split(_clean(text)) if s.strip()]
+def read(text: str | None, names: Mapping[str, str] | None = None) -> Reading:
+    if not text:
+        return Reading()
+    names = names or {}
+    cleaned = _NOISE.sub(" ", text.replace("\u2019", "'")).lower()
+    words = _WORD.findall(cleaned)
+    chatter = bool(words) and (words[0] in _AWAY or all(w in _ACKS for w in words))
+    return Reading(_is_question(cleaned, names), addressed_by_name(text, names), tuple(leading_mentions(text)),
+                   chatter, not words)
 
 
-def _without_vocative(sentence: str, words: list[str]) -> list[str]:
-    """Drop what precedes the question proper: "hey team, ...", "ok so ...", "bob, ...", "quick q: ..."."""
-    head = re.match(r"^([^,:;]{1,30})[,:;]\s", sentence)
+def _sentences(cleaned: str) -> list[str]:
+    return [s for s in (s.strip() for s in _SENTENCE_SPLIT.split(cleaned)) if s]
+
+
+def _without_vocative(sentence: str, words: list[str], names: Mapping[str, str]) -> list[str]:
+    """Drop what precedes the question proper: "hey team, ...", "ok so ...", "bob, ...", "quick q: ...", "yuki is"."""
+    head = _VOCATIVE.match(sentence)
     if head:
         leading = _WORD.findall(head.group(1))
         first = leading[0] if leading else ""
         if len(leading) <= 2 and first not in _QUESTION_WORDS and first not in _AUXILIARIES:
             words = words[len(leading):]
-    while len(words) > 1 and words[0] in _FILLERS:
+    while len(words) > 1 and (words[0] in _FILLERS or (words[0] in names and words[0] not in _OPENING_WORDS)):
         words = words[1:]
     return words
 
 
-def _opens_like_question(sentence: str, words: list[str]) -> bool:
-    if any(sentence.startswith(r) or f" {r}" in f" {sentence}" for r in _RHETORICAL):
+def _opens_like_question(sentence: str, words: list[str], names: Mapping[str, str]) -> bool:
+    if _RHETORICAL.search(sentence):
         return False
-    if any(phrase in f" {sentence} " for phrase in (f" {p} " for p in _PHRASES)):
+    if _PHRASES.search(sentence):
         return True
-    words = _without_vocative(sentence, words)
+    words = _without_vocative(sentence, words, names)
     if not words:
         return False
     first = words[0]
@@ -153,10 +171,14 @@ def _opens_like_question(sentence: str, words: list[str]) -> bool:
     return first == "any" and after in _ANY_NEXT
 
 
-def is_question(text: str | None) -> bool:
-    if not text:
-        return False
-    sentences = _sentences(text)
+def is_question(text: str | None, names: Mapping[str, str] | None = None) -> bool:
+    """`names` (lower-cased member names to ids, as for addressed_by_name) lets "mira is the fix in" read as
+    "mira, is the fix in"."""
+    return read(text, names).question
+
+
+def _is_question(cleaned: str, names: Mapping[str, str]) -> bool:
+    sentences = _sentences(cleaned)
     for i, sentence in enumerate(sentences):
         words = _WORD.findall(sentence)
         if sentence.rstrip(_TRAILING).endswith("?"):
@@ -165,7 +187,7 @@ def is_question(text: str | None) -> bool:
             if i + 1 < len(sentences) and sentences[i + 1].startswith("because"):
                 continue  # asked and answered by the author: rhetorical
             return True
-        if words and _opens_like_question(sentence, words):
+        if words and _opens_like_question(sentence, words, names):
             return True
     return False
 
@@ -190,7 +212,7 @@ def addressed_by_name(text: str | None, names: Mapping[str, str]) -> str | None:
 
 def leading_mentions(text: str | None) -> list[str]:
     """User ids of the <@ID> mentions a message starts with: whom it speaks to, not whom it mentions in passing."""
-    if not text:
+    if not text or "<@" not in text[:8]:
         return []
     match = _LEADING_MENTIONS.match(text)
     return _MENTION_ID.findall(match.group(1)) if match else []
@@ -198,15 +220,8 @@ def leading_mentions(text: str | None) -> list[str]:
 
 def is_wordless(text: str | None) -> bool:
     """Emoji, punctuation and nothing else."""
-    return bool(text) and not _WORD.search(_clean(text or "").lower())
+    return read(text).wordless
 
 
 def is_chatter(text: str | None) -> bool:
-    if not text:
-        return False
-    words = _WORD.findall(_clean(text).lower())
-    if not words:
-        return False
-    if words[0] in _AWAY or all(w in _ACKS for w in words):
-        return True
-    return len(words) <= 8 and any(w in _THANKS for w in words) and "?" not in text
+    return read(text).chatter

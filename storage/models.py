@@ -5,9 +5,9 @@ Every table is keyed by workspace first, so one workspace's rows never mix with 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, LargeBinary, String, TypeDecorator
+from sqlalchemy import Boolean, Date, DateTime, Float, Index, Integer, LargeBinary, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -201,3 +201,167 @@ class ProfilePhraseRow(Base):
     phrase: Mapped[str] = mapped_column(String(200), primary_key=True)  # bot.similarity.normalise_phrase
     matcher: Mapped[str] = mapped_column(String(32))
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32
+
+
+class NudgeRow(Base):
+    """A nudge planned for a member (bot/nudges.py): ids and times only; its words are composed when it is sent.
+
+    `dedup` (kind, the other person, what it is about) is unique per recipient: the same nudge is never planned
+    twice."""
+
+    __tablename__ = "nudges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(ID)
+    recipient: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(ID)  # the other person ('' when none)
+    ref: Mapped[str] = mapped_column(String(160))  # the question's message id, the meeting, the episode
+    dedup: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(ID)
+    value: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it became relevant; stale some days later
+    deliver_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the next moment it may go out
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, done, dropped, expired, failed
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)  # a snooze re-delivers it as a new attempt
+
+    __table_args__ = (
+        Index("ux_nudges_dedup", "workspace", "recipient", "dedup", unique=True),
+        Index("ix_nudges_due", "status", "deliver_at"),
+        Index("ix_nudges_subject", "workspace", "subject"),
+    )
+
+
+class NudgeSettingsRow(Base):
+    """A member's own nudge settings; no row means the defaults of bot/nudge_policy.py."""
+
+    __tablename__ = "nudge_settings"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    quiet_start: Mapped[int | None] = mapped_column(Integer)  # minutes after local midnight
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
+    cap: Mapped[int] = mapped_column(Integer)
+    days_off: Mapped[str] = mapped_column(String(16))  # weekdays, e.g. "5,6"
+    muted: Mapped[str] = mapped_column(String(200))  # nudge kinds, comma-separated
+
+
+class NudgeShareRow(Base):
+    """That a member shared something with another (`/rapport share`): who, whom, when. Never the link or note."""
+
+    __tablename__ = "nudge_shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(ID)
+    giver: Mapped[str] = mapped_column(ID)
+    receiver: Mapped[str] = mapped_column(ID)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_nudge_shares_giver", "workspace", "giver"),
+        Index("ix_nudge_shares_receiver", "workspace", "receiver"),
+    )
+
+
+class CoffeeChannelRow(Base):
+    """A channel's virtual coffee schedule (bot/rounds.py ChannelSettings). next_run_at NULL: stopped."""
+
+    __tablename__ = "coffee_channels"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    channel: Mapped[str] = mapped_column(ID, primary_key=True)
+    cadence: Mapped[str] = mapped_column(String(16))
+    weekday: Mapped[int] = mapped_column(Integer)
+    hour: Mapped[int] = mapped_column(Integer)
+    minute: Mapped[int] = mapped_column(Integer)
+    tz: Mapped[str] = mapped_column(String(64))
+    anchor: Mapped[date] = mapped_column(Date)
+    group_size: Mapped[int] = mapped_column(Integer)
+    cross_teams: Mapped[bool] = mapped_column(Boolean)
+    no_repeat: Mapped[int] = mapped_column(Integer)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class CoffeeMemberRow(Base):
+    """A member who joined a channel's virtual coffee; leaving deletes the row."""
+
+    __tablename__ = "coffee_members"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    channel: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    team: Mapped[str] = mapped_column(String(64))
+    paused: Mapped[bool] = mapped_column(Boolean)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str] = mapped_column(String(16))
+    skip_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    missed: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_coffee_members_user", "workspace", "user_id"),)
+
+
+class CoffeeAvoidRow(Base):
+    """`user_id` never wants to be grouped with `avoided`. Private: never shown to `avoided`."""
+
+    __tablename__ = "coffee_avoid"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    avoided: Mapped[str] = mapped_column(ID, primary_key=True)
+
+    __table_args__ = (Index("ix_coffee_avoid_avoided", "workspace", "avoided"),)
+
+
+class CoffeeRoundRow(Base):
+    """One round of a channel: planned, sent, empty (too few people) or missed (later than the grace period)."""
+
+    __tablename__ = "coffee_rounds"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    channel: Mapped[str] = mapped_column(ID, primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checkin_sent: Mapped[bool] = mapped_column(Boolean)
+    closed: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(300))
+
+    __table_args__ = (Index("ix_coffee_rounds_checkin", "checkin_sent", "checkin_at"),)
+
+
+class CoffeeGroupRow(Base):
+    """A group of a round (idx -1: those who could not be placed). Reasons hold no profile text."""
+
+    __tablename__ = "coffee_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(ID)
+    channel: Mapped[str] = mapped_column(ID)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    idx: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[str] = mapped_column(Text)  # one per line
+    suggested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_coffee_groups_round", "workspace", "channel", "due_at", "idx", unique=True),)
+
+
+class CoffeeSeatRow(Base):
+    """A member's place in a group: whether the pairing DM and the check-in reached them, and their answer."""
+
+    __tablename__ = "coffee_seats"
+
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(ID)
+    position: Mapped[int] = mapped_column(Integer)
+    dm: Mapped[str] = mapped_column(String(16))
+    checkin: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str | None] = mapped_column(String(16))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_coffee_seats_user", "workspace", "user_id"),)

@@ -44,12 +44,12 @@ def day_of(at: datetime) -> int:
     return (at - EPOCH).days
 
 
-def _seen(row: MessageRow) -> SeenMessage:
+def _seen(row: Any) -> SeenMessage:
     return SeenMessage(row.workspace, row.channel, row.message_id, row.author, row.at, row.thread_id,
                        row.reply_to, row.is_question)
 
 
-def _question(row: QuestionRow) -> Question:
+def _question(row: Any) -> Question:
     return Question(row.workspace, row.message_id, row.channel, row.thread_id, row.asker, row.addressee,
                     row.asked_at, row.deadline, row.answered_at, row.answer_id)
 
@@ -98,32 +98,39 @@ class SqlGraph:
         self.sessions = sessions
 
     async def window(self, event: MessagePosted) -> Window:
+        # Core selects, not ORM entities: a live message's window is on the hot path of every event.
+        m, q = MessageRow.__table__.c, QuestionRow.__table__.c
         ws = event.workspace
         async with self.sessions() as session:
             wanted = [i for i in (event.reply_to, event.thread_id) if i]
             known = {
                 row.message_id: _seen(row)
-                for row in await session.scalars(select(MessageRow).where(
-                    MessageRow.workspace == ws, MessageRow.message_id.in_(wanted)))
+                for row in await session.execute(select(*m).where(m.workspace == ws, m.message_id.in_(wanted)))
             } if wanted else {}
-            scope = (MessageRow.thread_id == event.thread_id) if event.thread_id else and_(
-                MessageRow.thread_id.is_(None), MessageRow.at >= event.at - CHAT_WINDOW)
-            recent = list(await session.scalars(
-                select(MessageRow)
-                .where(MessageRow.workspace == ws, MessageRow.channel == event.channel, scope,
-                       MessageRow.at <= event.at, MessageRow.message_id != event.message_id)
-                .order_by(MessageRow.at.desc()).limit(RECENT_LIMIT)))
-            open_questions = list(await session.scalars(
-                select(QuestionRow)
-                .where(QuestionRow.workspace == ws, QuestionRow.channel == event.channel,
-                       QuestionRow.answered_at.is_(None), QuestionRow.deadline >= event.at,
-                       QuestionRow.asked_at < event.at)
-                .order_by(QuestionRow.asked_at.desc()).limit(OPEN_QUESTIONS_LIMIT)))
+            scope = (m.thread_id == event.thread_id) if event.thread_id else and_(
+                m.thread_id.is_(None), m.at >= event.at - CHAT_WINDOW)
+            recent = list(await session.execute(
+                select(*m)
+                .where(m.workspace == ws, m.channel == event.channel, scope,
+                       m.at <= event.at, m.message_id != event.message_id)
+                .order_by(m.at.desc()).limit(RECENT_LIMIT)))
+            # Only questions this message could answer, as Memory.window picks them.
+            answerable = [q.message_id == event.reply_to] if event.reply_to else []
+            if event.thread_id:
+                answerable += [q.message_id == event.thread_id, q.thread_id == event.thread_id]
+            else:
+                answerable.append(and_(q.thread_id.is_(None), or_(
+                    q.addressee == event.author, q.asked_at >= event.at - CHAT_WINDOW)))
+            open_questions = list(await session.execute(
+                select(*q)
+                .where(q.workspace == ws, q.channel == event.channel, q.answered_at.is_(None),
+                       q.deadline >= event.at, q.asked_at < event.at, or_(*answerable))
+                .order_by(q.asked_at.desc()).limit(OPEN_QUESTIONS_LIMIT)))
         return Window(
             parent=known.get(event.reply_to) if event.reply_to else None,
             root=known.get(event.thread_id) if event.thread_id else None,
             recent=tuple(_seen(r) for r in reversed(recent)),
-            open_questions=tuple(_question(q) for q in reversed(open_questions)),
+            open_questions=tuple(_question(row) for row in reversed(open_questions)),
         )
 
     async def record(self, outcomes: Sequence[Outcome]) -> int:
@@ -133,7 +140,7 @@ class SqlGraph:
             inserted: set[tuple[str, str]] = set()
             rows = [vars(o.message) for o in outcomes]
             for chunk in _chunks(rows):
-                stmt = insert(session, MessageRow).on_conflict_do_nothing().returning(
+                stmt = insert(session, MessageRow.__table__).on_conflict_do_nothing().returning(
                     MessageRow.workspace, MessageRow.message_id)
                 inserted.update((r.workspace, r.message_id) for r in await session.execute(stmt, chunk))
             new = [o for o in outcomes if (o.message.workspace, o.message.message_id) in inserted]
@@ -152,7 +159,8 @@ class SqlGraph:
     @staticmethod
     async def _insert(session: AsyncSession, table: type[Any], rows: list[dict[str, Any]]) -> None:
         for chunk in _chunks(rows):
-            await session.execute(insert(session, table).on_conflict_do_nothing(), chunk)
+            # The Core table: ORM inserts split batches into one statement per pattern of NULL columns.
+            await session.execute(insert(session, table.__table__).on_conflict_do_nothing(), chunk)
 
     @staticmethod
     async def _answer(session: AsyncSession, answers: list[Answer]) -> None:
@@ -246,6 +254,14 @@ class SqlStore:
         self.personal: list[PersonalData] = [SqlCoreData(self.sessions)]
         self.profiles = SqlProfiles(self.sessions)
         self.personal.append(self.profiles)
+        from storage.nudges import SqlNudges
+
+        self.nudges = SqlNudges(self.sessions)
+        self.personal.append(self.nudges)
+        from storage.coffee import SqlCoffee
+
+        self.coffee = SqlCoffee(self.sessions)
+        self.personal.append(self.coffee)
 
     @classmethod
     async def open(cls, url: str) -> SqlStore:

@@ -545,12 +545,17 @@ class FakeStore:
     privacy: FakePrivacy = field(default_factory=FakePrivacy)
     profiles: FakeProfiles = field(default_factory=FakeProfiles)
     personal: list = field(default_factory=list)
+    nudges: FakeNudges = field(default_factory=FakeNudges)
+    coffee: FakeCoffee = field(default_factory=FakeCoffee)
 
     def __post_init__(self) -> None:
         self.privacy.graph = self.graph
         self.members.erased = self.privacy.erased
         self.personal.insert(0, FakeCoreData(self.members, self.graph))
         self.personal.append(self.profiles)
+        self.nudges.graph = self.graph
+        self.personal.append(self.nudges)
+        self.personal.append(self.coffee)
 
     async def close(self) -> None:
         pass

@@ -163,3 +163,11 @@ async def test_joining_a_channel_is_announced_once(core: Rapport) -> None:
     assert not await core.on_joined(BotJoinedChannel(WS, "C9"))  # a rejoin or a second process
     sent = [s for s in core.outbound.sent if s[0] == "channel"]
     assert len(sent) == 1 and "never store what anyone writes" in sent[0][3].text
+
+
+async def test_status_says_whether_you_are_tracked(core: Rapport) -> None:
+    await history(core)
+    on = await command(core, "ana", "status")
+    assert "Tracking: on" in on.sections[0].lines[0] and "2 (" in on.sections[0].lines[1]
+    await command(core, "ana", "pause-tracking")
+    assert "paused" in (await command(core, "ana", "status")).sections[0].lines[0]

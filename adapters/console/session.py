@@ -68,6 +68,8 @@ class ConsoleOutbound:
 
     workspace: Workspace
     write: Callable[[str], None]
+    # Shared with the session: a DM's buttons are what `press N` presses next, as in a chat app.
+    last_reply: dict[str, Reply] = field(default_factory=dict)
 
     def owns(self, workspace: str) -> bool:
         return workspace == self.workspace.workspace_id
@@ -77,6 +79,8 @@ class ConsoleOutbound:
         if member is None:
             return False
         self.write(f"[DM to @{member.name}] {render(reply, self.workspace)}")
+        if reply.buttons or reply.form:
+            self.last_reply[member.user_id] = reply
         return True
 
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:

@@ -22,12 +22,13 @@ async def run_console(workspace_file: Path | None, script: list[str] | None) -> 
     console = Console(highlight=False)
 
     def write(text: str) -> None:
-        console.print(text, markup=False)
+        console.print(text, markup=False, soft_wrap=True)
 
     core = await bootstrap(load_settings(), clock)
     assert isinstance(core.outbound, Outbounds)
-    core.outbound.add(ConsoleOutbound(workspace, write))
-    session = ConsoleSession(core, workspace, clock, write)
+    outbound = ConsoleOutbound(workspace, write)
+    core.outbound.add(outbound)
+    session = ConsoleSession(core, workspace, clock, write, last_reply=outbound.last_reply)
     try:
         await session.start()
         if script is not None:

@@ -1,0 +1,401 @@
+"""Virtual coffee and warm introductions: `/rapport coffee ...`, `/rapport intro @someone`, check-in buttons.
+
+A channel manager sets a channel's rounds up; members join, leave, skip a round, pause, or quietly avoid
+someone. Rounds themselves (planning, DMs, check-ins, exactly once) live in bot/rounds.py.
+
+    /rapport coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]
+    /rapport coffee stop | status | join [team NAME] | leave | skip | pause until YYYY-MM-DD
+    /rapport coffee avoid @someone | unavoid @someone | checkin met|not-yet|couldnt
+    /rapport intro @someone
+
+Every coffee subcommand but avoid takes an optional #channel after it (default: the channel it is typed in).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import rounds
+from bot.commands import Args, Context, Router, UsageError
+from bot.events import CHANNEL_MANAGER
+from bot.profiles import matchers, time_zone, time_zone_of
+from bot.rapport import Stage, assess
+from bot.replies import Button, Reply, Section
+from bot.rounds import ANSWERS, DAYS, ChannelSettings, Membership, first_anchor, next_run
+from bot.scheduling import DueSource, send_once
+from bot.starters import starters_for
+
+SETUP_USAGE = ("coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]  "
+               "(e.g. `coffee setup weekly monday 10:00 size 3`)")
+USAGE = ("coffee setup|stop|status|join|leave|skip|pause until YYYY-MM-DD|avoid @someone|unavoid @someone|"
+         "checkin met|not-yet|couldnt")
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A coffee group whose check-in said "we met" (nudges read these)."""
+
+    workspace: str
+    channel: str
+    round_key: str
+    members: tuple[str, ...]
+    met_at: datetime
+
+
+def _day(word: str) -> int:
+    word = word.lower()
+    for i, name in enumerate(DAYS):
+        if len(word) >= 3 and name.startswith(word):
+            return i
+    raise UsageError(f"`{word}` is not a day of the week.\nUsage: `/rapport {SETUP_USAGE}`")
+
+
+async def _viewer_zone(ctx: Context) -> tuple[str | None, str]:
+    tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user)
+    return tz, "" if tz else " (I don't know your time zone, so this is UTC: set it in `/rapport profile`)"
+
+
+def _when(at: datetime, tz: str | None) -> str:
+    return at.astimezone(ZoneInfo(tz) if tz else UTC).strftime("%a %d %b %Y, %H:%M") + (f" {tz}" if tz else " UTC")
+
+
+async def _settings(ctx: Context, channel: str) -> ChannelSettings:
+    found = await ctx.store.coffee.channel(ctx.workspace, channel)
+    if found is None or found.next_run_at is None:
+        raise UsageError(f"Virtual coffee is not running in <#{channel}>. A channel manager can start it with "
+                         f"`/rapport {SETUP_USAGE.split('  ')[0]}`.")
+    return found
+
+
+# --- managers -------------------------------------------------------------------------------------------------
+
+
+async def setup(ctx: Context, args: Args, channel: str) -> Reply:
+    ctx.require(CHANNEL_MANAGER)
+    cadence = (args.optional_word() or "").lower()
+    if cadence not in rounds.CADENCES:
+        raise UsageError(f"Say how often: weekly, biweekly or monthly.\nUsage: `/rapport {SETUP_USAGE}`")
+    day = _day(args.word("a day of the week"))
+    match = _TIME.match(args.word("a time like 10:00"))
+    if not match:
+        raise UsageError(f"Give the time as HH:MM, e.g. 10:00.\nUsage: `/rapport {SETUP_USAGE}`")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    size, cross, no_repeat = 2, False, rounds.DEFAULT_NO_REPEAT
+    tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user) or "UTC"
+    while (word := args.optional_word()) is not None:
+        word = word.lower()
+        if word == "size" and args.tokens and args.tokens[0] in ("2", "3"):
+            size = int(args.word("2 or 3"))
+        elif word in ("cross-teams", "cross-team", "crossteams"):
+            cross = True
+        elif word == "no-repeat" and args.tokens and args.tokens[0].isdigit() and 0 <= int(args.tokens[0]) <= 52:
+            no_repeat = int(args.word("a number of rounds"))
+        elif word == "tz":
+            tz = time_zone(args.word("a time zone"))
+        else:
+            raise UsageError(f"I did not understand `{word}`.\nUsage: `/rapport {SETUP_USAGE}`")
+    now = ctx.clock.now()
+    settings = ChannelSettings(ctx.workspace, channel, cadence, day, hour, minute, tz,
+                               first_anchor(day, tz, hour, minute, now), size, cross, no_repeat)
+    settings = replace(settings, next_run_at=next_run(settings, now))
+    await ctx.store.coffee.save_channel(settings)
+    members = await ctx.store.coffee.memberships(ctx.workspace, channel)
+    viewer_tz, note = await _viewer_zone(ctx)
+    assert settings.next_run_at is not None
+    return Reply(f"*Virtual coffee in <#{channel}>*: {settings.describe()}.\n"
+                 f"First round: {_when(settings.next_run_at, viewer_tz)}{note}. "
+                 f"{len(members)} in so far: join with `/rapport coffee join`.", ephemeral=False)
+
+
+async def stop(ctx: Context, args: Args, channel: str) -> Reply:
+    ctx.require(CHANNEL_MANAGER)
+    settings = await _settings(ctx, channel)
+    await ctx.store.coffee.save_channel(replace(settings, next_run_at=None))
+    return Reply(f"Virtual coffee in <#{channel}> is stopped. Members stay signed up for when it starts again.",
+                 ephemeral=False)
+
+
+async def status(ctx: Context, args: Args, channel: str) -> Reply:
+    settings = await _settings(ctx, channel)
+    assert settings.next_run_at is not None
+    due = settings.next_run_at
+    tz, note = await _viewer_zone(ctx)
+    members = await ctx.store.coffee.memberships(ctx.workspace, channel)
+    mine = next((m for m in members if m.user == ctx.user), None)
+    lines = [f"*Virtual coffee in <#{channel}>*: {settings.describe()}.",
+             f"Next round: {_when(due, tz)}{note}."]
+    if mine is None:
+        lines.append("You are not in: `/rapport coffee join`.")
+    elif mine.is_paused(due):
+        lines.append("You are paused" + (f" until {mine.paused_until.date().isoformat()}" if mine.paused_until else "")
+                     + ": `/rapport coffee join` brings you back.")
+    else:
+        lines.append("You are in" + (", sitting out the next round." if mine.skip_at == due else "."))
+    sections = [Section(f"In for the next round ({sum(m.available(due) for m in members)})",
+                        tuple(f"<@{m.user}>" + (f" ({m.team})" if m.team else "")
+                              for m in members if m.available(due)))]
+    away = [m for m in members if not m.available(due)]
+    if away:
+        sections.append(Section("Paused or skipping", tuple(
+            f"<@{m.user}>: " + ("skipping this one" if not m.is_paused(due) else "paused") for m in away)))
+    if ctx.is_admin or CHANNEL_MANAGER in ctx.roles:
+        sections.extend(await _last_round(ctx, channel))
+    return Reply("\n".join(lines), tuple(sections))
+
+
+async def _last_round(ctx: Context, channel: str) -> list[Section]:
+    last = await ctx.store.coffee.last_round(ctx.workspace, channel)
+    if last is None:
+        return [Section("Last round", ("none yet",))]
+    title = f"Last round ({last.due_at.strftime('%d %b %Y')}, {last.status})"
+    if not last.placed:
+        return [Section(title, (last.note or "no groups",))]
+    lines = []
+    for g in last.placed:
+        people = ", ".join(f"<@{s.user}>" + ("" if not s.answer else f" said {ANSWERS[s.answer]}")
+                           + (" (DM undeliverable)" if s.dm == "undeliverable" else "")
+                           + (" (check-in undeliverable)" if s.checkin == "undeliverable" else "")
+                           for s in g.seats)
+        lines.append(f"{people}: " + "; ".join(g.reasons))
+    lines.extend(f"<@{u}>: not placed" for u in last.unplaced)
+    return [Section(title, tuple(lines))]
+
+
+# --- members --------------------------------------------------------------------------------------------------
+
+
+async def join(ctx: Context, args: Args, channel: str) -> Reply:
+    team = ""
+    if args.tokens and args.tokens[0].lower() == "team":
+        args.word("team")
+        team = " ".join(args.rest().split())[:64]
+        if not team:
+            raise UsageError("Give your team's name after `team`.")
+    args.done()
+    settings = await _settings(ctx, channel)
+    old = await ctx.store.coffee.membership(ctx.workspace, channel, ctx.user)
+    now = ctx.clock.now()
+    member = Membership(ctx.workspace, channel, ctx.user, old.joined_at if old else now,
+                        team or (old.team if old else ""))
+    await ctx.store.coffee.save_membership(member)
+    tz, note = await _viewer_zone(ctx)
+    assert settings.next_run_at is not None
+    again = "Welcome back to" if old else "You are in"
+    return Reply(f"{again} virtual coffee in <#{channel}>. Next round: {_when(settings.next_run_at, tz)}{note}. "
+                 "I will DM you who you are meeting.")
+
+
+async def leave(ctx: Context, args: Args, channel: str) -> Reply:
+    args.done()
+    if await ctx.store.coffee.remove_membership(ctx.workspace, channel, ctx.user):
+        return Reply(f"You have left virtual coffee in <#{channel}>. `/rapport coffee join` any time to come back.")
+    return Reply(f"You were not in virtual coffee in <#{channel}>.")
+
+
+async def _membership(ctx: Context, channel: str) -> Membership:
+    found = await ctx.store.coffee.membership(ctx.workspace, channel, ctx.user)
+    if found is None:
+        raise UsageError(f"You are not in virtual coffee in <#{channel}>: `/rapport coffee join` first.")
+    return found
+
+
+async def skip(ctx: Context, args: Args, channel: str) -> Reply:
+    args.done()
+    settings = await _settings(ctx, channel)
+    member = await _membership(ctx, channel)
+    await ctx.store.coffee.save_membership(replace(member, skip_at=settings.next_run_at))
+    tz, _ = await _viewer_zone(ctx)
+    assert settings.next_run_at is not None
+    return Reply(f"You will sit out the round of {_when(settings.next_run_at, tz)}; you are back in after that.")
+
+
+async def pause(ctx: Context, args: Args, channel: str) -> Reply:
+    if (args.optional_word() or "").lower() != "until":
+        raise UsageError("Say until when: `/rapport coffee pause until 2026-04-01`.")
+    text = args.word("a date (YYYY-MM-DD)")
+    args.done()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"`{text}` is not a date: write it like 2026-04-01.") from None
+    member = await _membership(ctx, channel)
+    tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user)
+    until = datetime.combine(day, time(0), ZoneInfo(tz) if tz else UTC).astimezone(UTC)
+    if until <= ctx.clock.now():
+        raise UsageError("That date has passed: give one in the future.")
+    await ctx.store.coffee.save_membership(replace(member, paused=True, paused_until=until, pause_reason="asked"))
+    return Reply(f"Paused until {day.isoformat()}: no coffee rounds for you before then, then you are back in.")
+
+
+async def avoid(ctx: Context, args: Args, undo: bool) -> Reply:
+    other = args.user()
+    args.done()
+    if other == ctx.user:
+        raise UsageError("That is you.")
+    if undo:
+        await ctx.store.coffee.unavoid(ctx.workspace, ctx.user, other)
+        return Reply(f"<@{other}> is off your avoid list.")
+    await ctx.store.coffee.avoid(ctx.workspace, ctx.user, other)
+    return Reply(f"Noted, privately: you will never be grouped with <@{other}> in virtual coffee, in any channel. "
+                 "They are not told. `/rapport coffee unavoid` undoes it.")
+
+
+async def checkin_command(ctx: Context, args: Args, channel: str) -> Reply:
+    word = (args.optional_word() or "").lower().replace("_", "-")
+    args.done()
+    answer = {"met": "met", "not-yet": "not-yet", "notyet": "not-yet", "couldnt": "couldnt",
+              "couldn't": "couldnt"}.get(word)
+    if answer is None:
+        raise UsageError("Answer with met, not-yet or couldnt.")
+    group = await ctx.store.coffee.latest_group(ctx.workspace, ctx.user)
+    if group is None:
+        return Reply("You have no coffee check-in to answer.")
+    return await _answer(ctx, group.id, answer)
+
+
+async def _answer(ctx: Context, group_id: int, answer: str) -> Reply:
+    group = await ctx.store.coffee.group(group_id)
+    if group is None or group.workspace != ctx.workspace or ctx.user not in group.members:
+        return Reply("That check-in is not yours, or it is no longer there.")
+    already_met = group.met_at is not None
+    now = ctx.clock.now()
+    updated = await ctx.store.coffee.answer(group_id, ctx.user, answer, now)
+    if answer == "met" and updated is not None and not already_met:
+        await rounds.record_meeting(ctx.store, updated, now)
+    return Reply({"met": "Lovely, thanks! Glad you met.",
+                  "not-yet": "Thanks! There is still time: a short call is enough.",
+                  "couldnt": "Thanks for letting me know. Maybe next round."}[answer])
+
+
+def _answer_button(answer: str) -> Any:
+    async def press(ctx: Context, value: str) -> Reply | None:
+        if not value.isdigit():
+            return Reply("That check-in is not yours, or it is no longer there.")
+        return await _answer(ctx, int(value), answer)
+
+    return press
+
+
+SUBCOMMANDS = {"setup": setup, "stop": stop, "status": status, "join": join, "leave": leave, "skip": skip,
+               "pause": pause, "checkin": checkin_command}
+
+
+async def coffee_command(ctx: Context, args: Args) -> Reply:
+    word = (args.optional_word() or "status").lower()
+    if word in ("avoid", "unavoid"):
+        return await avoid(ctx, args, undo=word == "unavoid")
+    handler = SUBCOMMANDS.get(word)
+    if handler is None:
+        raise UsageError(f"I don't know `coffee {word}`.")
+    return await handler(ctx, args, args.channel() or ctx.channel)
+
+
+# --- warm introductions ---------------------------------------------------------------------------------------
+
+
+async def intro_command(ctx: Context, args: Args) -> Reply:
+    other = args.user()
+    args.done()
+    if other == ctx.user:
+        raise UsageError("That is you! Try `/rapport intro @someone`.")
+    store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
+    if await store.members.get(ws, other) is None:
+        raise UsageError(f"I don't know <@{other}> in this workspace.")
+    bots = {m.user_id for m in await store.members.list(ws) if m.is_bot}
+
+    async def known_to(user: str) -> dict[str, int]:
+        return {s.other(user): a.stage.rank for s in await store.graph.pair_stats(ws, now, user=user)
+                if (a := assess(s, now)).stage.rank >= Stage.ACQUAINTANCE.rank}
+
+    mine, theirs = await known_to(ctx.user), await known_to(other)
+    if other in mine:
+        return Reply(f"You already know <@{other}>: just say hello! `/rapport starters <@{other}>` has ideas.")
+    mutual = sorted((c for c in mine.keys() & theirs.keys() if c not in bots and c not in (ctx.user, other)),
+                    key=lambda c: (-min(mine[c], theirs[c]), -(mine[c] + theirs[c]), c))
+    value = f"{ctx.user} {other}"
+    for connector in mutual:
+        async def ask(connector: str = connector) -> bool:
+            return bool(await ctx.outbound.send_direct(ws, connector, Reply(
+                f"<@{ctx.user}> would like to get to know <@{other}>, and you know them both. Would you introduce "
+                "them? One press sends them both a short introduction from you, with a few questions to start. "
+                "If you would rather not, just ignore this.",
+                buttons=(Button("Introduce them", "coffee:introduce", value, "primary"),))))
+
+        label = hashlib.sha256(connector.encode()).hexdigest()[:16]
+        if await send_once(store.runs, _intro_key(ws, ctx.user, other, "ask", now), label, now, ask):
+            return Reply(f"I asked <@{connector}>, who knows you both, to introduce you to <@{other}>.")
+    return Reply(f"I don't know anyone who knows both you and <@{other}> well yet. Virtual coffee is a good way to "
+                 "meet new people: `/rapport coffee join` in a channel that runs it.")
+
+
+def _intro_key(ws: str, a: str, b: str, what: str, now: datetime) -> str:
+    # Hashed: run keys never hold user ids (erasure does not touch run rows). One request per pair per day.
+    digest = hashlib.sha256(f"{ws}:{a}:{b}".encode()).hexdigest()[:24]
+    return f"intro:{what}:{digest}:{now.date().isoformat()}"
+
+
+async def introduce(ctx: Context, value: str) -> Reply | None:
+    parts = value.split()
+    if len(parts) != 2 or ctx.user in parts:
+        return Reply("That introduction is no longer available.")
+    asker, other = parts
+    store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
+    matcher = await matchers.aget()
+    sent = 0
+    for label, me, them in (("asker", asker, other), ("other", other, asker)):
+        lines = await starters_for(store, matcher, ws, me, them, 3) or list(rounds._GENERIC)
+
+        async def send(me: str = me, them: str = them, lines: list[str] = lines) -> bool:
+            return bool(await ctx.outbound.send_direct(ws, me, Reply(
+                f"<@{ctx.user}> would like to introduce you to <@{them}>: they think you two would get on. "
+                "Say hello!", (Section(f"Ask <@{them}>", tuple(lines)),))))
+
+        sent += await send_once(store.runs, _intro_key(ws, asker, other, "made", now), label, now, send)
+    if sent:
+        return Reply(f"Thank you! I sent <@{asker}> and <@{other}> an introduction from you.")
+    return Reply("Those introductions have already gone out (or I could not reach them by DM).")
+
+
+# --- dry run ----------------------------------------------------------------------------------------------------
+
+
+async def dry_run(store: Any, workspace: str, channel: str, now: datetime) -> dict[str, Any]:
+    """The channel's next round as it would be planned now, as a JSON-ready document. Sends and stores nothing.
+    UsageError when the channel runs no coffee."""
+    settings = await store.coffee.channel(workspace, channel)
+    if settings is None or settings.next_run_at is None:
+        running = [s.channel for s in await store.coffee.channels(workspace) if s.next_run_at is not None]
+        raise UsageError(f"no virtual coffee runs in channel {channel!r} of workspace {workspace!r}"
+                         + (f" (it runs in: {', '.join(running)})" if running else ""))
+    due = settings.next_run_at
+    planned = await rounds.plan(store, settings, due, now, topics=True)
+    return {
+        "workspace": workspace, "channel": channel, "round_at": due.isoformat(), "schedule": settings.describe(),
+        "eligible": planned.eligible, "problem": planned.problem or None,
+        "groups": [{"members": list(g.members), "score": g.score, "reasons": list(g.reasons),
+                    "suggested_at": g.suggested_at.isoformat() if g.suggested_at else None}
+                   for g in planned.groups if g.index >= 0],
+        "unpaired": [{"member": u, "why": why.split(": ", 1)[-1]}
+                     for g in planned.groups if g.index < 0 for u, why in zip(g.members, g.reasons, strict=True)],
+    }
+
+
+# --- wiring ---------------------------------------------------------------------------------------------------
+
+
+def sources(core: Any) -> list[DueSource]:
+    return [rounds.CoffeeSource(core)]
+
+
+def register(router: Router) -> None:
+    router.command("coffee", USAGE, "virtual coffee: meet people from a channel, a few at a time")(coffee_command)
+    router.command("intro", "intro @someone", "ask someone who knows you both to introduce you")(intro_command)
+    for answer in ANSWERS:
+        router.action(f"coffee:{answer}")(_answer_button(answer))
+    router.action("coffee:introduce")(introduce)

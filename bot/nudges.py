@@ -1,0 +1,576 @@
+"""Nudges: small private suggestions at the right moment, so that relationships grow between conversations.
+
+Kinds (bot.nudge_policy.Kind):
+- follow_up: a day after a coffee meetup, one concrete act of giving to the person met: an introduction to
+  someone here who has what they are looking for, an article on what they look for or what you share (sent with
+  `/rapport share @them URL note`), or a word of thanks;
+- unanswered: a question put to you whose answer window closed: a link to it (never its text);
+- cooling: a relationship that mattered (acquaintance or closer) going quiet: reconnect, with a starter;
+- stage: you and someone became peers (or one became the other's trusted advisor);
+- ask_back: you are often in touch with someone but have never asked them a question: ask one.
+
+How it runs (bot/scheduling.py): the planner, once a day per workspace, inserts candidate nudges (a UNIQUE dedup
+key per recipient makes planning idempotent, across processes too) with the first moment the recipient allows
+one (bot/nudge_policy.py). Delivery, every tick, takes each member's most valuable due nudge as one run
+(key `nudge:<id>:<attempt>:<deliver_at>`), re-checks every rule at that moment and sends it with
+`send_once(runs, "nudge:<id>:<attempt>", ...)`; a nudge that may not go out yet is moved to its next allowed
+moment. Only ids and times are stored; the words are composed when a nudge is sent.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from bot.commands import Args, Context, Router, UsageError
+from bot.nudge_policy import (
+    CAP_WINDOW,
+    MAX_CAP,
+    Hours,
+    Kind,
+    NudgeSettings,
+    allowed,
+    cap_frees_at,
+    describe_days,
+    hours_of,
+    next_allowed,
+    parse_days,
+    parse_quiet,
+    stale,
+    value_of,
+)
+from bot.ports import Store
+from bot.privacy import member_hash
+from bot.profiles import Profile, matchers, phrase_vectors, shown
+from bot.rapport import Stage, assess
+from bot.replies import Button, Reply, Section
+from bot.scheduling import Due, DueSource, send_once
+from bot.similarity import Matcher, similarity_matrix
+from bot.starters import find_links, starters_for
+
+log = logging.getLogger(__name__)
+
+PENDING, SENT, DONE, DROPPED, EXPIRED, FAILED = "pending", "sent", "done", "dropped", "expired", "failed"
+FOLLOW_UP_DELAY = timedelta(days=1)
+LOOKBACK = timedelta(days=3)  # meetings and closed answer windows the daily plan still picks up
+STAGE_RECENT = timedelta(days=7)  # a stage is news only if the pair was in touch this recently
+ASK_BACK_MIN_DAYS = 5  # contact days without a single question from you
+ASK_BACK_RECENT = timedelta(days=14)
+DUE_LIMIT = 2000  # due nudges looked at per tick
+SNOOZES = {"1": timedelta(days=1), "7": timedelta(days=7)}
+URL_MAX = 2000
+NOTE_MAX = 500
+
+
+@dataclass(frozen=True)
+class Nudge:
+    workspace: str
+    recipient: str
+    kind: Kind
+    subject: str  # the other person ('' when none)
+    ref: str  # what it is about: the question's message id, the meeting, the cooling episode, the stage
+    value: int
+    created_at: datetime
+    due_at: datetime
+    deliver_at: datetime
+    channel: str | None = None
+    status: str = PENDING
+    sent_at: datetime | None = None
+    attempt: int = 0
+    id: int | None = None
+
+    @property
+    def dedup(self) -> str:
+        return f"{self.kind.value}:{self.subject}:{self.ref}"[:200]
+
+
+class Meeting(Protocol):
+    @property
+    def channel(self) -> str: ...
+    @property
+    def round_key(self) -> str: ...
+    @property
+    def members(self) -> tuple[str, ...]: ...
+    @property
+    def met_at(self) -> datetime: ...
+
+
+class MeetingLog(Protocol):
+    """Coffee meetups (bot/coffee.py's store.coffee): read only, when a store has them."""
+
+    async def meetings_since(self, workspace: str, since: datetime) -> Sequence[Meeting]: ...
+
+
+class Permalinks(Protocol):
+    """What a platform outbound may offer: a link to a message (Slack needs an API call, so it may be async)."""
+
+    def permalink(self, workspace: str, channel: str, message_id: str) -> str | Awaitable[str | None] | None: ...
+
+
+# --- planning ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Audience:
+    """Who may be nudged, or nudged about, in a workspace, and when each member may be reached."""
+
+    store: Store
+    workspace: str
+    members: dict[str, Any]
+    untracked: frozenset[str]
+    profiles: dict[str, Profile]
+    settings: dict[str, NudgeSettings]
+
+    @classmethod
+    async def load(cls, store: Store, workspace: str) -> Audience:
+        return cls(
+            store, workspace,
+            {m.user_id: m for m in await store.members.list(workspace) if not m.is_bot},
+            await store.privacy.untracked(workspace),
+            {p.user_id: p for p in await store.profiles.list(workspace)},
+            await store.nudges.all_settings(workspace),
+        )
+
+    def present(self, user: str) -> bool:
+        """A member still here who has not paused tracking or erased their data."""
+        return user in self.members and member_hash(self.workspace, user) not in self.untracked
+
+    def settings_of(self, user: str) -> NudgeSettings:
+        return self.settings.get(user) or NudgeSettings(self.workspace, user)
+
+    def hours_of(self, user: str) -> Hours:
+        p, m = self.profiles.get(user), self.members.get(user)
+        return hours_of(p.tz if p else None, p.work_start if p else None, p.work_end if p else None,
+                        m.tz if m else None)
+
+
+def _candidate(ws: str, recipient: str, kind: Kind, subject: str, ref: str, due: datetime, now: datetime,
+               channel: str | None = None, rank: int = 0) -> Nudge:
+    return Nudge(ws, recipient, kind, subject, ref, value_of(kind, rank), now, due, due, channel)
+
+
+async def candidates(store: Store, workspace: str, now: datetime) -> list[Nudge]:
+    """Every nudge the workspace's activity calls for now, before the rules about people and moments."""
+    ws = workspace
+    found: list[Nudge] = []
+    meeting_log: MeetingLog | None = getattr(store, "coffee", None)
+    if meeting_log is not None:
+        for meeting in await meeting_log.meetings_since(ws, now - LOOKBACK - FOLLOW_UP_DELAY):
+            ref = f"{meeting.channel}/{meeting.round_key}"
+            for member in meeting.members:
+                for other in meeting.members:
+                    if other != member:
+                        found.append(_candidate(ws, member, Kind.FOLLOW_UP, other, ref,
+                                                meeting.met_at + FOLLOW_UP_DELAY, now, meeting.channel))
+    for q in await store.nudges.unanswered(ws, now - LOOKBACK, now):
+        found.append(_candidate(ws, q.addressee, Kind.UNANSWERED, q.asker, q.message_id, q.deadline, now, q.channel))
+    told: dict[tuple[str, str], int] = {}
+    for recipient, subject, stage in await store.nudges.told(ws, Kind.STAGE):
+        told[(recipient, subject)] = max(told.get((recipient, subject), -1), Stage(stage).rank)
+    for stats in await store.graph.pair_stats(ws, now):
+        a = assess(stats, now)
+        if a.stage.rank < Stage.ACQUAINTANCE.rank and not stats.contact_days:
+            continue
+        recent = stats.last_contact is not None and now - stats.last_contact <= STAGE_RECENT
+        for user in (stats.a, stats.b):
+            other = stats.other(user)
+            if a.cooling and a.stage.rank >= Stage.ACQUAINTANCE.rank and stats.last_contact:
+                found.append(_candidate(ws, user, Kind.COOLING, other, stats.last_contact.date().isoformat(),
+                                        now, now, rank=a.stage.rank))
+            if (a.stage in (Stage.PEERS, Stage.TRUSTED_ADVISOR) and recent
+                    and told.get((user, other), -1) < a.stage.rank):
+                found.append(_candidate(ws, user, Kind.STAGE, other, a.stage.value, now, now, rank=a.stage.rank))
+            if (not stats.seen_from(user)[0] and stats.contact_days >= ASK_BACK_MIN_DAYS and stats.last_contact
+                    and now - stats.last_contact <= ASK_BACK_RECENT):
+                found.append(_candidate(ws, user, Kind.ASK_BACK, other, "", now, now, rank=a.stage.rank))
+    return found
+
+
+async def plan(store: Store, workspace: str, now: datetime) -> int:
+    """Insert the workspace's new nudges, each timed for the first moment its recipient allows. Returns how many
+    were new (those planned before are skipped by their dedup key)."""
+    audience = await Audience.load(store, workspace)
+    by_recipient: dict[str, list[Nudge]] = {}
+    for n in await candidates(store, workspace, now):
+        if not audience.present(n.recipient) or not audience.settings_of(n.recipient).wants(n.kind):
+            continue
+        if n.subject and not audience.present(n.subject):
+            continue
+        by_recipient.setdefault(n.recipient, []).append(n)
+    planned: list[Nudge] = []
+    for recipient, found in by_recipient.items():
+        settings, hours = audience.settings_of(recipient), audience.hours_of(recipient)
+        soonest = next_allowed(now, hours, settings)
+        # More than a week's cap in one day could never go out before going stale: the rest wait for a later plan.
+        for n in sorted(found, key=lambda n: (-n.value, n.due_at))[:settings.cap]:
+            at = soonest if n.due_at <= now else next_allowed(n.due_at, hours, settings)
+            if at is not None:
+                planned.append(replace(n, deliver_at=at))
+    return await store.nudges.add(planned)
+
+
+# --- delivery --------------------------------------------------------------------------------------------------
+
+
+def _permalinks(outbound: Any, workspace: str) -> Permalinks | None:
+    platforms = getattr(outbound, "platforms", None)
+    owners = [p for p in platforms if p.owns(workspace)] if platforms is not None else [outbound]
+    return next((p for p in owners if callable(getattr(p, "permalink", None))), None)
+
+
+async def permalink(outbound: Any, workspace: str, channel: str, message_id: str) -> str | None:
+    source = _permalinks(outbound, workspace)
+    if source is None:
+        return None
+    try:
+        link = source.permalink(workspace, channel, message_id)
+        return await link if inspect.isawaitable(link) else link
+    except Exception:
+        log.warning("could not get a permalink in workspace %s", workspace, exc_info=True)
+        return None
+
+
+def _ago(then: datetime, now: datetime) -> str:
+    days = (now - then).days
+    return "today" if days < 1 else "yesterday" if days == 1 else f"{days} days ago"
+
+
+def buttons(n: Nudge) -> tuple[Button, ...]:
+    return (
+        Button("Done", "nudge:done", str(n.id), "primary"),
+        Button("Snooze a day", "nudge:snooze", f"{n.id}:1"),
+        Button("Snooze a week", "nudge:snooze", f"{n.id}:7"),
+        Button("No more of these", "nudge:mute", str(n.id)),
+    )
+
+
+async def _matcher() -> Matcher | None:
+    try:
+        return await matchers.aget()
+    except Exception:
+        log.exception("no matcher for nudges")
+        return None
+
+
+async def giving_idea(store: Store, audience: Audience, giver: str, receiver: str) -> str:
+    """One concrete act of giving from `giver` to `receiver`: an introduction to someone who has what the
+    receiver is looking for, else an article on what they look for or on what the two share, else thanks."""
+    them = f"<@{receiver}>"
+    share = f"`/rapport share {them} URL your note`"
+    theirs = audience.profiles.get(receiver)
+    matcher = await _matcher() if theirs else None
+    if theirs is not None and matcher is not None:
+        wanted = [p for p in theirs.phrases() if p.level == "looking_for"]
+        intro = await _introduction(store, audience, matcher, giver, theirs, wanted) if wanted else None
+        if intro:
+            return intro
+        if wanted:
+            return (f"{them} is looking for “{shown(wanted[0].text)}”. Share an article on it with a note on why "
+                    f"it is worth reading for them: {share}.")
+        mine = audience.profiles.get(giver) or Profile(audience.workspace, giver)
+        vectors = await phrase_vectors(store, matcher, [mine, theirs])
+        links = await find_links(matcher, mine, theirs, vectors)
+        if links:
+            return (f"You both care about “{shown(links[0].theirs.text)}”. Share an article on it with a note on why "
+                    f"it is worth reading for {them}: {share}.")
+    return f"Send {them} a word of thanks for their time, and one thing you took away from the conversation."
+
+
+async def _introduction(store: Store, audience: Audience, matcher: Matcher, giver: str, theirs: Profile,
+                        wanted: list[Any]) -> str | None:
+    others = [p for u, p in audience.profiles.items()
+              if u not in (giver, theirs.user_id) and audience.present(u) and p.phrases()]
+    if not others:
+        return None
+    vectors = await phrase_vectors(store, matcher, [theirs, *others], workspace_wide=True)
+    want = np.stack([vectors[theirs.user_id][p.key] for p in wanted])
+    best: tuple[float, str, str, str] | None = None
+    for profile in others:
+        offers = [p for p in profile.phrases() if p.level != "looking_for" or p.intent == "mentor"]
+        if not offers:
+            continue
+        sims = similarity_matrix(want, np.stack([vectors[profile.user_id][p.key] for p in offers]))
+        i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        score = float(sims[i, j])
+        if score >= matcher.threshold and (best is None or score > best[0]):
+            best = (score, profile.user_id, wanted[i].text, offers[j].text)
+    if best is None or not matcher.judge(best[2], best[3]).related:
+        return None
+    _, who, topic, offer = best
+    return (f"<@{theirs.user_id}> is looking for “{shown(topic)}”, and <@{who}> listed “{shown(offer)}”. "
+            f"Introduce them to each other: one message to both is enough.")
+
+
+async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Reply | None:
+    """The nudge's words, or None when what it was about has gone (a question answered or deleted meanwhile)."""
+    store: Store = core.store
+    other = f"<@{n.subject}>"
+    if n.kind is Kind.FOLLOW_UP:
+        if await store.nudges.gave(n.workspace, n.recipient, n.subject, n.created_at - LOOKBACK):
+            return None
+        idea = await giving_idea(store, audience, n.recipient, n.subject)
+        return Reply(f"You met {other} for coffee recently. A small way to give something back:\n{idea}",
+                     buttons=buttons(n))
+    if n.kind is Kind.UNANSWERED:
+        asked_at = await store.nudges.open_question(n.workspace, n.ref, n.recipient)
+        if asked_at is None:
+            return None
+        link = await permalink(core.outbound, n.workspace, n.channel or "", n.ref)
+        where = f": {link}" if link else (f" in <#{n.channel}>" if n.channel else "")
+        return Reply(f"{other} asked you a question {_ago(asked_at, now)} that is still waiting for an answer"
+                     f"{where}. Even a short reply or a pointer to someone who knows helps.", buttons=buttons(n))
+    if n.kind is Kind.STAGE:
+        if n.ref == Stage.PEERS.value:
+            text = (f"{other} asks you questions too now, and you answer each other: you and {other} are now "
+                    f"*peers*. Nice.")
+        else:
+            text = (f"You and {other} have a *trusted advisor* relationship now: one of you keeps coming to the "
+                    f"other for answers. `/rapport with {other}` shows which way; a thank-you goes a long way.")
+        return Reply(text, buttons=buttons(n))
+    matcher = await _matcher()
+    starters = await starters_for(store, matcher, n.workspace, n.recipient, n.subject, limit=1) if matcher else []
+    starter = starters[0] if starters else None
+    if n.kind is Kind.COOLING:
+        text = f"It has gone quieter than usual between you and {other}. A good moment to reconnect."
+    else:
+        text = (f"You and {other} are often in touch, but you have not asked them a question yet. Asking is how "
+                f"people get to know each other: try one.")
+    if starter:
+        text += f"\nAn idea: {starter}"
+    return Reply(text, buttons=buttons(n))
+
+
+async def deliver_to(core: Any, workspace: str, recipient: str) -> str:
+    """Send the member's most valuable due nudge if every rule allows it now; move the rest on. Returns what
+    happened to the best one (a status, or "deferred")."""
+    store: Store = core.store
+    now = core.clock.now()
+    audience = await Audience.load(store, workspace)
+    settings = audience.settings_of(recipient)
+    due = [n for n in await store.nudges.due_for(workspace, recipient, now) if n.status == PENDING]
+    live: list[Nudge] = []
+    for n in due:
+        if stale(n.due_at, now):
+            await store.nudges.change(n, status=EXPIRED)
+        elif (not audience.present(recipient) or not settings.wants(n.kind)
+              or (n.subject and not audience.present(n.subject))):
+            await store.nudges.change(n, status=DROPPED)
+        else:
+            live.append(n)
+    if not live:
+        return DROPPED
+    hours = audience.hours_of(recipient)
+    live.sort(key=lambda n: (-n.value, n.deliver_at, n.id or 0))
+    wait_until = None if allowed(now, hours, settings) else now
+    if wait_until is None:
+        wait_until = cap_frees_at(await store.nudges.sent_times(workspace, recipient, now - CAP_WINDOW), now,
+                                  settings.cap)
+    best, rest = live[0], live[1:]
+    if wait_until is None:
+        reply = await compose(core, audience, best, now)
+        if reply is None:
+            await store.nudges.change(best, status=DROPPED)
+            return DROPPED
+
+        async def send() -> bool:
+            return bool(await core.outbound.send_direct(workspace, recipient, reply))
+
+        ok = await send_once(store.runs, f"nudge:{best.id}:{best.attempt}", recipient, now, send)
+        await store.nudges.change(best, status=SENT if ok else FAILED, sent_at=now)
+        # The daily cap now holds the others back; they compete again from the next free slot.
+        wait_until = cap_frees_at([*await store.nudges.sent_times(workspace, recipient, now - CAP_WINDOW)],
+                                  now, settings.cap) or now
+        moved = rest
+        outcome = SENT if ok else FAILED
+    else:
+        moved = live
+        outcome = "deferred"
+    later = next_allowed(wait_until, hours, settings)
+    for n in moved:
+        await store.nudges.change(n, **({"deliver_at": later} if later else {"status": DROPPED}))
+    return outcome
+
+
+@dataclass
+class Planner:
+    """Once a day per workspace: plan its new nudges."""
+
+    core: Any  # bot.app.Rapport (not imported: it imports this module)
+
+    async def due(self, now: datetime) -> list[Due]:
+        def run_for(workspace: str) -> Due:
+            async def run() -> None:
+                added = await plan(self.core.store, workspace, self.core.clock.now())
+                log.info("nudges: %d planned in %s", added, workspace)
+
+            return Due(f"nudge-plan:{workspace}:{now.date().isoformat()}", run)
+
+        return [run_for(ws) for ws in await self.core.store.graph.workspaces()]
+
+
+@dataclass
+class Delivery:
+    """Every tick: one run per member with a due nudge, keyed by their most valuable one."""
+
+    core: Any
+
+    async def due(self, now: datetime) -> list[Due]:
+        best: dict[tuple[str, str], Nudge] = {}
+        for n in await self.core.store.nudges.due(now, DUE_LIMIT):
+            key = (n.workspace, n.recipient)
+            if key not in best or (-n.value, n.deliver_at, n.id or 0) < (
+                    -best[key].value, best[key].deliver_at, best[key].id or 0):
+                best[key] = n
+
+        def run_for(n: Nudge) -> Due:
+            async def run() -> None:
+                await deliver_to(self.core, n.workspace, n.recipient)
+
+            return Due(f"nudge:{n.id}:{n.attempt}:{n.deliver_at.isoformat()}", run)
+
+        return [run_for(n) for n in best.values()]
+
+
+def sources(core: Any) -> list[DueSource]:
+    return [Planner(core), Delivery(core)]
+
+
+# --- commands and buttons ---------------------------------------------------------------------------------------
+
+
+async def _own_nudge(ctx: Context, value: str) -> Nudge:
+    nudge_id = value.split(":")[0]
+    n = await ctx.store.nudges.get(int(nudge_id)) if nudge_id.isdigit() else None
+    if n is None or n.workspace != ctx.workspace or n.recipient != ctx.user:
+        raise UsageError("That nudge is no longer around.")
+    return n
+
+
+async def done_button(ctx: Context, value: str) -> Reply:
+    n = await _own_nudge(ctx, value)
+    await ctx.store.nudges.change(n, status=DONE)
+    return Reply("Marked as done. Thank you!")
+
+
+async def snooze_button(ctx: Context, value: str) -> Reply:
+    n = await _own_nudge(ctx, value)
+    delay = SNOOZES.get(value.partition(":")[2], SNOOZES["1"])
+    until = ctx.clock.now() + delay
+    await ctx.store.nudges.change(n, status=PENDING, deliver_at=until, due_at=until, attempt=n.attempt + 1)
+    return Reply(f"I'll remind you again in {'a day' if delay.days == 1 else 'a week'} (within your working hours).")
+
+
+async def mute_button(ctx: Context, value: str) -> Reply:
+    n = await _own_nudge(ctx, value)
+    settings = await ctx.store.nudges.settings(ctx.workspace, ctx.user)
+    await ctx.store.nudges.save_settings(replace(settings, muted=settings.muted | {n.kind.value}))
+    await ctx.store.nudges.change(n, status=DONE)
+    return Reply(f"No more nudges about {n.kind.label}. `/rapport nudges on` turns them all back on.")
+
+
+def _settings_lines(s: NudgeSettings, hours: Hours) -> tuple[str, ...]:
+    return (
+        "Nudges: " + ("on" if s.enabled else "off"),
+        f"Delivered {hours.start:02d}:00-{hours.end:02d}:00 your time ({hours.tz}), "
+        f"up to {s.cap} a week, at most one a day",
+        "Quiet hours: " + (s.quiet or "none"),
+        "Days off: " + describe_days(s.days_off),
+        "Muted: " + (", ".join(Kind(k).label for k in sorted(s.muted)) or "none"),
+    )
+
+
+def _nudge_line(n: Nudge, hours: Hours) -> str:
+    about = f" about <@{n.subject}>" if n.subject else ""
+    when = n.sent_at if n.status != PENDING and n.sent_at else n.deliver_at
+    local = when.astimezone(hours.zone).strftime("%a %d %b %H:%M")
+    return f"{n.kind.label}{about}: {n.status} ({local})"
+
+
+async def nudges_command(ctx: Context, args: Args) -> Reply:
+    store, ws = ctx.store, ctx.workspace
+    word = (args.optional_word() or "").lower()
+    settings = await store.nudges.settings(ws, ctx.user)
+    if word in ("on", "off"):
+        args.done()
+        await store.nudges.save_settings(replace(settings, enabled=word == "on",
+                                                 muted=frozenset() if word == "on" else settings.muted))
+        return Reply("Nudges are on." if word == "on" else "Nudges are off: I won't send you any.")
+    if word == "quiet":
+        text = args.rest()
+        try:
+            quiet = parse_quiet(text)
+        except ValueError:
+            raise UsageError("Write quiet hours like `22:00-08:00`, or `off`.") from None
+        start, end = quiet or (None, None)
+        await store.nudges.save_settings(replace(settings, quiet_start=start, quiet_end=end))
+        return Reply(f"Quiet hours: {text.strip() if quiet else 'none'}.")
+    if word == "cap":
+        number = args.word("a number of nudges a week")
+        args.done()
+        if not number.isdigit() or not 1 <= int(number) <= MAX_CAP:
+            raise UsageError(f"Give a number from 1 to {MAX_CAP} (or `/rapport nudges off`).")
+        await store.nudges.save_settings(replace(settings, cap=int(number)))
+        return Reply(f"At most {int(number)} nudges a week.")
+    if word == "days":
+        try:
+            days = parse_days(args.rest().split())
+        except ValueError:
+            raise UsageError("Name your days off like `sat sun`, or `none`.") from None
+        await store.nudges.save_settings(replace(settings, days_off=days))
+        return Reply(f"Days off: {describe_days(days)}.")
+    if word:
+        raise UsageError(f"I did not understand `{word}`.")
+    audience = await Audience.load(store, ws)
+    hours = audience.hours_of(ctx.user)
+    mine = await store.nudges.recent(ws, ctx.user, 10)
+    pending = tuple(_nudge_line(n, hours) for n in mine if n.status == PENDING) or ("none",)
+    recent = tuple(_nudge_line(n, hours) for n in mine if n.status != PENDING) or ("none",)
+    return Reply("*Your nudges*", (Section("Settings", _settings_lines(settings, hours)),
+                                   Section("Pending", pending), Section("Recent", recent)))
+
+
+def valid_url(text: str) -> str:
+    parts = urlsplit(text)
+    if (len(text) > URL_MAX or parts.scheme.lower() not in ("http", "https") or not parts.hostname
+            or any(c.isspace() or c in "<>|" for c in text)):
+        raise UsageError("Give a web link starting with http:// or https://.")
+    return text
+
+
+async def share_command(ctx: Context, args: Args) -> Reply:
+    other = args.user()
+    url = valid_url(args.word("a link (http:// or https://)"))
+    note = args.rest().strip()
+    if other == ctx.user:
+        raise UsageError("That is you! Share it with a colleague.")
+    if not note:
+        raise UsageError("Add a note on why it is worth reading for them.")
+    if len(note) > NOTE_MAX:
+        raise UsageError(f"Keep the note under {NOTE_MAX} characters.")
+    if await ctx.store.members.get(ctx.workspace, other) is None:
+        raise UsageError(f"I don't know <@{other}> in this workspace.")
+    message = Reply(f"<@{ctx.user}> shared something with you:\n{url}\n_Why it is worth reading for you:_ "
+                    f"{shown(note)}", ephemeral=False)
+    if not await ctx.outbound.send_direct(ctx.workspace, other, message):
+        return Reply(f"I could not reach <@{other}>; nothing was sent.")
+    untracked = await ctx.store.privacy.untracked(ctx.workspace)
+    if not {member_hash(ctx.workspace, ctx.user), member_hash(ctx.workspace, other)} & untracked:
+        await ctx.store.nudges.record_share(ctx.workspace, ctx.user, other, ctx.clock.now())
+    return Reply(f"Sent to <@{other}> with your note. (I keep only that you shared, never the link or the note.)")
+
+
+def register(router: Router) -> None:
+    router.command("nudges", "nudges [on | off | quiet 22:00-08:00 | cap 3 | days sat sun]",
+                   "your pending and recent nudges, and when you get them")(nudges_command)
+    router.command("share", "share @someone URL note",
+                   "send someone a link with a note on why it is worth reading for them")(share_command)
+    router.action("nudge:done")(done_button)
+    router.action("nudge:snooze")(snooze_button)
+    router.action("nudge:mute")(mute_button)

@@ -1,0 +1,541 @@
+"""Virtual coffee rounds: the schedule, who is in, planning a round and carrying it out exactly once.
+
+A channel's schedule is a row with `next_run_at` (bot.ports.Coffee). `CoffeeSource` hands the ticker one Due
+per round that is due, keyed `coffee:{workspace}:{channel}:{due time}`, and one per round whose check-in is due.
+
+A round run is resumable: the groups are planned once and persisted before anything is sent, every DM goes
+through `send_once` under the round's key (recipients are seat labels like `g2.1`, never user ids, so run rows
+hold no personal data), the channel announcement goes last so it can name the people whose DM failed.
+A round missed while every process was down still runs when it is at most GRACE late; later than that it is
+recorded as missed, logged, and the schedule moves on to the next future date.
+
+Closing a round (when the channel's next round is planned) counts check-ins left unanswered: MISSES_TO_PAUSE
+in a row pauses the member, with a private notice saying how to come back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from bot.conversation import Contact, Outcome, SeenMessage
+from bot.pairing import Candidate, PairFacts, PairKey, SharedInterest, pair, plan_round, suggest_meeting_time
+from bot.ports import Store
+from bot.privacy import member_hash
+from bot.profiles import Profile, matchers, phrase_vectors, shown
+from bot.rapport import assess
+from bot.replies import Button, Reply, Section
+from bot.scheduling import Due, send_once
+from bot.starters import starters_for
+
+log = logging.getLogger(__name__)
+
+CADENCES = ("weekly", "biweekly", "monthly")
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+GRACE = timedelta(hours=6)  # a round missed while all processes were down still runs if at most this late
+CHECKIN_AFTER = timedelta(days=5)  # the meetup window: check-ins go out this long after the round
+MISSES_TO_PAUSE = 2
+DEFAULT_NO_REPEAT = 4
+STARTERS_PER_PERSON = 3
+INTEREST_PARTNERS = 10  # interest partners per member scored exactly (the rest of the pairs score 0 interest)
+EXACT_PARTNERS_LIMIT = 2000  # members up to which interest partners are found against everyone
+ANSWERS = {"met": "we met", "not-yet": "not yet", "couldnt": "we couldn't"}
+_GENERIC = ("What are they enjoying working on at the moment?", "What does a good working day look like for them?")
+
+
+# --- the model ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    workspace: str
+    channel: str
+    cadence: str  # weekly, biweekly, monthly (the first DAY of each month)
+    weekday: int  # 0 = Monday
+    hour: int
+    minute: int
+    tz: str  # the schedule keeps its local hour across DST changes in this zone
+    anchor: date  # the first round's local date: biweekly rounds fall every 14 days from it
+    group_size: int = 2
+    cross_teams: bool = False
+    no_repeat: int = DEFAULT_NO_REPEAT  # the same pair is not grouped again within this many rounds
+    next_run_at: datetime | None = None  # None: stopped
+
+    def describe(self) -> str:
+        day = DAYS[self.weekday].capitalize()
+        when = {"weekly": f"every {day}", "biweekly": f"every other {day}",
+                "monthly": f"the first {day} of each month"}[self.cadence]
+        extras = [f"groups of {self.group_size}", f"no repeat pairs within {self.no_repeat} rounds"]
+        if self.cross_teams:
+            extras.append("across teams")
+        return f"{when} at {self.hour:02d}:{self.minute:02d} ({self.tz}); " + ", ".join(extras)
+
+
+@dataclass(frozen=True)
+class Membership:
+    workspace: str
+    channel: str
+    user: str
+    joined_at: datetime
+    team: str = ""
+    paused: bool = False
+    paused_until: datetime | None = None  # None while paused: until they join again
+    pause_reason: str = ""  # "asked" or "checkins"
+    skip_at: datetime | None = None  # the due time of the one round they sit out
+    missed: int = 0  # check-ins in a row left unanswered
+
+    def is_paused(self, at: datetime) -> bool:
+        return self.paused and (self.paused_until is None or at < self.paused_until)
+
+    def available(self, at: datetime) -> bool:
+        return not self.is_paused(at) and self.skip_at != at
+
+
+@dataclass(frozen=True)
+class Seat:
+    user: str
+    dm: str = "pending"  # pending, sent, undeliverable
+    checkin: str = "pending"  # pending, sent, undeliverable
+    answer: str | None = None  # met, not-yet, couldnt
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    workspace: str
+    channel: str
+    due_at: datetime
+    index: int  # -1 holds those who could not be placed
+    seats: tuple[Seat, ...]
+    score: float = 0.0
+    reasons: tuple[str, ...] = ()
+    suggested_at: datetime | None = None
+    id: int = 0  # given by the store; check-in buttons carry it
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return tuple(s.user for s in self.seats)
+
+    @property
+    def round_key(self) -> str:
+        return round_key(self.workspace, self.channel, self.due_at)
+
+    @property
+    def met_at(self) -> datetime | None:
+        times = [s.answered_at for s in self.seats if s.answer == "met" and s.answered_at]
+        return min(times) if times else None
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    workspace: str
+    channel: str
+    due_at: datetime
+    status: str  # planned, sent, empty (too few people), missed (later than GRACE)
+    groups: tuple[GroupRecord, ...] = ()
+    checkin_at: datetime | None = None
+    checkin_sent: bool = False
+    closed: bool = False
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return round_key(self.workspace, self.channel, self.due_at)
+
+    @property
+    def placed(self) -> tuple[GroupRecord, ...]:
+        return tuple(g for g in self.groups if g.index >= 0)
+
+    @property
+    def unplaced(self) -> tuple[str, ...]:
+        return tuple(u for g in self.groups if g.index < 0 for u in g.members)
+
+
+def round_key(workspace: str, channel: str, due_at: datetime) -> str:
+    return f"coffee:{workspace}:{channel}:{due_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%MZ')}"
+
+
+# --- the schedule ---------------------------------------------------------------------------------------------
+
+
+def occurrence(settings: ChannelSettings, local_day: date) -> datetime:
+    """The round's UTC time on a local date: the local hour stays put when the zone changes its offset."""
+    local = datetime.combine(local_day, time(settings.hour, settings.minute), ZoneInfo(settings.tz))
+    return local.astimezone(UTC)
+
+
+def next_run(settings: ChannelSettings, after: datetime) -> datetime:
+    """The first round strictly after `after`."""
+    zone = ZoneInfo(settings.tz)
+    day = max(after.astimezone(zone).date() - timedelta(days=1), settings.anchor)
+    while True:
+        if settings.cadence == "monthly":
+            first = day.replace(day=1)
+            candidate = first + timedelta(days=(settings.weekday - first.weekday()) % 7)
+            if candidate < day:
+                following = (first + timedelta(days=32)).replace(day=1)
+                candidate = following + timedelta(days=(settings.weekday - following.weekday()) % 7)
+        else:
+            step = 7 if settings.cadence == "weekly" else 14
+            candidate = day + timedelta(days=(settings.weekday - day.weekday()) % 7)
+            if settings.cadence == "biweekly":
+                candidate += timedelta(days=(-(candidate - settings.anchor).days) % step)
+        at = occurrence(settings, candidate)
+        if at > after:
+            return at
+        day = candidate + timedelta(days=1)
+
+
+def first_anchor(weekday: int, tz: str, hour: int, minute: int, now: datetime) -> date:
+    """The local date of the first round: the next such weekday whose time is still ahead."""
+    local = now.astimezone(ZoneInfo(tz))
+    day = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
+    if datetime.combine(day, time(hour, minute), ZoneInfo(tz)) <= now:
+        day += timedelta(days=7)
+    return day
+
+
+# --- planning -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    groups: tuple[GroupRecord, ...]  # persisted as is, including the index -1 group of the unplaced
+    eligible: int
+    problem: str = ""  # why no round can be made
+
+
+async def _zones_and_profiles(store: Store, workspace: str, users: Sequence[str]
+                              ) -> tuple[dict[str, str | None], dict[str, Profile]]:
+    profiles = {p.user_id: p for p in await store.profiles.list(workspace) if p.user_id in set(users)}
+    members = {m.user_id: m for m in await store.members.list(workspace)}
+    zones = {u: (profiles[u].tz if u in profiles and profiles[u].tz else None)
+             or (members[u].tz if u in members else None) for u in users}
+    return zones, profiles
+
+
+def candidate(user: str, tz: str | None, profile: Profile | None, team: str) -> Candidate:
+    start = profile.work_start if profile and profile.work_start is not None else 9
+    end = profile.work_end if profile and profile.work_end is not None else 17
+    return Candidate(user, tz, start, end, frozenset({team.lower()}) if team else frozenset())
+
+
+def _interest_scores(threshold: float, users: list[str], phrases: list[list[tuple[str, str]]],
+                     vectors: dict[str, dict[str, np.ndarray]], topics: bool) -> dict[PairKey, SharedInterest]:
+    """Shared interest for each member's INTEREST_PARTNERS closest members by mean phrase vector, scored
+    exactly on their phrase vectors (best three phrase pairs above the matcher's threshold). Never the whole
+    n x n phrase matrix, and the candidate pairs are scored in vectorised batches: large channels stay fast."""
+    n, width = len(users), max(len(ph) for ph in phrases)
+    dim = len(next(iter(vectors[users[0]].values())))
+    padded = np.zeros((n, width, dim), dtype=np.float32)  # members x phrases x dims, zero rows as padding
+    for i, (user, ph) in enumerate(zip(users, phrases, strict=True)):
+        padded[i, :len(ph)] = np.stack([vectors[user][k] for k, _ in ph])
+    counts = np.array([len(ph) for ph in phrases], dtype=np.float32)
+    centroids = padded.sum(axis=1) / counts[:, None]
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    candidates = _closest_pairs(centroids, INTEREST_PARTNERS)
+    out: dict[PairKey, SharedInterest] = {}
+    for start in range(0, len(candidates), 4096):
+        a, b = candidates[start:start + 4096, 0], candidates[start:start + 4096, 1]
+        sims = np.matmul(padded[a], padded[b].transpose(0, 2, 1)).reshape(len(a), -1)  # padding scores 0
+        top = -np.sort(-sims, axis=1)[:, :3]
+        strength = np.clip((top - threshold) / (1 - threshold), 0.0, None).sum(axis=1)
+        for row in np.nonzero(strength > 0)[0]:
+            i, j = int(a[row]), int(b[row])
+            named: tuple[str, ...] = ()
+            if topics:
+                x, y = divmod(int(np.argmax(sims[row])), width)
+                (kx, tx), (ky, ty) = phrases[i][x], phrases[j][y]
+                named = (shown(tx) if kx == ky else f"{shown(tx)} / {shown(ty)}",)
+            out[pair(users[i], users[j])] = SharedInterest(min(1.0, float(strength[row]) / 2), named)
+    return out
+
+
+def _closest_pairs(centroids: np.ndarray, k: int) -> np.ndarray:
+    """(i, j) rows, i < j: each member with its k most similar members. Up to EXACT_PARTNERS_LIMIT members
+    against everyone; above it within buckets (each member joins the buckets of its two nearest of sqrt(n)
+    random anchor members), so the cost grows like n * sqrt(n) instead of n squared."""
+    n = len(centroids)
+    if n <= EXACT_PARTNERS_LIMIT:
+        buckets = [np.arange(n)]
+    else:
+        anchors = centroids[np.random.default_rng(0).choice(n, int(np.sqrt(n)), replace=False)]
+        nearest = np.argpartition(-(centroids @ anchors.T), 1, axis=1)[:, :2]
+        buckets = [np.nonzero((nearest == a).any(axis=1))[0] for a in range(len(anchors))]
+    found = [np.zeros((0, 2), dtype=np.int64)]
+    for members in buckets:
+        kk = min(k, len(members) - 1)
+        if kk < 1:
+            continue
+        vectors = centroids[members]
+        for start in range(0, len(members), 1024):
+            sims = vectors[start:start + 1024] @ vectors.T
+            rows = np.arange(sims.shape[0])
+            sims[rows, start + rows] = -np.inf
+            best = np.argpartition(sims, -kk, axis=1)[:, -kk:]
+            found.append(np.stack([np.repeat(members[start + rows], kk), members[best.ravel()]], axis=1))
+    return np.unique(np.sort(np.concatenate(found), axis=1), axis=0)
+
+
+async def shared_interests(store: Store, profiles: Sequence[Profile], topics: bool = False
+                           ) -> dict[PairKey, SharedInterest]:
+    with_phrases = [p for p in profiles if p.phrases()]
+    if len(with_phrases) < 2:
+        return {}
+    matcher = await matchers.aget()
+    vectors = await phrase_vectors(store, matcher, with_phrases)
+    users = [p.user_id for p in with_phrases]
+    phrases = [[(ph.key, ph.text) for ph in p.phrases()] for p in with_phrases]
+    return await asyncio.to_thread(_interest_scores, matcher.threshold, users, phrases, vectors, topics)
+
+
+def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
+    for days in range(1, 6):  # from the next day, so nobody is asked to meet within the hour
+        found = suggest_meeting_time(cands, (due_at + timedelta(days=days)).date())
+        if found is not None:
+            return found
+    return None
+
+
+async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: datetime,
+               topics: bool = False) -> Plan:
+    """The groups for the round at `due_at`, with their reasons. Sends nothing, stores nothing."""
+    ws, channel = settings.workspace, settings.channel
+    members = await store.coffee.memberships(ws, channel)
+    bots = {m.user_id for m in await store.members.list(ws) if m.is_bot}
+    eligible = sorted((m for m in members if m.available(due_at) and m.user not in bots), key=lambda m: m.user)
+    if len(eligible) < 2:
+        paused = sum(1 for m in members if not m.available(due_at))
+        who = "nobody is" if not members else f"{len(members)} {'person is' if len(members) == 1 else 'people are'}"
+        detail = f"{who} in" + (f", {paused} paused or sitting this one out" if paused else "")
+        return Plan((), len(eligible), f"Not enough people for a round: {detail}. It takes at least two.")
+    users = [m.user for m in eligible]
+    zones, profiles = await _zones_and_profiles(store, ws, users)
+    cands = {m.user: candidate(m.user, zones[m.user], profiles.get(m.user), m.team) for m in eligible}
+    inside = set(users)
+    stages = {pair(s.a, s.b): assess(s, now).stage.rank for s in await store.graph.pair_stats(ws, now)
+              if s.a in inside and s.b in inside}
+    recent = {pair(a, b) for r in await store.coffee.recent_rounds(ws, channel, due_at, settings.no_repeat)
+              for g in r.placed for a in g.members for b in g.members if a < b}
+    avoid = await store.coffee.avoid_pairs(ws, users)
+    interests = await shared_interests(store, [profiles[u] for u in users if u in profiles], topics)
+    facts = PairFacts(stages, interests, recent, avoid, settings.cross_teams, due_at.date())
+    planned = plan_round(cands.values(), facts, settings.group_size)
+    groups = [GroupRecord(ws, channel, due_at, i, tuple(Seat(u) for u in g.members), round(g.score, 3),
+                          g.reasons, _suggest([cands[u] for u in g.members], due_at))
+              for i, g in enumerate(planned.groups)]
+    if planned.unpaired:
+        groups.append(GroupRecord(ws, channel, due_at, -1, tuple(Seat(u) for u in planned.unpaired),
+                                  reasons=planned.notes))
+    return Plan(tuple(groups), len(eligible))
+
+
+# --- carrying a round out -------------------------------------------------------------------------------------
+
+
+def _local(at: datetime, tz: str | None) -> str:
+    zone = ZoneInfo(tz) if tz else UTC
+    return at.astimezone(zone).strftime("%a %d %b, %H:%M") + (f" your time ({tz})" if tz else " UTC")
+
+
+def _others(group: GroupRecord, user: str) -> list[str]:
+    return [u for u in group.members if u != user]
+
+
+def _names(users: Sequence[str]) -> str:
+    refs = [f"<@{u}>" for u in users]
+    return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + " and " + refs[-1]
+
+
+async def pairing_message(store: Store, group: GroupRecord, user: str, tz: str | None) -> Reply:
+    matcher = await matchers.aget()
+    others = _others(group, user)
+    per_person = STARTERS_PER_PERSON if len(others) == 1 else 2
+    sections = []
+    for other in others:
+        lines = await starters_for(store, matcher, group.workspace, user, other, per_person)
+        sections.append(Section(f"Ask <@{other}>", tuple(lines or _GENERIC)))
+    when = (f"Suggested time: {_local(group.suggested_at, tz)}, inside everyone's working hours."
+            if group.suggested_at else "I found no time inside everyone's working hours: agree one that suits you.")
+    return Reply(f"*Virtual coffee from <#{group.channel}>*: this round you are meeting {_names(others)}.\n{when}\n"
+                 "Say hello in a DM and pick a time. Can't make it? `/rapport coffee skip` sits out the next round.",
+                 tuple(sections))
+
+
+async def send_to_seats(core: Any, record: RoundRecord, field: str, key: str,
+                        build: Callable[[GroupRecord, str], Awaitable[Reply]]) -> None:
+    """One DM per seat of the round, once across processes, recording sent / undeliverable on the seat."""
+    for group in record.placed:
+        for position, seat in enumerate(group.seats):
+            outcome: list[bool] = []
+
+            async def send(group: GroupRecord = group, user: str = seat.user, outcome: list[bool] = outcome) -> bool:
+                ok = bool(await core.outbound.send_direct(group.workspace, user, await build(group, user)))
+                outcome.append(ok)
+                return ok
+
+            await send_once(core.store.runs, key, f"g{group.index}.{position}", core.clock.now(), send)
+            if outcome:  # not when an earlier attempt (maybe in another process) already reserved it
+                status = "sent" if outcome[0] else "undeliverable"
+                await core.store.coffee.set_seat(group.id, seat.user, **{field: status})
+
+
+def announcement(record: RoundRecord) -> Reply:
+    people = sum(len(g.seats) for g in record.placed)
+    groups = len(record.placed)
+    lines = [f"*Virtual coffee*: {people} people in {groups} group{'s' if groups != 1 else ''} this round. "
+             "Check your DMs to see who you are meeting, with a few questions to start."]
+    sections = []
+    stuck = [(g, s.user) for g in record.placed for s in g.seats if s.dm == "undeliverable"]
+    if stuck:
+        sections.append(Section("I could not DM these people", tuple(
+            f"<@{u}>: you are meeting {_names(_others(g, u))}. Allow DMs from Rapport to get the details."
+            for g, u in stuck)))
+    if record.unplaced:
+        sections.append(Section("No group this time", tuple(
+            f"<@{u}>: everyone else is already grouped or on your avoid list; you are first in line next round."
+            for u in record.unplaced)))
+    lines.append("Want in next time? `/rapport coffee join`")
+    return Reply("\n".join(lines), tuple(sections), ephemeral=False)
+
+
+async def close_previous(core: Any, settings: ChannelSettings, due_at: datetime) -> None:
+    """Count unanswered check-ins of the channel's earlier rounds and pause whoever missed too many."""
+    store = core.store
+    for record in await store.coffee.rounds_to_close(settings.workspace, settings.channel, due_at):
+        await store.coffee.close_round(record.workspace, record.channel, record.due_at, MISSES_TO_PAUSE)
+        paused = {m.user for m in await store.coffee.memberships(settings.workspace, settings.channel)
+                  if m.paused and m.pause_reason == "checkins"}
+        for group in record.placed:
+            for position, seat in enumerate(group.seats):
+                if seat.user not in paused or seat.checkin != "sent" or seat.answer:
+                    continue
+
+                async def send(user: str = seat.user) -> bool:
+                    return bool(await core.outbound.send_direct(settings.workspace, user, Reply(
+                        f"I have paused your virtual coffee in <#{settings.channel}>: the last {MISSES_TO_PAUSE} "
+                        "check-ins went unanswered, so I guessed the timing is not right just now. No problem! "
+                        "Whenever you want to meet people again, `/rapport coffee join` there brings you back.")))
+
+                await send_once(store.runs, f"{record.key}:paused", f"g{group.index}.{position}", core.clock.now(),
+                                send)
+
+
+async def run_round(core: Any, settings: ChannelSettings, due_at: datetime) -> None:
+    store, ws, channel = core.store, settings.workspace, settings.channel
+    key = round_key(ws, channel, due_at)
+    record = await store.coffee.round(ws, channel, due_at)
+    now = core.clock.now()
+    if record is None and now - due_at > GRACE:
+        log.warning("coffee round %s skipped: %s late, more than the %s grace period", key, now - due_at, GRACE)
+        await store.coffee.save_round(RoundRecord(ws, channel, due_at, "missed", note="missed while Rapport was down"))
+        await store.coffee.advance(ws, channel, due_at, next_run(settings, max(now, due_at)))
+        return
+    if record is None:
+        await close_previous(core, settings, due_at)
+        planned = await plan(store, settings, due_at, now)
+        status = "planned" if planned.groups and not planned.problem else "empty"
+        # Persisted before anything is sent: a resumed run sends these same groups.
+        record = await store.coffee.save_round(RoundRecord(ws, channel, due_at, status, planned.groups,
+                                                           note=planned.problem))
+    if record.status == "empty":
+        await send_once(store.runs, key, "channel", now, lambda: core.outbound.send_channel(ws, channel, Reply(
+            f"No virtual coffee this round. {record.note} `/rapport coffee join` to take part.", ephemeral=False)))
+    elif record.status == "planned":
+        zones, _ = await _zones_and_profiles(store, ws, [u for g in record.placed for u in g.members])
+
+        async def build(group: GroupRecord, user: str) -> Reply:
+            return await pairing_message(store, group, user, zones.get(user))
+
+        await send_to_seats(core, record, "dm", key, build)
+        record = await store.coffee.round(ws, channel, due_at) or record
+        await send_once(store.runs, key, "channel", core.clock.now(),
+                        lambda: core.outbound.send_channel(ws, channel, announcement(record)))
+        await store.coffee.mark_round(ws, channel, due_at, status="sent", checkin_at=due_at + CHECKIN_AFTER)
+    await store.coffee.advance(ws, channel, due_at, next_run(settings, max(core.clock.now(), due_at)))
+
+
+def checkin_message(group: GroupRecord, user: str) -> Reply:
+    value = str(group.id)
+    return Reply(
+        f"How did your virtual coffee with {_names(_others(group, user))} go? (<#{group.channel}>, round of "
+        f"{group.due_at.strftime('%d %b')})",
+        buttons=(Button("We met", "coffee:met", value, "primary"), Button("Not yet", "coffee:not-yet", value),
+                 Button("We couldn't", "coffee:couldnt", value)))
+
+
+async def run_checkin(core: Any, record: RoundRecord) -> None:
+    async def build(group: GroupRecord, user: str) -> Reply:
+        return checkin_message(group, user)
+
+    current = await core.store.coffee.round(record.workspace, record.channel, record.due_at) or record
+    await send_to_seats(core, current, "checkin", f"{record.key}:checkin", build)
+    await core.store.coffee.mark_round(record.workspace, record.channel, record.due_at, checkin_sent=True)
+
+
+async def record_meeting(store: Store, group: GroupRecord, at: datetime) -> None:
+    """A meetup is contact between every two people of the group (idempotent: a synthetic message id)."""
+    untracked = await store.privacy.untracked(group.workspace)
+    people = [u for u in group.members if member_hash(group.workspace, u) not in untracked]
+    if len(people) < 2:
+        return
+    message_id = f"coffee:{group.channel}:{group.due_at.astimezone(UTC).strftime('%Y%m%dT%H%MZ')}:{group.index}"
+    contacts = tuple(Contact(group.workspace, message_id, a, b, at, "meeting")
+                     for a in people for b in people if a != b)
+    # A channel of its own: the synthetic message must never sit among a real channel's recent chat.
+    seen = SeenMessage(group.workspace, f"coffee:{group.channel}"[:64], message_id, people[0], at)
+    await store.graph.record([Outcome(seen, contacts=contacts)])
+
+
+@dataclass
+class CoffeeSource:
+    """Due rounds and due check-ins, for the ticker (bot/scheduling.py)."""
+
+    core: Any  # bot.app.Rapport
+
+    async def due(self, now: datetime) -> list[Due]:
+        repo = self.core.store.coffee
+        items: list[Due] = []
+        for settings in await repo.due_channels(now):
+            due_at = settings.next_run_at
+
+            async def run(settings: ChannelSettings = settings, due_at: datetime = due_at) -> None:
+                await run_round(self.core, settings, due_at)
+
+            items.append(Due(round_key(settings.workspace, settings.channel, due_at), run))
+        for record in await repo.due_checkins(now):
+            async def checkin(record: RoundRecord = record) -> None:
+                await run_checkin(self.core, record)
+
+            items.append(Due(f"{record.key}:checkin", checkin))
+        return items
+
+
+
+def export_document(memberships: Sequence[Membership], avoiding: Sequence[str], groups: Sequence[GroupRecord],
+                    user: str) -> dict[str, Any]:
+    """The coffee part of a member's export (the SQL repository and the fake share it)."""
+    def when(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    return {
+        "coffee_memberships": [{"channel": m.channel, "joined_at": when(m.joined_at), "team": m.team,
+                                "paused": m.paused, "paused_until": when(m.paused_until),
+                                "skip_round": when(m.skip_at), "missed_checkins": m.missed} for m in memberships],
+        "coffee_avoiding": sorted(avoiding),
+        "coffee_groups": [{"channel": g.channel, "round": when(g.due_at),
+                           "with": [u for u in g.members if u != user], "placed": g.index >= 0,
+                           "checkin_answer": next((s.answer for s in g.seats if s.user == user), None)}
+                          for g in groups],
+    }
+
+
+def with_seat(group: GroupRecord, user: str, **changes: Any) -> GroupRecord:
+    return replace(group, seats=tuple(replace(s, **changes) if s.user == user else s for s in group.seats))
