@@ -8,6 +8,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.bootstrap import bootstrap
+from bot.profiles import matchers
 from bot.scheduling import start_ticker
 from bot.settings import load_settings
 
@@ -42,8 +43,10 @@ async def run_platforms() -> None:
         runs.append(run_discord(core, DiscordSettings()))
     log.info("starting %s", " and ".join(platforms))
     scheduler = start_ticker(core.ticker)  # coffee rounds, nudges, retention: claimed once across processes
+    warm = asyncio.create_task(matchers.aget())  # load the model now, not on someone's first /rapport starters
     try:
         await asyncio.gather(*runs)
     finally:
         scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        warm.cancel()
         await core.store.close()

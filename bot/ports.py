@@ -179,15 +179,28 @@ class Coffee(Protocol):
 
 
 class Store(Protocol):
-    members: Members
-    graph: Graph
-    events: Events
-    runs: Runs
-    privacy: Privacy
-    profiles: Profiles
-    nudges: Nudges
-    coffee: Coffee
-    personal: list[PersonalData]  # every repository with member data, for export and erasure
+    """The repositories, read-only: SqlStore and FakeStore hold their own implementations of each port."""
+
+    @property
+    def members(self) -> Members: ...
+    @property
+    def graph(self) -> Graph: ...
+    @property
+    def events(self) -> Events: ...
+    @property
+    def runs(self) -> Runs: ...
+    @property
+    def privacy(self) -> Privacy: ...
+    @property
+    def profiles(self) -> Profiles: ...
+    @property
+    def nudges(self) -> Nudges: ...
+    @property
+    def coffee(self) -> Coffee: ...
+    @property
+    def personal(self) -> Sequence[PersonalData]:
+        """Every repository with member data, for export and erasure."""
+        ...
 
     async def close(self) -> None: ...
 

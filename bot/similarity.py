@@ -307,7 +307,7 @@ _STOP_WORDS = frozenset(
 
 #: Hand-made topics: a phrase that mentions any word of a topic also gets the topic as a feature, so that
 #: "guitar" meets "music". Small and general on purpose; it cannot resolve ambiguous words like "bass".
-_TOPICS: dict[str, tuple[str, ...]] = {
+_TOPICS: dict[str, list[str]] = {
     "outdoors": (
         "hike hiking trail outdoor outdoors camp camping backpack backpacking mountain mountains climb climbing "
         "boulder bouldering nature forest wilderness alps trek trekking"

@@ -67,8 +67,8 @@ class SqlPrivacy:
                         return
                     await asyncio.sleep(0.05)  # a reader still holds an old snapshot
                 raise RuntimeError("could not checkpoint the SQLite write-ahead log after erasing")
-            for table in ("members", "messages", "questions", "contacts"):
-                await connection.execute(text(f"VACUUM {table}"))
+            for table in Base.metadata.sorted_tables:  # every table may have held the member's rows
+                await connection.execute(text(f'VACUUM "{table.name}"'))
 
     async def forget_workspace(self, workspace: str) -> int:
         """Everything of a workspace, from every table that has a workspace column (an uninstalled app)."""

@@ -66,7 +66,7 @@ class SqlMembers:
     async def upsert(self, members: Sequence[Member]) -> None:
         if not members:
             return
-        rows = list({(m.workspace, m.user_id): {
+        rows: list[dict[str, Any]] = list({(m.workspace, m.user_id): {
             "workspace": m.workspace, "user_id": m.user_id, "name": m.name[:200], "tz": m.tz, "is_bot": m.is_bot,
         } for m in members}.values())
         async with self.sessions.begin() as session:

@@ -33,6 +33,12 @@ class DiscordOutbound:
     def owns(self, workspace: str) -> bool:
         return is_snowflake(workspace)
 
+    def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
+        """Discord's message links are built from ids alone: no API call."""
+        if not (is_snowflake(workspace) and is_snowflake(channel) and is_snowflake(message_id)):
+            return None
+        return f"https://discord.com/channels/{workspace}/{channel}/{message_id}"
+
     async def send_direct(self, workspace: str, user: str, reply: Reply, fallback_channel: str | None = None) -> bool:
         """A direct message; if the member does not accept them, the reply goes to fallback_channel (mentioning
         them) when one is given."""

@@ -66,6 +66,19 @@ class SlackOutbound:
             return False
         return True
 
+    async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
+        """A link to a message (nudges point at a question this way, never quoting it)."""
+        token = await self.tokens.bot_token(workspace)
+        ts = message_id.split(":", 1)[-1]  # our Slack message ids are "<channel>:<ts>"
+        if token is None:
+            return None
+        try:
+            found = await self.client.chat_getPermalink(token=token, channel=channel, message_ts=ts)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.info("no permalink for a message in %s/%s (%s)", workspace, channel, type(error).__name__)
+            return None
+        return str(found.get("permalink") or "") or None
+
     def _failed(self, error: SlackApiError, workspace: str, to: str) -> bool:
         code = str(error.response.get("error", error.response.status_code))
         if code in DEAD_TOKEN:

@@ -70,3 +70,9 @@ async def test_joining_a_server_says_once_what_is_recorded(discord_bot: Harness)
     await discord_bot.client.on_guild_join(guild)  # a rejoin: said already
     [notice] = discord_bot.fake.sent(MESSAGES)
     assert "never store what anyone writes" in notice.body["embeds"][0]["description"]
+
+
+async def test_permalinks_are_built_from_ids(discord_bot: Harness) -> None:
+    link = discord_bot.client.outbound.permalink(str(GUILD), str(CHAT), "1300000000000000042")
+    assert link == f"https://discord.com/channels/{GUILD}/{CHAT}/1300000000000000042"
+    assert discord_bot.client.outbound.permalink("T0SLACK", str(CHAT), "x") is None

@@ -176,6 +176,10 @@ class FakeSlack:
                 self._ts += 1
                 ts = f"{self._ts}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "chat.getPermalink":
+            return {"ok": True, "channel": params["channel"],
+                    "permalink": f"https://{team.lower()}.slack.com/archives/{params['channel']}/p"
+                                 + str(params["message_ts"]).replace(".", "")}
         if method == "files.getUploadURLExternal":
             port = self.server.server_address[1]
             return {"ok": True, "file_id": "F0FILE", "upload_url": f"http://127.0.0.1:{port}/upload/F0FILE"}

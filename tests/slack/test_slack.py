@@ -351,3 +351,11 @@ async def test_uninstall_erases_the_workspaces_data_and_no_other(slack: Slack) -
                                              {"w": T1})).scalar_one()
             assert left == 0, table
     assert await rows(slack, MessageRow, workspace=T2) == 2
+
+
+async def test_permalinks_point_at_a_message_without_quoting_it(slack: Slack) -> None:
+    await slack.install(T1)
+    link = await slack.adapter.outbound.permalink(T1, "C0GENERAL", "C0GENERAL:1700000000.000100")
+    assert link == "https://t0alpha.slack.com/archives/C0GENERAL/p1700000000000100"
+    [call] = slack.fake.called("chat.getPermalink")
+    assert call.params["message_ts"] == "1700000000.000100"
