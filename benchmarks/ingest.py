@@ -285,7 +285,7 @@ async def measure(path: str, url: str, args: argparse.Namespace) -> tuple[float,
 
         async def one_by_one() -> None:
             for event in workspace.events:
-                await ingest(store, directory, event)
+                await ingest(store, directory, [event])
 
         async def work() -> None:
             await (ingest_history(store, workspace.events, names) if path == "history" else one_by_one())

@@ -306,6 +306,18 @@ class Memory:
         picked.reverse()
         return tuple(picked)
 
+    @classmethod
+    def seeded(cls, messages: Iterable[SeenMessage], questions: Iterable[Question]) -> Memory:
+        """A Memory holding a stored snapshot: messages (those the open questions were asked in among them) and
+        the questions still open, as if it had seen them happen. The live path starts every batch from one."""
+        memory = cls()
+        asked: dict[tuple[str, str], list[Question]] = defaultdict(list)
+        for q in questions:
+            asked[(q.workspace, q.message_id)].append(q)
+        for m in sorted(messages, key=lambda m: m.at):
+            memory.remember(Outcome(m, tuple(asked.pop((m.workspace, m.message_id), ()))))
+        return memory
+
     def remember(self, outcome: Outcome) -> None:
         m = outcome.message
         if (m.workspace, m.message_id) in self.messages:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.conversation import OPEN, Memory, Outcome, link
@@ -75,16 +75,26 @@ class Directory:
         self.cache.pop(workspace, None)
 
 
-async def ingest(store: Store, directory: Directory, event: MessagePosted) -> bool:
-    """Record one live message. False when it was already recorded (a duplicate) or its author is untracked."""
-    names, untracked = await directory.get(event.workspace)
-    window = await store.graph.window(event)
-    outcome = without_untracked(link(event, window, names), untracked)
-    if outcome is None:
-        return False
-    new = await store.graph.record([outcome]) == 1
-    log.debug("message %s/%s new=%s questions=%d", event.workspace, event.message_id, new,
-              len(outcome.questions))
+async def ingest(store: Store, directory: Directory, events: Sequence[MessagePosted]) -> int:
+    """Record live messages; returns how many were new (duplicates and untracked authors are not).
+
+    Per channel, one snapshot of the stored past seeds a Memory and the events are linked in time order in
+    memory: a burst of messages costs a few queries per channel, not per message."""
+    by_channel: dict[tuple[str, str], list[MessagePosted]] = {}
+    for event in events:
+        by_channel.setdefault((event.workspace, event.channel), []).append(event)
+    outcomes = []
+    for (workspace, channel), group in by_channel.items():
+        names, untracked = await directory.get(workspace)
+        memory = Memory.seeded(*await store.graph.context(workspace, channel, group))
+        for event in sorted(group, key=lambda e: e.at):
+            outcome = link(event, memory.window(event), names)
+            memory.remember(outcome)
+            kept = without_untracked(outcome, untracked)
+            if kept is not None:
+                outcomes.append(kept)
+    new = await store.graph.record(outcomes)
+    log.debug("%d messages, %d new", len(events), new)
     return new
 
 

@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.conversation import Outcome, Window
+from bot.conversation import Outcome, Question, SeenMessage
 from bot.events import Member, MessagePosted
 from bot.rapport import PairStats
 from bot.replies import Reply
 
 if TYPE_CHECKING:
     from bot.coffee import Meeting
-    from bot.conversation import Question
     from bot.nudge_policy import NudgeSettings
     from bot.nudges import Nudge
     from bot.pairing import PairKey
@@ -39,7 +38,12 @@ class Members(Protocol):
 
 
 class Graph(Protocol):
-    async def window(self, event: MessagePosted) -> Window: ...
+    async def context(self, workspace: str, channel: str, events: Sequence[MessagePosted],
+                      ) -> tuple[list[SeenMessage], list[Question]]:
+        """What linking these events of one channel needs from the past (bot.conversation.Memory.seeded): the
+        messages they reply to or thread under, the channel's recent messages, and its questions still open
+        with the messages they were asked in."""
+        ...
 
     async def record(self, outcomes: Sequence[Outcome]) -> int:
         """Store outcomes; those whose message was already recorded are skipped. Returns how many were new."""
@@ -49,12 +53,6 @@ class Graph(Protocol):
     async def pair_stats(self, workspace: str, now: datetime, user: str | None = None) -> list[PairStats]: ...
     async def workspaces(self) -> list[str]: ...
 
-
-class Events(Protocol):
-    """Platform event ids seen recently: a redelivered event is handled once."""
-
-    async def first_time(self, workspace: str, event_id: str, at: datetime) -> bool: ...
-    async def expire(self, now: datetime) -> int: ...
 
 
 class PersonalData(Protocol):
@@ -185,8 +183,6 @@ class Store(Protocol):
     def members(self) -> Members: ...
     @property
     def graph(self) -> Graph: ...
-    @property
-    def events(self) -> Events: ...
     @property
     def runs(self) -> Runs: ...
     @property

@@ -107,17 +107,6 @@ class ContactRow(Base):
     )
 
 
-class SeenEventRow(Base):
-    """Platform event ids already handled, so a redelivered event (Slack retries, gateway replays) is ignored.
-
-    Kept for a short time only (see storage.store.SEEN_EVENTS_TTL)."""
-
-    __tablename__ = "seen_events"
-
-    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
-    event_id: Mapped[str] = mapped_column(ID, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
 
 class RunRow(Base):
     """A claimed scheduled run (a coffee round, a day's nudges). The primary key is what makes it run once."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, case, distinct, func, or_, select, update
@@ -19,7 +19,6 @@ from bot.conversation import (
     Outcome,
     Question,
     SeenMessage,
-    Window,
     apply_answers,
 )
 from bot.events import Member, MessagePosted
@@ -27,11 +26,10 @@ from bot.ports import PersonalData
 from bot.privacy import member_hash
 from bot.rapport import PairStats
 from storage.engine import connect
-from storage.models import ContactRow, ErasedMemberRow, MemberRow, MessageRow, QuestionRow, SeenEventRow
+from storage.models import ContactRow, ErasedMemberRow, MemberRow, MessageRow, QuestionRow
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OPEN_QUESTIONS_LIMIT = 200
-SEEN_EVENTS_TTL = timedelta(days=2)  # longer than any platform's redelivery horizon
 
 
 def insert(session: AsyncSession, table: Any) -> Any:
@@ -97,41 +95,44 @@ class SqlGraph:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    async def window(self, event: MessagePosted) -> Window:
-        # Core selects, not ORM entities: a live message's window is on the hot path of every event.
+    async def context(self, workspace: str, channel: str, events: Sequence[MessagePosted],
+                      ) -> tuple[list[SeenMessage], list[Question]]:
+        # Core selects, not ORM entities: this is on the hot path of every live message.
         m, q = MessageRow.__table__.c, QuestionRow.__table__.c
-        ws = event.workspace
+        first, last = min(e.at for e in events), max(e.at for e in events)
+        own = {e.message_id for e in events}
+        referenced = {i for e in events for i in (e.reply_to, e.thread_id) if i and i not in own}
+        threads = {e.thread_id for e in events if e.thread_id}
+        nearby = [and_(m.channel == channel, m.thread_id.is_(None), m.at >= first - CHAT_WINDOW)]
+        # Only questions these messages could answer, as Memory.window picks them.
+        answerable = [q.message_id.in_(referenced)] if referenced else []
+        if threads:
+            nearby.append(m.thread_id.in_(threads))
+            answerable.append(q.thread_id.in_(threads))
+        if any(e.thread_id is None for e in events):
+            authors = {e.author for e in events}
+            answerable.append(and_(q.thread_id.is_(None), or_(
+                q.addressee.in_(authors), q.asked_at >= first - CHAT_WINDOW)))
         async with self.sessions() as session:
-            wanted = [i for i in (event.reply_to, event.thread_id) if i]
-            known = {
-                row.message_id: _seen(row)
-                for row in await session.execute(select(*m).where(m.workspace == ws, m.message_id.in_(wanted)))
-            } if wanted else {}
-            scope = (m.thread_id == event.thread_id) if event.thread_id else and_(
-                m.thread_id.is_(None), m.at >= event.at - CHAT_WINDOW)
-            recent = list(await session.execute(
-                select(*m)
-                .where(m.workspace == ws, m.channel == event.channel, scope,
-                       m.at <= event.at, m.message_id != event.message_id)
-                .order_by(m.at.desc()).limit(RECENT_LIMIT)))
-            # Only questions this message could answer, as Memory.window picks them.
-            answerable = [q.message_id == event.reply_to] if event.reply_to else []
-            if event.thread_id:
-                answerable += [q.message_id == event.thread_id, q.thread_id == event.thread_id]
-            else:
-                answerable.append(and_(q.thread_id.is_(None), or_(
-                    q.addressee == event.author, q.asked_at >= event.at - CHAT_WINDOW)))
-            open_questions = list(await session.execute(
+            questions = [_question(row) for row in await session.execute(
                 select(*q)
-                .where(q.workspace == ws, q.channel == event.channel, q.answered_at.is_(None),
-                       q.deadline >= event.at, q.asked_at < event.at, or_(*answerable))
-                .order_by(q.asked_at.desc()).limit(OPEN_QUESTIONS_LIMIT)))
-        return Window(
-            parent=known.get(event.reply_to) if event.reply_to else None,
-            root=known.get(event.thread_id) if event.thread_id else None,
-            recent=tuple(_seen(r) for r in reversed(recent)),
-            open_questions=tuple(_question(row) for row in reversed(open_questions)),
-        )
+                .where(q.workspace == workspace, q.channel == channel, q.answered_at.is_(None),
+                       q.deadline >= first, q.asked_at <= last, or_(*answerable))
+                .order_by(q.asked_at.desc()).limit(OPEN_QUESTIONS_LIMIT))]
+            messages = [_seen(row) for row in await session.execute(
+                select(*m).where(m.workspace == workspace, m.at <= last, or_(*nearby))
+                .order_by(m.at.desc()).limit(RECENT_LIMIT * (1 + len(threads))))]
+            missing = referenced - {seen.message_id for seen in messages}
+            if missing:
+                messages += [_seen(row) for row in await session.execute(
+                    select(*m).where(m.workspace == workspace, m.message_id.in_(missing)))]
+        # A question's own message, when older than what was loaded, is all the linking needs of it.
+        loaded = {seen.message_id for seen in messages}
+        messages += [
+            SeenMessage(x.workspace, x.channel, x.message_id, x.asker, x.asked_at, x.thread_id, None, True)
+            for x in questions if x.message_id not in loaded
+        ]
+        return messages, questions
 
     async def record(self, outcomes: Sequence[Outcome]) -> int:
         if not outcomes:
@@ -220,22 +221,6 @@ class SqlGraph:
             return sorted(set(rows))
 
 
-class SqlEvents:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
-
-    async def first_time(self, workspace: str, event_id: str, at: datetime) -> bool:
-        async with self.sessions.begin() as session:
-            stmt = insert(session, SeenEventRow).values(workspace=workspace, event_id=event_id, at=at)
-            result = await session.execute(stmt.on_conflict_do_nothing().returning(SeenEventRow.event_id))
-            return result.first() is not None
-
-    async def expire(self, now: datetime) -> int:
-        async with self.sessions.begin() as session:
-            result = await session.execute(
-                SeenEventRow.__table__.delete().where(SeenEventRow.at < now - SEEN_EVENTS_TTL))  # type: ignore[attr-defined]
-            return int(result.rowcount or 0)
-
 
 class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -243,7 +228,6 @@ class SqlStore:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.members = SqlMembers(self.sessions)
         self.graph = SqlGraph(self.sessions)
-        self.events = SqlEvents(self.sessions)
         # These modules import this one's `insert`, hence the late imports.
         from storage.privacy import SqlCoreData, SqlPrivacy
         from storage.profiles import SqlProfiles

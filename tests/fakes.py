@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.conversation import OPEN, Contact, Memory, Outcome, Question, Window, apply_answers
+from bot.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
 from bot.events import Member, MessagePosted
 from bot.profiles import Profile
 from bot.rapport import PairStats
@@ -69,8 +69,14 @@ class FakeGraph:
     questions: list[Question] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
 
-    async def window(self, event: MessagePosted) -> Window:
-        return self.memory.window(event)
+    async def context(self, workspace: str, channel: str, events: Sequence[MessagePosted],
+                      ) -> tuple[list[SeenMessage], list[Question]]:
+        # Everything of the channel: a fake holds little, and the linking rules pick from it.
+        messages = [m for (ws, _), m in self.memory.messages.items() if ws == workspace and m.channel == channel]
+        first = min(e.at for e in events)
+        questions = [q for q in self.questions if q.workspace == workspace and q.channel == channel
+                     and q.answered_at is None and q.deadline >= first]
+        return messages, questions
 
     async def record(self, outcomes: Sequence[Outcome]) -> int:
         new = 0
@@ -118,19 +124,6 @@ class FakeGraph:
     async def workspaces(self) -> list[str]:
         return sorted({ws for ws, _ in self.memory.messages})
 
-
-@dataclass
-class FakeEvents:
-    seen: dict[tuple[str, str], datetime] = field(default_factory=dict)
-
-    async def first_time(self, workspace: str, event_id: str, at: datetime) -> bool:
-        return self.seen.setdefault((workspace, event_id), at) is at
-
-    async def expire(self, now: datetime) -> int:
-        old = [k for k, at in self.seen.items() if at < now - timedelta(days=2)]
-        for key in old:
-            del self.seen[key]
-        return len(old)
 
 
 @dataclass
@@ -540,7 +533,6 @@ class FakeCoffee:
 class FakeStore:
     members: FakeMembers = field(default_factory=FakeMembers)
     graph: FakeGraph = field(default_factory=FakeGraph)
-    events: FakeEvents = field(default_factory=FakeEvents)
     runs: FakeRuns = field(default_factory=FakeRuns)
     privacy: FakePrivacy = field(default_factory=FakePrivacy)
     profiles: FakeProfiles = field(default_factory=FakeProfiles)

@@ -40,7 +40,7 @@ def store(request, sql_store, fake_store):
 async def feed(store, messages) -> list[bool]:
     await store.members.upsert([Member(WS, u, u.capitalize()) for u in ("ana", "bob", "cid")])
     names = Directory(store)
-    return [await ingest(store, names, m) for m in messages]
+    return [await ingest(store, names, [m]) == 1 for m in messages]
 
 
 async def test_conversation_gives_stages(store) -> None:
@@ -92,3 +92,15 @@ async def test_sql_and_fake_agree(sql_store) -> None:
     now = T0 + timedelta(days=30)
     assert await sql_store.graph.pair_stats(WS, now) == await fake.graph.pair_stats(WS, now)
     assert await sql_store.graph.pair_stats(WS, now, user="cid") == await fake.graph.pair_stats(WS, now, user="cid")
+
+
+async def test_a_burst_links_like_one_message_at_a_time(store, sql_store) -> None:
+    """The live path takes a backlog at once; the graph must come out the same as message by message."""
+    await store.members.upsert([Member(WS, u, u.capitalize()) for u in ("ana", "bob", "cid")])
+    assert await ingest(store, Directory(store), CONVERSATION[:4]) == 4
+    assert await ingest(store, Directory(store), CONVERSATION[4:]) == len(CONVERSATION) - 4
+    assert await ingest(store, Directory(store), CONVERSATION) == 0  # all redelivered: nothing new
+    one_by_one = FakeStore()
+    await feed(one_by_one, CONVERSATION)
+    now = T0 + timedelta(days=30)
+    assert await store.graph.pair_stats(WS, now) == await one_by_one.graph.pair_stats(WS, now)

@@ -41,7 +41,6 @@ from storage.sealing import sealer
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-EXPIRE_EVERY = 3600.0  # seconds between purges of old event ids
 # Past this many jobs waiting, requests get 503 and Slack redelivers them later, instead of memory growing.
 MAX_BACKLOG = 20_000
 UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
@@ -170,15 +169,6 @@ def build_app(core: Rapport, settings: SlackSettings) -> AsyncApp:
     return build_adapter(core, settings).app
 
 
-async def _expire_events(core: Rapport) -> None:
-    while True:
-        await asyncio.sleep(EXPIRE_EVERY)
-        try:
-            await core.store.events.expire(core.clock.now())
-        except Exception as error:  # the next round tries again
-            log.warning("expiring old Slack event ids failed (%s)", type(error).__name__)
-
-
 async def run_slack(core: Rapport, settings: SlackSettings) -> None:
     """Serve Slack until cancelled. Raises PlatformError (one line) when Slack cannot be used."""
     async with aiohttp.ClientSession() as session:
@@ -190,7 +180,6 @@ async def run_slack(core: Rapport, settings: SlackSettings) -> None:
         runner = web.AppRunner(adapter.web(), access_log=None)
         await runner.setup()
         socket: AsyncSocketModeHandler | None = None
-        expiry = asyncio.create_task(_expire_events(core))
         try:
             try:
                 await web.TCPSite(runner, port=settings.port).start()
@@ -209,7 +198,6 @@ async def run_slack(core: Rapport, settings: SlackSettings) -> None:
                 log.info("Slack: listening on port %d (%s)", settings.port, EVENTS_PATH)
             await asyncio.Event().wait()
         finally:
-            expiry.cancel()
             if socket is not None:
                 with contextlib.suppress(Exception):
                     await socket.close_async()

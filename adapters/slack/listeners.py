@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -51,6 +51,7 @@ class Listeners:
     tokens: Tokens
     outbound: SlackOutbound
     revocation: AsyncTokenRevocationListeners | None  # Bolt's deletion of installation rows (OAuth installs)
+    _pending: dict[str, list[Body]] = field(default_factory=dict)  # message events not yet taken by a job
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.message)
@@ -65,37 +66,44 @@ class Listeners:
     # --- events: ack now, work after ---------------------------------------------------------------------
 
     async def message(self, body: Body, event: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        """Queue the message; one job per workspace takes everything queued at once (a burst is one batch).
+
+        No event-id claim: the core records a message once by its id, also when Slack retries it elsewhere."""
         team = context.team_id or translate.team_of(body)
-        event_id = body.get("event_id", "")
-        channel = event.get("channel", "")
-        ts = event.get("ts", "")
-        claimed: bool | None = None
+        pending = self._pending.setdefault(team, [])
+        pending.append(event)
+        if len(pending) > 1:
+            return  # a job for this workspace is already queued and will take this one too
+        batch: list[Body] | None = None
 
         async def job() -> None:
-            nonlocal claimed
-            if claimed is None:  # a retried job must not lose its own claim on the event
-                claimed = not event_id or await self.core.store.events.first_time(team, event_id,
-                                                                                  self.core.clock.now())
-            if claimed:
-                await self._ingest(client, team, event)
+            nonlocal batch
+            if batch is None:  # a retried job keeps its own batch
+                batch = self._pending.pop(team, [])
+            await self._ingest(client, team, batch)
 
-        self.deferred.submit(f"{team}:{channel}", f"team={team} event={event_id} channel={channel} ts={ts}", job)
+        self.deferred.submit(team, f"team={team} event={body.get('event_id', '')} messages", job)
 
-    async def _ingest(self, client: AsyncWebClient, team: str, event: Body) -> None:
-        subtype = event.get("subtype")
-        if subtype == "message_deleted":
-            gone = translate.deleted(team, event)
-            if gone:
-                await self.core.on_delete(gone)
-            return
-        posted = translate.posted(team, event)
-        if posted is None:
-            return
-        try:
-            await self.people.seen(client, team, posted.author)
-        except (aiohttp.ClientError, TimeoutError) as error:  # names help addressing; the graph does without
-            log.warning("users.info %s/%s unreachable (%s)", team, posted.author, type(error).__name__)
-        await self.core.on_message(posted)
+    async def _ingest(self, client: AsyncWebClient, team: str, events: list[Body]) -> None:
+        posted = []
+        for event in events:
+            if event.get("subtype") == "message_deleted":
+                gone = translate.deleted(team, event)
+                if gone:
+                    await self.core.on_messages(posted)  # what came before the deletion goes first
+                    posted = []
+                    await self.core.on_delete(gone)
+                continue
+            message = translate.posted(team, event)
+            if message is None:
+                continue
+            try:
+                await self.people.seen(client, team, message.author)
+            except (aiohttp.ClientError, TimeoutError) as error:  # names help addressing; the graph does without
+                log.warning("users.info %s/%s unreachable (%s)", team, message.author, type(error).__name__)
+            posted.append(message)
+        if posted:
+            await self.core.on_messages(posted)
 
     async def member_joined(self, body: Body, event: Body, context: AsyncBoltContext) -> None:
         """Rapport itself was added to a channel: the core tells the channel what it records there."""

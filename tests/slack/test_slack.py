@@ -15,7 +15,7 @@ from adapters.slack.blocks import action_of
 from bot.commands import Context
 from bot.events import WORKSPACE_ADMIN
 from bot.replies import Button, Form, FormField, Reply
-from storage.models import MessageRow, QuestionRow, SeenEventRow
+from storage.models import MessageRow, QuestionRow
 from tests.slack.conftest import Slack, sign
 
 T1, T2 = "T0ALPHA", "T0BETA"
@@ -219,7 +219,6 @@ async def test_a_retry_storm_is_counted_once(slack: Slack) -> None:
     await slack.settle()
 
     assert [r.status for r in responses] == [200] * 4
-    assert await rows(slack, SeenEventRow, workspace=T1) == 1
     assert await rows(slack, MessageRow, workspace=T1) == 1
     assert await rows(slack, QuestionRow, workspace=T1) == 1
 
@@ -240,7 +239,6 @@ async def test_a_bad_signature_is_refused_and_changes_nothing(slack: Slack, prob
     await slack.settle()
     assert response.status == 401
     assert await rows(slack, MessageRow) == 0
-    assert await rows(slack, SeenEventRow) == 0
     assert len(slack.fake.calls) == calls
 
 

@@ -78,15 +78,6 @@ def upgrade() -> None:
 
 
 
-    op.create_table(
-        "seen_events",
-        sa.Column("workspace", sa.String(length=64), nullable=False),
-        sa.Column("event_id", sa.String(length=64), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("workspace", "event_id"),
-    )
-    with op.batch_alter_table("seen_events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_seen_events_at"), ["at"], unique=False)
 
     op.create_table(
         "runs",
@@ -134,7 +125,6 @@ def downgrade() -> None:
     op.drop_table("tracking_pauses")
     op.drop_table("deliveries")
     op.drop_table("runs")
-    op.drop_table("seen_events")
     with op.batch_alter_table("questions", schema=None) as batch_op:
         batch_op.drop_index("ix_questions_pair")
         batch_op.drop_index("ix_questions_open")
