@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import delete, insert
 
+from bot.coffee import Meeting
 from bot.conversation import QUESTION_WINDOW
 from bot.events import Member
 from bot.nudges import LOOKBACK, plan
@@ -44,15 +45,6 @@ ZONES = ["America/Los_Angeles", "America/New_York", "America/Sao_Paulo", "Europe
 TEAM = 15
 QUESTIONS_PER_MEMBER_WEEK = 0.6
 CHAT_PER_MEMBER_WEEK = 1.0
-
-
-@dataclass(frozen=True)
-class Meeting:
-    workspace: str
-    channel: str
-    round_key: str
-    members: tuple[str, ...]
-    met_at: datetime
 
 
 @dataclass

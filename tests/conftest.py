@@ -4,12 +4,14 @@ else on a fresh SQLite file per test."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from bot.profiles import matchers
+from bot.similarity import Matcher, load_matcher
 from storage.engine import create_engine, migrate
 from storage.store import SqlStore
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
@@ -52,6 +54,25 @@ async def sql_store(tmp_path: Path) -> AsyncIterator[SqlStore]:
     store = await SqlStore.open(url)
     yield store
     await store.close()
+
+
+@pytest.fixture(params=["sql", "fake"])
+def store(request: pytest.FixtureRequest, sql_store: SqlStore, fake_store: FakeStore) -> SqlStore | FakeStore:
+    """The same test on the SQL store and on the in-memory fake."""
+    return sql_store if request.param == "sql" else fake_store
+
+
+@pytest.fixture(scope="session")
+def shared_matcher() -> Matcher:
+    return load_matcher()
+
+
+@pytest.fixture
+def matcher(shared_matcher: Matcher) -> Iterator[Matcher]:
+    """The embedding model, loaded once per run, handed to the core's matcher source for one test."""
+    matchers.use(shared_matcher)
+    yield shared_matcher
+    matchers.use(None)
 
 
 @pytest.fixture

@@ -36,11 +36,6 @@ def lexical() -> Iterator[None]:
     matchers.use(None)
 
 
-@pytest.fixture(params=["sql", "fake"])
-def store(request, sql_store, fake_store):
-    return sql_store if request.param == "sql" else fake_store
-
-
 class Bot:
     def __init__(self, store, clock: FakeClock, outbound: FakeOutbound) -> None:
         self.core = Rapport(store, clock, outbound)

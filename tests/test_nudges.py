@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import Rapport
+from bot.coffee import Meeting
 from bot.conversation import QUESTION_WINDOW, Answer, Contact, Outcome, Question, SeenMessage
 from bot.events import ButtonPressed, CommandInvoked, Member
 from bot.nudge_policy import Kind, NudgeSettings, hours_of
@@ -37,20 +38,7 @@ def lexical() -> Iterator[None]:
     matchers.use(None)
 
 
-@pytest.fixture(params=["sql", "fake"])
-def store(request, sql_store, fake_store):
-    return sql_store if request.param == "sql" else fake_store
-
-
 @dataclass
-class Meeting:
-    workspace: str
-    channel: str
-    round_key: str
-    members: tuple[str, ...]
-    met_at: datetime
-
-
 @dataclass
 class MeetingLog:
     """Our own meetings, in front of whatever coffee repository the store has (its other methods pass through)."""

