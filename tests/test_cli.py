@@ -34,3 +34,23 @@ def test_import_twice_then_graph(env: dict[str, str]) -> None:  # noqa: F811
 def test_missing_export_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     run = rapport(["import", "slack-export", str(tmp_path / "nope.zip")], env)
     assert run.returncode == 2 and "does not exist" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_operators_export_and_erase_a_member(env: dict[str, str]) -> None:  # noqa: F811
+    script = "at 2026-03-02T09:00\n@alice #general: bob: can you review my PR?\n@bob ^1 done, one comment\n" \
+             "@carol alice: lunch?\n@alice ^3 yes!\n"
+    assert rapport(["console"], env, script).returncode == 0
+    exported = rapport(["member", "export", "alice", "--workspace", "console"], env)
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(exported.stdout)
+    assert {r["with"] for r in document["relationships"]} == {"bob", "carol"}
+    assert "review my PR" not in exported.stdout
+
+    erased = rapport(["member", "erase", "alice", "--workspace", "console", "--yes"], env)
+    assert erased.returncode == 0 and "erased" in erased.stdout
+    pairs = json.loads(rapport(["graph", "--json"], env).stdout)
+    assert all("alice" not in (p["a"], p["b"]) for p in pairs)
+    # A later console session (which lists Alice as a member) does not bring her back.
+    assert rapport(["console"], env, "@alice #general: bob: still there?\n@bob ^1 yes\n").returncode == 0
+    pairs = json.loads(rapport(["graph", "--json"], env).stdout)
+    assert all("alice" not in (p["a"], p["b"]) for p in pairs)
