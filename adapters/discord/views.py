@@ -1,7 +1,8 @@
 """Buttons and forms. The custom_id carries the core's neutral ids, so presses survive restarts and the core
 sees ButtonPressed / FormSubmitted, never a View.
 
-Buttons are DynamicItems ("rapport:<workspace>:<action_id>:<value>") registered in setup_hook on every start.
+Buttons are DynamicItems ("rapport:<workspace>:<action_id>|<value>") registered in setup_hook on every start;
+the core's action ids contain colons ("privacy:export"), so "|" separates the value.
 Forms are modals whose submissions are read from the interaction itself (custom_id
 "rapport-form:<workspace>:<form_id>"), so a form opened before a restart can still be submitted after it.
 """
@@ -27,12 +28,12 @@ _STYLES = {"primary": discord.ButtonStyle.primary, "danger": discord.ButtonStyle
 
 def button_id(workspace: str, action_id: str, value: str) -> str:
     # The workspace rides along because a press in a direct message arrives without a guild.
-    return f"{BUTTON_PREFIX}{workspace}:{action_id}:{value}"
+    return f"{BUTTON_PREFIX}{workspace}:{action_id}|{value}"
 
 
 class RapportButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"rapport:(?P<workspace>[0-9]+):(?P<action>[^:]+):(?P<value>.*)",
+    template=r"rapport:(?P<workspace>[0-9]+):(?P<action>[^|]+)\|(?P<value>.*)",
 ):
     """A button of any Reply; pressing it is routed by the client to the core (see client.RapportClient)."""
 
@@ -63,7 +64,7 @@ def buttons_view(workspace: str, buttons: tuple[Button, ...]) -> discord.ui.View
         if len(view.children) == BUTTONS_MAX:
             log.warning("reply has more than %d buttons: the rest are not shown", BUTTONS_MAX)
             break
-        if len(button_id(workspace, button.action_id, button.value)) > CUSTOM_ID_MAX or ":" in button.action_id:
+        if len(button_id(workspace, button.action_id, button.value)) > CUSTOM_ID_MAX or "|" in button.action_id:
             log.warning("button %s does not fit a Discord custom_id: not shown", button.action_id)
             continue
         view.add_item(RapportButton(workspace, button.action_id, button.value, button.label, button.style))

@@ -141,7 +141,7 @@ async def test_a_button_in_a_direct_message_acts_in_its_server(bot_with_buttons:
 async def test_a_form_opens_as_a_modal_and_its_answers_reach_the_core(bot_with_buttons: Harness) -> None:
     harness = bot_with_buttons
     message = harness.fake.bot_message(1, {"components": [{"type": 1, "components": [
-        {"type": 2, "style": 1, "label": "Intro", "custom_id": f"rapport:{GUILD}:intro:"}]}]})
+        {"type": 2, "style": 1, "label": "Intro", "custom_id": f"rapport:{GUILD}:intro|"}]}]})
     await harness.send("INTERACTION_CREATE", press(harness, message, ANA))
     [modal] = harness.responses()
     assert modal["type"] == MODAL
@@ -185,3 +185,25 @@ async def test_admins_are_told_apart(discord_bot: Harness) -> None:
         "whoami", ANA, permissions=discord.Permissions(manage_channels=True)))
 
     assert seen == [frozenset(), frozenset({WORKSPACE_ADMIN}), frozenset({CHANNEL_MANAGER})]
+
+
+async def test_privacy_export_arrives_as_a_private_file(discord_bot: Harness) -> None:
+    question = await discord_bot.post(ANA, 0, f"<@{BOB}> where is the runbook?", mentions=(BOB,))
+    await discord_bot.post(BOB, 1, "in the wiki", reply_to=question)
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("privacy", ANA))
+    [menu] = discord_bot.responses()
+    message = discord_bot.fake.bot_message(1, menu["data"])
+    export = message["components"][0]["components"][1]
+    assert export["label"] == "Export (JSON)"
+
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.interaction(
+        3, {"custom_id": export["custom_id"], "component_type": 2}, ANA, message=message))
+
+    uploads = [r.body for r in discord_bot.fake.requests if isinstance(r.body, dict) and r.body.get("files")]
+    [upload] = uploads
+    [(name, content)] = upload["files"].items()
+    assert name == f"rapport-{GUILD}-{ANA}.json"
+    document = __import__("json").loads(content)
+    assert [r["with"] for r in document["relationships"]] == [str(BOB)]
+    assert b"runbook" not in content
+    assert upload.get("flags", 0) & EPHEMERAL or upload.get("data", {}).get("flags", 0) & EPHEMERAL

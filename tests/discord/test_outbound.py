@@ -25,7 +25,7 @@ async def test_a_rate_limited_dm_is_waited_out_and_sent_once(discord_bot: Harnes
     [sent] = discord_bot.fake.sent(MESSAGES)
     assert len(limited) == 1 and sent.path == limited[0].path
     assert sent.body["embeds"][0]["description"] == NUDGE.text
-    assert sent.body["components"][0]["components"][0]["custom_id"] == f"rapport:{GUILD}:hello:1"
+    assert sent.body["components"][0]["components"][0]["custom_id"] == f"rapport:{GUILD}:hello|1"
 
 
 async def test_a_refused_dm_goes_to_the_channel_given(discord_bot: Harness) -> None:
