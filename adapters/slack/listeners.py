@@ -170,7 +170,7 @@ class Listeners:
         ids = f"team={team} user={user} command"
 
         async def answer() -> Reply:
-            roles = await self.people.roles(client, team, user)
+            roles = await self.people.roles(client, team, user, channel)
             return await self.core.on_command(CommandInvoked(team, channel, user, text, roles))
 
         task, ready = await self._in_time(answer())
@@ -205,7 +205,7 @@ class Listeners:
         ids = f"team={team} user={user} action={action_id}"
 
         async def job() -> None:
-            roles = await self.people.roles(client, team, user)
+            roles = await self.people.roles(client, team, user, channel)
             reply = await self.core.on_button(
                 ButtonPressed(team, channel, user, action_id, action.get("value") or "", roles))
             if reply is None:
@@ -228,7 +228,7 @@ class Listeners:
         ids = f"team={team} user={user} form={form_id}"
 
         async def answer() -> Reply:
-            roles = await self.people.roles(client, team, user)
+            roles = await self.people.roles(client, team, user, channel)
             return await self.core.on_form(FormSubmitted(team, channel, user, form_id, values, roles))
 
         task, ready = await self._in_time(answer())

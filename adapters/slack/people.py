@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.events import WORKSPACE_ADMIN, Member
+from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, Member
 from bot.ports import Store
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class People:
     store: Store
     ttl: float = PROFILE_TTL
     _cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
+    _creators: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
 
     async def _lookup(self, client: AsyncWebClient, team_id: str, user_id: str) -> frozenset[str]:
         key = (team_id, user_id)
@@ -45,8 +46,24 @@ class People:
         self._cache[key] = (time.monotonic(), roles)
         return roles
 
-    async def roles(self, client: AsyncWebClient, team_id: str, user_id: str) -> frozenset[str]:
-        return await self._lookup(client, team_id, user_id)
+    async def roles(self, client: AsyncWebClient, team_id: str, user_id: str, channel: str = "") -> frozenset[str]:
+        """Workspace admins and owners; the channel's creator manages it (Slack gives bots no other signal)."""
+        roles = await self._lookup(client, team_id, user_id)
+        if channel and await self._creator(client, team_id, channel) == user_id:
+            roles |= {CHANNEL_MANAGER}
+        return roles
+
+    async def _creator(self, client: AsyncWebClient, team_id: str, channel: str) -> str:
+        hit = self._creators.get((team_id, channel))
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        try:
+            creator = str((await client.conversations_info(channel=channel))["channel"].get("creator") or "")
+        except SlackApiError as error:  # a DM or a channel the bot cannot see: nobody manages it for us
+            log.info("conversations.info %s/%s: %s", team_id, channel, error.response.get("error"))
+            creator = ""
+        self._creators[(team_id, channel)] = (time.monotonic(), creator)
+        return creator
 
     async def seen(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
         """Make sure the core knows this member (name and time zone), asking Slack at most once per TTL."""

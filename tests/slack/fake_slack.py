@@ -56,6 +56,7 @@ class FakeSlack:
         self.uploads: list[str] = []  # file contents uploaded (files_upload_v2's second step)
         self.tokens: dict[str, str] = {}  # bot token -> team id
         self.admins: set[str] = set()
+        self.channel_creators: dict[str, str] = {}  # channel -> the member who created it (its manager)
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to give before answering
         self.retry_after = 1
         self.oauth_teams: dict[str, tuple[str, str]] = {}  # code -> (team id, bot token)
@@ -166,6 +167,9 @@ class FakeSlack:
                 "is_admin": user in self.admins, "is_owner": False, "is_bot": False,
                 "profile": {"display_name": f"person{user.lower()}", "real_name": f"Person {user}"},
             }}
+        if method == "conversations.info":
+            channel = params["channel"]
+            return {"ok": True, "channel": {"id": channel, "creator": self.channel_creators.get(channel, "U0NOBODY")}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params["users"]).removeprefix("U")}}
         if method in ("chat.postMessage", "chat.postEphemeral"):

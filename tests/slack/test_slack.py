@@ -357,3 +357,14 @@ async def test_permalinks_point_at_a_message_without_quoting_it(slack: Slack) ->
     assert link == "https://t0alpha.slack.com/archives/C0GENERAL/p1700000000000100"
     [call] = slack.fake.called("chat.getPermalink")
     assert call.params["message_ts"] == "1700000000.000100"
+
+
+async def test_coffee_setup_is_for_the_channels_creator_or_an_admin(slack: Slack) -> None:
+    await slack.install(T1)
+    slack.fake.channel_creators["C0GENERAL"] = BOB
+    setup = "coffee setup weekly tuesday 10:00"
+
+    refused = await (await slack.command(T1, ANN, setup)).json()
+    assert "Sorry, only a workspace admin or someone who manages this channel" in refused["text"]
+    done = await (await slack.command(T1, BOB, setup)).json()
+    assert "Sorry" not in done["text"] and "Tuesday" in done["text"]
