@@ -44,24 +44,27 @@ def _name(token: str, fallback: str) -> str:
 
 
 def options(name: str, usage: str) -> list[Option]:
-    tokens = usage.split()
+    """Options in the order the usage line names them: each `@someone` a member, each `#channel` a channel,
+    the other words one free text option. A usage with choices (`[...]` or `a|b`) makes every option optional,
+    so `/rapport profile` alone works as well as `/rapport profile someone:@Bob` or `details:more`."""
+    tokens = [t for t in re.split(r"[\s|]+", usage) if t]
     if tokens and tokens[0] == name:
         tokens = tokens[1:]
+    required = not any(mark in usage for mark in "[|")
     found: list[Option] = []
-    for n, token in enumerate(tokens):
-        optional = token.startswith("[") and token.endswith("]")
-        inner = token.strip("[]")
-        if inner.startswith("@"):
-            option = Option(_name(inner[1:], "member"), discord.Member, not optional, f"{inner} (a member)")
-        elif inner.startswith("#"):
-            option = Option(_name(inner[1:], "channel"), discord.TextChannel, not optional, f"{inner} (a channel)")
+    for token in tokens:
+        inner = token.strip("[]|")
+        if inner.startswith(("@", "#")):
+            member = inner.startswith("@")
+            option = Option(_name(inner[1:], "member" if member else "channel"),
+                            discord.Member if member else discord.TextChannel, required,
+                            f"{inner} (a {'member' if member else 'channel'})")
+        elif inner:
+            option = Option("details", str, required, usage.removeprefix(name).strip()[:100])
         else:
-            rest = " ".join(tokens[n:])
-            found.append(Option("details", str, not optional, rest[:100]))
-            break
-        if option.name in {o.name for o in found}:
-            option = Option(f"{option.name}{n}", option.kind, option.required, option.description)
-        found.append(option)
+            continue
+        if option.name not in {o.name for o in found}:
+            found.append(option)
     return found
 
 

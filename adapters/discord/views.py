@@ -23,6 +23,7 @@ BUTTON_PREFIX = "rapport:"
 FORM_PREFIX = "rapport-form:"
 CUSTOM_ID_MAX = 100
 BUTTONS_MAX = 25  # five rows of five
+MODAL_ITEMS_MAX = 5  # Discord's limit of components in a modal, text included
 _STYLES = {"primary": discord.ButtonStyle.primary, "danger": discord.ButtonStyle.danger}
 
 
@@ -74,12 +75,19 @@ def buttons_view(workspace: str, buttons: tuple[Button, ...]) -> discord.ui.View
 def form_modal(workspace: str, form: Form) -> discord.ui.Modal:
     custom_id = f"{FORM_PREFIX}{workspace}:{form.form_id}"[:CUSTOM_ID_MAX]
     modal = discord.ui.Modal(title=form.title[:45], custom_id=custom_id)
-    if form.note:
+    fields = form.fields[:MODAL_ITEMS_MAX]
+    # The note (who can see the answers) takes one of Discord's five places when there is room; otherwise its
+    # first sentence becomes the first field's description, so the form still says it.
+    lead = ""
+    if form.note and len(fields) < MODAL_ITEMS_MAX:
         modal.add_item(discord.ui.TextDisplay(form.note[:4000]))
-    for field in form.fields[:5]:  # Discord's limit of inputs per modal
+    elif form.note:
+        lead = form.note.split(". ")[0].rstrip(".") + "."
+    for n, field in enumerate(fields):
+        hint = lead if n == 0 and lead else field.hint
         modal.add_item(discord.ui.Label(
             text=field.label[:45],
-            description=field.hint[:100] or None,
+            description=hint[:100] or None,
             component=discord.ui.TextInput(
                 custom_id=field.name,
                 style=discord.TextStyle.paragraph if field.multiline else discord.TextStyle.short,

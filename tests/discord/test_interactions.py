@@ -207,3 +207,19 @@ async def test_privacy_export_arrives_as_a_private_file(discord_bot: Harness) ->
     assert [r["with"] for r in document["relationships"]] == [str(BOB)]
     assert b"runbook" not in content
     assert upload.get("flags", 0) & EPHEMERAL or upload.get("data", {}).get("flags", 0) & EPHEMERAL
+
+
+async def test_commands_with_choices_work_without_options(discord_bot: Harness) -> None:
+    """`/rapport profile` alone opens the profile form; its options (someone, details) are optional."""
+    group = discord_bot.client.tree.get_command("rapport")
+    profile = group.get_command("profile")  # type: ignore[union-attr]
+    assert [(p.name, p.required) for p in profile.parameters] == [("someone", False), ("details", False)]
+    coffee = group.get_command("coffee")  # type: ignore[union-attr]
+    assert [p.name for p in coffee.parameters] == ["details", "someone"]  # "coffee avoid <@id>" in that order
+
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("profile", ANA))
+    [response] = discord_bot.responses()
+    assert response["type"] == MODAL
+    shown = str(response["data"]["components"])
+    assert "Members of this workspace can see your profile" in shown  # the form says who can see it
+    assert shown.count("'custom_id': 'capability'") == 1  # all five fields fit
