@@ -536,7 +536,7 @@ def _group_of(members: Sequence[int], candidates: Sequence[Candidate], facts: Pa
             if len(members) == 2:
                 reasons.extend(pair_reasons)
             else:
-                reasons.extend(f"{ids[x]} & {ids[y]}: {r}" for r in pair_reasons)
+                reasons.extend(f"<@{ids[x]}> & <@{ids[y]}>: {r}" for r in pair_reasons)
     if fallback:
         reasons.append(RECENT_FALLBACK_REASON)
     return Group(ids, total, tuple(reasons))

@@ -8,6 +8,7 @@ from adapters.console.workspace import Workspace
 from bot.replies import Reply
 
 _USER_REF = re.compile(r"<@([^>|]+)(?:\|[^>]*)?>")
+_CHANNEL_REF = re.compile(r"<#([^>|]+)(?:\|[^>]*)?>")
 
 
 def names(text: str, workspace: Workspace) -> str:
@@ -15,7 +16,11 @@ def names(text: str, workspace: Workspace) -> str:
         member = workspace.member(match.group(1))
         return f"@{member.name if member else match.group(1)}"
 
-    return _USER_REF.sub(name, text)
+    def channel(match: re.Match[str]) -> str:
+        found = workspace.channel(match.group(1))
+        return f"#{found.name if found else match.group(1)}"
+
+    return _CHANNEL_REF.sub(channel, _USER_REF.sub(name, text))
 
 
 def render(reply: Reply, workspace: Workspace) -> str:
