@@ -24,7 +24,7 @@ from bot.ports import Store
 from bot.profiles import Phrase, Profile, matchers, phrase_vectors, shown
 from bot.rapport import Stage, assess
 from bot.replies import Reply, Section
-from bot.similarity import Matcher, similarity_matrix
+from bot.similarity import Matcher, similarity_matrix, topic_link
 
 MIN_STARTERS = 3
 MAX_STARTERS = 5
@@ -162,6 +162,8 @@ async def find_links(matcher: Matcher, mine: Profile, theirs: Profile,
     floor = matcher.threshold * PREFILTER
     flat = np.argsort(-sims, axis=None, kind="stable")[:JUDGED_PAIRS]
     pairs = [(a[i], b[j]) for i, j in zip(*np.unravel_index(flat, sims.shape), strict=True) if sims[i, j] >= floor]
+    # Pairs the topic table links are judged too, whatever their cosine ("Rust" / "systems programming").
+    pairs += [(x, y) for x in a for y in b if (x, y) not in pairs and topic_link(x.text, y.text)]
     links = await asyncio.to_thread(_judge_all, matcher, pairs) if pairs else []
     return sorted(links, key=lambda link: -link.rank)
 

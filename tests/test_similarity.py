@@ -30,6 +30,7 @@ RELATED = [
     ("mindfulness", "meditation"),
     ("sci-fi novels", "science fiction books"),
     ("new parent", "raising toddlers"),
+    ("Rust", "systems programming"),  # the issue names it; the topic table carries the sense the model lacks
 ]
 UNRELATED = [
     ("trail running", "accounting"),
@@ -160,3 +161,17 @@ def test_lexical_fallback_is_weaker_but_sensible() -> None:
     assert not m.judge("trail running", "accounting").related
     vecs = m.embed(["guitar", "music"])
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0)
+
+
+@pytest.mark.parametrize(("a", "b", "linked"), [
+    ("Rust", "systems programming", True),
+    ("guitar", "music", True),
+    ("bass fishing", "bass guitar", False),  # the only tie is the word they share
+    ("Rust", "rust removal on classic cars", False),
+    ("trail running", "accounting", False),
+])
+def test_topic_links_need_different_words(a: str, b: str, linked: bool) -> None:
+    from bot.similarity import topic_link
+
+    assert topic_link(a, b) is linked
+    assert topic_link(b, a) is linked
