@@ -358,6 +358,7 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
 
         sent += await send_once(store.runs, _intro_key(ws, asker, other, "made", now), label, now, send)
     if sent:
+        await store.coffee.record_introduction(ws, asker, other, ctx.user, now)
         return Reply(f"Thank you! I sent <@{asker}> and <@{other}> an introduction from you.")
     return Reply("Those introductions have already gone out (or I could not reach them by DM).")
 

@@ -316,8 +316,9 @@ async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Rep
         if await store.nudges.gave(n.workspace, n.recipient, n.subject, n.created_at - LOOKBACK):
             return None
         idea = await giving_idea(store, audience, n.recipient, n.subject)
-        return Reply(f"You met {other} for coffee recently. A small way to give something back:\n{idea}",
-                     buttons=buttons(n))
+        met = f"You were introduced to {other} recently" if "/intro:" in n.ref else (
+            f"You met {other} for coffee recently")
+        return Reply(f"{met}. A small way to give something back:\n{idea}", buttons=buttons(n))
     if n.kind is Kind.UNANSWERED:
         asked_at = await store.nudges.open_question(n.workspace, n.ref, n.recipient)
         if asked_at is None:

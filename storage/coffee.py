@@ -19,6 +19,7 @@ from storage.models import (
     CoffeeMemberRow,
     CoffeeRoundRow,
     CoffeeSeatRow,
+    IntroductionRow,
 )
 from storage.store import insert
 
@@ -272,8 +273,12 @@ class SqlCoffee:
                                                      CoffeeSeatRow.answer == "met", CoffeeSeatRow.answered_at >= since)
                 .distinct()))
             groups = await self._groups(session, CoffeeGroupRow.id.in_(ids)) if ids else []
+            intros = list(await session.scalars(select(IntroductionRow).where(
+                IntroductionRow.workspace == workspace, IntroductionRow.made_at >= since)))
         meetings = [Meeting(g.workspace, g.channel, round_key(g.workspace, g.channel, g.due_at), g.members, g.met_at)
                     for g in groups if g.met_at is not None and g.met_at >= since]
+        # An introduction is a first meeting too: nudges follow it up the same way.
+        meetings += [Meeting(i.workspace, "", f"intro:{i.id}", (i.a, i.b), i.made_at) for i in intros]
         return sorted(meetings, key=lambda m: m.met_at)
 
     # --- PersonalData
@@ -287,7 +292,17 @@ class SqlCoffee:
             ids = list(await session.scalars(select(CoffeeSeatRow.group_id).where(
                 CoffeeSeatRow.workspace == workspace, CoffeeSeatRow.user_id == user)))
             groups = await self._groups(session, CoffeeGroupRow.id.in_(ids)) if ids else []
-        return export_document(memberships, avoiding, groups, user)
+            intros = list(await session.scalars(select(IntroductionRow).where(
+                IntroductionRow.workspace == workspace, or_(IntroductionRow.a == user, IntroductionRow.b == user,
+                                                            IntroductionRow.introducer == user))))
+        document = export_document(memberships, avoiding, groups, user)
+        document["introductions"] = [{"a": i.a, "b": i.b, "introducer": i.introducer,
+                                      "made_at": i.made_at.isoformat()} for i in intros]
+        return document
+
+    async def record_introduction(self, workspace: str, a: str, b: str, introducer: str, at: datetime) -> None:
+        async with self.sessions.begin() as session:
+            session.add(IntroductionRow(workspace=workspace, a=a, b=b, introducer=introducer, made_at=at))
 
     async def erase_member(self, workspace: str, user: str) -> int:
         async with self.sessions.begin() as session:
@@ -301,6 +316,8 @@ class SqlCoffee:
                 # Their groups go whole: a group's reasons and check-ins are about the pair, not one side.
                 delete(CoffeeSeatRow).where(CoffeeSeatRow.group_id.in_(ids)),
                 delete(CoffeeGroupRow).where(CoffeeGroupRow.id.in_(ids)),
+                delete(IntroductionRow).where(IntroductionRow.workspace == workspace, or_(
+                    IntroductionRow.a == user, IntroductionRow.b == user, IntroductionRow.introducer == user)),
             ):
                 removed += int((await session.execute(statement)).rowcount or 0)  # type: ignore[attr-defined]
             return removed

@@ -354,3 +354,16 @@ class CoffeeSeatRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_coffee_seats_user", "workspace", "user_id"),)
+
+
+class IntroductionRow(Base):
+    """A warm introduction that went out: `introducer` introduced `a` and `b` (nudges follow it up)."""
+
+    __tablename__ = "introductions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(ID, index=True)
+    a: Mapped[str] = mapped_column(ID)
+    b: Mapped[str] = mapped_column(ID)
+    introducer: Mapped[str] = mapped_column(ID)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)

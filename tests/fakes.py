@@ -382,6 +382,7 @@ class FakeCoffee:
     avoids: set[tuple[str, str, str]] = field(default_factory=set)
     rounds: dict[tuple[str, str, datetime], Any] = field(default_factory=dict)  # RoundRecord without groups
     groups: dict[int, Any] = field(default_factory=dict)  # id -> GroupRecord
+    introductions: list[tuple[str, str, str, str, datetime]] = field(default_factory=list)
 
     async def channel(self, workspace: str, channel: str) -> Any:
         return self.settings.get((workspace, channel))
@@ -509,9 +510,14 @@ class FakeCoffee:
     async def meetings_since(self, workspace: str, since: datetime) -> list:
         from bot.coffee import Meeting
 
-        return sorted((Meeting(g.workspace, g.channel, g.round_key, g.members, g.met_at) for g in self.groups.values()
-                       if g.workspace == workspace and g.met_at is not None and g.met_at >= since),
-                      key=lambda m: m.met_at)
+        meetings = [Meeting(g.workspace, g.channel, g.round_key, g.members, g.met_at) for g in self.groups.values()
+                    if g.workspace == workspace and g.met_at is not None and g.met_at >= since]
+        meetings += [Meeting(ws, "", f"intro:{n}", (a, b), at) for n, (ws, a, b, _, at) in
+                     enumerate(self.introductions) if ws == workspace and at >= since]
+        return sorted(meetings, key=lambda m: m.met_at)
+
+    async def record_introduction(self, workspace: str, a: str, b: str, introducer: str, at: datetime) -> None:
+        self.introductions.append((workspace, a, b, introducer, at))
 
     async def export_member(self, workspace: str, user: str) -> dict:
         from bot.rounds import export_document
@@ -526,6 +532,7 @@ class FakeCoffee:
         self.members = {k: m for k, m in self.members.items() if (k[0], k[2]) != (workspace, user)}
         self.avoids = {a for a in self.avoids if a[0] != workspace or user not in a[1:]}
         self.groups = {i: g for i, g in self.groups.items() if g.workspace != workspace or user not in g.members}
+        self.introductions = [i for i in self.introductions if i[0] != workspace or user not in i[1:4]]
         return before - len(self.members) - len(self.avoids) - sum(len(g.seats) + 1 for g in self.groups.values())
 
 

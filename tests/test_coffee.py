@@ -322,6 +322,12 @@ async def test_warm_introduction_through_a_mutual_acquaintance(store, clock, out
     assert len(bot.dms("b")) == 1 and len(bot.dms("b")[0].sections[0].lines) >= 2
     lonely = await bot.say("x", "intro <@a>")
     assert "I don't know anyone who knows both you and <@a>" in lonely and "coffee join" in lonely
+    # A day later, both hear a follow-up: an introduction counts as a first meeting.
+    for hours in (25, 26, 27):
+        await bot.at(now + timedelta(hours=hours))
+    for person, other in (("a", "b"), ("b", "a")):
+        follow_ups = [r.text for r in bot.dms(person) if "You were introduced to" in r.text]
+        assert follow_ups and f"<@{other}>" in follow_ups[0], bot.dms(person)
 
 
 async def test_export_and_erase_cover_memberships_avoid_lists_groups_and_check_ins(store, clock, outbound) -> None:
