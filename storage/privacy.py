@@ -15,8 +15,11 @@ from storage.models import (
     ContactRow,
     DeliveryRow,
     ErasedMemberRow,
+    IntroductionRow,
     MemberRow,
     MessageRow,
+    NudgeRow,
+    NudgeShareRow,
     QuestionRow,
     TrackingPauseRow,
     WorkspaceSettingsRow,
@@ -98,11 +101,13 @@ class SqlPrivacy:
                 index_elements=["workspace"], set_={"retention_days": days}))
 
     async def expire_history(self, workspace: str, before: datetime) -> int:
-        """Delete contact history older than `before`: the graph then reflects the retention window only."""
+        """Delete contact history older than `before` (messages, questions, contacts, and the nudges, shares and
+        introductions that came of them): the graph then reflects the retention window only."""
         removed = 0
         async with self.sessions.begin() as session:
             for table, column in ((ContactRow, ContactRow.at), (QuestionRow, QuestionRow.asked_at),
-                                  (MessageRow, MessageRow.at)):
+                                  (MessageRow, MessageRow.at), (NudgeRow, NudgeRow.created_at),
+                                  (NudgeShareRow, NudgeShareRow.at), (IntroductionRow, IntroductionRow.made_at)):
                 result = await session.execute(delete(table).where(table.workspace == workspace, column < before))
                 removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
         return removed
