@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot import coffee, nudges, privacy, profiles, relationships, starters, status
+from bot import coffee, home, nudges, privacy, profiles, relationships, starters, status
 from bot.commands import Context, Router
 from bot.events import (
     BotJoinedChannel,
@@ -77,6 +77,10 @@ class Rapport:
             return await self.router.dispatch(ctx, event.text)
         finally:
             self.directory.invalidate(event.workspace)  # a pause or erasure takes effect here at once
+
+    async def home(self, workspace: str, user: str, roles: frozenset[str] = frozenset()) -> Reply:
+        """The member's own page: relationships, profile, coffee and nudges (Slack's App Home)."""
+        return await home.home(self.router, self.context(workspace, "", user, roles))
 
     async def on_button(self, event: ButtonPressed) -> Reply | None:
         ctx = self.context(event.workspace, event.channel, event.user, event.roles)

@@ -424,3 +424,15 @@ async def test_the_console_example_shows_a_whole_round(tmp_path: Path) -> None:
 def console(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "adapters.cli", "console"], input=script, env=env, text=True,
                           capture_output=True, timeout=180, cwd=ROOT)
+
+
+async def test_the_members_page_shows_their_coffee(store, clock, outbound) -> None:
+    bot = await make(store, clock, outbound, "abcx")
+    await setup_weekly(bot, people="abc")
+    await bot.say("b", "coffee skip")
+    lines = lambda page: [line for s in page.sections if s.title == "Virtual coffee" for line in s.lines]  # noqa: E731
+    assert lines(await bot.core.home(WS, "a")) == [f"<#{CH}>: in for the next round"]
+    assert lines(await bot.core.home(WS, "b")) == [f"<#{CH}>: sitting out the next round"]
+    assert "coffee join" in lines(await bot.core.home(WS, "x"))[0]
+    titles = [s.title for s in (await bot.core.home(WS, "a")).sections]
+    assert titles[:1] == ["Your relationships"] and "Your nudges" in titles

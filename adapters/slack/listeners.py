@@ -120,7 +120,7 @@ class Listeners:
 
         async def job() -> None:
             roles = await self.people.roles(client, team, user)
-            reply = await self.core.on_command(CommandInvoked(team, "", user, "me", roles))
+            reply = await self.core.home(team, user, roles)
             await client.views_publish(user_id=user, view=blocks.home(reply))
 
         self.deferred.submit(f"{team}:{user}", f"team={team} user={user} home", job)
