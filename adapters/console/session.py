@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from adapters.console.render import render
 from adapters.console.workspace import ConsoleChannel, ConsoleMember, Workspace
@@ -45,6 +46,15 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 class ConsoleError(Exception):
     """A line the console cannot act on; shown to the person typing."""
+
+
+T = TypeVar("T")
+
+
+def _found(thing: T | None, name: str, kind: str, known: list[str]) -> T:
+    if thing is None:
+        raise ConsoleError(f"no {kind} {name.strip()!r} here ({kind}s: {', '.join(known)})")
+    return thing
 
 
 @dataclass
@@ -285,18 +295,12 @@ class ConsoleSession:
         return member.name if member else user
 
     def _member(self, name: str) -> ConsoleMember:
-        member = self.workspace.member(name.strip())
-        if member is None:
-            known = ", ".join(f"@{m.name}" for m in self.workspace.members)
-            raise ConsoleError(f"no member {name.strip()!r} here (members: {known})")
-        return member
+        return _found(self.workspace.member(name.strip()), name, "member",
+                      [f"@{m.name}" for m in self.workspace.members])
 
     def _channel(self, name: str) -> ConsoleChannel:
-        channel = self.workspace.channel(name.strip())
-        if channel is None:
-            known = ", ".join(f"#{c.name}" for c in self.workspace.channels)
-            raise ConsoleError(f"no channel {name.strip()!r} here (channels: {known})")
-        return channel
+        return _found(self.workspace.channel(name.strip()), name, "channel",
+                      [f"#{c.name}" for c in self.workspace.channels])
 
     def _message(self, number: int) -> Posted:
         if not 1 <= number <= len(self.posted):
