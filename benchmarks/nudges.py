@@ -35,8 +35,9 @@ from bot.conversation import QUESTION_WINDOW
 from bot.events import Member
 from bot.nudges import LOOKBACK, plan
 from bot.profiles import Profile
+from storage.graph import day_of
 from storage.models import ContactRow, NudgeRow, QuestionRow
-from storage.store import EPOCH, SqlStore
+from storage.store import SqlStore
 
 WS = "T1"
 NOW = datetime(2026, 3, 3, 0, 5, tzinfo=UTC)
@@ -88,10 +89,10 @@ async def populate(store: SqlStore, n: int, rng: random.Random) -> dict[str, int
                               "thread_id": None, "asker": asker, "asked_at": at, "deadline": at + QUESTION_WINDOW,
                               "answered_at": answered, "answer_id": f"a{msg}" if answered else None})
             contacts.append({"workspace": WS, "message_id": f"q{msg}", "source": asker, "target": other, "at": at,
-                             "day": (at - EPOCH).days, "kind": "question"})
+                             "day": day_of(at), "kind": "question"})
             if answered:
                 contacts.append({"workspace": WS, "message_id": f"a{msg}", "source": other, "target": asker,
-                                 "at": answered, "day": (answered - EPOCH).days, "kind": "answer"})
+                                 "at": answered, "day": day_of(answered), "kind": "answer"})
         for _ in range(int(weeks * CHAT_PER_MEMBER_WEEK)):
             other = partner(i)
             if other == asker:
@@ -99,7 +100,7 @@ async def populate(store: SqlStore, n: int, rng: random.Random) -> dict[str, int
             at = start + timedelta(seconds=rng.randrange(365 * 86400))
             msg += 1
             contacts.append({"workspace": WS, "message_id": f"c{msg}", "source": asker, "target": other, "at": at,
-                             "day": (at - EPOCH).days, "kind": "chat"})
+                             "day": day_of(at), "kind": "chat"})
     async with store.sessions.begin() as session:
         for table, rows in ((QuestionRow, questions), (ContactRow, contacts)):
             for k in range(0, len(rows), 5000):

@@ -21,7 +21,7 @@ from storage.models import (
     CoffeeSeatRow,
     IntroductionRow,
 )
-from storage.store import insert
+from storage.statements import insert
 
 _CHANNEL = ("cadence", "weekday", "hour", "minute", "tz", "anchor", "group_size", "cross_teams", "no_repeat",
             "next_run_at")

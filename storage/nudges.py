@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.conversation import OPEN, Question
 from bot.nudge_policy import Kind, NudgeSettings
 from bot.nudges import Nudge
+from storage.graph import question_of
 from storage.models import NudgeRow, NudgeSettingsRow, NudgeShareRow, QuestionRow
-from storage.store import _chunks, _question, insert
+from storage.statements import chunks, insert
 
 _FIELDS = ("workspace", "recipient", "subject", "ref", "channel", "value", "created_at", "due_at", "deliver_at",
            "status", "sent_at", "attempt")
@@ -42,7 +43,7 @@ class SqlNudges:
         added = 0
         table: Table = NudgeRow.__table__  # type: ignore[assignment]
         async with self.sessions.begin() as session:
-            for chunk in _chunks(rows, 500):
+            for chunk in chunks(rows, 500):
                 # The Core table, not the ORM class: the ORM's bulk path compiles an INSERT per row with RETURNING.
                 stmt = insert(session, table).on_conflict_do_nothing().returning(table.c.id)
                 added += len((await session.execute(stmt, chunk)).all())
@@ -113,7 +114,7 @@ class SqlNudges:
             rows = await session.scalars(select(q).where(
                 q.workspace == workspace, q.addressee != OPEN, q.answered_at.is_(None),
                 q.deadline > since, q.deadline <= until))
-            return [_question(r) for r in rows]
+            return [question_of(r) for r in rows]
 
     async def open_question(self, workspace: str, message_id: str, addressee: str) -> datetime | None:
         """When the question was asked, while it is still unanswered; None once answered or deleted."""

@@ -24,7 +24,7 @@ from storage.models import (
     TrackingPauseRow,
     WorkspaceSettingsRow,
 )
-from storage.store import insert
+from storage.statements import insert
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.profiles import TEXT_FIELDS, Profile
 from storage.models import ProfilePhraseRow, ProfileRow
-from storage.store import insert
+from storage.statements import insert
 
 _COLUMNS = (*TEXT_FIELDS, "tz", "work_start", "work_end", "updated_at")
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import DeliveryRow, RunRow
-from storage.store import insert
+from storage.statements import insert
 
 
 class SqlRuns:

@@ -1,225 +1,18 @@
-"""The SQL implementation of the core's store ports (bot/ports.py), on SQLite or PostgreSQL."""
+"""The SQL store: one repository per concept behind the core's ports (bot/ports.py), on SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from sqlalchemy import Table, and_, case, distinct, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
-from bot.conversation import (
-    CHAT_WINDOW,
-    OPEN,
-    RECENT_LIMIT,
-    Answer,
-    Contact,
-    Outcome,
-    Question,
-    SeenMessage,
-    apply_answers,
-)
-from bot.events import Member, MessagePosted
 from bot.ports import PersonalData
-from bot.privacy import member_hash
-from bot.rapport import PairStats
+from storage.coffee import SqlCoffee
 from storage.engine import connect
-from storage.models import ContactRow, ErasedMemberRow, MemberRow, MessageRow, QuestionRow
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-OPEN_QUESTIONS_LIMIT = 200
-
-
-def insert(session: AsyncSession, table: Any) -> Any:
-    """INSERT that can say ON CONFLICT, in the session's dialect."""
-    dialect = session.bind.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
-def day_of(at: datetime) -> int:
-    return (at - EPOCH).days
-
-
-def _seen(row: Any) -> SeenMessage:
-    return SeenMessage(row.workspace, row.channel, row.message_id, row.author, row.at, row.thread_id,
-                       row.reply_to, row.is_question)
-
-
-def _question(row: Any) -> Question:
-    return Question(row.workspace, row.message_id, row.channel, row.thread_id, row.asker, row.addressee,
-                    row.asked_at, row.deadline, row.answered_at, row.answer_id)
-
-
-def _chunks(items: Sequence[Any], size: int = 1000) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-class SqlMembers:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
-
-    async def upsert(self, members: Sequence[Member]) -> None:
-        if not members:
-            return
-        rows: list[dict[str, Any]] = list({(m.workspace, m.user_id): {
-            "workspace": m.workspace, "user_id": m.user_id, "name": m.name[:200], "tz": m.tz, "is_bot": m.is_bot,
-        } for m in members}.values())
-        async with self.sessions.begin() as session:
-            erased = set(await session.scalars(select(ErasedMemberRow.user_hash).where(
-                ErasedMemberRow.workspace.in_({r["workspace"] for r in rows}))))
-            if erased:
-                rows = [r for r in rows if member_hash(r["workspace"], r["user_id"]) not in erased]
-            for chunk in _chunks(rows):
-                stmt = insert(session, MemberRow)
-                await session.execute(stmt.on_conflict_do_update(
-                    index_elements=["workspace", "user_id"],
-                    set_={"name": stmt.excluded.name, "tz": func.coalesce(stmt.excluded.tz, MemberRow.tz),
-                          "is_bot": stmt.excluded.is_bot},
-                ), chunk)
-
-    async def get(self, workspace: str, user_id: str) -> Member | None:
-        async with self.sessions() as session:
-            row = await session.get(MemberRow, (workspace, user_id))
-            return Member(row.workspace, row.user_id, row.name, row.tz, row.is_bot) if row else None
-
-    async def list(self, workspace: str) -> list[Member]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(MemberRow).where(MemberRow.workspace == workspace))
-            return [Member(r.workspace, r.user_id, r.name, r.tz, r.is_bot) for r in rows]
-
-
-class SqlGraph:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
-
-    async def context(self, workspace: str, channel: str, events: Sequence[MessagePosted],
-                      ) -> tuple[list[SeenMessage], list[Question]]:
-        # Core selects, not ORM entities: this is on the hot path of every live message.
-        m, q = MessageRow.__table__.c, QuestionRow.__table__.c
-        first, last = min(e.at for e in events), max(e.at for e in events)
-        own = {e.message_id for e in events}
-        referenced = {i for e in events for i in (e.reply_to, e.thread_id) if i and i not in own}
-        threads = {e.thread_id for e in events if e.thread_id}
-        nearby = [and_(m.channel == channel, m.thread_id.is_(None), m.at >= first - CHAT_WINDOW)]
-        # Only questions these messages could answer, as Memory.window picks them.
-        answerable = [q.message_id.in_(referenced)] if referenced else []
-        if threads:
-            nearby.append(m.thread_id.in_(threads))
-            answerable.append(q.thread_id.in_(threads))
-        if any(e.thread_id is None for e in events):
-            authors = {e.author for e in events}
-            answerable.append(and_(q.thread_id.is_(None), or_(
-                q.addressee.in_(authors), q.asked_at >= first - CHAT_WINDOW)))
-        async with self.sessions() as session:
-            questions = [_question(row) for row in await session.execute(
-                select(*q)
-                .where(q.workspace == workspace, q.channel == channel, q.answered_at.is_(None),
-                       q.deadline >= first, q.asked_at <= last, or_(*answerable))
-                .order_by(q.asked_at.desc()).limit(OPEN_QUESTIONS_LIMIT))]
-            messages = [_seen(row) for row in await session.execute(
-                select(*m).where(m.workspace == workspace, m.at <= last, or_(*nearby))
-                .order_by(m.at.desc()).limit(RECENT_LIMIT * (1 + len(threads))))]
-            missing = referenced - {seen.message_id for seen in messages}
-            if missing:
-                messages += [_seen(row) for row in await session.execute(
-                    select(*m).where(m.workspace == workspace, m.message_id.in_(missing)))]
-        # A question's own message, when older than what was loaded, is all the linking needs of it.
-        loaded = {seen.message_id for seen in messages}
-        messages += [
-            SeenMessage(x.workspace, x.channel, x.message_id, x.asker, x.asked_at, x.thread_id, None, True)
-            for x in questions if x.message_id not in loaded
-        ]
-        return messages, questions
-
-    async def record(self, outcomes: Sequence[Outcome]) -> int:
-        if not outcomes:
-            return 0
-        async with self.sessions.begin() as session:
-            inserted: set[tuple[str, str]] = set()
-            rows = [vars(o.message) for o in outcomes]
-            for chunk in _chunks(rows):
-                stmt = insert(session, MessageRow.__table__).on_conflict_do_nothing().returning(
-                    MessageRow.workspace, MessageRow.message_id)
-                inserted.update((r.workspace, r.message_id) for r in await session.execute(stmt, chunk))
-            new = [o for o in outcomes if (o.message.workspace, o.message.message_id) in inserted]
-            answers = [a for o in new for a in o.answers]
-            questions = apply_answers([q for o in new for q in o.questions], answers)
-            in_batch = {(q.workspace, q.message_id) for q in questions}
-            await self._insert(session, QuestionRow, [vars(q) for q in questions])
-            await self._answer(session, [a for a in answers if (a.workspace, a.question_id) not in in_batch])
-            await self._insert(session, ContactRow, [self._contact(c) for o in new for c in o.contacts])
-            return len(new)
-
-    @staticmethod
-    def _contact(c: Contact) -> dict[str, Any]:
-        return {**vars(c), "day": day_of(c.at)}
-
-    @staticmethod
-    async def _insert(session: AsyncSession, table: type[Any], rows: list[dict[str, Any]]) -> None:
-        for chunk in _chunks(rows):
-            # The Core table: ORM inserts split batches into one statement per pattern of NULL columns.
-            await session.execute(insert(session, table.__table__).on_conflict_do_nothing(), chunk)
-
-    @staticmethod
-    async def _answer(session: AsyncSession, answers: list[Answer]) -> None:
-        q: Table = QuestionRow.__table__  # type: ignore[assignment]
-        for a in answers:
-            # First answer wins, also when two processes race on the same open question.
-            await session.execute(
-                update(q)
-                .where(q.c.workspace == a.workspace, q.c.message_id == a.question_id,
-                       q.c.addressee == a.addressee, q.c.answered_at.is_(None))
-                .values(addressee=a.answerer, answered_at=a.at, answer_id=a.answer_id)
-            )
-
-    async def forget_message(self, workspace: str, message_id: str) -> None:
-        async with self.sessions.begin() as session:
-            for table in (ContactRow, QuestionRow, MessageRow):
-                await session.execute(table.__table__.delete().where(  # type: ignore[attr-defined]
-                    table.workspace == workspace, table.message_id == message_id))
-            await session.execute(
-                update(QuestionRow)
-                .where(QuestionRow.workspace == workspace, QuestionRow.answer_id == message_id)
-                .values(answered_at=None, answer_id=None))
-
-    async def pair_stats(self, workspace: str, now: datetime, user: str | None = None) -> list[PairStats]:
-        q, c = QuestionRow, ContactRow
-        answered = func.sum(case((q.answered_at.is_not(None), 1), else_=0))
-        unanswered = func.sum(case((and_(q.answered_at.is_(None), q.deadline < now), 1), else_=0))
-        q_filter = [q.workspace == workspace, q.addressee != OPEN]
-        c_filter = [c.workspace == workspace]
-        if user is not None:
-            q_filter.append(or_(q.asker == user, q.addressee == user))
-            c_filter.append(or_(c.source == user, c.target == user))
-        lo = case((c.source < c.target, c.source), else_=c.target)
-        hi = case((c.source < c.target, c.target), else_=c.source)
-        pairs: dict[tuple[str, str], dict[str, Any]] = {}
-        async with self.sessions() as session:
-            for asker, addressee, n, n_answered, n_unanswered in await session.execute(
-                select(q.asker, q.addressee, func.count(), answered, unanswered)
-                .where(*q_filter).group_by(q.asker, q.addressee)
-            ):
-                a, b = sorted((asker, addressee))
-                d = "ab" if asker == a else "ba"
-                pair = pairs.setdefault((a, b), {})
-                pair.update({f"asked_{d}": n, f"answered_{d}": n_answered or 0,
-                             f"unanswered_{d}": n_unanswered or 0})
-            for a, b, days, first, last in await session.execute(
-                select(lo, hi, func.count(distinct(c.day)), func.min(c.at), func.max(c.at))
-                .where(*c_filter).group_by(lo, hi)
-            ):
-                pairs.setdefault((a, b), {}).update(contact_days=days, first_contact=first, last_contact=last)
-        return [PairStats(workspace, a, b, **fields) for (a, b), fields in sorted(pairs.items())]
-
-    async def workspaces(self) -> list[str]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(MemberRow.workspace).union(select(MessageRow.workspace)))
-            return sorted(set(rows))
-
+from storage.graph import SqlGraph
+from storage.members import SqlMembers
+from storage.nudges import SqlNudges
+from storage.privacy import SqlCoreData, SqlPrivacy
+from storage.profiles import SqlProfiles
+from storage.scheduling import SqlRuns
 
 
 class SqlStore:
@@ -228,24 +21,13 @@ class SqlStore:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.members = SqlMembers(self.sessions)
         self.graph = SqlGraph(self.sessions)
-        # These modules import this one's `insert`, hence the late imports.
-        from storage.privacy import SqlCoreData, SqlPrivacy
-        from storage.profiles import SqlProfiles
-        from storage.scheduling import SqlRuns
-
         self.runs = SqlRuns(self.sessions)
         self.privacy = SqlPrivacy(self.sessions)
-        self.personal: list[PersonalData] = [SqlCoreData(self.sessions)]
         self.profiles = SqlProfiles(self.sessions)
-        self.personal.append(self.profiles)
-        from storage.nudges import SqlNudges
-
         self.nudges = SqlNudges(self.sessions)
-        self.personal.append(self.nudges)
-        from storage.coffee import SqlCoffee
-
         self.coffee = SqlCoffee(self.sessions)
-        self.personal.append(self.coffee)
+        # Every repository holding member data, for export and erasure.
+        self.personal: list[PersonalData] = [SqlCoreData(self.sessions), self.profiles, self.nudges, self.coffee]
 
     @classmethod
     async def open(cls, url: str) -> SqlStore:
