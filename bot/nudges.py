@@ -19,12 +19,10 @@ moment. Only ids and times are stored; the words are composed when a nudge is se
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -91,29 +89,6 @@ class Nudge:
         return f"{self.kind.value}:{self.subject}:{self.ref}"[:200]
 
 
-class Meeting(Protocol):
-    @property
-    def channel(self) -> str: ...
-    @property
-    def round_key(self) -> str: ...
-    @property
-    def members(self) -> tuple[str, ...]: ...
-    @property
-    def met_at(self) -> datetime: ...
-
-
-class MeetingLog(Protocol):
-    """Coffee meetups (bot/coffee.py's store.coffee): read only, when a store has them."""
-
-    async def meetings_since(self, workspace: str, since: datetime) -> Sequence[Meeting]: ...
-
-
-class Permalinks(Protocol):
-    """What a platform outbound may offer: a link to a message (Slack needs an API call, so it may be async)."""
-
-    def permalink(self, workspace: str, channel: str, message_id: str) -> str | Awaitable[str | None] | None: ...
-
-
 # --- planning ---------------------------------------------------------------------------------------------------
 
 
@@ -160,15 +135,13 @@ async def candidates(store: Store, workspace: str, now: datetime) -> list[Nudge]
     """Every nudge the workspace's activity calls for now, before the rules about people and moments."""
     ws = workspace
     found: list[Nudge] = []
-    meeting_log: MeetingLog | None = getattr(store, "coffee", None)
-    if meeting_log is not None:
-        for meeting in await meeting_log.meetings_since(ws, now - LOOKBACK - FOLLOW_UP_DELAY):
-            ref = f"{meeting.channel}/{meeting.round_key}"
-            for member in meeting.members:
-                for other in meeting.members:
-                    if other != member:
-                        found.append(_candidate(ws, member, Kind.FOLLOW_UP, other, ref,
-                                                meeting.met_at + FOLLOW_UP_DELAY, now, meeting.channel))
+    for meeting in await store.coffee.meetings_since(ws, now - LOOKBACK - FOLLOW_UP_DELAY):
+        ref = f"{meeting.channel}/{meeting.round_key}"
+        for member in meeting.members:
+            for other in meeting.members:
+                if other != member:
+                    found.append(_candidate(ws, member, Kind.FOLLOW_UP, other, ref,
+                                            meeting.met_at + FOLLOW_UP_DELAY, now, meeting.channel))
     for q in await store.nudges.unanswered(ws, now - LOOKBACK, now):
         found.append(_candidate(ws, q.addressee, Kind.UNANSWERED, q.asker, q.message_id, q.deadline, now, q.channel))
     told: dict[tuple[str, str], int] = {}
@@ -217,24 +190,6 @@ async def plan(store: Store, workspace: str, now: datetime) -> int:
 
 
 # --- delivery --------------------------------------------------------------------------------------------------
-
-
-def _permalinks(outbound: Any, workspace: str) -> Permalinks | None:
-    platforms = getattr(outbound, "platforms", None)
-    owners = [p for p in platforms if p.owns(workspace)] if platforms is not None else [outbound]
-    return next((p for p in owners if callable(getattr(p, "permalink", None))), None)
-
-
-async def permalink(outbound: Any, workspace: str, channel: str, message_id: str) -> str | None:
-    source = _permalinks(outbound, workspace)
-    if source is None:
-        return None
-    try:
-        link = source.permalink(workspace, channel, message_id)
-        return await link if inspect.isawaitable(link) else link
-    except Exception:
-        log.warning("could not get a permalink in workspace %s", workspace, exc_info=True)
-        return None
 
 
 def _ago(then: datetime, now: datetime) -> str:
@@ -323,7 +278,7 @@ async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Rep
         asked_at = await store.nudges.open_question(n.workspace, n.ref, n.recipient)
         if asked_at is None:
             return None
-        link = await permalink(core.outbound, n.workspace, n.channel or "", n.ref)
+        link = await core.outbound.permalink(n.workspace, n.channel or "", n.ref)
         where = f": {link}" if link else (f" in <#{n.channel}>" if n.channel else "")
         return Reply(f"{other} asked you a question {_ago(asked_at, now)} that is still waiting for an answer"
                      f"{where}. Even a short reply or a pointer to someone who knows helps.", buttons=buttons(n))

@@ -1,6 +1,7 @@
 """One Outbound for the core that hands each message to the adapter that owns its workspace.
 
-Slack, Discord and the console can run in one process; each registers a PlatformOutbound.
+Slack, Discord and the console can run in one process; each registers a PlatformOutbound. A platform that can
+link to a message (Slack, Discord) also has `async permalink(workspace, channel, message_id)`.
 """
 
 from __future__ import annotations
@@ -40,3 +41,14 @@ class Outbounds:
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
         platform = self._for(workspace)
         return bool(platform) and await platform.send_channel(workspace, channel, reply)  # type: ignore[union-attr]
+
+    async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
+        platform = next((p for p in self.platforms if p.owns(workspace)), None)
+        link = getattr(platform, "permalink", None)
+        if link is None:
+            return None  # the console has no links: callers name the channel instead
+        try:
+            return await link(workspace, channel, message_id)  # type: ignore[no-any-return]
+        except Exception:
+            log.warning("could not get a permalink in workspace %s", workspace, exc_info=True)
+            return None

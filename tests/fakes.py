@@ -41,6 +41,9 @@ class FakeOutbound:
         self.sent.append(("channel", workspace, channel, reply))
         return True
 
+    async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
+        return None
+
 
 @dataclass
 class FakeMembers:

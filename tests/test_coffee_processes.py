@@ -66,6 +66,9 @@ class Recording:
     async def send_channel(self, workspace, channel, reply):
         return await self._write("channel", channel)
 
+    async def permalink(self, workspace, channel, message_id):
+        return None
+
 async def main():
     matchers.use(LexicalMatcher())
     store = await SqlStore.open(url)

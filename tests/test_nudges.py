@@ -80,7 +80,7 @@ def core_on(store, clock: FakeClock, owner: str = "p1", links: bool = True) -> R
 
 
 def meeting_log(store, meetings: list[Meeting]) -> MeetingLog:
-    return MeetingLog(meetings, getattr(store, "coffee", None))
+    return MeetingLog(meetings, store.coffee)
 
 
 async def people(store, *specs: tuple[str, str | None]) -> None:

@@ -33,7 +33,7 @@ class DiscordOutbound:
     def owns(self, workspace: str) -> bool:
         return is_snowflake(workspace)
 
-    def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
+    async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
         """Discord's message links are built from ids alone: no API call."""
         if not (is_snowflake(workspace) and is_snowflake(channel) and is_snowflake(message_id)):
             return None

@@ -73,6 +73,7 @@ async def test_joining_a_server_says_once_what_is_recorded(discord_bot: Harness)
 
 
 async def test_permalinks_are_built_from_ids(discord_bot: Harness) -> None:
-    link = discord_bot.client.outbound.permalink(str(GUILD), str(CHAT), "1300000000000000042")
+    link = await discord_bot.core.outbound.permalink(str(GUILD), str(CHAT), "1300000000000000042")
     assert link == f"https://discord.com/channels/{GUILD}/{CHAT}/1300000000000000042"
-    assert discord_bot.client.outbound.permalink("T0SLACK", str(CHAT), "x") is None
+    assert await discord_bot.client.outbound.permalink(str(GUILD), str(CHAT), "not-an-id") is None
+    assert await discord_bot.core.outbound.permalink("T0SLACK", str(CHAT), "x") is None  # no platform serves it
