@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.conversation import OPEN, Memory, Outcome, link
@@ -53,6 +53,15 @@ def without_untracked(outcome: Outcome, untracked: frozenset[str]) -> Outcome | 
     )
 
 
+def linked(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str, str], untracked: frozenset[str],
+           ) -> Iterator[tuple[Outcome, Outcome | None]]:
+    """Each event linked against what came before it, in the order given: (outcome, what of it may be stored)."""
+    for event in events:
+        outcome = link(event, memory.window(event), names)
+        memory.remember(outcome)
+        yield outcome, without_untracked(outcome, untracked)
+
+
 @dataclass
 class Directory:
     """Per-workspace facts every live message needs, cached briefly: member names and who is untracked.
@@ -87,12 +96,8 @@ async def ingest(store: Store, directory: Directory, events: Sequence[MessagePos
     for (workspace, channel), group in by_channel.items():
         names, untracked = await directory.get(workspace)
         memory = Memory.seeded(*await store.graph.context(workspace, channel, group))
-        for event in sorted(group, key=lambda e: e.at):
-            outcome = link(event, memory.window(event), names)
-            memory.remember(outcome)
-            kept = without_untracked(outcome, untracked)
-            if kept is not None:
-                outcomes.append(kept)
+        in_order = sorted(group, key=lambda e: e.at)
+        outcomes += [kept for _, kept in linked(memory, in_order, names, untracked) if kept is not None]
     new = await store.graph.record(outcomes)
     log.debug("%d messages, %d new", len(events), new)
     return new
@@ -143,15 +148,11 @@ async def ingest_history(
             progress(len(batch))
         batch.clear()
 
-    for event in events:
-        outcome = link(event, memory.window(event), names)
-        memory.remember(outcome)
-        kept = without_untracked(outcome, untracked)
+    for outcome, kept in linked(memory, events, names, untracked):
+        report.read += 1
         if kept is None:
-            report.read += 1
             continue
         batch.append(kept)
-        report.read += 1
         report.questions += bool(outcome.questions)
         report.answers += len(outcome.answers)
         if len(batch) >= batch_size:
