@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import discord
@@ -165,18 +165,22 @@ class RapportClient(discord.Client):
             await answer(interaction, workspace, work, f"command {name}")
 
     async def _status(self, event: CommandInvoked) -> Reply:
-        core_reply = await self.core.on_command(event) if "status" in self.core.router.commands else None
-        return status_reply(core_reply, self.with_text)
+        return status_reply(await self.core.on_command(event), self.with_text)
 
-    async def on_button(self, interaction: discord.Interaction, workspace: str, action_id: str, value: str) -> None:
+    async def _as_member(self, interaction: discord.Interaction, workspace: str, what: str,
+                         work: Callable[[str, str, frozenset[str]], Awaitable[Reply | None]]) -> None:
+        """Answer a button or form of `workspace`, with the member's roles there; refuse non-members."""
         with self._busy():
             roles = await self._roles(interaction, workspace)
             if roles is None:
-                await answer(interaction, workspace, _constant(NOT_A_MEMBER), "button")
+                await answer(interaction, workspace, _constant(NOT_A_MEMBER), what.split()[0])
                 return
-            event = ButtonPressed(workspace, self._channel(interaction), str(interaction.user.id), action_id,
-                                  value, roles)
-            await answer(interaction, workspace, self.core.on_button(event), f"button {action_id}")
+            await answer(interaction, workspace,
+                         work(self._channel(interaction), str(interaction.user.id), roles), what)
+
+    async def on_button(self, interaction: discord.Interaction, workspace: str, action_id: str, value: str) -> None:
+        await self._as_member(interaction, workspace, f"button {action_id}", lambda channel, user, roles: (
+            self.core.on_button(ButtonPressed(workspace, channel, user, action_id, value, roles))))
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is not discord.InteractionType.modal_submit:
@@ -185,14 +189,8 @@ class RapportClient(discord.Client):
         if form is None:
             return
         workspace, form_id, values = form
-        with self._busy():
-            roles = await self._roles(interaction, workspace)
-            if roles is None:
-                await answer(interaction, workspace, _constant(NOT_A_MEMBER), "form")
-                return
-            event = FormSubmitted(workspace, self._channel(interaction), str(interaction.user.id), form_id,
-                                  values, roles)
-            await answer(interaction, workspace, self.core.on_form(event), f"form {form_id}")
+        await self._as_member(interaction, workspace, f"form {form_id}", lambda channel, user, roles: (
+            self.core.on_form(FormSubmitted(workspace, channel, user, form_id, values, roles))))
 
     async def _roles(self, interaction: discord.Interaction, workspace: str) -> frozenset[str] | None:
         """The member's roles in the workspace a button or form belongs to; None if they are not in it.

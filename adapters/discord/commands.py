@@ -21,7 +21,7 @@ from bot.replies import Reply, Section
 
 RunCommand = Callable[[discord.Interaction, str, Sequence[discord.Member]], Awaitable[None]]
 SUBCOMMANDS_MAX = 25
-BUILT_IN = {"help": "what Rapport can do", "status": "what Rapport can see here"}
+BUILT_IN = {"help": "what Rapport can do"}  # the core answers help without registering it
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,5 @@ def visibility(with_text: bool) -> Section:
     return Section("What Rapport sees on Discord", lines)
 
 
-def status_reply(core_reply: Reply | None, with_text: bool) -> Reply:
-    if core_reply is None:
-        return Reply("*Rapport on Discord*", (visibility(with_text),))
+def status_reply(core_reply: Reply, with_text: bool) -> Reply:
     return replace(core_reply, sections=(*core_reply.sections, visibility(with_text)))
