@@ -4,6 +4,8 @@ else on a fresh SQLite file per test."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -44,6 +46,25 @@ async def reset_postgres(url: str) -> None:
         if names:
             await connection.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)))
     await engine.dispose()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rapport(args: list[str], env: dict[str, str] | None = None, stdin: str = "",
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The `rapport` command line in its own process, as an operator runs it."""
+    return subprocess.run([sys.executable, "-m", "adapters.cli", *args], input=stdin, env=env, text=True,
+                          capture_output=True, timeout=timeout, cwd=ROOT)
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `rapport` process on this test's database."""
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'rapport.db'}"
+    if url.startswith("postgresql"):
+        await reset_postgres(url)
+    return {**os.environ, "RAPPORT_DATABASE_URL": url, "RAPPORT_LOG_LEVEL": "WARNING"}
 
 
 @pytest.fixture

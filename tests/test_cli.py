@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_console import env, rapport  # noqa: F401  (env is a fixture)
+from tests.conftest import rapport
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def test_import_twice_then_graph(env: dict[str, str]) -> None:  # noqa: F811
+def test_import_twice_then_graph(env: dict[str, str]) -> None:
     first = rapport(["import", "slack-export", str(FIXTURES / "slack_export")], env)
     assert first.returncode == 0, first.stderr
     assert "messages new" in first.stdout and "skipped: malformed record" in first.stdout
@@ -31,12 +31,12 @@ def test_import_twice_then_graph(env: dict[str, str]) -> None:  # noqa: F811
     assert json.loads(rapport(["graph", "--json", "--workspace", "acme"], env).stdout)
 
 
-def test_missing_export_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_missing_export_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
     run = rapport(["import", "slack-export", str(tmp_path / "nope.zip")], env)
     assert run.returncode == 2 and "does not exist" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_operators_export_and_erase_a_member(env: dict[str, str]) -> None:  # noqa: F811
+def test_operators_export_and_erase_a_member(env: dict[str, str]) -> None:
     script = "at 2026-03-02T09:00\n@alice #general: bob: can you review my PR?\n@bob ^1 done, one comment\n" \
              "@carol alice: lunch?\n@alice ^3 yes!\n"
     assert rapport(["console"], env, script).returncode == 0

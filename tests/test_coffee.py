@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,13 +17,12 @@ from bot.privacy import erase, export
 from bot.profiles import Profile, matchers
 from bot.rounds import GRACE, ChannelSettings, next_run, round_key
 from bot.similarity import LexicalMatcher
-from tests.conftest import TEST_DATABASE_URL, reset_postgres
+from tests.conftest import ROOT, rapport
 from tests.fakes import FakeClock, FakeOutbound
 
 WS, CH = "T1", "C1"
 MANAGER = frozenset({CHANNEL_MANAGER})
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the fake clock's start
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -351,23 +347,18 @@ async def test_export_and_erase_cover_memberships_avoid_lists_groups_and_check_i
     assert await store.coffee.membership(WS, CH, "b") is not None
 
 
-async def test_dry_run_of_the_next_round_from_the_cli(tmp_path: Path) -> None:
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'rapport.db'}"
-    if url.startswith("postgresql"):
-        await reset_postgres(url)
+async def test_dry_run_of_the_next_round_from_the_cli(env: dict[str, str]) -> None:
     from storage.store import SqlStore
 
-    store = await SqlStore.open(url)
+    store = await SqlStore.open(env["RAPPORT_DATABASE_URL"])
     try:
         bot = await make(store, FakeClock(), FakeOutbound(), "abc")
         await setup_weekly(bot, "abc")
     finally:
         await store.close()
-    env = {**os.environ, "RAPPORT_DATABASE_URL": url, "RAPPORT_LOG_LEVEL": "WARNING"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "adapters.cli", "pair", *args], env=env, text=True,
-                              capture_output=True, timeout=120, cwd=ROOT)
+        return rapport(["pair", *args], env)
 
     done = run("--channel", CH, "--workspace", WS, "--json")
     assert done.returncode == 0, done.stderr
@@ -377,7 +368,7 @@ async def test_dry_run_of_the_next_round_from_the_cli(tmp_path: Path) -> None:
     assert plan["groups"][0]["reasons"]
     unknown = run("--channel", "nope", "--workspace", WS, "--json")
     assert unknown.returncode != 0 and "no virtual coffee" in unknown.stderr
-    store = await SqlStore.open(url)
+    store = await SqlStore.open(env["RAPPORT_DATABASE_URL"])
     try:
         assert await store.coffee.round(WS, CH, datetime(2026, 3, 2, 10, 0, tzinfo=UTC)) is None  # sent nothing
     finally:
@@ -403,12 +394,8 @@ def plan_time(plan: dict) -> datetime:
     return datetime.fromisoformat(plan["round_at"])
 
 
-async def test_the_console_example_shows_a_whole_round(tmp_path: Path) -> None:
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'rapport.db'}"
-    if url.startswith("postgresql"):
-        await reset_postgres(url)
-    env = {**os.environ, "RAPPORT_DATABASE_URL": url, "RAPPORT_LOG_LEVEL": "WARNING", "COLUMNS": "400"}
-    run = console((ROOT / "examples/coffee.txt").read_text(), env)
+async def test_the_console_example_shows_a_whole_round(env: dict[str, str]) -> None:
+    run = rapport(["console"], {**env, "COLUMNS": "400"}, (ROOT / "examples/coffee.txt").read_text(), timeout=180)
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "Sorry, only a workspace admin or someone who manages this channel" in out
@@ -419,11 +406,6 @@ async def test_the_console_example_shows_a_whole_round(tmp_path: Path) -> None:
     assert "[DM to @Bob] @Alice would like to get to know @Dave" in out
     pairings = [line for line in out.splitlines() if "this round you are meeting" in line]
     assert len(pairings) == 13 and not any("@Erin" in p and "@Dave" in p for p in pairings)  # Erin avoids Dave
-
-
-def console(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "adapters.cli", "console"], input=script, env=env, text=True,
-                          capture_output=True, timeout=180, cwd=ROOT)
 
 
 async def test_the_members_page_shows_their_coffee(store, clock, outbound) -> None:

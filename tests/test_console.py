@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import TEST_DATABASE_URL, reset_postgres
+from tests.conftest import rapport
 
 SCRIPT = """\
 # Alice and Bob become peers; Carol keeps coming to Dave for help; Erin only chats.
@@ -39,19 +35,6 @@ in #engineering
 @bob /rapport with @nobody
 @bob /rapport dance
 """
-
-
-def rapport(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "adapters.cli", *args], input=stdin, env=env, text=True,
-                          capture_output=True, timeout=120, cwd=Path(__file__).parent.parent)
-
-
-@pytest.fixture
-async def env(tmp_path: Path) -> dict[str, str]:
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'rapport.db'}"
-    if url.startswith("postgresql"):
-        await reset_postgres(url)
-    return {**os.environ, "RAPPORT_DATABASE_URL": url, "RAPPORT_LOG_LEVEL": "WARNING"}
 
 
 def test_script_builds_the_graph(env: dict[str, str]) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from storage.sealing import PREFIX, ConfigurationError, Sealer, sealer
+from tests.conftest import rapport
 
 
 def test_seal_and_open_round_trip() -> None:
@@ -42,7 +41,6 @@ def test_development_makes_a_private_key_once(tmp_path: Path) -> None:
 def test_rapport_refuses_to_start_in_production_without_a_key(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "RAPPORT_SECRET_KEY"}
     env.update(RAPPORT_ENV="production", RAPPORT_DATABASE_URL=f"sqlite:///{tmp_path / 'r.db'}")
-    run = subprocess.run([sys.executable, "-m", "adapters.cli", "graph"], env=env, capture_output=True, text=True,
-                         cwd=Path(__file__).parent.parent, timeout=60)
+    run = rapport(["graph"], env, timeout=60)
     assert run.returncode == 2
     assert "RAPPORT_SECRET_KEY is required" in run.stderr and "Traceback" not in run.stderr

