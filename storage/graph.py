@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, distinct, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import (
@@ -57,7 +57,7 @@ class SqlGraph:
         threads = {e.thread_id for e in events if e.thread_id}
         nearby = [and_(m.channel == channel, m.thread_id.is_(None), m.at >= first - CHAT_WINDOW)]
         # Only questions these messages could answer, as Memory.window picks them.
-        answerable = [q.message_id.in_(referenced)] if referenced else []
+        answerable: list[ColumnElement[bool]] = [q.message_id.in_(referenced)] if referenced else []
         if threads:
             nearby.append(m.thread_id.in_(threads))
             answerable.append(q.thread_id.in_(threads))

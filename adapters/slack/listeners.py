@@ -27,7 +27,7 @@ from adapters.slack.installations import Tokens
 from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
 from bot.app import Rapport
-from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted
+from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class Listeners:
         self.deferred.submit(team, f"team={team} event={body.get('event_id', '')} messages", job)
 
     async def _ingest(self, client: AsyncWebClient, team: str, events: list[Body]) -> None:
-        posted = []
+        posted: list[MessagePosted] = []
         for event in events:
             if event.get("subtype") == "message_deleted":
                 gone = translate.deleted(team, event)
