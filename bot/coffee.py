@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from bot import rounds
 from bot.commands import Args, Context, Router, UsageError
-from bot.events import CHANNEL_MANAGER
 from bot.profiles import matchers, time_zone, time_zone_of
 from bot.rapport import Stage, assess
 from bot.replies import Button, Reply, Section
@@ -77,7 +76,7 @@ async def _settings(ctx: Context, channel: str) -> ChannelSettings:
 
 
 async def setup(ctx: Context, args: Args, channel: str) -> Reply:
-    ctx.require(CHANNEL_MANAGER)
+    await ctx.require_manager(channel)
     cadence = (args.optional_word() or "").lower()
     if cadence not in rounds.CADENCES:
         raise UsageError(f"Say how often: weekly, biweekly or monthly.\nUsage: `/rapport {SETUP_USAGE}`")
@@ -114,7 +113,7 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
 
 
 async def stop(ctx: Context, args: Args, channel: str) -> Reply:
-    ctx.require(CHANNEL_MANAGER)
+    await ctx.require_manager(channel)
     settings = await _settings(ctx, channel)
     await ctx.store.coffee.save_channel(replace(settings, next_run_at=None))
     return Reply(f"Virtual coffee in <#{channel}> is stopped. Members stay signed up for when it starts again.",
@@ -144,7 +143,7 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     if away:
         sections.append(Section("Paused or skipping", tuple(
             f"<@{m.user}>: " + ("skipping this one" if not m.is_paused(due) else "paused") for m in away)))
-    if ctx.is_admin or CHANNEL_MANAGER in ctx.roles:
+    if await ctx.manages(channel):
         sections.extend(await _last_round(ctx, channel))
     return Reply("\n".join(lines), tuple(sections))
 

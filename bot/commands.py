@@ -41,15 +41,26 @@ class Context:
     def is_admin(self) -> bool:
         return WORKSPACE_ADMIN in self.roles
 
-    def require(self, *roles: str) -> None:
-        """Refuse unless the platform granted one of these roles (admins may always)."""
-        if self.is_admin or any(role in self.roles for role in roles):
-            return
-        needed = " or ".join(_ROLE_NAMES[r] for r in (WORKSPACE_ADMIN, *roles))
-        raise Refused(f"Sorry, only {needed} can do that here.")
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Refused("Sorry, only a workspace admin can do that here.")
 
+    async def manages(self, channel: str) -> bool:
+        """Whether the member may manage `channel` (admins may manage every channel).
 
-_ROLE_NAMES = {WORKSPACE_ADMIN: "a workspace admin", CHANNEL_MANAGER: "someone who manages this channel"}
+        The event's roles were granted for the channel the command was typed in; any other channel the command
+        names is asked of the platform, so typing in a channel of one's own grants nothing elsewhere.
+        """
+        if self.is_admin:
+            return True
+        if channel == self.channel:
+            return CHANNEL_MANAGER in self.roles
+        return await self.outbound.manages(self.workspace, channel, self.user)
+
+    async def require_manager(self, channel: str) -> None:
+        if not await self.manages(channel):
+            where = "this channel" if channel == self.channel else f"<#{channel}>"
+            raise Refused(f"Sorry, only a workspace admin or someone who manages {where} can do that.")
 
 
 @dataclass

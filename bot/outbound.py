@@ -19,6 +19,7 @@ class PlatformOutbound(Protocol):
     def owns(self, workspace: str) -> bool: ...
     async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool: ...
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool: ...
+    async def manages(self, workspace: str, channel: str, user: str) -> bool: ...
 
 
 @dataclass
@@ -41,6 +42,10 @@ class Outbounds:
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
         platform = self._for(workspace)
         return bool(platform) and await platform.send_channel(workspace, channel, reply)  # type: ignore[union-attr]
+
+    async def manages(self, workspace: str, channel: str, user: str) -> bool:
+        platform = self._for(workspace)
+        return bool(platform) and await platform.manages(workspace, channel, user)  # type: ignore[union-attr]
 
     async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
         platform = next((p for p in self.platforms if p.owns(workspace)), None)

@@ -210,3 +210,7 @@ class Outbound(Protocol):
     async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
         """A link to a message, where the platform has them (nudges point at a question, never quote it)."""
         ...
+
+    async def manages(self, workspace: str, channel: str, user: str) -> bool:
+        """Whether the platform lets this member manage this channel of the workspace (its CHANNEL_MANAGER)."""
+        ...

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.commands import Args, Context, Router, UsageError
-from bot.events import WORKSPACE_ADMIN
 from bot.ports import Store
 from bot.rapport import assess
 from bot.replies import Attachment, Button, Reply, Section
@@ -169,7 +168,7 @@ async def retention(ctx: Context, args: Args) -> Reply:
     if days_text is None:
         days = await ctx.store.privacy.retention_days(ctx.workspace)
         return Reply(f"Contact history is kept for {days} days; older detail is deleted every day.")
-    ctx.require(WORKSPACE_ADMIN)
+    ctx.require_admin()
     if not days_text.isdigit() or int(days_text) < MIN_RETENTION_DAYS:
         raise UsageError(f"Give a number of days, at least {MIN_RETENTION_DAYS}.")
     await ctx.store.privacy.set_retention_days(ctx.workspace, int(days_text))

@@ -30,6 +30,7 @@ class FakeClock:
 class FakeOutbound:
     sent: list[tuple[str, str, str, Reply]] = field(default_factory=list)  # (kind, workspace, to, reply)
     undeliverable: set[str] = field(default_factory=set)
+    managers: set[tuple[str, str]] = field(default_factory=set)  # (channel, user) the platform says manages it
 
     async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool:
         if user in self.undeliverable:
@@ -43,6 +44,9 @@ class FakeOutbound:
 
     async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
         return None
+
+    async def manages(self, workspace: str, channel: str, user: str) -> bool:
+        return (channel, user) in self.managers
 
 
 @dataclass

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from adapters.console.session import ConsoleClock, ConsoleOutbound, ConsoleSession
+from adapters.console.workspace import DEFAULT
+from bot.app import Rapport
+from bot.outbound import Outbounds
 from tests.conftest import rapport
 
 SCRIPT = """\
@@ -84,3 +90,46 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert "RAPPORT_DATABASE_URL" in run.stderr
     assert "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+async def _console(sql_store: Any) -> tuple[ConsoleSession, list[str]]:
+    """The console adapter in this process, as `rapport console` wires it, over the test's database."""
+    out: list[str] = []
+    clock = ConsoleClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    core = Rapport(sql_store, clock, Outbounds())
+    outbound = ConsoleOutbound(DEFAULT, out.append)
+    core.outbound.add(outbound)  # type: ignore[attr-defined]
+    session = ConsoleSession(core, DEFAULT, clock, out.append, last_reply=outbound.last_reply)
+    await session.start()
+    return session, out
+
+
+async def _said(session: ConsoleSession, out: list[str], line: str) -> str:
+    del out[:]
+    await session.handle(line)
+    return "\n".join(out)
+
+
+# Carol manages #engineering, nobody but Alice (an admin) manages #general. Each line is typed in the channel
+# Carol manages and names the one she does not, or the other way round: the channel named is the one that counts.
+async def test_coffee_permissions_are_checked_on_the_channel_named(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    assert "Virtual coffee in #general" in await _said(session, out, "@alice #general /rapport coffee setup weekly "
+                                                                      "monday 10:00")
+    setup = await _said(session, out, "@carol #engineering /rapport coffee setup #general monthly friday 16:00")
+    assert "only a workspace admin or someone who manages #general" in setup
+    assert "every Monday" in await _said(session, out, "@bob #general /rapport coffee status")
+
+    status = await _said(session, out, "@carol #engineering /rapport coffee status #general")
+    assert "Virtual coffee in #general" in status and "Last round" not in status
+    assert "Last round" in await _said(session, out, "@alice #random /rapport coffee status #general")
+
+    stop = await _said(session, out, "@carol #engineering /rapport coffee stop #general")
+    assert "only a workspace admin or someone who manages #general" in stop
+    assert "Next round" in await _said(session, out, "@bob #general /rapport coffee status")
+
+    # Where Carol does manage, she may from anywhere.
+    assert "Virtual coffee in #engineering" in await _said(
+        session, out, "@carol #general /rapport coffee setup #engineering weekly monday 10:00")
+    assert "Last round" in await _said(session, out, "@carol #random /rapport coffee status #engineering")
+    assert "is stopped" in await _said(session, out, "@carol #general /rapport coffee stop #engineering")

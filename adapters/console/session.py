@@ -36,10 +36,11 @@ from typing import TypeVar
 from adapters.console.render import render
 from adapters.console.workspace import ConsoleChannel, ConsoleMember, Workspace
 from bot.app import Rapport
-from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
+from bot.events import CHANNEL_MANAGER, BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
 from bot.replies import Form, Reply
 
 _AS_MENTION = re.compile(r"(?<![\w<])@([A-Za-z][\w.\-]*)")
+_AS_CHANNEL = re.compile(r"(?<![\w<])#([A-Za-z][\w.\-]*)")
 _DURATION = re.compile(r"^\+(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -96,6 +97,9 @@ class ConsoleOutbound:
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
         self.write(f"[#{channel}] {render(reply, self.workspace)}")
         return True
+
+    async def manages(self, workspace: str, channel: str, user: str) -> bool:
+        return CHANNEL_MANAGER in self.workspace.roles(user, channel)
 
 
 @dataclass
@@ -228,7 +232,9 @@ class ConsoleSession:
         await self.core.on_message(event)
 
     async def _command(self, user: str, channel: str, text: str) -> None:
+        # As Slack and Discord do, names become ids: `@bob` -> <@bob>, `#engineering` -> <#engineering>.
         text = _AS_MENTION.sub(lambda m: self._ref(m.group(1)), text)
+        text = _AS_CHANNEL.sub(self._channel_ref, text)
         reply = await self.core.on_command(CommandInvoked(
             self.workspace.workspace_id, channel, user, text, self.workspace.roles(user, channel)))
         self._show(user, reply)
@@ -289,6 +295,10 @@ class ConsoleSession:
     def _ref(self, name: str) -> str:
         member = self.workspace.member(name)
         return f"<@{member.user_id}>" if member else f"<@{name}>"
+
+    def _channel_ref(self, found: re.Match[str]) -> str:
+        channel = self.workspace.channel(found.group(1))
+        return f"<#{channel.channel_id}>" if channel else found.group(0)  # a URL's #anchor stays as it is
 
     def _name(self, user: str) -> str:
         member = self.workspace.member(user)

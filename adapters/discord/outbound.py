@@ -39,6 +39,20 @@ class DiscordOutbound:
             return None
         return f"https://discord.com/channels/{workspace}/{channel}/{message_id}"
 
+    async def manages(self, workspace: str, channel: str, user: str) -> bool:
+        """Manage Channels (or Administrator) in that channel, as Discord computes it from roles and overwrites."""
+        guild = await self._guild(workspace)
+        place = guild.get_channel(int(channel)) if guild is not None and channel.isdigit() else None
+        if guild is None or place is None or not user.isdigit():
+            return False  # not a channel of this server: nobody manages it from here
+        try:
+            member = guild.get_member(int(user)) or await guild.fetch_member(int(user))
+        except discord.HTTPException as error:
+            log.info("discord: cannot look up %s in %s (%s): not a channel manager", user, workspace, error.status)
+            return False
+        allowed = place.permissions_for(member)
+        return allowed.manage_channels or allowed.administrator
+
     async def send_direct(self, workspace: str, user: str, reply: Reply, fallback_channel: str | None = None) -> bool:
         """A direct message; if the member does not accept them, the reply goes to fallback_channel (mentioning
         them) when one is given."""

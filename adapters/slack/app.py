@@ -156,12 +156,13 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         client = web_client(settings, token=settings.bot_token, session=session)
         app = AsyncApp(client=client, **common)
         tokens = SingleWorkspace(team_id="", token=settings.bot_token)
-    outbound = SlackOutbound(web_client(settings, session=session), tokens)
+    people = People(core.store)
+    outbound = SlackOutbound(web_client(settings, session=session), tokens, people)
     # SQLite takes one writer at a time and makes the others sleep-wait: in-process queueing is far cheaper.
     dialect = engine.dialect.name if engine is not None else ""
     # On PostgreSQL a few at a time: more only takes connections and CPU from the acks.
     deferred = Deferred(concurrency=1 if dialect == "sqlite" else 4)
-    Listeners(core, People(core.store), deferred, tokens, outbound, revocation).register(app)
+    Listeners(core, people, deferred, tokens, outbound, revocation).register(app)
     return SlackAdapter(core, settings, app, client, tokens, outbound, deferred)
 
 

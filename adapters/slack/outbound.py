@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import message
 from adapters.slack.installations import Tokens
+from adapters.slack.people import People
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ DEAD_TOKEN = frozenset({"invalid_auth", "token_revoked", "account_inactive", "no
 class SlackOutbound:
     client: AsyncWebClient  # carries the retry handlers (429 and connection errors); tokens are per call
     tokens: Tokens
+    people: People
 
     def owns(self, workspace: str) -> bool:
         return self.tokens.owns(workspace)
@@ -78,6 +80,10 @@ class SlackOutbound:
             log.info("no permalink for a message in %s/%s (%s)", workspace, channel, type(error).__name__)
             return None
         return str(found.get("permalink") or "") or None
+
+    async def manages(self, workspace: str, channel: str, user: str) -> bool:
+        token = await self.tokens.bot_token(workspace)
+        return token is not None and await self.people.manages(self.client, workspace, channel, user, token)
 
     def _failed(self, error: SlackApiError, workspace: str, to: str) -> bool:
         code = str(error.response.get("error", error.response.status_code))

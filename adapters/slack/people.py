@@ -47,18 +47,26 @@ class People:
         return roles
 
     async def roles(self, client: AsyncWebClient, team_id: str, user_id: str, channel: str = "") -> frozenset[str]:
-        """Workspace admins and owners; the channel's creator manages it (Slack gives bots no other signal)."""
+        """Workspace admins and owners; the channel's manager (see manages)."""
         roles = await self._lookup(client, team_id, user_id)
-        if channel and await self._creator(client, team_id, channel) == user_id:
+        if await self.manages(client, team_id, channel, user_id):
             roles |= {CHANNEL_MANAGER}
         return roles
 
-    async def _creator(self, client: AsyncWebClient, team_id: str, channel: str) -> str:
+    async def manages(self, client: AsyncWebClient, team_id: str, channel: str, user_id: str,
+                      token: str | None = None) -> bool:
+        """The channel's creator manages it (Slack gives bots no other signal). A channel of another workspace
+        is not found with this workspace's token, so nobody here manages it."""
+        return bool(channel) and await self._creator(client, team_id, channel, token) == user_id
+
+    async def _creator(self, client: AsyncWebClient, team_id: str, channel: str, token: str | None) -> str:
         hit = self._creators.get((team_id, channel))
         if hit and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
         try:
-            creator = str((await client.conversations_info(channel=channel))["channel"].get("creator") or "")
+            info = await (client.conversations_info(channel=channel, token=token) if token
+                          else client.conversations_info(channel=channel))
+            creator = str(info["channel"].get("creator") or "")
         except SlackApiError as error:  # a DM or a channel the bot cannot see: nobody manages it for us
             log.info("conversations.info %s/%s: %s", team_id, channel, error.response.get("error"))
             creator = ""

@@ -59,6 +59,7 @@ class Guild:
     channels: list[int]
     members: dict[int, str]  # user id -> name
     threads: dict[int, int] = field(default_factory=dict)  # thread id -> parent channel id
+    managers: dict[int, tuple[int, ...]] = field(default_factory=dict)  # channel -> members allowed Manage Channels
 
     def create_event(self) -> dict[str, Any]:
         return {
@@ -69,7 +70,11 @@ class Guild:
             "roles": [{"id": str(self.id), "name": "@everyone", "permissions": str(EVERYONE_PERMISSIONS.value),
                        "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False}],
             "channels": [{"id": str(c), "type": 0, "name": f"chat-{c % 1000}", "position": i,
-                          "permission_overwrites": [], "guild_id": str(self.id)}
+                          "permission_overwrites": [
+                              {"id": str(uid), "type": 1, "deny": "0",
+                               "allow": str(discord.Permissions(manage_channels=True).value)}
+                              for uid in self.managers.get(c, ())],
+                          "guild_id": str(self.id)}
                          for i, c in enumerate(self.channels)],
             "threads": [thread(t, p, self.id, next(iter(self.members))) for t, p in self.threads.items()],
             "members": [member(BOT_ID, "rapport", bot=True)],

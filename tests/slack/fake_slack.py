@@ -57,6 +57,7 @@ class FakeSlack:
         self.tokens: dict[str, str] = {}  # bot token -> team id
         self.admins: set[str] = set()
         self.channel_creators: dict[str, str] = {}  # channel -> the member who created it (its manager)
+        self.channel_teams: dict[str, str] = {}  # channel -> its workspace, where a test says (else any)
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to give before answering
         self.retry_after = 1
         self.oauth_teams: dict[str, tuple[str, str]] = {}  # code -> (team id, bot token)
@@ -169,6 +170,8 @@ class FakeSlack:
             }}
         if method == "conversations.info":
             channel = params["channel"]
+            if self.channel_teams.get(channel, team) != team:
+                return {"ok": False, "error": "channel_not_found"}
             return {"ok": True, "channel": {"id": channel, "creator": self.channel_creators.get(channel, "U0NOBODY")}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params["users"]).removeprefix("U")}}

@@ -370,3 +370,26 @@ async def test_coffee_setup_is_for_the_channels_creator_or_an_admin(slack: Slack
     assert "Sorry, only a workspace admin or someone who manages this channel" in refused["text"]
     done = await (await slack.command(T1, BOB, setup)).json()
     assert "Sorry" not in done["text"] and "Tuesday" in done["text"]
+
+
+async def test_coffee_permissions_are_checked_on_the_channel_named(slack: Slack) -> None:
+    """Bob created C0BOB, not C0TEAM: typing in his own channel gives him no say over C0TEAM's coffee."""
+    await slack.install(T1)
+    slack.fake.channel_creators.update({"C0BOB": BOB, "C0TEAM": ANN, "C0T2": BOB})
+    slack.fake.channel_teams["C0T2"] = T2
+    assert "Tuesday" in (await (await slack.command(T1, ANN, "coffee setup weekly tuesday 10:00",
+                                                    channel="C0TEAM")).json())["text"]
+
+    async def bob(words: str) -> str:
+        return str((await (await slack.command(T1, BOB, words, channel="C0BOB")).json())["text"])
+
+    refused = "Sorry, only a workspace admin or someone who manages <#C0TEAM> can do that."
+    assert await bob("coffee stop <#C0TEAM|team>") == refused
+    assert await bob("coffee setup <#C0TEAM|team> monthly friday 16:00") == refused
+    assert "Last round" not in await bob("coffee status <#C0TEAM|team>")
+    assert "Tuesday" in await bob("coffee status <#C0TEAM|team>")
+    # A channel of another workspace is managed by nobody here, whoever created it there.
+    assert "manages <#C0T2>" in await bob("coffee setup <#C0T2> weekly monday 09:00")
+    # Ann created C0TEAM: she manages it from any channel.
+    ann = await (await slack.command(T1, ANN, "coffee stop <#C0TEAM>", channel="C0BOB")).json()
+    assert "is stopped" in ann["text"]
