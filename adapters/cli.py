@@ -85,6 +85,9 @@ def run_bot() -> None:
     from adapters.platforms import configured_platforms, run_platforms
 
     if not configured_platforms():
+        if load_settings().env == "production":  # the demo would write its workspace into the real database
+            raise fail("RAPPORT_ENV=production but no platform is configured: set SLACK_BOT_TOKEN (or "
+                       "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) or DISCORD_BOT_TOKEN")
         err.print("No Slack or Discord settings found: starting the console workspace (see README to connect).")
         run(run_console(None, None if sys.stdin.isatty() else sys.stdin.read().splitlines()))
         return
