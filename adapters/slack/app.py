@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -28,6 +29,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import PlatformError
+from adapters.slack import translate
 from adapters.slack.deferred import Deferred
 from adapters.slack.installations import Installed, SingleWorkspace, Tokens, installation_store, state_store
 from adapters.slack.listeners import Listeners
@@ -119,6 +121,17 @@ def _reason(error: BaseException) -> str:
     return (str(error) or type(error).__name__).splitlines()[0]
 
 
+def _learning_orgs(tokens: Tokens) -> Callable[..., Awaitable[None]]:
+    """Every request says which Enterprise Grid org its workspace is in: what sending there later needs."""
+    async def learn(context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
+        # An org-wide install has no team in Bolt's context; the workspace is the one the request came from.
+        team = context.team_id or translate.team_of(body)
+        tokens.learn(team, context.enterprise_id, bool(context.is_enterprise_install))
+        await next()
+
+    return learn
+
+
 def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.ClientSession | None = None
                   ) -> SlackAdapter:
     if not settings.configured:
@@ -157,6 +170,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         app = AsyncApp(client=client, **common)
         tokens = SingleWorkspace(team_id="", token=settings.bot_token)
     people = People(core.store)
+    app.middleware(_learning_orgs(tokens))
     outbound = SlackOutbound(web_client(settings, session=session), tokens, people)
     # SQLite takes one writer at a time and makes the others sleep-wait: in-process queueing is far cheaper.
     dialect = engine.dialect.name if engine is not None else ""

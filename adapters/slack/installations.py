@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore, SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy import and_, desc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.sealing import Sealer
@@ -34,6 +35,7 @@ class Tokens(Protocol):
     def owns(self, team_id: str) -> bool: ...
     async def bot_token(self, team_id: str) -> str | None: ...
     def revoke(self, team_id: str) -> None: ...
+    def learn(self, team_id: str, enterprise_id: str | None, org_wide: bool) -> None: ...
 
 
 @dataclass
@@ -53,6 +55,9 @@ class SingleWorkspace:
     def revoke(self, team_id: str) -> None:
         if team_id == self.team_id:
             self.revoked = True
+
+    def learn(self, team_id: str, enterprise_id: str | None, org_wide: bool) -> None:
+        """One token: nothing to look up."""
 
 
 class CachedInstallations(AsyncInstallationStore):
@@ -118,6 +123,22 @@ class CachedInstallations(AsyncInstallationStore):
             lambda: self.store.async_find_installation(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
                                                        is_enterprise_install=is_enterprise_install))
 
+    async def find_team_bot(self, team_id: str) -> Bot | None:
+        """A workspace's bot, in whichever Enterprise Grid org it is (slack_sdk finds by enterprise and team,
+        and the core knows a workspace by its team id alone)."""
+        store = self.store
+        bots = store.bots.c
+
+        async def find() -> Bot | None:
+            query = store.bots.select().where(and_(
+                bots.client_id == store.client_id, bots.team_id == team_id, bots.bot_token.is_not(None),
+            )).order_by(desc(bots.installed_at)).limit(1)
+            async with store.engine.connect() as connection:
+                row = (await connection.execute(query)).mappings().first()
+            return None if row is None else SQLAlchemyInstallationStore.build_bot_entity(row)
+
+        return await self._cached(("team bot", None, team_id), find)  # type: ignore[no-any-return]
+
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         self._forget(team_id)
         await self.store.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
@@ -130,13 +151,25 @@ class CachedInstallations(AsyncInstallationStore):
 
 @dataclass
 class Installed:
-    store: AsyncInstallationStore
+    store: CachedInstallations
+    # team -> (enterprise id, installed org-wide), as Slack's requests say. An org-wide install has no row per
+    # workspace, so its workspaces are found through this once one of their requests has come in.
+    orgs: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     def owns(self, team_id: str) -> bool:
         return bool(_TEAM_ID.match(team_id))
 
+    def learn(self, team_id: str, enterprise_id: str | None, org_wide: bool) -> None:
+        if team_id and enterprise_id:
+            self.orgs[team_id] = (enterprise_id, org_wide)
+
     async def bot_token(self, team_id: str) -> str | None:
-        bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+        bot = None
+        if team_id in self.orgs:
+            enterprise_id, org_wide = self.orgs[team_id]
+            bot = await self.store.async_find_bot(enterprise_id=enterprise_id, team_id=team_id,
+                                                  is_enterprise_install=org_wide)
+        bot = bot or await self.store.find_team_bot(team_id)
         return bot.bot_token if bot else None
 
     def revoke(self, team_id: str) -> None:

@@ -9,6 +9,7 @@ import re
 import time
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select, text
 
 from adapters.slack.blocks import action_of
@@ -17,6 +18,7 @@ from bot.events import WORKSPACE_ADMIN
 from bot.replies import Button, Form, FormField, Reply
 from storage.models import MessageRow, QuestionRow
 from tests.slack.conftest import Slack, sign
+from tests.slack.fake_slack import BOT_USER
 
 T1, T2 = "T0ALPHA", "T0BETA"
 ANN, BOB = "U0ANN", "U0BOB"
@@ -393,3 +395,37 @@ async def test_coffee_permissions_are_checked_on_the_channel_named(slack: Slack)
     # Ann created C0TEAM: she manages it from any channel.
     ann = await (await slack.command(T1, ANN, "coffee stop <#C0TEAM>", channel="C0BOB")).json()
     assert "is stopped" in ann["text"]
+
+
+async def test_enterprise_grid_workspaces_get_their_messages(slack: Slack) -> None:
+    """A workspace in a Grid org is found with its org's id: DMs, nudges and rounds all go out this way."""
+    store = slack.adapter.app.installation_store
+    assert store is not None
+    grid_token, org_token = slack.fake.install(T1, "xoxb-grid"), slack.fake.install(T2, "xoxb-org")
+    common = {"app_id": "A0RAPPORT", "bot_id": "B0BOT", "bot_user_id": BOT_USER, "bot_scopes": "chat:write",
+              "user_id": "U0INSTALLER"}
+    # Installed into one workspace of org E0GRID; and org-wide into E0ORG, which has no row per workspace.
+    await store.async_save(Installation(enterprise_id="E0GRID", team_id=T1, bot_token=grid_token,
+                                        is_enterprise_install=False, **common))
+    await store.async_save(Installation(enterprise_id="E0ORG", team_id=None, bot_token=org_token,
+                                        is_enterprise_install=True, **common))
+
+    assert await slack.core.outbound.send_direct(T1, ANN, Reply("hello from a round"))
+    assert await slack.core.outbound.send_channel(T1, "C0GENERAL", Reply("a nudge"))
+    assert {c.token for c in slack.fake.called("chat.postMessage")} == {grid_token}
+
+    # The org-wide install is found once a request from the workspace says which org it is in.
+    ts = slack.ts()
+    body = json.dumps({
+        "token": "legacy", "enterprise_id": "E0ORG", "team_id": T2, "api_app_id": "A0RAPPORT",
+        "type": "event_callback", "event_id": "Ev0GRID", "event_time": int(time.time()),
+        "event": {"type": "message", "channel": "C0ORG", "user": BOB, "text": "who owns billing?", "ts": ts,
+                  "channel_type": "channel", "event_ts": ts},
+        "authorizations": [{"enterprise_id": "E0ORG", "team_id": None, "user_id": BOT_USER, "is_bot": True,
+                            "is_enterprise_install": True}],
+    })
+    assert (await slack.post(body, "application/json")).status == 200
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T2) == 1
+    assert await slack.core.outbound.send_direct(T2, BOB, Reply("your coffee group"))
+    assert [c.token for c in slack.fake.called("conversations.open")][-1] == org_token
