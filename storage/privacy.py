@@ -59,7 +59,9 @@ class SqlPrivacy:
         """Make deleted rows unrecoverable from the database files, not just invisible.
 
         SQLite runs with secure_delete (freed cells are zeroed); the write-ahead log still holds old page images
-        until it is checkpointed and truncated. PostgreSQL: VACUUM reclaims the dead row versions."""
+        until it is checkpointed and truncated. PostgreSQL: VACUUM marks the dead row versions free for reuse
+        (their bytes stay in the table files until overwritten), and ANALYZE refreshes the planner statistics,
+        whose samples (pg_stats) would otherwise keep the member's ids."""
         engine = self.sessions.kw["bind"]
         async with engine.connect() as connection:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -71,7 +73,7 @@ class SqlPrivacy:
                     await asyncio.sleep(0.05)  # a reader still holds an old snapshot
                 raise RuntimeError("could not checkpoint the SQLite write-ahead log after erasing")
             for table in Base.metadata.sorted_tables:  # every table may have held the member's rows
-                await connection.execute(text(f'VACUUM "{table.name}"'))
+                await connection.execute(text(f'VACUUM (ANALYZE) "{table.name}"'))
 
     async def forget_workspace(self, workspace: str) -> int:
         """Everything of a workspace, from every table that has a workspace column (an uninstalled app)."""

@@ -98,10 +98,22 @@ async def test_erase_asks_first_and_only_erases_the_presser(core: Rapport) -> No
     assert not await core.on_message(MessagePosted(WS, "C1", "late", ERASED, later, "ana: hi?"))
 
 
+async def in_planner_statistics(sql_store, value: str) -> list[str]:
+    """PostgreSQL tables whose sampled statistics (most common values, histograms) hold `value`."""
+    async with sql_store.engine.connect() as connection:
+        return list((await connection.execute(text(
+            "SELECT tablename || '.' || attname FROM pg_stats WHERE schemaname = 'public' AND "
+            "(most_common_vals::text LIKE :p OR histogram_bounds::text LIKE :p)"), {"p": f"%{value}%"})).scalars())
+
+
 async def test_erasure_leaves_no_trace_in_any_table_or_file(sql_store, clock: FakeClock, tmp_path: Path) -> None:
     core = Rapport(sql_store, clock, FakeOutbound())
     await history(core)
     await history(core, OTHER_WS)  # the same person in another workspace is not touched
+    if TEST_DATABASE_URL:
+        async with sql_store.engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
+        assert await in_planner_statistics(sql_store, ERASED)  # so the check after erasing can fail
     await press(core, ERASED, "privacy:erase-confirm")
     async with sql_store.engine.connect() as connection:
         tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
@@ -117,6 +129,8 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(sql_store, clock: Fa
     other = await sql_store.graph.pair_stats(OTHER_WS, clock.now())
     assert any(ERASED in (p.a, p.b) for p in other)
     if TEST_DATABASE_URL:
+        await press(core, ERASED, "privacy:erase-confirm", workspace=OTHER_WS)
+        assert not await in_planner_statistics(sql_store, ERASED)
         return  # the byte scan is about SQLite's own files
     url = str(sql_store.engine.url)
     path = Path(url.split("///", 1)[1])
