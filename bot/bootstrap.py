@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
+from bot import logs
 from bot.app import Rapport
 from bot.outbound import Outbounds
 from bot.ports import Clock, SystemClock
@@ -18,9 +17,7 @@ async def bootstrap(settings: Settings, clock: Clock | None = None) -> Rapport:
     Raises storage.engine.DatabaseUnavailable with a one-line reason when the database cannot be used, and
     storage.sealing.ConfigurationError when a setting is missing.
     """
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(settings.log_level)
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     sealer(secret, settings.env == "production")  # refuse to start in production without a key
     store = await SqlStore.open(settings.database_url)

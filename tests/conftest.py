@@ -3,10 +3,11 @@ else on a fresh SQLite file per test."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,26 @@ def clock() -> FakeClock:
 @pytest.fixture
 def outbound() -> FakeOutbound:
     return FakeOutbound()
+
+
+LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk", "discord", "aiohttp")
+
+
+@pytest.fixture
+def every_log_line(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[str]]]:
+    """Logging as a Rapport process sets it up, with everything at DEBUG, the libraries' own DEBUG output too
+    (as an operator's logging config might turn on): returns every line the handlers let through."""
+    from bot import logs
+
+    levels = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+    logs.configure("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+
+    def lines() -> list[str]:
+        return [caplog.handler.format(r) for r in (*caplog.get_records("setup"), *caplog.records)]
+
+    yield lines
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)

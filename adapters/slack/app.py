@@ -60,14 +60,6 @@ def web_client(settings: SlackSettings, token: str | None = None,
     )
 
 
-def _quiet_library_debug() -> None:
-    """Bolt and slack_sdk log whole payloads (message text included) at DEBUG: never let them."""
-    for name in ("slack_bolt", "slack_sdk"):
-        logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.INFO:
-            logger.setLevel(logging.INFO)
-
-
 @dataclass
 class SlackAdapter:
     core: Rapport
@@ -138,9 +130,11 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         raise PlatformError("Slack is not configured: set SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
     if not settings.signing_secret and not settings.socket_mode:
         raise PlatformError("SLACK_SIGNING_SECRET is required to receive Slack's HTTP requests")
-    _quiet_library_debug()
     engine = getattr(core.store, "engine", None)
     common: dict[str, Any] = {
+        # Bolt otherwise names its loggers after our source file and freezes the root's level into them: under
+        # "slack_bolt" they follow the level and filters of bot/logs.py.
+        "name": "slack_bolt.rapport", "logger": logging.getLogger("slack_bolt.rapport"),
         "signing_secret": settings.signing_secret or None,
         "request_verification_enabled": bool(settings.signing_secret),
     }

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
@@ -429,3 +430,28 @@ async def test_enterprise_grid_workspaces_get_their_messages(slack: Slack) -> No
     assert await rows(slack, MessageRow, workspace=T2) == 1
     assert await slack.core.outbound.send_direct(T2, BOB, Reply("your coffee group"))
     assert [c.token for c in slack.fake.called("conversations.open")][-1] == org_token
+
+
+SENTINEL = "zebra-quokka-4417"  # message text: it may reach the core, never a log line
+
+
+async def test_no_request_body_reaches_the_logs(slack: Slack, every_log_line: Callable[[], list[str]]) -> None:
+    await slack.install(T1)
+    assert (await slack.say(T1, BOB, "morning all", slack.ts())).status == 200
+    assert (await slack.say(T1, ANN, f"did you see {SENTINEL}?", slack.ts(1))).status == 200
+    await slack.settle()
+    shared = await slack.command(T1, ANN, f"share <@{BOB}> https://example.com/a note {SENTINEL}")
+    assert shared.status == 200
+    body = slack.event_body(T1, {"type": "message", "channel": "C0GENERAL", "user": ANN, "ts": slack.ts(1),
+                                 "text": f"mistyped secret {SENTINEL}"})
+    forged = await slack.http.post("/slack/events", data=body.encode(), headers={
+        "Content-Type": "application/json", **sign(body, secret="not-the-signing-secret")})
+    assert forged.status == 401
+    await slack.settle()
+    # The note went through slack_sdk to Slack (whose DEBUG lines quote request bodies), never to the log.
+    assert any(SENTINEL in json.dumps(c.params) for c in slack.fake.called("chat.postMessage"))
+
+    lines = every_log_line()
+    assert [line for line in lines if SENTINEL in line] == []
+    [refused] = [line for line in lines if "Invalid request signature" in line]  # the line stays, its body goes
+    assert "payload withheld" in refused and "mistyped" not in refused
