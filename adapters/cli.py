@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from adapters import PlatformError
+from adapters.console.workspace import WorkspaceFileError
 from bot.app import Rapport
 from bot.bootstrap import bootstrap
 from bot.ingest import History, ingest_history, name_index
@@ -49,7 +50,7 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(main)
     except DatabaseUnavailable as error:
         raise fail(str(error)) from None
-    except (PlatformError, ConfigurationError) as error:
+    except (PlatformError, ConfigurationError, WorkspaceFileError) as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import rounds
-from bot.commands import Args, Context, Router, UsageError
+from bot.commands import Args, Context, Router, UsageError, whole_number
 from bot.profiles import matchers, time_zone, time_zone_of
 from bot.rapport import Stage, assess
 from bot.replies import Button, Reply, Section
@@ -93,8 +93,8 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
             size = int(args.word("2 or 3"))
         elif word in ("cross-teams", "cross-team", "crossteams"):
             cross = True
-        elif word == "no-repeat" and args.tokens and args.tokens[0].isdigit() and 0 <= int(args.tokens[0]) <= 52:
-            no_repeat = int(args.word("a number of rounds"))
+        elif word == "no-repeat":
+            no_repeat = whole_number(args.word("a number of rounds"), 0, 52, "a number of rounds for no-repeat")
         elif word == "tz":
             tz = time_zone(args.word("a time zone"))
         else:
@@ -274,7 +274,7 @@ async def _answer(ctx: Context, group_id: int, answer: str) -> Reply:
 
 def _answer_button(answer: str) -> Any:
     async def press(ctx: Context, value: str) -> Reply | None:
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):  # a row id, from our own button
             return Reply("That check-in is not yours, or it is no longer there.")
         return await _answer(ctx, int(value), answer)
 

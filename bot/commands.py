@@ -63,6 +63,17 @@ class Context:
             raise Refused(f"Sorry, only a workspace admin or someone who manages {where} can do that.")
 
 
+def whole_number(text: str, low: int, high: int, what: str) -> int:
+    """A number a member typed, within its documented range (README, Commands); else a UsageError saying it.
+
+    Checked as ASCII digits of bounded length before int(): "²" passes str.isdigit() and 5,000 digits make
+    int() raise, and a huge value would overflow dates or a database column later."""
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(high)) \
+            or not low <= int(text) <= high:
+        raise UsageError(f"Give {what} from {low} to {high}.")
+    return int(text)
+
+
 @dataclass
 class Args:
     tokens: list[str]

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from bot.commands import Args, Context, Router, UsageError
+from bot.commands import Args, Context, Router, UsageError, whole_number
 from bot.nudge_policy import (
     CAP_WINDOW,
     MAX_CAP,
@@ -401,9 +401,14 @@ def sources(core: Any) -> list[DueSource]:
 # --- commands and buttons ---------------------------------------------------------------------------------------
 
 
+def _is_id(value: str) -> bool:
+    """A row id from one of our own buttons; anything else (a forged value) finds nothing, without int() on it."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
 async def _own_nudge(ctx: Context, value: str) -> Nudge:
     nudge_id = value.split(":")[0]
-    n = await ctx.store.nudges.get(int(nudge_id)) if nudge_id.isdigit() else None
+    n = await ctx.store.nudges.get(int(nudge_id)) if _is_id(nudge_id) else None
     if n is None or n.workspace != ctx.workspace or n.recipient != ctx.user:
         raise UsageError("That nudge is no longer around.")
     return n
@@ -470,10 +475,9 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
     if word == "cap":
         number = args.word("a number of nudges a week")
         args.done()
-        if not number.isdigit() or not 1 <= int(number) <= MAX_CAP:
-            raise UsageError(f"Give a number from 1 to {MAX_CAP} (or `/rapport nudges off`).")
-        await store.nudges.save_settings(replace(settings, cap=int(number)))
-        return Reply(f"At most {int(number)} nudges a week.")
+        cap = whole_number(number, 1, MAX_CAP, "a number of nudges a week (or `/rapport nudges off`)")
+        await store.nudges.save_settings(replace(settings, cap=cap))
+        return Reply(f"At most {cap} nudges a week.")
     if word == "days":
         try:
             days = parse_days(args.rest().split())

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.commands import Args, Context, Router, UsageError
+from bot.commands import Args, Context, Router, whole_number
 from bot.ports import Store
 from bot.rapport import assess
 from bot.replies import Attachment, Button, Reply, Section
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 365
 MIN_RETENTION_DAYS = 30
+MAX_RETENTION_DAYS = 3650  # ten years; "keep forever" is not a retention
 
 WHAT_WE_RECORD = (
     "Rapport records *who asks whom and when*, whether a question got an answer, and who was in contact with "
@@ -169,10 +170,9 @@ async def retention(ctx: Context, args: Args) -> Reply:
         days = await ctx.store.privacy.retention_days(ctx.workspace)
         return Reply(f"Contact history is kept for {days} days; older detail is deleted every day.")
     ctx.require_admin()
-    if not days_text.isdigit() or int(days_text) < MIN_RETENTION_DAYS:
-        raise UsageError(f"Give a number of days, at least {MIN_RETENTION_DAYS}.")
-    await ctx.store.privacy.set_retention_days(ctx.workspace, int(days_text))
-    return Reply(f"Contact history is now kept for {int(days_text)} days.", ephemeral=False)
+    days = whole_number(days_text, MIN_RETENTION_DAYS, MAX_RETENTION_DAYS, "a number of days")
+    await ctx.store.privacy.set_retention_days(ctx.workspace, days)
+    return Reply(f"Contact history is now kept for {days} days.", ephemeral=False)
 
 
 async def expire(store: Store, workspace: str, now: datetime) -> int:

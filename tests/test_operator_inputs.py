@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
+import zipfile
+from pathlib import Path
 
+from adapters.exportfiles import MAX_FILE_BYTES
 from tests.conftest import rapport
 
 PLATFORM_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN",
@@ -36,3 +40,65 @@ def test_production_without_a_platform_refuses_to_start(env: dict[str, str]) -> 
     demo = rapport(["run"], env, "@alice /rapport help\n")  # in development the console still opens
     assert demo.returncode == 0 and "Commands" in demo.stdout
     assert demo_member() is not None  # (so the check above can fail)
+
+
+def test_numbers_and_times_out_of_range_get_a_clear_message(env: dict[str, str], tmp_path: Path) -> None:
+    huge = "9" * 5000
+    script = "\n".join([
+        "at 2026-03-02T09:00",
+        "@alice /rapport retention 99999999",
+        "@alice /rapport retention 2147483648",
+        f"@alice /rapport retention {huge}",
+        "@alice /rapport retention ²",
+        f"@bob /rapport nudges cap {huge}",
+        "@alice /rapport coffee setup weekly monday 10:00 no-repeat 99999",
+        "at 9999-12-31T23:59",
+        "+99999999d",
+        f"+{huge}d",
+        "at 0001-01-01T00:00",
+        "@alice /rapport retention 400",
+        "+2d",
+        "@alice /rapport retention",
+    ])
+    run = rapport(["console"], env, script + "\n")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert run.stdout.count("Give a number of days from 30 to 3650.") == 4
+    assert "Give a number of nudges a week (or `/rapport nudges off`) from 1 to 14." in run.stdout
+    assert "Give a number of rounds for no-repeat from 0 to 52." in run.stdout
+    assert run.stdout.count("the workspace clock runs from 2000-01-01 to 2999-12-31") == 4
+    assert "Contact history is kept for 400 days" in run.stdout  # and the daily retention still runs
+
+    bad_zone = tmp_path / "workspace.json"
+    bad_zone.write_text(json.dumps({"members": [{"id": "ana", "tz": "Not/AZone"}], "channels": [{"id": "general"}]}))
+    refused = rapport(["console", "--workspace-file", str(bad_zone)], env, "@ana /rapport coffee join\n")
+    assert refused.returncode != 0
+    assert "'Not/AZone', which is not an IANA zone" in one_error_line(refused.stderr)
+
+
+def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    not_json = tmp_path / "channel.json"
+    not_json.write_text("this is not json")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("users.json", "[]")
+        archive.writestr("channels.json", "[]")
+        archive.writestr("general/2026-03-02.json", "[" + " " * (MAX_FILE_BYTES + 10) + "]")
+    assert bomb.stat().st_size < 1_000_000
+
+    for kind, path, expected in (
+        ("slack-export", "/dev/null", "neither a Slack export folder nor a .zip"),
+        ("discord-export", "/dev/null", "neither a DiscordChatExporter JSON file nor a folder"),
+        ("discord-export", str(not_json), "no DiscordChatExporter JSON export (1 malformed file)"),
+        ("discord-export", str(deep), "no DiscordChatExporter JSON export (1 file nested too deep)"),
+    ):
+        run = rapport(["import", kind, path], env)
+        assert run.returncode != 0, (kind, path)
+        assert expected in one_error_line(run.stderr), (kind, path)
+
+    started = time.monotonic()
+    run = rapport(["import", "slack-export", str(bomb), "--workspace", "T1"], env)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert f"file over {MAX_FILE_BYTES // 2**20} MB" in run.stdout
+    assert time.monotonic() - started < 60

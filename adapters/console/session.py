@@ -3,7 +3,7 @@
 Script format, one action per line (the interactive prompt takes the same lines):
 
     # a comment
-    at 2026-03-02T09:00        set the workspace clock (UTC unless the time has an offset)
+    at 2026-03-02T09:00        set the workspace clock (UTC unless the time has an offset; 2000 to 2999)
     +2h                        move the clock forward (s, m, h, d)
     as bob                     type as bob from now on
     in #random                 type in #random from now on
@@ -56,6 +56,17 @@ def _found(thing: T | None, name: str, kind: str, known: list[str]) -> T:
     if thing is None:
         raise ConsoleError(f"no {kind} {name.strip()!r} here ({kind}s: {', '.join(known)})")
     return thing
+
+
+# The workspace clock stays where the core's date arithmetic (retention, rounds, nudges) has room either side.
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, 23, 59, tzinfo=UTC)
+
+
+def _in_range(at: datetime) -> datetime:
+    if not EARLIEST <= at <= LATEST:
+        raise ConsoleError(f"the workspace clock runs from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}: "
+                           "pick a time in between")
+    return at
 
 
 @dataclass
@@ -162,12 +173,16 @@ class ConsoleSession:
             self.write(", ".join(f"#{c.name}" for c in self.workspace.channels))
             return True
         if word == "at":
-            self.clock.virtual = self._time(rest)
+            self.clock.virtual = _in_range(self._time(rest))
             await self.core.ticker.tick()  # scheduled work (coffee rounds, nudges) falls due as time moves
             return True
         if _DURATION.match(word):
             number, unit = _DURATION.match(word).groups()  # type: ignore[union-attr]
-            self.clock.virtual = self.clock.now() + timedelta(**{_UNITS[unit]: float(number)})
+            try:
+                later = self.clock.now() + timedelta(**{_UNITS[unit]: float(number)})
+            except OverflowError:
+                later = datetime.max.replace(tzinfo=UTC)
+            self.clock.virtual = _in_range(later)
             await self.core.ticker.tick()
             return True
         if word == "as":

@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.commands import UsageError
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, Member
+from bot.profiles import time_zone
 
 
 @dataclass(frozen=True)
@@ -69,17 +71,34 @@ DEFAULT = Workspace(
 )
 
 
+class WorkspaceFileError(ValueError):
+    """The workspace file cannot be used; the message says why, in one line."""
+
+
 def load_workspace(path: Path | None) -> Workspace:
     """The default workspace, or one described in a JSON file:
     {"workspace": "acme", "members": [{"id": "ana", "name": "Ana", "tz": "Europe/Paris", "admin": true}],
      "channels": [{"id": "general", "name": "general", "managers": ["ana"]}]}"""
     if path is None:
         return DEFAULT
-    data = json.loads(path.read_text())
-    return Workspace(
-        str(data.get("workspace", "console")),
-        tuple(ConsoleMember(str(m["id"]), str(m.get("name", m["id"])), str(m.get("tz", "UTC")), bool(m.get("admin")))
-              for m in data["members"]),
-        tuple(ConsoleChannel(str(c["id"]), str(c.get("name", c["id"])), tuple(c.get("managers", ())))
-              for c in data["channels"]),
-    )
+    try:
+        data = json.loads(path.read_text())
+        workspace = Workspace(
+            str(data.get("workspace", "console")),
+            tuple(ConsoleMember(str(m["id"]), str(m.get("name", m["id"])), str(m.get("tz", "UTC")),
+                                bool(m.get("admin"))) for m in data["members"]),
+            tuple(ConsoleChannel(str(c["id"]), str(c.get("name", c["id"])), tuple(c.get("managers", ())))
+                  for c in data["channels"]),
+        )
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise WorkspaceFileError(f"cannot read the workspace file {path}: {str(error).splitlines()[0]}") from None
+    except (KeyError, TypeError, AttributeError) as error:
+        raise WorkspaceFileError(f"the workspace file {path} is not shaped like {{\"members\": [{{\"id\": ...}}], "
+                                 f"\"channels\": [{{\"id\": ...}}]}} ({type(error).__name__}: {error})") from None
+    for member in workspace.members:  # checked here, not when the member first joins a coffee round
+        try:
+            time_zone(member.tz)
+        except UsageError:
+            raise WorkspaceFileError(f"the workspace file {path} gives {member.user_id} the time zone "
+                                     f"{member.tz!r}, which is not an IANA zone like Europe/Paris") from None
+    return workspace

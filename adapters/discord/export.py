@@ -12,13 +12,13 @@ Message text goes into MessagePosted.text only, to be analysed in memory and dro
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.exportfiles import Budget, read_json
 from bot.events import Member, MessagePosted
 from bot.ingest import History
 
@@ -43,7 +43,11 @@ class _ChannelExport:
 def read_discord_export(path: Path, workspace: str | None = None) -> History:
     """Read one exported .json or a folder of them. Raises ValueError if no guild can be told apart."""
     skipped: Counter[str] = Counter()
-    exports = [e for e in (_load(f, skipped) for f in _files(path)) if e]
+    budget = Budget()
+    exports = [e for e in (_load(f, skipped, budget) for f in _files(path)) if e]
+    if not exports:
+        why = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items())) or "no .json files"
+        raise ValueError(f"{path} holds no DiscordChatExporter JSON export ({why})")
     guilds = sorted({e.guild for e in exports})
     if workspace is None:
         if len(guilds) != 1 or guilds[0] == DIRECT_MESSAGES:
@@ -75,18 +79,17 @@ def read_discord_export(path: Path, workspace: str | None = None) -> History:
 def _files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    if not path.is_dir():
-        raise FileNotFoundError(path)
+    if not path.is_dir():  # /dev/null, a pipe
+        raise ValueError(f"{path} is neither a DiscordChatExporter JSON file nor a folder of them")
     # "<export>.json_Files" folders hold downloaded attachments, not exports.
     return sorted(p for p in path.rglob("*.json")
                   if p.is_file() and not any(part.endswith("_Files") for part in p.relative_to(path).parts[:-1]))
 
 
-def _load(file: Path, skipped: Counter[str]) -> _ChannelExport | None:
-    try:
-        doc = json.loads(file.read_bytes())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        doc = None
+def _load(file: Path, skipped: Counter[str], budget: Budget) -> _ChannelExport | None:
+    doc = read_json(file, skipped, budget)
+    if doc is None:
+        return None
     guild = doc.get("guild") if isinstance(doc, dict) else None
     channel = doc.get("channel") if isinstance(doc, dict) else None
     messages = doc.get("messages") if isinstance(doc, dict) else None

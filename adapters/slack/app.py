@@ -89,7 +89,11 @@ class SlackAdapter:
         async def events(request: web.Request) -> web.Response:
             if self.deferred.pending >= MAX_BACKLOG:
                 return web.Response(status=503, headers={"Retry-After": "60"})
-            return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+            try:
+                bolt_request = await to_bolt_request(request)
+            except ValueError:  # not JSON (or form) at all: Bolt would answer 500 with a traceback
+                return web.Response(status=400, text="not a Slack request")
+            return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
         async def healthz(_: web.Request) -> web.Response:
             return web.json_response({"ok": True, "pending": self.deferred.pending})

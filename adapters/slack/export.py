@@ -10,7 +10,6 @@ Message text goes into MessagePosted.text only, to be analysed in memory and dro
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from collections import Counter
@@ -20,6 +19,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from adapters.exportfiles import Budget, read_json
 from bot.events import Member, MessagePosted
 from bot.ingest import History
 
@@ -44,6 +44,8 @@ class _Post:
 
 def read_slack_export(path: Path, workspace: str | None = None) -> History:
     """Read an export folder or .zip. Raises ValueError if it is not a Slack export or names no workspace."""
+    if not path.is_dir() and not path.is_file():  # /dev/null, a pipe
+        raise ValueError(f"{path} is neither a Slack export folder nor a .zip")
     if path.is_file():
         try:
             archive = zipfile.ZipFile(path)
@@ -67,14 +69,13 @@ def _ignored(name: str) -> bool:
     return name.startswith((".", "__"))  # .DS_Store, __MACOSX from re-zipping on a Mac
 
 
-def _load_list(file: Traversable, skipped: Counter[str]) -> list[Any]:
+def _load_list(file: Traversable, skipped: Counter[str], budget: Budget) -> list[Any]:
     """A JSON list (every file of an export is one); nothing for a missing file, counted for a broken one."""
     if not file.is_file():
         return []
-    try:
-        loaded = json.loads(file.read_bytes())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        loaded = None
+    loaded = read_json(file, skipped, budget)
+    if loaded is None:
+        return []
     if not isinstance(loaded, list):
         skipped["malformed file"] += 1
         return []
@@ -83,10 +84,11 @@ def _load_list(file: Traversable, skipped: Counter[str]) -> list[Any]:
 
 def _read(root: Traversable, workspace: str | None) -> History:
     skipped: Counter[str] = Counter()
-    users = [u for u in _load_list(root / "users.json", skipped)
+    budget = Budget()
+    users = [u for u in _load_list(root / "users.json", skipped, budget)
              if isinstance(u, dict) and isinstance(u.get("id"), str)]
     bots = {u["id"] for u in users if u.get("is_bot")} | {SLACKBOT}
-    channel_ids = _channel_ids(root, skipped)
+    channel_ids = _channel_ids(root, skipped, budget)
 
     posts: list[_Post] = []
     teams: Counter[str] = Counter(u["team_id"] for u in users if isinstance(u.get("team_id"), str))
@@ -99,7 +101,7 @@ def _read(root: Traversable, workspace: str | None) -> History:
             skipped["unknown channel"] += 1
         channels += 1
         for day in sorted((f for f in folder.iterdir() if f.name.endswith(".json")), key=lambda f: f.name):
-            for record in _load_list(day, skipped):
+            for record in _load_list(day, skipped, budget):
                 post = _post(record, channel, bots, skipped)
                 if post:
                     posts.append(post)
@@ -113,11 +115,11 @@ def _read(root: Traversable, workspace: str | None) -> History:
     return _history(workspace, users, bots, posts, channels, skipped)
 
 
-def _channel_ids(root: Traversable, skipped: Counter[str]) -> dict[str, str]:
+def _channel_ids(root: Traversable, skipped: Counter[str], budget: Budget) -> dict[str, str]:
     """Folder name -> channel id. Direct messages have no name: their folder is named by id."""
     ids: dict[str, str] = {}
     for listing in CHANNEL_LISTS:
-        for entry in _load_list(root / listing, skipped):
+        for entry in _load_list(root / listing, skipped, budget):
             if isinstance(entry, dict) and isinstance(entry.get("id"), str):
                 ids[str(entry.get("name") or entry["id"])] = entry["id"]
     return ids

@@ -455,3 +455,12 @@ async def test_no_request_body_reaches_the_logs(slack: Slack, every_log_line: Ca
     assert [line for line in lines if SENTINEL in line] == []
     [refused] = [line for line in lines if "Invalid request signature" in line]  # the line stays, its body goes
     assert "payload withheld" in refused and "mistyped" not in refused
+
+
+async def test_junk_gets_a_4xx_not_a_traceback(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    for body, kind in (("{not json", "application/json"), ("{not json", "application/x-www-form-urlencoded"),
+                       ("payload=%7Bnot", "application/x-www-form-urlencoded")):
+        unsigned = await slack.http.post("/slack/events", data=body.encode(), headers={"Content-Type": kind})
+        assert 400 <= unsigned.status < 500, (body, kind, unsigned.status)
+        assert 400 <= (await slack.post(body, kind)).status < 500  # signed junk too
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
