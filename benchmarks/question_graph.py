@@ -43,7 +43,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from rich.console import Console
 from rich.table import Table
 
-from bot.conversation import Memory, link
+from bot.conversation import Memory, link_all
 from bot.events import Member, MessagePosted
 from bot.ingest import name_index
 
@@ -112,11 +112,9 @@ def rapport(transcript: Transcript) -> Prediction:
     memory, names = Memory(), name_index(transcript.members)
     questions: set[str] = set()
     links: set[Link] = set()
-    for event in in_time_order(transcript):
-        outcome = link(event, memory.window(event), names)
-        memory.remember(outcome)
+    for outcome in link_all(memory, in_time_order(transcript), names):
         if outcome.message.is_question:
-            questions.add(event.message_id)
+            questions.add(outcome.message.message_id)
         links.update((a.question_id, a.answerer, a.answer_id) for a in outcome.answers)
     return Prediction(questions, links)
 

@@ -12,40 +12,39 @@ Addressing a question, first rule that applies:
 4. in unthreaded chat, when the message also answers someone's question: that person (a question back);
 5. otherwise it is open, addressed to whoever answers it first.
 
-Answering a question: a later message by its addressee, or for an open question by anyone but the asker; never
-chatter (thanks, "lol", "brb", see bot.questions.is_chatter), never a message that speaks at its start to someone
-other than the asker ("<@cid> any idea?"); someone mentioned in passing ("tag <@gus>") does not count as spoken to.
-- Replies and threads: a reply to the question, or a message in the thread the question is in or started,
-  answers within QUESTION_WINDOW; emoji alone count here (a thumbs-up to "12:30 ok?").
-- Unthreaded chat of the same channel (not a reply to another message; words, not emoji alone), at most one
-  question per message, tried in this order:
-  a. the addressee's first message after a question put to them, within ADDRESSED_WINDOW (it may be a question
-     itself: "which PR?");
-  b. a message that names or @mentions the asker at its start: the asker's latest open question within
-     CHAT_WINDOW;
-  c. a message that speaks to nobody in particular and is not itself a question: the latest open question
-     within CHAT_WINDOW.
+Answering a question: a later message by its addressee, or for an open question by anyone but the asker, that
+replies to it; never chatter (thanks, "lol", "brb", see bot.questions.is_chatter), never a message that speaks at
+its start to someone other than the asker ("<@cid> any idea?"); someone mentioned in passing ("tag <@gus>") does
+not count as spoken to. What a message replies to:
+- in a thread or a reply chain, what the platform says: a reply to the question, or a message in the thread the
+  question is in or started, within QUESTION_WINDOW; emoji alone count here (a thumbs-up to "12:30 ok?");
+- in unthreaded chat, the earlier message that the reply ranker (bot.reply_model, trained on human-annotated chat)
+  picks with confidence, or none. Being next to someone in a busy channel is not a reply.
 Every question's deadline is asked_at + QUESTION_WINDOW; unanswered then, it counts as unanswered.
 Without the text (Discord without the content intent) nothing is a question and every mention counts as spoken to.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import NamedTuple
 
+from bot import reply_model
 from bot.events import MessagePosted
 from bot.questions import read
+from bot.reply_model import CANDIDATES, HORIZON, Said
 
 QUESTION_WINDOW = timedelta(days=7)
-CHAT_WINDOW = timedelta(minutes=20)
-ADDRESSED_WINDOW = timedelta(hours=4)  # a working session: how long a question put to someone waits in flat chat
-ADJACENT_WINDOW = timedelta(minutes=5)
-RECENT_LIMIT = 20
+RECENT_LIMIT = 20  # messages of a thread kept for "a conversation between two"
 OPEN = ""  # the addressee of an open question until someone answers it
+RANK_BATCH = 512  # flat-chat messages scored in one call of the reply ranker
+
+# (message, its candidate parents oldest first) -> the id each replies to, or None.
+Ranker = Callable[[Sequence[tuple[Said, Sequence[Said]]]], list[str | None]]
 
 
 @dataclass(frozen=True)
@@ -108,11 +107,10 @@ class Window:
 
     parent: SeenMessage | None = None  # the message it replies to
     root: SeenMessage | None = None  # the thread's starter
-    recent: tuple[SeenMessage, ...] = ()  # same channel and thread (or unthreaded chat), oldest first
-    # Unanswered in this channel, deadline not passed, oldest first. A store may leave out questions this message
-    # cannot answer by the rules above (Memory gives only those in its thread, the one it replies to, those put to
-    # its author and the unthreaded ones of the last CHAT_WINDOW).
+    recent: tuple[SeenMessage, ...] = ()  # the thread's latest messages, oldest first
+    # Unanswered questions this message could answer (those it replies to, those of its thread), oldest first.
     open_questions: tuple[Question, ...] = ()
+    inferred: bool = False  # the parent is the reply ranker's pick in flat chat, not the platform's
 
 
 def seen(event: MessagePosted, question: bool) -> SeenMessage:
@@ -122,17 +120,18 @@ def seen(event: MessagePosted, question: bool) -> SeenMessage:
     )
 
 
-class _Reading(NamedTuple):
-    """What link() learned from the text."""
+class Reading(NamedTuple):
+    """What link() learned from the text, and the message as the reply ranker sees it."""
 
     question: bool
     mentions: list[str]  # everyone it @mentions or names at its start, in order
     spoken_to: frozenset[str]  # those it speaks to at its start
     chatter: bool
     wordless: bool
+    said: Said
 
 
-def _read(event: MessagePosted, names: Mapping[str, str]) -> _Reading:
+def reading(event: MessagePosted, names: Mapping[str, str]) -> Reading:
     text = read(event.text, names)
     mentions = [m for m in dict.fromkeys(event.mentions) if m != event.author]
     named = text.named if text.named != event.author else None
@@ -141,55 +140,44 @@ def _read(event: MessagePosted, names: Mapping[str, str]) -> _Reading:
     # Without the text (Discord without the content intent) every mention counts as speaking to that person.
     spoken_to = set(mentions) if event.text is None else {*text.leading, *([named] if named else [])}
     spoken_to.discard(event.author)
-    return _Reading(text.question, mentions, frozenset(spoken_to), text.chatter, text.wordless)
+    return Reading(text.question, mentions, frozenset(spoken_to), text.chatter, text.wordless,
+                   reply_model.said(event, text, frozenset(spoken_to), mentions))
 
 
-def _answers(event: MessagePosted, window: Window, reading: _Reading) -> list[Question]:
-    if reading.chatter:
+def _answers(event: MessagePosted, window: Window, reading: Reading) -> list[Question]:
+    if reading.chatter or (window.inferred and reading.wordless):
         return []
-    explicit: list[Question] = []
-    implicit: list[tuple[int, Question]] = []  # (rule a/b/c as 0/1/2, question)
-    unthreaded_event = event.thread_id is None and event.reply_to is None
+    replied = event.reply_to or (window.parent.message_id if window.inferred and window.parent else None)
+    found = []
     for q in window.open_questions:
         if q.asker == event.author or q.answered_at is not None or not q.asked_at < event.at <= q.deadline:
             continue
         if q.addressee not in (OPEN, event.author) or (reading.spoken_to and q.asker not in reading.spoken_to):
             continue
-        if event.reply_to == q.message_id or (event.thread_id is not None and event.thread_id in (
+        if replied == q.message_id or (event.thread_id is not None and event.thread_id in (
                 q.thread_id or q.message_id, q.message_id)):
-            explicit.append(q)
-            continue
-        if not unthreaded_event or q.thread_id is not None or q.channel != event.channel or reading.wordless:
-            continue
-        waited = event.at - q.asked_at
-        if q.addressee == event.author and waited <= ADDRESSED_WINDOW:
-            implicit.append((0, q))
-        elif waited <= CHAT_WINDOW and q.asker in reading.spoken_to:
-            implicit.append((1, q))
-        elif waited <= CHAT_WINDOW and not reading.spoken_to and not reading.question:
-            implicit.append((2, q))
-    if implicit:
-        rule = min(r for r, _ in implicit)
-        explicit.append(max((q for r, q in implicit if r == rule), key=lambda q: q.asked_at))
-    return explicit
+            found.append(q)
+    return found
 
 
 def _addressees(event: MessagePosted, window: Window, mentions: list[str], answered: list[Question]) -> list[str]:
     if mentions:
         return mentions
-    if window.parent and window.parent.author != event.author:
+    if window.parent and window.parent.author != event.author and not window.inferred:
         return [window.parent.author]
     if event.thread_id is not None:
         posters = {m.author for m in (window.root, *window.recent) if m}
         others = posters - {event.author}
         return [others.pop()] if event.author in posters and len(others) == 1 else [OPEN]
-    askers = list(dict.fromkeys(q.asker for q in answered))
-    return askers[:1] or [OPEN]
+    # In flat chat only an answer that asks back is put to someone: a ranker's link alone may be a new topic.
+    return list(dict.fromkeys(q.asker for q in answered))[:1] or [OPEN]
 
 
-def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None = None) -> Outcome:
-    reading = _read(event, names or {})
-    answered = _answers(event, window, reading)
+def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None = None,
+         read_as: Reading | None = None) -> Outcome:
+    """`read_as`: the message's Reading when the caller has it already (link_all reads each message once)."""
+    text = read_as or reading(event, names or {})
+    answered = _answers(event, window, text)
 
     contacts: dict[str, str] = {}  # target -> kind; first reason wins
 
@@ -198,8 +186,8 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
             contacts.setdefault(target, kind)
 
     questions: list[Question] = []
-    if reading.question:
-        for addressee in _addressees(event, window, reading.mentions, answered):
+    if text.question:
+        for addressee in _addressees(event, window, text.mentions, answered):
             questions.append(Question(
                 event.workspace, event.message_id, event.channel, event.thread_id, event.author,
                 addressee, event.at, event.at + QUESTION_WINDOW,
@@ -212,17 +200,13 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
     for q in answered:
         contact(q.asker, "answer")
     if window.parent:
-        contact(window.parent.author, "reply")
-    for mentioned in reading.mentions:
+        contact(window.parent.author, "inferred" if window.inferred else "reply")
+    for mentioned in text.mentions:
         contact(mentioned, "mention")
     if event.thread_id is not None and window.root:
         contact(window.root.author, "thread")
-    elif event.thread_id is None and window.recent:
-        previous = window.recent[-1]
-        if previous.author != event.author and event.at - previous.at <= ADJACENT_WINDOW:
-            contact(previous.author, "chat")
     return Outcome(
-        seen(event, reading.question),
+        seen(event, text.question),
         tuple(questions),
         answers,
         tuple(
@@ -244,92 +228,115 @@ def apply_answers(questions: Iterable[Question], answers: Iterable[Answer]) -> l
     return result
 
 
+def flat(event: MessagePosted) -> bool:
+    """Unthreaded and not an explicit reply: what the reply ranker reads."""
+    return event.thread_id is None and event.reply_to is None
+
+
 _Key = tuple[str, str, str]  # (workspace, question message id, addressee)
 SWEEP_EVERY = 10_000  # remembered messages between sweeps of expired questions
+HEARD_LIMIT = 50_000  # flat-chat messages whose reading a Hearing keeps
+
+
+class Hearing:
+    """The latest flat-chat messages as the ranker saw them, words included, in this process's memory only.
+
+    The live path links each batch from a stored snapshot, which has no text; this lets the next batch's
+    candidates keep their words. Bounded, never written anywhere; a restart forgets it (candidates from before
+    then are scored without their words)."""
+
+    def __init__(self, limit: int = HEARD_LIMIT) -> None:
+        self.limit = limit
+        self.said: OrderedDict[tuple[str, str], Said] = OrderedDict()
+
+    def get(self, workspace: str, message_id: str) -> Said | None:
+        return self.said.get((workspace, message_id))
+
+    def keep(self, workspace: str, said: Iterable[Said]) -> None:
+        for s in said:
+            self.said[(workspace, s.message_id)] = s
+            self.said.move_to_end((workspace, s.message_id))
+        while len(self.said) > self.limit:
+            self.said.popitem(last=False)
+
+    def forget(self, workspace: str) -> None:
+        for key in [k for k in self.said if k[0] == workspace]:
+            del self.said[key]
 
 
 @dataclass
 class Memory:
     """A conversation's recent past held in memory: how the importer and the in-memory store build Windows.
 
-    Holds every message id seen (for replies to old messages) but only RECENT_LIMIT recent messages per
-    thread or channel, and the open questions whose deadline has not passed, indexed by what can answer them.
-    Remembering a message a second time changes nothing.
+    Holds every message id seen (for replies to old messages), RECENT_LIMIT recent messages per thread, the
+    CANDIDATES latest flat-chat messages per channel as the reply ranker sees them, and the open questions whose
+    deadline has not passed, indexed by what can answer them. Remembering a message a second time changes nothing.
     """
 
     messages: dict[tuple[str, str], SeenMessage] = field(default_factory=dict)
-    recent: dict[tuple[str, str, str | None], deque[SeenMessage]] = field(
+    recent: dict[tuple[str, str, str], deque[SeenMessage]] = field(
         default_factory=lambda: defaultdict(lambda: deque(maxlen=RECENT_LIMIT))
+    )
+    flat: dict[tuple[str, str], deque[Said]] = field(
+        default_factory=lambda: defaultdict(lambda: deque(maxlen=CANDIDATES))
     )
     open: dict[_Key, Question] = field(default_factory=dict)
     # Indexes of `open` by what can answer a question; they keep answered and expired keys until a sweep.
-    by_message: dict[tuple[str, ...], list[_Key]] = field(default_factory=lambda: defaultdict(list))
-    by_thread: dict[tuple[str, ...], list[_Key]] = field(default_factory=lambda: defaultdict(list))
-    put_to: dict[tuple[str, ...], list[_Key]] = field(default_factory=lambda: defaultdict(list))  # unthreaded
-    chat: dict[tuple[str, ...], list[_Key]] = field(default_factory=lambda: defaultdict(list))  # unthreaded
+    by_message: dict[tuple[str, str], list[_Key]] = field(default_factory=lambda: defaultdict(list))
+    by_thread: dict[tuple[str, str], list[_Key]] = field(default_factory=lambda: defaultdict(list))
     since_sweep: int = 0
 
-    def window(self, event: MessagePosted) -> Window:
+    def window(self, event: MessagePosted, inferred: str | None = None) -> Window:
+        """`inferred`: the message the reply ranker says a flat-chat message replies to."""
         ws = event.workspace
-        parent = self.messages.get((ws, event.reply_to)) if event.reply_to else None
+        replied = event.reply_to or inferred
+        parent = self.messages.get((ws, replied)) if replied else None
         root = self.messages.get((ws, event.thread_id)) if event.thread_id else None
-        recent = self._recent(event)
+        recent = self._recent(event) if event.thread_id else ()
         keys: list[_Key] = []
-        if event.reply_to:
-            keys += self.by_message.get((ws, event.reply_to), ())
+        if replied:
+            keys += self.by_message.get((ws, replied), ())
         if event.thread_id:
             keys += self.by_thread.get((ws, event.thread_id), ())
-        else:
-            keys += self.put_to.get((ws, event.channel, event.author), ())
-            for key in reversed(self.chat.get((ws, event.channel), ())):
-                q = self.open.get(key)
-                if q is None:
-                    continue
-                if event.at - q.asked_at > CHAT_WINDOW:
-                    break
-                keys.append(key)
         found = {key: q for key in keys if (q := self.open.get(key)) and q.asked_at < event.at <= q.deadline}
         questions = sorted(found.values(), key=lambda q: q.asked_at) if len(found) > 1 else found.values()
-        return Window(parent, root, recent, tuple(questions))
+        return Window(parent, root, recent, tuple(questions), inferred is not None and not event.reply_to)
 
     def _recent(self, event: MessagePosted) -> tuple[SeenMessage, ...]:
-        scope = self.recent.get((event.workspace, event.channel, event.thread_id))
-        if not scope:
-            return ()
-        horizon = event.at - CHAT_WINDOW if event.thread_id is None else None
-        picked = []
-        for m in reversed(scope):  # newest first; remember() keeps each deque in time order
-            if horizon is not None and m.at < horizon:
-                break
-            if m.at <= event.at and m.message_id != event.message_id:
-                picked.append(m)
-        picked.reverse()
-        return tuple(picked)
+        scope = self.recent.get((event.workspace, event.channel, event.thread_id or ""))
+        return tuple(m for m in scope or () if m.at <= event.at and m.message_id != event.message_id)
+
+    def candidates(self, event: MessagePosted) -> list[Said]:
+        """The flat-chat messages before `event` in its channel that it may reply to, oldest first."""
+        scope = self.flat.get((event.workspace, event.channel), ())
+        return [s for s in scope if s.at <= event.at and event.at - s.at <= HORIZON
+                and s.message_id != event.message_id]
 
     @classmethod
-    def seeded(cls, messages: Iterable[SeenMessage], questions: Iterable[Question]) -> Memory:
+    def seeded(cls, messages: Iterable[SeenMessage], questions: Iterable[Question],
+               hearing: Hearing | None = None) -> Memory:
         """A Memory holding a stored snapshot: messages (those the open questions were asked in among them) and
-        the questions still open, as if it had seen them happen. The live path starts every batch from one."""
+        the questions still open, as if it had seen them happen. The live path starts every batch from one;
+        `hearing` gives back the words of flat-chat messages this process read before."""
         memory = cls()
         asked: dict[tuple[str, str], list[Question]] = defaultdict(list)
         for q in questions:
             asked[(q.workspace, q.message_id)].append(q)
         for m in sorted(messages, key=lambda m: m.at):
-            memory.remember(Outcome(m, tuple(asked.pop((m.workspace, m.message_id), ()))))
+            said = (hearing.get(m.workspace, m.message_id) if hearing else None) or Said(
+                m.message_id, m.author, m.at, question=m.is_question)
+            memory.remember(Outcome(m, tuple(asked.pop((m.workspace, m.message_id), ()))), said)
         return memory
 
-    def remember(self, outcome: Outcome) -> None:
+    def remember(self, outcome: Outcome, said: Said | None = None) -> None:
         m = outcome.message
         if (m.workspace, m.message_id) in self.messages:
             return
         self.messages[(m.workspace, m.message_id)] = m
-        scope = self.recent[(m.workspace, m.channel, m.thread_id)]
-        if scope and m.at < scope[-1].at:  # a late delivery: keep the deque in time order
-            if len(scope) == scope.maxlen:
-                scope.popleft()
-            scope.insert(sum(1 for seen_before in scope if seen_before.at <= m.at), m)
-        else:
-            scope.append(m)
+        if m.thread_id is not None:
+            _insert_in_order(self.recent[(m.workspace, m.channel, m.thread_id)], m)
+        elif m.reply_to is None:
+            _insert_in_order(self.flat[(m.workspace, m.channel)], said or Said(m.message_id, m.author, m.at))
         for a in outcome.answers:
             self.open.pop((a.workspace, a.question_id, a.addressee), None)
         for q in outcome.questions:
@@ -337,10 +344,6 @@ class Memory:
             self.open[key] = q
             self.by_message[(q.workspace, q.message_id)].append(key)
             self.by_thread[(q.workspace, q.thread_id or q.message_id)].append(key)
-            if q.thread_id is None:
-                self.chat[(q.workspace, q.channel)].append(key)
-                if q.addressee != OPEN:
-                    self.put_to[(q.workspace, q.channel, q.addressee)].append(key)
         self.since_sweep += 1
         if self.since_sweep >= SWEEP_EVERY:
             self.sweep(m.at)
@@ -349,9 +352,51 @@ class Memory:
         """Forget questions answered or past their deadline at `now`, so that memory stays bounded."""
         self.since_sweep = 0
         self.open = {key: q for key, q in self.open.items() if q.deadline >= now}
-        for index in (self.by_message, self.by_thread, self.put_to, self.chat):
+        for index in (self.by_message, self.by_thread):
             for k, keys in list(index.items()):
                 if alive := [key for key in keys if key in self.open]:
                     index[k] = alive
                 else:
                     del index[k]
+
+
+def _insert_in_order(scope: deque[SeenMessage] | deque[Said], item: SeenMessage | Said) -> None:
+    """Append, or for a late delivery insert in time order (dropping the oldest when full)."""
+    if scope and item.at < scope[-1].at:
+        if len(scope) == scope.maxlen:
+            scope.popleft()
+        scope.insert(sum(1 for before in scope if before.at <= item.at), item)  # type: ignore[arg-type]
+    else:
+        scope.append(item)  # type: ignore[arg-type]
+
+
+def link_all(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str, str],
+             ranker: Ranker | None = None) -> Iterator[Outcome]:
+    """Each event linked against what came before it, in the order given, and remembered.
+
+    Flat-chat messages are ranked in batches of RANK_BATCH: a message's candidates are the channel's latest
+    flat-chat messages, those earlier in the same batch included (the ranker's features need no linking)."""
+    rank = ranker or reply_model.parents
+    stream = iter(events)
+    while chunk := list(islice(stream, RANK_BATCH)):
+        readings = [reading(e, names) for e in chunk]
+        pending: dict[tuple[str, str], list[Said]] = {}
+        asked: list[tuple[Said, Sequence[Said]]] = []
+        who: list[int] = []
+        for i, (event, text) in enumerate(zip(chunk, readings, strict=True)):
+            if not flat(event):
+                continue
+            key = (event.workspace, event.channel)
+            before = memory.candidates(event) + [
+                s for s in pending.get(key, ()) if s.at <= event.at and event.at - s.at <= HORIZON]
+            if before:
+                asked.append((text.said, before[-CANDIDATES:]))
+                who.append(i)
+            pending.setdefault(key, []).append(text.said)
+        parents: dict[int, str] = {}
+        if asked:
+            parents = {i: p for i, p in zip(who, rank(asked), strict=True) if p is not None}
+        for i, (event, text) in enumerate(zip(chunk, readings, strict=True)):
+            outcome = link(event, memory.window(event, parents.get(i)), names, text)
+            memory.remember(outcome, text.said)
+            yield outcome

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.conversation import OPEN, Memory, Outcome, link
+from bot.conversation import OPEN, Hearing, Memory, Outcome, link_all
 from bot.events import Member, MessageDeleted, MessagePosted
 from bot.ports import Store
 from bot.privacy import member_hash
@@ -56,9 +56,7 @@ def without_untracked(outcome: Outcome, untracked: frozenset[str]) -> Outcome | 
 def linked(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str, str], untracked: frozenset[str],
            ) -> Iterator[tuple[Outcome, Outcome | None]]:
     """Each event linked against what came before it, in the order given: (outcome, what of it may be stored)."""
-    for event in events:
-        outcome = link(event, memory.window(event), names)
-        memory.remember(outcome)
+    for outcome in link_all(memory, events, names):
         yield outcome, without_untracked(outcome, untracked)
 
 
@@ -70,6 +68,7 @@ class Directory:
 
     store: Store
     cache: dict[str, tuple[float, dict[str, str], frozenset[str]]] = field(default_factory=dict)
+    hearing: Hearing = field(default_factory=Hearing)  # recent flat-chat readings, for the next batch's ranking
 
     async def get(self, workspace: str) -> tuple[dict[str, str], frozenset[str]]:
         hit = self.cache.get(workspace)
@@ -82,6 +81,7 @@ class Directory:
 
     def invalidate(self, workspace: str) -> None:
         self.cache.pop(workspace, None)
+        self.hearing.forget(workspace)  # a pause or an erasure: drop what this process still holds of its chat
 
 
 async def ingest(store: Store, directory: Directory, events: Sequence[MessagePosted]) -> int:
@@ -95,9 +95,10 @@ async def ingest(store: Store, directory: Directory, events: Sequence[MessagePos
     outcomes = []
     for (workspace, channel), group in by_channel.items():
         names, untracked = await directory.get(workspace)
-        memory = Memory.seeded(*await store.graph.context(workspace, channel, group))
+        memory = Memory.seeded(*await store.graph.context(workspace, channel, group), directory.hearing)
         in_order = sorted(group, key=lambda e: e.at)
         outcomes += [kept for _, kept in linked(memory, in_order, names, untracked) if kept is not None]
+        directory.hearing.keep(workspace, memory.flat.get((workspace, channel), ()))
     new = await store.graph.record(outcomes)
     log.debug("%d messages, %d new", len(events), new)
     return new

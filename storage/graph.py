@@ -10,7 +10,6 @@ from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import (
-    CHAT_WINDOW,
     OPEN,
     RECENT_LIMIT,
     Answer,
@@ -22,6 +21,7 @@ from bot.conversation import (
 )
 from bot.events import MessagePosted
 from bot.rapport import PairStats
+from bot.reply_model import CANDIDATES, HORIZON
 from storage.models import ContactRow, MemberRow, MessageRow, QuestionRow
 from storage.statements import chunks, insert
 
@@ -55,16 +55,14 @@ class SqlGraph:
         own = {e.message_id for e in events}
         referenced = {i for e in events for i in (e.reply_to, e.thread_id) if i and i not in own}
         threads = {e.thread_id for e in events if e.thread_id}
-        nearby = [and_(m.channel == channel, m.thread_id.is_(None), m.at >= first - CHAT_WINDOW)]
-        # Only questions these messages could answer, as Memory.window picks them.
+        flat_chat = and_(m.channel == channel, m.thread_id.is_(None), m.reply_to.is_(None), m.at >= first - HORIZON)
+        # Only questions these messages could answer, as Memory.window picks them: those they reply to (the
+        # reply ranker's candidates among them) and those of their threads.
         answerable: list[ColumnElement[bool]] = [q.message_id.in_(referenced)] if referenced else []
         if threads:
-            nearby.append(m.thread_id.in_(threads))
             answerable.append(q.thread_id.in_(threads))
-        if any(e.thread_id is None for e in events):
-            authors = {e.author for e in events}
-            answerable.append(and_(q.thread_id.is_(None), or_(
-                q.addressee.in_(authors), q.asked_at >= first - CHAT_WINDOW)))
+        if any(e.thread_id is None and e.reply_to is None for e in events):
+            answerable.append(and_(q.thread_id.is_(None), q.asked_at >= first - HORIZON))
         async with self.sessions() as session:
             questions = [question_of(row) for row in await session.execute(
                 select(*q)
@@ -72,8 +70,12 @@ class SqlGraph:
                        q.deadline >= first, q.asked_at <= last, or_(*answerable))
                 .order_by(q.asked_at.desc()).limit(OPEN_QUESTIONS_LIMIT))]
             messages = [seen_of(row) for row in await session.execute(
-                select(*m).where(m.workspace == workspace, m.at <= last, or_(*nearby))
-                .order_by(m.at.desc()).limit(RECENT_LIMIT * (1 + len(threads))))]
+                select(*m).where(m.workspace == workspace, m.at <= last, flat_chat)
+                .order_by(m.at.desc()).limit(CANDIDATES))]
+            if threads:
+                messages += [seen_of(row) for row in await session.execute(
+                    select(*m).where(m.workspace == workspace, m.at <= last, m.thread_id.in_(threads))
+                    .order_by(m.at.desc()).limit(RECENT_LIMIT * len(threads)))]
             missing = referenced - {seen.message_id for seen in messages}
             if missing:
                 messages += [seen_of(row) for row in await session.execute(

@@ -1,22 +1,26 @@
 """The linking rules of bot/conversation.py, one test per rule in its docstring, fed through Memory as the importer
-and the in-memory store do; and a regression guard on the labelled transcripts of benchmarks/question_graph.py."""
+and the in-memory store do; and a regression guard on the labelled transcripts of benchmarks/question_graph.py.
+
+Flat-chat rules are tested with a scripted ranker (what the reply ranker picked is given) so that each test is
+about the rule; tests/test_reply_model.py tests the shipped ranker itself."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from benchmarks.question_graph import baseline, evaluate, load
 from bot.conversation import (
-    ADDRESSED_WINDOW,
-    CHAT_WINDOW,
     OPEN,
     QUESTION_WINDOW,
     Memory,
     Outcome,
+    Ranker,
     apply_answers,
-    link,
+    link_all,
 )
 from bot.events import MessagePosted
+from bot.reply_model import Said
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WS = "T1"
@@ -29,13 +33,25 @@ def msg(mid: str, author: str, at: timedelta | float, text: str | None, **kw) ->
     return MessagePosted(WS, kw.pop("channel", "C1"), mid, author, T0 + delta, text, **kw)
 
 
-def feed(*events: MessagePosted, memory: Memory | None = None) -> dict[str, Outcome]:
+def replies(**picked: str) -> Ranker:
+    """A ranker that says message `key` replies to message `value` (ids written as m1, m2, ...) and nothing else;
+    it checks that the picked parent was among the candidates offered."""
+
+    def rank(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
+        result: list[str | None] = []
+        for message, candidates in batch:
+            parent = picked.get(f"m{message.message_id}")
+            assert parent is None or parent in {c.message_id for c in candidates}
+            result.append(parent)
+        return result
+
+    return rank
+
+
+def feed(*events: MessagePosted, memory: Memory | None = None, ranker: Ranker | None = None,
+         ) -> dict[str, Outcome]:
     memory = memory if memory is not None else Memory()
-    outcomes = {}
-    for event in events:
-        outcomes[event.message_id] = outcome = link(event, memory.window(event), NAMES)
-        memory.remember(outcome)
-    return outcomes
+    return {o.message.message_id: o for o in link_all(memory, events, NAMES, ranker or replies())}
 
 
 def addressees(outcome: Outcome) -> list[str]:
@@ -87,6 +103,7 @@ def test_answering_and_asking_in_one_message_asks_back() -> None:
     out = feed(
         msg("1", "ana", 0, "bob, is the build green?"),
         msg("2", "bob", 1, "yes, since 9. are you deploying today?"),
+        ranker=replies(m2="1"),
     )
     assert answered(out["2"]) == ["1"]
     assert addressees(out["2"]) == ["ana"]
@@ -97,6 +114,7 @@ def test_an_open_question_is_answered_by_the_first_responder() -> None:
         msg("1", "ana", 0, "anyone know where the runbook lives"),
         msg("2", "bob", 2, "in the wiki under Ops"),
         msg("3", "cid", 3, "the wiki, yes"),
+        ranker=replies(m2="1", m3="1"),
     )
     [question] = out["1"].questions
     assert (question.addressee, question.deadline) == (OPEN, question.asked_at + QUESTION_WINDOW)
@@ -133,6 +151,7 @@ def test_emoji_alone_answer_in_a_thread_but_not_in_flat_chat() -> None:
         msg("2", "bob", 1, ":+1:", thread_id="1"),
         msg("3", "ana", 10, "anyone know why CI is slow"),
         msg("4", "cid", 11, ":eyes:"),
+        ranker=replies(m4="3"),
     )
     assert answered(out["2"]) == ["1"] and answered(out["4"]) == []
 
@@ -143,6 +162,7 @@ def test_chatter_answers_nothing() -> None:
         msg("2", "bob", 1, "lol same"),
         msg("3", "cid", 2, "brb dinner"),
         msg("4", "dee", 3, "two runners died"),
+        ranker=replies(m2="1", m3="1", m4="1"),
     )
     assert answered(out["2"]) == answered(out["3"]) == [] and answered(out["4"]) == ["1"]
 
@@ -158,55 +178,52 @@ def test_speaking_to_someone_else_answers_nothing_but_a_mention_in_passing_does(
     assert answered(out["4"]) == ["1"]
 
 
-# Answering: unthreaded chat.
+# Answering: unthreaded chat, through the reply ranker's links.
 
-def test_flat_chat_answers_an_open_question_only_within_the_chat_window() -> None:
+def test_flat_chat_answers_only_the_question_a_message_replies_to() -> None:
     out = feed(
         msg("1", "ana", 0, "what's the wifi password"),
-        msg("2", "bob", CHAT_WINDOW + timedelta(minutes=1), "it's on the board"),
-        msg("3", "cid", CHAT_WINDOW + timedelta(minutes=2), "who broke the coffee machine"),
-        msg("4", "dee", CHAT_WINDOW + timedelta(minutes=3), "gus did"),
+        msg("2", "cid", 1, "who broke the coffee machine"),
+        msg("3", "dee", 2, "gus did"),
+        msg("4", "bob", 3, "it's on the board"),
+        msg("5", "eve", 4, "the board by the door"),
+        ranker=replies(m3="2", m4="1"),
     )
-    assert answered(out["2"]) == [] and answered(out["4"]) == ["3"]
+    assert answered(out["3"]) == ["2"] and answered(out["4"]) == ["1"] and answered(out["5"]) == []
+    assert {(c.target, c.kind) for c in out["4"].contacts} == {("ana", "answer")}
+    assert out["5"].contacts == ()  # next to someone is not contact
 
 
-def test_the_addressee_answers_in_flat_chat_within_the_addressed_window() -> None:
+def test_a_question_put_to_someone_is_answered_by_them_not_by_a_bystander() -> None:
     out = feed(
         msg("1", "ana", 0, "bob: can I merge the dash branch"),
-        msg("2", "cid", 1, "ana: it's bob's call"),  # not the addressee
-        msg("3", "bob", ADDRESSED_WINDOW - timedelta(minutes=1), "wait till tomorrow"),
-        msg("4", "ana", ADDRESSED_WINDOW, "bob: and the input branch?"),
-        msg("5", "bob", ADDRESSED_WINDOW * 2 + timedelta(minutes=1), "merged the input branch"),
+        msg("2", "cid", 1, "no idea, ask bob"),
+        msg("3", "bob", 30, "wait till tomorrow"),
+        ranker=replies(m2="1", m3="1"),
     )
-    assert answered(out["2"]) == [] and answered(out["3"]) == ["1"] and answered(out["5"]) == []
+    assert answered(out["2"]) == [] and answered(out["3"]) == ["1"]
+    assert {(c.target, c.kind) for c in out["2"].contacts} == {("ana", "inferred")}
 
 
 def test_the_addressee_may_answer_with_a_question() -> None:
-    out = feed(msg("1", "ana", 0, "bob, can you review my PR"), msg("2", "bob", 3, "which one?"))
+    out = feed(msg("1", "ana", 0, "bob, can you review my PR"), msg("2", "bob", 3, "which one?"),
+               ranker=replies(m2="1"))
     assert answered(out["2"]) == ["1"] and addressees(out["2"]) == ["ana"]
 
 
-def test_naming_the_asker_answers_their_latest_question_and_may_be_a_question() -> None:
-    out = feed(
-        msg("1", "ana", 0, "how do I profile without the editor?"),
-        msg("2", "ana", 1, "is there a flag for it?"),
-        msg("3", "bob", 2, "ana: is it a headless build? then --profiling"),
-    )
-    assert answered(out["3"]) == ["2"]
-
-
-def test_a_question_that_speaks_to_nobody_answers_nothing() -> None:
+def test_a_question_with_no_reply_link_is_open_and_answers_nothing() -> None:
     out = feed(msg("1", "ana", 0, "anyone else getting 502s?"), msg("2", "bob", 1, "is the playtest on saturday?"))
     assert answered(out["2"]) == [] and addressees(out["2"]) == [OPEN]
+    assert out["2"].contacts == ()
 
 
-def test_one_flat_message_answers_one_question_the_latest() -> None:
+def test_speaking_to_someone_else_at_the_start_answers_nothing_in_flat_chat() -> None:
     out = feed(
-        msg("1", "ana", 0, "anyone know where the runbook lives"),
-        msg("2", "cid", 1, "what time is standup"),
-        msg("3", "bob", 2, "10am"),
+        msg("1", "ana", 0, "how do I profile without the editor?"),
+        msg("2", "bob", 2, "cid: is that your flag?"),
+        ranker=replies(m2="1"),
     )
-    assert answered(out["3"]) == ["2"]
+    assert answered(out["2"]) == []
 
 
 def test_a_reply_to_another_message_or_a_thread_answers_no_flat_question() -> None:
@@ -215,8 +232,28 @@ def test_a_reply_to_another_message_or_a_thread_answers_no_flat_question() -> No
         msg("2", "cid", 1, "anyone free for lunch"),
         msg("3", "bob", 2, "nice work", reply_to="1"),
         msg("4", "bob", 3, "agreed", thread_id="1"),
+        ranker=replies(m3="2", m4="2"),  # never asked: replies and threads are not ranked
     )
     assert answered(out["3"]) == answered(out["4"]) == []
+
+
+def test_the_ranker_is_offered_the_channels_flat_chat_before_the_message() -> None:
+    offered: dict[str, list[str]] = {}
+
+    def rank(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
+        offered.update({m.message_id: [c.message_id for c in cs] for m, cs in batch})
+        return [None] * len(batch)
+
+    feed(
+        msg("1", "ana", 0, "hello"),
+        msg("2", "bob", 1, "in a thread", thread_id="1"),
+        msg("3", "cid", 2, "elsewhere", channel="C2"),
+        msg("4", "dee", 3, "a reply", reply_to="1"),
+        msg("5", "eve", 4, "next"),
+        msg("6", "ana", 60 * 13, "much later"),
+        ranker=rank,
+    )
+    assert offered == {"5": ["1"]}  # not threads, other channels, replies, or what is past the horizon
 
 
 def test_without_text_mentions_count_as_speaking_to_them() -> None:
@@ -236,9 +273,10 @@ def test_contacts_name_the_first_reason_for_each_person() -> None:
         msg("2", "bob", 1, "it's on the board"),
         msg("3", "cid", 3, "thanks bob, I was wondering too"),
         msg("4", "dee", 30, "morning"),
+        ranker=replies(m2="1", m3="2"),
     )
     assert {(c.target, c.kind) for c in out["2"].contacts} == {("ana", "answer")}
-    assert {(c.target, c.kind) for c in out["3"].contacts} == {("bob", "chat")}
+    assert {(c.target, c.kind) for c in out["3"].contacts} == {("bob", "inferred")}
     assert out["4"].contacts == ()
 
 
@@ -248,10 +286,10 @@ def test_a_duplicate_delivery_changes_nothing() -> None:
     memory = Memory()
     question = msg("1", "ana", 0, "anyone know the wifi password")
     answer = msg("2", "bob", 1, "it's on the board")
-    feed(question, answer, memory=memory)
-    before = (dict(memory.messages), dict(memory.open), {k: list(v) for k, v in memory.recent.items()})
-    again = feed(question, answer, memory=memory)
-    assert (dict(memory.messages), dict(memory.open), {k: list(v) for k, v in memory.recent.items()}) == before
+    feed(question, answer, memory=memory, ranker=replies(m2="1"))
+    before = (dict(memory.messages), dict(memory.open), {k: list(v) for k, v in memory.flat.items()})
+    again = feed(question, answer, memory=memory, ranker=replies(m2="1"))
+    assert (dict(memory.messages), dict(memory.open), {k: list(v) for k, v in memory.flat.items()}) == before
     assert answered(again["2"]) == []  # the question is no longer open: no second answer
 
 
@@ -260,6 +298,7 @@ def test_a_message_older_than_the_question_never_answers_it() -> None:
         msg("2", "ana", 5, "anyone know the wifi password"),
         msg("1", "bob", 4, "it's on the board"),  # delivered late, posted before the question
         msg("3", "cid", 6, "ask at the front desk"),
+        ranker=replies(m3="2"),
     )
     assert answered(out["1"]) == [] and answered(out["3"]) == ["2"]
 
@@ -267,28 +306,28 @@ def test_a_message_older_than_the_question_never_answers_it() -> None:
 def test_a_late_delivery_does_not_see_later_messages_as_its_past() -> None:
     memory = Memory()
     feed(msg("2", "bob", 10, "deploying now"), memory=memory)
-    window = memory.window(msg("1", "ana", 9, "anyone around?"))
-    assert window.recent == ()
+    assert memory.candidates(msg("1", "ana", 9, "anyone around?")) == []
 
 
 def test_a_sweep_forgets_expired_questions() -> None:
     memory = Memory()
     feed(msg("1", "ana", 0, "bob: can you review"), memory=memory)
     memory.sweep(T0 + QUESTION_WINDOW + timedelta(seconds=1))
-    assert memory.open == {} and not memory.put_to and not memory.chat
+    assert memory.open == {} and not memory.by_message and not memory.by_thread
     assert memory.window(msg("2", "bob", 1, "sure")).open_questions == ()
 
 
-# Regression guard on the labelled transcripts (benchmarks/question_graph.py). Measured: questions P 0.98 R 0.99,
-# links P 0.96 R 0.93 over all transcripts; the margin leaves room for a rule change that trades one case for
-# another, not for a regression.
+# Regression guard on the labelled transcripts (benchmarks/question_graph.py), written by the rules' own authors:
+# a regression check, not evidence of quality (benchmarks/real_chat.py is). Measured with the reply ranker:
+# questions P 0.98 R 0.99, links P 0.93 R 0.81 over all transcripts, held-out P 0.89 R 0.75 (the adjacency rules had
+# 0.96 / 0.93 here and F 0.49 on real chat); the margin leaves room for a change that trades one case for another.
 
 def test_the_labelled_transcripts_stay_above_the_measured_levels() -> None:
     transcripts = load()
     assert sum(len(t.messages) for t in transcripts) >= 300
     ours, theirs = evaluate(transcripts), evaluate(transcripts, baseline)
     assert ours.questions.precision >= 0.95 and ours.questions.recall >= 0.96
-    assert ours.links.precision >= 0.93 and ours.links.recall >= 0.90
-    assert ours.links.f1 > theirs.links.f1 + 0.15
+    assert ours.links.precision >= 0.90 and ours.links.recall >= 0.78
+    assert ours.links.f1 > theirs.links.f1 + 0.12
     heldout = evaluate([t for t in transcripts if t.split == "heldout"])
-    assert heldout.links.precision >= 0.88 and heldout.links.recall >= 0.83
+    assert heldout.links.precision >= 0.85 and heldout.links.recall >= 0.72

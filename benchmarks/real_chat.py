@@ -1,0 +1,276 @@
+"""How well Rapport reads real chat that humans annotated and nobody here wrote.
+
+Run: python benchmarks/real_chat.py IRC_DATA MOLWENI_DEV_JSON [--no-product]
+
+IRC_DATA is the `data` folder of jkkummerfeld/irc-disentanglement (only dev/ is read here);
+MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json; its odd-numbered dialogues are measured here, the even ones
+were fitted (training/reply_model.py). Test splits are never read (they are held out).
+
+Three readers of the same chat, in the same run:
+- "Rapport" is the product: every channel written as DiscordChatExporter JSON (unthreaded, no reply references,
+  a leading "nick:" as an @mention), then `rapport import discord-export` and `rapport graph --json` in a fresh
+  SQLite database, channels that share no nick imported together as one server. Its message-level links come
+  from the same code in process (link_all with the shipped ranker); the script warns if the pairs differ.
+- "previous rules" are bot/conversation.py as it was before the reply ranker (commit PREVIOUS, read from git).
+- "baseline": the previous message by someone else is the parent; a question's answerer is the next other speaker.
+
+Measures: reply links between different people (P/R/F of (message, parent)); contact pairs (two people are in
+contact when a human link joins their messages; predicted: any pair the graph shows above strangers); answered
+asker -> answerer edges (Molweni: a Question-answer_pair from one speaker's utterance to another's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rich.console import Console
+from rich.table import Table
+
+from bot import reply_model
+from bot.conversation import Memory, Outcome, link_all
+from bot.ingest import name_index
+from bot.questions import is_question
+from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
+
+ROOT = Path(__file__).resolve().parents[1]
+PREVIOUS = "c744546"  # the last commit with the adjacency rules
+
+Pair = tuple[str, str, str]  # (channel name, user, user), users sorted
+Edge = tuple[str, str, str]  # (channel name, asker, answerer)
+LinkKey = tuple[str, str, str]  # (channel name, message, parent)
+
+
+@dataclass
+class Reading:
+    links: set[LinkKey]
+    pairs: set[Pair]
+    edges: set[Edge]
+
+
+def prf(found: set, gold: set) -> tuple[float, float, float]:
+    hit = len(found & gold)
+    p = hit / len(found) if found else 0.0
+    r = hit / len(gold) if gold else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def gold_of(channels: Sequence[Channel], qa: dict[str, set[tuple[str, str]]] | None = None) -> Reading:
+    links, pairs, edges = set(), set(), set()
+    for c in channels:
+        author = {e.message_id: e.author for e in c.events}
+        for child, parent in c.links:
+            if child in author and parent in author and author[child] != author[parent]:
+                links.add((c.name, child, parent))
+                pairs.add((c.name, *sorted((author[child], author[parent]))))
+        for question, answer in (qa or {}).get(c.name, ()):
+            if author[question] != author[answer]:
+                edges.add((c.name, author[question], author[answer]))
+    return Reading(links, pairs, edges)
+
+
+def rapport_in_process(channels: Sequence[Channel]) -> Reading:
+    reading = Reading(set(), set(), set())
+    for c in channels:
+        picked: dict[str, str] = {}
+
+        def recording(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]],
+                      picked: dict[str, str] = picked) -> list[str | None]:
+            parents = reply_model.parents(batch)
+            picked.update({m.message_id: p for (m, _), p in zip(batch, parents, strict=True) if p})
+            return parents
+
+        outcomes = list(link_all(Memory(), c.events, name_index(c.members), recording))
+        reading.links |= {(c.name, child, parent) for child, parent in picked.items()}
+        _collect(c, outcomes, reading)
+    return reading
+
+
+def _collect(c: Channel, outcomes: list[Outcome], reading: Reading) -> None:
+    askers = {q.message_id: q.asker for o in outcomes for q in o.questions}
+    for o in outcomes:
+        for contact in o.contacts:
+            reading.pairs.add((c.name, *sorted((contact.source, contact.target))))
+        for q in o.questions:
+            if q.addressee:
+                reading.pairs.add((c.name, *sorted((q.asker, q.addressee))))
+        for a in o.answers:
+            reading.edges.add((c.name, askers[a.question_id], a.answerer))
+
+
+def previous_rules() -> types.ModuleType:
+    """bot/conversation.py as of PREVIOUS, loaded from git as a module of its own."""
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{PREVIOUS}:bot/conversation.py"],
+                            capture_output=True, text=True, check=True).stdout
+    spec = importlib.util.spec_from_loader("previous_conversation", loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["previous_conversation"] = module
+    exec(compile(source, "previous_conversation.py", "exec"), module.__dict__)
+    return module
+
+
+def previous_reading(channels: Sequence[Channel]) -> Reading:
+    old = previous_rules()
+    reading = Reading(set(), set(), set())
+    for c in channels:
+        memory, names, outcomes = old.Memory(), name_index(c.members), []
+        author = {e.message_id: e.author for e in c.events}
+        for event in c.events:
+            outcome = old.link(event, memory.window(event), names)
+            memory.remember(outcome)
+            outcomes.append(outcome)
+            # its message-level "links": the message an answer answers, else the adjacent message it chats with
+            for a in outcome.answers:
+                reading.links.add((c.name, event.message_id, a.question_id))
+            if not outcome.answers:
+                recent = memory.window(event).recent
+                chat = [x for x in outcome.contacts if x.kind == "chat"]
+                if chat and recent:
+                    before = [m for m in recent if m.message_id != event.message_id and m.at <= event.at]
+                    if before and author.get(before[-1].message_id) != event.author:
+                        reading.links.add((c.name, event.message_id, before[-1].message_id))
+        _collect(c, outcomes, reading)
+    return reading
+
+
+def baseline(channels: Sequence[Channel]) -> Reading:
+    reading = Reading(set(), set(), set())
+    for c in channels:
+        names = name_index(c.members)
+        for i, event in enumerate(c.events):
+            previous = next((p for p in reversed(c.events[:i]) if p.author != event.author), None)
+            if previous:
+                reading.links.add((c.name, event.message_id, previous.message_id))
+                reading.pairs.add((c.name, *sorted((event.author, previous.author))))
+            for m in event.mentions:
+                if m != event.author:
+                    reading.pairs.add((c.name, *sorted((event.author, m))))
+            if is_question(event.text, names):
+                answerer = next((n for n in c.events[i + 1:] if n.author != event.author), None)
+                if answerer:
+                    reading.edges.add((c.name, event.author, answerer.author))
+    return reading
+
+
+def guilds(channels: Sequence[Channel]) -> list[list[int]]:
+    """Channels grouped so that no nick appears in two channels of a group: each group is imported as one Discord
+    server, and a nick seen in two places would be two members with one name, whom no "nick:" can address."""
+    groups: list[tuple[set[str], list[int]]] = []
+    for n, c in enumerate(channels):
+        nicks = {m.name.lower() for m in c.members}
+        group = next((g for g in groups if not g[0] & nicks), None)
+        if group is None:
+            group = (set(), [])
+            groups.append(group)
+        group[0].update(nicks)
+        group[1].append(n)
+    return [g[1] for g in groups]
+
+
+def user_id(n: int, uid: str) -> str:
+    return str(10 ** 15 * (n + 1) + int(uid))
+
+
+def export(channels: Sequence[Channel], members: Sequence[int], guild: str, folder: Path) -> None:
+    """Channels `members` as DiscordChatExporter files of one guild; user and message ids unique per channel."""
+    for n in members:
+        c = channels[n]
+        names = {m.user_id: m.name for m in c.members}
+        messages = [{
+            "id": user_id(n, e.message_id), "type": "Default", "timestamp": e.at.isoformat(), "content": e.text or "",
+            "author": {"id": user_id(n, e.author), "name": names[e.author], "isBot": False},
+            "mentions": [{"id": user_id(n, m), "name": names[m], "isBot": False} for m in e.mentions],
+        } for e in c.events]
+        doc = {"guild": {"id": guild, "name": "bench"},
+               "channel": {"id": str(700_000 + n), "type": "GuildTextChat", "name": c.name},
+               "messages": messages}
+        (folder / f"{n:05d}.json").write_text(json.dumps(doc))
+
+
+def rapport_product(channels: Sequence[Channel]) -> Reading:
+    """Pairs and answered edges through `rapport import discord-export` and `rapport graph --json`."""
+    rapport = [str(Path(sys.executable).with_name("rapport"))]
+    owner = {user_id(n, m.user_id): (c.name, m.user_id) for n, c in enumerate(channels) for m in c.members}
+    reading = Reading(set(), set(), set())
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "RAPPORT_DATABASE_URL": f"sqlite:///{tmp}/bench.db", "RAPPORT_ENV": "development"}
+        for g, members in enumerate(guilds(channels)):
+            guild, folder = str(900_000_000_000_000_001 + g), Path(tmp) / f"export{g}"
+            folder.mkdir()
+            export(channels, members, guild, folder)
+            subprocess.run([*rapport, "import", "discord-export", str(folder)], env=env, cwd=tmp, check=True,
+                           capture_output=True)
+            graph = json.loads(subprocess.run([*rapport, "graph", "--json", "--workspace", guild], env=env, cwd=tmp,
+                                              check=True, capture_output=True, text=True).stdout)
+            for row in graph:
+                (name, a), (_, b) = owner[row["a"]], owner[row["b"]]
+                if row["stage"] != "strangers":
+                    reading.pairs.add((name, *sorted((a, b))))
+                if row.get("answered_ab"):
+                    reading.edges.add((name, a, b))
+                if row.get("answered_ba"):
+                    reading.edges.add((name, b, a))
+    return reading
+
+
+def row(table: Table, name: str, found: Reading, gold: Reading, edges: bool) -> None:
+    cells = [name]
+    for what in ("links", "pairs", *(["edges"] if edges else [])):
+        p, r, f = prf(getattr(found, what), getattr(gold, what))
+        cells.append(f"{p:.2f} / {r:.2f} / {f:.2f}")
+    table.add_row(*cells)
+
+
+def report(title: str, channels: Sequence[Channel], gold: Reading, product: bool,
+           qa: dict[str, set[tuple[str, str]]] | None = None) -> Table:
+    edges = qa is not None
+    table = Table(title=title)
+    for column in ("reader", "reply links P / R / F", "contact pairs P / R / F",
+                   *(["answered asker->answerer P / R / F"] if edges else [])):
+        table.add_column(column)
+    ours = rapport_in_process(channels)
+    if product:
+        shipped = rapport_product(channels)
+        if shipped.pairs != ours.pairs:
+            print(f"warning: product and in-process pairs differ by {len(shipped.pairs ^ ours.pairs)}")
+        ours = Reading(ours.links, shipped.pairs, shipped.edges)
+    row(table, "Rapport (reply ranker)" + (", through rapport import" if product else ""), ours, gold, edges)
+    row(table, f"previous rules ({PREVIOUS})", previous_reading(channels), gold, edges)
+    row(table, "baseline: previous other speaker / addressed nick", baseline(channels), gold, edges)
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("irc", type=Path, help="irc-disentanglement's data folder (dev/ is read)")
+    parser.add_argument("molweni", type=Path, help="Molweni's DP/dev.json")
+    parser.add_argument("--no-product", action="store_true", help="in process only (no rapport import)")
+    args = parser.parse_args(argv)
+    console = Console()
+    irc = [read_irc(f, only_annotated=True) for f in irc_files(args.irc / "dev")]
+    console.print(report(f"IRC dev: {len(irc)} files, {sum(len(c.events) for c in irc):,} messages", irc,
+                         gold_of(irc), not args.no_product))
+    dialogues = list(read_molweni(args.molweni))
+    channels = molweni_half([d.channel for d in dialogues], fit=False)
+    qa = {d.channel.name: d.qa for d in dialogues}
+    console.print(report(f"Molweni dev, the half never fitted: {len(channels)} dialogues, "
+                         f"{sum(len(c.events) for c in channels):,} utterances", channels, gold_of(channels, qa),
+                         not args.no_product, qa))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

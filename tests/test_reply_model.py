@@ -1,0 +1,163 @@
+"""The flat-chat reply ranker: the shipped model loads and agrees with the code's features, it reads plain cases the
+way a person would, with and without text, and the training command works end to end on a small synthetic corpus.
+Its quality on real chat is measured by benchmarks/real_chat.py (the data is not in the repository)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from bot.conversation import Hearing, Memory, link_all
+from bot.events import MessagePosted
+from bot.reply_model import FEATURES, Said, features, load, parents, reading_of, shipped
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+NAMES = {"ana": "ana", "bob": "bob", "cid": "cid", "dee": "dee"}
+
+
+def msg(mid: int, author: str, seconds: float, text: str | None, **kw: object) -> MessagePosted:
+    return MessagePosted("T1", "C1", str(mid), author, T0 + timedelta(seconds=seconds), text, **kw)  # type: ignore[arg-type]
+
+
+def picks(*events: MessagePosted) -> dict[str, str]:
+    """What the shipped ranker picks when the events are linked as the importer and the live path link them."""
+    found: dict[str, str] = {}
+
+    def recording(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
+        picked = parents(batch)
+        found.update({m.message_id: p for (m, _), p in zip(batch, picked, strict=True) if p})
+        return picked
+
+    list(link_all(Memory(), events, NAMES, recording))
+    return found
+
+
+def test_the_shipped_models_load_and_were_trained_on_these_features() -> None:
+    card = json.loads((files("bot.data") / "reply_model.json").read_text())
+    assert card["features"] == list(FEATURES), "FEATURES changed: retrain with python -m training.reply_model"
+    for with_text in (True, False):
+        model = shipped(with_text)
+        assert model is not None and 0 < model.threshold < 1
+        scores = model.scores(features(reading_of(msg(2, "bob", 5, "yes"), NAMES),
+                                       [reading_of(msg(1, "ana", 0, "ok?"), NAMES)]))
+        assert scores.shape == (1,) and 0 <= scores[0] <= 1
+    assert "CC-BY-4.0" in card["licence"] and "Kummerfeld" in card["licence"]
+
+
+def test_an_addressed_answer_links_to_the_question_across_other_talk() -> None:
+    found = picks(
+        msg(1, "ana", 0, "bob: how do I rotate the staging keys?"),
+        msg(2, "cid", 10, "anyone tried the new kernel yet"),
+        msg(3, "dee", 20, "cid: not yet, next week"),
+        msg(4, "bob", 30, "ana: run ops/rotate.sh with --env staging"),
+    )
+    assert found.get("4") == "1"
+    assert found.get("3") == "2"
+
+
+def test_a_reply_right_after_a_message_in_a_quiet_channel_links() -> None:
+    found = picks(msg(1, "erin", 0, "anyone up for a lunch walk?"), msg(2, "bob", 40, "yes! meet at 12:30"))
+    assert found == {"2": "1"}
+
+
+def test_a_new_topic_hours_later_links_to_nothing() -> None:
+    found = picks(msg(1, "ana", 0, "deploy is done"), msg(2, "bob", 5 * 3600, "hi all, is the office open friday?"))
+    assert found == {}
+
+
+def test_without_text_a_mention_still_links_and_text_features_fall_away() -> None:
+    events = (msg(1, "ana", 0, None), msg(2, "cid", 10, None), msg(3, "bob", 20, None, mentions=("ana",)))
+    said = [reading_of(e, NAMES) for e in events]
+    assert all(s.words is None and s.question is None for s in said)
+    rows = features(said[2], said[:2])
+    text_columns = [i for i, name in enumerate(FEATURES) if name in {"shared_words", "words", "is_question"}]
+    assert all(rows[:, i].tolist() == [pytest.approx(float("nan"), nan_ok=True)] * 2 for i in text_columns)
+    assert picks(*events).get("3") == "1"
+
+
+def test_said_holds_no_text_and_hearing_is_bounded_and_forgets_a_workspace() -> None:
+    s = reading_of(msg(1, "ana", 0, "the secret rollout plan is ready?"), NAMES)
+    assert not any(isinstance(v, str) and "secret rollout" in v for v in vars(s).values())
+    hearing = Hearing(limit=3)
+    hearing.keep("T1", [Said(str(i), "ana", T0) for i in range(5)])
+    assert [k[1] for k in hearing.said] == ["2", "3", "4"]
+    hearing.keep("T2", [Said("9", "bob", T0)])
+    hearing.forget("T1")
+    assert list(hearing.said) == [("T2", "9")]
+
+
+def test_live_batches_keep_the_words_of_the_previous_batch() -> None:
+    """The live path links each batch from a stored snapshot (no text); the Hearing gives the words back."""
+    first = [msg(1, "ana", 0, "how do I enable the kubernetes ingress controller"),
+             msg(2, "cid", 5, "lunch anyone")]
+    memory = Memory()
+    list(link_all(memory, first, NAMES))
+    hearing = Hearing()
+    hearing.keep("T1", memory.flat[("T1", "C1")])
+    seeded = Memory.seeded([o for o in memory.messages.values()], [], hearing)
+    assert [s.words for s in seeded.flat[("T1", "C1")]] == [s.words for s in memory.flat[("T1", "C1")]]
+    forgetful = Memory.seeded([o for o in memory.messages.values()], [])
+    assert all(s.words is None for s in forgetful.flat[("T1", "C1")])
+
+
+def _synthetic_irc(folder: Path, seed: int) -> None:
+    """An IRC sample in the corpus format: pairs of people asking and answering, interleaved, with its links."""
+    rng = random.Random(seed)
+    nicks = ["ana", "bob", "cid", "dee", "eve", "fay"]
+    lines, links = [], []
+    open_questions: list[tuple[int, str, str]] = []
+    while len(lines) < 1080:
+        minute = len(lines) // 4
+        stamp = f"[{minute // 60 % 24:02d}:{minute % 60:02d}]"
+        if open_questions and rng.random() < 0.5:
+            line, asker, addressee = open_questions.pop(rng.randrange(len(open_questions)))
+            links.append((line, len(lines)))
+            lines.append(f"{stamp} <{addressee}> {asker}: yes, try the other setting")
+        else:
+            asker, addressee = rng.sample(nicks, 2)
+            links.append((len(lines), len(lines)))
+            open_questions.append((len(lines), asker, addressee))
+            lines.append(f"{stamp} <{asker}> {addressee}: how do I fix the driver?")
+    name = f"2020-01-0{seed}_00"
+    (folder / f"{name}.ascii.txt").write_text("\n".join(lines) + "\n")
+    (folder / f"{name}.annotation.txt").write_text(
+        "".join(f"{a} {b} -\n" for a, b in links if b >= 1000))
+
+
+def test_the_training_command_writes_a_model_that_loads_and_ranks(tmp_path: Path) -> None:
+    pytest.importorskip("lightgbm")
+    from training.reply_model import main
+
+    for split, seeds in (("train", (1, 2)), ("dev", (3,))):
+        (tmp_path / "data" / split).mkdir(parents=True)
+        for seed in seeds:
+            _synthetic_irc(tmp_path / "data" / split, seed)
+    dialogues = [{"edus": [{"text": "how do I mount it ?", "speaker": f"u{i}"},
+                           {"text": f"u{i} : use the disks tool", "speaker": f"v{i}"}],
+                  "relations": [{"x": 0, "y": 1, "type": "QAP"}]} for i in range(6)]
+    (tmp_path / "molweni.json").write_text(json.dumps(dialogues))
+    out = tmp_path / "model"
+    out.mkdir()
+    assert main([str(tmp_path / "data"), str(tmp_path / "molweni.json"), "--out", str(out), "--rounds", "8"]) == 0
+    card = json.loads((out / "reply_model.json").read_text())
+    assert card["features"] == list(FEATURES)
+    model = load(out / card["with_text"]["file"], card["with_text"]["threshold"])
+    question = reading_of(msg(1, "ana", 0, "bob: how do I fix the driver?"), NAMES)
+    noise = reading_of(msg(2, "cid", 10, "dee: how do I fix the driver?"), NAMES)
+    answer = reading_of(msg(3, "bob", 20, "ana: yes, try the other setting"), NAMES)
+    assert model.parents([(answer, [question, noise])]) == ["1"]
+    assert card["with_text"]["irc_dev_links_between_people"]["f"] > 0.4  # the previous message alone scores ~0.2
+
+
+def test_the_training_command_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("lightgbm")
+    from training.reply_model import main
+
+    assert main([str(tmp_path), str(tmp_path / "nope.json")]) == 2
+    assert "no annotated samples" in capsys.readouterr().err

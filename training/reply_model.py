@@ -1,0 +1,232 @@
+"""Train the flat-chat reply ranker (bot/reply_model.py) on public annotated chat and write it into the package.
+
+    python -m training.reply_model IRC_DATA MOLWENI_DEV_JSON [--out bot/data]
+
+IRC_DATA is the `data` folder of jkkummerfeld/irc-disentanglement (its train/ and dev/ are read; nothing else);
+MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json (its train file is not available, its test is held out).
+
+IRC is one long busy channel; Molweni short conversations of a few people. Chat in a team channel is some of
+both, so the model learns from both: it is fitted on IRC train/ plus the even-numbered Molweni dev dialogues
+(`molweni_half(.., fit=True)`); the odd-numbered ones are never fitted and, with IRC dev/, choose the thresholds
+and give the figures. Each model's threshold maximises the mean over the two of F0.5 (precision counts twice as
+much as recall: a contact that did not happen misleads coffee pairing and nudges more than a missed one) of links
+between different people. Prints those figures and writes reply_model.onnx, reply_model_notext.onnx and
+reply_model.json (data, licences, command, figures) to --out. Needs the training extra:
+pip install -e ".[train]".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from bot.ingest import name_index
+from bot.reply_model import CANDIDATES, FEATURES, HORIZON, Said, choose, reading_of
+from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
+
+PARAMS = {
+    "objective": "binary", "learning_rate": 0.1, "num_leaves": 31, "min_data_in_leaf": 40,
+    "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "verbose": -1, "num_threads": 2,
+    "seed": 7,
+}
+ROUNDS = 200
+BETA = 0.5
+
+
+@dataclass
+class Rows:
+    """Candidate rows of a set of channels: features, labels, and which message each row belongs to."""
+
+    x: np.ndarray
+    y: np.ndarray
+    message: np.ndarray  # index into `messages`
+    other: np.ndarray  # candidate by another author
+    candidate: list[str]
+    messages: list[tuple[str, str, bool]]  # (channel name, message id, has a gold parent by someone else)
+    asked: list[tuple[int, Said, list[Said]]]  # per message: its first row, itself, its candidates
+
+
+def saids(channel: Channel, with_text: bool) -> list[Said]:
+    names = name_index(channel.members)
+    return [reading_of(e if with_text else replace(e, text=None), names) for e in channel.events]
+
+
+def candidates_of(said: Sequence[Said], i: int) -> list[Said]:
+    now = said[i].at
+    return [c for c in said[max(0, i - CANDIDATES):i] if now - c.at <= HORIZON]
+
+
+def rows_of(channels: Sequence[Channel], with_text: bool) -> Rows:
+    from bot.reply_model import features
+
+    blocks, labels, owners, others, ids, messages = [], [], [], [], [], []
+    asked: list[tuple[int, Said, list[Said]]] = []
+    for channel in channels:
+        said = saids(channel, with_text)
+        parent_of: dict[str, set[str]] = {}
+        for child, parent in channel.links:
+            parent_of.setdefault(child, set()).add(parent)
+        authors = {e.message_id: e.author for e in channel.events}
+        for i, s in enumerate(said):
+            if s.message_id not in channel.annotated:
+                continue
+            candidates = candidates_of(said, i)
+            parents = parent_of.get(s.message_id, set())
+            has_other = any(authors.get(p) not in (None, s.author) for p in parents)
+            messages.append((channel.name, s.message_id, has_other))
+            asked.append((len(ids), s, candidates))
+            if not candidates:
+                continue
+            blocks.append(features(s, candidates))
+            labels += [c.message_id in parents for c in candidates]
+            owners += [len(messages) - 1] * len(candidates)
+            others += [c.author != s.author for c in candidates]
+            ids += [c.message_id for c in candidates]
+    return Rows(np.concatenate(blocks), np.array(labels, dtype=np.int8), np.array(owners), np.array(others),
+                ids, messages, asked)
+
+
+def joined(a: Rows, b: Rows) -> Rows:
+    return Rows(np.concatenate([a.x, b.x]), np.concatenate([a.y, b.y]),
+                np.concatenate([a.message, b.message + len(a.messages)]), np.concatenate([a.other, b.other]),
+                a.candidate + b.candidate, a.messages + b.messages,
+                a.asked + [(start + len(a.candidate), m, c) for start, m, c in b.asked])
+
+
+def picked(rows: Rows, scores: np.ndarray, threshold: float) -> dict[int, str]:
+    """Message index -> the parent bot.reply_model.choose takes at this threshold."""
+    chosen: dict[int, str] = {}
+    for m, (start, message, candidates) in enumerate(rows.asked):
+        if candidates and (parent := choose(message, candidates, scores[start:start + len(candidates)], threshold)):
+            chosen[m] = parent
+    return chosen
+
+
+def link_scores(rows: Rows, channels: Sequence[Channel], chosen: dict[int, str]) -> tuple[float, float, float]:
+    """P/R/F of reply links between different people."""
+    gold_by_name = {c.name: c for c in channels}
+    authors = {(c.name, e.message_id): e.author for c in channels for e in c.events}
+    gold = set()
+    for c in channels:
+        for child, parent in c.links:
+            if child in c.annotated and authors[(c.name, child)] != authors.get((c.name, parent)):
+                gold.add((c.name, child, parent))
+    found = {(rows.messages[m][0], rows.messages[m][1], p) for m, p in chosen.items()}
+    del gold_by_name
+    return prf(len(found & gold), len(found), len(gold))
+
+
+def prf(hit: int, predicted: int, actual: int) -> tuple[float, float, float]:
+    p = hit / predicted if predicted else 0.0
+    r = hit / actual if actual else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def f_beta(p: float, r: float, beta: float = BETA) -> float:
+    return (1 + beta**2) * p * r / (beta**2 * p + r) if p + r else 0.0
+
+
+def train(train_rows: Rows, rounds: int = ROUNDS) -> object:
+    import lightgbm as lgb
+
+    data = lgb.Dataset(train_rows.x, train_rows.y, feature_name=list(FEATURES), free_raw_data=False)
+    return lgb.train(PARAMS, data, num_boost_round=rounds)
+
+
+THRESHOLDS = [round(float(t), 3) for t in np.arange(0.025, 0.951, 0.025)]
+
+
+def sweep(rows: Rows, channels: Sequence[Channel], scores: np.ndarray) -> list[tuple[float, float, float]]:
+    """Links-between-people P/R/F at every threshold of THRESHOLDS."""
+    return [link_scores(rows, channels, picked(rows, scores, t)) for t in THRESHOLDS]
+
+
+ATTRIBUTION = ("Trained on the Ubuntu IRC disentanglement data (Jonathan K. Kummerfeld et al., ACL 2019, CC-BY-4.0) "
+               "and Molweni (Jiaqi Li et al., COLING 2020, Apache-2.0). Rapport, Apache-2.0.")
+
+
+def export(booster: object, path: Path) -> None:
+    import onnxmltools
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    model = onnxmltools.convert_lightgbm(
+        booster, initial_types=[("features", FloatTensorType([None, len(FEATURES)]))], zipmap=False,
+        target_opset=15)
+    model.doc_string = ATTRIBUTION
+    path.write_bytes(model.SerializeToString())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path, help="irc-disentanglement's data folder (train/ and dev/ are read)")
+    parser.add_argument("molweni", type=Path, help="Molweni's DP/dev.json")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "bot" / "data")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    args = parser.parse_args(argv)
+    train_files, dev_files = irc_files(args.data / "train"), irc_files(args.data / "dev")
+    if not train_files or not dev_files or not args.molweni.is_file():
+        print(f"error: no annotated samples under {args.data}/train and {args.data}/dev, or no {args.molweni}",
+              file=sys.stderr)
+        return 2
+    train_channels = [read_irc(f) for f in train_files]
+    dev_channels = [read_irc(f) for f in dev_files]
+    dialogues = [d.channel for d in read_molweni(args.molweni)]
+    molweni_fit, molweni_dev = molweni_half(dialogues, fit=True), molweni_half(dialogues, fit=False)
+    card: dict[str, object] = {
+        "what": "Reply ranker for unthreaded chat: LightGBM binary classifier over (message, earlier message) "
+                "pairs, exported to ONNX. Features: bot/reply_model.py FEATURES.",
+        "data": [
+            "Ubuntu IRC disentanglement data/train (fit) and data/dev (threshold, figures): Kummerfeld et al., "
+            "ACL 2019, https://github.com/jkkummerfeld/irc-disentanglement, data CC-BY-4.0",
+            "Molweni DP/dev.json, even dialogues (fit), odd dialogues (threshold, figures): Li et al., COLING 2020, "
+            "https://github.com/HIT-SCIR/Molweni, Apache-2.0",
+        ],
+        "licence": ATTRIBUTION + " The .onnx files carry this attribution as their doc_string.",
+        "command": "python -m training.reply_model IRC_DATA MOLWENI_DEV_JSON",
+        "trained": date.today().isoformat(),
+        "features": list(FEATURES),
+        "candidates": CANDIDATES,
+        "params": {**PARAMS, "rounds": args.rounds},
+        "train_files": len(train_files),
+        "dev_files": len(dev_files),
+        "molweni_dialogues": {"fit": len(molweni_fit), "dev": len(molweni_dev)},
+        "threshold_objective": f"mean over IRC dev and Molweni dev of F{BETA} of links between people",
+    }
+    for key, with_text, file in (("with_text", True, "reply_model.onnx"),
+                                 ("without_text", False, "reply_model_notext.onnx")):
+        started = time.perf_counter()
+        fit_rows = joined(rows_of(train_channels, with_text), rows_of(molweni_fit, with_text))
+        dev_rows, molweni_rows = rows_of(dev_channels, with_text), rows_of(molweni_dev, with_text)
+        booster = train(fit_rows, args.rounds)
+        irc_sweep = sweep(dev_rows, dev_channels, booster.predict(dev_rows.x))  # type: ignore[attr-defined]
+        molweni_sweep = sweep(molweni_rows, molweni_dev, booster.predict(molweni_rows.x))  # type: ignore[attr-defined]
+        best = max(range(len(THRESHOLDS)),
+                   key=lambda t: f_beta(*irc_sweep[t][:2]) + f_beta(*molweni_sweep[t][:2]))
+        threshold, irc_prf, molweni_prf = THRESHOLDS[best], irc_sweep[best], molweni_sweep[best]
+        export(booster, args.out / file)
+        card[key] = {
+            "file": file, "threshold": threshold, "train_rows": len(fit_rows.y),
+            "irc_dev_links_between_people": dict(zip(("precision", "recall", "f"),
+                                                     (round(v, 3) for v in irc_prf), strict=True)),
+            "molweni_dev_links_between_people": dict(zip(("precision", "recall", "f"),
+                                                        (round(v, 3) for v in molweni_prf), strict=True)),
+        }
+        print(f"{key}: {len(fit_rows.y):,} rows, threshold {threshold}: links between people "
+              f"IRC dev P {irc_prf[0]:.3f} R {irc_prf[1]:.3f} F {irc_prf[2]:.3f}; Molweni dev half "
+              f"P {molweni_prf[0]:.3f} R {molweni_prf[1]:.3f} F {molweni_prf[2]:.3f} "
+              f"({time.perf_counter() - started:.0f} s)")
+    (args.out / "reply_model.json").write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote {args.out / 'reply_model.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
