@@ -3,8 +3,7 @@
 Run: python benchmarks/real_chat.py IRC_DATA MOLWENI_DEV_JSON [--no-product]
 
 IRC_DATA is the `data` folder of jkkummerfeld/irc-disentanglement (only dev/ is read here);
-MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json; its odd-numbered dialogues are measured here, the even ones
-were fitted (training/reply_model.py). Test splits are never read (they are held out).
+MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json (measured, never fitted). Test splits are never read.
 
 Three readers of the same chat, in the same run:
 - "Rapport" is the product: every channel written as DiscordChatExporter JSON (unthreaded, no reply references,
@@ -43,7 +42,7 @@ from bot import reply_model
 from bot.conversation import Memory, Outcome, link_all
 from bot.ingest import name_index
 from bot.questions import is_question
-from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
+from training.corpora import Channel, irc_files, read_irc, read_molweni
 
 ROOT = Path(__file__).resolve().parents[1]
 PREVIOUS = "c744546"  # the last commit with the adjacency rules
@@ -264,9 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(report(f"IRC dev: {len(irc)} files, {sum(len(c.events) for c in irc):,} messages", irc,
                          gold_of(irc), not args.no_product))
     dialogues = list(read_molweni(args.molweni))
-    channels = molweni_half([d.channel for d in dialogues], fit=False)
+    channels = [d.channel for d in dialogues]
     qa = {d.channel.name: d.qa for d in dialogues}
-    console.print(report(f"Molweni dev, the half never fitted: {len(channels)} dialogues, "
+    console.print(report(f"Molweni dev: {len(channels)} dialogues, "
                          f"{sum(len(c.events) for c in channels):,} utterances", channels, gold_of(channels, qa),
                          not args.no_product, qa))
     return 0

@@ -35,7 +35,7 @@ in #engineering
 @carol @dave could you look at my migration?
 @dave ^14 done, one comment
 @erin #random lunch was great today
-@bob #random agreed, the curry was excellent
+@bob #random erin: agreed, the curry was excellent
 @alice /rapport me
 @alice /rapport with @bob
 @bob /rapport with @nobody

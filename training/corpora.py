@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,12 +115,6 @@ class Dialogue:
 
     channel: Channel
     qa: set[tuple[str, str]]
-
-
-def molweni_half(dialogues: Sequence[Channel], fit: bool) -> list[Channel]:
-    """Molweni's train file is not available, so its dev file is split: even-numbered dialogues may be fitted,
-    odd-numbered ones only tune and measure."""
-    return [d for i, d in enumerate(dialogues) if (i % 2 == 0) == fit]
 
 
 def read_molweni(path: Path) -> Iterator[Dialogue]:

@@ -95,6 +95,25 @@ async def test_a_thread_of_questions_and_answers_makes_peers(slack: Slack) -> No
                                "fields": [{"type": "mrkdwn", "text": f"<@{BOB}>"}]}
 
 
+async def test_flat_channel_chat_links_replies_across_batches_not_neighbours(slack: Slack) -> None:
+    """Top-level chat goes through the reply ranker on the live path: an answer is linked to its question across
+    another conversation, even when the question was stored by an earlier batch, and a neighbour is no contact."""
+    await slack.install(T1)
+    cid = "U0CID"
+    question = slack.ts()
+    await slack.say(T1, ANN, f"<@{BOB}> how do I rotate the staging keys?", question)
+    await slack.settle()  # the answer arrives in a later batch, linked from the stored snapshot
+    await slack.say(T1, cid, "lunch is at noon today, pizza", slack.ts(20))
+    await slack.say(T1, BOB, f"<@{ANN}> run ops/rotate.sh with --env staging", slack.ts(40))
+    await slack.settle()
+    async with slack.core.store.engine.connect() as connection:  # type: ignore[attr-defined]
+        answered = (await connection.execute(select(QuestionRow.addressee, QuestionRow.answer_id))).all()
+        contacts = {(r.source, r.target, r.kind) for r in await connection.execute(text(
+            "SELECT source, target, kind FROM contacts"))}
+    assert answered == [(BOB, f"C0GENERAL:{slack.ts(40)}")]
+    assert not any(cid in (source, target) for source, target, _ in contacts), "next to someone is not contact"
+
+
 async def test_message_ids_follow_the_history_importers_scheme(slack: Slack) -> None:
     await slack.install(T1)
     root, reply = slack.ts(), slack.ts(5)
