@@ -17,6 +17,7 @@ from bot.events import (
     MessagePosted,
 )
 from bot.ingest import Directory, forget, ingest
+from bot.intake import Intake
 from bot.ports import Clock, Outbound, Store
 from bot.replies import Reply
 from bot.scheduling import Ticker
@@ -40,10 +41,12 @@ class Rapport:
     outbound: Outbound
     router: Router = field(default_factory=build_router)
     directory: Directory = field(init=False)
+    intake: Intake = field(init=False)  # live messages from the platforms, in order, kept through outages
     ticker: Ticker = field(init=False)
 
     def __post_init__(self) -> None:
         self.directory = Directory(self.store)
+        self.intake = Intake(self.store, self.directory)
         # Features with scheduled work (coffee rounds, nudges) expose `sources(core)`: DueSources for the ticker.
         self.ticker = Ticker(self.store.runs, self.clock, [
             source for feature in FEATURES if hasattr(feature, "sources") for source in feature.sources(self)

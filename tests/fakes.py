@@ -549,6 +549,7 @@ class FakeStore:
     personal: list = field(default_factory=list)
     nudges: FakeNudges = field(default_factory=FakeNudges)
     coffee: FakeCoffee = field(default_factory=FakeCoffee)
+    up: bool = True  # False: the database is unreachable
 
     def __post_init__(self) -> None:
         self.privacy.graph = self.graph
@@ -558,6 +559,9 @@ class FakeStore:
         self.nudges.graph = self.graph
         self.personal.append(self.nudges)
         self.personal.append(self.coffee)
+
+    async def reachable(self) -> bool:
+        return self.up
 
     async def close(self) -> None:
         pass

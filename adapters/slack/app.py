@@ -93,12 +93,13 @@ class SlackAdapter:
 
     def web(self) -> web.Application:
         async def events(request: web.Request) -> web.Response:
-            if self.deferred.pending >= MAX_BACKLOG:
+            if self.deferred.pending >= MAX_BACKLOG or not self.core.intake.accepts():
                 return web.Response(status=503, headers={"Retry-After": "60"})
             return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
         async def healthz(_: web.Request) -> web.Response:
-            return web.json_response({"ok": True, "pending": self.deferred.pending})
+            return web.json_response({"ok": True, "pending": self.deferred.pending,
+                                      "messages_waiting": self.core.intake.waiting})
 
         routes = [web.post(EVENTS_PATH, events), web.get("/healthz", healthz)]
         flow = self.app.oauth_flow

@@ -155,10 +155,12 @@ class FakeDiscord:
     async def _dispatch(self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
         await socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
 
-    async def send(self, event: str, data: dict[str, Any]) -> None:
-        """Dispatch an event and wait until the client has read it (its reply to a heartbeat request follows)."""
+    async def send(self, event: str, *data: dict[str, Any]) -> None:
+        """Dispatch events back to back and wait until the client has read them (its reply to a heartbeat request
+        follows)."""
         assert self._socket is not None, "no client connected"
-        await self._dispatch(self._socket, event, data)
+        for each in data:
+            await self._dispatch(self._socket, event, each)
         self._heartbeat = asyncio.get_running_loop().create_future()
         await self._socket.send_json({"op": 1, "d": None})
         await asyncio.wait_for(self._heartbeat, 5)

@@ -43,6 +43,23 @@ async def test_thread_messages_belong_to_the_parent_channel(discord_bot: Harness
     assert assessment.stats.answered_ab + assessment.stats.answered_ba == 1  # answered in the thread
 
 
+async def test_a_burst_of_questions_and_replies_back_to_back_all_link(discord_bot: Harness) -> None:
+    """As after a reconnect: discord.py handles each message in its own task, and every author is new (a member
+    write each); a reply must still be read after the question it answers."""
+    burst = []
+    for i, (asker, answerer) in enumerate([(ANA, BOB), (CID, DEE), (BOB, CID)]):
+        question = discord_bot.message_payload(asker, i, f"<@{answerer}> can you check build {i}?",
+                                               mentions=(answerer,))
+        burst += [question, discord_bot.message_payload(answerer, i + 0.5, "on it", reply_to=int(question["id"]))]
+    await discord_bot.send("MESSAGE_CREATE", *burst)
+
+    for asker, answerer in [(ANA, BOB), (CID, DEE), (BOB, CID)]:
+        assessment = await pair(discord_bot, asker, answerer)
+        assert assessment is not None
+        stats = assessment.stats
+        assert stats.answered_ab + stats.answered_ba == 1, (asker, answerer)
+
+
 async def test_a_duplicate_delivery_counts_once(discord_bot: Harness) -> None:
     question = discord_bot.message_payload(ANA, 0, f"<@{BOB}> can you review my PR?", mentions=(BOB,))
     answer = discord_bot.message_payload(BOB, 5, "done, looks good", reply_to=int(question["id"]))

@@ -225,6 +225,32 @@ async def test_a_retry_storm_is_counted_once(slack: Slack) -> None:
     assert await rows(slack, QuestionRow, workspace=T1) == 1
 
 
+async def test_a_burst_of_questions_and_replies_delivered_at_once_all_link(slack: Slack) -> None:
+    await slack.install(T1)
+    requests = []
+    for i in range(3):
+        root = slack.ts(10 * i)
+        requests += [slack.say(T1, ANN, f"<@{BOB}> can you check build {i}?", root),
+                     slack.say(T1, BOB, "on it, looks fine", slack.ts(10 * i + 1), thread_ts=root)]
+    assert [r.status for r in await asyncio.gather(*requests)] == [200] * 6
+    await slack.settle()
+    async with slack.core.store.engine.connect() as connection:  # type: ignore[attr-defined]
+        answers = (await connection.execute(select(QuestionRow.answer_id).where(QuestionRow.workspace == T1))).all()
+    assert len(answers) == 3 and all(answer for (answer,) in answers)
+
+
+async def test_a_malformed_event_in_a_burst_costs_only_itself(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    await slack.install(T1)
+    requests = [slack.say(T1, ANN, f"message {i} of the burst", slack.ts(i)) for i in range(20)]
+    requests.insert(7, slack.event(T1, {"type": "message", "channel": "C0GENERAL", "user": BOB, "ts": "abc",
+                                        "text": "zebra-poison"}, event_id="Ev0POISON"))
+    with caplog.at_level(logging.INFO):
+        assert [r.status for r in await asyncio.gather(*requests)] == [200] * 21
+        await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1) == 20
+    assert "event=Ev0POISON channel=C0GENERAL message=abc" in caplog.text and "zebra-poison" not in caplog.text
+
+
 @pytest.mark.parametrize("problem", ["wrong secret", "stale timestamp", "unsigned"])
 async def test_a_bad_signature_is_refused_and_changes_nothing(slack: Slack, problem: str) -> None:
     await slack.install(T1)
