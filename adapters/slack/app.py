@@ -24,7 +24,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import PlatformError
@@ -48,13 +50,17 @@ UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
 
 def web_client(settings: SlackSettings, token: str | None = None,
                session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """A client that waits out 429s (Retry-After) and retries dropped connections: slack_sdk only does the latter."""
+    """A client that waits out 429s (Retry-After) and retries dropped connections and 500/503 with backoff (about
+    0.5, 1, 2 s): slack_sdk by default only retries dropped connections, and a coffee seat given up is a member
+    left out."""
     return AsyncWebClient(
         token=token,
         base_url=settings.api_url,
         session=session,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
-                        AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+                        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                        AsyncServerErrorRetryHandler(
+                            max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5))],
     )
 
 

@@ -58,6 +58,7 @@ class FakeSlack:
         self.admins: set[str] = set()
         self.channel_creators: dict[str, str] = {}  # channel -> the member who created it (its manager)
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to give before answering
+        self.server_errors: dict[str, int] = {}  # method -> how many 500s to give before answering
         self.retry_after = 1
         self.oauth_teams: dict[str, tuple[str, str]] = {}  # code -> (team id, bot token)
         self._lock = threading.Lock()
@@ -130,6 +131,11 @@ class FakeSlack:
             limited = self.rate_limited.get(method, 0)
             if limited:
                 self.rate_limited[method] = limited - 1
+            broken = self.server_errors.get(method, 0)
+            if broken:
+                self.server_errors[method] = broken - 1
+        if broken:
+            return self._send(request, 500, {"ok": False, "error": "internal_error"})
         if limited:
             return self._send(request, 429, {"ok": False, "error": "ratelimited"},
                               {"Retry-After": str(self.retry_after)})

@@ -270,6 +270,18 @@ async def test_a_bad_signature_is_refused_and_changes_nothing(slack: Slack, prob
     assert len(slack.fake.calls) == calls
 
 
+async def test_server_errors_are_retried_with_backoff_and_the_message_sent_once(slack: Slack) -> None:
+    await slack.install(T1)
+    slack.fake.server_errors["chat.postMessage"] = 2
+
+    delivered = await slack.core.outbound.send_channel(T1, "C0GENERAL", Reply("Coffee pairs are out!"))
+
+    assert delivered
+    first, second, third = slack.fake.called("chat.postMessage")
+    assert third.at - second.at > second.at - first.at > 0.3  # backing off
+    assert slack.fake.server_errors["chat.postMessage"] == 0
+
+
 async def test_a_429_is_waited_out_and_the_message_sent_once(slack: Slack) -> None:
     await slack.install(T1)
     slack.fake.rate_limited["chat.postMessage"] = 1
