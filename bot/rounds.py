@@ -374,10 +374,15 @@ async def send_to_seats(core: Any, record: RoundRecord, field: str, key: str,
     """One DM per seat of the round, once across processes, recording sent / undeliverable on the seat."""
     for group in record.placed:
         for position, seat in enumerate(group.seats):
+            if getattr(seat, field) != "pending":
+                continue
             outcome: list[bool] = []
+            # Built before the reservation: a process that dies building it leaves nothing in doubt.
+            reply = await build(group, seat.user)
 
-            async def send(group: GroupRecord = group, user: str = seat.user, outcome: list[bool] = outcome) -> bool:
-                ok = bool(await core.outbound.send_direct(group.workspace, user, await build(group, user)))
+            async def send(group: GroupRecord = group, user: str = seat.user, reply: Reply = reply,
+                           outcome: list[bool] = outcome) -> bool:
+                ok = bool(await core.outbound.send_direct(group.workspace, user, reply))
                 outcome.append(ok)
                 return ok
 
