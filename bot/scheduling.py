@@ -72,6 +72,10 @@ class Ticker:
     sources: list[DueSource] = field(default_factory=list)
     owner: str = field(default_factory=process_name)
     lease: timedelta = LEASE
+    _running: asyncio.Future[None] | None = None
+    _running_key: str = ""
+    _ticking: asyncio.Task[object] | None = None
+    _stopped: bool = False
 
     @property
     def heartbeat(self) -> float:
@@ -79,19 +83,33 @@ class Ticker:
 
     async def tick(self) -> int:
         """Run whatever is due and unclaimed. Returns how many runs this process carried out."""
+        if self._stopped:
+            return 0
+        self._ticking = asyncio.current_task()
         now = self.clock.now()
         done = 0
         for source in self.sources:
+            if self._stopped:
+                break
             try:
                 due = await source.due(now)
             except Exception:
                 log.exception("could not list due work from %s", type(source).__name__)
                 continue
             for item in due:
+                if self._stopped:
+                    break
                 if not await self.runs.claim(item.key, self.owner, now, self.lease):
                     continue
                 try:
                     await self._leased(item)
+                except asyncio.CancelledError:
+                    if self._stopped:
+                        return done
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise
+                    continue  # taken over by another process, which finishes it
                 except Exception:
                     # The lease expires and another tick (here or elsewhere) resumes the run.
                     log.exception("run %s failed; it will be resumed after its lease", item.key)
@@ -102,7 +120,8 @@ class Ticker:
 
     async def _leased(self, item: Due) -> None:
         """Run the item, renewing its lease as it goes; stop it if another process took the run over."""
-        work = asyncio.ensure_future(item.run())
+        work = self._running = asyncio.ensure_future(item.run())
+        self._running_key = item.key
 
         async def beat() -> None:
             while True:
@@ -122,6 +141,24 @@ class Ticker:
             await work
         finally:
             beating.cancel()
+            self._running = None
+
+    async def stop(self) -> None:
+        """Shutting down: no new runs; the one in progress stops and is handed back (its lease ends now, so
+        another process resumes it at its next tick). Returns once the tick in progress has ended by itself: a
+        cancelled tick would be an APScheduler traceback."""
+        self._stopped = True
+        running, key = self._running, self._running_key
+        if running is not None:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            try:
+                await self.runs.renew(key, self.owner, self.clock.now(), timedelta(0))
+            except Exception as error:  # the database away: the lease runs out by itself
+                log.warning("run %s not handed back (%s); resumed after its lease", key, type(error).__name__)
+        ticking = self._ticking
+        if ticking is not None and not ticking.done() and ticking is not asyncio.current_task():
+            await asyncio.wait({ticking}, timeout=5)
 
 
 async def send_once(runs: Runs, key: str, recipient: str, now: datetime, send: Callable[[], Awaitable[bool]]) -> bool:

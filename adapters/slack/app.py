@@ -104,8 +104,7 @@ class SlackAdapter:
             return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
         async def healthz(_: web.Request) -> web.Response:
-            return web.json_response({"ok": True, "pending": self.deferred.pending,
-                                      "messages_waiting": self.core.intake.waiting})
+            return web.json_response({"ok": True, "pending": self.deferred.pending + self.core.intake.waiting})
 
         routes = [web.post(EVENTS_PATH, events), web.get("/healthz", healthz)]
         flow = self.app.oauth_flow
@@ -184,14 +183,16 @@ async def run_slack(core: Rapport, settings: SlackSettings) -> None:
         add = getattr(core.outbound, "add", None)
         if add is not None:
             add(adapter.outbound)
-        runner = web.AppRunner(adapter.web(), access_log=None)
+        # On stop, requests already being answered get this long; new connections are refused at once.
+        runner = web.AppRunner(adapter.web(), access_log=None, shutdown_timeout=5)
         await runner.setup()
         socket: AsyncSocketModeHandler | None = None
         try:
             try:
-                await web.TCPSite(runner, port=settings.port).start()
+                await web.TCPSite(runner, host=settings.host, port=settings.port).start()
             except OSError as error:
-                raise PlatformError(f"cannot listen on RAPPORT_PORT={settings.port}: {_reason(error)}") from None
+                raise PlatformError(f"cannot listen on {settings.host}:{settings.port} (RAPPORT_HOST, RAPPORT_PORT): "
+                                    f"{_reason(error)}") from None
             if settings.socket_mode:
                 socket = AsyncSocketModeHandler(adapter.app, settings.app_token)
                 try:
@@ -200,15 +201,16 @@ async def run_slack(core: Rapport, settings: SlackSettings) -> None:
                     raise PlatformError(f"Slack rejected SLACK_APP_TOKEN: {error.response.get('error')}") from None
                 except UNREACHABLE as error:
                     raise PlatformError(f"cannot reach Slack's Socket Mode: {_reason(error)}") from None
-                log.info("Slack: Socket Mode connected; health check on port %d", settings.port)
+                log.info("Slack: Socket Mode connected; health check on %s:%d", settings.host, settings.port)
             else:
-                log.info("Slack: listening on port %d (%s)", settings.port, EVENTS_PATH)
+                log.info("Slack: listening on %s:%d (%s)", settings.host, settings.port, EVENTS_PATH)
             await asyncio.Event().wait()
         finally:
+            # Stop taking requests first, then finish the work of those already acked.
             if socket is not None:
                 with contextlib.suppress(Exception):
                     await socket.close_async()
+            await runner.cleanup()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(10):
                     await adapter.deferred.drain()
-            await runner.cleanup()

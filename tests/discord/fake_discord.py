@@ -97,6 +97,7 @@ class FakeDiscord:
         self._sequence = itertools.count(1)
         self._dm_channels: dict[int, int] = {}  # dm channel -> user
         self._socket: web.WebSocketResponse | None = None
+        self.close_codes: list[int | None] = []  # how each client's gateway connection ended
         self._heartbeat: asyncio.Future[None] | None = None
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -150,6 +151,7 @@ class FakeDiscord:
                 })
                 for guild in self.guilds.values():
                     await self._dispatch(socket, "GUILD_CREATE", guild.create_event())
+        self.close_codes.append(socket.close_code)
         return socket
 
     async def _dispatch(self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
