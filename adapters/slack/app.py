@@ -17,6 +17,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -81,12 +82,14 @@ class SlackAdapter:
     tokens: Tokens
     outbound: SlackOutbound
     deferred: Deferred
+    identity: dict[str, Any]  # single workspace: auth.test's answer, asked once at start
 
     async def verify(self) -> None:
         """Fail fast, in one line, when the token is bad or Slack cannot be reached."""
         try:
             if isinstance(self.tokens, SingleWorkspace):
                 auth = await self.client.auth_test(token=self.tokens.token)
+                self.identity.update(auth.data if isinstance(auth.data, dict) else {})
                 self.tokens.team_id = auth["team_id"]
                 log.info("Slack: single workspace %s (%s)", auth.get("team"), auth["team_id"])
             else:
@@ -139,6 +142,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
     }
     revocation: AsyncTokenRevocationListeners | None = None
     tokens: Tokens
+    identity: dict[str, Any] = {}
     if settings.oauth:
         if engine is None:
             raise PlatformError("OAuth installs need the SQL store (RAPPORT_DATABASE_URL)")
@@ -160,7 +164,17 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         revocation = AsyncTokenRevocationListeners(store)
     else:
         client = web_client(settings, token=settings.bot_token, session=session)
-        app = AsyncApp(client=client, **common)
+
+        async def authorize(**_: Any) -> AuthorizeResult:
+            # Bolt's own single-workspace authorize asks auth.test again on the first request, which Slack then
+            # waits on: the answer verify() got at start serves every request instead.
+            if not identity:
+                identity.update((await client.auth_test()).data)  # type: ignore[arg-type]
+            return AuthorizeResult(enterprise_id=identity.get("enterprise_id"), team_id=identity.get("team_id"),
+                                   bot_token=settings.bot_token, bot_id=identity.get("bot_id"),
+                                   bot_user_id=identity.get("user_id"))
+
+        app = AsyncApp(client=client, authorize=authorize, **common)
         tokens = SingleWorkspace(team_id="", token=settings.bot_token)
     outbound = SlackOutbound(web_client(settings, session=session), tokens)
     # SQLite takes one writer at a time and makes the others sleep-wait: in-process queueing is far cheaper.
@@ -168,7 +182,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
     # On PostgreSQL a few at a time: more only takes connections and CPU from the acks.
     deferred = Deferred(concurrency=1 if dialect == "sqlite" else 4)
     Listeners(core, People(core.store), deferred, tokens, outbound, revocation).register(app)
-    return SlackAdapter(core, settings, app, client, tokens, outbound, deferred)
+    return SlackAdapter(core, settings, app, client, tokens, outbound, deferred, identity)
 
 
 def build_app(core: Rapport, settings: SlackSettings) -> AsyncApp:
