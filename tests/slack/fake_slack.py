@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,9 @@ class FakeSlack:
         self.channel_creators: dict[str, str] = {}  # channel -> the member who created it (its manager)
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to give before answering
         self.server_errors: dict[str, int] = {}  # method -> how many 500s to give before answering
+        self.flaky: dict[str, tuple[int, float]] = {}  # method -> (status, share of calls answered with it)
+        self.latency: dict[str, float] = {}  # method -> seconds each call takes
+        self._random = random.Random(7)
         self.retry_after = 1
         self.oauth_teams: dict[str, tuple[str, str]] = {}  # code -> (team id, bot token)
         self._lock = threading.Lock()
@@ -134,6 +138,14 @@ class FakeSlack:
             broken = self.server_errors.get(method, 0)
             if broken:
                 self.server_errors[method] = broken - 1
+            status, share = self.flaky.get(method, (0, 0.0))
+            flaked = status if share and self._random.random() < share else 0
+        time.sleep(self.latency.get(method, 0.0))
+        if flaked == 429:
+            return self._send(request, 429, {"ok": False, "error": "ratelimited"},
+                              {"Retry-After": str(self.retry_after)})
+        if flaked:
+            return self._send(request, flaked, {"ok": False, "error": "internal_error"})
         if broken:
             return self._send(request, 500, {"ok": False, "error": "internal_error"})
         if limited:
