@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot import coffee, home, nudges, privacy, profiles, relationships, starters, status
@@ -58,10 +57,6 @@ class Rapport:
     async def on_message(self, event: MessagePosted) -> bool:
         """False when the message was seen before (a redelivery) or its author is not tracked."""
         return await ingest(self.store, self.directory, [event]) == 1
-
-    async def on_messages(self, events: Sequence[MessagePosted]) -> int:
-        """A burst of messages at once (an adapter's backlog); returns how many were new."""
-        return await ingest(self.store, self.directory, events)
 
     async def on_joined(self, event: BotJoinedChannel) -> bool:
         return await privacy.announce_joined(self.store, self.outbound, event.workspace, event.channel,

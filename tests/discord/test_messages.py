@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+
+import pytest
 
 from bot.rapport import Assessment, Stage, assess
 from tests.discord.conftest import ANA, BOB, CHAT, CID, DEE, GUILD, OTHER_CHAT, OTHER_GUILD, T0, Harness
@@ -109,3 +112,30 @@ async def test_guilds_are_separate_workspaces(discord_bot: Harness) -> None:
     await discord_bot.send("INTERACTION_CREATE", discord_bot.command("me", ANA))
     [response] = discord_bot.responses()
     assert "not seen you talk with anyone" in response["data"]["embeds"][0]["description"]
+
+
+async def test_messages_received_while_the_database_is_down_are_stored_when_it_is_back(
+        discord_bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = discord_bot.store
+
+    async def refused(*_: object) -> int:
+        raise ConnectionRefusedError("database down")
+
+    async def down() -> bool:
+        return False
+
+    monkeypatch.setattr(store.graph, "record", refused)
+    monkeypatch.setattr(store.members, "upsert", refused)
+    monkeypatch.setattr(store, "reachable", down)
+    discord_bot.core.intake.backoff = (0.01, 0.05)
+    question = discord_bot.message_payload(ANA, 0, f"<@{BOB}> can you review my PR?", mentions=(BOB,))
+    answer = discord_bot.message_payload(BOB, 5, "done, looks good", reply_to=int(question["id"]))
+    await discord_bot.fake.send("MESSAGE_CREATE", question, answer)
+    await asyncio.sleep(0.2)
+    assert discord_bot.core.intake.waiting == 2 and await pair(discord_bot, ANA, BOB) is None
+
+    monkeypatch.undo()  # the database is back
+    assert await discord_bot.core.intake.drain(5) == 0
+    assessment = await pair(discord_bot, ANA, BOB)
+    assert assessment is not None and assessment.stats.answered_ab + assessment.stats.answered_ba == 1
+    assert discord_bot.core.intake.dropped == 0
