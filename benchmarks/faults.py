@@ -357,7 +357,7 @@ async def seats(url: str) -> Counter[str]:
 def delivered(fake: FakeSlack, since: int) -> Counter[str]:
     """DMs that went through (answered 200) per member: a call is counted once Slack accepted it."""
     got: Counter[str] = Counter()
-    calls = [c for c in fake.calls[since:] if c.method == "chat.postMessage"
+    calls = [c for c in fake.calls[since:] if c.method == "chat.postMessage" and not c.refused
              and str(c.params.get("channel", "")).startswith("D")]
     for call in calls:
         got["U" + str(call.params["channel"]).removeprefix("D")] += 1
@@ -389,12 +389,12 @@ async def sigkill(cluster: Cluster, fake: FakeSlack, tmp: str) -> Row:
         row.recover = (min(after) - killed) if after else None
         got = delivered(fake, since)
         row.sent, row.acked = len(ROUND_MEMBERS), len(got)
-        row.stored = sum(1 for u in ROUND_MEMBERS if got[u] >= 1)
-        row.lost = len(ROUND_MEMBERS) - row.stored
+        found = await seats(cluster.url)
+        row.stored = found.get("sent", 0)
+        row.lost = sum(1 for u in ROUND_MEMBERS if not got[u])
         row.doubled = sum(1 for u in ROUND_MEMBERS if got[u] > 1)
-        row.note = (f"DMs: sent = members, acked = members who got one, lost = skipped; round finished: "
-                    f"{'yes' if done else 'no'}, seats {dict(await seats(cluster.url))}; seconds = kill to the "
-                    "next DM by another process")
+        row.note = (f"per member: acked = got a DM, stored = seat sent; round finished: {'yes' if done else 'no'}, "
+                    f"seats {dict(found)}; seconds = kill to the next DM by another process")
     finally:
         fake.latency.clear()
         for app in apps:
@@ -419,8 +419,8 @@ async def flaky_round(cluster: Cluster, fake: FakeSlack, tmp: str, status: int) 
         row.acked = sum(1 for u in ROUND_MEMBERS if got[u])
         found = await seats(cluster.url)
         row.stored = found.get("sent", 0)
-        row.lost = found.get("undeliverable", 0) + found.get("pending", 0)
-        row.doubled = 0  # a refused call delivered nothing: only 200s reach the member
+        row.lost = sum(1 for u in ROUND_MEMBERS if not got[u])
+        row.doubled = sum(1 for u in ROUND_MEMBERS if got[u] > 1)
         row.note = (f"{len(calls)} calls for {len(ROUND_MEMBERS) + 1} messages; seats {dict(found)}; round "
                     f"finished: {'yes' if done else 'no'}; seconds = round start to finished")
     finally:

@@ -26,6 +26,7 @@ class Call:
     params: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
+    refused: int = 0  # the error status the fake answered (500, 429), 0 when it answered the call
 
 
 def block_problems(blocks: Any) -> list[str]:
@@ -131,7 +132,8 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.pop("token", None)
         with self._lock:
-            self.calls.append(Call(method, params, token))
+            call = Call(method, params, token)
+            self.calls.append(call)
             limited = self.rate_limited.get(method, 0)
             if limited:
                 self.rate_limited[method] = limited - 1
@@ -140,6 +142,7 @@ class FakeSlack:
                 self.server_errors[method] = broken - 1
             status, share = self.flaky.get(method, (0, 0.0))
             flaked = status if share and self._random.random() < share else 0
+            call.refused = flaked or (500 if broken else 429 if limited else 0)
         time.sleep(self.latency.get(method, 0.0))
         if flaked == 429:
             return self._send(request, 429, {"ok": False, "error": "ratelimited"},
