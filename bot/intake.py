@@ -5,7 +5,9 @@ their way into the graph. Text lives here only in memory and is never written an
   discord.py runs every gateway event as its own task: anything awaited before `put` could let a reply overtake
   the question it answers.
 - Batches: one worker per workspace takes everything waiting (up to MAX_BATCH) as one `ingest`, so a burst costs
-  a few queries, not a few per message.
+  a few queries, not a few per message; `ingest` reads each channel's part in the platform's time order. Slack
+  delivers events over concurrent HTTP requests, so a reply can arrive a moment before its question: with a
+  `reorder` window, a batch is taken only once its first message has waited that long, so both are in it.
 - Nothing taken is lost to a database outage: a batch that fails while the database does not answer stays in
   memory and is retried with backoff until it does. Past `limit` waiting messages `accepts()` is False, and
   adapters stop taking more (Slack: a 503, so Slack redelivers later).
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +42,7 @@ class Taken:
     event: MessagePosted | MessageDeleted
     ids: str  # how logs name it: platform ids, never text
     before: Callable[[], Awaitable[None]] | None = None  # the adapter's own work that must precede it
+    at: float = field(default_factory=time.monotonic)  # when it was taken
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Intake:
     limit: int = LIMIT
     concurrency: int = 4  # workspaces written at once (1 on SQLite: it takes one writer at a time)
     backoff: tuple[float, float] = BACKOFF
+    reorder: float = 0.0  # seconds a message waits for others delivered out of order (see above)
     stored: int = 0  # messages recorded as new
     dropped: int = 0  # messages given up: malformed, or refused past the limit
     _queues: dict[str, deque[Taken]] = field(default_factory=dict)
@@ -83,6 +88,9 @@ class Intake:
         tries = 0
         try:
             while queue:
+                early = queue[0].at + self.reorder - time.monotonic()
+                if early > 0 and not singles:
+                    await asyncio.sleep(early)
                 batch = list(itertools.islice(queue, 1 if singles else MAX_BATCH))
                 try:
                     await self._store(batch)

@@ -47,6 +47,7 @@ EVENTS_PATH = "/slack/events"
 # Past this many jobs waiting, requests get 503 and Slack redelivers them later, instead of memory growing.
 MAX_BACKLOG = 20_000
 UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
+REORDER = 0.3  # seconds; events sent back to back reach us within milliseconds of each other
 
 
 def web_client(settings: SlackSettings, token: str | None = None,
@@ -181,6 +182,8 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
     dialect = engine.dialect.name if engine is not None else ""
     # On PostgreSQL a few at a time: more only takes connections and CPU from the acks.
     deferred = Deferred(concurrency=1 if dialect == "sqlite" else 4)
+    # Slack delivers a channel's events over concurrent requests: let the intake wait this long for stragglers.
+    core.intake.reorder = REORDER
     Listeners(core, People(core.store), deferred, tokens, outbound, revocation).register(app)
     return SlackAdapter(core, settings, app, client, tokens, outbound, deferred, identity)
 

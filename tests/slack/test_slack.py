@@ -226,12 +226,13 @@ async def test_a_retry_storm_is_counted_once(slack: Slack) -> None:
 
 
 async def test_a_burst_of_questions_and_replies_delivered_at_once_all_link(slack: Slack) -> None:
+    """Slack delivers over concurrent requests and promises no order: here each reply is even sent first."""
     await slack.install(T1)
     requests = []
     for i in range(3):
         root = slack.ts(10 * i)
-        requests += [slack.say(T1, ANN, f"<@{BOB}> can you check build {i}?", root),
-                     slack.say(T1, BOB, "on it, looks fine", slack.ts(10 * i + 1), thread_ts=root)]
+        requests += [slack.say(T1, BOB, "on it, looks fine", slack.ts(10 * i + 1), thread_ts=root),
+                     slack.say(T1, ANN, f"<@{BOB}> can you check build {i}?", root)]
     assert [r.status for r in await asyncio.gather(*requests)] == [200] * 6
     await slack.settle()
     async with slack.core.store.engine.connect() as connection:  # type: ignore[attr-defined]
