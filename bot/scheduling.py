@@ -50,6 +50,10 @@ class Runs(Protocol):
 
     async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None: ...
 
+    async def delivery(self, key: str, recipient: str) -> str | None:
+        """`sending`, `sent` or `failed`; None when never reserved."""
+        ...
+
 
 @dataclass(frozen=True)
 class Due:

@@ -58,6 +58,11 @@ class SqlRuns:
                 .values(at=now))
             return bool(result.rowcount)
 
+    async def delivery(self, key: str, recipient: str) -> str | None:
+        async with self.sessions() as session:
+            return await session.scalar(
+                select(DeliveryRow.status).where(DeliveryRow.key == key, DeliveryRow.recipient == recipient))
+
     async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None:
         async with self.sessions.begin() as session:
             await session.execute(

@@ -170,6 +170,9 @@ class FakeRuns:
     async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None:
         self.deliveries[(key, recipient)] = "sent" if ok else "failed"
 
+    async def delivery(self, key: str, recipient: str) -> str | None:
+        return self.deliveries.get((key, recipient))
+
 
 @dataclass
 class FakePrivacy:
