@@ -244,10 +244,17 @@ async def database_down(cluster: Cluster, fake: FakeSlack, tmp: str, seconds: fl
     row = Row(f"PostgreSQL down {seconds:.0f} s, 50 events/s")
     recovered: list[asyncio.Task[float]] = []
 
+    async def caught_up(acked: set[str]) -> float:
+        started = time.monotonic()
+        while True:
+            if acked <= (await stored_ids(cluster.url))[0]:
+                return time.monotonic() - started
+            await asyncio.sleep(0.2)
+
     async def up() -> None:
         await asyncio.to_thread(cluster.start)
-        # Recovery: from the restart until everything kept in memory meanwhile was stored.
-        recovered.append(asyncio.create_task(app.idle(session)))
+        # Recovery: from the restart until every message acked before it (kept in memory meanwhile) was stored.
+        recovered.append(asyncio.create_task(caught_up(set(player.acked))))
 
     async with aiohttp.ClientSession() as session:
         await app.ready(session)
