@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Coroutine
 from typing import Any
 
@@ -13,6 +14,10 @@ from bot.scheduling import start_ticker
 from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOP_WITHIN = 20.0  # seconds from a stop signal to exit for storing what was taken (Docker waits 10 s by default,
+# then kills: set `stop_grace_period: 30s`; systemd waits 90 s)
 
 
 def configured_platforms() -> list[str]:
@@ -28,6 +33,8 @@ def configured_platforms() -> list[str]:
 
 
 async def run_platforms() -> None:
+    """Serve until a platform fails to start (PlatformError) or SIGTERM / SIGINT: then stop taking requests, store
+    what was already taken (at most STOP_WITHIN seconds) and return, so the process exits 0."""
     core = await bootstrap(load_settings())
     runs: list[Coroutine[Any, Any, None]] = []
     platforms = configured_platforms()
@@ -42,11 +49,29 @@ async def run_platforms() -> None:
 
         runs.append(run_discord(core, DiscordSettings()))
     log.info("starting %s", " and ".join(platforms))
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop.set)
+    serving = [asyncio.ensure_future(run) for run in runs]
+    stopping = asyncio.ensure_future(stop.wait())
     scheduler = start_ticker(core.ticker)  # coffee rounds, nudges, retention: claimed once across processes
     warm = asyncio.create_task(matchers.aget())  # load the model now, not on someone's first /rapport starters
     try:
-        await asyncio.gather(*runs)
+        done, _ = await asyncio.wait([*serving, stopping], return_when=asyncio.FIRST_COMPLETED)
+        for task in done - {stopping}:
+            task.result()  # a platform that could not start: its one-line error
+        log.info("stopping: no new requests; storing what was taken")
     finally:
+        deadline = loop.time() + STOP_WITHIN
+        await core.ticker.stop()  # first: the scheduler's shutdown would cancel a tick halfway (a traceback)
         scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
-        warm.cancel()
+        for task in (*serving, stopping, warm):
+            task.cancel()
+        # Each platform closes itself: Slack stops listening, then finishes its requests; Discord closes normally.
+        await asyncio.gather(*serving, return_exceptions=True)
+        if await core.intake.drain(max(0.0, deadline - loop.time())):
+            await core.intake.stop()  # logged by their ids
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
         await core.store.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot import coffee, home, nudges, privacy, profiles, relationships, starters, status
@@ -17,6 +16,7 @@ from bot.events import (
     MessagePosted,
 )
 from bot.ingest import Directory, forget, ingest
+from bot.intake import Intake
 from bot.ports import Clock, Outbound, Store
 from bot.replies import Reply
 from bot.scheduling import Ticker
@@ -40,10 +40,12 @@ class Rapport:
     outbound: Outbound
     router: Router = field(default_factory=build_router)
     directory: Directory = field(init=False)
+    intake: Intake = field(init=False)  # live messages from the platforms, in order, kept through outages
     ticker: Ticker = field(init=False)
 
     def __post_init__(self) -> None:
         self.directory = Directory(self.store)
+        self.intake = Intake(self.store, self.directory)
         # Features with scheduled work (coffee rounds, nudges) expose `sources(core)`: DueSources for the ticker.
         self.ticker = Ticker(self.store.runs, self.clock, [
             source for feature in FEATURES if hasattr(feature, "sources") for source in feature.sources(self)
@@ -55,10 +57,6 @@ class Rapport:
     async def on_message(self, event: MessagePosted) -> bool:
         """False when the message was seen before (a redelivery) or its author is not tracked."""
         return await ingest(self.store, self.directory, [event]) == 1
-
-    async def on_messages(self, events: Sequence[MessagePosted]) -> int:
-        """A burst of messages at once (an adapter's backlog); returns how many were new."""
-        return await ingest(self.store, self.directory, events)
 
     async def on_joined(self, event: BotJoinedChannel) -> bool:
         return await privacy.announce_joined(self.store, self.outbound, event.workspace, event.channel,

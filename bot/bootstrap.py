@@ -21,4 +21,7 @@ async def bootstrap(settings: Settings, clock: Clock | None = None) -> Rapport:
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     sealer(secret, settings.env == "production")  # refuse to start in production without a key
     store = await SqlStore.open(settings.database_url)
-    return Rapport(store=store, clock=clock or SystemClock(), outbound=Outbounds())
+    core = Rapport(store=store, clock=clock or SystemClock(), outbound=Outbounds())
+    # SQLite takes one writer at a time and makes the others sleep-wait: in-process queueing is far cheaper.
+    core.intake.concurrency = 1 if store.engine.dialect.name == "sqlite" else 4
+    return core

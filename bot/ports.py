@@ -199,6 +199,10 @@ class Store(Protocol):
         """Every repository with member data, for export and erasure."""
         ...
 
+    async def reachable(self) -> bool:
+        """True when the database answers now (tells an outage from a bad record)."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -374,15 +374,24 @@ async def send_to_seats(core: Any, record: RoundRecord, field: str, key: str,
     """One DM per seat of the round, once across processes, recording sent / undeliverable on the seat."""
     for group in record.placed:
         for position, seat in enumerate(group.seats):
+            if getattr(seat, field) != "pending":
+                continue
             outcome: list[bool] = []
+            # Built before the reservation: a process that dies building it leaves nothing in doubt.
+            reply = await build(group, seat.user)
 
-            async def send(group: GroupRecord = group, user: str = seat.user, outcome: list[bool] = outcome) -> bool:
-                ok = bool(await core.outbound.send_direct(group.workspace, user, await build(group, user)))
+            async def send(group: GroupRecord = group, user: str = seat.user, reply: Reply = reply,
+                           outcome: list[bool] = outcome) -> bool:
+                ok = bool(await core.outbound.send_direct(group.workspace, user, reply))
                 outcome.append(ok)
                 return ok
 
-            await send_once(core.store.runs, key, f"g{group.index}.{position}", core.clock.now(), send)
-            if outcome:  # not when an earlier attempt (maybe in another process) already reserved it
+            label = f"g{group.index}.{position}"
+            await send_once(core.store.runs, key, label, core.clock.now(), send)
+            if not outcome:  # reserved earlier: by a live process (it records the seat), or by one that died after
+                # recording the delivery but before the seat
+                outcome = {"sent": [True], "failed": [False]}.get(await core.store.runs.delivery(key, label) or "", [])
+            if outcome:
                 status = "sent" if outcome[0] else "undeliverable"
                 await core.store.coffee.set_seat(group.id, seat.user, **{field: status})
 

@@ -3,14 +3,18 @@
 APScheduler 3 cannot share a job store between processes, so it is only the ticker here: each process runs an
 in-memory interval job (max_instances=1, coalesce=True) that asks every DueSource what is due. Whoever inserts
 the claim row for a run first owns it (a UNIQUE key in the shared database decides, not a lock in memory). A
-claim carries a lease: if its owner dies mid-run, another process re-claims it once the lease expires and
-resumes. Each message a run sends is reserved first with `deliver_once` (UNIQUE per run and recipient), so a
-resumed run skips what was already sent. A delivery reserved but not confirmed when its process died is not
-retried (sending it twice is worse than the rare loss) and stays visible as `sending` for operators.
+claim carries a short lease that the owner renews while it runs (a heartbeat every lease/3): when the owner
+dies, another process's tick re-claims the run within lease + tick (under a minute) and resumes it; an owner
+that finds its lease taken stops. Each message a run sends is reserved first with `deliver_once` (UNIQUE per run
+and recipient), so a resumed run skips what was already sent. A delivery still `sending` from before the current
+claim was cut off by its owner's death: the new owner sends it. Messages are built before they are reserved, so
+that window is the platform call alone; only a death during that call can make a member get a message twice,
+and leaving them out for good would be worse.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -23,8 +27,8 @@ from bot.ports import Clock
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)
-TICK_SECONDS = 30
+LEASE = timedelta(seconds=30)
+TICK_SECONDS = 15
 
 
 class Runs(Protocol):
@@ -32,14 +36,23 @@ class Runs(Protocol):
         """True when `owner` now holds the run: the first claim, or one whose lease ran out unfinished."""
         ...
 
+    async def renew(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Extend `owner`'s lease of an unfinished run; False when it is no longer theirs."""
+        ...
+
     async def finish(self, key: str, now: datetime) -> None: ...
     async def finished(self, key: str) -> bool: ...
 
     async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
-        """Reserve the delivery of run `key` to `recipient`; False when it was already reserved (or sent)."""
+        """Reserve the delivery of run `key` to `recipient`; False when it was already reserved (or sent), unless
+        the reservation is still `sending` from before the run's current claim (its owner died mid-send)."""
         ...
 
     async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None: ...
+
+    async def delivery(self, key: str, recipient: str) -> str | None:
+        """`sending`, `sent` or `failed`; None when never reserved."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -62,22 +75,45 @@ class Ticker:
     clock: Clock
     sources: list[DueSource] = field(default_factory=list)
     owner: str = field(default_factory=process_name)
+    lease: timedelta = LEASE
+    _running: asyncio.Future[None] | None = None
+    _running_key: str = ""
+    _ticking: asyncio.Task[object] | None = None
+    _stopped: bool = False
+
+    @property
+    def heartbeat(self) -> float:
+        return self.lease.total_seconds() / 3
 
     async def tick(self) -> int:
         """Run whatever is due and unclaimed. Returns how many runs this process carried out."""
+        if self._stopped:
+            return 0
+        self._ticking = asyncio.current_task()
         now = self.clock.now()
         done = 0
         for source in self.sources:
+            if self._stopped:
+                break
             try:
                 due = await source.due(now)
             except Exception:
                 log.exception("could not list due work from %s", type(source).__name__)
                 continue
             for item in due:
-                if not await self.runs.claim(item.key, self.owner, now, LEASE):
+                if self._stopped:
+                    break
+                if not await self.runs.claim(item.key, self.owner, now, self.lease):
                     continue
                 try:
-                    await item.run()
+                    await self._leased(item)
+                except asyncio.CancelledError:
+                    if self._stopped:
+                        return done
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise
+                    continue  # taken over by another process, which finishes it
                 except Exception:
                     # The lease expires and another tick (here or elsewhere) resumes the run.
                     log.exception("run %s failed; it will be resumed after its lease", item.key)
@@ -85,6 +121,48 @@ class Ticker:
                 await self.runs.finish(item.key, self.clock.now())
                 done += 1
         return done
+
+    async def _leased(self, item: Due) -> None:
+        """Run the item, renewing its lease as it goes; stop it if another process took the run over."""
+        work = self._running = asyncio.ensure_future(item.run())
+        self._running_key = item.key
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.heartbeat)
+                try:
+                    mine = await self.runs.renew(item.key, self.owner, self.clock.now(), self.lease)
+                except Exception as error:  # the database away: the next beat tries again
+                    log.warning("run %s: lease not renewed (%s)", item.key, type(error).__name__)
+                    continue
+                if not mine:
+                    log.error("run %s was taken over by another process: stopping here", item.key)
+                    work.cancel()
+                    return
+
+        beating = asyncio.ensure_future(beat())
+        try:
+            await work
+        finally:
+            beating.cancel()
+            self._running = None
+
+    async def stop(self) -> None:
+        """Shutting down: no new runs; the one in progress stops and is handed back (its lease ends now, so
+        another process resumes it at its next tick). Returns once the tick in progress has ended by itself: a
+        cancelled tick would be an APScheduler traceback."""
+        self._stopped = True
+        running, key = self._running, self._running_key
+        if running is not None:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            try:
+                await self.runs.renew(key, self.owner, self.clock.now(), timedelta(0))
+            except Exception as error:  # the database away: the lease runs out by itself
+                log.warning("run %s not handed back (%s); resumed after its lease", key, type(error).__name__)
+        ticking = self._ticking
+        if ticking is not None and not ticking.done() and ticking is not asyncio.current_task():
+            await asyncio.wait({ticking}, timeout=5)
 
 
 async def send_once(runs: Runs, key: str, recipient: str, now: datetime, send: Callable[[], Awaitable[bool]]) -> bool:

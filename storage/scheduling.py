@@ -27,6 +27,14 @@ class SqlRuns:
                 .values(owner=owner, claimed_at=now, lease_until=now + lease))
             return bool(result.rowcount)
 
+    async def renew(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(RunRow)
+                .where(RunRow.key == key, RunRow.owner == owner, RunRow.finished_at.is_(None))
+                .values(lease_until=now + lease))
+            return bool(result.rowcount)
+
     async def finish(self, key: str, now: datetime) -> None:
         async with self.sessions.begin() as session:
             await session.execute(update(RunRow).where(RunRow.key == key).values(finished_at=now))
@@ -39,7 +47,21 @@ class SqlRuns:
     async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
         async with self.sessions.begin() as session:
             stmt = insert(session, DeliveryRow).values(key=key, recipient=recipient, status="sending", at=now)
-            return (await session.execute(stmt.on_conflict_do_nothing().returning(DeliveryRow.key))).first() is not None
+            if (await session.execute(stmt.on_conflict_do_nothing().returning(DeliveryRow.key))).first():
+                return True
+            # Still `sending` from before the run's current claim: its owner died with it in hand.
+            claimed = select(RunRow.claimed_at).where(RunRow.key == key).scalar_subquery()
+            result = await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.key == key, DeliveryRow.recipient == recipient, DeliveryRow.status == "sending",
+                       DeliveryRow.at < claimed)
+                .values(at=now))
+            return bool(result.rowcount)
+
+    async def delivery(self, key: str, recipient: str) -> str | None:
+        async with self.sessions() as session:
+            return await session.scalar(
+                select(DeliveryRow.status).where(DeliveryRow.key == key, DeliveryRow.recipient == recipient))
 
     async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None:
         async with self.sessions.begin() as session:

@@ -33,5 +33,13 @@ class SqlStore:
     async def open(cls, url: str) -> SqlStore:
         return cls(await connect(url))
 
+    async def reachable(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT 1")
+        except Exception:
+            return False
+        return True
+
     async def close(self) -> None:
         await self.engine.dispose()

@@ -137,13 +137,23 @@ class FakeGraph:
 class FakeRuns:
     claims: dict[str, tuple[str, datetime, datetime | None]] = field(default_factory=dict)  # owner, lease, done
     deliveries: dict[tuple[str, str], str] = field(default_factory=dict)
+    claimed_at: dict[str, datetime] = field(default_factory=dict)
+    reserved_at: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
     async def claim(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
         held = self.claims.get(key)
         if held is None or (held[2] is None and held[1] < now):
             self.claims[key] = (owner, now + lease, None)
+            self.claimed_at[key] = now
             return True
         return False
+
+    async def renew(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        held = self.claims.get(key)
+        if held is None or held[0] != owner or held[2] is not None:
+            return False
+        self.claims[key] = (owner, now + lease, None)
+        return True
 
     async def finish(self, key: str, now: datetime) -> None:
         owner, lease, _ = self.claims[key]
@@ -153,13 +163,19 @@ class FakeRuns:
         return key in self.claims and self.claims[key][2] is not None
 
     async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
-        if (key, recipient) in self.deliveries:
+        status = self.deliveries.get((key, recipient))
+        if status is not None and not (status == "sending" and key in self.claimed_at
+                                       and self.reserved_at[(key, recipient)] < self.claimed_at[key]):
             return False
         self.deliveries[(key, recipient)] = "sending"
+        self.reserved_at[(key, recipient)] = now
         return True
 
     async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None:
         self.deliveries[(key, recipient)] = "sent" if ok else "failed"
+
+    async def delivery(self, key: str, recipient: str) -> str | None:
+        return self.deliveries.get((key, recipient))
 
 
 @dataclass
@@ -553,6 +569,7 @@ class FakeStore:
     personal: list = field(default_factory=list)
     nudges: FakeNudges = field(default_factory=FakeNudges)
     coffee: FakeCoffee = field(default_factory=FakeCoffee)
+    up: bool = True  # False: the database is unreachable
 
     def __post_init__(self) -> None:
         self.privacy.graph = self.graph
@@ -562,6 +579,9 @@ class FakeStore:
         self.nudges.graph = self.graph
         self.personal.append(self.nudges)
         self.personal.append(self.coffee)
+
+    async def reachable(self) -> bool:
+        return self.up
 
     async def close(self) -> None:
         pass

@@ -3,6 +3,7 @@ process dies half way is resumed by another without sending anything twice."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -29,36 +30,49 @@ WS, CH = "T1", "C1"
 PEOPLE = [f"u{i}" for i in range(7)]  # odd: one group of three
 DUE = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
-# One bot process: waits for the go file, ticks once at the given time, records every send in a shared file.
-# With a crash count, it dies (no cleanup, no finish) right after that many sends.
+# One bot process: waits for the go file, then ticks. With a fixed clock (lease 0) it ticks once at `now`; with a
+# lease it runs on real time from `now` on, ticking every 0.1 s until the round is finished. Every send is recorded
+# in a shared file after a `latency` (the platform call; a "begin" line marks its start). crash > 0: dies right
+# after that many sends (sent, not confirmed); crash < 0: dies instead of making send number -crash (reserved,
+# not sent).
 CHILD = r"""
 import asyncio, json, os, sys, time
-from datetime import datetime
+from datetime import datetime, timedelta
 from bot.app import Rapport
 from bot.profiles import matchers
+from bot.rounds import round_key
 from bot.similarity import LexicalMatcher
 from storage.store import SqlStore
 
-url, now, record, go, crash_after, owner = sys.argv[1:7]
-crash_after = int(crash_after)
+url, now, record, go, crash, owner, lease, latency, due = sys.argv[1:10]
+crash, lease, latency = int(crash), float(lease), float(latency)
+started = None
 
 class Clock:
     def now(self):
-        return datetime.fromisoformat(now)
+        at = datetime.fromisoformat(now)
+        return at + timedelta(seconds=time.monotonic() - started) if lease else at
 
 class Recording:
     sends = 0
 
     async def _write(self, kind, to):
-        line = json.dumps({"kind": kind, "to": to, "by": owner}) + "\n"
-        fd = os.open(record, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-        os.write(fd, line.encode())
-        os.close(fd)
         Recording.sends += 1
-        if Recording.sends == crash_after:
+        if Recording.sends == -crash:
+            os._exit(3)
+        if latency:
+            self._line({"kind": "begin", "to": to, "by": owner})
+            await asyncio.sleep(latency)
+        self._line({"kind": kind, "to": to, "by": owner, "at": time.time()})
+        if Recording.sends == crash:
             os._exit(3)
         await asyncio.sleep(0.01)  # let the other processes interleave
         return True
+
+    def _line(self, fields):
+        fd = os.open(record, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.write(fd, (json.dumps(fields) + "\n").encode())
+        os.close(fd)
 
     async def send_direct(self, workspace, user, reply):
         return await self._write("dm", user)
@@ -70,13 +84,22 @@ class Recording:
         return None
 
 async def main():
+    global started
     matchers.use(LexicalMatcher())
     store = await SqlStore.open(url)
     core = Rapport(store, Clock(), Recording())
     core.ticker.owner = owner
     while not os.path.exists(go):
         time.sleep(0.01)
-    await core.ticker.tick()
+    started = time.monotonic()
+    if not lease:
+        await core.ticker.tick()
+    else:
+        core.ticker.lease = timedelta(seconds=lease)
+        key = round_key("T1", "C1", datetime.fromisoformat(due))
+        while not await store.runs.finished(key):
+            await core.ticker.tick()
+            await asyncio.sleep(0.1)
     await store.close()
 
 asyncio.run(main())
@@ -100,10 +123,11 @@ async def seed() -> None:
         matchers.use(None)
 
 
-def spawn(tmp_path: Path, now: datetime, owner: str, crash_after: int = 0) -> subprocess.Popen[str]:
+def spawn(tmp_path: Path, now: datetime, owner: str, crash: int = 0, lease: float = 0,
+          latency: float = 0) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, TEST_DATABASE_URL, now.isoformat(), str(tmp_path / "sent.jsonl"),
-         str(tmp_path / "go"), str(crash_after), owner],
+         str(tmp_path / "go"), str(crash), owner, str(lease), str(latency), DUE.isoformat()],
         cwd=ROOT, text=True, stderr=subprocess.PIPE)
 
 
@@ -146,25 +170,69 @@ async def test_three_processes_tick_together_and_each_message_goes_out_once(tmp_
         await store.close()
 
 
-async def test_a_round_cut_short_by_a_crash_is_resumed_after_the_lease_without_duplicates(tmp_path: Path) -> None:
-    await seed()
-    assert finish([spawn(tmp_path, DUE, "crashing", crash_after=3)], tmp_path) == [3]
-    assert sum(pairing_dms(sent(tmp_path)).values()) == 3
-    # The lease still holds: nobody else touches the run.
-    finish([spawn(tmp_path, DUE + timedelta(minutes=5), "early")], tmp_path)
-    assert sum(pairing_dms(sent(tmp_path)).values()) == 3
-    # After the lease, two processes race to resume; one does, and sends only what is missing.
-    finish([spawn(tmp_path, DUE + timedelta(minutes=11), f"r{i}") for i in range(2)], tmp_path)
-    records = sent(tmp_path)
-    assert pairing_dms(records) == {u: 1 for u in PEOPLE}
-    assert Counter(r["to"] for r in records if r["kind"] == "channel") == {CH: 1}
-    assert {r["by"] for r in records} - {"crashing"} and len({r["by"] for r in records} - {"crashing"}) == 1
+async def seats(status: str = "dm") -> Counter[str]:
     store = await SqlStore.open(TEST_DATABASE_URL)
     try:
         record = await store.coffee.round(WS, CH, DUE)
-        assert record.status == "sent"
-        # The message in flight when the process died was sent but never confirmed: its seat says so.
-        assert Counter(s.dm for g in record.placed for s in g.seats) == {"sent": 6, "pending": 1}
+        assert record is not None and record.status == "sent"
+        return Counter(getattr(s, status) for g in record.placed for s in g.seats)
     finally:
         await store.close()
 
+
+async def test_a_seat_reserved_by_a_process_that_died_before_sending_is_sent_by_the_one_that_resumes(
+        tmp_path: Path) -> None:
+    await seed()
+    assert finish([spawn(tmp_path, DUE, "crashing", crash=-4)], tmp_path) == [3]  # reserved the 4th, then died
+    assert sum(pairing_dms(sent(tmp_path)).values()) == 3
+    # The lease (the default, 30 s) still holds: nobody else touches the run.
+    finish([spawn(tmp_path, DUE + timedelta(seconds=20), "early")], tmp_path)
+    assert sum(pairing_dms(sent(tmp_path)).values()) == 3
+    # After the lease, two processes race to resume; one does, and sends what is missing, the 4th seat included.
+    finish([spawn(tmp_path, DUE + timedelta(seconds=31), f"r{i}") for i in range(2)], tmp_path)
+    records = sent(tmp_path)
+    assert pairing_dms(records) == {u: 1 for u in PEOPLE}
+    assert Counter(r["to"] for r in records if r["kind"] == "channel") == {CH: 1}
+    assert len({r["by"] for r in records} - {"crashing"}) == 1
+    assert await seats() == {"sent": 7}
+
+
+async def test_a_death_during_the_platform_call_itself_sends_that_one_message_again_rather_than_never(
+        tmp_path: Path) -> None:
+    await seed()
+    assert finish([spawn(tmp_path, DUE, "crashing", crash=3)], tmp_path) == [3]  # sent the 3rd, not confirmed
+    finish([spawn(tmp_path, DUE + timedelta(seconds=31), "resumer")], tmp_path)
+    dms = pairing_dms(sent(tmp_path))
+    assert set(dms) == set(PEOPLE) and sorted(dms.values()) == [1] * 6 + [2]
+    assert await seats() == {"sent": 7}
+
+
+async def test_sigkill_of_the_round_owner_is_taken_over_within_the_lease_and_nobody_is_skipped(
+        tmp_path: Path) -> None:
+    """Three processes on real time with a 2 s lease (heartbeat 0.67 s); each send takes 0.3 s. The owner is
+    killed while its 4th DM is on its way (reserved, not yet delivered); one of the others finishes the round and
+    sends that DM too. (A kill after the platform took a message but before it was confirmed sends that one
+    twice: the test above.)"""
+    await seed()
+    processes = {f"p{i}": spawn(tmp_path, DUE, f"p{i}", lease=2, latency=0.3) for i in range(3)}
+    (tmp_path / "go").touch()
+    deadline = time.monotonic() + 30
+    while True:
+        assert time.monotonic() < deadline, "no round started"
+        records = sent(tmp_path)
+        if sum(r["kind"] == "begin" for r in records) == 4 and sum(pairing_dms(records).values()) == 3:
+            break
+        await asyncio.sleep(0.02)
+    owner = sent(tmp_path)[0]["by"]
+    processes[owner].kill()
+    killed_at = time.time()
+    for name, process in processes.items():
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == (-9 if name == owner else 0), err
+    records = sent(tmp_path)
+    assert pairing_dms(records) == {u: 1 for u in PEOPLE}
+    assert Counter(r["to"] for r in records if r["kind"] == "channel") == {CH: 1}
+    resumed = [r for r in records if r["by"] != owner and r["kind"] != "begin"]
+    assert len({r["by"] for r in resumed}) == 1
+    assert resumed[0]["at"] - killed_at < 2 + 1 + 1  # lease + a tick + the send's own latency, with slack
+    assert await seats() == {"sent": 7}

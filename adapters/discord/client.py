@@ -103,6 +103,7 @@ class RapportClient(discord.Client):
         pending = {t for t in self._in_flight if t is not asyncio.current_task()}
         if pending:
             await asyncio.wait(pending, timeout=DRAIN_TIMEOUT)
+        await self.core.intake.drain(DRAIN_TIMEOUT)
 
     async def close(self) -> None:
         await self.drain()
@@ -128,20 +129,18 @@ class RapportClient(discord.Client):
                 await self.core.on_joined(BotJoinedChannel(str(guild.id), str(channel.id)))
 
     async def on_message(self, message: discord.Message) -> None:
+        """Queued before any await: discord.py runs each message as its own task, and anything awaited here first
+        would let a reply overtake its question. The intake writes the member names, in the same order."""
         event = translate.posted(message, self.with_text)
-        if event is None or message.guild is None:
-            return
-        with self._busy():
-            await self._remember(message.guild.id, [message.author, *message.mentions])
-            new = await self.core.on_message(event)
-            if not new:
-                log.debug("Discord: message %s/%s seen before", event.workspace, event.message_id)
+        if event is not None and message.guild is not None:
+            guild, people = message.guild.id, [message.author, *message.mentions]
+            self.core.intake.put(event, f"guild={event.workspace} channel={event.channel} message={event.message_id}",
+                                 lambda: self._remember(guild, people))
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         event = translate.deleted(payload)
         if event is not None:
-            with self._busy():
-                await self.core.on_delete(event)
+            self.core.intake.put(event, f"guild={event.workspace} channel={event.channel} deleted={event.message_id}")
 
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         for message_id in payload.message_ids:

@@ -18,6 +18,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -25,7 +26,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import PlatformError
@@ -46,17 +49,22 @@ EVENTS_PATH = "/slack/events"
 # Past this many jobs waiting, requests get 503 and Slack redelivers them later, instead of memory growing.
 MAX_BACKLOG = 20_000
 UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
+REORDER = 0.3  # seconds; events sent back to back reach us within milliseconds of each other
 
 
 def web_client(settings: SlackSettings, token: str | None = None,
                session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """A client that waits out 429s (Retry-After) and retries dropped connections: slack_sdk only does the latter."""
+    """A client that waits out 429s (Retry-After) and retries dropped connections and 500/503 with backoff (about
+    0.5, 1, 2 s): slack_sdk by default only retries dropped connections, and a coffee seat given up is a member
+    left out."""
     return AsyncWebClient(
         token=token,
         base_url=settings.api_url,
         session=session,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
-                        AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+                        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                        AsyncServerErrorRetryHandler(
+                            max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5))],
     )
 
 
@@ -69,12 +77,14 @@ class SlackAdapter:
     tokens: Tokens
     outbound: SlackOutbound
     deferred: Deferred
+    identity: dict[str, Any]  # single workspace: auth.test's answer, asked once at start
 
     async def verify(self) -> None:
         """Fail fast, in one line, when the token is bad or Slack cannot be reached."""
         try:
             if isinstance(self.tokens, SingleWorkspace):
                 auth = await self.client.auth_test(token=self.tokens.token)
+                self.identity.update(auth.data if isinstance(auth.data, dict) else {})
                 self.tokens.team_id = auth["team_id"]
                 log.info("Slack: single workspace %s (%s)", auth.get("team"), auth["team_id"])
             else:
@@ -87,7 +97,7 @@ class SlackAdapter:
 
     def web(self) -> web.Application:
         async def events(request: web.Request) -> web.Response:
-            if self.deferred.pending >= MAX_BACKLOG:
+            if self.deferred.pending >= MAX_BACKLOG or not self.core.intake.accepts():
                 return web.Response(status=503, headers={"Retry-After": "60"})
             try:
                 bolt_request = await to_bolt_request(request)
@@ -96,7 +106,7 @@ class SlackAdapter:
             return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
         async def healthz(_: web.Request) -> web.Response:
-            return web.json_response({"ok": True, "pending": self.deferred.pending})
+            return web.json_response({"ok": True, "pending": self.deferred.pending + self.core.intake.waiting})
 
         routes = [web.post(EVENTS_PATH, events), web.get("/healthz", healthz)]
         flow = self.app.oauth_flow
@@ -144,6 +154,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
     }
     revocation: AsyncTokenRevocationListeners | None = None
     tokens: Tokens
+    identity: dict[str, Any] = {}
     if settings.oauth:
         if engine is None:
             raise PlatformError("OAuth installs need the SQL store (RAPPORT_DATABASE_URL)")
@@ -165,7 +176,17 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         revocation = AsyncTokenRevocationListeners(store)
     else:
         client = web_client(settings, token=settings.bot_token, session=session)
-        app = AsyncApp(client=client, **common)
+
+        async def authorize(**_: Any) -> AuthorizeResult:
+            # Bolt's own single-workspace authorize asks auth.test again on the first request, which Slack then
+            # waits on: the answer verify() got at start serves every request instead.
+            if not identity:
+                identity.update((await client.auth_test()).data)  # type: ignore[arg-type]
+            return AuthorizeResult(enterprise_id=identity.get("enterprise_id"), team_id=identity.get("team_id"),
+                                   bot_token=settings.bot_token, bot_id=identity.get("bot_id"),
+                                   bot_user_id=identity.get("user_id"))
+
+        app = AsyncApp(client=client, authorize=authorize, **common)
         tokens = SingleWorkspace(team_id="", token=settings.bot_token)
     people = People(core.store)
     app.middleware(_learning_orgs(tokens))
@@ -174,8 +195,10 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
     dialect = engine.dialect.name if engine is not None else ""
     # On PostgreSQL a few at a time: more only takes connections and CPU from the acks.
     deferred = Deferred(concurrency=1 if dialect == "sqlite" else 4)
+    # Slack delivers a channel's events over concurrent requests: let the intake wait this long for stragglers.
+    core.intake.reorder = REORDER
     Listeners(core, people, deferred, tokens, outbound, revocation).register(app)
-    return SlackAdapter(core, settings, app, client, tokens, outbound, deferred)
+    return SlackAdapter(core, settings, app, client, tokens, outbound, deferred, identity)
 
 
 def build_app(core: Rapport, settings: SlackSettings) -> AsyncApp:
@@ -190,14 +213,16 @@ async def run_slack(core: Rapport, settings: SlackSettings) -> None:
         add = getattr(core.outbound, "add", None)
         if add is not None:
             add(adapter.outbound)
-        runner = web.AppRunner(adapter.web(), access_log=None)
+        # On stop, requests already being answered get this long; new connections are refused at once.
+        runner = web.AppRunner(adapter.web(), access_log=None, shutdown_timeout=5)
         await runner.setup()
         socket: AsyncSocketModeHandler | None = None
         try:
             try:
-                await web.TCPSite(runner, port=settings.port).start()
+                await web.TCPSite(runner, host=settings.host, port=settings.port).start()
             except OSError as error:
-                raise PlatformError(f"cannot listen on RAPPORT_PORT={settings.port}: {_reason(error)}") from None
+                raise PlatformError(f"cannot listen on {settings.host}:{settings.port} (RAPPORT_HOST, RAPPORT_PORT): "
+                                    f"{_reason(error)}") from None
             if settings.socket_mode:
                 socket = AsyncSocketModeHandler(adapter.app, settings.app_token)
                 try:
@@ -206,15 +231,16 @@ async def run_slack(core: Rapport, settings: SlackSettings) -> None:
                     raise PlatformError(f"Slack rejected SLACK_APP_TOKEN: {error.response.get('error')}") from None
                 except UNREACHABLE as error:
                     raise PlatformError(f"cannot reach Slack's Socket Mode: {_reason(error)}") from None
-                log.info("Slack: Socket Mode connected; health check on port %d", settings.port)
+                log.info("Slack: Socket Mode connected; health check on %s:%d", settings.host, settings.port)
             else:
-                log.info("Slack: listening on port %d (%s)", settings.port, EVENTS_PATH)
+                log.info("Slack: listening on %s:%d (%s)", settings.host, settings.port, EVENTS_PATH)
             await asyncio.Event().wait()
         finally:
+            # Stop taking requests first, then finish the work of those already acked.
             if socket is not None:
                 with contextlib.suppress(Exception):
                     await socket.close_async()
+            await runner.cleanup()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(10):
                     await adapter.deferred.drain()
-            await runner.cleanup()

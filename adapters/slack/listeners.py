@@ -2,7 +2,8 @@
 
 Slack wants every request answered within 3 s. Commands, buttons and forms get the core's answer in the ack
 when it is ready within ANSWER_WITHIN, otherwise a holding ack and the answer through response_url; message
-events and App Home are acked at once and handled after (adapters/slack/deferred.py).
+events are acked at once and stored after by the core's intake (bot/intake.py); App Home is built after the
+ack (adapters/slack/deferred.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -51,7 +52,6 @@ class Listeners:
     tokens: Tokens
     outbound: SlackOutbound
     revocation: AsyncTokenRevocationListeners | None  # Bolt's deletion of installation rows (OAuth installs)
-    _pending: dict[str, list[Body]] = field(default_factory=dict)  # message events not yet taken by a job
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.message)
@@ -66,44 +66,31 @@ class Listeners:
     # --- events: ack now, work after ---------------------------------------------------------------------
 
     async def message(self, body: Body, event: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
-        """Queue the message; one job per workspace takes everything queued at once (a burst is one batch).
+        """Hand the message to the core's intake, which stores it after the ack, in order, through outages.
 
         No event-id claim: the core records a message once by its id, also when Slack retries it elsewhere."""
         team = context.team_id or translate.team_of(body)
-        pending = self._pending.setdefault(team, [])
-        pending.append(event)
-        if len(pending) > 1:
-            return  # a job for this workspace is already queued and will take this one too
-        batch: list[Body] | None = None
+        ids = (f"team={team} event={body.get('event_id', '')} channel={str(event.get('channel', ''))[:32]} "
+               f"message={str(event.get('ts') or event.get('deleted_ts') or '')[:32]}")
+        try:
+            taken = (translate.deleted(team, event) if event.get("subtype") == "message_deleted"
+                     else translate.posted(team, event))
+        except (ValueError, TypeError, OverflowError, KeyError) as error:  # one bad event costs only itself
+            log.warning("slack event %s skipped: malformed (%s)", ids, type(error).__name__)
+            return
+        if taken is None:
+            return
+        before = None
+        if isinstance(taken, MessagePosted):
+            author = taken.author
 
-        async def job() -> None:
-            nonlocal batch
-            if batch is None:  # a retried job keeps its own batch
-                batch = self._pending.pop(team, [])
-            await self._ingest(client, team, batch)
+            async def before() -> None:
+                try:
+                    await self.people.seen(client, team, author)
+                except (aiohttp.ClientError, TimeoutError) as error:  # names help addressing; the graph does without
+                    log.warning("users.info %s/%s unreachable (%s)", team, author, type(error).__name__)
 
-        self.deferred.submit(team, f"team={team} event={body.get('event_id', '')} messages", job)
-
-    async def _ingest(self, client: AsyncWebClient, team: str, events: list[Body]) -> None:
-        posted: list[MessagePosted] = []
-        for event in events:
-            if event.get("subtype") == "message_deleted":
-                gone = translate.deleted(team, event)
-                if gone:
-                    await self.core.on_messages(posted)  # what came before the deletion goes first
-                    posted = []
-                    await self.core.on_delete(gone)
-                continue
-            message = translate.posted(team, event)
-            if message is None:
-                continue
-            try:
-                await self.people.seen(client, team, message.author)
-            except (aiohttp.ClientError, TimeoutError) as error:  # names help addressing; the graph does without
-                log.warning("users.info %s/%s unreachable (%s)", team, message.author, type(error).__name__)
-            posted.append(message)
-        if posted:
-            await self.core.on_messages(posted)
+        self.core.intake.put(taken, ids, before)
 
     async def member_joined(self, body: Body, event: Body, context: AsyncBoltContext) -> None:
         """Rapport itself was added to a channel: the core tells the channel what it records there."""

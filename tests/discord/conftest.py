@@ -63,8 +63,8 @@ class Harness:
         await self.stop()
         await self.start()
 
-    async def send(self, event: str, data: dict[str, Any]) -> None:
-        await self.fake.send(event, data)
+    async def send(self, event: str, *data: dict[str, Any]) -> None:
+        await self.fake.send(event, *data)
         await self.client.drain()
 
     def message_payload(self, author: int, minutes: float, text: str, guild: int = GUILD, channel: int = CHAT,

@@ -102,6 +102,7 @@ class FakeDiscord:
         self._sequence = itertools.count(1)
         self._dm_channels: dict[int, int] = {}  # dm channel -> user
         self._socket: web.WebSocketResponse | None = None
+        self.close_codes: list[int | None] = []  # how each client's gateway connection ended
         self._heartbeat: asyncio.Future[None] | None = None
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -155,15 +156,18 @@ class FakeDiscord:
                 })
                 for guild in self.guilds.values():
                     await self._dispatch(socket, "GUILD_CREATE", guild.create_event())
+        self.close_codes.append(socket.close_code)
         return socket
 
     async def _dispatch(self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
         await socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
 
-    async def send(self, event: str, data: dict[str, Any]) -> None:
-        """Dispatch an event and wait until the client has read it (its reply to a heartbeat request follows)."""
+    async def send(self, event: str, *data: dict[str, Any]) -> None:
+        """Dispatch events back to back and wait until the client has read them (its reply to a heartbeat request
+        follows)."""
         assert self._socket is not None, "no client connected"
-        await self._dispatch(self._socket, event, data)
+        for each in data:
+            await self._dispatch(self._socket, event, each)
         self._heartbeat = asyncio.get_running_loop().create_future()
         await self._socket.send_json({"op": 1, "d": None})
         await asyncio.wait_for(self._heartbeat, 5)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+
+import pytest
 
 from bot.rapport import Assessment, Stage, assess
 from tests.discord.conftest import ANA, BOB, CHAT, CID, DEE, GUILD, OTHER_CHAT, OTHER_GUILD, T0, Harness
@@ -41,6 +44,23 @@ async def test_thread_messages_belong_to_the_parent_channel(discord_bot: Harness
     assessment = await pair(discord_bot, ANA, CID)
     assert assessment is not None
     assert assessment.stats.answered_ab + assessment.stats.answered_ba == 1  # answered in the thread
+
+
+async def test_a_burst_of_questions_and_replies_back_to_back_all_link(discord_bot: Harness) -> None:
+    """As after a reconnect: discord.py handles each message in its own task, and every author is new (a member
+    write each); a reply must still be read after the question it answers."""
+    burst = []
+    for i, (asker, answerer) in enumerate([(ANA, BOB), (CID, DEE), (BOB, CID)]):
+        question = discord_bot.message_payload(asker, i, f"<@{answerer}> can you check build {i}?",
+                                               mentions=(answerer,))
+        burst += [question, discord_bot.message_payload(answerer, i + 0.5, "on it", reply_to=int(question["id"]))]
+    await discord_bot.send("MESSAGE_CREATE", *burst)
+
+    for asker, answerer in [(ANA, BOB), (CID, DEE), (BOB, CID)]:
+        assessment = await pair(discord_bot, asker, answerer)
+        assert assessment is not None
+        stats = assessment.stats
+        assert stats.answered_ab + stats.answered_ba == 1, (asker, answerer)
 
 
 async def test_a_duplicate_delivery_counts_once(discord_bot: Harness) -> None:
@@ -92,3 +112,30 @@ async def test_guilds_are_separate_workspaces(discord_bot: Harness) -> None:
     await discord_bot.send("INTERACTION_CREATE", discord_bot.command("me", ANA))
     [response] = discord_bot.responses()
     assert "not seen you talk with anyone" in response["data"]["embeds"][0]["description"]
+
+
+async def test_messages_received_while_the_database_is_down_are_stored_when_it_is_back(
+        discord_bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = discord_bot.store
+
+    async def refused(*_: object) -> int:
+        raise ConnectionRefusedError("database down")
+
+    async def down() -> bool:
+        return False
+
+    monkeypatch.setattr(store.graph, "record", refused)
+    monkeypatch.setattr(store.members, "upsert", refused)
+    monkeypatch.setattr(store, "reachable", down)
+    discord_bot.core.intake.backoff = (0.01, 0.05)
+    question = discord_bot.message_payload(ANA, 0, f"<@{BOB}> can you review my PR?", mentions=(BOB,))
+    answer = discord_bot.message_payload(BOB, 5, "done, looks good", reply_to=int(question["id"]))
+    await discord_bot.fake.send("MESSAGE_CREATE", question, answer)
+    await asyncio.sleep(0.2)
+    assert discord_bot.core.intake.waiting == 2 and await pair(discord_bot, ANA, BOB) is None
+
+    monkeypatch.undo()  # the database is back
+    assert await discord_bot.core.intake.drain(5) == 0
+    assessment = await pair(discord_bot, ANA, BOB)
+    assert assessment is not None and assessment.stats.answered_ab + assessment.stats.answered_ba == 1
+    assert discord_bot.core.intake.dropped == 0

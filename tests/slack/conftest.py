@@ -102,6 +102,7 @@ class Slack:
     async def settle(self) -> None:
         """Wait for the work done after the acks."""
         await self.adapter.deferred.drain()
+        await self.adapter.core.intake.drain()
 
     async def install(self, team: str) -> str:
         """A workspace installed earlier (the OAuth test covers installing)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class Call:
     params: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
+    refused: int = 0  # the error status the fake answered (500, 429), 0 when it answered the call
 
 
 def block_problems(blocks: Any) -> list[str]:
@@ -59,6 +61,10 @@ class FakeSlack:
         self.channel_creators: dict[str, str] = {}  # channel -> the member who created it (its manager)
         self.channel_teams: dict[str, str] = {}  # channel -> its workspace, where a test says (else any)
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to give before answering
+        self.server_errors: dict[str, int] = {}  # method -> how many 500s to give before answering
+        self.flaky: dict[str, tuple[int, float]] = {}  # method -> (status, share of calls answered with it)
+        self.latency: dict[str, float] = {}  # method -> seconds each call takes
+        self._random = random.Random(7)
         self.retry_after = 1
         self.oauth_teams: dict[str, tuple[str, str]] = {}  # code -> (team id, bot token)
         self._lock = threading.Lock()
@@ -127,10 +133,25 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.pop("token", None)
         with self._lock:
-            self.calls.append(Call(method, params, token))
+            call = Call(method, params, token)
+            self.calls.append(call)
             limited = self.rate_limited.get(method, 0)
             if limited:
                 self.rate_limited[method] = limited - 1
+            broken = self.server_errors.get(method, 0)
+            if broken:
+                self.server_errors[method] = broken - 1
+            status, share = self.flaky.get(method, (0, 0.0))
+            flaked = status if share and self._random.random() < share else 0
+            call.refused = flaked or (500 if broken else 429 if limited else 0)
+        time.sleep(self.latency.get(method, 0.0))
+        if flaked == 429:
+            return self._send(request, 429, {"ok": False, "error": "ratelimited"},
+                              {"Retry-After": str(self.retry_after)})
+        if flaked:
+            return self._send(request, flaked, {"ok": False, "error": "internal_error"})
+        if broken:
+            return self._send(request, 500, {"ok": False, "error": "internal_error"})
         if limited:
             return self._send(request, 429, {"ok": False, "error": "ratelimited"},
                               {"Retry-After": str(self.retry_after)})

@@ -247,6 +247,33 @@ async def test_a_retry_storm_is_counted_once(slack: Slack) -> None:
     assert await rows(slack, QuestionRow, workspace=T1) == 1
 
 
+async def test_a_burst_of_questions_and_replies_delivered_at_once_all_link(slack: Slack) -> None:
+    """Slack delivers over concurrent requests and promises no order: here each reply is even sent first."""
+    await slack.install(T1)
+    requests = []
+    for i in range(3):
+        root = slack.ts(10 * i)
+        requests += [slack.say(T1, BOB, "on it, looks fine", slack.ts(10 * i + 1), thread_ts=root),
+                     slack.say(T1, ANN, f"<@{BOB}> can you check build {i}?", root)]
+    assert [r.status for r in await asyncio.gather(*requests)] == [200] * 6
+    await slack.settle()
+    async with slack.core.store.engine.connect() as connection:  # type: ignore[attr-defined]
+        answers = (await connection.execute(select(QuestionRow.answer_id).where(QuestionRow.workspace == T1))).all()
+    assert len(answers) == 3 and all(answer for (answer,) in answers)
+
+
+async def test_a_malformed_event_in_a_burst_costs_only_itself(slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    await slack.install(T1)
+    requests = [slack.say(T1, ANN, f"message {i} of the burst", slack.ts(i)) for i in range(20)]
+    requests.insert(7, slack.event(T1, {"type": "message", "channel": "C0GENERAL", "user": BOB, "ts": "abc",
+                                        "text": "zebra-poison"}, event_id="Ev0POISON"))
+    with caplog.at_level(logging.INFO):
+        assert [r.status for r in await asyncio.gather(*requests)] == [200] * 21
+        await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1) == 20
+    assert "event=Ev0POISON channel=C0GENERAL message=abc" in caplog.text and "zebra-poison" not in caplog.text
+
+
 @pytest.mark.parametrize("problem", ["wrong secret", "stale timestamp", "unsigned"])
 async def test_a_bad_signature_is_refused_and_changes_nothing(slack: Slack, problem: str) -> None:
     await slack.install(T1)
@@ -264,6 +291,18 @@ async def test_a_bad_signature_is_refused_and_changes_nothing(slack: Slack, prob
     assert response.status == 401
     assert await rows(slack, MessageRow) == 0
     assert len(slack.fake.calls) == calls
+
+
+async def test_server_errors_are_retried_with_backoff_and_the_message_sent_once(slack: Slack) -> None:
+    await slack.install(T1)
+    slack.fake.server_errors["chat.postMessage"] = 2
+
+    delivered = await slack.core.outbound.send_channel(T1, "C0GENERAL", Reply("Coffee pairs are out!"))
+
+    assert delivered
+    first, second, third = slack.fake.called("chat.postMessage")
+    assert third.at - second.at > second.at - first.at > 0.3  # backing off
+    assert slack.fake.server_errors["chat.postMessage"] == 0
 
 
 async def test_a_429_is_waited_out_and_the_message_sent_once(slack: Slack) -> None:

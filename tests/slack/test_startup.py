@@ -46,6 +46,22 @@ async def test_single_workspace_from_a_bot_token(core: Rapport, fake_slack: Fake
         await slack.http.close()
 
 
+async def test_the_first_request_does_not_ask_auth_test_again(core: Rapport, fake_slack: FakeSlack,
+                                                              clock: FakeClock) -> None:
+    """auth.test is asked once, at start: Slack's API may be slow, and the first request must be acked at once."""
+    fake_slack.install("T0SOLO", "xoxb-single")
+    slack = await start(core, fake_slack, clock, **SINGLE)
+    try:
+        await slack.adapter.verify()
+        response = await slack.say("T0SOLO", "U0ANN", "anyone around?", slack.ts())
+        assert response.status == 200
+        assert (await (await slack.command("T0SOLO", "U0ANN", "me")).json())["response_type"] == "ephemeral"
+        assert len(fake_slack.called("auth.test")) == 1
+    finally:
+        await slack.settle()
+        await slack.http.close()
+
+
 async def test_a_bad_token_is_one_clear_line(core: Rapport, fake_slack: FakeSlack) -> None:
     with pytest.raises(PlatformError) as raised:
         await run_slack(core, slack_settings(fake_slack, **SINGLE, RAPPORT_PORT=closed_port()))
