@@ -238,11 +238,19 @@ def similarity(
     text_a: str,
     text_b: str,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"score", "related", "matcher"}.')] = False,
+    level_a: Annotated[str | None, typer.Option(help="The profile field TEXT_A is listed under (capability, "
+                                                     "behaviour, looking_for...).")] = None,
+    level_b: Annotated[str | None, typer.Option(help="The profile field TEXT_B is listed under.")] = None,
 ) -> None:
     """How related two interest phrases are, as profiles and starters judge them (offline model)."""
+    from bot.profiles import TEXT_FIELDS
     from bot.similarity import load_matcher
 
-    judgement = load_matcher().judge(text_a, text_b)
+    for level in (level_a, level_b):
+        if level is not None and level not in TEXT_FIELDS:
+            out.print(f"error: unknown level {level!r}; one of {', '.join(TEXT_FIELDS)}", highlight=False)
+            raise typer.Exit(2)
+    judgement = load_matcher().judge(text_a, text_b, level_a, level_b)
     if as_json:
         sys.stdout.write(json.dumps({"score": round(judgement.score, 4), "related": judgement.related,
                                      "matcher": judgement.matcher}) + "\n")

@@ -46,7 +46,7 @@ from bot.nudge_policy import (
 )
 from bot.ports import Store
 from bot.privacy import member_hash
-from bot.profiles import Profile, matchers, phrase_vectors, shown
+from bot.profiles import Phrase, Profile, matchers, phrase_vectors, shown
 from bot.rapport import Stage, assess
 from bot.replies import Button, Reply, Section
 from bot.scheduling import Due, DueSource, send_once
@@ -246,7 +246,7 @@ async def _introduction(store: Store, audience: Audience, matcher: Matcher, give
         return None
     vectors = await phrase_vectors(store, matcher, [theirs, *others], workspace_wide=True)
     want = np.stack([vectors[theirs.user_id][p.key] for p in wanted])
-    best: tuple[float, str, str, str] | None = None
+    best: tuple[float, str, Phrase, Phrase] | None = None
     for profile in others:
         offers = [p for p in profile.phrases() if p.level != "looking_for" or p.intent == "mentor"]
         if not offers:
@@ -255,11 +255,11 @@ async def _introduction(store: Store, audience: Audience, matcher: Matcher, give
         i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
         score = float(sims[i, j])
         if score >= matcher.threshold and (best is None or score > best[0]):
-            best = (score, profile.user_id, wanted[i].text, offers[j].text)
-    if best is None or not matcher.judge(best[2], best[3]).related:
+            best = (score, profile.user_id, wanted[i], offers[j])
+    if best is None or not matcher.judge(best[2].text, best[3].text, best[2].level, best[3].level).related:
         return None
     _, who, topic, offer = best
-    return (f"<@{theirs.user_id}> is looking for “{shown(topic)}”, and <@{who}> listed “{shown(offer)}”. "
+    return (f"<@{theirs.user_id}> is looking for “{shown(topic.text)}”, and <@{who}> listed “{shown(offer.text)}”. "
             f"Introduce them to each other: one message to both is enough.")
 
 

@@ -144,7 +144,7 @@ def _judge_all(matcher: Matcher, pairs: list[tuple[Phrase, Phrase]]) -> list[Lin
         if mine.key == theirs.key:
             links.append(Link(mine, theirs, 1.0))
             continue
-        judgement = matcher.judge(mine.text, theirs.text)
+        judgement = matcher.judge(mine.text, theirs.text, mine.level, theirs.level)
         if judgement.related:
             links.append(Link(mine, theirs, judgement.score))
     return links
