@@ -348,7 +348,7 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
     matcher = await matchers.aget()
     sent = 0
     for label, me, them in (("asker", asker, other), ("other", other, asker)):
-        lines = await starters_for(store, matcher, ws, me, them, 3) or list(rounds._GENERIC)
+        lines = await starters_for(store, matcher, ws, me, them, 3)
 
         async def send(me: str = me, them: str = them, lines: list[str] = lines) -> bool:
             return bool(await ctx.outbound.send_direct(ws, me, Reply(

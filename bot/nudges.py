@@ -299,7 +299,7 @@ async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Rep
         text = (f"You and {other} are often in touch, but you have not asked them a question yet. Asking is how "
                 f"people get to know each other: try one.")
     if starter:
-        text += f"\nAn idea: {starter}"
+        text += f"\nSomething to ask {other}: {starter}"
     return Reply(text, buttons=buttons(n))
 
 
