@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot import rounds
 from bot.commands import Args, Context, Router, UsageError, whole_number
+from bot.nudges import plan_thanks
 from bot.profiles import matchers, time_zone, time_zone_of
 from bot.rapport import Stage, assess
 from bot.replies import Button, Reply, Section
@@ -318,16 +319,24 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
     mutual = sorted((c for c in mine.keys() & theirs.keys() if c not in bots and c not in (ctx.user, other)),
                     key=lambda c: (-min(mine[c], theirs[c]), -(mine[c] + theirs[c]), c))
     value = f"{ctx.user} {other}"
+    key = _intro_key(ws, ctx.user, other, "ask", now)
     for connector in mutual:
-        async def ask(connector: str = connector) -> bool:
-            return bool(await ctx.outbound.send_direct(ws, connector, Reply(
+        label = hashlib.sha256(connector.encode()).hexdigest()[:16]
+        # send_once, unrolled: a reservation already there means this request went out earlier today.
+        if not await store.runs.deliver_once(key, label, now):
+            # Not named: if that DM failed, a later colleague in the list was the one asked.
+            return Reply(f"You asked for an introduction to <@{other}> today already: I asked a colleague who knows "
+                         "you both, and the request is pending. Give them a day or two.")
+        ok = False
+        try:
+            ok = bool(await ctx.outbound.send_direct(ws, connector, Reply(
                 f"<@{ctx.user}> would like to get to know <@{other}>, and you know them both. Would you introduce "
                 "them? One press sends them both a short introduction from you, with a few questions to start. "
                 "If you would rather not, just ignore this.",
                 buttons=(Button("Introduce them", "coffee:introduce", value, "primary"),))))
-
-        label = hashlib.sha256(connector.encode()).hexdigest()[:16]
-        if await send_once(store.runs, _intro_key(ws, ctx.user, other, "ask", now), label, now, ask):
+        finally:
+            await store.runs.delivered(key, label, ok, now)
+        if ok:
             return Reply(f"I asked <@{connector}>, who knows you both, to introduce you to <@{other}>.")
     return Reply(f"I don't know anyone who knows both you and <@{other}> well yet. Virtual coffee is a good way to "
                  "meet new people: `/rapport coffee join` in a channel that runs it.")
@@ -358,6 +367,7 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
         sent += await send_once(store.runs, _intro_key(ws, asker, other, "made", now), label, now, send)
     if sent:
         await store.coffee.record_introduction(ws, asker, other, ctx.user, now)
+        await plan_thanks(store, ws, ctx.user, (asker, other), now)
         return Reply(f"Thank you! I sent <@{asker}> and <@{other}> an introduction from you.")
     return Reply("Those introductions have already gone out (or I could not reach them by DM).")
 

@@ -4,6 +4,8 @@ Kinds (bot.nudge_policy.Kind):
 - follow_up: a day after a coffee meetup, one concrete act of giving to the person met: an introduction to
   someone here who has what they are looking for, an article on what they look for or what you share (sent with
   `/rapport share @them URL note`), or a word of thanks;
+- thanks: a day after an introduction, to each person introduced: thank the colleague who made it (planned when
+  the introduction goes out, the one moment Rapport knows who made it);
 - unanswered: a question put to you whose answer window closed: a link to it (never its text);
 - cooling: a relationship that mattered (acquaintance or closer) going quiet: reconnect, with a starter;
 - stage: you and someone became peers (or one became the other's trusted advisor);
@@ -20,6 +22,7 @@ moment. Only ids and times are stored; the words are composed when a nudge is se
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -136,6 +139,8 @@ async def candidates(store: Store, workspace: str, now: datetime) -> list[Nudge]
     ws = workspace
     found: list[Nudge] = []
     for meeting in await store.coffee.meetings_since(ws, now - LOOKBACK - FOLLOW_UP_DELAY):
+        if meeting.round_key.startswith("intro:"):
+            continue  # followed up by a THANKS nudge to the introducer, planned by plan_thanks
         ref = f"{meeting.channel}/{meeting.round_key}"
         for member in meeting.members:
             for other in meeting.members:
@@ -170,8 +175,21 @@ async def plan(store: Store, workspace: str, now: datetime) -> int:
     """Insert the workspace's new nudges, each timed for the first moment its recipient allows. Returns how many
     were new (those planned before are skipped by their dedup key)."""
     audience = await Audience.load(store, workspace)
+    return await _schedule(store, audience, await candidates(store, workspace, now), now)
+
+
+async def plan_thanks(store: Store, workspace: str, introducer: str, introduced: Sequence[str], now: datetime) -> int:
+    """A day after an introduction, each person introduced is nudged to thank the one who made it."""
+    # The ref holds no user id: erasing the other person introduced must leave nothing of them here.
+    found = [_candidate(workspace, user, Kind.THANKS, introducer, f"intro:{now.date().isoformat()}",
+                        now + FOLLOW_UP_DELAY, now) for user in introduced]
+    return await _schedule(store, await Audience.load(store, workspace), found, now)
+
+
+async def _schedule(store: Store, audience: Audience, found_nudges: list[Nudge], now: datetime) -> int:
+    """Insert nudges that the recipients' settings allow, each at the first moment its recipient allows."""
     by_recipient: dict[str, list[Nudge]] = {}
-    for n in await candidates(store, workspace, now):
+    for n in found_nudges:
         if not audience.present(n.recipient) or not audience.settings_of(n.recipient).wants(n.kind):
             continue
         if n.subject and not audience.present(n.subject):
@@ -274,6 +292,9 @@ async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Rep
         met = f"You were introduced to {other} recently" if "/intro:" in n.ref else (
             f"You met {other} for coffee recently")
         return Reply(f"{met}. A small way to give something back:\n{idea}", buttons=buttons(n))
+    if n.kind is Kind.THANKS:
+        return Reply(f"{other} made an introduction for you {_ago(n.created_at, now)}. Send them a word of "
+                     "thanks, and tell them how it went once you have talked.", buttons=buttons(n))
     if n.kind is Kind.UNANSWERED:
         asked_at = await store.nudges.open_question(n.workspace, n.ref, n.recipient)
         if asked_at is None:

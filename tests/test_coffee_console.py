@@ -27,3 +27,28 @@ async def test_pairing_dm_starters_are_questions_you_would_ask(sql_store: Any) -
     assert about_bob and all(re.search(r"sourdough|chess|Kubernetes", b) for b in about_bob), dms
     # Varied: the questions for different people are not one fixed list.
     assert len({block for _, block in asks}) > 1
+
+
+async def _bob_knows_alice_and_dave(session: Any, out: list[str]) -> None:
+    for line in ("@alice #general: bob: how do I rotate the staging keys?", "@bob ^1 there's a script in ops/",
+                 "@dave #general: bob: where do the deploy logs live?", "@bob ^3 in the ops dashboard"):
+        await _said(session, out, line)
+
+
+async def test_a_second_intro_request_is_pending_and_thanks_go_to_the_introducer(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    first = await _said(session, out, "@alice /rapport intro @dave")
+    assert "[DM to @Bob]" in first and "I asked @Bob" in first
+    second = await _said(session, out, "@alice /rapport intro @dave")
+    assert "the request is pending" in second and "I don't know anyone" not in second
+    assert "[DM to @Bob]" not in second
+    assert "[DM to @Dave]" in await _said(session, out, "@bob press 1")
+
+    later = await _said(session, out, "+2d")
+    for person, other in (("Alice", "Dave"), ("Dave", "Alice")):
+        dms = [dm for dm in later.split("[DM to ")[1:] if dm.startswith(f"@{person}]")]
+        assert any("@Bob made an introduction for you" in dm and "word of thanks" in dm for dm in dms), later
+        assert not any(f"@{other} a word of thanks" in dm for dm in dms), later
+    listed = await _said(session, out, "@dave /rapport nudges")
+    assert "thanks after an introduction" in listed and "follow-ups after a coffee" not in listed.split("Muted")[0]
