@@ -268,9 +268,21 @@ async def _answer(ctx: Context, group_id: int, answer: str) -> Reply:
     updated = await ctx.store.coffee.answer(group_id, ctx.user, answer, now)
     if answer == "met" and updated is not None and not already_met:
         await rounds.record_meeting(ctx.store, updated, now)
+    await _no_checkin_for(ctx, group, now)
     return Reply({"met": "Lovely, thanks! Glad you met.",
                   "not-yet": "Thanks! There is still time: a short call is enough.",
                   "couldnt": "Thanks for letting me know. Maybe next round."}[answer])
+
+
+async def _no_checkin_for(ctx: Context, group: Any, now: datetime) -> None:
+    """Someone who answered before their check-in DM went out does not get it: its delivery is reserved as done.
+    The key and the label are the ones rounds.run_checkin sends that DM under (through send_to_seats)."""
+    position = next((i for i, seat in enumerate(group.seats) if seat.user == ctx.user), None)
+    if position is None or group.seats[position].checkin != "pending":
+        return
+    key, label = f"{group.round_key}:checkin", f"g{group.index}.{position}"
+    if await ctx.store.runs.deliver_once(key, label, now):
+        await ctx.store.runs.delivered(key, label, True, now)
 
 
 def _answer_button(answer: str) -> Any:

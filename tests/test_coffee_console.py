@@ -52,3 +52,16 @@ async def test_a_second_intro_request_is_pending_and_thanks_go_to_the_introducer
         assert not any(f"@{other} a word of thanks" in dm for dm in dms), later
     listed = await _said(session, out, "@dave /rapport nudges")
     assert "thanks after an introduction" in listed and "follow-ups after a coffee" not in listed.split("Muted")[0]
+
+
+async def test_answering_before_the_check_in_dm_means_no_check_in_dm(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    assert "this round you are meeting @Bob" in await _said(session, out, "+1d")
+    assert "Glad you met" in await _said(session, out, "@alice /rapport coffee checkin met")
+    checkins = await _said(session, out, "+5d")
+    assert "[DM to @Bob] How did your virtual coffee with @Alice go?" in checkins  # Bob has not answered
+    assert "[DM to @Alice] How did your virtual coffee" not in checkins
+    assert "@Alice said we met" in await _said(session, out, "@carol #engineering /rapport coffee status")
