@@ -241,6 +241,7 @@ async def avoid(ctx: Context, args: Args, undo: bool) -> Reply:
     if undo:
         await ctx.store.coffee.unavoid(ctx.workspace, ctx.user, other)
         return Reply(f"<@{other}> is off your avoid list.")
+    await ctx.require_member(other)
     await ctx.store.coffee.avoid(ctx.workspace, ctx.user, other)
     return Reply(f"Noted, privately: you will never be grouped with <@{other}> in virtual coffee, in any channel. "
                  "They are not told. `/rapport coffee unavoid` undoes it.")
@@ -317,8 +318,7 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
     if other == ctx.user:
         raise UsageError("That is you! Try `/rapport intro @someone`.")
     store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
-    if await store.members.get(ws, other) is None:
-        raise UsageError(f"I don't know <@{other}> in this workspace.")
+    await ctx.require_member(other)
     bots = {m.user_id for m in await store.members.list(ws) if m.is_bot}
 
     async def known_to(user: str) -> dict[str, int]:

@@ -57,6 +57,11 @@ class Context:
             return CHANNEL_MANAGER in self.roles
         return await self.outbound.manages(self.workspace, channel, self.user)
 
+    async def require_member(self, user: str) -> None:
+        """A person a command names must be a member Rapport knows here (not any @name typed)."""
+        if await self.store.members.get(self.workspace, user) is None:
+            raise UsageError(f"I don't know <@{user}> in this workspace.")
+
     async def require_manager(self, channel: str) -> None:
         if not await self.manages(channel):
             where = "this channel" if channel == self.channel else f"<#{channel}>"

@@ -21,7 +21,9 @@ moment. Only ids and times are stored; the words are composed when a nudge is se
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -517,12 +519,31 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
                                    Section("Pending", pending), Section("Recent", recent)))
 
 
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}\.?$")
+
+
 def valid_url(text: str) -> str:
-    parts = urlsplit(text)
-    if (len(text) > URL_MAX or parts.scheme.lower() not in ("http", "https") or not parts.hostname
+    """A link to share, whole: a host with a domain ("https://exa" is what is left of "https://exa mple.com")."""
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        raise UsageError("Give a web link starting with http:// or https://.") from None
+    if (len(text) > URL_MAX or parts.scheme.lower() not in ("http", "https") or not host
             or any(c.isspace() or c in "<>|" for c in text)):
         raise UsageError("Give a web link starting with http:// or https://.")
+    if not (_HOST.match(host) or _is_ip(host)):
+        raise UsageError(f"`{text}` is not a whole web address (links cannot contain spaces). "
+                         "Paste the link as one word, then your note.")
     return text
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 async def share_command(ctx: Context, args: Args) -> Reply:
@@ -535,8 +556,7 @@ async def share_command(ctx: Context, args: Args) -> Reply:
         raise UsageError("Add a note on why it is worth reading for them.")
     if len(note) > NOTE_MAX:
         raise UsageError(f"Keep the note under {NOTE_MAX} characters.")
-    if await ctx.store.members.get(ctx.workspace, other) is None:
-        raise UsageError(f"I don't know <@{other}> in this workspace.")
+    await ctx.require_member(other)
     message = Reply(f"<@{ctx.user}> shared something with you:\n{url}\n_Why it is worth reading for you:_ "
                     f"{shown(note)}", ephemeral=False)
     if not await ctx.outbound.send_direct(ctx.workspace, other, message):
@@ -544,7 +564,8 @@ async def share_command(ctx: Context, args: Args) -> Reply:
     untracked = await ctx.store.privacy.untracked(ctx.workspace)
     if not {member_hash(ctx.workspace, ctx.user), member_hash(ctx.workspace, other)} & untracked:
         await ctx.store.nudges.record_share(ctx.workspace, ctx.user, other, ctx.clock.now())
-    return Reply(f"Sent to <@{other}> with your note. (I keep only that you shared, never the link or the note.)")
+    return Reply(f"Sent {url} to <@{other}> with your note. (I keep only that you shared, never the link or the "
+                 "note.)")
 
 
 def register(router: Router) -> None:

@@ -65,3 +65,16 @@ async def test_answering_before_the_check_in_dm_means_no_check_in_dm(sql_store: 
     assert "[DM to @Bob] How did your virtual coffee with @Alice go?" in checkins  # Bob has not answered
     assert "[DM to @Alice] How did your virtual coffee" not in checkins
     assert "@Alice said we met" in await _said(session, out, "@carol #engineering /rapport coffee status")
+
+
+async def test_avoid_and_share_refuse_what_is_not_there(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    nobody = await _said(session, out, "@alice /rapport coffee avoid @nobody")
+    assert "I don't know @nobody" in nobody and "Noted" not in nobody
+    assert "Noted, privately" in await _said(session, out, "@alice /rapport coffee avoid @dave")
+
+    cut = await _said(session, out, "@alice /rapport share @bob https://exa mple.com note")
+    assert "`https://exa` is not a whole web address" in cut and "[DM to @Bob]" not in cut
+    sent = await _said(session, out, "@alice /rapport share @bob https://example.com/guide a good read")
+    assert "[DM to @Bob] @Alice shared something with you:\nhttps://example.com/guide" in sent
+    assert "Sent https://example.com/guide to @Bob" in sent
