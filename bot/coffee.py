@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bot import rounds
 from bot.commands import Args, Context, Router, UsageError, whole_number
 from bot.nudges import plan_thanks
+from bot.pairing import STAGE_REASONS
 from bot.profiles import matchers, time_zone, time_zone_of
 from bot.rapport import Stage, assess
 from bot.replies import Button, Reply, Section
@@ -162,9 +163,16 @@ async def _last_round(ctx: Context, channel: str) -> list[Section]:
                            + (" (DM undeliverable)" if s.dm == "undeliverable" else "")
                            + (" (check-in undeliverable)" if s.checkin == "undeliverable" else "")
                            for s in g.seats)
-        lines.append(f"{people}: " + "; ".join(g.reasons))
+        reasons = _without_stages(g.reasons)
+        lines.append(people + (": " + "; ".join(reasons) if reasons else ""))
     lines.extend(f"<@{u}>: not placed" for u in last.unplaced)
     return [Section(title, tuple(lines))]
+
+
+def _without_stages(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """A group's reasons as a channel manager may see them: where two members stand with each other is theirs
+    alone (`/rapport privacy` promises it), so "strangers so far" and "@a & @b: already peers" are left out."""
+    return tuple(r for r in reasons if r.rsplit(": ", 1)[-1] not in STAGE_REASONS)
 
 
 # --- members --------------------------------------------------------------------------------------------------

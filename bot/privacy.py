@@ -31,7 +31,9 @@ WHAT_WE_RECORD = (
     "Rapport records *who asks whom and when*, whether a question got an answer, and who was in contact with "
     "whom: ids, times and counts. *It never stores what anyone wrote.* Your profile holds only what you typed "
     "into it. Members of this workspace see your profile and their own relationship with you; nobody sees your "
-    "relationships with others. Admins see only counts."
+    "relationships with others. Admins see only counts. Where a channel runs virtual coffee, whoever manages it "
+    "sees who was grouped with whom, why (shared working hours, interests, teams) and the check-in answers, never "
+    "where two people stand with each other."
 )
 
 

@@ -78,3 +78,20 @@ async def test_avoid_and_share_refuse_what_is_not_there(sql_store: Any) -> None:
     sent = await _said(session, out, "@alice /rapport share @bob https://example.com/guide a good read")
     assert "[DM to @Bob] @Alice shared something with you:\nhttps://example.com/guide" in sent
     assert "Sent https://example.com/guide to @Bob" in sent
+
+
+async def test_channel_managers_see_groups_but_no_stages_as_privacy_says(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    for line in ("@alice #general: bob: how do I rotate the staging keys?", "@bob ^1 there's a script in ops/"):
+        await _said(session, out, line)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 3")
+    for who in ("alice", "bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "+1d")
+    status = await _said(session, out, "@carol #engineering /rapport coffee status")
+    assert "Last round" in status and "@Alice & @Bob: 3 h of shared working hours" in status
+    for stage in ("strangers so far", "only just started talking", "acquaintances", "peers", "trusted"):
+        assert stage not in status, status
+    privacy = await _said(session, out, "@dave /rapport privacy")
+    assert "nobody sees your relationships with others" in privacy
+    assert "manages it sees who was grouped with whom" in privacy and "never where two people stand" in privacy
