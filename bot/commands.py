@@ -15,8 +15,9 @@ from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN
 from bot.ports import Clock, Outbound, Store
 from bot.replies import Reply, Section
 
-_USER = re.compile(r"^<@!?([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>$")
-_CHANNEL = re.compile(r"^<#([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>$")
+# Ids of any script: a console workspace file may name a member "élodie" (Slack and Discord ids are ASCII anyway).
+_USER = re.compile(r"^<@!?([\w.\-]+)(?:\|[^>]*)?>$")
+_CHANNEL = re.compile(r"^<#([\w.\-]+)(?:\|[^>]*)?>$")
 
 
 class UsageError(Exception):

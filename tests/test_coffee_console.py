@@ -95,3 +95,39 @@ async def test_channel_managers_see_groups_but_no_stages_as_privacy_says(sql_sto
     privacy = await _said(session, out, "@dave /rapport privacy")
     assert "nobody sees your relationships with others" in privacy
     assert "manages it sees who was grouped with whom" in privacy and "never where two people stand" in privacy
+
+
+async def test_help_names_real_form_fields(sql_store: Any) -> None:
+    from bot.profiles import PAGES
+
+    session, out = await _console(sql_store)
+    fields = set(re.findall(r"(\w+)=", await _said(session, out, "help")))
+    assert fields and fields <= {name for page in PAGES.values() for name in page}, fields
+
+
+async def test_names_with_accents_and_apostrophes_can_be_mentioned(sql_store: Any, tmp_path: Any) -> None:
+    import json
+
+    from adapters.console.session import ConsoleSession
+    from adapters.console.workspace import load_workspace
+
+    path = tmp_path / "team.json"
+    path.write_text(json.dumps({"workspace": "console", "members": [
+        {"id": "zoe", "name": "Zoë", "admin": True}, {"id": "obrien", "name": "O'Brien"}, {"id": "bob", "name": "Bob"},
+        {"id": "bobby", "name": "Bobby"}, {"id": "élodie", "name": "Élodie"}],
+        "channels": [{"id": "general", "name": "general"}]}))
+    base, out = await _console(sql_store)
+    session = ConsoleSession(base.core, load_workspace(path), base.clock, out.append, last_reply=base.last_reply)
+    await session.start()
+    said = await _said(session, out, "@zoë /rapport starters @o'brien")
+    assert "I don't know" not in said and "@O'Brien has not filled in a profile" in said, said
+    said = await _said(session, out, "@o'brien /rapport profile @zoë")
+    assert "I don't know" not in said and "@Zoë" in said, said
+    said = await _said(session, out, "@o'brien /rapport profile @élodie")
+    assert "not a person" not in said and "@Élodie" in said, said
+    # In messages too, and "@bob's" mentions Bob while "@bobby" stays Bobby.
+    await _said(session, out, "@zoë #general: @o'brien, can you look at the PR?")
+    await _said(session, out, "@bob #general: @zoë can you check @bobby's branch?")
+    assert "You asked @O'Brien 1 question" in await _said(session, out, "@zoë /rapport with @o'brien")
+    assert "You asked @Zoë 1 question" in await _said(session, out, "@bob /rapport with @zoë")
+    assert session._ref("bobby's") == "<@bobby>'s" and session._ref("bob.") == "<@bob>."
