@@ -53,7 +53,7 @@ from bot.ports import Store
 from bot.privacy import member_hash
 from bot.profiles import Phrase, Profile, matchers, phrase_vectors, shown
 from bot.rapport import Stage, assess
-from bot.replies import Button, Reply, Section
+from bot.replies import Button, Reply, Section, plural
 from bot.scheduling import Due, DueSource, send_once
 from bot.similarity import Matcher, similarity_matrix
 from bot.starters import find_links, starters_for
@@ -500,7 +500,7 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
         args.done()
         cap = whole_number(number, 1, MAX_CAP, "a number of nudges a week (or `/rapport nudges off`)")
         await store.nudges.save_settings(replace(settings, cap=cap))
-        return Reply(f"At most {cap} nudges a week.")
+        return Reply(f"At most {plural(cap, 'nudge')} a week.")
     if word == "days":
         try:
             days = parse_days(args.rest().split())

@@ -131,3 +131,14 @@ async def test_names_with_accents_and_apostrophes_can_be_mentioned(sql_store: An
     assert "You asked @O'Brien 1 question" in await _said(session, out, "@zoë /rapport with @o'brien")
     assert "You asked @Zoë 1 question" in await _said(session, out, "@bob /rapport with @zoë")
     assert session._ref("bobby's") == "<@bobby>'s" and session._ref("bob.") == "<@bob>."
+
+
+async def test_wording_counts_and_your_own_profile(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    assert "At most 1 nudge a week." in await _said(session, out, "@alice /rapport nudges cap 1")
+    assert "At most 2 nudges a week." in await _said(session, out, "@alice /rapport nudges cap 2")
+    await _said(session, out, "@alice /rapport profile")
+    await _said(session, out, "@alice form behaviour=chess")
+    mine = await _said(session, out, "@alice /rapport profile @alice")
+    assert "(from your account)" in mine and "their" not in mine, mine
+    assert "(from their account)" in await _said(session, out, "@bob /rapport profile @alice")
