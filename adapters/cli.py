@@ -21,6 +21,7 @@ from bot.bootstrap import bootstrap
 from bot.ingest import History, ingest_history, name_index
 from bot.ports import Clock
 from bot.rapport import assess
+from bot.replies import plural
 from bot.settings import load_settings
 from storage.engine import DatabaseUnavailable
 from storage.sealing import ConfigurationError
@@ -183,7 +184,7 @@ def graph(
             } for p in pairs], indent=1) + "\n")
             return
         names = {m.user_id: m.name for m in await core.store.members.list(ws)}
-        table = Table(title=f"Rapport in {ws}: {len(pairs)} pairs")
+        table = Table(title=f"Rapport in {ws}: {plural(len(pairs), 'pair')}")
         for column in ("a", "b", "stage", "a asked b (answered)", "b asked a (answered)", "last contact"):
             table.add_column(column)
         for p in sorted(pairs, key=lambda p: (-p.stage.rank, p.stats.a, p.stats.b)):
@@ -205,10 +206,13 @@ def member_export(
     workspace: Annotated[str, typer.Option(help="The member's workspace (Slack team id, Discord guild id).")],
 ) -> None:
     """Print everything Rapport stores about one member as JSON."""
-    from bot.privacy import export
+    from bot.privacy import export, stores_anything
 
     async def show(core: Rapport) -> None:
         document = await export(core.store, workspace, user_id, core.clock.now())
+        if not stores_anything(document):
+            raise fail(f"nothing is stored about {user_id!r} in workspace {workspace!r}: no such member there "
+                       "(ids are case-sensitive)", code=1)
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
 
     run(with_core(show))
@@ -228,7 +232,7 @@ def member_erase(
 
     async def wipe(core: Rapport) -> None:
         removed = await erase(core.store, workspace, user_id, core.clock.now())
-        out.print(f"erased {removed} records about {user_id} in {workspace}; they are no longer tracked")
+        out.print(f"erased {plural(removed, 'record')} about {user_id} in {workspace}; they are no longer tracked")
 
     run(with_core(wipe))
 
@@ -238,11 +242,19 @@ def similarity(
     text_a: str,
     text_b: str,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"score", "related", "matcher"}.')] = False,
+    level_a: Annotated[str | None, typer.Option(help="The profile field TEXT_A is listed under (capability, "
+                                                     "behaviour, looking_for...).")] = None,
+    level_b: Annotated[str | None, typer.Option(help="The profile field TEXT_B is listed under.")] = None,
 ) -> None:
     """How related two interest phrases are, as profiles and starters judge them (offline model)."""
+    from bot.profiles import TEXT_FIELDS
     from bot.similarity import load_matcher
 
-    judgement = load_matcher().judge(text_a, text_b)
+    for level in (level_a, level_b):
+        if level is not None and level not in TEXT_FIELDS:
+            out.print(f"error: unknown level {level!r}; one of {', '.join(TEXT_FIELDS)}", highlight=False)
+            raise typer.Exit(2)
+    judgement = load_matcher().judge(text_a, text_b, level_a, level_b)
     if as_json:
         sys.stdout.write(json.dumps({"score": round(judgement.score, 4), "related": judgement.related,
                                      "matcher": judgement.matcher}) + "\n")

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 from bot import rounds
 from bot.commands import Args, Context, Router, UsageError, whole_number
+from bot.nudges import plan_thanks
+from bot.pairing import STAGE_REASONS
 from bot.profiles import matchers, time_zone, time_zone_of
 from bot.rapport import Stage, assess
 from bot.replies import Button, Reply, Section
@@ -161,9 +163,16 @@ async def _last_round(ctx: Context, channel: str) -> list[Section]:
                            + (" (DM undeliverable)" if s.dm == "undeliverable" else "")
                            + (" (check-in undeliverable)" if s.checkin == "undeliverable" else "")
                            for s in g.seats)
-        lines.append(f"{people}: " + "; ".join(g.reasons))
+        reasons = _without_stages(g.reasons)
+        lines.append(people + (": " + "; ".join(reasons) if reasons else ""))
     lines.extend(f"<@{u}>: not placed" for u in last.unplaced)
     return [Section(title, tuple(lines))]
+
+
+def _without_stages(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """A group's reasons as a channel manager may see them: where two members stand with each other is theirs
+    alone (`/rapport privacy` promises it), so "strangers so far" and "@a & @b: already peers" are left out."""
+    return tuple(r for r in reasons if r.rsplit(": ", 1)[-1] not in STAGE_REASONS)
 
 
 # --- members --------------------------------------------------------------------------------------------------
@@ -240,6 +249,7 @@ async def avoid(ctx: Context, args: Args, undo: bool) -> Reply:
     if undo:
         await ctx.store.coffee.unavoid(ctx.workspace, ctx.user, other)
         return Reply(f"<@{other}> is off your avoid list.")
+    await ctx.require_member(other)
     await ctx.store.coffee.avoid(ctx.workspace, ctx.user, other)
     return Reply(f"Noted, privately: you will never be grouped with <@{other}> in virtual coffee, in any channel. "
                  "They are not told. `/rapport coffee unavoid` undoes it.")
@@ -267,9 +277,21 @@ async def _answer(ctx: Context, group_id: int, answer: str) -> Reply:
     updated = await ctx.store.coffee.answer(group_id, ctx.user, answer, now)
     if answer == "met" and updated is not None and not already_met:
         await rounds.record_meeting(ctx.store, updated, now)
+    await _no_checkin_for(ctx, group, now)
     return Reply({"met": "Lovely, thanks! Glad you met.",
                   "not-yet": "Thanks! There is still time: a short call is enough.",
                   "couldnt": "Thanks for letting me know. Maybe next round."}[answer])
+
+
+async def _no_checkin_for(ctx: Context, group: Any, now: datetime) -> None:
+    """Someone who answered before their check-in DM went out does not get it: its delivery is reserved as done.
+    The key and the label are the ones rounds.run_checkin sends that DM under (through send_to_seats)."""
+    position = next((i for i, seat in enumerate(group.seats) if seat.user == ctx.user), None)
+    if position is None or group.seats[position].checkin != "pending":
+        return
+    key, label = f"{group.round_key}:checkin", f"g{group.index}.{position}"
+    if await ctx.store.runs.deliver_once(key, label, now):
+        await ctx.store.runs.delivered(key, label, True, now)
 
 
 def _answer_button(answer: str) -> Any:
@@ -304,8 +326,7 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
     if other == ctx.user:
         raise UsageError("That is you! Try `/rapport intro @someone`.")
     store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
-    if await store.members.get(ws, other) is None:
-        raise UsageError(f"I don't know <@{other}> in this workspace.")
+    await ctx.require_member(other)
     bots = {m.user_id for m in await store.members.list(ws) if m.is_bot}
 
     async def known_to(user: str) -> dict[str, int]:
@@ -318,16 +339,24 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
     mutual = sorted((c for c in mine.keys() & theirs.keys() if c not in bots and c not in (ctx.user, other)),
                     key=lambda c: (-min(mine[c], theirs[c]), -(mine[c] + theirs[c]), c))
     value = f"{ctx.user} {other}"
+    key = _intro_key(ws, ctx.user, other, "ask", now)
     for connector in mutual:
-        async def ask(connector: str = connector) -> bool:
-            return bool(await ctx.outbound.send_direct(ws, connector, Reply(
+        label = hashlib.sha256(connector.encode()).hexdigest()[:16]
+        # send_once, unrolled: a reservation already there means this request went out earlier today.
+        if not await store.runs.deliver_once(key, label, now):
+            # Not named: if that DM failed, a later colleague in the list was the one asked.
+            return Reply(f"You asked for an introduction to <@{other}> today already: I asked a colleague who knows "
+                         "you both, and the request is pending. Give them a day or two.")
+        ok = False
+        try:
+            ok = bool(await ctx.outbound.send_direct(ws, connector, Reply(
                 f"<@{ctx.user}> would like to get to know <@{other}>, and you know them both. Would you introduce "
                 "them? One press sends them both a short introduction from you, with a few questions to start. "
                 "If you would rather not, just ignore this.",
                 buttons=(Button("Introduce them", "coffee:introduce", value, "primary"),))))
-
-        label = hashlib.sha256(connector.encode()).hexdigest()[:16]
-        if await send_once(store.runs, _intro_key(ws, ctx.user, other, "ask", now), label, now, ask):
+        finally:
+            await store.runs.delivered(key, label, ok, now)
+        if ok:
             return Reply(f"I asked <@{connector}>, who knows you both, to introduce you to <@{other}>.")
     return Reply(f"I don't know anyone who knows both you and <@{other}> well yet. Virtual coffee is a good way to "
                  "meet new people: `/rapport coffee join` in a channel that runs it.")
@@ -348,7 +377,7 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
     matcher = await matchers.aget()
     sent = 0
     for label, me, them in (("asker", asker, other), ("other", other, asker)):
-        lines = await starters_for(store, matcher, ws, me, them, 3) or list(rounds._GENERIC)
+        lines = await starters_for(store, matcher, ws, me, them, 3)
 
         async def send(me: str = me, them: str = them, lines: list[str] = lines) -> bool:
             return bool(await ctx.outbound.send_direct(ws, me, Reply(
@@ -358,6 +387,7 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
         sent += await send_once(store.runs, _intro_key(ws, asker, other, "made", now), label, now, send)
     if sent:
         await store.coffee.record_introduction(ws, asker, other, ctx.user, now)
+        await plan_thanks(store, ws, ctx.user, (asker, other), now)
         return Reply(f"Thank you! I sent <@{asker}> and <@{other}> an introduction from you.")
     return Reply("Those introductions have already gone out (or I could not reach them by DM).")
 

@@ -15,8 +15,9 @@ from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN
 from bot.ports import Clock, Outbound, Store
 from bot.replies import Reply, Section
 
-_USER = re.compile(r"^<@!?([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>$")
-_CHANNEL = re.compile(r"^<#([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>$")
+# Ids of any script: a console workspace file may name a member "élodie" (Slack and Discord ids are ASCII anyway).
+_USER = re.compile(r"^<@!?([\w.\-]+)(?:\|[^>]*)?>$")
+_CHANNEL = re.compile(r"^<#([\w.\-]+)(?:\|[^>]*)?>$")
 
 
 class UsageError(Exception):
@@ -56,6 +57,11 @@ class Context:
         if channel == self.channel:
             return CHANNEL_MANAGER in self.roles
         return await self.outbound.manages(self.workspace, channel, self.user)
+
+    async def require_member(self, user: str) -> None:
+        """A person a command names must be a member Rapport knows here (not any @name typed)."""
+        if await self.store.members.get(self.workspace, user) is None:
+            raise UsageError(f"I don't know <@{user}> in this workspace.")
 
     async def require_manager(self, channel: str) -> None:
         if not await self.manages(channel):

@@ -36,6 +36,7 @@ SEARCH_DAYS = 15  # how far ahead next_allowed looks: a member may take at most 
 
 class Kind(StrEnum):
     FOLLOW_UP = "follow_up"  # after a coffee meetup: give something
+    THANKS = "thanks"  # after an introduction: thank the person who made it
     UNANSWERED = "unanswered"  # a question to you is still waiting
     COOLING = "cooling"  # a relationship that mattered is going quiet
     STAGE = "stage"  # you and someone reached a new stage (peers, trusted advisor)
@@ -48,6 +49,7 @@ class Kind(StrEnum):
 
 _LABELS = {
     Kind.FOLLOW_UP: "follow-ups after a coffee",
+    Kind.THANKS: "thanks after an introduction",
     Kind.UNANSWERED: "unanswered questions",
     Kind.COOLING: "relationships going quiet",
     Kind.STAGE: "new stages with someone",
@@ -55,7 +57,7 @@ _LABELS = {
 }
 
 #: Base value of each kind: someone waiting on you, then a fresh meeting, then a fading relationship.
-VALUE = {Kind.UNANSWERED: 50, Kind.FOLLOW_UP: 40, Kind.COOLING: 30, Kind.STAGE: 20, Kind.ASK_BACK: 10}
+VALUE = {Kind.UNANSWERED: 50, Kind.FOLLOW_UP: 40, Kind.THANKS: 40, Kind.COOLING: 30, Kind.STAGE: 20, Kind.ASK_BACK: 10}
 
 
 def value_of(kind: Kind, stage_rank: int = 0) -> int:

@@ -4,6 +4,8 @@ Kinds (bot.nudge_policy.Kind):
 - follow_up: a day after a coffee meetup, one concrete act of giving to the person met: an introduction to
   someone here who has what they are looking for, an article on what they look for or what you share (sent with
   `/rapport share @them URL note`), or a word of thanks;
+- thanks: a day after an introduction, to each person introduced: thank the colleague who made it (planned when
+  the introduction goes out, the one moment Rapport knows who made it);
 - unanswered: a question put to you whose answer window closed: a link to it (never its text);
 - cooling: a relationship that mattered (acquaintance or closer) going quiet: reconnect, with a starter;
 - stage: you and someone became peers (or one became the other's trusted advisor);
@@ -19,7 +21,10 @@ moment. Only ids and times are stored; the words are composed when a nudge is se
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,9 +51,9 @@ from bot.nudge_policy import (
 )
 from bot.ports import Store
 from bot.privacy import member_hash
-from bot.profiles import Profile, matchers, phrase_vectors, shown
+from bot.profiles import Phrase, Profile, matchers, phrase_vectors, shown
 from bot.rapport import Stage, assess
-from bot.replies import Button, Reply, Section
+from bot.replies import Button, Reply, Section, plural
 from bot.scheduling import Due, DueSource, send_once
 from bot.similarity import Matcher, similarity_matrix
 from bot.starters import find_links, starters_for
@@ -136,6 +141,8 @@ async def candidates(store: Store, workspace: str, now: datetime) -> list[Nudge]
     ws = workspace
     found: list[Nudge] = []
     for meeting in await store.coffee.meetings_since(ws, now - LOOKBACK - FOLLOW_UP_DELAY):
+        if meeting.round_key.startswith("intro:"):
+            continue  # followed up by a THANKS nudge to the introducer, planned by plan_thanks
         ref = f"{meeting.channel}/{meeting.round_key}"
         for member in meeting.members:
             for other in meeting.members:
@@ -170,8 +177,21 @@ async def plan(store: Store, workspace: str, now: datetime) -> int:
     """Insert the workspace's new nudges, each timed for the first moment its recipient allows. Returns how many
     were new (those planned before are skipped by their dedup key)."""
     audience = await Audience.load(store, workspace)
+    return await _schedule(store, audience, await candidates(store, workspace, now), now)
+
+
+async def plan_thanks(store: Store, workspace: str, introducer: str, introduced: Sequence[str], now: datetime) -> int:
+    """A day after an introduction, each person introduced is nudged to thank the one who made it."""
+    # The ref holds no user id: erasing the other person introduced must leave nothing of them here.
+    found = [_candidate(workspace, user, Kind.THANKS, introducer, f"intro:{now.date().isoformat()}",
+                        now + FOLLOW_UP_DELAY, now) for user in introduced]
+    return await _schedule(store, await Audience.load(store, workspace), found, now)
+
+
+async def _schedule(store: Store, audience: Audience, found_nudges: list[Nudge], now: datetime) -> int:
+    """Insert nudges that the recipients' settings allow, each at the first moment its recipient allows."""
     by_recipient: dict[str, list[Nudge]] = {}
-    for n in await candidates(store, workspace, now):
+    for n in found_nudges:
         if not audience.present(n.recipient) or not audience.settings_of(n.recipient).wants(n.kind):
             continue
         if n.subject and not audience.present(n.subject):
@@ -246,7 +266,7 @@ async def _introduction(store: Store, audience: Audience, matcher: Matcher, give
         return None
     vectors = await phrase_vectors(store, matcher, [theirs, *others], workspace_wide=True)
     want = np.stack([vectors[theirs.user_id][p.key] for p in wanted])
-    best: tuple[float, str, str, str] | None = None
+    best: tuple[float, str, Phrase, Phrase] | None = None
     for profile in others:
         offers = [p for p in profile.phrases() if p.level != "looking_for" or p.intent == "mentor"]
         if not offers:
@@ -255,11 +275,11 @@ async def _introduction(store: Store, audience: Audience, matcher: Matcher, give
         i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
         score = float(sims[i, j])
         if score >= matcher.threshold and (best is None or score > best[0]):
-            best = (score, profile.user_id, wanted[i].text, offers[j].text)
-    if best is None or not matcher.judge(best[2], best[3]).related:
+            best = (score, profile.user_id, wanted[i], offers[j])
+    if best is None or not matcher.judge(best[2].text, best[3].text, best[2].level, best[3].level).related:
         return None
     _, who, topic, offer = best
-    return (f"<@{theirs.user_id}> is looking for “{shown(topic)}”, and <@{who}> listed “{shown(offer)}”. "
+    return (f"<@{theirs.user_id}> is looking for “{shown(topic.text)}”, and <@{who}> listed “{shown(offer.text)}”. "
             f"Introduce them to each other: one message to both is enough.")
 
 
@@ -274,6 +294,9 @@ async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Rep
         met = f"You were introduced to {other} recently" if "/intro:" in n.ref else (
             f"You met {other} for coffee recently")
         return Reply(f"{met}. A small way to give something back:\n{idea}", buttons=buttons(n))
+    if n.kind is Kind.THANKS:
+        return Reply(f"{other} made an introduction for you {_ago(n.created_at, now)}. Send them a word of "
+                     "thanks, and tell them how it went once you have talked.", buttons=buttons(n))
     if n.kind is Kind.UNANSWERED:
         asked_at = await store.nudges.open_question(n.workspace, n.ref, n.recipient)
         if asked_at is None:
@@ -299,7 +322,7 @@ async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Rep
         text = (f"You and {other} are often in touch, but you have not asked them a question yet. Asking is how "
                 f"people get to know each other: try one.")
     if starter:
-        text += f"\nAn idea: {starter}"
+        text += f"\nSomething to ask {other}: {starter}"
     return Reply(text, buttons=buttons(n))
 
 
@@ -477,7 +500,7 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
         args.done()
         cap = whole_number(number, 1, MAX_CAP, "a number of nudges a week (or `/rapport nudges off`)")
         await store.nudges.save_settings(replace(settings, cap=cap))
-        return Reply(f"At most {cap} nudges a week.")
+        return Reply(f"At most {plural(cap, 'nudge')} a week.")
     if word == "days":
         try:
             days = parse_days(args.rest().split())
@@ -496,12 +519,31 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
                                    Section("Pending", pending), Section("Recent", recent)))
 
 
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}\.?$")
+
+
 def valid_url(text: str) -> str:
-    parts = urlsplit(text)
-    if (len(text) > URL_MAX or parts.scheme.lower() not in ("http", "https") or not parts.hostname
+    """A link to share, whole: a host with a domain ("https://exa" is what is left of "https://exa mple.com")."""
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        raise UsageError("Give a web link starting with http:// or https://.") from None
+    if (len(text) > URL_MAX or parts.scheme.lower() not in ("http", "https") or not host
             or any(c.isspace() or c in "<>|" for c in text)):
         raise UsageError("Give a web link starting with http:// or https://.")
+    if not (_HOST.match(host) or _is_ip(host)):
+        raise UsageError(f"`{text}` is not a whole web address (links cannot contain spaces). "
+                         "Paste the link as one word, then your note.")
     return text
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 async def share_command(ctx: Context, args: Args) -> Reply:
@@ -514,8 +556,7 @@ async def share_command(ctx: Context, args: Args) -> Reply:
         raise UsageError("Add a note on why it is worth reading for them.")
     if len(note) > NOTE_MAX:
         raise UsageError(f"Keep the note under {NOTE_MAX} characters.")
-    if await ctx.store.members.get(ctx.workspace, other) is None:
-        raise UsageError(f"I don't know <@{other}> in this workspace.")
+    await ctx.require_member(other)
     message = Reply(f"<@{ctx.user}> shared something with you:\n{url}\n_Why it is worth reading for you:_ "
                     f"{shown(note)}", ephemeral=False)
     if not await ctx.outbound.send_direct(ctx.workspace, other, message):
@@ -523,7 +564,8 @@ async def share_command(ctx: Context, args: Args) -> Reply:
     untracked = await ctx.store.privacy.untracked(ctx.workspace)
     if not {member_hash(ctx.workspace, ctx.user), member_hash(ctx.workspace, other)} & untracked:
         await ctx.store.nudges.record_share(ctx.workspace, ctx.user, other, ctx.clock.now())
-    return Reply(f"Sent to <@{other}> with your note. (I keep only that you shared, never the link or the note.)")
+    return Reply(f"Sent {url} to <@{other}> with your note. (I keep only that you shared, never the link or the "
+                 "note.)")
 
 
 def register(router: Router) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from bot.commands import Args, Context, Router, whole_number
 from bot.ports import Store
 from bot.rapport import assess
-from bot.replies import Attachment, Button, Reply, Section
+from bot.replies import Attachment, Button, Reply, Section, plural
 from bot.scheduling import Due, DueSource, send_once
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,9 @@ WHAT_WE_RECORD = (
     "Rapport records *who asks whom and when*, whether a question got an answer, and who was in contact with "
     "whom: ids, times and counts. *It never stores what anyone wrote.* Your profile holds only what you typed "
     "into it. Members of this workspace see your profile and their own relationship with you; nobody sees your "
-    "relationships with others. Admins see only counts."
+    "relationships with others. Admins see only counts. Where a channel runs virtual coffee, whoever manages it "
+    "sees who was grouped with whom, why (shared working hours, interests, teams) and the check-in answers, never "
+    "where two people stand with each other."
 )
 
 
@@ -71,6 +73,12 @@ async def export(store: Store, workspace: str, user: str, now: datetime) -> dict
     for repo in store.personal:
         document.update(await repo.export_member(workspace, user))
     return document
+
+
+def stores_anything(document: dict[str, Any]) -> bool:
+    """Whether an export holds anything about the member (settings are always there, as defaults)."""
+    return any(value not in (None, 0, "", [], {}) for key, value in document.items()
+               if key not in ("workspace", "user", "exported_at", "nudge_settings"))
 
 
 def summary(document: dict[str, Any]) -> list[str]:
@@ -142,7 +150,7 @@ async def erase_ask(ctx: Context, _value: str) -> Reply:
 
 async def erase_confirm(ctx: Context, _value: str) -> Reply:
     removed = await erase(ctx.store, ctx.workspace, ctx.user, ctx.clock.now())
-    return Reply(f"Done: {removed} records about you were erased and Rapport no longer tracks you. "
+    return Reply(f"Done: I erased {plural(removed, 'record')} about you, and Rapport no longer tracks you. "
                  "`/rapport resume-tracking` starts again from nothing if you ever want to.")
 
 

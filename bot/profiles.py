@@ -402,7 +402,8 @@ def view(profile: Profile, viewer: str, member_tz: str | None = None) -> Reply:
     when = []
     tz = profile.tz or member_tz
     if tz:
-        when.append(f"Time zone: {tz}" + ("" if profile.tz else " (from their account)"))
+        whose_account = "your" if profile.user_id == viewer else "their"
+        when.append(f"Time zone: {tz}" + ("" if profile.tz else f" (from {whose_account} account)"))
     if profile.working_hours:
         when.append(f"Working hours: {profile.working_hours} local time")
     if when:

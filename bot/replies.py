@@ -68,3 +68,8 @@ class Reply:
             parts.append(section.title)
             parts.extend(f"  {line}" for line in section.lines)
         return "\n".join(parts)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 nudge", "3 nudges": a count with its noun in the right number."""
+    return f"{count} {word if count == 1 else many or word + 's'}"

@@ -7,14 +7,18 @@ request cheap, and only the few best candidate pairs are re-judged by the matche
 keeps "bass fishing" away from "bass guitar". Complementary wishes count too: someone looking for a mentor in a
 topic meets someone who lists it.
 
-Every starter is a question about the other person, built only from the two profiles involved: never a pitch
-about the asker, never anything about third parties or what anyone wrote in chat.
+Every starter is a question you would put to the other person ("What got you into chess?"), followed by what it is
+grounded in, for you ("they listed “chess”, you listed “board games”"). It is built only from the two profiles
+involved: never a pitch about the asker, never anything about third parties or what anyone wrote in chat. Only
+pairs the matcher judges related are presented as shared ground; everything else falls back to a question about
+the other person's own profile, or to a question anyone could ask.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,27 +54,29 @@ STAGE_NOTE = {
     Stage.TRUSTED_ADVISOR: "You already know each other well.",
 }
 
-_QUESTIONS = {
-    "environment": "What is the story behind “{x}” for {b}?",
-    "behaviour": "What got {b} into {x}?",
-    "capability": "How did {b} learn {x}, and where does it come in handy?",
-    "beliefs": "Why does “{x}” matter to {b}?",
-    "identity": "What does “{x}” mean to {b}?",
-    "spirit": "How did {b} come to “{x}”?",
-    "mentee": "What would {b} most like to get better at in {x}?",
-    "learn": "What made {b} want to learn {x}?",
-    "mentor": "What does {b} enjoy about helping people with {x}?",
-    "known": "What is {b} working on in {x} at the moment?",
-    "other": "What is {b} hoping to find in “{x}”?",
+# Questions as you would put them to the other person, a few per kind of phrase so a DM does not read like a form.
+_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "environment": ("What is the story behind “{x}”?", "What do you like most about “{x}”?"),
+    "behaviour": ("What got you into {x}?", "What do you enjoy most about {x}?", "How did you get started with {x}?"),
+    "capability": ("How did you learn {x}, and where does it come in handy?", "What are you doing with {x} these days?",
+                   "What would you tell someone starting out with {x}?"),
+    "beliefs": ("Why does “{x}” matter to you?", "What made “{x}” important to you?"),
+    "identity": ("What does “{x}” mean to you?", "How does “{x}” shape the way you work?"),
+    "spirit": ("How did you come to “{x}”?", "Where do you find “{x}” in an ordinary week?"),
+    "mentee": ("What would you most like to get better at in {x}?", "What would a good mentor in {x} help you with?"),
+    "learn": ("What made you want to learn {x}?", "How far have you got with {x} so far?"),
+    "mentor": ("What do you enjoy about helping people with {x}?",),
+    "known": ("What are you working on in {x} at the moment?",),
+    "other": ("What are you hoping to find in “{x}”?",),
 }
-# (about them, about you) for each kind of phrase.
+# What grounds a starter, for the reader: (about them, about you) for each kind of phrase.
 _STATEMENTS = {
-    "level": ("{b} listed “{x}”", "you listed “{x}”"),
-    "mentee": ("{b} is looking for a mentor in “{x}”", "you are looking for a mentor in “{x}”"),
-    "learn": ("{b} wants to learn “{x}”", "you want to learn “{x}”"),
-    "mentor": ("{b} would like to mentor people in “{x}”", "you would like to mentor people in “{x}”"),
-    "known": ("{b} would like to be known for “{x}”", "you would like to be known for “{x}”"),
-    "other": ("{b} is looking for “{x}”", "you are looking for “{x}”"),
+    "level": ("they listed “{x}”", "you listed “{x}”"),
+    "mentee": ("they are looking for a mentor in “{x}”", "you are looking for a mentor in “{x}”"),
+    "learn": ("they want to learn “{x}”", "you want to learn “{x}”"),
+    "mentor": ("they would like to mentor people in “{x}”", "you would like to mentor people in “{x}”"),
+    "known": ("they would like to be known for “{x}”", "you would like to be known for “{x}”"),
+    "other": ("they are looking for “{x}”", "you are looking for “{x}”"),
 }
 _WHERE = {
     "environment": " about where they are", "behaviour": " among their hobbies", "capability": " among their skills",
@@ -78,11 +84,25 @@ _WHERE = {
     "spirit": " as what connects them to something larger",
 }
 _FALLBACK_ORDER = ("behaviour", "capability", "looking_for", "environment", "identity", "beliefs", "spirit")
-_GENERIC = (
-    "What is {b} enjoying working on at the moment?",
-    "What did {b} do before their current role?",
-    "What does a good working day look like for {b}?",
+#: For someone with no profile, or too little of one.
+GENERIC = (
+    "What are you enjoying working on at the moment?",
+    "What did you do before your current role?",
+    "What does a good working day look like for you?",
+    "What are you looking forward to this month?",
+    "What is something you would like to learn this year?",
 )
+
+
+def _pick(options: Sequence[str], *seed: str) -> str:
+    """One of `options`, the same one for the same seed (stable across processes, unlike hash())."""
+    return options[zlib.crc32("\x1f".join(seed).encode()) % len(options)]
+
+
+def generic_starters(a: str, b: str, limit: int, skip: int = 0) -> list[str]:
+    """`limit` profile-free questions for `a` to ask `b`, starting at a point that differs from pair to pair."""
+    start = zlib.crc32(f"{a}\x1f{b}".encode())
+    return [GENERIC[(start + i) % len(GENERIC)] for i in range(skip, skip + min(limit, len(GENERIC) - skip))]
 
 
 def matcher_label(matcher: Matcher) -> str:
@@ -110,26 +130,31 @@ def _kind(p: Phrase) -> str:
     return p.intent if p.level == "looking_for" and p.intent else "level"
 
 
-def _statement(p: Phrase, who: str, you: bool = False) -> str:
-    return _STATEMENTS[_kind(p)][you].format(b=who, x=shown(p.text))
+def _statement(p: Phrase, you: bool = False) -> str:
+    return _STATEMENTS[_kind(p)][you].format(x=shown(p.text))
 
 
-def question(p: Phrase, who: str) -> str:
-    template = _QUESTIONS[p.intent if p.level == "looking_for" and p.intent in _QUESTIONS else p.level]
-    return template.format(b=who, x=shown(p.text))
+def question(p: Phrase, asker: str) -> str:
+    """A question to put to the person who listed `p`, varied by phrase and asker."""
+    options = _QUESTIONS[p.intent if p.level == "looking_for" and p.intent in _QUESTIONS else p.level]
+    return _pick(options, p.key, asker).format(x=shown(p.text))
 
 
-def shared_starter(link: Link, other: str) -> str:
-    who = f"<@{other}>"
+def _starter(ask: str, why: str) -> str:
+    return f"{ask} _({why})_"
+
+
+def shared_starter(link: Link, asker: str) -> str:
     if link.mine.key == link.theirs.key and _kind(link.mine) == _kind(link.theirs) == "level":
-        return f"You both listed “{shown(link.theirs.text)}”. {question(link.theirs, who)}"
-    return f"{_statement(link.theirs, who)} and {_statement(link.mine, who, you=True)}. {question(link.theirs, who)}"
+        why = f"you both listed “{shown(link.theirs.text)}”"
+    else:
+        why = f"{_statement(link.theirs)}, {_statement(link.mine, you=True)}"
+    return _starter(question(link.theirs, asker), why)
 
 
-def profile_starter(p: Phrase, other: str) -> str:
-    who = f"<@{other}>"
+def profile_starter(p: Phrase, asker: str) -> str:
     where = _WHERE.get(p.level, "") if _kind(p) == "level" else ""
-    return f"{_statement(p, who)}{where}. {question(p, who)}"
+    return _starter(question(p, asker), _statement(p) + where)
 
 
 def _matrix(phrases: list[Phrase], vectors: dict[str, np.ndarray], dim: int) -> np.ndarray:
@@ -144,7 +169,7 @@ def _judge_all(matcher: Matcher, pairs: list[tuple[Phrase, Phrase]]) -> list[Lin
         if mine.key == theirs.key:
             links.append(Link(mine, theirs, 1.0))
             continue
-        judgement = matcher.judge(mine.text, theirs.text)
+        judgement = matcher.judge(mine.text, theirs.text, mine.level, theirs.level)
         if judgement.related:
             links.append(Link(mine, theirs, judgement.score))
     return links
@@ -183,7 +208,7 @@ def _distinct(links: list[Link], limit: int) -> list[Link]:
     return chosen
 
 
-def _from_profile(theirs: Profile, other: str, skip: set[str], limit: int) -> list[str]:
+def _from_profile(theirs: Profile, asker: str, skip: set[str], limit: int) -> list[str]:
     """Starters from the other person's profile alone: round robin across levels, for variety."""
     by_level: dict[str, list[Phrase]] = {}
     for p in theirs.phrases():
@@ -194,7 +219,7 @@ def _from_profile(theirs: Profile, other: str, skip: set[str], limit: int) -> li
     while len(out) < limit and any(queues):
         for queue in queues:
             if queue and len(out) < limit:
-                out.append(profile_starter(queue.pop(0), other))
+                out.append(profile_starter(queue.pop(0), asker))
     return out
 
 
@@ -214,20 +239,18 @@ async def plan_starters(store: Store, matcher: Matcher, workspace: str, a: str, 
     limit = max(1, limit)
     vectors = await phrase_vectors(store, matcher, [mine, theirs])
     links = _distinct(await find_links(matcher, mine, theirs, vectors), limit)
-    lines = [shared_starter(link, b) for link in links]
-    lines += _from_profile(theirs, b, {link.theirs.key for link in links}, limit - len(lines))
-    generic = iter(_GENERIC)
-    while len(lines) < min(MIN_STARTERS, limit):
-        lines.append(next(generic).format(b=f"<@{b}>"))
+    lines = [shared_starter(link, a) for link in links]
+    lines += _from_profile(theirs, a, {link.theirs.key for link in links}, limit - len(lines))
+    lines += generic_starters(a, b, min(MIN_STARTERS, limit) - len(lines))
     return Starters(lines, len(links))
 
 
 async def starters_for(store: Store, matcher: Matcher, workspace: str, a: str, b: str,
                        limit: int = MAX_STARTERS) -> list[str]:
-    """Up to `limit` questions `a` could ask `b` (coffee rounds and introductions use these); [] when `b` has
-    no profile."""
+    """Up to `limit` questions `a` could ask `b` (coffee rounds, introductions and nudges use these), grounded in
+    `b`'s profile when there is one, else questions anyone could ask."""
     plan = await plan_starters(store, matcher, workspace, a, b, limit)
-    return plan.lines if plan else []
+    return plan.lines if plan else generic_starters(a, b, max(1, limit))
 
 
 async def starters_command(ctx: Context, args: Args) -> Reply:

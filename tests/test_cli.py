@@ -54,3 +54,28 @@ def test_operators_export_and_erase_a_member(env: dict[str, str]) -> None:
     assert rapport(["console"], env, "@alice #general: bob: still there?\n@bob ^1 yes\n").returncode == 0
     pairs = json.loads(rapport(["graph", "--json"], env).stdout)
     assert all("alice" not in (p["a"], p["b"]) for p in pairs)
+
+
+def test_similarity_keeps_words_in_another_sense_apart(env: dict[str, str]) -> None:
+    def judged(*args: str) -> dict[str, object]:
+        run = rapport(["similarity", *args, "--json"], env)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)
+
+    assert judged("Rust", "knitting")["related"] is False
+    assert judged("Swift", "Taylor Swift concerts", "--level-a", "capability", "--level-b", "behaviour")["related"] \
+        is False
+    assert judged("Go programming", "the board game Go")["related"] is False
+    assert judged("Rust", "systems programming", "--level-a", "capability")["related"] is True
+    unknown = rapport(["similarity", "Rust", "Go", "--level-a", "hobbies"], env)
+    assert unknown.returncode == 2 and "unknown level 'hobbies'" in unknown.stdout
+
+
+def test_export_of_an_unknown_member_is_one_clear_line(env: dict[str, str]) -> None:
+    assert rapport(["console"], env, "at 2026-03-02T09:00\n@alice #general: bob: lunch?\n@bob ^1 yes\n").returncode == 0
+    run = rapport(["member", "export", "NOPE", "--workspace", "console"], env)
+    assert run.returncode == 1 and run.stdout == ""
+    assert "nothing is stored about 'NOPE' in workspace 'console'" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    graph = rapport(["graph", "--workspace", "console"], env)
+    assert "Rapport in console: 1 pair" in graph.stdout and "1 pairs" not in graph.stdout

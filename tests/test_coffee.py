@@ -307,7 +307,9 @@ async def test_warm_introduction_through_a_mutual_acquaintance(store, clock, out
     clock.advance(hours=1)
     reply = await bot.say("a", "intro <@b>")
     assert "I asked <@c>, who knows you both" in reply
-    (request,) = bot.dms("c")
+    again = await bot.say("a", "intro <@b>")
+    assert "the request is pending" in again and "don't know anyone" not in again
+    (request,) = bot.dms("c")  # asked once
     assert "<@a> would like to get to know <@b>" in request.text
     button = request.buttons[0]
     assert bot.dms("b") == []  # b hears nothing until c introduces them
@@ -318,12 +320,14 @@ async def test_warm_introduction_through_a_mutual_acquaintance(store, clock, out
     assert len(bot.dms("b")) == 1 and len(bot.dms("b")[0].sections[0].lines) >= 2
     lonely = await bot.say("x", "intro <@a>")
     assert "I don't know anyone who knows both you and <@a>" in lonely and "coffee join" in lonely
-    # A day later, both hear a follow-up: an introduction counts as a first meeting.
+    # A day later, both are nudged to thank c, who made the introduction (not each other).
     for hours in (25, 26, 27):
         await bot.at(now + timedelta(hours=hours))
     for person, other in (("a", "b"), ("b", "a")):
-        follow_ups = [r.text for r in bot.dms(person) if "You were introduced to" in r.text]
-        assert follow_ups and f"<@{other}>" in follow_ups[0], bot.dms(person)
+        thanks = [r.text for r in bot.dms(person) if "word of thanks" in r.text]
+        assert thanks and "<@c> made an introduction for you" in thanks[0], bot.dms(person)
+        assert not any(f"<@{other}> a word of thanks" in r.text for r in bot.dms(person))
+        assert "thanks after an introduction" in await bot.say(person, "nudges")
 
 
 async def test_export_and_erase_cover_memberships_avoid_lists_groups_and_check_ins(store, clock, outbound) -> None:

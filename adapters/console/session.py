@@ -15,8 +15,9 @@ Script format, one action per line (the interactive prompt takes the same lines)
     @carol ~3 me too           post in the thread of message [3]
     @alice /rapport me         run a slash command
     @alice press 2             press button 2 of the last reply alice got
-    @alice form hobbies="trail running" skills=Rust
-                               submit the last form alice got (shell quoting for values)
+    @alice form behaviour="trail running" capability=Rust
+                               submit the last form alice got (its fields by name, shell quoting for
+                               values; `/rapport profile` lists them)
     members | channels | help | quit
 
 Messages are numbered [1], [2], ... as they are posted. Text is shown here and handed to the core for
@@ -39,7 +40,10 @@ from bot.app import Rapport
 from bot.events import CHANNEL_MANAGER, BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
 from bot.replies import Form, Reply
 
-_AS_MENTION = re.compile(r"(?<![\w<])@([A-Za-z][\w.\-]*)")
+# A name starts with a letter of any script and may hold apostrophes, dots and hyphens ("@zoë", "@o'brien"); the
+# longest part of it that names a member counts, so "@bob's" and "@bob." mention Bob.
+_AS_MENTION = re.compile(r"(?<![\w<])@([^\W\d_][\w.'’\-]*)")
+_TRAILING = ".'’-"
 _AS_CHANNEL = re.compile(r"(?<![\w<])#([A-Za-z][\w.\-]*)")
 _DURATION = re.compile(r"^\+(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -234,7 +238,7 @@ class ConsoleSession:
                 thread_id = target.thread_id or target.message_id
         mentions = []
         for name in _AS_MENTION.findall(body):
-            member = self.workspace.member(name)
+            member, _ = self._mentioned(name)
             if member:
                 mentions.append(member.user_id)
         message_id = f"{self.session_id}-{len(self.posted) + 1}"
@@ -307,9 +311,21 @@ class ConsoleSession:
             path.chmod(0o600)  # personal data: readable by the person running the console only
             self.write(f"  file: {path.resolve()}")
 
+    def _mentioned(self, name: str) -> tuple[ConsoleMember | None, str]:
+        """The member a typed @name mentions, and what follows the name ("'s" of "@bob's")."""
+        for end in range(len(name), 0, -1):
+            if end == len(name) or name[end] in _TRAILING:  # "@bobby" never mentions Bob
+                member = self.workspace.member(name[:end])
+                if member:
+                    return member, name[end:]
+        return None, ""
+
     def _ref(self, name: str) -> str:
-        member = self.workspace.member(name)
-        return f"<@{member.user_id}>" if member else f"<@{name}>"
+        member, rest = self._mentioned(name)
+        if member:
+            return f"<@{member.user_id}>{rest}"
+        bare = name.rstrip(_TRAILING)
+        return f"<@{bare}>{name[len(bare):]}"
 
     def _channel_ref(self, found: re.Match[str]) -> str:
         channel = self.workspace.channel(found.group(1))

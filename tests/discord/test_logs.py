@@ -18,7 +18,7 @@ async def test_no_message_text_reaches_the_logs(every_log_line: Callable[[], lis
     share["data"]["options"][0]["options"].append(
         {"name": "details", "type": 3, "value": f"https://example.com/a note {SENTINEL}"})
     await discord_bot.send("INTERACTION_CREATE", share)
-    assert "Sent to" in embed_text(discord_bot.responses()[-1])
+    assert "Sent https://example.com/a to" in embed_text(discord_bot.responses()[-1])
     # The note went out through discord.py's HTTP client (whose DEBUG lines quote request bodies).
     assert any(SENTINEL in str(r.body) for r in discord_bot.fake.sent(r"/channels/\d+/messages"))
 

@@ -1,0 +1,144 @@
+"""Issue 15, as a member hits it in the console workspace: coffee DMs, introductions and their wording."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.test_console import _console, _said
+
+
+async def test_pairing_dm_starters_are_questions_you_would_ask(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@bob /rapport profile")
+    await _said(session, out, '@bob form behaviour="sourdough baking, chess" capability=Kubernetes')
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    dms = await _said(session, out, "+1d")
+    asks = re.findall(r"  Ask @(\w+)\n((?:    - .*\n?)+)", dms)
+    assert asks, dms
+    for _, block in asks:
+        for line in block.strip().splitlines():
+            ask = line.strip().removeprefix("- ").split(" _(")[0]
+            assert ask.endswith("?") and re.search(r"\byou\b|\byour\b", ask), line
+            assert not re.search(r"\b(they|them|their)\b", ask), line
+    about_bob = [block for name, block in asks if name == "Bob"]
+    assert about_bob and all(re.search(r"sourdough|chess|Kubernetes", b) for b in about_bob), dms
+    # Varied: the questions for different people are not one fixed list.
+    assert len({block for _, block in asks}) > 1
+
+
+async def _bob_knows_alice_and_dave(session: Any, out: list[str]) -> None:
+    for line in ("@alice #general: bob: how do I rotate the staging keys?", "@bob ^1 there's a script in ops/",
+                 "@dave #general: bob: where do the deploy logs live?", "@bob ^3 in the ops dashboard"):
+        await _said(session, out, line)
+
+
+async def test_a_second_intro_request_is_pending_and_thanks_go_to_the_introducer(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    first = await _said(session, out, "@alice /rapport intro @dave")
+    assert "[DM to @Bob]" in first and "I asked @Bob" in first
+    second = await _said(session, out, "@alice /rapport intro @dave")
+    assert "the request is pending" in second and "I don't know anyone" not in second
+    assert "[DM to @Bob]" not in second
+    assert "[DM to @Dave]" in await _said(session, out, "@bob press 1")
+
+    later = await _said(session, out, "+2d")
+    for person, other in (("Alice", "Dave"), ("Dave", "Alice")):
+        dms = [dm for dm in later.split("[DM to ")[1:] if dm.startswith(f"@{person}]")]
+        assert any("@Bob made an introduction for you" in dm and "word of thanks" in dm for dm in dms), later
+        assert not any(f"@{other} a word of thanks" in dm for dm in dms), later
+    listed = await _said(session, out, "@dave /rapport nudges")
+    assert "thanks after an introduction" in listed and "follow-ups after a coffee" not in listed.split("Muted")[0]
+
+
+async def test_answering_before_the_check_in_dm_means_no_check_in_dm(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    assert "this round you are meeting @Bob" in await _said(session, out, "+1d")
+    assert "Glad you met" in await _said(session, out, "@alice /rapport coffee checkin met")
+    checkins = await _said(session, out, "+5d")
+    assert "[DM to @Bob] How did your virtual coffee with @Alice go?" in checkins  # Bob has not answered
+    assert "[DM to @Alice] How did your virtual coffee" not in checkins
+    assert "@Alice said we met" in await _said(session, out, "@carol #engineering /rapport coffee status")
+
+
+async def test_avoid_and_share_refuse_what_is_not_there(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    nobody = await _said(session, out, "@alice /rapport coffee avoid @nobody")
+    assert "I don't know @nobody" in nobody and "Noted" not in nobody
+    assert "Noted, privately" in await _said(session, out, "@alice /rapport coffee avoid @dave")
+
+    cut = await _said(session, out, "@alice /rapport share @bob https://exa mple.com note")
+    assert "`https://exa` is not a whole web address" in cut and "[DM to @Bob]" not in cut
+    sent = await _said(session, out, "@alice /rapport share @bob https://example.com/guide a good read")
+    assert "[DM to @Bob] @Alice shared something with you:\nhttps://example.com/guide" in sent
+    assert "Sent https://example.com/guide to @Bob" in sent
+
+
+async def test_channel_managers_see_groups_but_no_stages_as_privacy_says(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    for line in ("@alice #general: bob: how do I rotate the staging keys?", "@bob ^1 there's a script in ops/"):
+        await _said(session, out, line)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 3")
+    for who in ("alice", "bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "+1d")
+    status = await _said(session, out, "@carol #engineering /rapport coffee status")
+    assert "Last round" in status and "@Alice & @Bob: 3 h of shared working hours" in status
+    for stage in ("strangers so far", "only just started talking", "acquaintances", "peers", "trusted"):
+        assert stage not in status, status
+    privacy = await _said(session, out, "@dave /rapport privacy")
+    assert "nobody sees your relationships with others" in privacy
+    assert "manages it sees who was grouped with whom" in privacy and "never where two people stand" in privacy
+
+
+async def test_help_names_real_form_fields(sql_store: Any) -> None:
+    from bot.profiles import PAGES
+
+    session, out = await _console(sql_store)
+    fields = set(re.findall(r"(\w+)=", await _said(session, out, "help")))
+    assert fields and fields <= {name for page in PAGES.values() for name in page}, fields
+
+
+async def test_names_with_accents_and_apostrophes_can_be_mentioned(sql_store: Any, tmp_path: Any) -> None:
+    import json
+
+    from adapters.console.session import ConsoleSession
+    from adapters.console.workspace import load_workspace
+
+    path = tmp_path / "team.json"
+    path.write_text(json.dumps({"workspace": "console", "members": [
+        {"id": "zoe", "name": "Zoë", "admin": True}, {"id": "obrien", "name": "O'Brien"}, {"id": "bob", "name": "Bob"},
+        {"id": "bobby", "name": "Bobby"}, {"id": "élodie", "name": "Élodie"}],
+        "channels": [{"id": "general", "name": "general"}]}))
+    base, out = await _console(sql_store)
+    session = ConsoleSession(base.core, load_workspace(path), base.clock, out.append, last_reply=base.last_reply)
+    await session.start()
+    said = await _said(session, out, "@zoë /rapport starters @o'brien")
+    assert "I don't know" not in said and "@O'Brien has not filled in a profile" in said, said
+    said = await _said(session, out, "@o'brien /rapport profile @zoë")
+    assert "I don't know" not in said and "@Zoë" in said, said
+    said = await _said(session, out, "@o'brien /rapport profile @élodie")
+    assert "not a person" not in said and "@Élodie" in said, said
+    # In messages too, and "@bob's" mentions Bob while "@bobby" stays Bobby.
+    await _said(session, out, "@zoë #general: @o'brien, can you look at the PR?")
+    await _said(session, out, "@bob #general: @zoë can you check @bobby's branch?")
+    assert "You asked @O'Brien 1 question" in await _said(session, out, "@zoë /rapport with @o'brien")
+    assert "You asked @Zoë 1 question" in await _said(session, out, "@bob /rapport with @zoë")
+    assert session._ref("bobby's") == "<@bobby>'s" and session._ref("bob.") == "<@bob>."
+
+
+async def test_wording_counts_and_your_own_profile(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    assert "At most 1 nudge a week." in await _said(session, out, "@alice /rapport nudges cap 1")
+    assert "At most 2 nudges a week." in await _said(session, out, "@alice /rapport nudges cap 2")
+    await _said(session, out, "@alice /rapport profile")
+    await _said(session, out, "@alice form behaviour=chess")
+    mine = await _said(session, out, "@alice /rapport profile @alice")
+    assert "(from your account)" in mine and "their" not in mine, mine
+    assert "(from their account)" in await _said(session, out, "@bob /rapport profile @alice")
