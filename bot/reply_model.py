@@ -58,10 +58,8 @@ FEATURES = (
     # from the text; missing (NaN) without it
     "is_question", "candidate_is_question", "shared_words", "shared_share", "words", "candidate_words",
     "is_chatter", "opens_as_answer", "opens_as_greeting", "opens_with_you", "opens_with_it",
-    # how much past the channel has (a channel's first messages, a short conversation)
-    "candidates",
 )
-TEXT_FEATURES = frozenset(FEATURES[FEATURES.index("is_question"):FEATURES.index("candidates")])
+TEXT_FEATURES = frozenset(FEATURES[FEATURES.index("is_question"):])
 # How a message opens says whether it answers something or starts something.
 _ANSWER_OPENERS = frozenset("""
 yes yeah yep yup no nope nah sure agreed right exactly true correct ok okay k thanks thx ty np indeed same +1
@@ -169,14 +167,14 @@ def features(message: Said, candidates: Sequence[Said]) -> np.ndarray:
     speaks = bool(to)
     if words is None:
         shared = share = [nan] * n
-        text = [nan] * 8
+        text = [nan] * 7
     else:
         shared = [nan if c.words is None else float(len(words & c.words)) for c in candidates]
         share = [nan if c.words is None else shared[k] / max(1, min(len(words), len(c.words)))
                  for k, c in enumerate(candidates)]
         first = message.opening
         text = [_flag(message.question), len(words), _flag(message.chatter), first in _ANSWER_OPENERS,
-                first in _GREETINGS, first in _YOU, first in _IT, 0.0]
+                first in _GREETINGS, first in _YOU, first in _IT]
     columns = [
         range(n, 0, -1),
         rank,
@@ -208,7 +206,6 @@ def features(message: Said, candidates: Sequence[Said]) -> np.ndarray:
         [text[4]] * n,
         [text[5]] * n,
         [text[6]] * n,
-        [n] * n,
     ]
     return np.array(columns, dtype=np.float32).T.copy() if n else np.zeros((0, len(FEATURES)), np.float32)
 
@@ -243,7 +240,8 @@ class ReplyModel:
         return result
 
 
-def choose(message: Said, candidates: Sequence[Said], scores: Sequence[float], threshold: float) -> str | None:
+def choose(message: Said, candidates: Sequence[Said], scores: Sequence[float] | np.ndarray, threshold: float,
+           ) -> str | None:
     """The parent among scored candidates: the best by another author that reaches the threshold; but a message
     that speaks to someone at its start replies to that person's best-scored message whatever its score (on IRC
     train, 89% of such messages reply to a message of the person they name, 1% to someone else's)."""
