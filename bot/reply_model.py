@@ -207,7 +207,7 @@ def features(message: Said, candidates: Sequence[Said]) -> np.ndarray:
         [text[5]] * n,
         [text[6]] * n,
     ]
-    return np.array(columns, dtype=np.float32).T.copy() if n else np.zeros((0, len(FEATURES)), np.float32)
+    return np.array(columns, dtype=np.float32).T if n else np.zeros((0, len(FEATURES)), np.float32)
 
 
 @dataclass(frozen=True)
@@ -229,14 +229,22 @@ class ReplyModel:
         return np.asarray(out, dtype=np.float32)[:, 1]
 
     def parents(self, batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
-        """For each (message, its candidates), the message id it replies to, or None. One model call a batch."""
-        blocks = [features(m, c) for m, c in batch]
+        """For each (message, its candidates), the message id it replies to, or None. One model call a batch.
+
+        Only candidates by someone else are scored: a row's score does not depend on the others, and a message
+        never replies to its own author here."""
+        blocks, others = [], []
+        for message, candidates in batch:
+            rows = features(message, candidates)
+            keep = [k for k, c in enumerate(candidates) if c.author != message.author]
+            blocks.append(rows[keep])
+            others.append([candidates[k] for k in keep])
         scores = self.scores(np.concatenate(blocks) if blocks else np.zeros((0, len(FEATURES)), np.float32))
         result: list[str | None] = []
         start = 0
-        for (message, candidates), block in zip(batch, blocks, strict=True):
-            result.append(choose(message, candidates, scores[start:start + len(block)], self.threshold))
-            start += len(block)
+        for (message, _), candidates in zip(batch, others, strict=True):
+            result.append(choose(message, candidates, scores[start:start + len(candidates)], self.threshold))
+            start += len(candidates)
         return result
 
 
