@@ -257,13 +257,54 @@ def report(title: str, channels: Sequence[Channel], gold: Reading, product: bool
     return table
 
 
+def speed(files: Sequence[Path]) -> Table:
+    """History import of IRC-shaped chat (every message flat, 30 candidates each) into a fresh SQLite store, with the
+    ranker and, as the baseline in the same run, with it switched off (every pick None)."""
+    import asyncio
+    import time
+    from dataclasses import replace
+
+    from bot.ingest import ingest_history
+    from storage.store import SqlStore
+
+    channels = [read_irc(f) for f in files]
+    # One workspace, a channel per file; ids made unique per file.
+    events = sorted((replace(e, workspace="1", channel=str(n), message_id=f"{n}:{e.message_id}",
+                             author=f"{n}:{e.author}", mentions=tuple(f"{n}:{m}" for m in e.mentions))
+                     for n, c in enumerate(channels) for e in c.events), key=lambda e: e.at)
+    names = {m.name.lower(): f"{n}:{m.user_id}" for n, c in enumerate(channels) for m in c.members}
+    table = Table(title=f"History import, IRC-shaped: {len(events):,} messages from {len(files)} IRC train files, "
+                        "SQLite")
+    for column in ("reader", "seconds", "messages/s"):
+        table.add_column(column)
+    original = reply_model.parents
+    for label, ranker in (("no ranker (baseline)", lambda batch: [None] * len(batch)), ("reply ranker", original)):
+        reply_model.parents = ranker  # type: ignore[assignment]
+        with tempfile.TemporaryDirectory() as tmp:
+            async def run(url: str = f"sqlite:///{tmp}/speed.db") -> float:
+                store = await SqlStore.open(url)
+                started = time.perf_counter()
+                await ingest_history(store, events, names)
+                elapsed = time.perf_counter() - started
+                await store.close()
+                return elapsed
+
+            elapsed = asyncio.run(run())
+        table.add_row(label, f"{elapsed:.1f}", f"{len(events) / elapsed:,.0f}")
+    reply_model.parents = original
+    return table
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("irc", type=Path, help="irc-disentanglement's data folder (dev/ is read)")
     parser.add_argument("molweni", type=Path, help="Molweni's DP/dev.json")
     parser.add_argument("--no-product", action="store_true", help="in process only (no rapport import)")
+    parser.add_argument("--speed", type=int, metavar="FILES", help="also time a history import of FILES train files")
     args = parser.parse_args(argv)
     console = Console()
+    if args.speed:
+        console.print(speed(irc_files(args.irc / "train")[:args.speed]))
     irc = [read_irc(f, only_annotated=True) for f in irc_files(args.irc / "dev")]
     console.print(report(f"IRC dev: {len(irc)} files, {sum(len(c.events) for c in irc):,} messages", irc,
                          gold_of(irc), not args.no_product))

@@ -387,8 +387,9 @@ def link_all(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str
             if not flat(event):
                 continue
             key = (event.workspace, event.channel)
+            # Events come in time order: the latest few of this chunk are all that can still be candidates.
             before = memory.candidates(event) + [
-                s for s in pending.get(key, ()) if s.at <= event.at and event.at - s.at <= HORIZON]
+                s for s in pending.get(key, [])[-2 * CANDIDATES:] if s.at <= event.at and event.at - s.at <= HORIZON]
             if before:
                 asked.append((text.said, before[-CANDIDATES:]))
                 who.append(i)

@@ -86,10 +86,13 @@ class Said:
     chatter: bool | None = None
     words: frozenset[str] | None = None
     opening: str = ""  # its first word, lower-cased (after a leading @name)
-    ts: float = field(init=False, repr=False, compare=False)  # `at` as a number, for the time features
+    # Derived once, read by every message that has this one among its candidates.
+    ts: float = field(init=False, repr=False, compare=False)  # `at` as a number
+    size: int = field(init=False, repr=False, compare=False)  # how many words; -1 without the text
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ts", self.at.timestamp())
+        object.__setattr__(self, "size", -1 if self.words is None else len(self.words))
 
 
 def words_of(text: str) -> frozenset[str]:
@@ -169,16 +172,16 @@ def features(message: Said, candidates: Sequence[Said]) -> np.ndarray:
         shared = share = [nan] * n
         text = [nan] * 7
     else:
+        size = len(words)
         shared = [nan if c.words is None else float(len(words & c.words)) for c in candidates]
-        share = [nan if c.words is None else shared[k] / max(1, min(len(words), len(c.words)))
-                 for k, c in enumerate(candidates)]
+        share = [nan if c.size < 0 else shared[k] / (min(size, c.size) or 1) for k, c in enumerate(candidates)]
         first = message.opening
         text = [_flag(message.question), len(words), _flag(message.chatter), first in _ANSWER_OPENERS,
                 first in _GREETINGS, first in _YOU, first in _IT]
     columns = [
         range(n, 0, -1),
         rank,
-        [math.log1p(max(now - c.ts, 0.0)) for c in candidates],
+        [math.log1p(now - c.ts if now > c.ts else 0.0) for c in candidates],
         [a == me for a in authors],
         [a in to for a in authors],
         [a in mentions for a in authors],
@@ -200,7 +203,7 @@ def features(message: Said, candidates: Sequence[Said]) -> np.ndarray:
         shared,
         share,
         [text[1]] * n,
-        [nan if c.words is None else len(c.words) for c in candidates],
+        [nan if c.size < 0 else c.size for c in candidates],
         [text[2]] * n,
         [text[3]] * n,
         [text[4]] * n,
