@@ -88,11 +88,13 @@ async def test_sql_and_fake_agree(sql_store) -> None:
 
 
 async def test_a_burst_links_like_one_message_at_a_time(store, sql_store) -> None:
-    """The live path takes a backlog at once; the graph must come out the same as message by message."""
+    """The live path takes a backlog at once; the graph must come out the same as message by message. One process:
+    its Directory remembers how the earlier batch's messages read (words, whom they speak to) for the next."""
     await store.members.upsert([Member(WS, u, u.capitalize()) for u in ("ana", "bob", "cid")])
-    assert await ingest(store, Directory(store), CONVERSATION[:4]) == 4
-    assert await ingest(store, Directory(store), CONVERSATION[4:]) == len(CONVERSATION) - 4
-    assert await ingest(store, Directory(store), CONVERSATION) == 0  # all redelivered: nothing new
+    directory = Directory(store)
+    assert await ingest(store, directory, CONVERSATION[:4]) == 4
+    assert await ingest(store, directory, CONVERSATION[4:]) == len(CONVERSATION) - 4
+    assert await ingest(store, directory, CONVERSATION) == 0  # all redelivered: nothing new
     one_by_one = FakeStore()
     await feed(one_by_one, CONVERSATION)
     now = T0 + timedelta(days=30)
