@@ -103,7 +103,7 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
             raise UsageError(f"I did not understand `{word}`.\nUsage: `/rapport {SETUP_USAGE}`")
     now = ctx.clock.now()
     settings = ChannelSettings(ctx.workspace, channel, cadence, day, hour, minute, tz,
-                               first_anchor(day, tz, hour, minute, now), size, cross, no_repeat)
+                               first_anchor(day, tz, hour, minute, now), size, cross, no_repeat, manager=ctx.user)
     settings = replace(settings, next_run_at=next_run(settings, now))
     await ctx.store.coffee.save_channel(settings)
     members = await ctx.store.coffee.memberships(ctx.workspace, channel)
