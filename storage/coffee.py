@@ -244,12 +244,14 @@ class SqlCoffee:
             found = await self._groups(session, CoffeeGroupRow.id == group_id)
             return found[0] if found else None
 
-    async def latest_group(self, workspace: str, user: str) -> GroupRecord | None:
+    async def latest_group(self, workspace: str, user: str, channel: str | None = None) -> GroupRecord | None:
+        where = [CoffeeSeatRow.workspace == workspace, CoffeeSeatRow.user_id == user, CoffeeGroupRow.idx >= 0]
+        if channel is not None:
+            where.append(CoffeeGroupRow.channel == channel)
         async with self.sessions() as session:
             group_id = await session.scalar(
                 select(CoffeeGroupRow.id).join(CoffeeSeatRow, CoffeeSeatRow.group_id == CoffeeGroupRow.id)
-                .where(CoffeeSeatRow.workspace == workspace, CoffeeSeatRow.user_id == user, CoffeeGroupRow.idx >= 0)
-                .order_by(CoffeeGroupRow.due_at.desc()).limit(1))
+                .where(*where).order_by(CoffeeGroupRow.due_at.desc()).limit(1))
         return await self.group(group_id) if group_id is not None else None
 
     async def answer(self, group_id: int, user: str, answer: str, now: datetime) -> GroupRecord | None:

@@ -516,8 +516,9 @@ class FakeCoffee:
     async def group(self, group_id: int) -> Any:
         return self.groups.get(group_id)
 
-    async def latest_group(self, workspace: str, user: str) -> Any:
-        mine = [g for g in self.groups.values() if g.workspace == workspace and g.index >= 0 and user in g.members]
+    async def latest_group(self, workspace: str, user: str, channel: str | None = None) -> Any:
+        mine = [g for g in self.groups.values() if g.workspace == workspace and g.index >= 0 and user in g.members
+                and channel in (None, g.channel)]
         return max(mine, key=lambda g: g.due_at) if mine else None
 
     async def answer(self, group_id: int, user: str, answer: str, now: datetime) -> Any:
