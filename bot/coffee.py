@@ -8,7 +8,8 @@ someone. Rounds themselves (planning, DMs, check-ins, exactly once) live in bot/
     /rapport coffee avoid @someone | unavoid @someone | checkin met|not-yet|couldnt
     /rapport intro @someone
 
-Every coffee subcommand but avoid takes an optional #channel after it (default: the channel it is typed in).
+Every coffee subcommand but avoid takes an optional #channel after it (default: the channel it is typed in;
+for checkin, the member's latest group in any channel).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
             raise UsageError(f"I did not understand `{word}`.\nUsage: `/rapport {SETUP_USAGE}`")
     now = ctx.clock.now()
     settings = ChannelSettings(ctx.workspace, channel, cadence, day, hour, minute, tz,
-                               first_anchor(day, tz, hour, minute, now), size, cross, no_repeat)
+                               first_anchor(day, tz, hour, minute, now), size, cross, no_repeat, manager=ctx.user)
     settings = replace(settings, next_run_at=next_run(settings, now))
     await ctx.store.coffee.save_channel(settings)
     members = await ctx.store.coffee.memberships(ctx.workspace, channel)
@@ -255,16 +256,16 @@ async def avoid(ctx: Context, args: Args, undo: bool) -> Reply:
                  "They are not told. `/rapport coffee unavoid` undoes it.")
 
 
-async def checkin_command(ctx: Context, args: Args, channel: str) -> Reply:
+async def checkin_command(ctx: Context, args: Args, channel: str | None) -> Reply:
     word = (args.optional_word() or "").lower().replace("_", "-")
     args.done()
     answer = {"met": "met", "not-yet": "not-yet", "notyet": "not-yet", "couldnt": "couldnt",
               "couldn't": "couldnt"}.get(word)
     if answer is None:
         raise UsageError("Answer with met, not-yet or couldnt.")
-    group = await ctx.store.coffee.latest_group(ctx.workspace, ctx.user)
+    group = await ctx.store.coffee.latest_group(ctx.workspace, ctx.user, channel)
     if group is None:
-        return Reply("You have no coffee check-in to answer.")
+        return Reply("You have no coffee check-in to answer" + (f" in <#{channel}>." if channel else "."))
     return await _answer(ctx, group.id, answer)
 
 
@@ -304,13 +305,15 @@ def _answer_button(answer: str) -> Any:
 
 
 SUBCOMMANDS = {"setup": setup, "stop": stop, "status": status, "join": join, "leave": leave, "skip": skip,
-               "pause": pause, "checkin": checkin_command}
+               "pause": pause}
 
 
 async def coffee_command(ctx: Context, args: Args) -> Reply:
     word = (args.optional_word() or "status").lower()
     if word in ("avoid", "unavoid"):
         return await avoid(ctx, args, undo=word == "unavoid")
+    if word == "checkin":  # answered from a DM as often as not: without a channel named, the latest group anywhere
+        return await checkin_command(ctx, args, args.channel())
     handler = SUBCOMMANDS.get(word)
     if handler is None:
         raise UsageError(f"I don't know `coffee {word}`.")

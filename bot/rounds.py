@@ -67,6 +67,9 @@ class ChannelSettings:
     cross_teams: bool = False
     no_repeat: int = DEFAULT_NO_REPEAT  # the same pair is not grouped again within this many rounds
     next_run_at: datetime | None = None  # None: stopped
+    # Who last set coffee up here (a channel manager or admin then): told of the members a round could not reach,
+    # since they can ask them in person. None for channels set up before this was kept, or after that member left.
+    manager: str | None = None
 
     def describe(self) -> str:
         day = DAYS[self.weekday].capitalize()
@@ -415,6 +418,23 @@ def announcement(record: RoundRecord) -> Reply:
     return Reply("\n".join(lines), tuple(sections), ephemeral=False)
 
 
+async def tell_manager(core: Any, settings: ChannelSettings, record: RoundRecord) -> None:
+    """One DM per round to whoever set coffee up in the channel, naming the members whose pairing DM was given up
+    (names only). With nobody to tell, or when that DM fails, the channel announcement, which names them too, is
+    what remains. Not asked of the platform again: the names are the ones the announcement shows the channel."""
+    stuck = [s.user for g in record.placed for s in g.seats if s.dm == "undeliverable"]
+    manager = settings.manager
+    if not stuck or manager is None or manager in stuck:  # their own DM just failed: the channel is the way
+        return
+    them = "them" if len(stuck) > 1 else "this member"
+    reply = Reply(f"*Virtual coffee in <#{settings.channel}>*: I could not DM {_names(stuck)} about this round, "
+                  f"even after retrying, so they may not know whom they are meeting. The channel announcement names "
+                  f"{them} too; a word from you may help (they may have DMs from Rapport turned off). You get this "
+                  "because you set coffee up there.")
+    await send_once(core.store.runs, record.key, "manager", core.clock.now(),
+                    lambda: core.outbound.send_direct(settings.workspace, manager, reply))
+
+
 async def close_previous(core: Any, settings: ChannelSettings, due_at: datetime) -> None:
     """Count unanswered check-ins of the channel's earlier rounds and pause whoever missed too many."""
     store = core.store
@@ -465,6 +485,7 @@ async def run_round(core: Any, settings: ChannelSettings, due_at: datetime) -> N
 
         await send_to_seats(core, record, "dm", key, build)
         record = await store.coffee.round(ws, channel, due_at) or record
+        await tell_manager(core, settings, record)
         await send_once(store.runs, key, "channel", core.clock.now(),
                         lambda: core.outbound.send_channel(ws, channel, announcement(record)))
         await store.coffee.mark_round(ws, channel, due_at, status="sent", checkin_at=due_at + CHECKIN_AFTER)
@@ -529,7 +550,7 @@ class CoffeeSource:
 
 
 def export_document(memberships: Sequence[Membership], avoiding: Sequence[str], groups: Sequence[GroupRecord],
-                    user: str) -> dict[str, Any]:
+                    user: str, set_up: Sequence[str] = ()) -> dict[str, Any]:
     """The coffee part of a member's export (the SQL repository and the fake share it)."""
     def when(at: datetime | None) -> str | None:
         return at.isoformat() if at else None
@@ -543,6 +564,7 @@ def export_document(memberships: Sequence[Membership], avoiding: Sequence[str], 
                            "with": [u for u in g.members if u != user], "placed": g.index >= 0,
                            "checkin_answer": next((s.answer for s in g.seats if s.user == user), None)}
                           for g in groups],
+        "coffee_channels_set_up": list(set_up),
     }
 
 

@@ -24,7 +24,7 @@ from storage.models import (
 from storage.statements import insert
 
 _CHANNEL = ("cadence", "weekday", "hour", "minute", "tz", "anchor", "group_size", "cross_teams", "no_repeat",
-            "next_run_at")
+            "next_run_at", "manager")
 _MEMBER = ("joined_at", "team", "paused", "paused_until", "pause_reason", "skip_at", "missed")
 _ROUND = ("status", "checkin_at", "checkin_sent", "closed", "note")
 _SEAT = ("dm", "checkin", "answer", "answered_at")
@@ -244,12 +244,14 @@ class SqlCoffee:
             found = await self._groups(session, CoffeeGroupRow.id == group_id)
             return found[0] if found else None
 
-    async def latest_group(self, workspace: str, user: str) -> GroupRecord | None:
+    async def latest_group(self, workspace: str, user: str, channel: str | None = None) -> GroupRecord | None:
+        where = [CoffeeSeatRow.workspace == workspace, CoffeeSeatRow.user_id == user, CoffeeGroupRow.idx >= 0]
+        if channel is not None:
+            where.append(CoffeeGroupRow.channel == channel)
         async with self.sessions() as session:
             group_id = await session.scalar(
                 select(CoffeeGroupRow.id).join(CoffeeSeatRow, CoffeeSeatRow.group_id == CoffeeGroupRow.id)
-                .where(CoffeeSeatRow.workspace == workspace, CoffeeSeatRow.user_id == user, CoffeeGroupRow.idx >= 0)
-                .order_by(CoffeeGroupRow.due_at.desc()).limit(1))
+                .where(*where).order_by(CoffeeGroupRow.due_at.desc()).limit(1))
         return await self.group(group_id) if group_id is not None else None
 
     async def answer(self, group_id: int, user: str, answer: str, now: datetime) -> GroupRecord | None:
@@ -295,7 +297,10 @@ class SqlCoffee:
             intros = list(await session.scalars(select(IntroductionRow).where(
                 IntroductionRow.workspace == workspace, or_(IntroductionRow.a == user, IntroductionRow.b == user,
                                                             IntroductionRow.introducer == user))))
-        document = export_document(memberships, avoiding, groups, user)
+            set_up = list(await session.scalars(select(CoffeeChannelRow.channel).where(
+                CoffeeChannelRow.workspace == workspace, CoffeeChannelRow.manager == user)
+                .order_by(CoffeeChannelRow.channel)))
+        document = export_document(memberships, avoiding, groups, user, set_up)
         document["introductions"] = [{"a": i.a, "b": i.b, "introducer": i.introducer,
                                       "made_at": i.made_at.isoformat()} for i in intros]
         return document
@@ -310,6 +315,8 @@ class SqlCoffee:
                 CoffeeSeatRow.workspace == workspace, CoffeeSeatRow.user_id == user)))
             removed = 0
             for statement in (
+                update(CoffeeChannelRow).where(CoffeeChannelRow.workspace == workspace,
+                                               CoffeeChannelRow.manager == user).values(manager=None),
                 delete(CoffeeMemberRow).where(CoffeeMemberRow.workspace == workspace, CoffeeMemberRow.user_id == user),
                 delete(CoffeeAvoidRow).where(CoffeeAvoidRow.workspace == workspace,
                                              or_(CoffeeAvoidRow.user_id == user, CoffeeAvoidRow.avoided == user)),

@@ -272,6 +272,7 @@ class CoffeeChannelRow(Base):
     cross_teams: Mapped[bool] = mapped_column(Boolean)
     no_repeat: Mapped[int] = mapped_column(Integer)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    manager: Mapped[str | None] = mapped_column(ID)  # who set it up; erasing them sets NULL
 
 
 class CoffeeMemberRow(Base):

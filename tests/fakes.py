@@ -516,8 +516,9 @@ class FakeCoffee:
     async def group(self, group_id: int) -> Any:
         return self.groups.get(group_id)
 
-    async def latest_group(self, workspace: str, user: str) -> Any:
-        mine = [g for g in self.groups.values() if g.workspace == workspace and g.index >= 0 and user in g.members]
+    async def latest_group(self, workspace: str, user: str, channel: str | None = None) -> Any:
+        mine = [g for g in self.groups.values() if g.workspace == workspace and g.index >= 0 and user in g.members
+                and channel in (None, g.channel)]
         return max(mine, key=lambda g: g.due_at) if mine else None
 
     async def answer(self, group_id: int, user: str, answer: str, now: datetime) -> Any:
@@ -548,15 +549,20 @@ class FakeCoffee:
         return export_document(
             [m for (ws, _, u), m in sorted(self.members.items()) if (ws, u) == (workspace, user)],
             [b for ws, a, b in self.avoids if (ws, a) == (workspace, user)],
-            [g for g in self.groups.values() if g.workspace == workspace and user in g.members], user)
+            [g for g in self.groups.values() if g.workspace == workspace and user in g.members], user,
+            [ch for (ws, ch), s in sorted(self.settings.items()) if ws == workspace and s.manager == user])
 
     async def erase_member(self, workspace: str, user: str) -> int:
         before = len(self.members) + len(self.avoids) + sum(len(g.seats) + 1 for g in self.groups.values())
+        managed = [k for k, s in self.settings.items() if k[0] == workspace and s.manager == user]
+        for key in managed:
+            self.settings[key] = replace(self.settings[key], manager=None)
         self.members = {k: m for k, m in self.members.items() if (k[0], k[2]) != (workspace, user)}
         self.avoids = {a for a in self.avoids if a[0] != workspace or user not in a[1:]}
         self.groups = {i: g for i, g in self.groups.items() if g.workspace != workspace or user not in g.members}
         self.introductions = [i for i in self.introductions if i[0] != workspace or user not in i[1:4]]
-        return before - len(self.members) - len(self.avoids) - sum(len(g.seats) + 1 for g in self.groups.values())
+        return (before + len(managed) - len(self.members) - len(self.avoids)
+                - sum(len(g.seats) + 1 for g in self.groups.values()))
 
 
 @dataclass

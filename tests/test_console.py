@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from adapters.console.session import ConsoleClock, ConsoleOutbound, ConsoleSession
 from adapters.console.workspace import DEFAULT
 from bot.app import Rapport
@@ -133,3 +135,79 @@ async def test_coffee_permissions_are_checked_on_the_channel_named(sql_store: An
         session, out, "@carol #general /rapport coffee setup #engineering weekly monday 10:00")
     assert "Last round" in await _said(session, out, "@carol #random /rapport coffee status #engineering")
     assert "is stopped" in await _said(session, out, "@carol #general /rapport coffee stop #engineering")
+
+
+# Bob types everything in #random: each coffee subcommand acts on his own place in the channel it names, and only
+# there; where he has no place, it says so.
+async def test_coffee_subcommands_act_on_the_channel_named(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    coffee = sql_store.coffee
+    await _said(session, out, "@alice #general /rapport coffee setup weekly monday 10:00")
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    assert "not running in #random" in await _said(session, out, "@bob #random /rapport coffee join #random")
+    assert "not in virtual coffee in #general" in await _said(session, out,
+                                                               "@bob #random /rapport coffee skip #general")
+    for channel in ("general", "engineering"):
+        for who in ("bob", "dave"):
+            joined = await _said(session, out, f"@{who} #random /rapport coffee join #{channel}")
+            assert f"You are in virtual coffee in #{channel}" in joined
+    assert await coffee.membership("console", "random", "bob") is None
+
+    assert "sit out" in await _said(session, out, "@bob #random /rapport coffee skip #engineering")
+    engineering = await coffee.channel("console", "engineering")
+    assert (await coffee.membership("console", "engineering", "bob")).skip_at == engineering.next_run_at
+    assert (await coffee.membership("console", "general", "bob")).skip_at is None
+    await _said(session, out, "@bob #random /rapport coffee join #engineering")  # back in for its round
+
+    # Both rounds run (Monday in #general, Tuesday in #engineering); Bob answers the #general one by name.
+    await _said(session, out, "+1h")
+    await _said(session, out, "+1d")
+    assert "no coffee check-in to answer in #random" in await _said(
+        session, out, "@bob #random /rapport coffee checkin #random met")
+    assert "Glad you met" in await _said(session, out, "@bob #random /rapport coffee checkin #general met")
+    general = await coffee.latest_group("console", "bob", "general")
+    assert general.members == ("bob", "dave") or general.members == ("dave", "bob")
+    assert [s.answer for s in general.seats if s.user == "bob"] == ["met"]
+    later = await coffee.latest_group("console", "bob")
+    assert later.channel == "engineering" and all(s.answer is None for s in later.seats)
+
+    paused = await _said(session, out, "@bob #random /rapport coffee pause #engineering until 2099-01-01")
+    assert "Paused until 2099-01-01" in paused
+    assert (await coffee.membership("console", "engineering", "bob")).paused
+    assert not (await coffee.membership("console", "general", "bob")).paused
+
+    assert "left virtual coffee in #engineering" in await _said(session, out,
+                                                                 "@bob #random /rapport coffee leave #engineering")
+    assert await coffee.membership("console", "engineering", "bob") is None
+    assert await coffee.membership("console", "general", "bob") is not None
+
+
+# Each command that names a member acts on that member, and refuses a name Rapport does not know or oneself.
+MEMBER_COMMANDS = {
+    "with @{who}": "You and @Dave",
+    "profile @{who}": "@Dave has not filled in a profile",
+    "starters @{who}": "@Dave has not filled in a profile yet, so I have nothing to ground starters in",
+    "intro @{who}": "who knows both you and @Dave",
+    "share @{who} https://example.com/x worth a look": "Sent https://example.com/x to @Dave",
+    "coffee avoid @{who}": "never be grouped with @Dave",
+}
+
+
+@pytest.mark.parametrize("command", MEMBER_COMMANDS)
+async def test_member_commands_act_on_the_member_named(sql_store: Any, command: str) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, f"@bob #random /rapport {command.format(who='dave')}")
+    assert MEMBER_COMMANDS[command] in said and "@Erin" not in said
+    dms = [line for line in out if line.startswith("[DM to")]
+    assert all(line.startswith("[DM to @Dave]") for line in dms)  # share DMs Dave; nothing goes to anyone else
+    unknown = await _said(session, out, f"@bob #random /rapport {command.format(who='zed')}")
+    assert "I don't know @zed in this workspace" in unknown
+    if not command.startswith("profile"):  # `profile @yourself` is your own profile
+        assert "That is you" in await _said(session, out, f"@bob #random /rapport {command.format(who='bob')}")
+    assert not [line for line in out if line.startswith("[DM to")]
+
+
+async def test_coffee_avoid_names_the_pair_asked_for(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@bob #random /rapport coffee avoid @dave")
+    assert await sql_store.coffee.avoid_pairs("console", ["bob", "dave", "erin"]) == {frozenset(("bob", "dave"))}

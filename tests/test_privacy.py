@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import String, inspect, text
 
 from bot.app import Rapport
-from bot.events import WORKSPACE_ADMIN, ButtonPressed, CommandInvoked, Member, MessagePosted
+from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, ButtonPressed, CommandInvoked, Member, MessagePosted
 from tests.conftest import TEST_DATABASE_URL
 from tests.fakes import FakeClock, FakeOutbound
 
@@ -110,6 +110,8 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(sql_store, clock: Fa
     core = Rapport(sql_store, clock, FakeOutbound())
     await history(core)
     await history(core, OTHER_WS)  # the same person in another workspace is not touched
+    setup = await command(core, ERASED, "coffee setup weekly monday 10:00", frozenset({CHANNEL_MANAGER}))
+    assert "Virtual coffee in" in setup.text  # they are on record as who set it up, until erased
     if TEST_DATABASE_URL:
         async with sql_store.engine.begin() as connection:
             await connection.execute(text("ANALYZE"))

@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
@@ -454,6 +455,39 @@ async def test_coffee_permissions_are_checked_on_the_channel_named(slack: Slack)
     # Ann created C0TEAM: she manages it from any channel.
     ann = await (await slack.command(T1, ANN, "coffee stop <#C0TEAM>", channel="C0BOB")).json()
     assert "is stopped" in ann["text"]
+
+
+async def test_a_member_a_round_could_not_dm_is_reported_to_who_set_coffee_up(slack: Slack) -> None:
+    """Ann set coffee up in C0TEAM. One member's pairing DM gets 500s until the retries give up: Ann gets one DM
+    naming that member; a round where every DM goes out sends her none."""
+    await slack.install(T1)
+    slack.fake.channel_creators["C0TEAM"] = ANN
+    setup = await slack.command(T1, ANN, "coffee setup weekly tuesday 10:00", channel="C0TEAM")
+    assert "Tuesday" in (await setup.json())["text"]
+    members = ["U0CAROL", "U0DAVE", "U0ERIN", "U0FRED"]
+    for user in members:
+        assert "You are in" in (await (await slack.command(T1, user, "coffee join", channel="C0TEAM")).json())["text"]
+
+    async def round_dms(server_errors: int) -> list[Any]:
+        settings = await slack.core.store.coffee.channel(T1, "C0TEAM")
+        slack.clock.current = settings.next_run_at
+        slack.fake.calls.clear()
+        slack.fake.server_errors["chat.postMessage"] = server_errors
+        await slack.core.ticker.tick()
+        return [c for c in slack.fake.called("chat.postMessage") if c.params["channel"].startswith("D")]
+
+    dms = await round_dms(4)  # the first pairing DM: one try and three retries, all 500
+    failed = "U" + dms[0].params["channel"].removeprefix("D")
+    assert failed in members and [c.refused for c in dms[:4]] == [500] * 4
+    to_ann = [c for c in dms if c.params["channel"] == "D0ANN"]
+    assert len(to_ann) == 1
+    assert f"<@{failed}>" in to_ann[0].params["text"]
+    assert not any(f"<@{u}>" in to_ann[0].params["text"] for u in members if u != failed)
+    assert {c.params["channel"] for c in dms if not c.refused} == {"D" + u[1:] for u in members if u != failed} | {
+        "D0ANN"}
+
+    dms = await round_dms(0)
+    assert {c.params["channel"] for c in dms} == {"D" + u[1:] for u in members}  # all reached: nothing for Ann
 
 
 async def test_enterprise_grid_workspaces_get_their_messages(slack: Slack) -> None:
