@@ -7,8 +7,8 @@ score is as high as possible. The score of a pair is defined in one place, `scor
           + HOUR_POINTS * shared working hours    0.5 per hour of overlap (0..24 h) at the reference date
           + INTEREST_POINTS * shared interest      0..1 score supplied by the caller, times 3
           + CROSS_TEAM_POINTS                      1 if cross-team pairing is wanted and no team is shared
-          - REPEAT_POINTS * sum(1 / rounds ago)    over the pair's past meetings: 4 for last round, 2 for two
-                                                   rounds ago, ... so the pair that met longest ago scores best
+          - REPEAT_POINTS * sum(1 / sqrt(rounds ago)) over the pair's past meetings: 4 for last round, 2 for
+                                                   four rounds ago, ... so the pair that met longest ago scores best
 
 A group's score is the sum of the scores of every pair inside it; a round's total is the sum over groups.
 
@@ -195,9 +195,11 @@ def _combine(rank: int, hours: float, interest: float, cross: bool, recency: flo
             + (CROSS_TEAM_POINTS if cross else 0.0) - REPEAT_POINTS * recency)
 
 
-def _recency(meetings: tuple[int, ...] | None) -> float:
-    """How recently and often a pair met: a meeting k rounds ago counts 1/k."""
-    return sum(1.0 / max(int(k), 1) for k in meetings) if meetings else 0.0
+def _recency(meetings: tuple[int, ...] | None, power: float = 0.5) -> float:
+    """How recently and often a pair met: a meeting k rounds ago counts 1/k**power. The score uses a slow
+    decay (a pair that meets every few rounds keeps losing to pairs that rarely met), the fallback among
+    recent pairs a fast one (what counts there is who met last round or the one before)."""
+    return sum(1.0 / max(int(k), 1) ** power for k in meetings) if meetings else 0.0
 
 
 def _met_text(meetings: tuple[int, ...]) -> str:
@@ -348,7 +350,7 @@ class _Scorer:
         key = frozenset((self.ids[i], self.ids[j]))
         if key in self.avoid:
             return None
-        recency = _recency(self.meetings.get(key)) or 1.0  # recent without a date: as if met last round
+        recency = _recency(self.meetings.get(key), 1.0) or 1.0  # recent without a date: as if met last round
         # Squared: one pair meeting in three rounds running costs more than two pairs meeting twice.
         return FALLBACK_POINTS * (FRESH_RECENCY - min(recency, 3.0) ** 2) + self.raw(i, j, key)
 
