@@ -14,8 +14,9 @@ A group's score is the sum of the scores of every pair inside it; a round's tota
 
 Hard rules: a pair on the avoid list is never grouped; a pair that met in the last rounds is not grouped
 again unless someone could not be placed otherwise (the group's reasons then say so). When that happens, the
-pairs that met longest ago are used first (`_fallback_weight`), and a group of the previous round is never
-formed again exactly while another arrangement exists (`_avoid_previous_groups`).
+pairs that met least recently and least often are used (`_Scorer.fallback`; swaps between groups may then
+spread the repeats over more pairs rather than let one pair meet round after round), and a group of the
+previous round is never formed again exactly while another arrangement exists (`_repair_repeats`).
 
 Algorithm (`plan_round`): up to `exact_limit` members, an exact maximum-weight matching (networkx) on the
 complete graph of allowed pairs. Above it, a sparse candidate graph (members bucketed by their UTC working
