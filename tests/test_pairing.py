@@ -262,8 +262,6 @@ def test_meeting_time_none_without_overlap_or_on_weekend() -> None:
 def test_when_every_pair_met_recently_the_longest_ago_meet_and_no_group_repeats() -> None:
     """Five people, every pair met within no-repeat: the planner used to give up on grading and return the
     previous round again."""
-    from itertools import combinations
-
     people = ["a", "b", "c", "d", "e"]
     cands = [Candidate(u, "Europe/Berlin") for u in people]
     previous = {frozenset("ab"), frozenset("cde")}
