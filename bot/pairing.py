@@ -7,11 +7,16 @@ score is as high as possible. The score of a pair is defined in one place, `scor
           + HOUR_POINTS * shared working hours    0.5 per hour of overlap (0..24 h) at the reference date
           + INTEREST_POINTS * shared interest      0..1 score supplied by the caller, times 3
           + CROSS_TEAM_POINTS                      1 if cross-team pairing is wanted and no team is shared
+          - REPEAT_POINTS * sum(1 / sqrt(rounds ago)) over the pair's past meetings: 4 for last round, 2 for
+                                                   four rounds ago, ... so the pair that met longest ago scores best
 
 A group's score is the sum of the scores of every pair inside it; a round's total is the sum over groups.
 
 Hard rules: a pair on the avoid list is never grouped; a pair that met in the last rounds is not grouped
-again unless someone could not be placed otherwise (the group's reasons then say so).
+again unless someone could not be placed otherwise (the group's reasons then say so). When that happens, the
+pairs that met least recently and least often are used (`_Scorer.fallback`; swaps between groups may then
+spread the repeats over more pairs rather than let one pair meet round after round), and a group of the
+previous round is never formed again exactly while another arrangement exists (`_repair_repeats`).
 
 Algorithm (`plan_round`): up to `exact_limit` members, an exact maximum-weight matching (networkx) on the
 complete graph of allowed pairs. Above it, a sparse candidate graph (members bucketed by their UTC working
@@ -46,6 +51,11 @@ INTEREST_POINTS = 3.0
 CROSS_TEAM_POINTS = 1.0
 DEFAULT_REFERENCE_DATE = date(2025, 1, 15)
 RECENT_FALLBACK_REASON = "met in a recent round, but no one else could be paired with them"
+REPEAT_POINTS = 4.0  # last round's partner loses what a stranger gains over a trusted advisor
+# Recent pairs, when they must be used, are ranked by how recently and often they met before anything else:
+# this many points per unit of recency outweighs the other terms (at most ~24 points apart).
+FALLBACK_POINTS = 1000.0
+FRESH_RECENCY = 10.0  # above any recent pair's (capped) squared recency: pairs that are not recent
 
 # Tuning of the large-instance heuristic.
 EXACT_LIMIT = 200  # members up to which the exact matching is used
@@ -58,6 +68,7 @@ LNS_LIMIT = 1000  # members up to which blocks of the heuristic matching are re-
 LNS_BLOCK = 60  # members per re-solved block
 LNS_ROUNDS = 2
 EXACT_THIRDS_LIMIT = 20_000  # singles x cores up to which thirds are assigned exactly
+REPAIR_PASSES = 4  # passes of swaps over groups that hold a recent pair or repeat a previous group
 
 PairKey = frozenset[str]
 
@@ -104,6 +115,9 @@ class PairFacts:
     avoid: Collection[PairKey] = frozenset()  # never grouped
     cross_teams: bool = False
     reference_date: date = DEFAULT_REFERENCE_DATE  # date whose UTC offsets define working-hour overlap
+    # Rounds ago (1 = the previous round) of each time the pair met, as far back as the caller keeps history.
+    meetings: Mapping[PairKey, tuple[int, ...]] = field(default_factory=lambda: _EMPTY)  # type: ignore[assignment]
+    previous: Collection[PairKey] = frozenset()  # member sets of the previous round's groups: not formed again
 
     def stage(self, a: str, b: str) -> int:
         s = self.stages
@@ -176,9 +190,22 @@ def _overlap(w1: tuple[float, float, bool], w2: tuple[float, float, bool]) -> fl
     return min(total, 24.0)
 
 
-def _combine(rank: int, hours: float, interest: float, cross: bool) -> float:
+def _combine(rank: int, hours: float, interest: float, cross: bool, recency: float = 0.0) -> float:
     """The score formula (see the module docstring); every score in this module goes through here."""
-    return STAGE_POINTS[rank] + HOUR_POINTS * hours + INTEREST_POINTS * interest + (CROSS_TEAM_POINTS if cross else 0.0)
+    return (STAGE_POINTS[rank] + HOUR_POINTS * hours + INTEREST_POINTS * interest
+            + (CROSS_TEAM_POINTS if cross else 0.0) - REPEAT_POINTS * recency)
+
+
+def _recency(meetings: tuple[int, ...] | None, power: float = 0.5) -> float:
+    """How recently and often a pair met: a meeting k rounds ago counts 1/k**power. The score uses a slow
+    decay (a pair that meets every few rounds keeps losing to pairs that rarely met), the fallback among
+    recent pairs a fast one (what counts there is who met last round or the one before)."""
+    return sum(1.0 / max(int(k), 1) ** power for k in meetings) if meetings else 0.0
+
+
+def _met_text(meetings: tuple[int, ...]) -> str:
+    ago = min(meetings)
+    return "met last round" if ago <= 1 else f"met {ago} rounds ago"
 
 
 def _is_cross(a: Candidate, b: Candidate) -> bool:
@@ -205,6 +232,7 @@ def score_pair(a: Candidate, b: Candidate, facts: PairFacts) -> Score:
     hours = _overlap(wa, wb)
     shared = facts.interest(a.user_id, b.user_id)
     cross = facts.cross_teams and _is_cross(a, b)
+    met = facts.meetings.get(key)
 
     reasons = [STAGE_REASONS[rank]]
     hours_reason = f"{_hours_text(hours)} h of shared working hours" if hours > 0 else "no shared working hours"
@@ -220,6 +248,8 @@ def score_pair(a: Candidate, b: Candidate, facts: PairFacts) -> Score:
             reasons.append(f"shared interests ({shared.score:.0%})")
     if cross:
         reasons.append("from different teams")
+    if met:
+        reasons.append(_met_text(met))
     blocked = None
     if key in facts.avoid:
         blocked = "avoid"
@@ -227,7 +257,7 @@ def score_pair(a: Candidate, b: Candidate, facts: PairFacts) -> Score:
     elif key in facts.recent:
         blocked = "recent"
         reasons.append("met in a recent round")
-    return Score(_combine(rank, hours, shared.score, cross), tuple(reasons), blocked)
+    return Score(_combine(rank, hours, shared.score, cross, _recency(met)), tuple(reasons), blocked)
 
 
 class _Scorer:
@@ -248,6 +278,7 @@ class _Scorer:
         self.cross = facts.cross_teams
         self.avoid = facts.avoid
         self.recent = facts.recent
+        self.meetings = facts.meetings
         self.memo: dict[tuple[int, int], float | None] = {}
         stages, interests = facts.stages, facts.interests
         self.stage_map = stages if isinstance(stages, Mapping) else None
@@ -257,7 +288,7 @@ class _Scorer:
         if self.stage_map is not None and self.interest_map is not None:
             index = {cid: i for i, cid in enumerate(self.ids)}
             special: list[set[int]] = [set() for _ in self.ids]
-            for keys in (self.stage_map, self.interest_map, self.avoid, self.recent):
+            for keys in (self.stage_map, self.interest_map, self.avoid, self.recent, self.meetings):
                 for key in keys:
                     ends = [index.get(u) for u in key]
                     if len(ends) == 2 and ends[0] is not None and ends[1] is not None:
@@ -307,7 +338,22 @@ class _Scorer:
             interest = self.facts.interest(self.ids[i], self.ids[j]).score
         ti, tj = self.teams[i], self.teams[j]
         cross = self.cross and bool(ti) and bool(tj) and ti.isdisjoint(tj)
-        return _combine(rank, self.overlap(i, j), interest, cross)
+        recency = _recency(self.meetings.get(key)) if self.meetings else 0.0
+        return _combine(rank, self.overlap(i, j), interest, cross, recency)
+
+    def fallback(self, i: int, j: int) -> float | None:
+        """Weight of a pair when recent pairs must be used: the less recently and often the pair met the better
+        (pairs that are not recent best), then the usual score. None for avoid pairs. Always positive, so a
+        maximum-weight matching on it still places everyone it can."""
+        v = self.w(i, j)
+        if v is not None:
+            return FALLBACK_POINTS * FRESH_RECENCY + v
+        key = frozenset((self.ids[i], self.ids[j]))
+        if key in self.avoid:
+            return None
+        recency = _recency(self.meetings.get(key), 1.0) or 1.0  # recent without a date: as if met last round
+        # Squared: one pair meeting in three rounds running costs more than two pairs meeting twice.
+        return FALLBACK_POINTS * (FRESH_RECENCY - min(recency, 3.0) ** 2) + self.raw(i, j, key)
 
     def w(self, i: int, j: int) -> float | None:
         """Score of an allowed pair, None if the pair is blocked (avoid or recent)."""
@@ -548,26 +594,31 @@ def _place_leftovers(
     scorer: _Scorer,
     max_size: int,
     allow_new_pairs: bool,
+    groups_wanted: int | None = None,
 ) -> list[int]:
     """Put leftovers into groups (or new pairs) where they add most: first without any blocked pair, then
-    accepting recently met pairs. Avoid pairs are never accepted. Returns who could not be placed."""
-    w = scorer.w
+    accepting recently met pairs, those that met longest ago first. Avoid pairs are never accepted. Returns who
+    could not be placed."""
 
     def add_score(x: int, g: list[int], allow_recent: bool) -> float | None:
+        weight = scorer.fallback if allow_recent else scorer.w
         total = 0.0
         for m in g:
-            v = w(x, m)
+            v = weight(x, m)
             if v is None:
-                if not allow_recent or scorer.blocked(x, m) == "avoid":
-                    return None
-                v = scorer.raw(x, m)
+                return None
             total += v
         return total
 
     remaining = list(leftovers)
     for allow_recent in (False, True):
         still: list[int] = []
-        if allow_new_pairs:
+        if allow_new_pairs and allow_recent and 1 < len(remaining) <= EXACT_LIMIT:
+            # Everyone left has met all their allowed partners lately (a small channel): pair them optimally
+            # by how long ago they met, so the rounds rotate instead of settling on the same pairs.
+            wanted = len(remaining) if groups_wanted is None else max(groups_wanted - len(groups), 0)
+            remaining = _fallback_pairs(remaining, groups, scorer, wanted)
+        elif allow_new_pairs:
             # Leftovers pair among themselves first (keeps groups small).
             free = list(remaining)
             remaining = []
@@ -596,6 +647,80 @@ def _place_leftovers(
                 groups[best_g[1]].append(x)
         remaining = still
     return remaining
+
+
+def _fallback_pairs(people: list[int], groups: list[list[int]], scorer: _Scorer, limit: int) -> list[int]:
+    """Pair `people` by a maximum-weight matching on `_Scorer.fallback`; append the best `limit` pairs to
+    `groups` (the rest become thirds, as in `plan_round`) and return who is left."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(people)
+    for x, a in enumerate(people):
+        for b in people[x + 1:]:
+            v = scorer.fallback(a, b)
+            if v is not None:
+                graph.add_edge(a, b, weight=v)
+    matched = sorted((min(e), max(e)) for e in nx.max_weight_matching(graph, maxcardinality=True))
+    matched.sort(key=lambda e: -graph[e[0]][e[1]]["weight"])
+    paired: set[int] = set()
+    for a, b in matched[:limit]:
+        groups.append([a, b])
+        paired.update((a, b))
+    return [x for x in people if x not in paired]
+
+
+def _repair_repeats(groups: list[list[int]], scorer: _Scorer, previous: Collection[PairKey]) -> None:
+    """Improve groups that hold a recent pair or are exactly a group of the previous round, by swapping one
+    of their members with a member of another group while the fallback weight rises. A previous group is
+    worth nothing, so any swap that breaks it up without an avoid pair is taken: it stays only when no such
+    swap exists (a channel of two or three, or avoid lists leave no other way). Placing leftovers one by one
+    cannot see these swaps."""
+    if len(groups) < 2:
+        return
+    ids = scorer.ids
+    none = float("-inf")
+
+    def value(g: list[int]) -> float:
+        if frozenset(ids[m] for m in g) in previous:
+            return none
+        total = 0.0
+        for x in range(len(g)):
+            for y in range(x + 1, len(g)):
+                v = scorer.fallback(g[x], g[y])
+                if v is None:
+                    return none
+                total += v
+        return total
+
+    def needs_repair(g: list[int]) -> bool:
+        return frozenset(ids[m] for m in g) in previous or any(
+            scorer.w(g[x], g[y]) is None for x in range(len(g)) for y in range(x + 1, len(g)))
+
+    for _ in range(REPAIR_PASSES):
+        improved = False
+        for gi in range(len(groups)):
+            g = groups[gi]
+            if not needs_repair(g):
+                continue
+            vg = value(g)
+            best: tuple[float, int, list[int], list[int]] | None = None
+            for hi, h in enumerate(groups):
+                if hi == gi:
+                    continue
+                current = vg + value(h)
+                for x in g:
+                    for y in h:
+                        ng = [y if m == x else m for m in g]
+                        nh = [x if m == y else m for m in h]
+                        new = value(ng) + value(nh)
+                        if new > none and new > current + 1e-9 and (best is None or new - current > best[0]):
+                            best = (new - current, hi, ng, nh)
+            if best is not None:
+                _, hi, groups[gi], groups[hi] = best
+                improved = True
+        if not improved:
+            break
 
 
 def _unpaired_note(x: int, n: int, scorer: _Scorer) -> str:
@@ -726,7 +851,7 @@ def plan_round(
                 leftovers.extend(g)
             groups = groups[:cores_wanted]
         leftovers = _assign_thirds(leftovers, groups, scorer, rng, nbrs)
-        unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True)
+        unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True, groups_wanted=cores_wanted)
         if unplaced:
             unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
     else:
@@ -734,6 +859,7 @@ def plan_round(
         if unplaced:
             unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
 
+    _repair_repeats(groups, scorer, facts.previous)
     built = [_group_of(g, cands, facts) for g in groups]
     built.sort(key=lambda g: (-g.score, g.members))
     return Round(

@@ -43,6 +43,7 @@ GRACE = timedelta(hours=6)  # a round missed while all processes were down still
 CHECKIN_AFTER = timedelta(days=5)  # the meetup window: check-ins go out this long after the round
 MISSES_TO_PAUSE = 2
 DEFAULT_NO_REPEAT = 4
+HISTORY_ROUNDS = 26  # rounds of history whose pairs score lower the more recently they met
 STARTERS_PER_PERSON = 3
 INTEREST_PARTNERS = 10  # interest partners per member scored exactly (the rest of the pairs score 0 interest)
 EXACT_PARTNERS_LIMIT = 2000  # members up to which interest partners are found against everyone
@@ -325,11 +326,21 @@ async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: d
     inside = set(users)
     stages = {pair(s.a, s.b): assess(s, now).stage.rank for s in await store.graph.pair_stats(ws, now)
               if s.a in inside and s.b in inside}
-    recent = {pair(a, b) for r in await store.coffee.recent_rounds(ws, channel, due_at, settings.no_repeat)
-              for g in r.placed for a in g.members for b in g.members if a < b}
+    # History beyond no-repeat too: once every allowed pair has met, the planner prefers those that met longest ago.
+    history = await store.coffee.recent_rounds(ws, channel, due_at, max(settings.no_repeat, HISTORY_ROUNDS))
+    meetings: dict[PairKey, list[int]] = {}
+    for ago, r in enumerate(history, start=1):  # newest first
+        for g in r.placed:
+            for a in g.members:
+                for b in g.members:
+                    if a < b:
+                        meetings.setdefault(pair(a, b), []).append(ago)
+    recent = {key for key, agos in meetings.items() if agos[0] <= settings.no_repeat}
+    previous = {frozenset(g.members) for g in history[0].placed} if history else set()
     avoid = await store.coffee.avoid_pairs(ws, users)
     interests = await shared_interests(store, [profiles[u] for u in users if u in profiles], topics)
-    facts = PairFacts(stages, interests, recent, avoid, settings.cross_teams, due_at.date())
+    facts = PairFacts(stages, interests, recent, avoid, settings.cross_teams, due_at.date(),
+                      {k: tuple(v) for k, v in meetings.items()}, previous)
     planned = plan_round(cands.values(), facts, settings.group_size)
     groups = [GroupRecord(ws, channel, due_at, i, tuple(Seat(u) for u in g.members), round(g.score, 3),
                           g.reasons, _suggest([cands[u] for u in g.members], due_at))

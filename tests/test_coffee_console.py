@@ -142,3 +142,29 @@ async def test_wording_counts_and_your_own_profile(sql_store: Any) -> None:
     mine = await _said(session, out, "@alice /rapport profile @alice")
     assert "(from your account)" in mine and "their" not in mine, mine
     assert "(from their account)" in await _said(session, out, "@bob /rapport profile @alice")
+
+
+async def test_five_people_biweekly_no_repeat_3_rotate_fairly(sql_store: Any) -> None:
+    """The issue's channel: round 5 repeated round 4 exactly and two people met in all five rounds."""
+    from datetime import UTC, datetime
+    from itertools import combinations, pairwise
+
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup biweekly tuesday 10:00 no-repeat 3")
+    for who in ("alice", "bob", "carol", "dave", "erin"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "+1d")
+    for _ in range(6):
+        await _said(session, out, "+5d")  # check-ins: everyone met, so nobody is paused for silence
+        for who in ("alice", "bob", "carol", "dave", "erin"):
+            await _said(session, out, f"@{who} /rapport coffee checkin met")
+        await _said(session, out, "+9d")
+    held = await sql_store.coffee.recent_rounds("console", "engineering", datetime(2030, 1, 1, tzinfo=UTC), 10)
+    rounds = [{frozenset(g.members) for g in r.placed} for r in reversed(held)]
+    assert len(rounds) == 7 and all(sum(map(len, r)) == 5 for r in rounds), rounds
+    for before, after in pairwise(rounds):
+        assert not before & after, (before, after)  # no group of a round is formed again the next round
+    met = [{frozenset(p) for g in r for p in combinations(sorted(g), 2)} for r in rounds]
+    for a, b in combinations(["alice", "bob", "carol", "dave", "erin"], 2):
+        together = [frozenset((a, b)) in m for m in met]
+        assert not any(all(together[i:i + 3]) for i in range(len(together) - 2)), (a, b, together)

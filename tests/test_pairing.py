@@ -257,3 +257,34 @@ def test_meeting_time_none_without_overlap_or_on_weekend() -> None:
     )
     assert suggest_meeting_time([Candidate("a", "UTC"), Candidate("b", "UTC")], date(2025, 1, 18)) is None
     assert suggest_meeting_time([], date(2025, 1, 15)) is None
+
+
+def test_when_every_pair_met_recently_the_longest_ago_meet_and_no_group_repeats() -> None:
+    """Five people, every pair met within no-repeat: the planner used to give up on grading and return the
+    previous round again."""
+    people = ["a", "b", "c", "d", "e"]
+    cands = [Candidate(u, "Europe/Berlin") for u in people]
+    previous = {frozenset("ab"), frozenset("cde")}
+    meetings: dict = {pair(x, y): (1,) for g in previous for x, y in combinations(sorted(g), 2)}
+    for x, y in combinations(people, 2):
+        meetings.setdefault(pair(x, y), (2,))
+    facts = PairFacts(recent=frozenset(meetings), meetings=meetings, previous=frozenset(previous))
+    for size in (2, 3):
+        planned = plan_round(cands, facts, size)
+        groups = {frozenset(g.members) for g in planned.groups}
+        assert not groups & previous and sum(map(len, groups)) == 5, groups
+        met_last = [p for g in groups for p in combinations(sorted(g), 2) if meetings[pair(*p)] == (1,)]
+        # {a, b} x {c, d, e} holds no triangle, so one pair from the last round is the fewest possible.
+        assert len(met_last) <= 1, groups
+
+
+def test_pairs_that_met_longer_ago_score_higher_beyond_no_repeat() -> None:
+    cands = [Candidate(u, "Europe/Berlin") for u in "abcd"]
+    by_id = {c.user_id: c for c in cands}
+    meetings = {pair("a", "b"): (5,), pair("c", "d"): (6, 12), pair("a", "c"): (20,)}
+    facts = PairFacts(meetings=meetings)
+    scores = {k: score_pair(by_id[min(k)], by_id[max(k)], facts) for k in [*meetings, pair("b", "d")]}
+    assert scores[pair("b", "d")].total > scores[pair("a", "c")].total > scores[pair("a", "b")].total
+    assert "met 5 rounds ago" in scores[pair("a", "b")].reasons and scores[pair("a", "b")].blocked is None
+    planned = plan_round(cands, facts)
+    assert {frozenset(g.members) for g in planned.groups} == {frozenset("ad"), frozenset("bc")}
