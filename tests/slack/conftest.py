@@ -5,6 +5,7 @@ Requests are signed as Slack signs them and posted to the adapter's aiohttp app 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -100,7 +101,11 @@ class Slack:
         })
 
     async def settle(self) -> None:
-        """Wait for the work done after the acks."""
+        """Wait for the work done after the acks: Bolt's listeners, which run as tasks after the ack (and may hand
+        work on), then our deferred work and the intake."""
+        while bolt := [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
+                       and "slack_bolt" in getattr(getattr(t.get_coro(), "cr_code", None), "co_filename", "")]:
+            await asyncio.wait(bolt)
         await self.adapter.deferred.drain()
         await self.adapter.core.intake.drain()
 
