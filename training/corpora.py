@@ -111,10 +111,12 @@ def read_irc(annotation: Path, only_annotated: bool = False) -> Channel:
 
 @dataclass
 class Dialogue:
-    """A Molweni dialogue as events, with its question-answer pairs as (question message, answer message)."""
+    """A Molweni dialogue as events, with its question-answer pairs as (question message, answer message) and the
+    messages its annotators saw as questions: a question-answer pair's first, a clarification or follow-up question."""
 
     channel: Channel
     qa: set[tuple[str, str]]
+    questions: set[str] = field(default_factory=set)
 
 
 def molweni_half(dialogues: Sequence[Channel], fit: bool) -> list[Channel]:
@@ -143,11 +145,14 @@ def read_molweni(path: Path) -> Iterator[Dialogue]:
                                         start + timedelta(seconds=20 * i), text, mentions=mentions))
         channel = Channel(f"molweni-{number}", [Member(workspace, uid, s) for s, uid in speakers.items()], events)
         channel.annotated = {e.message_id for e in events}
-        qa = set()
+        qa, questions = set(), set()
         for relation in doc["relations"]:
             x, y = int(relation["x"]), int(relation["y"])
             if x < y and x < len(events) and y < len(events):
                 channel.links.add((events[y].message_id, events[x].message_id))
                 if relation["type"] in ("QAP", "Question-answer_pair"):
                     qa.add((events[x].message_id, events[y].message_id))
-        yield Dialogue(channel, qa)
+                    questions.add(events[x].message_id)
+                elif relation["type"] in ("Clarification_question", "Q-Elab"):
+                    questions.add(events[y].message_id)
+        yield Dialogue(channel, qa, questions)
