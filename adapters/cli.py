@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -65,9 +66,32 @@ async def with_core(use: Callable[[Rapport], Awaitable[T]], clock: Clock | None 
         await core.store.close()
 
 
+def _version(show: bool) -> None:
+    if show:
+        out.print(f"rapport {metadata.version('rapport')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show Rapport's version and exit.")] = False,
+) -> None:
+    """Rapport: helps remote teams build real rapport."""
+
+
+def console_workspace(option: Path | None) -> Path | None:
+    """The console's workspace file: the command line's, else RAPPORT_CONSOLE_WORKSPACE, else the built-in five."""
+    if option is not None:
+        return option
+    configured = load_settings().console_workspace.strip()
+    return Path(configured) if configured else None
+
+
 @app.command()
 def console(
-    workspace_file: Annotated[Path | None, typer.Option(help="JSON file describing members and channels.")] = None,
+    workspace_file: Annotated[Path | None, typer.Option(
+        help="JSON file describing members and channels (default: RAPPORT_CONSOLE_WORKSPACE).")] = None,
     script: Annotated[Path | None, typer.Option(help="Read actions from this file instead of the terminal.")] = None,
 ) -> None:
     """A local chat workspace in the terminal. Reads a script from stdin when stdin is not a terminal."""
@@ -77,7 +101,7 @@ def console(
         lines: list[str] | None = script.read_text().splitlines()
     else:
         lines = None if sys.stdin.isatty() else sys.stdin.read().splitlines()
-    run(run_console(workspace_file, lines))
+    run(run_console(console_workspace(workspace_file), lines))
 
 
 @app.command(name="run")
@@ -91,7 +115,7 @@ def run_bot() -> None:
             raise fail("RAPPORT_ENV=production but no platform is configured: set SLACK_BOT_TOKEN (or "
                        "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) or DISCORD_BOT_TOKEN")
         err.print("No Slack or Discord settings found: starting the console workspace (see README to connect).")
-        run(run_console(None, None if sys.stdin.isatty() else sys.stdin.read().splitlines()))
+        run(run_console(console_workspace(None), None if sys.stdin.isatty() else sys.stdin.read().splitlines()))
         return
     run(run_platforms())
 

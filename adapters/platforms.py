@@ -48,6 +48,10 @@ async def run_platforms() -> None:
         from adapters.discord.settings import DiscordSettings
 
         runs.append(run_discord(core, DiscordSettings()))
+    if "slack" not in platforms:  # Slack's HTTP server carries them otherwise, in Socket Mode too
+        from adapters.ops import ServerSettings, serve_ops
+
+        runs.append(serve_ops(core, ServerSettings()))
     log.info("starting %s", " and ".join(platforms))
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -34,6 +34,14 @@ def build_router() -> Router:
 
 
 @dataclass
+class Activity:
+    """What this process sent, as plain counts an adapter may export (metrics); never ids or text."""
+
+    rounds_sent: int = 0  # coffee rounds whose groups were told
+    nudges_sent: int = 0  # nudges delivered
+
+
+@dataclass
 class Rapport:
     store: Store
     clock: Clock
@@ -42,6 +50,7 @@ class Rapport:
     directory: Directory = field(init=False)
     intake: Intake = field(init=False)  # live messages from the platforms, in order, kept through outages
     ticker: Ticker = field(init=False)
+    activity: Activity = field(default_factory=Activity)
 
     def __post_init__(self) -> None:
         self.directory = Directory(self.store)

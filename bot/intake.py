@@ -53,6 +53,7 @@ class Intake:
     concurrency: int = 4  # workspaces written at once (1 on SQLite: it takes one writer at a time)
     backoff: tuple[float, float] = BACKOFF
     reorder: float = 0.0  # seconds a message waits for others delivered out of order (see above)
+    received: int = 0  # messages handed over by the adapters, taken or not
     stored: int = 0  # messages recorded as new
     dropped: int = 0  # messages given up: malformed, or refused past the limit
     _queues: dict[str, deque[Taken]] = field(default_factory=dict)
@@ -70,6 +71,7 @@ class Intake:
     def put(self, event: MessagePosted | MessageDeleted, ids: str,
             before: Callable[[], Awaitable[None]] | None = None) -> bool:
         """Queue a message behind its workspace's earlier ones; False (and logged) when over the limit."""
+        self.received += 1
         if not self.accepts():
             self.dropped += 1
             log.error("intake full (%d waiting): message %s not taken", self.waiting, ids)

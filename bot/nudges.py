@@ -362,6 +362,8 @@ async def deliver_to(core: Any, workspace: str, recipient: str) -> str:
             return bool(await core.outbound.send_direct(workspace, recipient, reply))
 
         ok = await send_once(store.runs, f"nudge:{best.id}:{best.attempt}", recipient, now, send)
+        if ok:
+            core.activity.nudges_sent += 1
         await store.nudges.change(best, status=SENT if ok else FAILED, sent_at=now)
         # The daily cap now holds the others back; they compete again from the next free slot.
         wait_until = cap_frees_at([*await store.nudges.sent_times(workspace, recipient, now - CAP_WINDOW)],

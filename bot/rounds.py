@@ -500,6 +500,7 @@ async def run_round(core: Any, settings: ChannelSettings, due_at: datetime) -> N
         await send_once(store.runs, key, "channel", core.clock.now(),
                         lambda: core.outbound.send_channel(ws, channel, announcement(record)))
         await store.coffee.mark_round(ws, channel, due_at, status="sent", checkin_at=due_at + CHECKIN_AFTER)
+        core.activity.rounds_sent += 1
     await store.coffee.advance(ws, channel, due_at, next_run(settings, max(core.clock.now(), due_at)))
 
 

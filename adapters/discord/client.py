@@ -128,6 +128,17 @@ class RapportClient(discord.Client):
             with self._busy():
                 await self.core.on_joined(BotJoinedChannel(str(guild.id), str(channel.id)))
 
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot was removed from the server (kicked, banned, or the server deleted): its data goes, as with
+        Slack's uninstall. discord.py calls this only for a removal; a server that is merely unavailable (an
+        outage) goes to on_guild_unavailable and keeps everything."""
+        workspace = str(guild.id)
+        with self._busy():
+            # What was taken before the removal is stored first, so that the erasure leaves none of it behind.
+            await self.core.intake.drain(DRAIN_TIMEOUT)
+            await self.core.on_workspace_removed(workspace)
+        self._stored_names = {key: name for key, name in self._stored_names.items() if key[0] != workspace}
+
     async def on_message(self, message: discord.Message) -> None:
         """Queued before any await: discord.py runs each message as its own task, and anything awaited here first
         would let a reply overtake its question. The intake writes the member names, in the same order."""

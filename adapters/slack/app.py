@@ -32,6 +32,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import PlatformError
+from adapters.ops import ops_routes
 from adapters.slack import translate
 from adapters.slack.deferred import Deferred
 from adapters.slack.installations import Installed, SingleWorkspace, Tokens, installation_store, state_store
@@ -105,10 +106,7 @@ class SlackAdapter:
                 return web.Response(status=400, text="not a Slack request")
             return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
-        async def healthz(_: web.Request) -> web.Response:
-            return web.json_response({"ok": True, "pending": self.deferred.pending + self.core.intake.waiting})
-
-        routes = [web.post(EVENTS_PATH, events), web.get("/healthz", healthz)]
+        routes = [web.post(EVENTS_PATH, events), *ops_routes(self.core, lambda: self.deferred.pending)]
         flow = self.app.oauth_flow
         if flow is not None:
             async def install(request: web.Request) -> web.Response:
