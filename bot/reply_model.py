@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from bot.events import MessagePosted
-from bot.questions import Reading, read
+from bot.questions import Reading
 
 CANDIDATES = 30  # on IRC train 97.5% of replies between people point within the previous 30 messages (98.9%: 50)
 # Older messages are not candidates, however quiet the channel: on IRC train 99.9% of replies between people came
@@ -113,18 +113,6 @@ def said(event: MessagePosted, reading: Reading, to: frozenset[str], mentions: S
         return Said(event.message_id, event.author, event.at, to, frozenset(mentions))
     return Said(event.message_id, event.author, event.at, to, frozenset(mentions), reading.question,
                 reading.chatter, words_of(event.text), opening_of(event.text, bool(to)))
-
-
-def reading_of(event: MessagePosted, names: Mapping[str, str]) -> Said:
-    """A Said straight from an event (training and benchmarks; conversation.link builds its own)."""
-    reading = read(event.text, names)
-    mentions = [m for m in dict.fromkeys(event.mentions) if m != event.author]
-    named = reading.named if reading.named != event.author else None
-    if named and named not in mentions:
-        mentions.insert(0, named)
-    to = set(mentions) if event.text is None else {*reading.leading, *([named] if named else [])}
-    to.discard(event.author)
-    return said(event, reading, frozenset(to), mentions)
 
 
 def _flag(value: bool | None) -> float:

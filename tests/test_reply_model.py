@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation import RANK_BATCH, Hearing, Memory, link_all
+from bot.conversation import RANK_BATCH, Hearing, Memory, link_all, reading
 from bot.events import MessagePosted
-from bot.reply_model import CANDIDATES, FEATURES, Said, features, load, parents, reading_of, shipped
+from bot.reply_model import CANDIDATES, FEATURES, Said, features, load, parents, shipped
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NAMES = {"ana": "ana", "bob": "bob", "cid": "cid", "dee": "dee"}
@@ -23,6 +23,10 @@ NAMES = {"ana": "ana", "bob": "bob", "cid": "cid", "dee": "dee"}
 
 def msg(mid: int, author: str, seconds: float, text: str | None, **kw: object) -> MessagePosted:
     return MessagePosted("T1", "C1", str(mid), author, T0 + timedelta(seconds=seconds), text, **kw)  # type: ignore[arg-type]
+
+
+def said_of(event: MessagePosted, names: dict[str, str]) -> Said:
+    return reading(event, names).said
 
 
 def picks(*events: MessagePosted) -> dict[str, str]:
@@ -44,8 +48,8 @@ def test_the_shipped_models_load_and_were_trained_on_these_features() -> None:
     for with_text in (True, False):
         model = shipped(with_text)
         assert model is not None and 0 < model.threshold < 1
-        scores = model.scores(features(reading_of(msg(2, "bob", 5, "yes"), NAMES),
-                                       [reading_of(msg(1, "ana", 0, "ok?"), NAMES)]))
+        scores = model.scores(features(said_of(msg(2, "bob", 5, "yes"), NAMES),
+                                       [said_of(msg(1, "ana", 0, "ok?"), NAMES)]))
         assert scores.shape == (1,) and 0 <= scores[0] <= 1
         assert "Kummerfeld" in model.session.get_modelmeta().description  # the attribution CC-BY asks for
     assert "CC-BY-4.0" in card["licence"] and "Kummerfeld" in card["licence"]
@@ -74,7 +78,7 @@ def test_a_new_topic_hours_later_links_to_nothing() -> None:
 
 def test_without_text_a_mention_still_links_and_text_features_fall_away() -> None:
     events = (msg(1, "ana", 0, None), msg(2, "cid", 10, None), msg(3, "bob", 20, None, mentions=("ana",)))
-    said = [reading_of(e, NAMES) for e in events]
+    said = [said_of(e, NAMES) for e in events]
     assert all(s.words is None and s.question is None for s in said)
     rows = features(said[2], said[:2])
     text_columns = [i for i, name in enumerate(FEATURES) if name in {"shared_words", "words", "is_question"}]
@@ -83,7 +87,7 @@ def test_without_text_a_mention_still_links_and_text_features_fall_away() -> Non
 
 
 def test_said_holds_no_text_and_hearing_is_bounded_and_forgets_a_workspace() -> None:
-    s = reading_of(msg(1, "ana", 0, "the secret rollout plan is ready?"), NAMES)
+    s = said_of(msg(1, "ana", 0, "the secret rollout plan is ready?"), NAMES)
     assert not any(isinstance(v, str) and "secret rollout" in v for v in vars(s).values())
     hearing = Hearing(limit=3)
     hearing.keep("T1", [Said(str(i), "ana", T0) for i in range(5)])
@@ -149,9 +153,9 @@ def test_the_training_command_writes_a_model_that_loads_and_ranks(tmp_path: Path
     card = json.loads((out / "reply_model.json").read_text())
     assert card["features"] == list(FEATURES)
     model = load(out / card["with_text"]["file"], card["with_text"]["threshold"])
-    question = reading_of(msg(1, "ana", 0, "bob: how do I fix the driver?"), NAMES)
-    noise = reading_of(msg(2, "cid", 10, "dee: how do I fix the driver?"), NAMES)
-    answer = reading_of(msg(3, "bob", 20, "ana: yes, try the other setting"), NAMES)
+    question = said_of(msg(1, "ana", 0, "bob: how do I fix the driver?"), NAMES)
+    noise = said_of(msg(2, "cid", 10, "dee: how do I fix the driver?"), NAMES)
+    answer = said_of(msg(3, "bob", 20, "ana: yes, try the other setting"), NAMES)
     assert model.parents([(answer, [question, noise])]) == ["1"]
     assert card["with_text"]["irc_dev_links_between_people"]["f"] > 0.3  # the previous message alone: F 0.02
 

@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.conversation import reading
 from bot.ingest import name_index
-from bot.reply_model import CANDIDATES, FEATURES, HORIZON, Said, choose, reading_of
+from bot.reply_model import CANDIDATES, FEATURES, HORIZON, Said, choose
 from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
 
 PARAMS = {
@@ -58,7 +59,7 @@ class Rows:
 
 def saids(channel: Channel, with_text: bool) -> list[Said]:
     names = name_index(channel.members)
-    return [reading_of(e if with_text else replace(e, text=None), names) for e in channel.events]
+    return [reading(e if with_text else replace(e, text=None), names).said for e in channel.events]
 
 
 def candidates_of(said: Sequence[Said], i: int) -> list[Said]:
