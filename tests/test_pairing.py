@@ -187,7 +187,8 @@ def test_within_two_percent_of_networkx_optimum(seed: int, exact_limit: int) -> 
 
 
 def test_sparse_heuristic_within_two_percent_of_optimum() -> None:
-    cands, facts = random_instance(400, seed=11)
+    # 250 members: the exact optimum (networkx) takes 25 s at 400 and 6 s here; benchmarks/pairing.py goes larger.
+    cands, facts = random_instance(250, seed=11)
     rnd = plan_round(cands, facts, exact_limit=0)  # above DENSE_LIMIT: sampled candidate graph
     assert rnd.total >= 0.98 * optimum(cands, facts)
 
