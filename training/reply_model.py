@@ -32,7 +32,7 @@ import numpy as np
 
 from bot.conversation import reading
 from bot.ingest import name_index
-from bot.reply_model import CANDIDATES, FEATURES, HORIZON, Said, choose
+from bot.reply_model import CANDIDATES, FEATURES, HORIZON, Said, choose, features
 from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
 
 PARAMS = {
@@ -46,14 +46,11 @@ PAIR_PRECISION = 0.90
 
 @dataclass
 class Rows:
-    """Candidate rows of a set of channels: features, labels, and which message each row belongs to."""
+    """Candidate rows of a set of channels: features and labels, and for each message where its rows start."""
 
     x: np.ndarray
     y: np.ndarray
-    message: np.ndarray  # index into `messages`
-    other: np.ndarray  # candidate by another author
-    candidate: list[str]
-    messages: list[tuple[str, str, bool]]  # (channel name, message id, has a gold parent by someone else)
+    messages: list[tuple[str, str]]  # (channel name, message id)
     asked: list[tuple[int, Said, list[Said]]]  # per message: its first row, itself, its candidates
 
 
@@ -68,45 +65,31 @@ def candidates_of(said: Sequence[Said], i: int) -> list[Said]:
 
 
 def rows_of(channels: Sequence[Channel], with_text: bool) -> Rows:
-    from bot.reply_model import features
-
     blocks: list[np.ndarray] = []
     labels: list[bool] = []
-    owners: list[int] = []
-    others: list[bool] = []
-    ids: list[str] = []
-    messages: list[tuple[str, str, bool]] = []
+    messages: list[tuple[str, str]] = []
     asked: list[tuple[int, Said, list[Said]]] = []
     for channel in channels:
         said = saids(channel, with_text)
         parent_of: dict[str, set[str]] = {}
         for child, parent in channel.links:
             parent_of.setdefault(child, set()).add(parent)
-        authors = {e.message_id: e.author for e in channel.events}
         for i, s in enumerate(said):
             if s.message_id not in channel.annotated:
                 continue
             candidates = candidates_of(said, i)
-            parents = parent_of.get(s.message_id, set())
-            has_other = any(authors.get(p) not in (None, s.author) for p in parents)
-            messages.append((channel.name, s.message_id, has_other))
-            asked.append((len(ids), s, candidates))
-            if not candidates:
-                continue
-            blocks.append(features(s, candidates))
-            labels += [c.message_id in parents for c in candidates]
-            owners += [len(messages) - 1] * len(candidates)
-            others += [c.author != s.author for c in candidates]
-            ids += [c.message_id for c in candidates]
-    return Rows(np.concatenate(blocks), np.array(labels, dtype=np.int8), np.array(owners), np.array(others),
-                ids, messages, asked)
+            messages.append((channel.name, s.message_id))
+            asked.append((len(labels), s, candidates))
+            if candidates:
+                parents = parent_of.get(s.message_id, set())
+                blocks.append(features(s, candidates))
+                labels += [c.message_id in parents for c in candidates]
+    return Rows(np.concatenate(blocks), np.array(labels, dtype=np.int8), messages, asked)
 
 
 def joined(a: Rows, b: Rows) -> Rows:
-    return Rows(np.concatenate([a.x, b.x]), np.concatenate([a.y, b.y]),
-                np.concatenate([a.message, b.message + len(a.messages)]), np.concatenate([a.other, b.other]),
-                a.candidate + b.candidate, a.messages + b.messages,
-                a.asked + [(start + len(a.candidate), m, c) for start, m, c in b.asked])
+    return Rows(np.concatenate([a.x, b.x]), np.concatenate([a.y, b.y]), a.messages + b.messages,
+                a.asked + [(start + len(a.y), m, c) for start, m, c in b.asked])
 
 
 def picked(rows: Rows, scores: np.ndarray, threshold: float) -> dict[int, str]:
@@ -120,15 +103,13 @@ def picked(rows: Rows, scores: np.ndarray, threshold: float) -> dict[int, str]:
 
 def link_scores(rows: Rows, channels: Sequence[Channel], chosen: dict[int, str]) -> tuple[float, float, float]:
     """P/R/F of reply links between different people."""
-    gold_by_name = {c.name: c for c in channels}
     authors = {(c.name, e.message_id): e.author for c in channels for e in c.events}
     gold = set()
     for c in channels:
         for child, parent in c.links:
             if child in c.annotated and authors[(c.name, child)] != authors.get((c.name, parent)):
                 gold.add((c.name, child, parent))
-    found = {(rows.messages[m][0], rows.messages[m][1], p) for m, p in chosen.items()}
-    del gold_by_name
+    found = {(*rows.messages[m], p) for m, p in chosen.items()}
     return prf(len(found & gold), len(found), len(gold))
 
 
@@ -145,7 +126,7 @@ def pair_scores(rows: Rows, channels: Sequence[Channel], chosen: dict[int, str])
             if a in c.annotated and (c.name, b) in authors and authors[(c.name, a)] != authors[(c.name, b)]}
     found = {(c.name, *sorted((e.author, m))) for c in channels for e in c.events for m in e.mentions
              if m != e.author and e.message_id in c.annotated}
-    found |= {(rows.messages[m][0], *sorted((authors[rows.messages[m][:2]], authors[(rows.messages[m][0], p)])))
+    found |= {(rows.messages[m][0], *sorted((authors[rows.messages[m]], authors[(rows.messages[m][0], p)])))
               for m, p in chosen.items()}
     return prf(len(found & gold), len(found), len(gold))
 
