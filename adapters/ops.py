@@ -88,16 +88,21 @@ def ops_app(core: Rapport) -> web.Application:
     return application
 
 
+async def listen(runner: web.AppRunner, host: str, port: int) -> None:
+    """Start serving `runner` on host:port, or say in one line why not (a busy port, an unknown host)."""
+    try:
+        await web.TCPSite(runner, host=host, port=port).start()
+    except OSError as error:
+        raise PlatformError(f"cannot listen on {host}:{port} (RAPPORT_HOST, RAPPORT_PORT): "
+                            f"{error.strerror or error}") from None
+
+
 async def serve_ops(core: Rapport, settings: ServerSettings) -> None:
     """Serve the endpoints alone until cancelled (no Slack HTTP server to carry them)."""
     runner = web.AppRunner(ops_app(core), access_log=None, shutdown_timeout=2)
     await runner.setup()
     try:
-        try:
-            await web.TCPSite(runner, host=settings.host, port=settings.port).start()
-        except OSError as error:
-            raise PlatformError(f"cannot listen on {settings.host}:{settings.port} (RAPPORT_HOST, RAPPORT_PORT): "
-                                f"{error.strerror or error}") from None
+        await listen(runner, settings.host, settings.port)
         log.info("health and metrics on %s:%d (/healthz, /readyz, /metrics)", settings.host, settings.port)
         await asyncio.Event().wait()
     finally:

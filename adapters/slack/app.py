@@ -32,7 +32,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import PlatformError
-from adapters.ops import ops_routes
+from adapters.ops import listen, ops_routes
 from adapters.slack import translate
 from adapters.slack.deferred import Deferred
 from adapters.slack.installations import Installed, SingleWorkspace, Tokens, installation_store, state_store
@@ -216,11 +216,7 @@ async def run_slack(core: Rapport, settings: SlackSettings) -> None:
         await runner.setup()
         socket: AsyncSocketModeHandler | None = None
         try:
-            try:
-                await web.TCPSite(runner, host=settings.host, port=settings.port).start()
-            except OSError as error:
-                raise PlatformError(f"cannot listen on {settings.host}:{settings.port} (RAPPORT_HOST, RAPPORT_PORT): "
-                                    f"{_reason(error)}") from None
+            await listen(runner, settings.host, settings.port)
             if settings.socket_mode:
                 socket = AsyncSocketModeHandler(adapter.app, settings.app_token)
                 try:
