@@ -72,7 +72,7 @@ class Rapport:
                                              self.clock.now())
 
     async def on_workspace_removed(self, workspace: str) -> int:
-        self.directory.invalidate(workspace)
+        self.directory.remove(workspace)
         return await privacy.erase_workspace(self.store, workspace)
 
     async def on_delete(self, event: MessageDeleted) -> None:

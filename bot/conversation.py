@@ -259,8 +259,9 @@ class Hearing:
         while len(self.said) > self.limit:
             self.said.popitem(last=False)
 
-    def forget(self, workspace: str) -> None:
-        for key in [k for k in self.said if k[0] == workspace]:
+    def forget(self, workspace: str, author: Callable[[str], bool] = lambda _: True) -> None:
+        """Drop what is held of a workspace's chat, or of the authors `author` picks."""
+        for key in [k for k, s in self.said.items() if k[0] == workspace and author(s.author)]:
             del self.said[key]
 
 

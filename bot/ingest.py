@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -76,12 +77,20 @@ class Directory:
             return hit[1], hit[2]
         names = name_index(await self.store.members.list(workspace))
         untracked = await self.store.privacy.untracked(workspace)
+        if hit and (newly := untracked - hit[2]):
+            # Someone paused tracking or was erased: drop what this process still holds of their chat.
+            self.hearing.forget(workspace, lambda author: member_hash(workspace, author) in newly)
         self.cache[workspace] = (time.monotonic(), names, untracked)
         return names, untracked
 
     def invalidate(self, workspace: str) -> None:
+        """Read the workspace again next time (after a command: a pause or an erasure takes effect at once)."""
+        if hit := self.cache.get(workspace):
+            self.cache[workspace] = (-math.inf, *hit[1:])
+
+    def remove(self, workspace: str) -> None:
         self.cache.pop(workspace, None)
-        self.hearing.forget(workspace)  # a pause or an erasure: drop what this process still holds of its chat
+        self.hearing.forget(workspace)
 
 
 async def ingest(store: Store, directory: Directory, events: Sequence[MessagePosted]) -> int:

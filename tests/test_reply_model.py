@@ -181,3 +181,22 @@ def test_a_very_long_channel_is_ranked_in_bounded_batches_with_bounded_memory() 
     assert len(list(link_all(memory, events, NAMES, rank))) == 3000
     assert len(memory.flat[("T1", "C1")]) == CANDIDATES
     assert max(sizes) <= RANK_BATCH and sum(sizes) == 2999  # every message but the first had candidates
+
+
+async def test_the_live_path_keeps_words_through_commands_and_drops_them_on_a_pause() -> None:
+    """Any command re-reads the workspace; only a member who stopped being tracked loses what is held of them."""
+    from bot.ingest import Directory
+    from tests.fakes import FakeStore
+
+    directory = Directory(FakeStore())
+    await directory.get("T1")
+    directory.hearing.keep("T1", [Said("1", "ana", T0, words=frozenset({"deploy"})), Said("2", "bob", T0)])
+    directory.invalidate("T1")  # what every command does
+    await directory.get("T1")
+    assert [k[1] for k in directory.hearing.said] == ["1", "2"]
+    await directory.store.privacy.pause("T1", "ana", T0)
+    directory.invalidate("T1")
+    await directory.get("T1")
+    assert [k[1] for k in directory.hearing.said] == ["2"]
+    directory.remove("T1")
+    assert not directory.hearing.said
