@@ -193,11 +193,16 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
                 addressee, event.at, event.at + QUESTION_WINDOW,
             ))
             contact(addressee, "question")
+    # In flat chat a question that replies to an open question asks back (a clarification, "which version?"); it
+    # does not answer it, unless it opens as an answer ("yes, since 9. are you deploying?"). Asked in person, a
+    # reply of any kind is the answer: nobody should be nudged about a question they took up.
+    asks_back = text.question and window.inferred and not reply_model.opens_as_answer(text.said)
+    taken_up = [q for q in answered if not (asks_back and q.addressee == OPEN)]
     answers = tuple(
         Answer(event.workspace, q.message_id, q.addressee, event.author, event.at, event.message_id)
-        for q in answered
+        for q in taken_up
     )
-    for q in answered:
+    for q in taken_up:
         contact(q.asker, "answer")
     if window.parent:
         contact(window.parent.author, "inferred" if window.inferred else "reply")

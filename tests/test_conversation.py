@@ -211,6 +211,14 @@ def test_the_addressee_may_answer_with_a_question() -> None:
     assert answered(out["2"]) == ["1"] and addressees(out["2"]) == ["ana"]
 
 
+def test_a_clarifying_question_to_an_open_question_does_not_answer_it_the_next_reply_does() -> None:
+    out = feed(msg("1", "ana", 0, "how do I mount an iso?"), msg("2", "bob", 3, "which ubuntu version?"),
+               msg("3", "ana", 6, "22.04"), msg("4", "cid", 9, "use the disks tool, it mounts them"),
+               ranker=replies(m2="1", m3="2", m4="1"))
+    assert answered(out["2"]) == [] and answered(out["4"]) == ["1"]
+    assert {c.target for c in out["2"].contacts} == {"ana"}  # still a direct exchange
+
+
 def test_a_question_with_no_reply_link_is_open_and_answers_nothing() -> None:
     out = feed(msg("1", "ana", 0, "anyone else getting 502s?"), msg("2", "bob", 1, "is the playtest on saturday?"))
     assert answered(out["2"]) == [] and addressees(out["2"]) == [OPEN]

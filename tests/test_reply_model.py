@@ -5,17 +5,33 @@ Its quality on real chat is measured by benchmarks/real_chat.py (the data is not
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.conversation import RANK_BATCH, Hearing, Memory, link_all, reading
 from bot.events import MessagePosted
-from bot.reply_model import CANDIDATES, FEATURES, Said, features, load, parents, shipped
+from bot.reply_model import (
+    _ANSWER_OPENERS,
+    _GREETINGS,
+    _IT,
+    _YOU,
+    CANDIDATES,
+    FEATURES,
+    NEAREST,
+    Said,
+    features,
+    load,
+    parents,
+    shipped,
+    table,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NAMES = {"ana": "ana", "bob": "bob", "cid": "cid", "dee": "dee"}
@@ -84,6 +100,74 @@ def test_without_text_a_mention_still_links_and_text_features_fall_away() -> Non
     text_columns = [i for i, name in enumerate(FEATURES) if name in {"shared_words", "words", "is_question"}]
     assert all(rows[:, i].tolist() == [pytest.approx(float("nan"), nan_ok=True)] * 2 for i in text_columns)
     assert picks(*events).get("3") == "1"
+
+
+def flag(value: bool | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
+    """FEATURES for each scored candidate, computed one candidate at a time straight from their definitions: what
+    the batched array code in bot.reply_model.table must agree with."""
+    me, now, nan = message.author, message.ts, math.nan
+    mine = [c for c in candidates if c.author == me]
+    my_last = mine[-1] if mine else None
+    rows = []
+    for k, c in enumerate(candidates):
+        after = candidates[k + 1:]
+        rank = sum(a.author != me for a in candidates[k:])
+        spoken = c.to | c.mentions
+        if c.author == me or not (rank <= NEAREST or c.author in message.to | message.mentions or me in spoken):
+            continue
+        theirs = [a for a in candidates if a.author == c.author]
+        following = [a for a in after if a.author == c.author]
+        row = [
+            len(candidates) - k, rank, math.log1p(max(now - c.ts, 0)), c.author in message.to,
+            c.author in message.mentions, me in c.to, me in c.mentions, bool(message.to), bool(c.to),
+            bool(message.to - {c.author}), bool(c.to - {me}), sum(a.author == me for a in after), len(following),
+            len({a.author for a in after} - {me, c.author}),
+            sum(c.author in a.to | a.mentions for a in mine) + sum(me in a.to | a.mentions for a in theirs),
+            my_last is not None and c.author in my_last.to | my_last.mentions,
+            me in theirs[-1].to | theirs[-1].mentions, my_last is None,
+            sum(c.author in a.to | a.mentions for a in after),
+            nan if my_last is None else math.log1p(now - my_last.ts),
+            math.log1p((following[0].ts if following else now) - c.ts),
+        ]
+        words, theirs_words = message.words, c.words
+        shared = nan if words is None or theirs_words is None else len(words & theirs_words)
+        first = message.opening
+        row += [flag(message.question), flag(c.question), shared,
+                nan if words is None else shared / (min(len(words), c.size) or 1) if c.size >= 0 else nan,
+                nan if words is None else len(words), nan if c.size < 0 else c.size]
+        row += [nan] * 5 if words is None else [flag(message.chatter), first in _ANSWER_OPENERS,
+                                                first in _GREETINGS, first in _YOU, first in _IT]
+        rows.append([float(v) for v in row])
+    return rows
+
+
+def test_the_batched_features_agree_with_their_definitions_one_candidate_at_a_time() -> None:
+    rng = random.Random(5)
+    people = ["ana", "bob", "cid", "dee", "eve", "fay", "gus"]
+    vocab = ["kernel", "driver", "wifi", "grub", "boot", "lunch", "mount", "disk", "yes", "you", "it"]
+    said: list[Said] = []
+    seconds = 0
+    for i in range(400):
+        seconds += rng.choice([1, 20, 90])
+        author = rng.choice(people[:3] if i % 50 < 20 else people)  # busy stretches and quiet ones
+        others = [p for p in people if p != author]
+        to = frozenset(rng.sample(others, rng.choice([0, 0, 0, 1, 2])))
+        text = rng.random() > 0.2
+        said.append(Said(str(i), author, T0 + timedelta(seconds=seconds), to,
+                         to | frozenset(rng.sample(others, rng.choice([0, 0, 1]))),
+                         rng.choice([True, False]) if text else None, rng.choice([True, False]) if text else None,
+                         frozenset(rng.sample(vocab, rng.randrange(0, 5))) if text else None,
+                         rng.choice(vocab) if text else ""))
+    batch = [(said[i], said[max(0, i - CANDIDATES):i]) for i in range(len(said))]
+    got = table(batch).x
+    expected = np.array([row for message, candidates in batch for row in _one_by_one(message, candidates)])
+    assert got.shape == expected.shape == (len(expected), len(FEATURES))
+    assert np.allclose(got, expected, equal_nan=True, atol=1e-5)
+    assert len(expected) < sum(len(c) for _, c in batch) * 0.8  # far-off candidates by others are not scored
 
 
 def test_said_holds_no_text_and_hearing_is_bounded_and_forgets_a_workspace() -> None:

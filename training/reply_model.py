@@ -32,7 +32,7 @@ import numpy as np
 
 from bot.conversation import reading
 from bot.ingest import name_index
-from bot.reply_model import CANDIDATES, FEATURES, HORIZON, Said, choose, features
+from bot.reply_model import CANDIDATES, FEATURES, HORIZON, Said, Table, choose, table
 from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
 
 PARAMS = {
@@ -46,12 +46,17 @@ PAIR_PRECISION = 0.90
 
 @dataclass
 class Rows:
-    """Candidate rows of a set of channels: features and labels, and for each message where its rows start."""
+    """Candidate rows of a set of channels (bot.reply_model.Table) with their labels, and the messages they ask
+    about: `asked[i]` is message i with its candidates, `messages[i]` its (channel name, message id)."""
 
-    x: np.ndarray
+    table: Table
     y: np.ndarray
-    messages: list[tuple[str, str]]  # (channel name, message id)
-    asked: list[tuple[int, Said, list[Said]]]  # per message: its first row, itself, its candidates
+    messages: list[tuple[str, str]]
+    asked: list[tuple[Said, list[Said]]]
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.table.x
 
 
 def saids(channel: Channel, with_text: bool) -> list[Said]:
@@ -65,40 +70,35 @@ def candidates_of(said: Sequence[Said], i: int) -> list[Said]:
 
 
 def rows_of(channels: Sequence[Channel], with_text: bool) -> Rows:
-    blocks: list[np.ndarray] = []
-    labels: list[bool] = []
     messages: list[tuple[str, str]] = []
-    asked: list[tuple[int, Said, list[Said]]] = []
+    asked: list[tuple[Said, list[Said]]] = []
+    parents: list[set[str]] = []
     for channel in channels:
         said = saids(channel, with_text)
         parent_of: dict[str, set[str]] = {}
         for child, parent in channel.links:
             parent_of.setdefault(child, set()).add(parent)
         for i, s in enumerate(said):
-            if s.message_id not in channel.annotated:
-                continue
-            candidates = candidates_of(said, i)
-            messages.append((channel.name, s.message_id))
-            asked.append((len(labels), s, candidates))
-            if candidates:
-                parents = parent_of.get(s.message_id, set())
-                blocks.append(features(s, candidates))
-                labels += [c.message_id in parents for c in candidates]
-    return Rows(np.concatenate(blocks), np.array(labels, dtype=np.int8), messages, asked)
+            if s.message_id in channel.annotated:
+                messages.append((channel.name, s.message_id))
+                asked.append((s, candidates_of(said, i)))
+                parents.append(parent_of.get(s.message_id, set()))
+    rows = table(asked)
+    labels = [asked[m][1][k].message_id in parents[m] for m, k in zip(rows.message, rows.candidate, strict=True)]
+    return Rows(rows, np.array(labels, dtype=np.int8), messages, asked)
 
 
 def joined(a: Rows, b: Rows) -> Rows:
-    return Rows(np.concatenate([a.x, b.x]), np.concatenate([a.y, b.y]), a.messages + b.messages,
-                a.asked + [(start + len(a.y), m, c) for start, m, c in b.asked])
+    ta, tb = a.table, b.table
+    both = Table(np.concatenate([ta.x, tb.x]), np.concatenate([ta.message, tb.message + len(a.asked)]),
+                 np.concatenate([ta.candidate, tb.candidate]), np.concatenate([ta.addressed, tb.addressed]))
+    return Rows(both, np.concatenate([a.y, b.y]), a.messages + b.messages, a.asked + b.asked)
 
 
 def picked(rows: Rows, scores: np.ndarray, threshold: float) -> dict[int, str]:
     """Message index -> the parent bot.reply_model.choose takes at this threshold."""
-    chosen: dict[int, str] = {}
-    for m, (start, message, candidates) in enumerate(rows.asked):
-        if candidates and (parent := choose(message, candidates, scores[start:start + len(candidates)], threshold)):
-            chosen[m] = parent
-    return chosen
+    chosen = choose(rows.asked, rows.table, np.asarray(scores), threshold)
+    return {m: parent for m, parent in enumerate(chosen) if parent}
 
 
 def link_scores(rows: Rows, channels: Sequence[Channel], chosen: dict[int, str]) -> tuple[float, float, float]:
