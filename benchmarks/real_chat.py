@@ -230,20 +230,38 @@ def rapport_product(channels: Sequence[Channel]) -> Reading:
     return reading
 
 
-def row(table: Table, name: str, found: Reading, gold: Reading, edges: bool) -> None:
+def row(table: Table, name: str, found: Reading, gold: Reading, edges: bool,
+        channels: Sequence[Channel] | None = None) -> None:
     cells = [name]
     for what in ("links", "pairs", *(["edges"] if edges else [])):
         p, r, f = prf(getattr(found, what), getattr(gold, what))
         cells.append(f"{p:.2f} / {r:.2f} / {f:.2f}")
+    if channels is not None:
+        p, r, f = prf(every_link(found.links, channels), every_gold_link(channels))
+        cells.append(f"{p:.2f} / {r:.2f} / {f:.2f}")
     table.add_row(*cells)
+
+
+def every_link(links: set[LinkKey], channels: Sequence[Channel]) -> set[LinkKey]:
+    """Kummerfeld et al.'s measure counts every message's link: one given no parent links to itself."""
+    linked = {(name, child) for name, child, _ in links}
+    return links | {(c.name, m, m) for c in channels for m in c.annotated if (c.name, m) not in linked}
+
+
+def every_gold_link(channels: Sequence[Channel]) -> set[LinkKey]:
+    """Every annotated link: to another person, to one's own earlier message, or to itself (a new conversation)."""
+    return ({(c.name, child, parent) for c in channels for child, parent in c.links if child in c.annotated}
+            | {(c.name, m, m) for c in channels for m in c.starts})
 
 
 def report(title: str, channels: Sequence[Channel], gold: Reading, product: bool,
            qa: dict[str, set[tuple[str, str]]] | None = None) -> Table:
     edges = qa is not None
+    every = None if edges else channels  # Molweni annotates no conversation starts
     table = Table(title=title)
     for column in ("reader", "reply links P / R / F", "contact pairs P / R / F",
-                   *(["answered asker->answerer P / R / F"] if edges else [])):
+                   *(["answered asker->answerer P / R / F"] if edges else []),
+                   *([] if edges else ["every link, self-links included (Kummerfeld et al.'s measure)"])):
         table.add_column(column)
     ours = rapport_in_process(channels)
     if product:
@@ -251,9 +269,9 @@ def report(title: str, channels: Sequence[Channel], gold: Reading, product: bool
         if shipped.pairs != ours.pairs:
             print(f"warning: product and in-process pairs differ by {len(shipped.pairs ^ ours.pairs)}")
         ours = Reading(ours.links, shipped.pairs, shipped.edges)
-    row(table, "Rapport (reply ranker)" + (", through rapport import" if product else ""), ours, gold, edges)
-    row(table, f"previous rules ({PREVIOUS})", previous_reading(channels), gold, edges)
-    row(table, "baseline: previous other speaker / addressed nick", baseline(channels), gold, edges)
+    row(table, "Rapport (reply ranker)" + (", through rapport import" if product else ""), ours, gold, edges, every)
+    row(table, f"previous rules ({PREVIOUS})", previous_reading(channels), gold, edges, every)
+    row(table, "baseline: previous other speaker / addressed nick", baseline(channels), gold, edges, every)
     return table
 
 

@@ -315,8 +315,7 @@ class Memory:
     def candidates(self, event: MessagePosted) -> list[Said]:
         """The flat-chat messages before `event` in its channel that it may reply to, oldest first."""
         scope = self.flat.get((event.workspace, event.channel), ())
-        return [s for s in scope if s.at <= event.at and event.at - s.at <= HORIZON
-                and s.message_id != event.message_id]
+        return within(scope, event)
 
     @classmethod
     def seeded(cls, messages: Iterable[SeenMessage], questions: Iterable[Question],
@@ -376,6 +375,14 @@ def _insert_in_order(scope: deque[SeenMessage] | deque[Said], item: SeenMessage 
         scope.append(item)  # type: ignore[arg-type]
 
 
+def within(said: Iterable[Said], event: MessagePosted) -> list[Said]:
+    """The messages of `said` that `event` may reply to: not itself, not later, not over HORIZON before it.
+    Compared as numbers: this runs for every candidate of every flat-chat message."""
+    now = event.at.timestamp()
+    since, mid = now - HORIZON.total_seconds(), event.message_id
+    return [s for s in said if since <= s.ts <= now and s.message_id != mid]
+
+
 def link_all(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str, str],
              ranker: Ranker | None = None) -> Iterator[Outcome]:
     """Each event linked against what came before it, in the order given, and remembered.
@@ -394,8 +401,7 @@ def link_all(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str
                 continue
             key = (event.workspace, event.channel)
             # Events come in time order: the latest few of this chunk are all that can still be candidates.
-            before = memory.candidates(event) + [
-                s for s in pending.get(key, [])[-2 * CANDIDATES:] if s.at <= event.at and event.at - s.at <= HORIZON]
+            before = memory.candidates(event) + within(pending.get(key, [])[-2 * CANDIDATES:], event)
             if before:
                 asked.append((text.said, before[-CANDIDATES:]))
                 who.append(i)

@@ -211,21 +211,16 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     my_to = to[mine][:, None, :]
     to_candidate = (who[:, :, None] == my_to).any(-1) & valid
     mentions_candidate = (who[:, :, None] == mentions[mine][:, None, :]).any(-1) & valid
-    # How often I addressed each author in the window, and whom my latest message addressed.
-    by_me = np.zeros((count, len(number) + 1), np.int64)
-    mine_b, mine_j, mine_w = np.nonzero(is_me[:, :, None] & (addressees >= 0))
-    np.add.at(by_me, (mine_b, addressees[mine_b, mine_j, mine_w]), 1)
-    candidate_author = np.where(valid, who, len(number))
-    exchanges = (np.take_along_axis(by_me, candidate_author, axis=1)
-                 + (same & (speaks_to_me & ~is_me)[:, None, :]).sum(-1))
+    # [b, k, j]: candidate j speaks to or of the author of candidate k (a loop over a few addressee columns is
+    # cheaper than one four-dimensional comparison)
+    addresses = np.zeros((count, width, width), bool)
+    for w in range(addressees.shape[2]):
+        addresses |= addressees[:, None, :, w] == who[:, :, None]
+    exchanges = (addresses & is_me[:, None, :]).sum(-1) + (same & (speaks_to_me & ~is_me)[:, None, :]).sum(-1)
     has_mine = is_me.any(1)
     my_last = width - 1 - np.argmax(is_me[:, ::-1], axis=1)
-    my_last_to = addressees[np.arange(count), my_last]  # (B, 2 * reach)
-    my_last_spoke = (who[:, :, None] == my_last_to[:, None, :]).any(-1) & has_mine[:, None] & valid
-    answered = np.zeros((count, width, width), bool)  # [b, k, j]: candidate j addresses the author of k
-    for w in range(addressees.shape[2]):  # a loop over two to eight columns: cheaper than a 4-d comparison
-        answered |= addressees[:, None, :, w] == who[:, :, None]
-    answered &= later
+    my_last_spoke = np.take_along_axis(addresses, my_last[:, None, None], axis=2)[:, :, 0] & has_mine[:, None]
+    answered = (addresses & later).sum(-1)
     their_next = np.argmax(same & later, axis=2)
     next_at = np.where((same & later).any(2), np.take_along_axis(at[grid], their_next, axis=1), now)
     my_last_at = np.take_along_axis(at[grid], my_last[:, None], axis=1)
@@ -241,7 +236,7 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
         to_candidate, mentions_candidate, to_me, mentions_me,
         speaks, spoken_count > 0, (to_count[mine][:, None] - to_candidate) > 0, (spoken_count - to_me) > 0,
         after(is_me), theirs_after, between, exchanges, my_last_spoke, their_last_spoke, (~has_mine)[:, None],
-        answered.sum(-1), np.where(has_mine[:, None], np.log1p(np.maximum(now - my_last_at, 0.0)), np.nan),
+        answered, np.where(has_mine[:, None], np.log1p(np.maximum(now - my_last_at, 0.0)), np.nan),
         np.log1p(np.maximum(next_at - at[grid], 0.0)),
     ]
     # Rows to score, message by message: by someone else, near or speaking to or of one another.
