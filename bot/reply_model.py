@@ -149,7 +149,7 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     count = len(batch)
     width = max((len(c) for _, c in batch), default=0)
     if not count or not width:
-        return Table(np.zeros((0, len(FEATURES)), np.float32), *(np.zeros(0, np.int64) for _ in range(2)),
+        return Table(np.zeros((0, len(FEATURES)), np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64),
                      np.zeros(0, bool))
     number: dict[str, int] = {}
     everyone: list[Said] = []  # each message followed by its candidates
@@ -258,9 +258,9 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     for b, (message, candidates) in enumerate(batch):
         n, words = per_message[b], message.words
         if words is not None:
-            first = message.opening
-            own[b] = (_flag(message.question), len(words), _flag(message.chatter), first in _ANSWER_OPENERS,
-                      first in _GREETINGS, first in _YOU, first in _IT)
+            opening = message.opening
+            own[b] = (_flag(message.question), len(words), _flag(message.chatter), opening in _ANSWER_OPENERS,
+                      opening in _GREETINGS, opening in _YOU, opening in _IT)
             shared[r:r + n] = [math.nan if (c := candidates[k]).words is None else len(words & c.words)
                                for k in picked_k[r:r + n]]
         r += n
