@@ -218,7 +218,8 @@ class Plan:
 
 async def _zones_and_profiles(store: Store, workspace: str, users: Sequence[str]
                               ) -> tuple[dict[str, str | None], dict[str, Profile]]:
-    profiles = {p.user_id: p for p in await store.profiles.list(workspace) if p.user_id in set(users)}
+    wanted = set(users)
+    profiles = {p.user_id: p for p in await store.profiles.list(workspace) if p.user_id in wanted}
     members = {m.user_id: m for m in await store.members.list(workspace)}
     zones = {u: (profiles[u].tz if u in profiles and profiles[u].tz else None)
              or (members[u].tz if u in members else None) for u in users}
@@ -414,7 +415,8 @@ def announcement(record: RoundRecord) -> Reply:
     people = sum(len(g.seats) for g in record.placed)
     groups = len(record.placed)
     lines = [f"*Virtual coffee*: {people} people in {groups} group{'s' if groups != 1 else ''} this round. "
-             "Check your DMs to see who you are meeting, with a few questions to start."]
+             "Each group has a conversation with me (or a DM) saying who is in it, a time that suits everyone, "
+             "a calendar invite and a few questions to start."]
     sections = []
     stuck = [(g, s.user) for g in record.placed for s in g.seats if s.dm == "undeliverable"]
     if stuck:
@@ -489,12 +491,16 @@ async def run_round(core: Any, settings: ChannelSettings, due_at: datetime) -> N
         await send_once(store.runs, key, "channel", now, lambda: core.outbound.send_channel(ws, channel, Reply(
             f"No virtual coffee this round. {record.note} `/rapport coffee join` to take part.", ephemeral=False)))
     elif record.status == "planned":
+        from bot.coffee_intro import direct_message, send_to_groups  # it builds on this module
+
         zones, _ = await _zones_and_profiles(store, ws, [u for g in record.placed for u in g.members])
+        await send_to_groups(core, record, key, zones)  # one conversation per group where the platform has them
+        record = await store.coffee.round(ws, channel, due_at) or record
 
         async def build(group: GroupRecord, user: str) -> Reply:
-            return await pairing_message(store, group, user, zones.get(user))
+            return await direct_message(store, group, user, zones.get(user))
 
-        await send_to_seats(core, record, "dm", key, build)
+        await send_to_seats(core, record, "dm", key, build)  # whoever the group conversation did not reach
         record = await store.coffee.round(ws, channel, due_at) or record
         await tell_manager(core, settings, record)
         await send_once(store.runs, key, "channel", core.clock.now(),
