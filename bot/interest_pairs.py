@@ -152,17 +152,18 @@ def interest_scores(threshold: float, users: list[str], phrases: list[list[tuple
     candidates = closest_pairs(centroids.astype(np.float32), partners)
     strength, best = score_pairs(threshold, padded, counts, candidates)
     width = padded.shape[1]
-    out: dict[PairKey, SharedInterest] = {}
     found = np.nonzero(strength > 0)[0]
     scores = np.minimum(1.0, strength[found] / 2).tolist()
-    for row, score in zip(found.tolist(), scores, strict=True):
-        i, j = candidates[row]
-        named: tuple[str, ...] = ()
-        if topics:
-            x, y = divmod(int(best[row]), width)
-            (kx, tx), (ky, ty) = phrases[i][x], phrases[j][y]
-            named = (shown(tx) if kx == ky else f"{shown(tx)} / {shown(ty)}",)
-        out[pair(users[i], users[j])] = SharedInterest(score, named)
+    firsts, seconds = candidates[found, 0].tolist(), candidates[found, 1].tolist()
+    if not topics:
+        return {pair(users[i], users[j]): SharedInterest(score)
+                for i, j, score in zip(firsts, seconds, scores, strict=True)}
+    out: dict[PairKey, SharedInterest] = {}
+    for i, j, score, where in zip(firsts, seconds, scores, best[found].tolist(), strict=True):
+        x, y = divmod(where, width)
+        (kx, tx), (ky, ty) = phrases[i][x], phrases[j][y]
+        named = shown(tx) if kx == ky else f"{shown(tx)} / {shown(ty)}"
+        out[pair(users[i], users[j])] = SharedInterest(score, (named,))
     return out
 
 
