@@ -5,10 +5,16 @@ teams, some pairs at higher rapport stages, recent meetups, avoid pairs, shared 
 plan a round, the peak memory traced while planning, and the round's total as a ratio of the exact optimum
 (networkx max_weight_matching on the full graph, for small channels) or of an upper bound (half the sum over
 members of their best possible partner score) for large ones.
+
+`python benchmarks/pairing.py --round` times whole rounds instead (benchmarks/coffee_round.py): what a round
+runs before anything is sent, from the database to the groups with their suggested times, including the shared
+interests scored from stored phrase vectors.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import random
 import sys
 import time
@@ -142,12 +148,25 @@ def upper_bound(cands: list[Candidate], facts: PairFacts) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--round", action="store_true", help="time whole rounds (bot.rounds.plan) instead")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None, help="channel sizes")
+    args = parser.parse_args()
+    if args.round:
+        from benchmarks.coffee_round import whole_rounds
+
+        asyncio.run(whole_rounds(args.sizes or [300, 2_000, 5_000, 20_000]))
+        return
+    planner(args.sizes or [50, 500, 5_000, 20_000])
+
+
+def planner(sizes: list[int]) -> None:
     console = Console(width=140)
     table = Table(title="Virtual coffee pairing (group_size=2, cross_teams=True)")
     columns = ("members", "groups", "unpaired", "time (s)", "peak mem (MiB)", "total", "reference", "ratio")
     for col in (*columns, "time, threes (s)"):
         table.add_column(col, justify="right")
-    for n in (50, 500, 5_000, 20_000):
+    for n in sizes:
         cands, facts = synthetic_channel(n)
         start = time.perf_counter()
         rnd = plan_round(cands, facts, seed=7)

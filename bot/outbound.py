@@ -1,12 +1,15 @@
 """One Outbound for the core that hands each message to the adapter that owns its workspace.
 
 Slack, Discord and the console can run in one process; each registers a PlatformOutbound. A platform that can
-link to a message (Slack, Discord) also has `async permalink(workspace, channel, message_id)`.
+link to a message (Slack, Discord) also has `async permalink(workspace, channel, message_id)`; one that can open a
+conversation for a group (all three) has `async send_group(workspace, channel, users, reply)`, returning the members
+it reached.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -42,6 +45,19 @@ class Outbounds:
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
         platform = self._for(workspace)
         return bool(platform) and await platform.send_channel(workspace, channel, reply)  # type: ignore[union-attr]
+
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
+        """One conversation for several members (a coffee group); the members it reached, none when the platform
+        has no such conversation or refused it (callers then DM each member)."""
+        platform = self._for(workspace)
+        group = getattr(platform, "send_group", None)
+        if group is None:
+            return ()
+        try:
+            return tuple(await group(workspace, channel, users, reply))
+        except Exception:
+            log.warning("group conversation in workspace %s failed", workspace, exc_info=True)
+            return ()
 
     async def manages(self, workspace: str, channel: str, user: str) -> bool:
         platform = self._for(workspace)

@@ -15,7 +15,6 @@ in a row pauses the member, with a private notice saying how to come back.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -23,13 +22,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
+from bot import interest_pairs
 from bot.conversation import Contact, Outcome, SeenMessage
+from bot.events import Member
 from bot.pairing import Candidate, PairFacts, PairKey, SharedInterest, pair, plan_round, suggest_meeting_time
 from bot.ports import Store
 from bot.privacy import member_hash
-from bot.profiles import Profile, matchers, phrase_vectors, shown
+from bot.profiles import Profile, matchers
 from bot.rapport import assess
 from bot.replies import Button, Reply, Section
 from bot.scheduling import Due, send_once
@@ -45,8 +44,6 @@ MISSES_TO_PAUSE = 2
 DEFAULT_NO_REPEAT = 4
 HISTORY_ROUNDS = 26  # rounds of history whose pairs score lower the more recently they met
 STARTERS_PER_PERSON = 3
-INTEREST_PARTNERS = 10  # interest partners per member scored exactly (the rest of the pairs score 0 interest)
-EXACT_PARTNERS_LIMIT = 2000  # members up to which interest partners are found against everyone
 ANSWERS = {"met": "we met", "not-yet": "not yet", "couldnt": "we couldn't"}
 _GENERIC = ("What are they enjoying working on at the moment?", "What does a good working day look like for them?")
 
@@ -216,10 +213,11 @@ class Plan:
     problem: str = ""  # why no round can be made
 
 
-async def _zones_and_profiles(store: Store, workspace: str, users: Sequence[str]
+async def _zones_and_profiles(store: Store, workspace: str, users: Sequence[str], listed: Sequence[Member] = ()
                               ) -> tuple[dict[str, str | None], dict[str, Profile]]:
-    profiles = {p.user_id: p for p in await store.profiles.list(workspace) if p.user_id in set(users)}
-    members = {m.user_id: m for m in await store.members.list(workspace)}
+    wanted = set(users)
+    profiles = {p.user_id: p for p in await store.profiles.list(workspace) if p.user_id in wanted}
+    members = {m.user_id: m for m in listed or await store.members.list(workspace)}
     zones = {u: (profiles[u].tz if u in profiles and profiles[u].tz else None)
              or (members[u].tz if u in members else None) for u in users}
     return zones, profiles
@@ -231,73 +229,10 @@ def candidate(user: str, tz: str | None, profile: Profile | None, team: str) -> 
     return Candidate(user, tz, start, end, frozenset({team.lower()}) if team else frozenset())
 
 
-def _interest_scores(threshold: float, users: list[str], phrases: list[list[tuple[str, str]]],
-                     vectors: dict[str, dict[str, np.ndarray]], topics: bool) -> dict[PairKey, SharedInterest]:
-    """Shared interest for each member's INTEREST_PARTNERS closest members by mean phrase vector, scored
-    exactly on their phrase vectors (best three phrase pairs above the matcher's threshold). Never the whole
-    n x n phrase matrix, and the candidate pairs are scored in vectorised batches: large channels stay fast."""
-    n, width = len(users), max(len(ph) for ph in phrases)
-    dim = len(next(iter(vectors[users[0]].values())))
-    padded = np.zeros((n, width, dim), dtype=np.float32)  # members x phrases x dims, zero rows as padding
-    for i, (user, ph) in enumerate(zip(users, phrases, strict=True)):
-        padded[i, :len(ph)] = np.stack([vectors[user][k] for k, _ in ph])
-    counts = np.array([len(ph) for ph in phrases], dtype=np.float32)
-    centroids = padded.sum(axis=1) / counts[:, None]
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
-    candidates = _closest_pairs(centroids, INTEREST_PARTNERS)
-    out: dict[PairKey, SharedInterest] = {}
-    for start in range(0, len(candidates), 4096):
-        a, b = candidates[start:start + 4096, 0], candidates[start:start + 4096, 1]
-        sims = np.matmul(padded[a], padded[b].transpose(0, 2, 1)).reshape(len(a), -1)  # padding scores 0
-        top = -np.sort(-sims, axis=1)[:, :3]
-        strength = np.clip((top - threshold) / (1 - threshold), 0.0, None).sum(axis=1)
-        for row in np.nonzero(strength > 0)[0]:
-            i, j = int(a[row]), int(b[row])
-            named: tuple[str, ...] = ()
-            if topics:
-                x, y = divmod(int(np.argmax(sims[row])), width)
-                (kx, tx), (ky, ty) = phrases[i][x], phrases[j][y]
-                named = (shown(tx) if kx == ky else f"{shown(tx)} / {shown(ty)}",)
-            out[pair(users[i], users[j])] = SharedInterest(min(1.0, float(strength[row]) / 2), named)
-    return out
-
-
-def _closest_pairs(centroids: np.ndarray, k: int) -> np.ndarray:
-    """(i, j) rows, i < j: each member with its k most similar members. Up to EXACT_PARTNERS_LIMIT members
-    against everyone; above it within buckets (each member joins the buckets of its two nearest of sqrt(n)
-    random anchor members), so the cost grows like n * sqrt(n) instead of n squared."""
-    n = len(centroids)
-    if n <= EXACT_PARTNERS_LIMIT:
-        buckets = [np.arange(n)]
-    else:
-        anchors = centroids[np.random.default_rng(0).choice(n, int(np.sqrt(n)), replace=False)]
-        nearest = np.argpartition(-(centroids @ anchors.T), 1, axis=1)[:, :2]
-        buckets = [np.nonzero((nearest == a).any(axis=1))[0] for a in range(len(anchors))]
-    found = [np.zeros((0, 2), dtype=np.int64)]
-    for members in buckets:
-        kk = min(k, len(members) - 1)
-        if kk < 1:
-            continue
-        vectors = centroids[members]
-        for start in range(0, len(members), 1024):
-            sims = vectors[start:start + 1024] @ vectors.T
-            rows = np.arange(sims.shape[0])
-            sims[rows, start + rows] = -np.inf
-            best = np.argpartition(sims, -kk, axis=1)[:, -kk:]
-            found.append(np.stack([np.repeat(members[start + rows], kk), members[best.ravel()]], axis=1))
-    return np.unique(np.sort(np.concatenate(found), axis=1), axis=0)
-
-
 async def shared_interests(store: Store, profiles: Sequence[Profile], topics: bool = False
                            ) -> dict[PairKey, SharedInterest]:
-    with_phrases = [p for p in profiles if p.phrases()]
-    if len(with_phrases) < 2:
-        return {}
-    matcher = await matchers.aget()
-    vectors = await phrase_vectors(store, matcher, with_phrases)
-    users = [p.user_id for p in with_phrases]
-    phrases = [[(ph.key, ph.text) for ph in p.phrases()] for p in with_phrases]
-    return await asyncio.to_thread(_interest_scores, matcher.threshold, users, phrases, vectors, topics)
+    """Shared interest of each member with its likeliest partners (bot/interest_pairs.py)."""
+    return await interest_pairs.shared_interests(store, profiles, topics)
 
 
 def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
@@ -313,7 +248,8 @@ async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: d
     """The groups for the round at `due_at`, with their reasons. Sends nothing, stores nothing."""
     ws, channel = settings.workspace, settings.channel
     members = await store.coffee.memberships(ws, channel)
-    bots = {m.user_id for m in await store.members.list(ws) if m.is_bot}
+    listed = await store.members.list(ws)
+    bots = {m.user_id for m in listed if m.is_bot}
     eligible = sorted((m for m in members if m.available(due_at) and m.user not in bots), key=lambda m: m.user)
     if len(eligible) < 2:
         paused = sum(1 for m in members if not m.available(due_at))
@@ -321,7 +257,7 @@ async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: d
         detail = f"{who} in" + (f", {paused} paused or sitting this one out" if paused else "")
         return Plan((), len(eligible), f"Not enough people for a round: {detail}. It takes at least two.")
     users = [m.user for m in eligible]
-    zones, profiles = await _zones_and_profiles(store, ws, users)
+    zones, profiles = await _zones_and_profiles(store, ws, users, listed)
     cands = {m.user: candidate(m.user, zones[m.user], profiles.get(m.user), m.team) for m in eligible}
     inside = set(users)
     stages = {pair(s.a, s.b): assess(s, now).stage.rank for s in await store.graph.pair_stats(ws, now)
@@ -342,8 +278,17 @@ async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: d
     facts = PairFacts(stages, interests, recent, avoid, settings.cross_teams, due_at.date(),
                       {k: tuple(v) for k, v in meetings.items()}, previous)
     planned = plan_round(cands.values(), facts, settings.group_size)
+    suggested: dict[tuple[tuple[str, int, int], ...], datetime | None] = {}  # groups alike in zones and hours
+
+    def suggest(members: Sequence[str]) -> datetime | None:
+        group = [cands[u] for u in members]
+        key = tuple(sorted((c.tz or "", c.work_start, c.work_end) for c in group))
+        if key not in suggested:
+            suggested[key] = _suggest(group, due_at)
+        return suggested[key]
+
     groups = [GroupRecord(ws, channel, due_at, i, tuple(Seat(u) for u in g.members), round(g.score, 3),
-                          g.reasons, _suggest([cands[u] for u in g.members], due_at))
+                          g.reasons, suggest(g.members))
               for i, g in enumerate(planned.groups)]
     if planned.unpaired:
         groups.append(GroupRecord(ws, channel, due_at, -1, tuple(Seat(u) for u in planned.unpaired),
@@ -414,7 +359,8 @@ def announcement(record: RoundRecord) -> Reply:
     people = sum(len(g.seats) for g in record.placed)
     groups = len(record.placed)
     lines = [f"*Virtual coffee*: {people} people in {groups} group{'s' if groups != 1 else ''} this round. "
-             "Check your DMs to see who you are meeting, with a few questions to start."]
+             "Each group has a conversation with me (or a DM) saying who is in it, a time that suits everyone, "
+             "a calendar invite and a few questions to start."]
     sections = []
     stuck = [(g, s.user) for g in record.placed for s in g.seats if s.dm == "undeliverable"]
     if stuck:
@@ -489,12 +435,16 @@ async def run_round(core: Any, settings: ChannelSettings, due_at: datetime) -> N
         await send_once(store.runs, key, "channel", now, lambda: core.outbound.send_channel(ws, channel, Reply(
             f"No virtual coffee this round. {record.note} `/rapport coffee join` to take part.", ephemeral=False)))
     elif record.status == "planned":
+        from bot.coffee_intro import direct_message, send_to_groups  # it builds on this module
+
         zones, _ = await _zones_and_profiles(store, ws, [u for g in record.placed for u in g.members])
+        await send_to_groups(core, record, key, zones)  # one conversation per group where the platform has them
+        record = await store.coffee.round(ws, channel, due_at) or record
 
         async def build(group: GroupRecord, user: str) -> Reply:
-            return await pairing_message(store, group, user, zones.get(user))
+            return await direct_message(store, group, user, zones.get(user))
 
-        await send_to_seats(core, record, "dm", key, build)
+        await send_to_seats(core, record, "dm", key, build)  # whoever the group conversation did not reach
         record = await store.coffee.round(ws, channel, due_at) or record
         await tell_manager(core, settings, record)
         await send_once(store.runs, key, "channel", core.clock.now(),

@@ -31,6 +31,7 @@ class FakeOutbound:
     sent: list[tuple[str, str, str, Reply]] = field(default_factory=list)  # (kind, workspace, to, reply)
     undeliverable: set[str] = field(default_factory=set)
     managers: set[tuple[str, str]] = field(default_factory=set)  # (channel, user) the platform says manages it
+    groups: bool = False  # whether send_group opens group conversations (off: the platform has none)
 
     async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool:
         if user in self.undeliverable:
@@ -41,6 +42,13 @@ class FakeOutbound:
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
         self.sent.append(("channel", workspace, channel, reply))
         return True
+
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
+        """Group conversations where a test turns them on (`groups`); members in `undeliverable` are not reached."""
+        reached = tuple(u for u in users if u not in self.undeliverable) if self.groups else ()
+        if reached:
+            self.sent.append(("group", workspace, ",".join(users), reply))
+        return reached
 
     async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -59,7 +60,7 @@ async def test_answering_before_the_check_in_dm_means_no_check_in_dm(sql_store: 
     await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
     for who in ("alice", "bob"):
         await _said(session, out, f"@{who} #engineering /rapport coffee join")
-    assert "this round you are meeting @Bob" in await _said(session, out, "+1d")
+    assert "[group message to @Alice, @Bob]" in await _said(session, out, "+1d")
     assert "Glad you met" in await _said(session, out, "@alice /rapport coffee checkin met")
     checkins = await _said(session, out, "+5d")
     assert "[DM to @Bob] How did your virtual coffee with @Alice go?" in checkins  # Bob has not answered
@@ -168,3 +169,28 @@ async def test_five_people_biweekly_no_repeat_3_rotate_fairly(sql_store: Any) ->
     for a, b in combinations(["alice", "bob", "carol", "dave", "erin"], 2):
         together = [frozenset((a, b)) in m for m in met]
         assert not any(all(together[i:i + 3]) for i in range(len(together) - 2)), (a, b, together)
+
+
+async def test_a_group_gets_one_message_with_everyones_time_and_a_calendar_file(sql_store: Any) -> None:
+    from datetime import datetime
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from icalendar import Calendar
+
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 3")
+    for who in ("alice", "bob", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    said = await _said(session, out, "+1d")
+    (to,) = re.findall(r"\[group message to ([^\]]+)\]", said)
+    assert sorted(to.split(", ")) == ["@Alice", "@Bob", "@Carol"] and "[DM to" not in said
+    (path,) = re.findall(r"  file: (\S+\.ics)", said)
+    (event,) = Calendar.from_ical(await asyncio.to_thread(Path(path).read_text)).walk("VEVENT")
+    start = event.decoded("dtstart")
+    for name, zone in (("Alice", "Europe/Lisbon"), ("Bob", "America/New_York"), ("Carol", "Europe/Berlin")):
+        local = start.astimezone(ZoneInfo(zone)).strftime("%a %d %b, %H:%M")
+        assert f"- @{name}: {local} ({zone})" in said  # each in their own zone
+    assert start > datetime(2026, 3, 3, 10, tzinfo=ZoneInfo("UTC"))  # after the round, inside working hours
+    assert all(name in str(event["summary"]) for name in ("Alice", "Bob", "Carol"))
+    assert "calendar.google.com" in said and "outlook.office.com" in said

@@ -80,6 +80,9 @@ class Recording:
     async def send_channel(self, workspace, channel, reply):
         return await self._write("channel", channel)
 
+    async def send_group(self, workspace, channel, users, reply):
+        return ()  # no group conversations: these tests count one DM per member
+
     async def permalink(self, workspace, channel, message_id):
         return None
 

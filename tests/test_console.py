@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,10 @@ async def _console(sql_store: Any) -> tuple[ConsoleSession, list[str]]:
     out: list[str] = []
     clock = ConsoleClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     core = Rapport(sql_store, clock, Outbounds())
-    outbound = ConsoleOutbound(DEFAULT, out.append)
+    exports = Path(tempfile.mkdtemp(prefix="rapport-exports-"))  # files the console writes stay out of the tree
+    outbound = ConsoleOutbound(DEFAULT, out.append, exports=exports)
     core.outbound.add(outbound)  # type: ignore[attr-defined]
-    session = ConsoleSession(core, DEFAULT, clock, out.append, last_reply=outbound.last_reply)
+    session = ConsoleSession(core, DEFAULT, clock, out.append, last_reply=outbound.last_reply, exports=exports)
     await session.start()
     return session, out
 

@@ -26,9 +26,10 @@ analysis; the core keeps only who, whom and when.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shlex
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,14 +101,39 @@ class ConsoleOutbound:
     def owns(self, workspace: str) -> bool:
         return workspace == self.workspace.workspace_id
 
+    exports: Path = Path("exports")  # where files sent with a message (a calendar invite) are written
+
     async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool:
         member = self.workspace.member(user)
         if member is None:
             return False
         self.write(f"[DM to @{member.name}] {render(reply, self.workspace)}")
+        self._file(reply, [member.name])
         if reply.buttons or reply.form:
             self.last_reply[member.user_id] = reply
         return True
+
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
+        """A group message, as a group DM in a chat app: every member sees it."""
+        members = [m for m in (self.workspace.member(u) for u in users) if m is not None]
+        if len(members) < 2:
+            return ()
+        self.write(f"[group message to {', '.join('@' + m.name for m in members)}] {render(reply, self.workspace)}")
+        self._file(reply, [m.name for m in members])
+        return tuple(m.user_id for m in members)
+
+    def _file(self, reply: Reply, names: Sequence[str]) -> None:
+        """A file sent with a message is written under exports/, named after its recipients, and its path shown."""
+        if reply.attachment is None:
+            return
+        stem, dot, ext = reply.attachment.filename.rpartition(".")
+        who = "-".join(re.sub(r"[^\w]+", "", n.lower()) or "member" for n in names)
+        digest = hashlib.sha256(reply.attachment.content).hexdigest()[:8]
+        self.exports.mkdir(parents=True, exist_ok=True)
+        path = self.exports / f"{stem or ext}-{who}-{digest}{dot}{ext if stem else ''}"
+        path.write_bytes(reply.attachment.content)
+        path.chmod(0o600)
+        self.write(f"  file: {path.resolve()}")
 
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
         self.write(f"[#{channel}] {render(reply, self.workspace)}")

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # Exactly what the bot asks for; README "Run in Discord" explains each. Only message_content is privileged.
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True,
+    attach_files=True, create_private_threads=True,  # a coffee group's private thread and its calendar invite
 )
 INVITE_SCOPES = ("bot", "applications.commands")
 DRAIN_TIMEOUT = 10.0  # seconds shutdown waits for handlers in flight

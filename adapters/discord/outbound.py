@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import discord
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 30.0  # seconds to wait for the gateway's guild list before giving up on a send
 CANNOT_DM = 50007  # Discord: "Cannot send messages to this user" (DMs closed, or the bot is blocked)
+THREAD_NAME = "Virtual coffee"  # a coffee group's private thread; only its members (and moderators) see it
 
 
 def is_snowflake(value: str) -> bool:
@@ -85,6 +87,44 @@ class DiscordOutbound:
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
         guild = await self._guild(workspace)
         return guild is not None and await self._post(guild, channel, reply)
+
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
+        """A private thread in the coffee channel with the group added (bots cannot open group DMs), then the
+        message (and its file) in it. The members Discord would not add are left out of what is returned, so the
+        core DMs them; () when the thread cannot be made (no Create Private Threads permission, not a text
+        channel): the core DMs everyone."""
+        guild = await self._guild(workspace)
+        place = guild.get_channel(int(channel)) if guild is not None and channel.isdigit() else None
+        if guild is None or not isinstance(place, discord.TextChannel) or not all(u.isdigit() for u in users):
+            return ()
+        try:
+            thread = await place.create_thread(name=THREAD_NAME, type=discord.ChannelType.private_thread,
+                                               invitable=False, auto_archive_duration=10080)
+        except discord.HTTPException as error:
+            why = "no Create Private Threads permission" if isinstance(error, discord.Forbidden) else error.status
+            log.info("discord: cannot open a private thread in %s/%s (%s): DMs instead", workspace, channel, why)
+            return ()
+        added = []
+        for user in users:
+            try:
+                await thread.add_user(discord.Object(int(user)))
+                added.append(user)
+            except discord.HTTPException as error:
+                log.info("discord: cannot add %s to a coffee thread in %s (%s): a DM instead", user, workspace,
+                         error.status)
+        try:
+            if not added:
+                raise discord.ClientException("nobody could be added")
+            await thread.send(**message(reply, workspace))
+        except (discord.HTTPException, discord.ClientException) as error:
+            log.warning("discord: coffee thread in %s/%s not usable (%s): DMs instead", workspace, channel,
+                        getattr(error, "status", error))
+            try:
+                await thread.delete()
+            except discord.HTTPException:
+                log.info("discord: could not delete an unused coffee thread in %s", workspace)
+            return ()
+        return tuple(added)
 
     async def _guild(self, workspace: str) -> discord.Guild | None:
         try:

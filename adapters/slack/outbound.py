@@ -7,6 +7,7 @@ they answer a command or a button: Slack cannot attach a file to an ephemeral me
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -41,18 +42,50 @@ class SlackOutbound:
         try:
             opened = await self.client.conversations_open(token=token, users=user)
             channel = opened["channel"]["id"]
-            if reply.attachment is not None:  # a file for this member alone (a data export)
+            if reply.attachment is not None and not (reply.sections or reply.buttons):  # a file alone (an export)
                 await self.client.files_upload_v2(
                     token=token, channel=channel, filename=reply.attachment.filename,
                     content=reply.attachment.content, initial_comment=reply.text)
             else:
                 await self.client.chat_postMessage(token=token, channel=channel, **message(reply))
+                await self._upload(token, workspace, channel, reply)
         except SlackApiError as error:
             return self._failed(error, workspace, user)
         except (aiohttp.ClientError, TimeoutError) as error:
             log.warning("Slack unreachable for a message to %s/%s (%s)", workspace, user, type(error).__name__)
             return False
         return True
+
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
+        """A group DM with these members (conversations.open with all of them, which needs mpim:write), the
+        message, then its file (a calendar invite). () when Slack refuses: the core then DMs each member."""
+        token = await self.tokens.bot_token(workspace)
+        if token is None or not 2 <= len(users) <= 8:  # Slack's group DMs hold up to 8 people besides the bot
+            return ()
+        try:
+            opened = await self.client.conversations_open(token=token, users=",".join(users))
+            conversation = opened["channel"]["id"]
+            await self.client.chat_postMessage(token=token, channel=conversation, **message(reply))
+        except SlackApiError as error:
+            self._failed(error, workspace, f"a group of {len(users)} from {channel}")
+            return ()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("Slack unreachable for a group message in %s (%s)", workspace, type(error).__name__)
+            return ()
+        await self._upload(token, workspace, conversation, reply)
+        return tuple(users)
+
+    async def _upload(self, token: str, workspace: str, channel: str, reply: Reply) -> None:
+        """The file that goes with a message already posted; the message stands if the upload fails (the calendar
+        links in it do the same job)."""
+        if reply.attachment is None:
+            return
+        try:
+            await self.client.files_upload_v2(token=token, channel=channel, filename=reply.attachment.filename,
+                                              content=reply.attachment.content)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+            log.warning("Slack refused the file for a message in %s/%s: %s", workspace, channel, code)
 
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool:
         token = await self.tokens.bot_token(workspace)

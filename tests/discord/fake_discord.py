@@ -95,6 +95,9 @@ class FakeDiscord:
         self.requests: list[Request] = []
         self.identified: list[dict[str, Any]] = []
         self.closed_dms: set[int] = set()  # users whose privacy settings refuse DMs from the bot
+        self.private_threads: dict[int, list[int]] = {}  # private thread the bot made -> members added to it
+        self.no_private_threads: set[int] = set()  # channels where the bot lacks Create Private Threads
+        self.not_addable: set[int] = set()  # members Discord refuses to add to a thread
         self.rate_limit: dict[tuple[str, str], int] = {}  # (method, path regex) -> how many 429s to answer
         self.retry_after = 0.2
         self.refuse_privileged_intents = False
@@ -228,6 +231,28 @@ class FakeDiscord:
             channel = 1400000000000000000 + next(self._ids)
             self._dm_channels[channel] = int(body["recipient_id"])
             return 200, {"id": str(channel), "type": 1, "recipients": [user(int(body["recipient_id"]), "someone")]}
+        if match := re.fullmatch(r"POST /channels/(\d+)/threads", route):
+            parent = int(match[1])
+            if parent in self.no_private_threads:
+                return 403, {"message": "Missing Permissions", "code": 50013}
+            guild = next(g for g in self.guilds.values() if parent in g.channels)
+            tid = 1500000000000000000 + next(self._ids)
+            self.private_threads[tid] = []
+            data = thread(tid, parent, guild.id, BOT_ID)
+            return 201, {**data, "type": 12, "name": body["name"],
+                         "thread_metadata": {**data["thread_metadata"], "invitable": body.get("invitable", True),
+                                             "auto_archive_duration": body.get("auto_archive_duration", 1440)}}
+        if match := re.fullmatch(r"PUT /channels/(\d+)/thread-members/(\d+)", route):
+            tid, uid = int(match[1]), int(match[2])
+            if tid not in self.private_threads:
+                return 404, {"message": "Unknown Channel", "code": 10003}
+            if uid in self.not_addable:
+                return 403, {"message": "Missing Access", "code": 50001}
+            self.private_threads[tid].append(uid)
+            return 204, None
+        if match := re.fullmatch(r"DELETE /channels/(\d+)", route):
+            self.private_threads.pop(int(match[1]), None)
+            return 200, {"id": match[1], "type": 12}
         if match := re.fullmatch(r"POST /channels/(\d+)/messages", route):
             channel = int(match[1])
             if self._dm_channels.get(channel) in self.closed_dms:

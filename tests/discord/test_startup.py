@@ -67,5 +67,7 @@ def test_the_docs_give_the_invite_the_bot_needs() -> None:
     assert documented == {"view_channels": discord.Permissions(view_channel=True).value,
                           "send_messages": discord.Permissions(send_messages=True).value,
                           "embed_links": discord.Permissions(embed_links=True).value,
-                          "send_messages_in_threads": discord.Permissions(send_messages_in_threads=True).value}
+                          "send_messages_in_threads": discord.Permissions(send_messages_in_threads=True).value,
+                          "attach_files": discord.Permissions(attach_files=True).value,
+                          "create_private_threads": discord.Permissions(create_private_threads=True).value}
     assert sum(documented.values()) == INVITE_PERMISSIONS.value

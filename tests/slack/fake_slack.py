@@ -67,6 +67,8 @@ class FakeSlack:
         self._random = random.Random(7)
         self.retry_after = 1
         self.oauth_teams: dict[str, tuple[str, str]] = {}  # code -> (team id, bot token)
+        self.group_dms: dict[str, tuple[str, ...]] = {}  # group DM id -> its members (conversations.open, several)
+        self.refuse_group_open = ""  # the error conversations.open answers for several users ("" : opens them)
         self._lock = threading.Lock()
         self._ts = 1_700_000_000
         fake = self
@@ -172,7 +174,7 @@ class FakeSlack:
         self.tokens[token] = team
         return {
             "ok": True, "app_id": "A0RAPPORT", "authed_user": {"id": "U0INSTALLER"},
-            "scope": "channels:history,channels:read,chat:write,commands,files:write,im:write,users:read",
+            "scope": "channels:history,channels:read,chat:write,commands,files:write,im:write,mpim:write,users:read",
             "token_type": "bot",
             "access_token": token, "bot_user_id": BOT_USER, "team": {"id": team, "name": f"Team {team}"},
             "enterprise": None, "is_enterprise_install": False,
@@ -195,7 +197,15 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}
             return {"ok": True, "channel": {"id": channel, "creator": self.channel_creators.get(channel, "U0NOBODY")}}
         if method == "conversations.open":
-            return {"ok": True, "channel": {"id": "D" + str(params["users"]).removeprefix("U")}}
+            users = [u for u in str(params["users"]).split(",") if u]
+            if len(users) > 1:  # a group DM (mpim:write)
+                if self.refuse_group_open:
+                    return {"ok": False, "error": self.refuse_group_open}
+                with self._lock:
+                    conversation = f"G{len(self.group_dms) + 1:08d}"
+                    self.group_dms[conversation] = tuple(users)
+                return {"ok": True, "channel": {"id": conversation}}
+            return {"ok": True, "channel": {"id": "D" + users[0].removeprefix("U")}}
         if method in ("chat.postMessage", "chat.postEphemeral"):
             problems = block_problems(params.get("blocks") or [])
             if problems:

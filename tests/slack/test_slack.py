@@ -463,6 +463,7 @@ async def test_a_member_a_round_could_not_dm_is_reported_to_who_set_coffee_up(sl
     """Ann set coffee up in C0TEAM. One member's pairing DM gets 500s until the retries give up: Ann gets one DM
     naming that member; a round where every DM goes out sends her none."""
     await slack.install(T1)
+    slack.fake.refuse_group_open = "missing_scope"  # installed before Rapport asked for mpim:write: DMs only
     slack.fake.channel_creators["C0TEAM"] = ANN
     setup = await slack.command(T1, ANN, "coffee setup weekly tuesday 10:00", channel="C0TEAM")
     assert "Tuesday" in (await setup.json())["text"]

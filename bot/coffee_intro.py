@@ -1,0 +1,115 @@
+"""Introducing a coffee group: one conversation for the whole group, with a calendar invite; DMs as the fallback.
+
+Each placed group of a round is introduced in one conversation the platform opens for it (`Outbound.send_group`):
+a Slack group DM, a private thread in the coffee channel on Discord (bots cannot open group DMs there), a group
+message in the console. The introduction names everyone, gives the suggested time in each member's own zone,
+starters for each member grounded in their profile, and the time as a calendar invite (bot/calendar_invite.py):
+an .ics file and add-to-calendar links.
+
+The platform may refuse (a Slack workspace that installed Rapport before it asked for `mpim:write`, a Discord
+channel where the bot may not create private threads), or reach only some of the group (a member Discord would
+not add to the thread). Whoever was not reached gets the introduction as a direct message instead, as before, with
+the same invite: nobody is left out. The group message is sent once across processes under the round's key
+(label `g{index}`); the seats it reached are recorded `sent`, so the DM pass (bot/rounds.send_to_seats) skips them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import calendar_invite
+from bot.calendar_invite import Meeting
+from bot.ports import Store
+from bot.profiles import matchers
+from bot.replies import Reply, Section
+from bot.rounds import STARTERS_PER_PERSON, GroupRecord, RoundRecord, _names, pairing_message
+from bot.scheduling import send_once
+from bot.starters import starters_for
+
+log = logging.getLogger(__name__)
+
+
+def _zone_time(at: datetime, tz: str | None) -> str:
+    zone = ZoneInfo(tz) if tz else ZoneInfo("UTC")
+    return at.astimezone(zone).strftime("%a %d %b, %H:%M") + f" ({tz or 'UTC'})"
+
+
+async def meeting(store: Store, group: GroupRecord) -> Meeting | None:
+    """The group's suggested time as a calendar entry; None when no time was found."""
+    if group.suggested_at is None:
+        return None
+    names = {m.user_id: m.name for m in await store.members.list(group.workspace)}
+    people = [names.get(u) or u for u in group.members]
+    listed = people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
+    return Meeting(f"{group.round_key}:g{group.index}", f"Virtual coffee: {listed}",
+                   f"Virtual coffee arranged by Rapport for {listed}. The time was suggested inside everyone's "
+                   "working hours: move it if it does not suit.", group.suggested_at)
+
+
+def calendar_section(found: Meeting | None) -> tuple[Section, ...]:
+    if found is None:
+        return ()
+    return (Section("Add it to your calendar", ("The invite is attached: virtual-coffee.ics",
+                                                *calendar_invite.links(found))),)
+
+
+async def group_message(store: Store, group: GroupRecord, zones: dict[str, str | None], now: datetime) -> Reply:
+    """The introduction the whole group sees in its conversation."""
+    matcher = await matchers.aget()
+    members = list(group.members)
+    per_person = STARTERS_PER_PERSON if len(members) == 2 else 2
+    found = await meeting(store, group)
+    sections = []
+    if group.suggested_at is not None:
+        sections.append(Section("Suggested time, inside everyone's working hours (30 minutes)", tuple(
+            f"<@{u}>: {_zone_time(group.suggested_at, zones.get(u))}" for u in members)))
+    sections.extend(calendar_section(found))
+    for position, other in enumerate(members):
+        asker = members[position - 1]  # each member is asked about by the one before them
+        lines = await starters_for(store, matcher, group.workspace, asker, other, per_person)
+        sections.append(Section(f"Ask <@{other}>", tuple(lines)))
+    when = "" if group.suggested_at else ("\nI found no time inside everyone's working hours: agree one that "
+                                          "suits you.")
+    return Reply(f"*Virtual coffee from <#{group.channel}>*: {_names(members)}, you are this round's group. "
+                 f"Say hello here and agree a time.{when}\nCan't make it? `/rapport coffee skip` sits out the next "
+                 "round.", tuple(sections), ephemeral=False,
+                 attachment=calendar_invite.attachment(found, group.due_at) if found else None)
+
+
+async def direct_message(store: Store, group: GroupRecord, user: str, tz: str | None) -> Reply:
+    """The fallback: the introduction to one member, with the same invite."""
+    reply = await pairing_message(store, group, user, tz)
+    found = await meeting(store, group)
+    return Reply(reply.text, reply.sections + calendar_section(found), reply.buttons, reply.form, reply.ephemeral,
+                 calendar_invite.attachment(found, group.due_at) if found else None)
+
+
+async def send_to_groups(core: Any, record: RoundRecord, key: str, zones: dict[str, str | None]) -> None:
+    """One conversation per placed group whose introduction has not gone out yet; seats it reached become sent."""
+    store = core.store
+    for group in record.placed:
+        if any(seat.dm != "pending" for seat in group.seats):
+            continue  # begun before (a resumed round): the DM pass finishes it
+        label = f"g{group.index}"
+        if await store.runs.delivery(key, label) == "failed":
+            continue  # the platform refused this group before: DMs
+        reply = await group_message(store, group, zones, core.clock.now())
+        reached: list[str] = []
+
+        async def send(group: GroupRecord = group, reply: Reply = reply, reached: list[str] = reached) -> bool:
+            reached.extend(await core.outbound.send_group(group.workspace, group.channel, group.members, reply))
+            return bool(reached)
+
+        went = await send_once(store.runs, key, label, core.clock.now(), send)
+        if not went and not reached and await store.runs.delivery(key, label) == "sent":
+            reached = list(group.members)  # sent by a process that died before recording the seats
+        missing = [u for u in group.members if u not in reached]
+        if reached and missing:
+            log.info("coffee group %s of %s: %d of %d members reached in the group conversation; DMs for the rest",
+                     label, key, len(reached), len(group.members))
+        for user in group.members:
+            if user in reached:
+                await store.coffee.set_seat(group.id, user, dm="sent")
