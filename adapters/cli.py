@@ -271,7 +271,7 @@ def similarity(
     level_b: Annotated[str | None, typer.Option(help="The profile field TEXT_B is listed under.")] = None,
 ) -> None:
     """How related two interest phrases are, as profiles and starters judge them (offline model)."""
-    from bot.profiles import TEXT_FIELDS
+    from bot.domain.profiles import TEXT_FIELDS
     from bot.similarity import load_matcher
 
     for level in (level_a, level_b):

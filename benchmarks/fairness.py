@@ -26,8 +26,9 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.pairing import synthetic_channel
-from bot.pairing import Candidate, PairFacts, PairKey, pair, plan_round, score_pair
-from bot.rounds import DEFAULT_NO_REPEAT, HISTORY_ROUNDS
+from bot.domain.coffee import DEFAULT_NO_REPEAT, PairKey, pair
+from bot.pairing import Candidate, PairFacts, plan_round, score_pair
+from bot.rounds import HISTORY_ROUNDS
 
 ROUNDS = 52
 Schedule = list[list[tuple[str, ...]]]

@@ -221,8 +221,9 @@ async def starters_benchmark(n_profiles: int, requests: int, database_url: str |
     from sqlalchemy import delete
 
     from bot.app import Rapport
+    from bot.domain.profiles import Profile
     from bot.events import CommandInvoked, Member
-    from bot.profiles import Profile, apply_form, matchers, phrase_vectors
+    from bot.profiles import apply_form, matchers, phrase_vectors
     from bot.similarity import load_matcher
     from storage.models import ProfilePhraseRow
     from storage.store import SqlStore

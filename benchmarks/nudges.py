@@ -30,11 +30,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import delete, insert
 
-from bot.coffee import Meeting
 from bot.conversation import QUESTION_WINDOW
+from bot.domain.coffee import Meeting
+from bot.domain.profiles import Profile
 from bot.events import Member
 from bot.nudges import LOOKBACK, plan
-from bot.profiles import Profile
 from storage.graph import day_of
 from storage.models import ContactRow, NudgeRow, QuestionRow
 from storage.store import SqlStore

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rich.console import Console
 from rich.table import Table
 
+from bot.domain.coffee import pair
 from bot.pairing import (
     CROSS_TEAM_POINTS,
     HOUR_POINTS,
@@ -29,7 +30,6 @@ from bot.pairing import (
     SharedInterest,
     _overlap,
     _utc_window,
-    pair,
     plan_round,
     score_pair,
 )

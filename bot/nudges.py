@@ -33,6 +33,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from bot.commands import Args, Context, Router, UsageError, whole_number
+from bot.domain.nudges import DONE, DROPPED, EXPIRED, FAILED, PENDING, SENT, Nudge
+from bot.domain.profiles import Phrase, Profile
 from bot.nudge_policy import (
     CAP_WINDOW,
     MAX_CAP,
@@ -51,7 +53,7 @@ from bot.nudge_policy import (
 )
 from bot.ports import Store
 from bot.privacy import member_hash
-from bot.profiles import Phrase, Profile, matchers, phrase_vectors, shown
+from bot.profiles import matchers, phrase_vectors, shown
 from bot.rapport import Stage, assess
 from bot.replies import Button, Reply, Section, plural
 from bot.scheduling import Due, DueSource, send_once
@@ -60,7 +62,6 @@ from bot.starters import find_links, starters_for
 
 log = logging.getLogger(__name__)
 
-PENDING, SENT, DONE, DROPPED, EXPIRED, FAILED = "pending", "sent", "done", "dropped", "expired", "failed"
 FOLLOW_UP_DELAY = timedelta(days=1)
 LOOKBACK = timedelta(days=3)  # meetings and closed answer windows the daily plan still picks up
 STAGE_RECENT = timedelta(days=7)  # a stage is news only if the pair was in touch this recently
@@ -70,28 +71,6 @@ DUE_LIMIT = 2000  # due nudges looked at per tick
 SNOOZES = {"1": timedelta(days=1), "7": timedelta(days=7)}
 URL_MAX = 2000
 NOTE_MAX = 500
-
-
-@dataclass(frozen=True)
-class Nudge:
-    workspace: str
-    recipient: str
-    kind: Kind
-    subject: str  # the other person ('' when none)
-    ref: str  # what it is about: the question's message id, the meeting, the cooling episode, the stage
-    value: int
-    created_at: datetime
-    due_at: datetime
-    deliver_at: datetime
-    channel: str | None = None
-    status: str = PENDING
-    sent_at: datetime | None = None
-    attempt: int = 0
-    id: int | None = None
-
-    @property
-    def dedup(self) -> str:
-        return f"{self.kind.value}:{self.subject}:{self.ref}"[:200]
 
 
 # --- planning ---------------------------------------------------------------------------------------------------

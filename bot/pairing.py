@@ -38,6 +38,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.coffee import PairKey, pair
+
 STAGE_POINTS: tuple[float, ...] = (4.0, 3.0, 2.0, 1.0, 0.5)
 STAGE_REASONS: tuple[str, ...] = (
     "strangers so far",
@@ -69,14 +71,6 @@ LNS_BLOCK = 60  # members per re-solved block
 LNS_ROUNDS = 2
 EXACT_THIRDS_LIMIT = 20_000  # singles x cores up to which thirds are assigned exactly
 REPAIR_PASSES = 4  # passes of swaps over groups that hold a recent pair or repeat a previous group
-
-PairKey = frozenset[str]
-
-
-def pair(a: str, b: str) -> PairKey:
-    """The key used for pair facts: an unordered pair of user ids."""
-    return frozenset((a, b))
-
 
 @dataclass(frozen=True)
 class Candidate:

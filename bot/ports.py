@@ -4,22 +4,17 @@ tests use the in-memory fakes in tests/fakes.py."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from bot.conversation import Outcome, Question, SeenMessage
+from bot.domain.coffee import ChannelSettings, GroupRecord, Meeting, Membership, PairKey, RoundRecord
+from bot.domain.nudges import Nudge
+from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
+from bot.nudge_policy import NudgeSettings
 from bot.rapport import PairStats
 from bot.replies import Reply
-
-if TYPE_CHECKING:
-    from bot.coffee import Meeting
-    from bot.nudge_policy import NudgeSettings
-    from bot.nudges import Nudge
-    from bot.pairing import PairKey
-    from bot.profiles import Profile
-    from bot.rounds import ChannelSettings, GroupRecord, Membership, RoundRecord
-    from bot.scheduling import Runs
 
 
 class Clock(Protocol):
@@ -29,6 +24,30 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class Runs(Protocol):
+    async def claim(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """True when `owner` now holds the run: the first claim, or one whose lease ran out unfinished."""
+        ...
+
+    async def renew(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Extend `owner`'s lease of an unfinished run; False when it is no longer theirs."""
+        ...
+
+    async def finish(self, key: str, now: datetime) -> None: ...
+    async def finished(self, key: str) -> bool: ...
+
+    async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
+        """Reserve the delivery of run `key` to `recipient`; False when it was already reserved (or sent), unless
+        the reservation is still `sending` from before the run's current claim (its owner died mid-send)."""
+        ...
+
+    async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None: ...
+
+    async def delivery(self, key: str, recipient: str) -> str | None:
+        """`sending`, `sent` or `failed`; None when never reserved."""
+        ...
 
 
 class Members(Protocol):

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.commands import Args, Context, Router, UsageError
+from bot.domain.profiles import Phrase, Profile
 from bot.ports import Store
-from bot.profiles import Phrase, Profile, matchers, phrase_vectors, shown
+from bot.profiles import matchers, phrase_vectors, shown
 from bot.rapport import Stage, assess
 from bot.replies import Reply, Section
 from bot.similarity import Matcher, similarity_matrix, topic_link

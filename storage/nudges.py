@@ -10,8 +10,8 @@ from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import OPEN, Question
+from bot.domain.nudges import Nudge
 from bot.nudge_policy import Kind, NudgeSettings
-from bot.nudges import Nudge
 from storage.graph import question_of
 from storage.models import NudgeRow, NudgeSettingsRow, NudgeShareRow, QuestionRow
 from storage.statements import chunks, insert

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
+from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
-from bot.profiles import Profile
 from bot.rapport import PairStats
 from bot.replies import Reply
 
@@ -303,7 +303,7 @@ class FakeProfiles:
 @dataclass
 class FakeNudges:
     graph: FakeGraph | None = None  # unanswered questions are read from the graph, as SqlNudges reads its table
-    rows: dict[int, Any] = field(default_factory=dict)  # id -> bot.nudges.Nudge
+    rows: dict[int, Any] = field(default_factory=dict)  # id -> bot.domain.nudges.Nudge
     prefs: dict[tuple[str, str], Any] = field(default_factory=dict)  # -> bot.nudge_policy.NudgeSettings
     shares: list[tuple[str, str, str, datetime]] = field(default_factory=list)  # workspace, giver, receiver, at
 
@@ -532,7 +532,7 @@ class FakeCoffee:
         return self.groups[group_id]
 
     async def meetings_since(self, workspace: str, since: datetime) -> list:
-        from bot.coffee import Meeting
+        from bot.domain.coffee import Meeting
 
         meetings = [Meeting(g.workspace, g.channel, g.round_key, g.members, g.met_at) for g in self.groups.values()
                     if g.workspace == workspace and g.met_at is not None and g.met_at >= since]
@@ -544,7 +544,7 @@ class FakeCoffee:
         self.introductions.append((workspace, a, b, introducer, at))
 
     async def export_member(self, workspace: str, user: str) -> dict:
-        from bot.rounds import export_document
+        from bot.domain.coffee import export_document
 
         return export_document(
             [m for (ws, _, u), m in sorted(self.members.items()) if (ws, u) == (workspace, user)],

@@ -11,11 +11,12 @@ import pytest
 
 from bot.app import Rapport
 from bot.conversation import Outcome, Question, SeenMessage
+from bot.domain.coffee import ChannelSettings, pair, round_key
+from bot.domain.profiles import Profile
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, ButtonPressed, CommandInvoked, Member
-from bot.pairing import pair
 from bot.privacy import erase, export
-from bot.profiles import Profile, matchers
-from bot.rounds import GRACE, ChannelSettings, next_run, round_key
+from bot.profiles import matchers
+from bot.rounds import GRACE, next_run
 from bot.similarity import LexicalMatcher
 from tests.conftest import ROOT, rapport
 from tests.fakes import FakeClock, FakeOutbound

@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import Rapport
-from bot.coffee import Meeting
 from bot.conversation import QUESTION_WINDOW, Answer, Contact, Outcome, Question, SeenMessage
+from bot.domain.coffee import Meeting
+from bot.domain.nudges import DROPPED, PENDING, SENT, Nudge
+from bot.domain.profiles import Profile
 from bot.events import ButtonPressed, CommandInvoked, Member
 from bot.nudge_policy import Kind, NudgeSettings, hours_of
-from bot.nudges import DROPPED, PENDING, SENT, Nudge, plan
+from bot.nudges import plan
 from bot.privacy import erase
-from bot.profiles import Profile, matchers
+from bot.profiles import matchers
 from bot.replies import Reply
 from bot.similarity import LexicalMatcher
 from storage.store import SqlStore

@@ -9,13 +9,13 @@ from itertools import combinations
 import networkx as nx
 import pytest
 
+from bot.domain.coffee import pair
 from bot.pairing import (
     RECENT_FALLBACK_REASON,
     Candidate,
     PairFacts,
     Round,
     SharedInterest,
-    pair,
     plan_round,
     score_pair,
     suggest_meeting_time,

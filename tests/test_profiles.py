@@ -9,17 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.app import Rapport
+from bot.domain.profiles import Profile, looking_for, split_phrases
 from bot.events import CommandInvoked, FormSubmitted, Member
-from bot.profiles import (
-    FIELD_MAX,
-    Profile,
-    looking_for,
-    matchers,
-    plain_text,
-    shown,
-    split_phrases,
-    time_zone_of,
-)
+from bot.profiles import FIELD_MAX, matchers, plain_text, shown, time_zone_of
 from bot.replies import Reply
 from bot.similarity import LexicalMatcher
 from storage.models import Base

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import Rapport
+from bot.domain.profiles import Profile
 from bot.events import CommandInvoked, FormSubmitted, Member, MessagePosted
-from bot.profiles import Profile, matchers, phrase_vectors
+from bot.profiles import matchers, phrase_vectors
 from bot.replies import Reply
 from bot.similarity import EmbeddingMatcher, LexicalMatcher, Matcher, Vectors
 from bot.starters import starters_for
