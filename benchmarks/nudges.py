@@ -30,10 +30,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import delete, insert
 
-from bot.conversation import QUESTION_WINDOW
 from bot.domain.coffee import Meeting
 from bot.domain.profiles import Profile
 from bot.events import Member
+from bot.graph.conversation import QUESTION_WINDOW
 from bot.nudges import LOOKBACK, plan
 from storage.graph import day_of
 from storage.models import ContactRow, NudgeRow, QuestionRow

@@ -43,8 +43,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from rich.console import Console
 from rich.table import Table
 
-from bot.conversation import Memory, link_all
 from bot.events import Member, MessagePosted
+from bot.graph.conversation import Memory, link_all
 from bot.ingest import name_index
 
 DATA = Path(__file__).parent / "data" / "chat"

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.conversation import Outcome, Question, SeenMessage
 from bot.domain.coffee import ChannelSettings, GroupRecord, Meeting, Membership, PairKey, RoundRecord
 from bot.domain.nudges import Nudge
 from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
+from bot.graph.conversation import Outcome, Question, SeenMessage
 from bot.nudge_policy import NudgeSettings
 from bot.rapport import PairStats
 from bot.replies import Reply

@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from bot.conversation import Contact, Outcome, SeenMessage
 from bot.domain.coffee import (
     ChannelSettings,
     GroupRecord,
@@ -36,6 +35,7 @@ from bot.domain.coffee import (
     round_key,
 )
 from bot.domain.profiles import Profile
+from bot.graph.conversation import Contact, Outcome, SeenMessage
 from bot.pairing import Candidate, PairFacts, SharedInterest, plan_round, suggest_meeting_time
 from bot.ports import Store
 from bot.privacy import member_hash

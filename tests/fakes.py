@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
 from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
+from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
 from bot.rapport import PairStats
 from bot.replies import Reply
 

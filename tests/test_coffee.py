@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.app import Rapport
-from bot.conversation import Outcome, Question, SeenMessage
 from bot.domain.coffee import ChannelSettings, pair, round_key
 from bot.domain.profiles import Profile
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, ButtonPressed, CommandInvoked, Member
+from bot.graph.conversation import Outcome, Question, SeenMessage
 from bot.privacy import erase, export
 from bot.profiles import matchers
 from bot.rounds import GRACE, next_run

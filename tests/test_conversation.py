@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from benchmarks.question_graph import baseline, evaluate, load
-from bot.conversation import (
+from bot.events import MessagePosted
+from bot.graph.conversation import (
     OPEN,
     QUESTION_WINDOW,
     Memory,
@@ -19,8 +20,7 @@ from bot.conversation import (
     apply_answers,
     link_all,
 )
-from bot.events import MessagePosted
-from bot.reply_model import Said
+from bot.graph.reply_model import Said
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WS = "T1"

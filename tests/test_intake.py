@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import Rapport
-from bot.conversation import Outcome
 from bot.events import MessagePosted
+from bot.graph.conversation import Outcome
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import Rapport
-from bot.conversation import QUESTION_WINDOW, Answer, Contact, Outcome, Question, SeenMessage
 from bot.domain.coffee import Meeting
 from bot.domain.nudges import DROPPED, PENDING, SENT, Nudge
 from bot.domain.profiles import Profile
 from bot.events import ButtonPressed, CommandInvoked, Member
+from bot.graph.conversation import QUESTION_WINDOW, Answer, Contact, Outcome, Question, SeenMessage
 from bot.nudge_policy import Kind, NudgeSettings, hours_of
 from bot.nudges import plan
 from bot.privacy import erase

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation import RANK_BATCH, Hearing, Memory, link_all, reading
 from bot.events import MessagePosted
-from bot.reply_model import CANDIDATES, FEATURES, Said, features, load, parents, shipped
+from bot.graph.conversation import RANK_BATCH, Hearing, Memory, link_all, reading
+from bot.graph.reply_model import CANDIDATES, FEATURES, Said, features, load, parents, shipped
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NAMES = {"ana": "ana", "bob": "bob", "cid": "cid", "dee": "dee"}
