@@ -8,10 +8,10 @@ import signal
 from collections.abc import Coroutine
 from typing import Any
 
-from bot.bootstrap import bootstrap
-from bot.profiles import matchers
+from adapters.bootstrap import bootstrap
+from adapters.settings import load_settings
+from bot.interests.vectors import matchers
 from bot.scheduling import start_ticker
-from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 

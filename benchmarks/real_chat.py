@@ -42,7 +42,7 @@ from rich.table import Table
 from bot.graph import reply_model
 from bot.graph.conversation import Memory, Outcome, link_all
 from bot.graph.questions import is_question
-from bot.ingest import name_index
+from bot.intake.ingest import name_index
 from training.corpora import Channel, Dialogue, irc_files, molweni_half, read_irc, read_molweni
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -286,7 +286,7 @@ def speed(files: Sequence[Path]) -> Table:
     import time
     from dataclasses import replace
 
-    from bot.ingest import ingest_history
+    from bot.intake.ingest import ingest_history
     from storage.store import SqlStore
 
     channels = [read_irc(f) for f in files]

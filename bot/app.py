@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot import coffee, home, nudges, privacy, profiles, relationships, starters, status
+from bot import home, relationships, status
+from bot.coffee import coffee
 from bot.commands import Context, Router
 from bot.events import (
     BotJoinedChannel,
@@ -15,9 +16,13 @@ from bot.events import (
     MessageDeleted,
     MessagePosted,
 )
-from bot.ingest import Directory, forget, ingest
-from bot.intake import Intake
+from bot.intake.ingest import Directory, forget, ingest
+from bot.intake.intake import Intake
+from bot.interests import starters
+from bot.nudges import nudges
 from bot.ports import Clock, Outbound, Store
+from bot.privacy import privacy
+from bot.profiles import profiles
 from bot.replies import Reply
 from bot.scheduling import Ticker
 

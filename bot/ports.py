@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.domain.coffee import ChannelSettings, GroupRecord, Meeting, Membership, PairKey, RoundRecord
-from bot.domain.nudges import Nudge
+from bot.domain.nudges import Nudge, NudgeSettings
 from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import Outcome, Question, SeenMessage
-from bot.nudge_policy import NudgeSettings
-from bot.rapport import PairStats
+from bot.graph.rapport import PairStats
 from bot.replies import Reply
 
 
@@ -59,7 +58,7 @@ class Members(Protocol):
 class Graph(Protocol):
     async def context(self, workspace: str, channel: str, events: Sequence[MessagePosted],
                       ) -> tuple[list[SeenMessage], list[Question]]:
-        """What linking these events of one channel needs from the past (bot.conversation.Memory.seeded): the
+        """What linking these events of one channel needs from the past (bot.graph.conversation.Memory.seeded): the
         messages they reply to or thread under, the channel's recent messages, and its questions still open
         with the messages they were asked in."""
         ...
@@ -85,7 +84,7 @@ class Privacy(Protocol):
     async def pause(self, workspace: str, user: str, now: datetime) -> None: ...
     async def resume(self, workspace: str, user: str) -> None: ...
     async def untracked(self, workspace: str) -> frozenset[str]:
-        """Hashes (bot.privacy.member_hash) of members who paused tracking or were erased."""
+        """Hashes (bot.domain.members.member_hash) of members who paused tracking or were erased."""
         ...
 
     async def forget_forever(self, workspace: str, user_hash: str, now: datetime) -> None: ...
@@ -122,7 +121,7 @@ class Profiles(Protocol):
 
 
 class Nudges(Protocol):
-    """Planned nudges (bot/nudges.py), members' nudge settings, and who shared with whom (never what)."""
+    """Planned nudges (bot/nudges/nudges.py), members' nudge settings, and who shared with whom (never what)."""
 
     async def add(self, nudges: Sequence[Nudge]) -> int:
         """Insert new nudges; one with the dedup key of an existing one for the same recipient is skipped."""
@@ -148,7 +147,7 @@ class Nudges(Protocol):
 
 
 class Coffee(Protocol):
-    """Virtual coffee (bot/coffee.py, bot/rounds.py): schedules, who is in, avoid lists, rounds and check-ins."""
+    """Virtual coffee (bot/coffee/): schedules, who is in, avoid lists, rounds and check-ins."""
 
     async def channel(self, workspace: str, channel: str) -> ChannelSettings | None: ...
     async def channels(self, workspace: str) -> list[ChannelSettings]: ...

@@ -20,8 +20,8 @@ from bot.graph.conversation import (
     SeenMessage,
     apply_answers,
 )
+from bot.graph.rapport import PairStats
 from bot.graph.reply_model import CANDIDATES, HORIZON
-from bot.rapport import PairStats
 from storage.models import ContactRow, MemberRow, MessageRow, QuestionRow
 from storage.statements import chunks, insert
 

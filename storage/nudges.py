@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.nudges import Nudge
+from bot.domain.nudges import Kind, Nudge, NudgeSettings
 from bot.graph.conversation import OPEN, Question
-from bot.nudge_policy import Kind, NudgeSettings
 from storage.graph import question_of
 from storage.models import NudgeRow, NudgeSettingsRow, NudgeShareRow, QuestionRow
 from storage.statements import chunks, insert

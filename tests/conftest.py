@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.profiles import matchers
-from bot.similarity import Matcher, load_matcher
+from bot.interests.similarity import Matcher, load_matcher
+from bot.interests.vectors import matchers
 from storage.engine import create_engine, migrate
 from storage.store import SqlStore
 from tests.fakes import FakeClock, FakeOutbound, FakeStore

@@ -10,7 +10,7 @@ from typing import Any
 from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
-from bot.rapport import PairStats
+from bot.graph.rapport import PairStats
 from bot.replies import Reply
 
 
@@ -55,7 +55,7 @@ class FakeMembers:
     erased: set[tuple[str, str]] = field(default_factory=set)  # shared with FakePrivacy: (workspace, hash)
 
     async def upsert(self, members: Sequence[Member]) -> None:
-        from bot.privacy import member_hash
+        from bot.domain.members import member_hash
 
         for m in members:
             if (m.workspace, member_hash(m.workspace, m.user_id)) in self.erased:
@@ -190,13 +190,13 @@ class FakePrivacy:
         self.paused.setdefault((workspace, user), now)
 
     async def resume(self, workspace: str, user: str) -> None:
-        from bot.privacy import member_hash
+        from bot.domain.members import member_hash
 
         self.paused.pop((workspace, user), None)
         self.erased.discard((workspace, member_hash(workspace, user)))
 
     async def untracked(self, workspace: str) -> frozenset[str]:
-        from bot.privacy import member_hash
+        from bot.domain.members import member_hash
 
         return frozenset({member_hash(ws, u) for ws, u in self.paused if ws == workspace}
                          | {h for ws, h in self.erased if ws == workspace})
@@ -304,7 +304,7 @@ class FakeProfiles:
 class FakeNudges:
     graph: FakeGraph | None = None  # unanswered questions are read from the graph, as SqlNudges reads its table
     rows: dict[int, Any] = field(default_factory=dict)  # id -> bot.domain.nudges.Nudge
-    prefs: dict[tuple[str, str], Any] = field(default_factory=dict)  # -> bot.nudge_policy.NudgeSettings
+    prefs: dict[tuple[str, str], Any] = field(default_factory=dict)  # -> bot.nudges.policy.NudgeSettings
     shares: list[tuple[str, str, str, datetime]] = field(default_factory=list)  # workspace, giver, receiver, at
 
     async def add(self, nudges: Sequence[Any]) -> int:
@@ -348,7 +348,7 @@ class FakeNudges:
                 if n.workspace == workspace and n.kind == kind and n.sent_at is not None]
 
     async def settings(self, workspace: str, user: str) -> Any:
-        from bot.nudge_policy import NudgeSettings
+        from bot.domain.nudges import NudgeSettings
 
         return self.prefs.get((workspace, user)) or NudgeSettings(workspace, user)
 
@@ -509,7 +509,7 @@ class FakeCoffee:
                 self.members[(workspace, channel, seat.user)] = member
 
     async def set_seat(self, group_id: int, user: str, **values: Any) -> None:
-        from bot.rounds import with_seat
+        from bot.coffee.rounds import with_seat
 
         self.groups[group_id] = with_seat(self.groups[group_id], user, **values)
 

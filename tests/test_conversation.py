@@ -1,5 +1,5 @@
-"""The linking rules of bot/conversation.py, one test per rule in its docstring, fed through Memory as the importer
-and the in-memory store do; and a regression guard on the labelled transcripts of benchmarks/question_graph.py.
+"""The linking rules of bot/graph/conversation.py, one test per rule in its docstring, fed through Memory as the
+importer and the in-memory store do; and a regression guard on the labelled transcripts of benchmarks/question_graph.py.
 
 Flat-chat rules are tested with a scripted ranker (what the reply ranker picked is given) so that each test is
 about the rule; tests/test_reply_model.py tests the shipped ranker itself."""

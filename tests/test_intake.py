@@ -1,4 +1,4 @@
-"""The core's intake (bot/intake.py): messages taken from a platform are stored in order, kept through a database
+"""The core's intake (bot/intake/intake.py): messages taken from a platform are stored in order, kept through a database
 outage, and a bad one costs only itself."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The text rules of bot/questions.py, one group per rule in its docstring."""
+"""The text rules of bot/graph/questions.py, one group per rule in its docstring."""
 
 from __future__ import annotations
 

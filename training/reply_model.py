@@ -32,7 +32,7 @@ import numpy as np
 
 from bot.graph.conversation import reading
 from bot.graph.reply_model import CANDIDATES, FEATURES, HORIZON, Said, choose, features
-from bot.ingest import name_index
+from bot.intake.ingest import name_index
 from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
 
 PARAMS = {

@@ -17,12 +17,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from adapters.bootstrap import bootstrap
 from adapters.console.session import ConsoleClock, ConsoleOutbound, ConsoleSession
 from adapters.console.workspace import load_workspace
-from bot.bootstrap import bootstrap
+from adapters.settings import load_settings
 from bot.outbound import Outbounds
 from bot.scheduling import start_ticker
-from bot.settings import load_settings
 
 # Slack mrkdwn as the core writes it: *bold*, _italic_, ~strike~, `code`. Markers hug the words they wrap.
 _MRKDWN = re.compile(r"`([^`\n]+)`|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"

@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import PlatformError
 from adapters.ops import listen, ops_routes
+from adapters.settings import load_settings
 from adapters.slack import translate
 from adapters.slack.deferred import Deferred
 from adapters.slack.installations import Installed, SingleWorkspace, Tokens, installation_store, state_store
@@ -41,7 +42,6 @@ from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
 from adapters.slack.settings import SlackSettings
 from bot.app import Rapport
-from bot.settings import load_settings
 from storage.sealing import sealer
 
 log = logging.getLogger(__name__)

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
 
-from bot.similarity import normalise_phrase
-
 LEVELS = ("environment", "behaviour", "capability", "beliefs", "identity", "spirit")
 TEXT_FIELDS = (*LEVELS, "looking_for")
 PHRASE_MAX = 120  # characters per interest phrase (longer ones are cut)
 PHRASES_MAX = 40  # interest phrases per profile that get embedded
+
+
+def normalise_phrase(phrase: str) -> str:
+    """The cache key: case and spacing do not change the meaning (the tokenizer lowercases anyway)."""
+    return " ".join(phrase.lower().split())
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Virtual coffee and warm introductions: `/rapport coffee ...`, `/rapport intro @someone`, check-in buttons.
 
 A channel manager sets a channel's rounds up; members join, leave, skip a round, pause, or quietly avoid
-someone. Rounds themselves (planning, DMs, check-ins, exactly once) live in bot/rounds.py.
+someone. Rounds themselves (planning, DMs, check-ins, exactly once) live in bot/coffee/rounds.py.
 
     /rapport coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]
     /rapport coffee stop | status | join [team NAME] | leave | skip | pause until YYYY-MM-DD
@@ -21,17 +21,18 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import rounds
+from bot.coffee import rounds
+from bot.coffee.pairing import STAGE_REASONS
+from bot.coffee.rounds import ANSWERS, first_anchor, next_run
 from bot.commands import Args, Context, Router, UsageError, whole_number
 from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
-from bot.nudges import plan_thanks
-from bot.pairing import STAGE_REASONS
-from bot.profiles import matchers, time_zone, time_zone_of
-from bot.rapport import Stage, assess
+from bot.graph.rapport import Stage, assess
+from bot.interests.starters import starters_for
+from bot.interests.vectors import matchers
+from bot.nudges.nudges import plan_thanks
+from bot.profiles.profiles import time_zone, time_zone_of
 from bot.replies import Button, Reply, Section
-from bot.rounds import ANSWERS, first_anchor, next_run
 from bot.scheduling import DueSource, send_once
-from bot.starters import starters_for
 
 SETUP_USAGE = ("coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]  "
                "(e.g. `coffee setup weekly monday 10:00 size 3`)")

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bot.coffee.pairing import Candidate, PairFacts, SharedInterest, plan_round, suggest_meeting_time
 from bot.domain.coffee import (
     ChannelSettings,
     GroupRecord,
@@ -34,16 +35,16 @@ from bot.domain.coffee import (
     pair,
     round_key,
 )
+from bot.domain.members import member_hash
 from bot.domain.profiles import Profile
 from bot.graph.conversation import Contact, Outcome, SeenMessage
-from bot.pairing import Candidate, PairFacts, SharedInterest, plan_round, suggest_meeting_time
+from bot.graph.rapport import assess
+from bot.interests.starters import starters_for
+from bot.interests.vectors import matchers, phrase_vectors
 from bot.ports import Store
-from bot.privacy import member_hash
-from bot.profiles import matchers, phrase_vectors, shown
-from bot.rapport import assess
 from bot.replies import Button, Reply, Section
 from bot.scheduling import Due, send_once
-from bot.starters import starters_for
+from bot.text import shown
 
 log = logging.getLogger(__name__)
 

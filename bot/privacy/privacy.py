@@ -8,7 +8,6 @@ removes it. Pausing keeps what exists but records nothing new about them until t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.commands import Args, Context, Router, whole_number
+from bot.domain.members import member_hash
+from bot.graph.rapport import assess
 from bot.ports import Store
-from bot.rapport import assess
 from bot.replies import Attachment, Button, Reply, Section, plural
 from bot.scheduling import Due, DueSource, send_once
 
@@ -35,10 +35,6 @@ WHAT_WE_RECORD = (
     "sees who was grouped with whom, why (shared working hours, interests, teams) and the check-in answers, never "
     "where two people stand with each other."
 )
-
-
-def member_hash(workspace: str, user: str) -> str:
-    return hashlib.sha256(f"rapport:{workspace}:{user}".encode()).hexdigest()
 
 
 def channel_notice() -> Reply:

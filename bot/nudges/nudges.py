@@ -1,6 +1,6 @@
 """Nudges: small private suggestions at the right moment, so that relationships grow between conversations.
 
-Kinds (bot.nudge_policy.Kind):
+Kinds (bot.nudges.policy.Kind):
 - follow_up: a day after a coffee meetup, one concrete act of giving to the person met: an introduction to
   someone here who has what they are looking for, an article on what they look for or what you share (sent with
   `/rapport share @them URL note`), or a word of thanks;
@@ -13,7 +13,7 @@ Kinds (bot.nudge_policy.Kind):
 
 How it runs (bot/scheduling.py): the planner, once a day per workspace, inserts candidate nudges (a UNIQUE dedup
 key per recipient makes planning idempotent, across processes too) with the first moment the recipient allows
-one (bot/nudge_policy.py). Delivery, every tick, takes each member's most valuable due nudge as one run
+one (bot/nudges/policy.py). Delivery, every tick, takes each member's most valuable due nudge as one run
 (key `nudge:<id>:<attempt>:<deliver_at>`), re-checks every rule at that moment and sends it with
 `send_once(runs, "nudge:<id>:<attempt>", ...)`; a nudge that may not go out yet is moved to its next allowed
 moment. Only ids and times are stored; the words are composed when a nudge is sent.
@@ -33,14 +33,17 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from bot.commands import Args, Context, Router, UsageError, whole_number
-from bot.domain.nudges import DONE, DROPPED, EXPIRED, FAILED, PENDING, SENT, Nudge
+from bot.domain.members import member_hash
+from bot.domain.nudges import DONE, DROPPED, EXPIRED, FAILED, PENDING, SENT, Kind, Nudge, NudgeSettings
 from bot.domain.profiles import Phrase, Profile
-from bot.nudge_policy import (
+from bot.graph.rapport import Stage, assess
+from bot.interests.similarity import Matcher, similarity_matrix
+from bot.interests.starters import find_links, starters_for
+from bot.interests.vectors import matchers, phrase_vectors
+from bot.nudges.policy import (
     CAP_WINDOW,
     MAX_CAP,
     Hours,
-    Kind,
-    NudgeSettings,
     allowed,
     cap_frees_at,
     describe_days,
@@ -52,13 +55,9 @@ from bot.nudge_policy import (
     value_of,
 )
 from bot.ports import Store
-from bot.privacy import member_hash
-from bot.profiles import matchers, phrase_vectors, shown
-from bot.rapport import Stage, assess
 from bot.replies import Button, Reply, Section, plural
 from bot.scheduling import Due, DueSource, send_once
-from bot.similarity import Matcher, similarity_matrix
-from bot.starters import find_links, starters_for
+from bot.text import shown
 
 log = logging.getLogger(__name__)
 
