@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot import home, relationships, status
 from bot.coffee import coffee
 from bot.commands import Context, Router
+from bot.core import Activity
 from bot.events import (
     BotJoinedChannel,
     ButtonPressed,
@@ -36,14 +37,6 @@ def build_router() -> Router:
     for feature in FEATURES:
         feature.register(router)
     return router
-
-
-@dataclass
-class Activity:
-    """What this process sent, as plain counts an adapter may export (metrics); never ids or text."""
-
-    rounds_sent: int = 0  # coffee rounds whose groups were told
-    nudges_sent: int = 0  # nudges delivered
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.nudges import Nudge
 from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
@@ -331,7 +332,11 @@ class FakeNudges:
     async def due_for(self, workspace: str, user: str, now: datetime) -> list:
         return [n for n in await self.due(now, len(self.rows)) if (n.workspace, n.recipient) == (workspace, user)]
 
-    async def change(self, nudge: Any, **values: Any) -> None:
+    async def change(self, nudge: Nudge, *, status: str | None = None, deliver_at: datetime | None = None,
+                     due_at: datetime | None = None, sent_at: datetime | None = None, attempt: int | None = None,
+                     ) -> None:
+        given = {"status": status, "deliver_at": deliver_at, "due_at": due_at, "sent_at": sent_at, "attempt": attempt}
+        values = {name: value for name, value in given.items() if value is not None}
         if nudge.id in self.rows:
             self.rows[nudge.id] = replace(self.rows[nudge.id], **values)
 

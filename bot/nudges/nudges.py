@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from bot.commands import Args, Context, Router, UsageError, whole_number
+from bot.core import Core
 from bot.domain.members import member_hash
 from bot.domain.nudges import DONE, DROPPED, EXPIRED, FAILED, PENDING, SENT, Kind, Nudge, NudgeSettings
 from bot.domain.profiles import Phrase, Profile
@@ -261,7 +262,7 @@ async def _introduction(store: Store, audience: Audience, matcher: Matcher, give
             f"Introduce them to each other: one message to both is enough.")
 
 
-async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Reply | None:
+async def compose(core: Core, audience: Audience, n: Nudge, now: datetime) -> Reply | None:
     """The nudge's words, or None when what it was about has gone (a question answered or deleted meanwhile)."""
     store: Store = core.store
     other = f"<@{n.subject}>"
@@ -304,7 +305,7 @@ async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Rep
     return Reply(text, buttons=buttons(n))
 
 
-async def deliver_to(core: Any, workspace: str, recipient: str) -> str:
+async def deliver_to(core: Core, workspace: str, recipient: str) -> str:
     """Send the member's most valuable due nudge if every rule allows it now; move the rest on. Returns what
     happened to the best one (a status, or "deferred")."""
     store: Store = core.store
@@ -361,7 +362,7 @@ async def deliver_to(core: Any, workspace: str, recipient: str) -> str:
 class Planner:
     """Once a day per workspace: plan its new nudges."""
 
-    core: Any  # bot.app.Rapport (not imported: it imports this module)
+    core: Core
 
     async def due(self, now: datetime) -> list[Due]:
         def run_for(workspace: str) -> Due:
@@ -378,7 +379,7 @@ class Planner:
 class Delivery:
     """Every tick: one run per member with a due nudge, keyed by their most valuable one."""
 
-    core: Any
+    core: Core
 
     async def due(self, now: datetime) -> list[Due]:
         best: dict[tuple[str, str], Nudge] = {}
@@ -397,7 +398,7 @@ class Delivery:
         return [run_for(n) for n in best.values()]
 
 
-def sources(core: Any) -> list[DueSource]:
+def sources(core: Core) -> list[DueSource]:
     return [Planner(core), Delivery(core)]
 
 

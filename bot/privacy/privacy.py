@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.commands import Args, Context, Router, whole_number
+from bot.core import Core
 from bot.domain.members import member_hash
 from bot.graph.rapport import assess
 from bot.ports import Store
@@ -188,7 +189,7 @@ async def expire(store: Store, workspace: str, now: datetime) -> int:
 class RetentionSource:
     """Once a day per workspace, delete contact history older than the workspace's retention."""
 
-    core: Any  # bot.app.Rapport (not imported: it imports this module)
+    core: Core
 
     async def due(self, now: datetime) -> list[Due]:
         def run_for(workspace: str) -> Due:
@@ -201,7 +202,7 @@ class RetentionSource:
         return [run_for(ws) for ws in await self.core.store.graph.workspaces()]
 
 
-def sources(core: Any) -> list[DueSource]:
+def sources(core: Core) -> list[DueSource]:
     return [RetentionSource(core)]
 
 
