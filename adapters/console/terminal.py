@@ -164,8 +164,8 @@ async def _interactive(session: ConsoleSession, screen: Screen) -> None:
         raise
     finally:
         scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
-        for handler in [h for h in root.handlers if isinstance(h, _ScreenHandler)]:
-            root.removeHandler(handler)
+        for ours in [h for h in root.handlers if isinstance(h, _ScreenHandler)]:
+            root.removeHandler(ours)
         for handler in replaced:
             root.addHandler(handler)
 
