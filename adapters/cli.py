@@ -20,6 +20,7 @@ from adapters.bootstrap import bootstrap
 from adapters.console.workspace import WorkspaceFileError
 from adapters.settings import load_settings
 from bot.app import Rapport
+from bot.events import MembersSeen
 from bot.graph.rapport import assess
 from bot.intake.ingest import History, ingest_history, name_index
 from bot.ports import Clock
@@ -129,7 +130,7 @@ def _import(read: Callable[[Path, str | None], History], path: Path, workspace: 
         raise fail(str(error)) from None
 
     async def ingest(core: Rapport) -> None:
-        await core.store.members.upsert(history.members)
+        await core.on_members_seen(MembersSeen(tuple(history.members)))
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err) as progress:
             task = progress.add_task("messages", total=len(history.events))

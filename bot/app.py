@@ -14,6 +14,7 @@ from bot.events import (
     ButtonPressed,
     CommandInvoked,
     FormSubmitted,
+    MembersSeen,
     MessageDeleted,
     MessagePosted,
 )
@@ -60,6 +61,9 @@ class Rapport:
 
     def context(self, workspace: str, channel: str, user: str, roles: frozenset[str]) -> Context:
         return Context(self.store, self.clock, self.outbound, workspace, channel, user, roles)
+
+    async def on_members_seen(self, event: MembersSeen) -> None:
+        await self.store.members.upsert(event.members)
 
     async def on_message(self, event: MessagePosted) -> bool:
         """False when the message was seen before (a redelivery) or its author is not tracked."""

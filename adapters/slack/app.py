@@ -186,7 +186,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
 
         app = AsyncApp(client=client, authorize=authorize_one, **common)
         tokens = SingleWorkspace(team_id="", token=settings.bot_token)
-    people = People(core.store)
+    people = People(core)
     app.middleware(_learning_orgs(tokens))
     outbound = SlackOutbound(web_client(settings, session=session), tokens, people)
     # SQLite takes one writer at a time and makes the others sleep-wait: in-process queueing is far cheaper.
