@@ -16,14 +16,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from adapters import PlatformError
+from adapters.bootstrap import bootstrap
 from adapters.console.workspace import WorkspaceFileError
+from adapters.settings import load_settings
 from bot.app import Rapport
-from bot.bootstrap import bootstrap
-from bot.ingest import History, ingest_history, name_index
+from bot.events import MembersSeen
+from bot.graph.rapport import assess
+from bot.intake.ingest import History, ingest_history, name_index
 from bot.ports import Clock
-from bot.rapport import assess
 from bot.replies import plural
-from bot.settings import load_settings
 from storage.engine import DatabaseUnavailable
 from storage.sealing import ConfigurationError
 
@@ -129,7 +130,7 @@ def _import(read: Callable[[Path, str | None], History], path: Path, workspace: 
         raise fail(str(error)) from None
 
     async def ingest(core: Rapport) -> None:
-        await core.store.members.upsert(history.members)
+        await core.on_members_seen(MembersSeen(tuple(history.members)))
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err) as progress:
             task = progress.add_task("messages", total=len(history.events))
@@ -230,7 +231,7 @@ def member_export(
     workspace: Annotated[str, typer.Option(help="The member's workspace (Slack team id, Discord guild id).")],
 ) -> None:
     """Print everything Rapport stores about one member as JSON."""
-    from bot.privacy import export, stores_anything
+    from bot.privacy.privacy import export, stores_anything
 
     async def show(core: Rapport) -> None:
         document = await export(core.store, workspace, user_id, core.clock.now())
@@ -249,7 +250,7 @@ def member_erase(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase one member from every table and stop tracking them."""
-    from bot.privacy import erase
+    from bot.privacy.privacy import erase
 
     if not yes:
         typer.confirm(f"Erase everything about {user_id} in {workspace}? This cannot be undone", abort=True)
@@ -271,8 +272,8 @@ def similarity(
     level_b: Annotated[str | None, typer.Option(help="The profile field TEXT_B is listed under.")] = None,
 ) -> None:
     """How related two interest phrases are, as profiles and starters judge them (offline model)."""
-    from bot.profiles import TEXT_FIELDS
-    from bot.similarity import load_matcher
+    from bot.domain.profiles import TEXT_FIELDS
+    from bot.interests.similarity import load_matcher
 
     for level in (level_a, level_b):
         if level is not None and level not in TEXT_FIELDS:
@@ -294,7 +295,7 @@ def pair(
     as_json: Annotated[bool, typer.Option("--json", help="Print the round as a JSON object.")] = False,
 ) -> None:
     """Dry run of a channel's next virtual coffee round: the groups and why. Sends nothing, stores nothing."""
-    from bot.coffee import dry_run
+    from bot.coffee.coffee import dry_run
     from bot.commands import UsageError
 
     async def show(core: Rapport) -> None:

@@ -8,10 +8,10 @@ import signal
 from collections.abc import Coroutine
 from typing import Any
 
-from bot.bootstrap import bootstrap
-from bot.profiles import matchers
+from adapters.bootstrap import bootstrap
+from adapters.settings import load_settings
+from bot.interests.vectors import matchers
 from bot.scheduling import start_ticker
-from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ async def run_platforms() -> None:
         deadline = loop.time() + STOP_WITHIN
         await core.ticker.stop()  # first: the scheduler's shutdown would cancel a tick halfway (a traceback)
         scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
-        for task in (*serving, stopping, warm):
-            task.cancel()
+        for running in (*serving, stopping, warm):
+            running.cancel()
         # Each platform closes itself: Slack stops listening, then finishes its requests; Discord closes normally.
         await asyncio.gather(*serving, return_exceptions=True)
         if await core.intake.drain(max(0.0, deadline - loop.time())):

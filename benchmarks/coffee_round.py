@@ -25,9 +25,10 @@ from rich.table import Table
 
 from benchmarks import interest_baseline
 from benchmarks.coffee_round_data import DUE, WS, populate
-from bot import interest_pairs, rounds
-from bot.pairing import PairFacts, SharedInterest, pair, score_pair
-from bot.profiles import matchers
+from bot.coffee import interest_pairs, rounds
+from bot.coffee.pairing import PairFacts, SharedInterest, score_pair
+from bot.domain.coffee import pair
+from bot.interests.vectors import matchers
 from storage.store import SqlStore
 
 EXACT_UP_TO = 300

@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 from sqlalchemy import insert
 
-from bot.profiles import Profile
-from bot.rounds import ChannelSettings
+from bot.domain.coffee import ChannelSettings
+from bot.domain.profiles import Profile
 from storage.models import CoffeeMemberRow, MemberRow, ProfilePhraseRow, ProfileRow
 from storage.store import SqlStore
 

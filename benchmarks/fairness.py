@@ -2,7 +2,7 @@
 
 52 weekly rounds for channels of 5, 12 and 40 members (time zones, teams, stages and interests from
 benchmarks/pairing.py), in pairs and in groups of three, planned by the real planner (`plan_round`) with the
-history `bot/rounds.py` gives it (meetings of the last HISTORY_ROUNDS rounds, pairs within no-repeat blocked,
+history `bot/coffee/rounds.py` gives it (meetings of the last HISTORY_ROUNDS rounds, pairs within no-repeat blocked,
 the previous round's groups). Baseline in the same run: the round-robin (circle method) schedule, which
 ignores every preference and simply rotates.
 
@@ -26,15 +26,16 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.pairing import synthetic_channel
-from bot.pairing import Candidate, PairFacts, PairKey, pair, plan_round, score_pair
-from bot.rounds import DEFAULT_NO_REPEAT, HISTORY_ROUNDS
+from bot.coffee.pairing import Candidate, PairFacts, plan_round, score_pair
+from bot.coffee.rounds import HISTORY_ROUNDS
+from bot.domain.coffee import DEFAULT_NO_REPEAT, PairKey, pair
 
 ROUNDS = 52
 Schedule = list[list[tuple[str, ...]]]
 
 
 def facts_for(base: PairFacts, history: Schedule, no_repeat: int) -> PairFacts:
-    """What `bot.rounds.plan` passes the planner after `history` (oldest first)."""
+    """What `bot.coffee.rounds.plan` passes the planner after `history` (oldest first)."""
     meetings: dict[PairKey, list[int]] = {}
     for ago, groups in enumerate(reversed(history[-max(no_repeat, HISTORY_ROUNDS):]), start=1):
         for g in groups:

@@ -1,4 +1,5 @@
-"""Ingest throughput: a synthetic workspace through bot.ingest into SQLite and PostgreSQL, beside a plain bulk insert.
+"""Ingest throughput: a synthetic workspace through bot.intake.ingest into SQLite and PostgreSQL, beside a plain
+bulk insert.
 
 Run: python benchmarks/ingest.py [--messages 100000] [--members 200] [--postgres URL] [--live] [--no-postgres]
 
@@ -9,7 +10,7 @@ with one plain `session.execute(insert(Table), rows)` per table (the Core Table:
 into one statement per run of rows with the same NULL columns) into fresh tables of the same schema, made by the
 same migrations: the cost of the writes alone, with no linking, no ON CONFLICT and no answer updates.
 
---live: the one-message-at-a-time path (`bot.ingest.ingest`: read a window, link, record in its own transaction)
+--live: the one-message-at-a-time path (`bot.intake.ingest.ingest`: read a window, link, record in its own transaction)
 for 5,000 messages, beside a baseline that writes each message's rows in its own transaction.
 
 Each run happens in a fresh process. Peak memory is the growth of that process's resident set during the run
@@ -45,7 +46,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events import Member, MessagePosted
-from bot.ingest import Directory, ingest, ingest_history, name_index
+from bot.intake.ingest import Directory, ingest, ingest_history, name_index
 from storage.engine import connect
 from storage.models import ContactRow, MessageRow, QuestionRow
 from storage.store import SqlStore
@@ -56,7 +57,7 @@ WORKSPACE = "TBENCH"
 START = datetime(2025, 10, 6, tzinfo=UTC)
 TABLES = (MessageRow, QuestionRow, ContactRow)
 
-# A small vocabulary of chat, enough to exercise every path of bot.questions.
+# A small vocabulary of chat, enough to exercise every path of bot.graph.questions.
 FIRST = ("ana bob cid dana eli fay gus hana ivan jo kai lena mira noor omar priya quinn rosa sam tomas uma vik "
          "wen xia yuki zoe ada ben cora dev emil fern gita hugo ines jonas kofi liam maya nils olga").split()
 LAST = "lima stone okafor wu novak haddad ortega sato ivanova chen park silva kim rossi meyer".split()

@@ -1,5 +1,5 @@
-"""The interest scoring a coffee round used before bot/interest_pairs.py (commit bddc66c's bot/rounds.py), kept as
-the baseline of `benchmarks/pairing.py --round`: an array per phrase from the store, k partners per bucket,
+"""The interest scoring a coffee round used before bot/coffee/interest_pairs.py (commit bddc66c's bot/rounds.py),
+kept as the baseline of `benchmarks/pairing.py --round`: an array per phrase from the store, k partners per bucket,
 every pair compared over the widest profile's phrases."""
 
 from __future__ import annotations
@@ -9,9 +9,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.pairing import PairKey, SharedInterest, pair
+from bot.coffee.pairing import SharedInterest
+from bot.domain.coffee import PairKey, pair
+from bot.domain.profiles import Profile
+from bot.interests.vectors import matchers, phrase_vectors
 from bot.ports import Store
-from bot.profiles import Profile, matchers, phrase_vectors, shown
+from bot.text import shown
 
 INTEREST_PARTNERS = 10
 EXACT_PARTNERS_LIMIT = 2000

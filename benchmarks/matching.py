@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.similarity import EmbeddingMatcher, LexicalMatcher, Matcher  # noqa: E402
+from bot.interests.similarity import EmbeddingMatcher, LexicalMatcher, Matcher  # noqa: E402
 
 PAIRS = ROOT / "benchmarks" / "data" / "interest_pairs.csv"
 #: Written before the matcher's rules were tuned and never looked at while tuning: the honest estimate.
@@ -221,9 +221,11 @@ async def starters_benchmark(n_profiles: int, requests: int, database_url: str |
     from sqlalchemy import delete
 
     from bot.app import Rapport
+    from bot.domain.profiles import Profile
     from bot.events import CommandInvoked, Member
-    from bot.profiles import Profile, apply_form, matchers, phrase_vectors
-    from bot.similarity import load_matcher
+    from bot.interests.similarity import load_matcher
+    from bot.interests.vectors import matchers, phrase_vectors
+    from bot.profiles.profiles import apply_form
     from storage.models import ProfilePhraseRow
     from storage.store import SqlStore
     from tests.fakes import FakeClock, FakeOutbound

@@ -1,4 +1,4 @@
-"""Benchmark of the nudge planner (bot/nudges.py): `python benchmarks/nudges.py [--members N] [--url URL]`.
+"""Benchmark of the nudge planner (bot/nudges/nudges.py): `python benchmarks/nudges.py [--members N] [--url URL]`.
 
 A workspace of 10,000 members (teams of 15, time zones over several regions, a third with profiles) and a year
 of activity written straight into the questions and contacts tables with bulk inserts: questions mostly within
@@ -30,11 +30,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import delete, insert
 
-from bot.coffee import Meeting
-from bot.conversation import QUESTION_WINDOW
+from bot.domain.coffee import Meeting
+from bot.domain.profiles import Profile
 from bot.events import Member
-from bot.nudges import LOOKBACK, plan
-from bot.profiles import Profile
+from bot.graph.conversation import QUESTION_WINDOW
+from bot.nudges.nudges import LOOKBACK, plan
 from storage.graph import day_of
 from storage.models import ContactRow, NudgeRow, QuestionRow
 from storage.store import SqlStore
@@ -175,7 +175,7 @@ async def main() -> None:
         rows.append((f"baseline: naive per-member loop ({len(sample)} timed, x{scale:.0f})",
                      (time.perf_counter() - started) * scale, None, f"{found:,} pair rows in sample"))
         t, m, planned = await measure(plan_day)
-        rows.append(("plan a day's nudges (bot.nudges.plan)", t, m, f"{planned:,} nudges planned"))
+        rows.append(("plan a day's nudges (bot.nudges.nudges.plan)", t, m, f"{planned:,} nudges planned"))
         started = time.perf_counter()
         again = await plan(store, WS, NOW)
         rows.append(("plan again the same day (all deduplicated)", time.perf_counter() - started, None,

@@ -1,4 +1,4 @@
-"""Benchmark of the virtual coffee planner (bot/pairing.py): `python benchmarks/pairing.py`.
+"""Benchmark of the virtual coffee planner (bot/coffee/pairing.py): `python benchmarks/pairing.py`.
 
 For channels of 50, 500, 5,000 and 20,000 members with synthetic history (time zones over a few regions,
 teams, some pairs at higher rapport stages, recent meetups, avoid pairs, shared interests), prints the time to
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rich.console import Console
 from rich.table import Table
 
-from bot.pairing import (
+from bot.coffee.pairing import (
     CROSS_TEAM_POINTS,
     HOUR_POINTS,
     STAGE_POINTS,
@@ -35,10 +35,10 @@ from bot.pairing import (
     SharedInterest,
     _overlap,
     _utc_window,
-    pair,
     plan_round,
     score_pair,
 )
+from bot.domain.coffee import pair
 
 ZONES = [
     ("America/Los_Angeles", 12),

@@ -43,9 +43,9 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from rich.console import Console
 from rich.table import Table
 
-from bot.conversation import Memory, link_all
 from bot.events import Member, MessagePosted
-from bot.ingest import name_index
+from bot.graph.conversation import Memory, link_all
+from bot.intake.ingest import name_index
 
 DATA = Path(__file__).parent / "data" / "chat"
 
@@ -108,7 +108,7 @@ def in_time_order(transcript: Transcript) -> list[MessagePosted]:
 
 
 def rapport(transcript: Transcript) -> Prediction:
-    """What bot.conversation makes of the transcript, fed in time order as the importer does."""
+    """What bot.graph.conversation makes of the transcript, fed in time order as the importer does."""
     memory, names = Memory(), name_index(transcript.members)
     questions: set[str] = set()
     links: set[Link] = set()

@@ -39,10 +39,10 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from rich.console import Console
 from rich.table import Table
 
-from bot import reply_model
-from bot.conversation import Memory, Outcome, link_all
-from bot.ingest import name_index
-from bot.questions import is_question
+from bot.graph import reply_model
+from bot.graph.conversation import Memory, Outcome, link_all
+from bot.graph.questions import is_question
+from bot.intake.ingest import name_index
 from training.corpora import Channel, Dialogue, irc_files, molweni_half, read_irc, read_molweni
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,7 +304,7 @@ def speed(files: Sequence[Path]) -> Table:
     import time
     from dataclasses import replace
 
-    from bot.ingest import ingest_history
+    from bot.intake.ingest import ingest_history
     from storage.store import SqlStore
 
     channels = [read_irc(f) for f in files]

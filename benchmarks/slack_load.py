@@ -234,10 +234,10 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def serve() -> None:
+    from adapters.bootstrap import bootstrap
+    from adapters.settings import load_settings
     from adapters.slack.app import run_slack
     from adapters.slack.settings import SlackSettings
-    from bot.bootstrap import bootstrap
-    from bot.settings import load_settings
 
     async def run() -> None:
         core = await bootstrap(load_settings())

@@ -5,19 +5,26 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot import coffee, home, nudges, privacy, profiles, relationships, starters, status
+from bot import home, relationships, status
+from bot.coffee import coffee
 from bot.commands import Context, Router
+from bot.core import Activity
 from bot.events import (
     BotJoinedChannel,
     ButtonPressed,
     CommandInvoked,
     FormSubmitted,
+    MembersSeen,
     MessageDeleted,
     MessagePosted,
 )
-from bot.ingest import Directory, forget, ingest
-from bot.intake import Intake
+from bot.intake.ingest import Directory, forget, ingest
+from bot.intake.intake import Intake
+from bot.interests import starters
+from bot.nudges import nudges
 from bot.ports import Clock, Outbound, Store
+from bot.privacy import privacy
+from bot.profiles import profiles
 from bot.replies import Reply
 from bot.scheduling import Ticker
 
@@ -31,14 +38,6 @@ def build_router() -> Router:
     for feature in FEATURES:
         feature.register(router)
     return router
-
-
-@dataclass
-class Activity:
-    """What this process sent, as plain counts an adapter may export (metrics); never ids or text."""
-
-    rounds_sent: int = 0  # coffee rounds whose groups were told
-    nudges_sent: int = 0  # nudges delivered
 
 
 @dataclass
@@ -62,6 +61,9 @@ class Rapport:
 
     def context(self, workspace: str, channel: str, user: str, roles: frozenset[str]) -> Context:
         return Context(self.store, self.clock, self.outbound, workspace, channel, user, roles)
+
+    async def on_members_seen(self, event: MembersSeen) -> None:
+        await self.store.members.upsert(event.members)
 
     async def on_message(self, event: MessagePosted) -> bool:
         """False when the message was seen before (a redelivery) or its author is not tracked."""

@@ -24,6 +24,14 @@ class Member:
 
 
 @dataclass(frozen=True)
+class MembersSeen:
+    """Members as the platform showed them (a lookup, a gateway event, an import): their names let questions be
+    addressed by name ("bob: ...") and their time zones place coffee and nudges in their day."""
+
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True)
 class MessagePosted:
     workspace: str
     channel: str

@@ -4,22 +4,16 @@ tests use the in-memory fakes in tests/fakes.py."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
-from bot.conversation import Outcome, Question, SeenMessage
+from bot.domain.coffee import ChannelSettings, GroupRecord, Meeting, Membership, PairKey, RoundRecord
+from bot.domain.nudges import Nudge, NudgeSettings
+from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
-from bot.rapport import PairStats
+from bot.graph.conversation import Outcome, Question, SeenMessage
+from bot.graph.rapport import PairStats
 from bot.replies import Reply
-
-if TYPE_CHECKING:
-    from bot.coffee import Meeting
-    from bot.nudge_policy import NudgeSettings
-    from bot.nudges import Nudge
-    from bot.pairing import PairKey
-    from bot.profiles import Profile
-    from bot.rounds import ChannelSettings, GroupRecord, Membership, RoundRecord
-    from bot.scheduling import Runs
 
 
 class Clock(Protocol):
@@ -31,6 +25,30 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class Runs(Protocol):
+    async def claim(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """True when `owner` now holds the run: the first claim, or one whose lease ran out unfinished."""
+        ...
+
+    async def renew(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Extend `owner`'s lease of an unfinished run; False when it is no longer theirs."""
+        ...
+
+    async def finish(self, key: str, now: datetime) -> None: ...
+    async def finished(self, key: str) -> bool: ...
+
+    async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
+        """Reserve the delivery of run `key` to `recipient`; False when it was already reserved (or sent), unless
+        the reservation is still `sending` from before the run's current claim (its owner died mid-send)."""
+        ...
+
+    async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None: ...
+
+    async def delivery(self, key: str, recipient: str) -> str | None:
+        """`sending`, `sent` or `failed`; None when never reserved."""
+        ...
+
+
 class Members(Protocol):
     async def upsert(self, members: Sequence[Member]) -> None: ...
     async def get(self, workspace: str, user_id: str) -> Member | None: ...
@@ -40,7 +58,7 @@ class Members(Protocol):
 class Graph(Protocol):
     async def context(self, workspace: str, channel: str, events: Sequence[MessagePosted],
                       ) -> tuple[list[SeenMessage], list[Question]]:
-        """What linking these events of one channel needs from the past (bot.conversation.Memory.seeded): the
+        """What linking these events of one channel needs from the past (bot.graph.conversation.Memory.seeded): the
         messages they reply to or thread under, the channel's recent messages, and its questions still open
         with the messages they were asked in."""
         ...
@@ -66,7 +84,7 @@ class Privacy(Protocol):
     async def pause(self, workspace: str, user: str, now: datetime) -> None: ...
     async def resume(self, workspace: str, user: str) -> None: ...
     async def untracked(self, workspace: str) -> frozenset[str]:
-        """Hashes (bot.privacy.member_hash) of members who paused tracking or were erased."""
+        """Hashes (bot.domain.members.member_hash) of members who paused tracking or were erased."""
         ...
 
     async def forget_forever(self, workspace: str, user_hash: str, now: datetime) -> None: ...
@@ -103,7 +121,7 @@ class Profiles(Protocol):
 
 
 class Nudges(Protocol):
-    """Planned nudges (bot/nudges.py), members' nudge settings, and who shared with whom (never what)."""
+    """Planned nudges (bot/nudges/nudges.py), members' nudge settings, and who shared with whom (never what)."""
 
     async def add(self, nudges: Sequence[Nudge]) -> int:
         """Insert new nudges; one with the dedup key of an existing one for the same recipient is skipped."""
@@ -112,7 +130,11 @@ class Nudges(Protocol):
     async def get(self, nudge_id: int) -> Nudge | None: ...
     async def due(self, now: datetime, limit: int) -> list[Nudge]: ...
     async def due_for(self, workspace: str, user: str, now: datetime) -> list[Nudge]: ...
-    async def change(self, nudge: Nudge, **values: Any) -> None: ...
+    async def change(self, nudge: Nudge, *, status: str | None = None, deliver_at: datetime | None = None,
+                     due_at: datetime | None = None, sent_at: datetime | None = None, attempt: int | None = None,
+                     ) -> None:
+        """Set the fields given (None leaves a field as it is)."""
+        ...
     async def sent_times(self, workspace: str, user: str, since: datetime) -> list[datetime]: ...
     async def recent(self, workspace: str, user: str, limit: int) -> list[Nudge]: ...
     async def told(self, workspace: str, kind: str) -> list[tuple[str, str, str]]:
@@ -129,7 +151,7 @@ class Nudges(Protocol):
 
 
 class Coffee(Protocol):
-    """Virtual coffee (bot/coffee.py, bot/rounds.py): schedules, who is in, avoid lists, rounds and check-ins."""
+    """Virtual coffee (bot/coffee/): schedules, who is in, avoid lists, rounds and check-ins."""
 
     async def channel(self, workspace: str, channel: str) -> ChannelSettings | None: ...
     async def channels(self, workspace: str) -> list[ChannelSettings]: ...

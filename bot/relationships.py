@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.commands import Args, Context, Router, UsageError
-from bot.rapport import Assessment, PairStats, Stage, assess
+from bot.graph.rapport import Assessment, PairStats, Stage, assess
 from bot.replies import Reply, Section
 
 _STAGE_TITLES = {

@@ -23,36 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.ports import Clock
+from bot.ports import Clock, Runs
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 TICK_SECONDS = 15
-
-
-class Runs(Protocol):
-    async def claim(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
-        """True when `owner` now holds the run: the first claim, or one whose lease ran out unfinished."""
-        ...
-
-    async def renew(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
-        """Extend `owner`'s lease of an unfinished run; False when it is no longer theirs."""
-        ...
-
-    async def finish(self, key: str, now: datetime) -> None: ...
-    async def finished(self, key: str) -> bool: ...
-
-    async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
-        """Reserve the delivery of run `key` to `recipient`; False when it was already reserved (or sent), unless
-        the reservation is still `sending` from before the run's current claim (its owner died mid-send)."""
-        ...
-
-    async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None: ...
-
-    async def delivery(self, key: str, recipient: str) -> str | None:
-        """`sending`, `sent` or `failed`; None when never reserved."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.commands import Args, Context, Router
-from bot.privacy import member_hash
-from bot.rapport import assess
+from bot.domain.members import member_hash
+from bot.graph.rapport import assess
 from bot.replies import Reply, Section
 
 

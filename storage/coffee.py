@@ -9,9 +9,18 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.coffee import Meeting
-from bot.pairing import PairKey, pair
-from bot.rounds import ChannelSettings, GroupRecord, Membership, RoundRecord, Seat, export_document, round_key
+from bot.domain.coffee import (
+    ChannelSettings,
+    GroupRecord,
+    Meeting,
+    Membership,
+    PairKey,
+    RoundRecord,
+    Seat,
+    export_document,
+    pair,
+    round_key,
+)
 from storage.models import (
     CoffeeAvoidRow,
     CoffeeChannelRow,

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation import (
+from bot.events import MessagePosted
+from bot.graph.conversation import (
     OPEN,
     RECENT_LIMIT,
     Answer,
@@ -19,9 +20,8 @@ from bot.conversation import (
     SeenMessage,
     apply_answers,
 )
-from bot.events import MessagePosted
-from bot.rapport import PairStats
-from bot.reply_model import CANDIDATES, HORIZON
+from bot.graph.rapport import PairStats
+from bot.graph.reply_model import CANDIDATES, HORIZON
 from storage.models import ContactRow, MemberRow, MessageRow, QuestionRow
 from storage.statements import chunks, insert
 

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.members import member_hash
 from bot.events import Member
-from bot.privacy import member_hash
 from storage.models import ErasedMemberRow, MemberRow
 from storage.statements import chunks, insert
 

@@ -187,13 +187,13 @@ class ProfilePhraseRow(Base):
 
     workspace: Mapped[str] = mapped_column(ID, primary_key=True)
     user_id: Mapped[str] = mapped_column(ID, primary_key=True)
-    phrase: Mapped[str] = mapped_column(String(200), primary_key=True)  # bot.similarity.normalise_phrase
+    phrase: Mapped[str] = mapped_column(String(200), primary_key=True)  # bot.interests.similarity.normalise_phrase
     matcher: Mapped[str] = mapped_column(String(32))
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32
 
 
 class NudgeRow(Base):
-    """A nudge planned for a member (bot/nudges.py): ids and times only; its words are composed when it is sent.
+    """A nudge planned for a member (bot/nudges/nudges.py): ids and times only; its words are composed when it is sent.
 
     `dedup` (kind, the other person, what it is about) is unique per recipient: the same nudge is never planned
     twice."""
@@ -224,7 +224,7 @@ class NudgeRow(Base):
 
 
 class NudgeSettingsRow(Base):
-    """A member's own nudge settings; no row means the defaults of bot/nudge_policy.py."""
+    """A member's own nudge settings; no row means the defaults of bot/nudges/policy.py."""
 
     __tablename__ = "nudge_settings"
 
@@ -256,7 +256,7 @@ class NudgeShareRow(Base):
 
 
 class CoffeeChannelRow(Base):
-    """A channel's virtual coffee schedule (bot/rounds.py ChannelSettings). next_run_at NULL: stopped."""
+    """A channel's virtual coffee schedule (bot/coffee/rounds.py ChannelSettings). next_run_at NULL: stopped."""
 
     __tablename__ = "coffee_channels"
 

@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation import OPEN, Question
-from bot.nudge_policy import Kind, NudgeSettings
-from bot.nudges import Nudge
+from bot.domain.nudges import Kind, Nudge, NudgeSettings
+from bot.graph.conversation import OPEN, Question
 from storage.graph import question_of
 from storage.models import NudgeRow, NudgeSettingsRow, NudgeShareRow, QuestionRow
 from storage.statements import chunks, insert
@@ -67,7 +66,11 @@ class SqlNudges:
                 NudgeRow.deliver_at <= now))
             return [_nudge(r) for r in rows]
 
-    async def change(self, nudge: Nudge, **values: Any) -> None:
+    async def change(self, nudge: Nudge, *, status: str | None = None, deliver_at: datetime | None = None,
+                     due_at: datetime | None = None, sent_at: datetime | None = None, attempt: int | None = None,
+                     ) -> None:
+        given = {"status": status, "deliver_at": deliver_at, "due_at": due_at, "sent_at": sent_at, "attempt": attempt}
+        values = {name: value for name, value in given.items() if value is not None}
         async with self.sessions.begin() as session:
             await session.execute(update(NudgeRow).where(NudgeRow.id == nudge.id).values(**values))
 

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.privacy import DEFAULT_RETENTION_DAYS, member_hash
+from bot.domain.members import member_hash
+from bot.privacy.privacy import DEFAULT_RETENTION_DAYS
 from storage.models import (
     Base,
     ContactRow,

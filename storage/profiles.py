@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.profiles import TEXT_FIELDS, Profile
+from bot.domain.profiles import TEXT_FIELDS, Profile
 from storage.models import ProfilePhraseRow, ProfileRow
 from storage.statements import insert
 

@@ -25,7 +25,7 @@ class SqlRuns:
                 update(RunRow)
                 .where(RunRow.key == key, RunRow.finished_at.is_(None), RunRow.lease_until < now)
                 .values(owner=owner, claimed_at=now, lease_until=now + lease))
-            return bool(result.rowcount)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def renew(self, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
         async with self.sessions.begin() as session:
@@ -33,7 +33,7 @@ class SqlRuns:
                 update(RunRow)
                 .where(RunRow.key == key, RunRow.owner == owner, RunRow.finished_at.is_(None))
                 .values(lease_until=now + lease))
-            return bool(result.rowcount)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def finish(self, key: str, now: datetime) -> None:
         async with self.sessions.begin() as session:
@@ -56,7 +56,7 @@ class SqlRuns:
                 .where(DeliveryRow.key == key, DeliveryRow.recipient == recipient, DeliveryRow.status == "sending",
                        DeliveryRow.at < claimed)
                 .values(at=now))
-            return bool(result.rowcount)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def delivery(self, key: str, recipient: str) -> str | None:
         async with self.sessions() as session:

@@ -13,13 +13,32 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.profiles import matchers
-from bot.similarity import Matcher, load_matcher
+from bot.interests.similarity import Matcher, load_matcher
+from bot.interests.vectors import matchers
 from storage.engine import create_engine, migrate
 from storage.store import SqlStore
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
 
-TEST_DATABASE_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL", "")
+
+def _own_database(url: str) -> str:
+    """Under pytest-xdist, each worker gets its own PostgreSQL database beside the one named (`<name>_gw0`, ...),
+    created when missing, since every run starts by dropping the schema of the database it tests on."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return url
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    own = given.set(database=f"{given.database}_{worker}")
+    plain = given.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own.database,)).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{own.database}"')
+    return own.render_as_string(hide_password=False)
+
+
+TEST_DATABASE_URL = _own_database(os.environ.get("RAPPORT_TEST_DATABASE_URL", ""))
 os.environ.setdefault("RAPPORT_SECRET_KEY", "test-only-secret")  # no development key file from test runs
 _schema_reset = False
 

@@ -7,12 +7,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
+from bot.domain.nudges import Nudge
+from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
-from bot.profiles import Profile
-from bot.rapport import PairStats
+from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
+from bot.graph.rapport import PairStats
 from bot.replies import Reply
 
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
 
 @dataclass
 class FakeClock:
@@ -63,7 +67,7 @@ class FakeMembers:
     erased: set[tuple[str, str]] = field(default_factory=set)  # shared with FakePrivacy: (workspace, hash)
 
     async def upsert(self, members: Sequence[Member]) -> None:
-        from bot.privacy import member_hash
+        from bot.domain.members import member_hash
 
         for m in members:
             if (m.workspace, member_hash(m.workspace, m.user_id)) in self.erased:
@@ -192,19 +196,20 @@ class FakePrivacy:
     erased: set[tuple[str, str]] = field(default_factory=set)
     retention: dict[str, int] = field(default_factory=dict)
     graph: FakeGraph | None = None
+    store: FakeStore | None = None  # forgetting a workspace and expiring history reach every repository, as in SQL
     scrubbed: int = 0
 
     async def pause(self, workspace: str, user: str, now: datetime) -> None:
         self.paused.setdefault((workspace, user), now)
 
     async def resume(self, workspace: str, user: str) -> None:
-        from bot.privacy import member_hash
+        from bot.domain.members import member_hash
 
         self.paused.pop((workspace, user), None)
         self.erased.discard((workspace, member_hash(workspace, user)))
 
     async def untracked(self, workspace: str) -> frozenset[str]:
-        from bot.privacy import member_hash
+        from bot.domain.members import member_hash
 
         return frozenset({member_hash(ws, u) for ws, u in self.paused if ws == workspace}
                          | {h for ws, h in self.erased if ws == workspace})
@@ -213,13 +218,29 @@ class FakePrivacy:
         self.erased.add((workspace, user_hash))
 
     async def forget_workspace(self, workspace: str) -> int:
-        assert self.graph is not None
-        before = len(self.graph.questions) + len(self.graph.contacts)
-        self.graph.questions = [q for q in self.graph.questions if q.workspace != workspace]
-        self.graph.contacts = [c for c in self.graph.contacts if c.workspace != workspace]
-        self.paused = {k: v for k, v in self.paused.items() if k[0] != workspace}
-        self.retention.pop(workspace, None)
-        return before - len(self.graph.questions) - len(self.graph.contacts)
+        """Everything of the workspace, from every repository (SQL: every table with a workspace column)."""
+        assert self.store is not None
+        s = self.store
+        return sum((
+            _drop(s.members.rows, lambda k, _: k[0] == workspace),
+            _drop(s.graph.memory.messages, lambda k, _: k[0] == workspace),
+            _drop_from(s.graph, "questions", lambda q: q.workspace == workspace),
+            _drop_from(s.graph, "contacts", lambda c: c.workspace == workspace),
+            _drop(self.paused, lambda k, _: k[0] == workspace),
+            _drop_from(self, "erased", lambda e: e[0] == workspace),
+            _drop(self.retention, lambda k, _: k == workspace),
+            _drop(s.profiles.rows, lambda k, _: k[0] == workspace),
+            _drop(s.profiles.phrase_vectors, lambda k, _: k[0] == workspace),
+            _drop(s.nudges.rows, lambda _, n: n.workspace == workspace),
+            _drop(s.nudges.prefs, lambda k, _: k[0] == workspace),
+            _drop_from(s.nudges, "shares", lambda sh: sh[0] == workspace),
+            _drop(s.coffee.settings, lambda k, _: k[0] == workspace),
+            _drop(s.coffee.members, lambda k, _: k[0] == workspace),
+            _drop_from(s.coffee, "avoids", lambda a: a[0] == workspace),
+            _drop(s.coffee.rounds, lambda k, _: k[0] == workspace),
+            _drop(s.coffee.groups, lambda _, g: g.workspace == workspace),
+            _drop_from(s.coffee, "introductions", lambda i: i[0] == workspace),
+        ))
 
     async def scrub(self) -> None:
         self.scrubbed += 1
@@ -231,11 +252,34 @@ class FakePrivacy:
         self.retention[workspace] = days
 
     async def expire_history(self, workspace: str, before: datetime) -> int:
-        assert self.graph is not None
-        old = len(self.graph.questions) + len(self.graph.contacts)
-        self.graph.questions = [q for q in self.graph.questions if q.workspace != workspace or q.asked_at >= before]
-        self.graph.contacts = [c for c in self.graph.contacts if c.workspace != workspace or c.at >= before]
-        return old - len(self.graph.questions) - len(self.graph.contacts)
+        """As SQL: messages, questions and contacts older than `before`, and the nudges, shares and introductions
+        that came of them."""
+        assert self.store is not None
+        s = self.store
+        return sum((
+            _drop_from(s.graph, "contacts", lambda c: c.workspace == workspace and c.at < before),
+            _drop_from(s.graph, "questions", lambda q: q.workspace == workspace and q.asked_at < before),
+            _drop(s.graph.memory.messages, lambda k, m: k[0] == workspace and m.at < before),
+            _drop(s.nudges.rows, lambda _, n: n.workspace == workspace and n.created_at < before),
+            _drop_from(s.nudges, "shares", lambda sh: sh[0] == workspace and sh[3] < before),
+            _drop_from(s.coffee, "introductions", lambda i: i[0] == workspace and i[4] < before),
+        ))
+
+
+def _drop(rows: dict[Any, Any], gone: Any) -> int:
+    """Remove the entries for which gone(key, value) holds; how many went."""
+    keys = [k for k, v in rows.items() if gone(k, v)]
+    for k in keys:
+        del rows[k]
+    return len(keys)
+
+
+def _drop_from(holder: Any, name: str, gone: Any) -> int:
+    """Keep only the items of holder.<name> (a list or set) for which gone(item) does not hold; how many went."""
+    items = getattr(holder, name)
+    kept = type(items)(i for i in items if not gone(i))
+    setattr(holder, name, kept)
+    return len(items) - len(kept)
 
 
 @dataclass
@@ -247,12 +291,25 @@ class FakeCoreData:
 
     async def export_member(self, workspace: str, user: str) -> dict:
         member = self.members.rows.get((workspace, user))
+        questions = sorted((q for q in self.graph.questions
+                            if q.workspace == workspace and user in (q.asker, q.addressee)), key=lambda q: q.asked_at)
+        contacts = sorted((c for c in self.graph.contacts
+                           if c.workspace == workspace and user in (c.source, c.target)), key=lambda c: c.at)
         return {
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
-            "questions": [q.message_id for q in self.graph.questions
-                          if q.workspace == workspace and user in (q.asker, q.addressee)],
-            "contacts": [c.message_id for c in self.graph.contacts
-                         if c.workspace == workspace and user in (c.source, c.target)],
+            "messages_seen": sum(1 for (ws, _), m in self.graph.memory.messages.items()
+                                 if ws == workspace and m.author == user),
+            "questions": [{
+                "direction": "asked" if q.asker == user else "received",
+                "other": q.addressee if q.asker == user else q.asker,
+                "message_id": q.message_id, "channel": q.channel,
+                "asked_at": _iso(q.asked_at), "answered_at": _iso(q.answered_at),
+            } for q in questions],
+            "contacts": [{
+                "direction": "from" if c.source == user else "to",
+                "other": c.target if c.source == user else c.source,
+                "message_id": c.message_id, "kind": c.kind, "at": _iso(c.at),
+            } for c in contacts],
         }
 
     async def erase_member(self, workspace: str, user: str) -> int:
@@ -311,8 +368,8 @@ class FakeProfiles:
 @dataclass
 class FakeNudges:
     graph: FakeGraph | None = None  # unanswered questions are read from the graph, as SqlNudges reads its table
-    rows: dict[int, Any] = field(default_factory=dict)  # id -> bot.nudges.Nudge
-    prefs: dict[tuple[str, str], Any] = field(default_factory=dict)  # -> bot.nudge_policy.NudgeSettings
+    rows: dict[int, Any] = field(default_factory=dict)  # id -> bot.domain.nudges.Nudge
+    prefs: dict[tuple[str, str], Any] = field(default_factory=dict)  # -> bot.nudges.policy.NudgeSettings
     shares: list[tuple[str, str, str, datetime]] = field(default_factory=list)  # workspace, giver, receiver, at
 
     async def add(self, nudges: Sequence[Any]) -> int:
@@ -339,7 +396,11 @@ class FakeNudges:
     async def due_for(self, workspace: str, user: str, now: datetime) -> list:
         return [n for n in await self.due(now, len(self.rows)) if (n.workspace, n.recipient) == (workspace, user)]
 
-    async def change(self, nudge: Any, **values: Any) -> None:
+    async def change(self, nudge: Nudge, *, status: str | None = None, deliver_at: datetime | None = None,
+                     due_at: datetime | None = None, sent_at: datetime | None = None, attempt: int | None = None,
+                     ) -> None:
+        given = {"status": status, "deliver_at": deliver_at, "due_at": due_at, "sent_at": sent_at, "attempt": attempt}
+        values = {name: value for name, value in given.items() if value is not None}
         if nudge.id in self.rows:
             self.rows[nudge.id] = replace(self.rows[nudge.id], **values)
 
@@ -356,7 +417,7 @@ class FakeNudges:
                 if n.workspace == workspace and n.kind == kind and n.sent_at is not None]
 
     async def settings(self, workspace: str, user: str) -> Any:
-        from bot.nudge_policy import NudgeSettings
+        from bot.domain.nudges import NudgeSettings
 
         return self.prefs.get((workspace, user)) or NudgeSettings(workspace, user)
 
@@ -386,12 +447,16 @@ class FakeNudges:
         settings = await self.settings(workspace, user)
         return {
             "nudges": [{"direction": "to you" if n.recipient == user else "about you", "kind": n.kind.value,
-                        "other": n.subject if n.recipient == user else n.recipient, "status": n.status}
-                       for n in self.rows.values() if n.workspace == workspace and user in (n.recipient, n.subject)],
+                        "other": n.subject if n.recipient == user else n.recipient, "status": n.status,
+                        "created_at": _iso(n.created_at), "sent_at": _iso(n.sent_at)}
+                       for n in sorted(self.rows.values(), key=lambda n: n.created_at)
+                       if n.workspace == workspace and user in (n.recipient, n.subject)],
             "nudge_settings": {"enabled": settings.enabled, "quiet_hours": settings.quiet, "cap": settings.cap,
                                "days_off": sorted(settings.days_off), "muted": sorted(settings.muted)},
-            "shares": [{"direction": "gave" if g == user else "received", "other": r if g == user else g}
-                       for ws, g, r, _ in self.shares if ws == workspace and user in (g, r)],
+            "shares": [{"direction": "gave" if g == user else "received", "other": r if g == user else g,
+                        "at": _iso(at)}
+                       for ws, g, r, at in sorted(self.shares, key=lambda s: s[3])
+                       if ws == workspace and user in (g, r)],
         }
 
     async def erase_member(self, workspace: str, user: str) -> int:
@@ -517,7 +582,7 @@ class FakeCoffee:
                 self.members[(workspace, channel, seat.user)] = member
 
     async def set_seat(self, group_id: int, user: str, **values: Any) -> None:
-        from bot.rounds import with_seat
+        from bot.coffee.rounds import with_seat
 
         self.groups[group_id] = with_seat(self.groups[group_id], user, **values)
 
@@ -540,7 +605,7 @@ class FakeCoffee:
         return self.groups[group_id]
 
     async def meetings_since(self, workspace: str, since: datetime) -> list:
-        from bot.coffee import Meeting
+        from bot.domain.coffee import Meeting
 
         meetings = [Meeting(g.workspace, g.channel, g.round_key, g.members, g.met_at) for g in self.groups.values()
                     if g.workspace == workspace and g.met_at is not None and g.met_at >= since]
@@ -552,13 +617,17 @@ class FakeCoffee:
         self.introductions.append((workspace, a, b, introducer, at))
 
     async def export_member(self, workspace: str, user: str) -> dict:
-        from bot.rounds import export_document
+        from bot.domain.coffee import export_document
 
-        return export_document(
+        document = export_document(
             [m for (ws, _, u), m in sorted(self.members.items()) if (ws, u) == (workspace, user)],
             [b for ws, a, b in self.avoids if (ws, a) == (workspace, user)],
             [g for g in self.groups.values() if g.workspace == workspace and user in g.members], user,
             [ch for (ws, ch), s in sorted(self.settings.items()) if ws == workspace and s.manager == user])
+        document["introductions"] = [{"a": a, "b": b, "introducer": by, "made_at": at.isoformat()}
+                                     for ws, a, b, by, at in self.introductions
+                                     if ws == workspace and user in (a, b, by)]
+        return document
 
     async def erase_member(self, workspace: str, user: str) -> int:
         before = len(self.members) + len(self.avoids) + sum(len(g.seats) + 1 for g in self.groups.values())
@@ -587,6 +656,7 @@ class FakeStore:
 
     def __post_init__(self) -> None:
         self.privacy.graph = self.graph
+        self.privacy.store = self
         self.members.erased = self.privacy.erased
         self.personal.insert(0, FakeCoreData(self.members, self.graph))
         self.personal.append(self.profiles)

@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.app import Rapport
-from bot.conversation import Outcome, Question, SeenMessage
+from bot.coffee.rounds import GRACE, next_run
+from bot.domain.coffee import ChannelSettings, pair, round_key
+from bot.domain.profiles import Profile
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, ButtonPressed, CommandInvoked, Member
-from bot.pairing import pair
-from bot.privacy import erase, export
-from bot.profiles import Profile, matchers
-from bot.rounds import GRACE, ChannelSettings, next_run, round_key
-from bot.similarity import LexicalMatcher
+from bot.graph.conversation import Outcome, Question, SeenMessage
+from bot.interests.similarity import LexicalMatcher
+from bot.interests.vectors import matchers
+from bot.privacy.privacy import erase, export
 from tests.conftest import ROOT, rapport
 from tests.fakes import FakeClock, FakeOutbound
 
@@ -382,7 +383,7 @@ async def test_dry_run_of_the_next_round_from_the_cli(env: dict[str, str]) -> No
 
 
 async def test_shared_interests_from_profiles_shape_the_groups(store, clock, outbound) -> None:
-    from bot.coffee import dry_run
+    from bot.coffee.coffee import dry_run
 
     bot = await make(store, clock, outbound)
     for user, hobbies in (("a", "sourdough, chess"), ("b", "trail running"), ("c", "sourdough baking, chess"),

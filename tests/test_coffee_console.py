@@ -99,7 +99,7 @@ async def test_channel_managers_see_groups_but_no_stages_as_privacy_says(sql_sto
 
 
 async def test_help_names_real_form_fields(sql_store: Any) -> None:
-    from bot.profiles import PAGES
+    from bot.profiles.profiles import PAGES
 
     session, out = await _console(sql_store)
     fields = set(re.findall(r"(\w+)=", await _said(session, out, "help")))

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from icalendar import Calendar
 
-from bot.profiles import Profile, matchers
-from bot.rounds import round_key
-from bot.similarity import LexicalMatcher
+from bot.domain.coffee import round_key
+from bot.domain.profiles import Profile
+from bot.interests.similarity import LexicalMatcher
+from bot.interests.vectors import matchers
 from tests.test_coffee import CH, WS, make, setup_weekly
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from bot.app import Rapport
 from bot.events import CHANNEL_MANAGER, CommandInvoked, Member
-from bot.profiles import matchers
-from bot.similarity import LexicalMatcher
+from bot.interests.similarity import LexicalMatcher
+from bot.interests.vectors import matchers
 from storage.store import SqlStore
 from tests.conftest import TEST_DATABASE_URL, reset_postgres
 from tests.fakes import FakeClock, FakeOutbound
@@ -39,9 +39,9 @@ CHILD = r"""
 import asyncio, json, os, sys, time
 from datetime import datetime, timedelta
 from bot.app import Rapport
-from bot.profiles import matchers
-from bot.rounds import round_key
-from bot.similarity import LexicalMatcher
+from bot.profiles.profiles import matchers
+from bot.coffee.rounds import round_key
+from bot.interests.similarity import LexicalMatcher
 from storage.store import SqlStore
 
 url, now, record, go, crash, owner, lease, latency, due = sys.argv[1:10]

@@ -88,7 +88,7 @@ def test_output_while_typing_goes_above_the_prompt_which_is_drawn_again() -> Non
     screen.prompt = "Alice in #general> "  # input() is waiting
     handler = _ScreenHandler(screen, logging.StreamHandler())
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    handler.emit(logging.LogRecord("bot.nudges", logging.INFO, __file__, 1, "nudges: %d planned", (0,), None))
+    handler.emit(logging.LogRecord("bot.nudges.nudges", logging.INFO, __file__, 1, "nudges: %d planned", (0,), None))
     screen.write("[DM to @Alice] *Virtual coffee*: you are meeting @Bob")
     assert console.file.getvalue() == (  # type: ignore[attr-defined]
         "\r\x1b[2KINFO nudges: 0 planned\nAlice in #general> "

@@ -1,5 +1,5 @@
-"""The linking rules of bot/conversation.py, one test per rule in its docstring, fed through Memory as the importer
-and the in-memory store do; and a regression guard on the labelled transcripts of benchmarks/question_graph.py.
+"""The linking rules of bot/graph/conversation.py, one test per rule in its docstring, fed through Memory as the
+importer and the in-memory store do; and a regression guard on the labelled transcripts of benchmarks/question_graph.py.
 
 Flat-chat rules are tested with a scripted ranker (what the reply ranker picked is given) so that each test is
 about the rule; tests/test_reply_model.py tests the shipped ranker itself."""
@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from benchmarks.question_graph import baseline, evaluate, load
-from bot.conversation import (
+from bot.events import MessagePosted
+from bot.graph.conversation import (
     OPEN,
     QUESTION_WINDOW,
     Memory,
@@ -19,8 +20,7 @@ from bot.conversation import (
     apply_answers,
     link_all,
 )
-from bot.events import MessagePosted
-from bot.reply_model import Said
+from bot.graph.reply_model import Said
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WS = "T1"

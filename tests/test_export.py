@@ -19,8 +19,8 @@ from sqlalchemy import MetaData, select
 
 from adapters.discord.export import read_discord_export
 from adapters.slack.export import read_slack_export
-from bot.ingest import History, HistoryReport, ingest_history, name_index
-from bot.rapport import Stage, assess
+from bot.graph.rapport import Stage, assess
+from bot.intake.ingest import History, HistoryReport, ingest_history, name_index
 from storage.store import SqlStore
 
 FIXTURES = Path(__file__).parent / "fixtures"

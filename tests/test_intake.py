@@ -1,4 +1,4 @@
-"""The core's intake (bot/intake.py): messages taken from a platform are stored in order, kept through a database
+"""The core's intake (bot/intake/intake.py): messages taken from a platform are stored in order, kept through a database
 outage, and a bad one costs only itself."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import Rapport
-from bot.conversation import Outcome
 from bot.events import MessagePosted
+from bot.graph.conversation import Outcome
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -1,11 +1,11 @@
-"""Shared interest for a coffee round (bot/interest_pairs.py) against a brute-force reference on small data."""
+"""Shared interest for a coffee round (bot/coffee/interest_pairs.py) against a brute-force reference on small data."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from bot.interest_pairs import closest_pairs, interest_scores, score_pairs
-from bot.pairing import pair
+from bot.coffee.interest_pairs import closest_pairs, interest_scores, score_pairs
+from bot.domain.coffee import pair
 
 THRESHOLD = 0.41
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.similarity import MODEL_PACKAGE, MODEL_SHA256, LexicalMatcher, default_model_path, load_matcher
+from bot.interests.similarity import MODEL_PACKAGE, MODEL_SHA256, LexicalMatcher, default_model_path, load_matcher
 from tests.conftest import ROOT
 
 pytest.importorskip("onnxruntime")
@@ -41,7 +41,7 @@ def test_model_is_located_without_running_the_package(planted_package: Path) -> 
 def test_a_model_with_the_wrong_hash_is_refused_for_the_lexical_matcher(
     planted_package: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.similarity"):
+    with caplog.at_level(logging.WARNING, logger="bot.interests.similarity"):
         matcher = load_matcher()
     assert isinstance(matcher, LexicalMatcher)
     assert matcher.judge("guitar", "music").matcher == "lexical"
@@ -55,8 +55,8 @@ def test_a_model_with_the_wrong_hash_is_refused_for_the_lexical_matcher(
 def test_missing_package_falls_back_with_a_clear_message(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr("bot.similarity.MODEL_PACKAGE", "no_such_model_package_here")
-    with caplog.at_level(logging.WARNING, logger="bot.similarity"):
+    monkeypatch.setattr("bot.interests.similarity.MODEL_PACKAGE", "no_such_model_package_here")
+    with caplog.at_level(logging.WARNING, logger="bot.interests.similarity"):
         matcher = load_matcher()
     assert isinstance(matcher, LexicalMatcher)
     assert "no_such_model_package_here is not installed" in caplog.text
@@ -68,7 +68,7 @@ def test_the_installed_model_loads_without_importing_its_package() -> None:
     # A fresh interpreter: in this one, another test may have imported the package on purpose.
     code = (
         "import sys\n"
-        "from bot.similarity import MODEL_PACKAGE, load_matcher\n"
+        "from bot.interests.similarity import MODEL_PACKAGE, load_matcher\n"
         "m = load_matcher()\n"
         "print(m.name, MODEL_PACKAGE in sys.modules)\n"
     )

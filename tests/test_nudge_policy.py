@@ -1,4 +1,4 @@
-"""The delivery rules of bot/nudge_policy.py, one by one, on plain values."""
+"""The delivery rules of bot/nudges/policy.py, one by one, on plain values."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.nudge_policy import (
+from bot.domain.nudges import Kind, NudgeSettings
+from bot.nudges.policy import (
     CAP_WINDOW,
     VALUE,
     Hours,
-    Kind,
-    NudgeSettings,
     allowed,
     cap_frees_at,
     hours_of,

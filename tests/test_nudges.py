@@ -15,15 +15,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import Rapport
-from bot.coffee import Meeting
-from bot.conversation import QUESTION_WINDOW, Answer, Contact, Outcome, Question, SeenMessage
+from bot.domain.coffee import Meeting
+from bot.domain.nudges import DROPPED, PENDING, SENT, Kind, Nudge, NudgeSettings
+from bot.domain.profiles import Profile
 from bot.events import ButtonPressed, CommandInvoked, Member
-from bot.nudge_policy import Kind, NudgeSettings, hours_of
-from bot.nudges import DROPPED, PENDING, SENT, Nudge, plan
-from bot.privacy import erase
-from bot.profiles import Profile, matchers
+from bot.graph.conversation import QUESTION_WINDOW, Answer, Contact, Outcome, Question, SeenMessage
+from bot.interests.similarity import LexicalMatcher
+from bot.interests.vectors import matchers
+from bot.nudges.nudges import plan
+from bot.nudges.policy import hours_of
+from bot.privacy.privacy import erase
 from bot.replies import Reply
-from bot.similarity import LexicalMatcher
 from storage.store import SqlStore
 from tests.fakes import FakeClock, FakeOutbound
 
@@ -492,7 +494,7 @@ async def test_weeks_of_activity_in_several_time_zones_keep_every_rule(store) ->
     profiles = {p.user_id: p for p in await store.profiles.list(WS)}
     members = {m.user_id: m for m in await store.members.list(WS)}
     seen: set[tuple[str, str, int]] = set()
-    from bot.nudge_policy import allowed
+    from bot.nudges.policy import allowed
 
     for to, n, at, _ in sent:
         p = profiles.get(to)

@@ -1,4 +1,4 @@
-"""Virtual coffee pairing (bot/pairing.py)."""
+"""Virtual coffee pairing (bot/coffee/pairing.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ from itertools import combinations
 import networkx as nx
 import pytest
 
-from bot.pairing import (
+from bot.coffee.pairing import (
     RECENT_FALLBACK_REASON,
     Candidate,
     PairFacts,
     Round,
     SharedInterest,
-    pair,
     plan_round,
     score_pair,
     suggest_meeting_time,
 )
+from bot.domain.coffee import pair
 
 ZONES = ["America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Berlin", "Asia/Kolkata", None]
 

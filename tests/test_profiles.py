@@ -9,19 +9,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.app import Rapport
+from bot.domain.profiles import Profile, looking_for, split_phrases
 from bot.events import CommandInvoked, FormSubmitted, Member
-from bot.profiles import (
-    FIELD_MAX,
-    Profile,
-    looking_for,
-    matchers,
-    plain_text,
-    shown,
-    split_phrases,
-    time_zone_of,
-)
+from bot.interests.similarity import LexicalMatcher
+from bot.interests.vectors import matchers
+from bot.profiles.profiles import FIELD_MAX, time_zone_of
 from bot.replies import Reply
-from bot.similarity import LexicalMatcher
+from bot.text import plain_text, shown
 from storage.models import Base
 
 pytestmark = pytest.mark.usefixtures("matcher")

@@ -1,10 +1,10 @@
-"""The text rules of bot/questions.py, one group per rule in its docstring."""
+"""The text rules of bot/graph/questions.py, one group per rule in its docstring."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.questions import addressed_by_name, is_chatter, is_question, is_wordless, leading_mentions
+from bot.graph.questions import addressed_by_name, is_chatter, is_question, is_wordless, leading_mentions
 
 NAMES = {"bob": "U_BOB", "bob stone": "U_BOB", "yuki": "U_YUKI", "mira": "U_MIRA", "will": "U_WILL"}
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.rapport import (
+from bot.graph.rapport import (
     ADVISOR_MIN_ANSWERS,
     COOLING_MIN_SILENCE,
     PairStats,

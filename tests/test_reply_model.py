@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.conversation import RANK_BATCH, Hearing, Memory, link_all, reading
 from bot.events import MessagePosted
-from bot.reply_model import (
+from bot.graph.conversation import RANK_BATCH, Hearing, Memory, link_all, reading
+from bot.graph.reply_model import (
     _ANSWER_OPENERS,
     _GREETINGS,
     _IT,
@@ -269,7 +269,7 @@ def test_a_very_long_channel_is_ranked_in_bounded_batches_with_bounded_memory() 
 
 async def test_the_live_path_keeps_words_through_commands_and_drops_them_on_a_pause() -> None:
     """Any command re-reads the workspace; only a member who stopped being tracked loses what is held of them."""
-    from bot.ingest import Directory
+    from bot.intake.ingest import Directory
     from tests.fakes import FakeStore
 
     directory = Directory(FakeStore())

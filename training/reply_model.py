@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.conversation import reading
-from bot.ingest import name_index
-from bot.reply_model import CANDIDATES, FEATURES, HORIZON, Said, Table, choose, table
+from bot.graph.conversation import reading
+from bot.graph.reply_model import CANDIDATES, FEATURES, HORIZON, Said, Table, choose, table
+from bot.intake.ingest import name_index
 from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
 
 PARAMS = {

@@ -38,7 +38,15 @@ from typing import TypeVar
 from adapters.console.render import render
 from adapters.console.workspace import ConsoleChannel, ConsoleMember, Workspace
 from bot.app import Rapport
-from bot.events import CHANNEL_MANAGER, BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
+from bot.events import (
+    CHANNEL_MANAGER,
+    BotJoinedChannel,
+    ButtonPressed,
+    CommandInvoked,
+    FormSubmitted,
+    MembersSeen,
+    MessagePosted,
+)
 from bot.replies import Form, Reply
 
 # A name starts with a letter of any script and may hold apostrophes, dots and hyphens ("@zoë", "@o'brien"); the
@@ -168,7 +176,7 @@ class ConsoleSession:
         self.channel = self.channel or self.workspace.channels[0].channel_id
 
     async def start(self) -> None:
-        await self.core.store.members.upsert(self.workspace.as_members())
+        await self.core.on_members_seen(MembersSeen(tuple(self.workspace.as_members())))
         for channel in self.workspace.channels:  # the bot is in every console channel; says so once
             await self.core.on_joined(BotJoinedChannel(self.workspace.workspace_id, channel.channel_id))
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from adapters.bootstrap import bootstrap
 from adapters.console.session import ConsoleClock, ConsoleOutbound, ConsoleSession
 from adapters.console.workspace import load_workspace
-from bot.bootstrap import bootstrap
+from adapters.settings import load_settings
 from bot.outbound import Outbounds
 from bot.scheduling import start_ticker
-from bot.settings import load_settings
 
 # Slack mrkdwn as the core writes it: *bold*, _italic_, ~strike~, `code`. Markers hug the words they wrap.
 _MRKDWN = re.compile(r"`([^`\n]+)`|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"
@@ -164,8 +164,8 @@ async def _interactive(session: ConsoleSession, screen: Screen) -> None:
         raise
     finally:
         scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
-        for handler in [h for h in root.handlers if isinstance(h, _ScreenHandler)]:
-            root.removeHandler(handler)
+        for ours in [h for h in root.handlers if isinstance(h, _ScreenHandler)]:
+            root.removeHandler(ours)
         for handler in replaced:
             root.addHandler(handler)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.commands import UsageError
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, Member
-from bot.profiles import time_zone
+from bot.profiles.profiles import time_zone
 
 
 @dataclass(frozen=True)

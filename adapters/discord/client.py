@@ -18,7 +18,7 @@ from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.views import RapportButton, submitted_form
 from bot.app import Rapport
-from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted
+from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MembersSeen
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class RapportClient(discord.Client):
         fresh = [translate.member(guild_id, p) for p in people]
         fresh = [m for m in fresh if self._stored_names.get((m.workspace, m.user_id)) != m.name]
         if fresh:
-            await self.core.store.members.upsert(fresh)
+            await self.core.on_members_seen(MembersSeen(tuple(fresh)))
             self._stored_names.update({(m.workspace, m.user_id): m.name for m in fresh})
 
     # Gateway events

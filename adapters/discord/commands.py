@@ -89,7 +89,8 @@ def subcommand(name: str, summary: str, opts: list[Option], run: RunCommand) -> 
 
 def rapport_group(router: Router, run: RunCommand) -> app_commands.Group:
     group = app_commands.Group(name="rapport", description="Get to know the people you work with", guild_only=True)
-    commands = [(name, summary, []) for name, summary in BUILT_IN.items() if name not in router.commands]
+    commands: list[tuple[str, str, list[Any]]] = [
+        (name, summary, []) for name, summary in BUILT_IN.items() if name not in router.commands]
     commands += [(c.name, c.summary, options(c.name, c.usage)) for c in router.commands.values()]
     for name, summary, opts in commands[:SUBCOMMANDS_MAX]:
         group.add_command(subcommand(_name(name, name), summary, opts, run))

@@ -20,7 +20,7 @@ from typing import Any
 
 from adapters.exportfiles import Budget, read_json
 from bot.events import Member, MessagePosted
-from bot.ingest import History
+from bot.intake.ingest import History
 
 THREAD_TYPES = {"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread"}
 PERSON_TYPES = {"Default", "Reply"}  # the rest are notices: joins, pins, thread created, call, ...

@@ -147,7 +147,7 @@ class DiscordOutbound:
             extra = {"content": f"<@{mention}>",
                      "allowed_mentions": discord.AllowedMentions(users=[discord.Object(int(mention))])}
         try:
-            await channel.send(**message(reply, str(guild.id)), **extra)  # type: ignore[arg-type]
+            await channel.send(**message(reply, str(guild.id)), **extra)  # type: ignore[arg-type,call-overload]
             return True
         except discord.HTTPException as error:
             log.warning("discord: message to %s in %s failed (%s)", channel_id, guild.id, error.status)

@@ -49,9 +49,10 @@ class RapportButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> RapportButton:
-        return cls(match["workspace"], match["action"], match["value"], item.label or "")
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["workspace"], match["action"], match["value"], label or "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         client = interaction.client

@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import PlatformError
 from adapters.ops import listen, ops_routes
+from adapters.settings import load_settings
 from adapters.slack import translate
 from adapters.slack.deferred import Deferred
 from adapters.slack.installations import Installed, SingleWorkspace, Tokens, installation_store, state_store
@@ -41,7 +42,6 @@ from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
 from adapters.slack.settings import SlackSettings
 from bot.app import Rapport
-from bot.settings import load_settings
 from storage.sealing import sealer
 
 log = logging.getLogger(__name__)
@@ -168,14 +168,14 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         oauth = AsyncOAuthSettings(
             client_id=settings.client_id, client_secret=settings.client_secret, scopes=settings.bot_scopes,
             installation_store=store, installation_store_bot_only=True, state_store=state_store(engine))
-        app = AsyncApp(client=client, authorize=authorize, oauth_settings=oauth, installation_store_bot_only=True,
-                       **common)
+        app = AsyncApp(client=client, authorize=authorize, oauth_settings=oauth,  # type: ignore[arg-type]
+                       installation_store_bot_only=True, **common)
         tokens = Installed(store)
         revocation = AsyncTokenRevocationListeners(store)
     else:
         client = web_client(settings, token=settings.bot_token, session=session)
 
-        async def authorize(**_: Any) -> AuthorizeResult:
+        async def authorize_one(**_: Any) -> AuthorizeResult:
             # Bolt's own single-workspace authorize asks auth.test again on the first request, which Slack then
             # waits on: the answer verify() got at start serves every request instead.
             if not identity:
@@ -184,9 +184,9 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
                                    bot_token=settings.bot_token, bot_id=identity.get("bot_id"),
                                    bot_user_id=identity.get("user_id"))
 
-        app = AsyncApp(client=client, authorize=authorize, **common)
+        app = AsyncApp(client=client, authorize=authorize_one, **common)
         tokens = SingleWorkspace(team_id="", token=settings.bot_token)
-    people = People(core.store)
+    people = People(core)
     app.middleware(_learning_orgs(tokens))
     outbound = SlackOutbound(web_client(settings, session=session), tokens, people)
     # SQLite takes one writer at a time and makes the others sleep-wait: in-process queueing is far cheaper.

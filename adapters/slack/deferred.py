@@ -1,6 +1,6 @@
 """Work that runs after Slack has had its ack (App Home, late command answers, joins, uninstalls): Slack wants an
 answer within 3 s, the database may be slower. Message events do not come here: the core's intake keeps them
-through outages (bot/intake.py).
+through outages (bot/intake/intake.py).
 
 Each job is retried once; a job that fails twice is logged with the ids needed to replay it, never with message
 text. Jobs with the same key run in the order they arrived. drain() waits for everything in flight (shutdown,

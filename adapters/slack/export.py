@@ -21,7 +21,7 @@ from typing import Any
 
 from adapters.exportfiles import Budget, read_json
 from bot.events import Member, MessagePosted
-from bot.ingest import History
+from bot.intake.ingest import History
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 TS = re.compile(r"(\d+)(?:\.(\d{1,6}))?")

@@ -2,7 +2,7 @@
 
 Slack wants every request answered within 3 s. Commands, buttons and forms get the core's answer in the ack
 when it is ready within ANSWER_WITHIN, otherwise a holding ack and the answer through response_url; message
-events are acked at once and stored after by the core's intake (bot/intake.py); App Home is built after the
+events are acked at once and stored after by the core's intake (bot/intake/intake.py); App Home is built after the
 ack (adapters/slack/deferred.py).
 """
 

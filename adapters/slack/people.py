@@ -10,8 +10,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, Member
-from bot.ports import Store
+from bot.app import Rapport
+from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, Member, MembersSeen
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def member_of(team_id: str, user: dict[str, Any]) -> Member:
 
 @dataclass
 class People:
-    store: Store
+    core: Rapport
     ttl: float = PROFILE_TTL
     _cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
     _creators: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
@@ -42,7 +42,7 @@ class People:
             log.warning("users.info %s/%s: %s", team_id, user_id, error.response.get("error"))
             return frozenset()
         roles = frozenset({WORKSPACE_ADMIN}) if user.get("is_admin") or user.get("is_owner") else frozenset()
-        await self.store.members.upsert([member_of(team_id, user)])
+        await self.core.on_members_seen(MembersSeen((member_of(team_id, user),)))
         self._cache[key] = (time.monotonic(), roles)
         return roles
 

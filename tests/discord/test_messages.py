@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.rapport import Assessment, Stage, assess
+from bot.graph.rapport import Assessment, Stage, assess
 from tests.discord.conftest import ANA, BOB, CHAT, CID, DEE, GUILD, OTHER_CHAT, OTHER_GUILD, T0, Harness
 from tests.discord.fake_discord import thread
 

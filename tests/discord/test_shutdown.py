@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.models import MessageRow
@@ -15,6 +16,8 @@ from storage.store import SqlStore
 from tests.conftest import ROOT
 from tests.discord.conftest import ANA, BOB, Harness
 from tests.discord.fake_discord import TOKEN, FakeDiscord
+
+pytestmark = pytest.mark.serial  # a fixed-rate stream of events: run alone, not beside other tests
 
 # `rapport run`, with discord.py pointed at the fake (its addresses are class attributes, not settings).
 CHILD = r"""

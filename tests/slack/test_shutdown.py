@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from storage.models import MessageRow
@@ -20,6 +21,8 @@ from storage.store import SqlStore
 from tests.conftest import ROOT
 from tests.slack.conftest import SECRET, sign
 from tests.slack.fake_slack import BOT_USER, FakeSlack
+
+pytestmark = pytest.mark.serial  # a fixed-rate stream of events: run alone, not beside other tests
 
 TEAM = "T0STOP"
 

@@ -8,7 +8,6 @@ removes it. Pausing keeps what exists but records nothing new about them until t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -16,8 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.commands import Args, Context, Router, whole_number
+from bot.core import Core
+from bot.domain.members import member_hash
+from bot.graph.rapport import assess
 from bot.ports import Store
-from bot.rapport import assess
 from bot.replies import Attachment, Button, Reply, Section, plural
 from bot.scheduling import Due, DueSource, send_once
 
@@ -35,10 +36,6 @@ WHAT_WE_RECORD = (
     "sees who was grouped with whom, why (shared working hours, interests, teams) and the check-in answers, never "
     "where two people stand with each other."
 )
-
-
-def member_hash(workspace: str, user: str) -> str:
-    return hashlib.sha256(f"rapport:{workspace}:{user}".encode()).hexdigest()
 
 
 def channel_notice() -> Reply:
@@ -192,7 +189,7 @@ async def expire(store: Store, workspace: str, now: datetime) -> int:
 class RetentionSource:
     """Once a day per workspace, delete contact history older than the workspace's retention."""
 
-    core: Any  # bot.app.Rapport (not imported: it imports this module)
+    core: Core
 
     async def due(self, now: datetime) -> list[Due]:
         def run_for(workspace: str) -> Due:
@@ -205,7 +202,7 @@ class RetentionSource:
         return [run_for(ws) for ws in await self.core.store.graph.workspaces()]
 
 
-def sources(core: Any) -> list[DueSource]:
+def sources(core: Core) -> list[DueSource]:
     return [RetentionSource(core)]
 
 

@@ -38,6 +38,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.coffee import PairKey, pair
+
 STAGE_POINTS: tuple[float, ...] = (4.0, 3.0, 2.0, 1.0, 0.5)
 STAGE_REASONS: tuple[str, ...] = (
     "strangers so far",
@@ -69,14 +71,6 @@ LNS_BLOCK = 60  # members per re-solved block
 LNS_ROUNDS = 2
 EXACT_THIRDS_LIMIT = 20_000  # singles x cores up to which thirds are assigned exactly
 REPAIR_PASSES = 4  # passes of swaps over groups that hold a recent pair or repeat a previous group
-
-PairKey = frozenset[str]
-
-
-def pair(a: str, b: str) -> PairKey:
-    """The key used for pair facts: an unordered pair of user ids."""
-    return frozenset((a, b))
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -116,7 +110,7 @@ class PairFacts:
     cross_teams: bool = False
     reference_date: date = DEFAULT_REFERENCE_DATE  # date whose UTC offsets define working-hour overlap
     # Rounds ago (1 = the previous round) of each time the pair met, as far back as the caller keeps history.
-    meetings: Mapping[PairKey, tuple[int, ...]] = field(default_factory=lambda: _EMPTY)  # type: ignore[assignment]
+    meetings: Mapping[PairKey, tuple[int, ...]] = field(default_factory=lambda: _EMPTY)  # type: ignore[arg-type,return-value]
     previous: Collection[PairKey] = frozenset()  # member sets of the previous round's groups: not formed again
 
     def stage(self, a: str, b: str) -> int:
@@ -428,7 +422,7 @@ def _sparse_graph(n: int, scorer: _Scorer, rng: random.Random) -> list[dict[int,
     order: dict[tuple[float, float], list[list[int]]] = {}
     for k in keys:
         wk = (k[0], k[1], True)
-        ranked = sorted(keys, key=lambda o, wk=wk: (-_overlap(wk, (o[0], o[1], True)), -len(buckets[o]), o))
+        ranked = sorted(keys, key=lambda o, wk=wk: (-_overlap(wk, (o[0], o[1], True)), -len(buckets[o]), o))  # type: ignore[misc]
         order[k] = [buckets[o] for o in ranked]
 
     for i in range(n):

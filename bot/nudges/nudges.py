@@ -1,6 +1,6 @@
 """Nudges: small private suggestions at the right moment, so that relationships grow between conversations.
 
-Kinds (bot.nudge_policy.Kind):
+Kinds (bot.nudges.policy.Kind):
 - follow_up: a day after a coffee meetup, one concrete act of giving to the person met: an introduction to
   someone here who has what they are looking for, an article on what they look for or what you share (sent with
   `/rapport share @them URL note`), or a word of thanks;
@@ -13,7 +13,7 @@ Kinds (bot.nudge_policy.Kind):
 
 How it runs (bot/scheduling.py): the planner, once a day per workspace, inserts candidate nudges (a UNIQUE dedup
 key per recipient makes planning idempotent, across processes too) with the first moment the recipient allows
-one (bot/nudge_policy.py). Delivery, every tick, takes each member's most valuable due nudge as one run
+one (bot/nudges/policy.py). Delivery, every tick, takes each member's most valuable due nudge as one run
 (key `nudge:<id>:<attempt>:<deliver_at>`), re-checks every rule at that moment and sends it with
 `send_once(runs, "nudge:<id>:<attempt>", ...)`; a nudge that may not go out yet is moved to its next allowed
 moment. Only ids and times are stored; the words are composed when a nudge is sent.
@@ -33,12 +33,18 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from bot.commands import Args, Context, Router, UsageError, whole_number
-from bot.nudge_policy import (
+from bot.core import Core
+from bot.domain.members import member_hash
+from bot.domain.nudges import DONE, DROPPED, EXPIRED, FAILED, PENDING, SENT, Kind, Nudge, NudgeSettings
+from bot.domain.profiles import Phrase, Profile
+from bot.graph.rapport import Stage, assess
+from bot.interests.similarity import Matcher, similarity_matrix
+from bot.interests.starters import find_links, starters_for
+from bot.interests.vectors import matchers, phrase_vectors
+from bot.nudges.policy import (
     CAP_WINDOW,
     MAX_CAP,
     Hours,
-    Kind,
-    NudgeSettings,
     allowed,
     cap_frees_at,
     describe_days,
@@ -50,17 +56,12 @@ from bot.nudge_policy import (
     value_of,
 )
 from bot.ports import Store
-from bot.privacy import member_hash
-from bot.profiles import Phrase, Profile, matchers, phrase_vectors, shown
-from bot.rapport import Stage, assess
 from bot.replies import Button, Reply, Section, plural
 from bot.scheduling import Due, DueSource, send_once
-from bot.similarity import Matcher, similarity_matrix
-from bot.starters import find_links, starters_for
+from bot.text import shown
 
 log = logging.getLogger(__name__)
 
-PENDING, SENT, DONE, DROPPED, EXPIRED, FAILED = "pending", "sent", "done", "dropped", "expired", "failed"
 FOLLOW_UP_DELAY = timedelta(days=1)
 LOOKBACK = timedelta(days=3)  # meetings and closed answer windows the daily plan still picks up
 STAGE_RECENT = timedelta(days=7)  # a stage is news only if the pair was in touch this recently
@@ -70,28 +71,6 @@ DUE_LIMIT = 2000  # due nudges looked at per tick
 SNOOZES = {"1": timedelta(days=1), "7": timedelta(days=7)}
 URL_MAX = 2000
 NOTE_MAX = 500
-
-
-@dataclass(frozen=True)
-class Nudge:
-    workspace: str
-    recipient: str
-    kind: Kind
-    subject: str  # the other person ('' when none)
-    ref: str  # what it is about: the question's message id, the meeting, the cooling episode, the stage
-    value: int
-    created_at: datetime
-    due_at: datetime
-    deliver_at: datetime
-    channel: str | None = None
-    status: str = PENDING
-    sent_at: datetime | None = None
-    attempt: int = 0
-    id: int | None = None
-
-    @property
-    def dedup(self) -> str:
-        return f"{self.kind.value}:{self.subject}:{self.ref}"[:200]
 
 
 # --- planning ---------------------------------------------------------------------------------------------------
@@ -283,7 +262,7 @@ async def _introduction(store: Store, audience: Audience, matcher: Matcher, give
             f"Introduce them to each other: one message to both is enough.")
 
 
-async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Reply | None:
+async def compose(core: Core, audience: Audience, n: Nudge, now: datetime) -> Reply | None:
     """The nudge's words, or None when what it was about has gone (a question answered or deleted meanwhile)."""
     store: Store = core.store
     other = f"<@{n.subject}>"
@@ -326,7 +305,7 @@ async def compose(core: Any, audience: Audience, n: Nudge, now: datetime) -> Rep
     return Reply(text, buttons=buttons(n))
 
 
-async def deliver_to(core: Any, workspace: str, recipient: str) -> str:
+async def deliver_to(core: Core, workspace: str, recipient: str) -> str:
     """Send the member's most valuable due nudge if every rule allows it now; move the rest on. Returns what
     happened to the best one (a status, or "deferred")."""
     store: Store = core.store
@@ -383,7 +362,7 @@ async def deliver_to(core: Any, workspace: str, recipient: str) -> str:
 class Planner:
     """Once a day per workspace: plan its new nudges."""
 
-    core: Any  # bot.app.Rapport (not imported: it imports this module)
+    core: Core
 
     async def due(self, now: datetime) -> list[Due]:
         def run_for(workspace: str) -> Due:
@@ -400,7 +379,7 @@ class Planner:
 class Delivery:
     """Every tick: one run per member with a due nudge, keyed by their most valuable one."""
 
-    core: Any
+    core: Core
 
     async def due(self, now: datetime) -> list[Due]:
         best: dict[tuple[str, str], Nudge] = {}
@@ -419,7 +398,7 @@ class Delivery:
         return [run_for(n) for n in best.values()]
 
 
-def sources(core: Any) -> list[DueSource]:
+def sources(core: Core) -> list[DueSource]:
     return [Planner(core), Delivery(core)]
 
 

@@ -1,7 +1,7 @@
 """Virtual coffee and warm introductions: `/rapport coffee ...`, `/rapport intro @someone`, check-in buttons.
 
 A channel manager sets a channel's rounds up; members join, leave, skip a round, pause, or quietly avoid
-someone. Rounds themselves (planning, DMs, check-ins, exactly once) live in bot/rounds.py.
+someone. Rounds themselves (planning, DMs, check-ins, exactly once) live in bot/coffee/rounds.py.
 
     /rapport coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]
     /rapport coffee stop | status | join [team NAME] | leave | skip | pause until YYYY-MM-DD
@@ -16,38 +16,29 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import rounds
+from bot.coffee import rounds
+from bot.coffee.pairing import STAGE_REASONS
+from bot.coffee.rounds import ANSWERS, first_anchor, next_run
 from bot.commands import Args, Context, Router, UsageError, whole_number
-from bot.nudges import plan_thanks
-from bot.pairing import STAGE_REASONS
-from bot.profiles import matchers, time_zone, time_zone_of
-from bot.rapport import Stage, assess
+from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
+from bot.graph.rapport import Stage, assess
+from bot.interests.starters import starters_for
+from bot.interests.vectors import matchers
+from bot.nudges.nudges import plan_thanks
+from bot.profiles.profiles import time_zone, time_zone_of
 from bot.replies import Button, Reply, Section
-from bot.rounds import ANSWERS, DAYS, ChannelSettings, Membership, first_anchor, next_run
 from bot.scheduling import DueSource, send_once
-from bot.starters import starters_for
 
 SETUP_USAGE = ("coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]  "
                "(e.g. `coffee setup weekly monday 10:00 size 3`)")
 USAGE = ("coffee setup|stop|status|join|leave|skip|pause until YYYY-MM-DD|avoid @someone|unavoid @someone|"
          "checkin met|not-yet|couldnt")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-@dataclass(frozen=True)
-class Meeting:
-    """A coffee group whose check-in said "we met" (nudges read these)."""
-
-    workspace: str
-    channel: str
-    round_key: str
-    members: tuple[str, ...]
-    met_at: datetime
 
 
 def _day(word: str) -> int:
@@ -88,7 +79,7 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
     if not match:
         raise UsageError(f"Give the time as HH:MM, e.g. 10:00.\nUsage: `/rapport {SETUP_USAGE}`")
     hour, minute = int(match.group(1)), int(match.group(2))
-    size, cross, no_repeat = 2, False, rounds.DEFAULT_NO_REPEAT
+    size, cross, no_repeat = 2, False, DEFAULT_NO_REPEAT
     tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user) or "UTC"
     while (word := args.optional_word()) is not None:
         word = word.lower()

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from bot.events import MessagePosted
-from bot.questions import Reading
+from bot.graph.questions import Reading
 
 CANDIDATES = 30  # on IRC train 97.5% of replies between people point within the previous 30 messages (98.9%: 50)
 # Older messages are not candidates, however quiet the channel: on IRC train 99.9% of replies between people came

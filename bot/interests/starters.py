@@ -2,10 +2,10 @@
 member would likely click with (`/rapport match`).
 
 Interests meet across levels of rapport: one person's skill can meet another's hobby. The semantic matcher
-(bot/similarity.py) decides what is related; stored phrase vectors (bot.profiles.phrase_vectors) make a
-request cheap, and only the few best candidate pairs are re-judged by the matcher, whose shared-word correction
-keeps "bass fishing" away from "bass guitar". Complementary wishes count too: someone looking for a mentor in a
-topic meets someone who lists it.
+(bot/interests/similarity.py) decides what is related; stored phrase vectors (bot.interests.vectors)
+make a request cheap, and only the few best candidate pairs are re-judged by the matcher, whose shared-word
+correction keeps "bass fishing" away from "bass guitar". Complementary wishes count too: someone looking for a
+mentor in a topic meets someone who lists it.
 
 Every starter is a question you would put to the other person ("What got you into chess?"), followed by what it is
 grounded in, for you ("they listed “chess”, you listed “board games”"). It is built only from the two profiles
@@ -24,11 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.commands import Args, Context, Router, UsageError
+from bot.domain.profiles import Phrase, Profile
+from bot.graph.rapport import Stage, assess
+from bot.interests.similarity import Matcher, similarity_matrix, topic_link
+from bot.interests.vectors import matchers, phrase_vectors
 from bot.ports import Store
-from bot.profiles import Phrase, Profile, matchers, phrase_vectors, shown
-from bot.rapport import Stage, assess
 from bot.replies import Reply, Section
-from bot.similarity import Matcher, similarity_matrix, topic_link
+from bot.text import shown
 
 MIN_STARTERS = 3
 MAX_STARTERS = 5

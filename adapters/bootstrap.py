@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from adapters.settings import Settings
 from bot import logs
 from bot.app import Rapport
 from bot.outbound import Outbounds
 from bot.ports import Clock, SystemClock
-from bot.settings import Settings
 from storage.sealing import sealer
 from storage.store import SqlStore
 

@@ -2,40 +2,35 @@
 
 `/rapport profile` opens a two-page form (Discord modals hold at most five inputs), `/rapport profile @someone`
 shows a profile, `/rapport profile clear` deletes your own. Every field is optional and free text. Text is stored
-as plain text: pasted mentions and links are flattened on the way in (`plain_text`) and everything shown back is
-neutralised again (`shown`), so a profile can never ping a channel or smuggle in a link.
+as plain text: pasted mentions and links are flattened on the way in (bot.text.plain_text) and everything shown
+back is neutralised again (bot.text.shown), so a profile can never ping a channel or smuggle in a link.
 
 Interests are the phrases of each field (split on commas, semicolons, "and", newlines). Each phrase is embedded
-once by the semantic matcher and its vector kept with the profile (`phrase_vectors`), so starters and matches
+once by the semantic matcher and its vector kept with the profile (bot.interests.vectors), so starters and matches
 compare stored vectors instead of re-running the model over the workspace.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
-from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-import numpy as np
-
 from bot.commands import Args, Context, FormHandler, Router, UsageError
+from bot.domain.profiles import (
+    TEXT_FIELDS,
+    Profile,
+)
+from bot.interests.vectors import matchers, phrase_vectors
 from bot.ports import Store
 from bot.replies import Button, Form, FormField, Reply, Section
-from bot.similarity import Matcher, Vectors, load_matcher, normalise_phrase
+from bot.text import has_markup, plain_text, shown
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("environment", "behaviour", "capability", "beliefs", "identity", "spirit")
-TEXT_FIELDS = (*LEVELS, "looking_for")
 FIELD_MAX = 300  # characters per free-text field
-PHRASE_MAX = 120  # characters per interest phrase (longer ones are cut)
-PHRASES_MAX = 40  # interest phrases per profile that get embedded
 
 LABELS = {
     "environment": "Where and when",
@@ -68,165 +63,6 @@ FORM_NOTE = (
     "Members of this workspace can see your profile (`/rapport profile @you`). Every field is optional; "
     "change it any time, or delete it with `/rapport profile clear`."
 )
-
-
-# --- the model ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """One interest: `text` as the member wrote it (plain), `key` what it is embedded and cached under."""
-
-    text: str
-    level: str  # one of LEVELS, or "looking_for"
-    intent: str | None = None  # for looking_for: mentee, mentor, learn, known, clients, job, friends, other
-
-    @cached_property
-    def key(self) -> str:
-        return normalise_phrase(self.text)
-
-    @property
-    def wanted(self) -> bool:
-        """Something the member wants to get (rather than something they have or offer)."""
-        return self.intent in ("mentee", "learn")
-
-
-@dataclass(frozen=True)
-class Profile:
-    workspace: str
-    user_id: str
-    environment: str = ""
-    behaviour: str = ""
-    capability: str = ""
-    beliefs: str = ""
-    identity: str = ""
-    spirit: str = ""
-    looking_for: str = ""
-    tz: str | None = None  # IANA name; coffee pairing and nudges fall back to Member.tz
-    work_start: int | None = None  # local hour 0..23
-    work_end: int | None = None  # local hour 1..24; <= work_start means an overnight shift
-    updated_at: datetime | None = None
-
-    def text(self, name: str) -> str:
-        return str(getattr(self, name))
-
-    @property
-    def working_hours(self) -> str:
-        if self.work_start is None or self.work_end is None:
-            return ""
-        return f"{self.work_start:02d}-{self.work_end:02d}"
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(self.text(n) for n in TEXT_FIELDS) and self.tz is None and self.work_start is None
-
-    def phrases(self) -> list[Phrase]:
-        """The interests to match on, distinct by key; looking_for phrases carry their intent and topic."""
-        return list(self._phrases)
-
-    @cached_property
-    def _phrases(self) -> tuple[Phrase, ...]:
-        found: dict[str, Phrase] = {}
-        for level in TEXT_FIELDS:
-            for phrase in _field_phrases(level, self.text(level)):
-                found.setdefault(phrase.key, phrase)
-        return tuple(found.values())[:PHRASES_MAX]
-
-    def intents(self) -> set[str]:
-        return {looking_for(t)[0] for t in split_phrases(self.looking_for)}
-
-
-@lru_cache(maxsize=65_536)  # `/rapport match` reads every profile; their fields rarely change
-def _field_phrases(level: str, text: str) -> tuple[Phrase, ...]:
-    phrases = []
-    for part in split_phrases(text):
-        if level != "looking_for":
-            phrases.append(Phrase(part, level))
-            continue
-        intent, topic = looking_for(part)
-        if topic:  # "clients", "a job": no topic to match on
-            phrases.append(Phrase(topic, level, intent))
-    return tuple(phrases)
-
-
-_SPLIT = re.compile(r"[,;\n\r•·|]+|\s+(?:and|&|\+)\s+", re.IGNORECASE)
-_BULLET = re.compile(r"^[\s\-*•·.]+|[\s.!]+$")
-
-
-def split_phrases(text: str) -> list[str]:
-    """'trail running, sourdough and board games' -> ['trail running', 'sourdough', 'board games']."""
-    out: list[str] = []
-    for part in _SPLIT.split(text or ""):
-        part = _BULLET.sub("", " ".join(part.split()))[:PHRASE_MAX].strip()
-        if part and any(c.isalnum() for c in part):
-            out.append(part)
-    return out
-
-
-_INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((intent, re.compile(p, re.IGNORECASE)) for intent, p in (
-    ("mentee", r"^(?:someone to (?:mentor|coach|teach) me|(?:(?:find|finding|get|getting)\s+)?(?:an?\s+)?"
-               r"(?:mentor|coach)(?:ship)?\b)(?:\s+(?:in|for|on|with|about|around))?\s*(?P<topic>.*)$"),
-    ("mentor", r"^(?:to\s+)?(?:mentor|mentoring|coach|coaching|teach|teaching)\b(?:\s+(?:others|people|someone|"
-               r"juniors|newcomers))?(?:\s+(?:in|on|with|about))?\s*(?P<topic>.*)$"),
-    ("learn", r"^(?:to\s+)?(?:learn|learning|study|studying|practise|practice)\s+(?P<topic>.+?)"
-              r"(?:\s+(?:together\s+)?with\s+(?:others|other people|people|someone|peers|a group))?$"),
-    ("learn", r"^(?:an?\s+)?(?:study|learning) (?:buddy|buddies|partner|group) (?:for|in) (?P<topic>.+)$"),
-    ("known", r"^(?:to\s+)?(?:be\s+)?(?:known|recognised|recognized)\s+(?:for|as)\s+(?P<topic>.+)$"),
-    ("clients", r"^(?:new\s+|more\s+)?(?:clients?|customers?)\b(?P<topic>)"),
-    ("job", r"^(?:an?\s+)?(?:new\s+)?(?:job|role|position)\b(?P<topic>)"),
-    ("friends", r"^(?:old|new)?\s*friends?\b(?P<topic>)"),
-))
-_ARTICLE = re.compile(r"^(?:an?|the|my|some)\s+", re.IGNORECASE)
-
-
-def looking_for(phrase: str) -> tuple[str, str]:
-    """(intent, topic): 'a mentor in public speaking' -> ('mentee', 'public speaking'); topic may be ''."""
-    for intent, pattern in _INTENTS:
-        match = pattern.match(phrase.strip())
-        if match:
-            return intent, _ARTICLE.sub("", match.group("topic").strip())
-    return "other", phrase.strip()
-
-
-# --- plain text in, neutral text out -------------------------------------------------------------------------
-
-_ANGLE = re.compile(r"<([^<>\n]{1,300})>")
-_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*([^)\s]*)\s*\)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _flatten(match: re.Match[str]) -> str:
-    """A Slack/Discord markup token as the plain text a reader would see."""
-    body = match.group(1)
-    target, _, label = body.partition("|")
-    if target[:1] == "@" or target[:2] == "#C" or target[:1] == "#":
-        return label if label.startswith(("@", "#")) else (target[0] + label if label else target.replace("!", ""))
-    if target.startswith("!"):  # <!channel>, <!here>, <!subteam^S1|@team>, <!date^...|fallback>
-        return label or "@" + target[1:].split("^")[0]
-    if target.startswith(("http://", "https://", "mailto:")):
-        return f"{label} ({target})" if label else target
-    if re.fullmatch(r"a?:\w+:\d+", target):  # Discord custom emoji
-        return ":" + target.split(":")[-2] + ":"
-    if re.fullmatch(r"t:\d+(?::\w)?", target):  # Discord timestamp
-        return target
-    return match.group(0)
-
-
-def plain_text(value: str) -> str:
-    """What we store: markup flattened to what it reads as, control characters dropped, spacing tidied."""
-    text = _CONTROL.sub("", value.replace("\r\n", "\n"))
-    text = _ANGLE.sub(_flatten, text)
-    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), text)
-    lines = (" ".join(line.split()) for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def shown(value: str) -> str:
-    """Member-written text made inert for any renderer: no mentions, no links, no markup that escapes its line."""
-    text = value.replace("<", "‹").replace(">", "›")  # nothing can form <@U1>, <!channel> or <url|label>
-    text = text.replace("@", "@\u200b")  # @everyone, @here, @channel stay text on every platform
-    text = text.replace("](", "] (").replace("`", "'")
-    return " ".join(text.split())
 
 
 # --- validation ----------------------------------------------------------------------------------------------
@@ -288,7 +124,7 @@ def apply_form(old: Profile, values: Mapping[str, str], page: Sequence[str]) -> 
                 notes.append(f"{error} I kept {old.working_hours or 'them empty'}.")
             continue
         text = plain_text(raw)
-        if _ANGLE.search(raw) or _MD_LINK.search(raw):
+        if has_markup(raw):
             notes.append(f"*{LABELS[name]}*: I stored mentions and links as plain text.")
         if len(text) > FIELD_MAX:
             cut = text[:FIELD_MAX]
@@ -298,78 +134,6 @@ def apply_form(old: Profile, values: Mapping[str, str], page: Sequence[str]) -> 
             text = cut.rstrip(" ,;")
         changes[name] = text
     return Saved(replace(old, **changes), tuple(notes))  # type: ignore[arg-type]
-
-
-# --- the matcher and the embedding cache ---------------------------------------------------------------------
-
-
-class MatcherSource:
-    """The semantic matcher, loaded once per process on first use (the model takes a moment and memory).
-
-    The bootstrap or a test may hand one in with `use`; otherwise `bot.similarity.load_matcher` decides
-    (the embedding model, or the lexical fallback when it cannot load).
-    """
-
-    def __init__(self, load: Callable[[], Matcher] = load_matcher) -> None:
-        self._load = load
-        self._matcher: Matcher | None = None
-        self._lock = threading.Lock()
-
-    def use(self, matcher: Matcher | None) -> None:
-        self._matcher = matcher
-
-    def get(self) -> Matcher:
-        with self._lock:
-            if self._matcher is None:
-                self._matcher = self._load()
-            return self._matcher
-
-    async def aget(self) -> Matcher:
-        if self._matcher is not None:
-            return self._matcher
-        return await asyncio.to_thread(self.get)
-
-
-matchers = MatcherSource()
-
-
-def to_bytes(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype="<f4").tobytes()
-
-
-def from_bytes(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype="<f4")
-
-
-async def phrase_vectors(store: Store, matcher: Matcher, profiles: Iterable[Profile],
-                         workspace_wide: bool = False) -> dict[str, dict[str, np.ndarray]]:
-    """user -> phrase key -> vector for these profiles: stored vectors where present, the rest embedded now
-    (in a worker thread) and stored, so each phrase goes through the model once."""
-    profiles = list(profiles)
-    if not profiles:
-        return {}
-    repo = store.profiles
-    workspace = profiles[0].workspace
-    users = None if workspace_wide else [p.user_id for p in profiles]
-    stored = await repo.vectors(workspace, matcher.name, users)
-    out: dict[str, dict[str, np.ndarray]] = {}
-    missing: dict[str, list[str]] = {}
-    for profile in profiles:
-        have = stored.get(profile.user_id, {})
-        mine = out[profile.user_id] = {}
-        for phrase in profile.phrases():
-            if phrase.key in have:
-                mine[phrase.key] = from_bytes(have[phrase.key])
-            else:
-                missing.setdefault(profile.user_id, []).append(phrase.key)
-    if missing:
-        todo = sorted({k for keys in missing.values() for k in keys})
-        vectors: Vectors = await asyncio.to_thread(matcher.embed, todo)
-        by_key = dict(zip(todo, vectors, strict=True))
-        for user, keys in missing.items():
-            out[user].update({k: by_key[k] for k in keys})
-            await repo.save_vectors(workspace, user, matcher.name, {k: to_bytes(by_key[k]) for k in keys})
-    return out
 
 
 async def time_zone_of(store: Store, workspace: str, user_id: str) -> str | None:

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.events import MessageDeleted, MessagePosted
-from bot.ingest import Directory, forget, ingest
+from bot.intake.ingest import Directory, forget, ingest
 from bot.ports import Store
 
 log = logging.getLogger(__name__)

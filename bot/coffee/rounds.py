@@ -22,145 +22,35 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import interest_pairs
-from bot.conversation import Contact, Outcome, SeenMessage
+from bot.coffee import interest_pairs
+from bot.coffee.intro import direct_message, names, others_in, send_to_groups
+from bot.coffee.pairing import Candidate, PairFacts, SharedInterest, plan_round, suggest_meeting_time
+from bot.domain.coffee import (
+    ChannelSettings,
+    GroupRecord,
+    PairKey,
+    RoundRecord,
+    Seat,
+    pair,
+    round_key,
+)
+from bot.domain.members import member_hash
+from bot.domain.profiles import Profile
 from bot.events import Member
-from bot.pairing import Candidate, PairFacts, PairKey, SharedInterest, pair, plan_round, suggest_meeting_time
+from bot.graph.conversation import Contact, Outcome, SeenMessage
+from bot.graph.rapport import assess
 from bot.ports import Store
-from bot.privacy import member_hash
-from bot.profiles import Profile, matchers
-from bot.rapport import assess
 from bot.replies import Button, Reply, Section
 from bot.scheduling import Due, send_once
-from bot.starters import starters_for
 
 log = logging.getLogger(__name__)
 
 CADENCES = ("weekly", "biweekly", "monthly")
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 GRACE = timedelta(hours=6)  # a round missed while all processes were down still runs if at most this late
 CHECKIN_AFTER = timedelta(days=5)  # the meetup window: check-ins go out this long after the round
 MISSES_TO_PAUSE = 2
-DEFAULT_NO_REPEAT = 4
 HISTORY_ROUNDS = 26  # rounds of history whose pairs score lower the more recently they met
-STARTERS_PER_PERSON = 3
 ANSWERS = {"met": "we met", "not-yet": "not yet", "couldnt": "we couldn't"}
-_GENERIC = ("What are they enjoying working on at the moment?", "What does a good working day look like for them?")
-
-
-# --- the model ------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChannelSettings:
-    workspace: str
-    channel: str
-    cadence: str  # weekly, biweekly, monthly (the first DAY of each month)
-    weekday: int  # 0 = Monday
-    hour: int
-    minute: int
-    tz: str  # the schedule keeps its local hour across DST changes in this zone
-    anchor: date  # the first round's local date: biweekly rounds fall every 14 days from it
-    group_size: int = 2
-    cross_teams: bool = False
-    no_repeat: int = DEFAULT_NO_REPEAT  # the same pair is not grouped again within this many rounds
-    next_run_at: datetime | None = None  # None: stopped
-    # Who last set coffee up here (a channel manager or admin then): told of the members a round could not reach,
-    # since they can ask them in person. None for channels set up before this was kept, or after that member left.
-    manager: str | None = None
-
-    def describe(self) -> str:
-        day = DAYS[self.weekday].capitalize()
-        when = {"weekly": f"every {day}", "biweekly": f"every other {day}",
-                "monthly": f"the first {day} of each month"}[self.cadence]
-        extras = [f"groups of {self.group_size}", f"no repeat pairs within {self.no_repeat} rounds"]
-        if self.cross_teams:
-            extras.append("across teams")
-        return f"{when} at {self.hour:02d}:{self.minute:02d} ({self.tz}); " + ", ".join(extras)
-
-
-@dataclass(frozen=True)
-class Membership:
-    workspace: str
-    channel: str
-    user: str
-    joined_at: datetime
-    team: str = ""
-    paused: bool = False
-    paused_until: datetime | None = None  # None while paused: until they join again
-    pause_reason: str = ""  # "asked" or "checkins"
-    skip_at: datetime | None = None  # the due time of the one round they sit out
-    missed: int = 0  # check-ins in a row left unanswered
-
-    def is_paused(self, at: datetime) -> bool:
-        return self.paused and (self.paused_until is None or at < self.paused_until)
-
-    def available(self, at: datetime) -> bool:
-        return not self.is_paused(at) and self.skip_at != at
-
-
-@dataclass(frozen=True)
-class Seat:
-    user: str
-    dm: str = "pending"  # pending, sent, undeliverable
-    checkin: str = "pending"  # pending, sent, undeliverable
-    answer: str | None = None  # met, not-yet, couldnt
-    answered_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class GroupRecord:
-    workspace: str
-    channel: str
-    due_at: datetime
-    index: int  # -1 holds those who could not be placed
-    seats: tuple[Seat, ...]
-    score: float = 0.0
-    reasons: tuple[str, ...] = ()
-    suggested_at: datetime | None = None
-    id: int = 0  # given by the store; check-in buttons carry it
-
-    @property
-    def members(self) -> tuple[str, ...]:
-        return tuple(s.user for s in self.seats)
-
-    @property
-    def round_key(self) -> str:
-        return round_key(self.workspace, self.channel, self.due_at)
-
-    @property
-    def met_at(self) -> datetime | None:
-        times = [s.answered_at for s in self.seats if s.answer == "met" and s.answered_at]
-        return min(times) if times else None
-
-
-@dataclass(frozen=True)
-class RoundRecord:
-    workspace: str
-    channel: str
-    due_at: datetime
-    status: str  # planned, sent, empty (too few people), missed (later than GRACE)
-    groups: tuple[GroupRecord, ...] = ()
-    checkin_at: datetime | None = None
-    checkin_sent: bool = False
-    closed: bool = False
-    note: str = ""
-
-    @property
-    def key(self) -> str:
-        return round_key(self.workspace, self.channel, self.due_at)
-
-    @property
-    def placed(self) -> tuple[GroupRecord, ...]:
-        return tuple(g for g in self.groups if g.index >= 0)
-
-    @property
-    def unplaced(self) -> tuple[str, ...]:
-        return tuple(u for g in self.groups if g.index < 0 for u in g.members)
-
-
-def round_key(workspace: str, channel: str, due_at: datetime) -> str:
-    return f"coffee:{workspace}:{channel}:{due_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%MZ')}"
 
 
 # --- the schedule ---------------------------------------------------------------------------------------------
@@ -231,7 +121,7 @@ def candidate(user: str, tz: str | None, profile: Profile | None, team: str) -> 
 
 async def shared_interests(store: Store, profiles: Sequence[Profile], topics: bool = False
                            ) -> dict[PairKey, SharedInterest]:
-    """Shared interest of each member with its likeliest partners (bot/interest_pairs.py)."""
+    """Shared interest of each member with its likeliest partners (bot/coffee/interest_pairs.py)."""
     return await interest_pairs.shared_interests(store, profiles, topics)
 
 
@@ -299,35 +189,6 @@ async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: d
 # --- carrying a round out -------------------------------------------------------------------------------------
 
 
-def _local(at: datetime, tz: str | None) -> str:
-    zone = ZoneInfo(tz) if tz else UTC
-    return at.astimezone(zone).strftime("%a %d %b, %H:%M") + (f" your time ({tz})" if tz else " UTC")
-
-
-def _others(group: GroupRecord, user: str) -> list[str]:
-    return [u for u in group.members if u != user]
-
-
-def _names(users: Sequence[str]) -> str:
-    refs = [f"<@{u}>" for u in users]
-    return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + " and " + refs[-1]
-
-
-async def pairing_message(store: Store, group: GroupRecord, user: str, tz: str | None) -> Reply:
-    matcher = await matchers.aget()
-    others = _others(group, user)
-    per_person = STARTERS_PER_PERSON if len(others) == 1 else 2
-    sections = []
-    for other in others:
-        lines = await starters_for(store, matcher, group.workspace, user, other, per_person)
-        sections.append(Section(f"Ask <@{other}>", tuple(lines or _GENERIC)))
-    when = (f"Suggested time: {_local(group.suggested_at, tz)}, inside everyone's working hours."
-            if group.suggested_at else "I found no time inside everyone's working hours: agree one that suits you.")
-    return Reply(f"*Virtual coffee from <#{group.channel}>*: this round you are meeting {_names(others)}.\n{when}\n"
-                 "Say hello in a DM and pick a time. Can't make it? `/rapport coffee skip` sits out the next round.",
-                 tuple(sections))
-
-
 async def send_to_seats(core: Any, record: RoundRecord, field: str, key: str,
                         build: Callable[[GroupRecord, str], Awaitable[Reply]]) -> None:
     """One DM per seat of the round, once across processes, recording sent / undeliverable on the seat."""
@@ -365,7 +226,7 @@ def announcement(record: RoundRecord) -> Reply:
     stuck = [(g, s.user) for g in record.placed for s in g.seats if s.dm == "undeliverable"]
     if stuck:
         sections.append(Section("I could not DM these people", tuple(
-            f"<@{u}>: you are meeting {_names(_others(g, u))}. Allow DMs from Rapport to get the details."
+            f"<@{u}>: you are meeting {names(others_in(g, u))}. Allow DMs from Rapport to get the details."
             for g, u in stuck)))
     if record.unplaced:
         sections.append(Section("No group this time", tuple(
@@ -384,7 +245,7 @@ async def tell_manager(core: Any, settings: ChannelSettings, record: RoundRecord
     if not stuck or manager is None or manager in stuck:  # their own DM just failed: the channel is the way
         return
     them = "them" if len(stuck) > 1 else "this member"
-    reply = Reply(f"*Virtual coffee in <#{settings.channel}>*: I could not DM {_names(stuck)} about this round, "
+    reply = Reply(f"*Virtual coffee in <#{settings.channel}>*: I could not DM {names(stuck)} about this round, "
                   f"even after retrying, so they may not know whom they are meeting. The channel announcement names "
                   f"{them} too; a word from you may help (they may have DMs from Rapport turned off). You get this "
                   "because you set coffee up there.")
@@ -435,7 +296,6 @@ async def run_round(core: Any, settings: ChannelSettings, due_at: datetime) -> N
         await send_once(store.runs, key, "channel", now, lambda: core.outbound.send_channel(ws, channel, Reply(
             f"No virtual coffee this round. {record.note} `/rapport coffee join` to take part.", ephemeral=False)))
     elif record.status == "planned":
-        from bot.coffee_intro import direct_message, send_to_groups  # it builds on this module
 
         zones, _ = await _zones_and_profiles(store, ws, [u for g in record.placed for u in g.members])
         await send_to_groups(core, record, key, zones)  # one conversation per group where the platform has them
@@ -457,7 +317,7 @@ async def run_round(core: Any, settings: ChannelSettings, due_at: datetime) -> N
 def checkin_message(group: GroupRecord, user: str) -> Reply:
     value = str(group.id)
     return Reply(
-        f"How did your virtual coffee with {_names(_others(group, user))} go? (<#{group.channel}>, round of "
+        f"How did your virtual coffee with {names(others_in(group, user))} go? (<#{group.channel}>, round of "
         f"{group.due_at.strftime('%d %b')})",
         buttons=(Button("We met", "coffee:met", value, "primary"), Button("Not yet", "coffee:not-yet", value),
                  Button("We couldn't", "coffee:couldnt", value)))
@@ -509,25 +369,6 @@ class CoffeeSource:
             items.append(Due(f"{record.key}:checkin", checkin))
         return items
 
-
-
-def export_document(memberships: Sequence[Membership], avoiding: Sequence[str], groups: Sequence[GroupRecord],
-                    user: str, set_up: Sequence[str] = ()) -> dict[str, Any]:
-    """The coffee part of a member's export (the SQL repository and the fake share it)."""
-    def when(at: datetime | None) -> str | None:
-        return at.isoformat() if at else None
-
-    return {
-        "coffee_memberships": [{"channel": m.channel, "joined_at": when(m.joined_at), "team": m.team,
-                                "paused": m.paused, "paused_until": when(m.paused_until),
-                                "skip_round": when(m.skip_at), "missed_checkins": m.missed} for m in memberships],
-        "coffee_avoiding": sorted(avoiding),
-        "coffee_groups": [{"channel": g.channel, "round": when(g.due_at),
-                           "with": [u for u in g.members if u != user], "placed": g.index >= 0,
-                           "checkin_answer": next((s.answer for s in g.seats if s.user == user), None)}
-                          for g in groups],
-        "coffee_channels_set_up": list(set_up),
-    }
 
 
 def with_seat(group: GroupRecord, user: str, **changes: Any) -> GroupRecord:

@@ -18,43 +18,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-CAP_PER_WEEK = 3
+from bot.domain.nudges import Kind, NudgeSettings
+
 MAX_CAP = 14
 PER_DAY = 1
 CAP_WINDOW = timedelta(days=7)
 EXPIRE_AFTER = timedelta(days=7)
 DEFAULT_HOURS = (9, 17)
-DEFAULT_DAYS_OFF = frozenset({5, 6})  # date.weekday(): Saturday, Sunday
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SEARCH_DAYS = 15  # how far ahead next_allowed looks: a member may take at most 6 days off a week
 
-
-class Kind(StrEnum):
-    FOLLOW_UP = "follow_up"  # after a coffee meetup: give something
-    THANKS = "thanks"  # after an introduction: thank the person who made it
-    UNANSWERED = "unanswered"  # a question to you is still waiting
-    COOLING = "cooling"  # a relationship that mattered is going quiet
-    STAGE = "stage"  # you and someone reached a new stage (peers, trusted advisor)
-    ASK_BACK = "ask_back"  # you talk with someone often but never ask them anything
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    Kind.FOLLOW_UP: "follow-ups after a coffee",
-    Kind.THANKS: "thanks after an introduction",
-    Kind.UNANSWERED: "unanswered questions",
-    Kind.COOLING: "relationships going quiet",
-    Kind.STAGE: "new stages with someone",
-    Kind.ASK_BACK: "ideas to ask a question back",
-}
 
 #: Base value of each kind: someone waiting on you, then a fresh meeting, then a fading relationship.
 VALUE = {Kind.UNANSWERED: 50, Kind.FOLLOW_UP: 40, Kind.THANKS: 40, Kind.COOLING: 30, Kind.STAGE: 20, Kind.ASK_BACK: 10}
@@ -86,31 +63,6 @@ def hours_of(profile_tz: str | None, work_start: int | None, work_end: int | Non
     if work_start is None or work_end is None:
         return Hours(tz)
     return Hours(tz, work_start, work_end)
-
-
-@dataclass(frozen=True)
-class NudgeSettings:
-    workspace: str
-    user_id: str
-    enabled: bool = True
-    quiet_start: int | None = None  # minutes after local midnight
-    quiet_end: int | None = None
-    cap: int = CAP_PER_WEEK
-    days_off: frozenset[int] = DEFAULT_DAYS_OFF
-    muted: frozenset[str] = field(default_factory=frozenset)  # kinds the member asked for no more of
-
-    def wants(self, kind: str) -> bool:
-        return self.enabled and kind not in self.muted
-
-    @property
-    def quiet(self) -> str:
-        if self.quiet_start is None or self.quiet_end is None:
-            return ""
-        return f"{_hhmm(self.quiet_start)}-{_hhmm(self.quiet_end)}"
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _within(minute: int, start: int, end: int) -> bool:

@@ -33,10 +33,10 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import NamedTuple
 
-from bot import reply_model
 from bot.events import MessagePosted
-from bot.questions import read
-from bot.reply_model import CANDIDATES, HORIZON, Said
+from bot.graph import reply_model
+from bot.graph.questions import read
+from bot.graph.reply_model import CANDIDATES, HORIZON, Said
 
 QUESTION_WINDOW = timedelta(days=7)
 RECENT_LIMIT = 20  # messages of a thread kept for "a conversation between two"

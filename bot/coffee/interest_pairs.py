@@ -1,12 +1,12 @@
 """Shared interest between the members of a coffee round, from their stored phrase vectors, in a second or two
 for a channel of 20,000.
 
-The planner (bot/pairing.py) keeps each member's best INTEREST_PARTNERS interest partners, so the round needs the
+The planner (bot/coffee/pairing.py) keeps each member's best INTEREST_PARTNERS interest partners, so the round needs the
 shared interest of each member with its likeliest partners, not of every pair (20,000 members are 200 million
 pairs). Candidates are found by nearest neighbours over each member's mean phrase vector (`closest_pairs`: against
 everyone up to EXACT_PARTNERS_LIMIT members, above it within buckets around random anchors), and each candidate
 pair is then scored exactly on its phrase vectors: the best three phrase pairs above the matcher's threshold, as
-bot/rounds.py always did.
+bot/coffee/rounds.py always did.
 
 What makes it fast:
 - the vectors come from the store as bytes and are joined into one array (no array per phrase), by one query for
@@ -28,9 +28,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.pairing import PairKey, SharedInterest, pair
+from bot.coffee.pairing import SharedInterest
+from bot.domain.coffee import PairKey, pair
+from bot.domain.profiles import Profile
+from bot.interests.vectors import matchers, phrase_vectors, to_bytes
 from bot.ports import Store
-from bot.profiles import Profile, matchers, phrase_vectors, shown, to_bytes
+from bot.text import shown
 
 PARTNERS = 16  # interest partners per member scored exactly (every other pair scores 0 interest)
 EXACT_PARTNERS_LIMIT = 2000  # members up to which partners are found against everyone

@@ -3,33 +3,68 @@
 Each placed group of a round is introduced in one conversation the platform opens for it (`Outbound.send_group`):
 a Slack group DM, a private thread in the coffee channel on Discord (bots cannot open group DMs there), a group
 message in the console. The introduction names everyone, gives the suggested time in each member's own zone,
-starters for each member grounded in their profile, and the time as a calendar invite (bot/calendar_invite.py):
+starters for each member grounded in their profile, and the time as a calendar invite (bot/coffee/calendar_invite.py):
 an .ics file and add-to-calendar links.
 
 The platform may refuse (a Slack workspace that installed Rapport before it asked for `mpim:write`, a Discord
 channel where the bot may not create private threads), or reach only some of the group (a member Discord would
 not add to the thread). Whoever was not reached gets the introduction as a direct message instead, as before, with
 the same invite: nobody is left out. The group message is sent once across processes under the round's key
-(label `g{index}`); the seats it reached are recorded `sent`, so the DM pass (bot/rounds.send_to_seats) skips them.
+(label `g{index}`); the seats it reached are recorded `sent`, so the DM pass (bot/coffee/rounds.send_to_seats)
+skips them. The wording of an introduction lives here too: the round builds on this module, never the other way round.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import calendar_invite
-from bot.calendar_invite import Meeting
+from bot.coffee import calendar_invite
+from bot.coffee.calendar_invite import Meeting
+from bot.domain.coffee import GroupRecord, RoundRecord
+from bot.interests.starters import starters_for
+from bot.interests.vectors import matchers
 from bot.ports import Store
-from bot.profiles import matchers
 from bot.replies import Reply, Section
-from bot.rounds import STARTERS_PER_PERSON, GroupRecord, RoundRecord, _names, pairing_message
 from bot.scheduling import send_once
-from bot.starters import starters_for
 
 log = logging.getLogger(__name__)
+
+
+STARTERS_PER_PERSON = 3
+_GENERIC = ("What are they enjoying working on at the moment?", "What does a good working day look like for them?")
+
+
+def _local(at: datetime, tz: str | None) -> str:
+    zone = ZoneInfo(tz) if tz else UTC
+    return at.astimezone(zone).strftime("%a %d %b, %H:%M") + (f" your time ({tz})" if tz else " UTC")
+
+
+def others_in(group: GroupRecord, user: str) -> list[str]:
+    return [u for u in group.members if u != user]
+
+
+def names(users: Sequence[str]) -> str:
+    refs = [f"<@{u}>" for u in users]
+    return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + " and " + refs[-1]
+
+
+async def pairing_message(store: Store, group: GroupRecord, user: str, tz: str | None) -> Reply:
+    matcher = await matchers.aget()
+    others = others_in(group, user)
+    per_person = STARTERS_PER_PERSON if len(others) == 1 else 2
+    sections = []
+    for other in others:
+        lines = await starters_for(store, matcher, group.workspace, user, other, per_person)
+        sections.append(Section(f"Ask <@{other}>", tuple(lines or _GENERIC)))
+    when = (f"Suggested time: {_local(group.suggested_at, tz)}, inside everyone's working hours."
+            if group.suggested_at else "I found no time inside everyone's working hours: agree one that suits you.")
+    return Reply(f"*Virtual coffee from <#{group.channel}>*: this round you are meeting {names(others)}.\n{when}\n"
+                 "Say hello in a DM and pick a time. Can't make it? `/rapport coffee skip` sits out the next round.",
+                 tuple(sections))
 
 
 def _zone_time(at: datetime, tz: str | None) -> str:
@@ -73,7 +108,7 @@ async def group_message(store: Store, group: GroupRecord, zones: dict[str, str |
         sections.append(Section(f"Ask <@{other}>", tuple(lines)))
     when = "" if group.suggested_at else ("\nI found no time inside everyone's working hours: agree one that "
                                           "suits you.")
-    return Reply(f"*Virtual coffee from <#{group.channel}>*: {_names(members)}, you are this round's group. "
+    return Reply(f"*Virtual coffee from <#{group.channel}>*: {names(members)}, you are this round's group. "
                  f"Say hello here and agree a time.{when}\nCan't make it? `/rapport coffee skip` sits out the next "
                  "round.", tuple(sections), ephemeral=False,
                  attachment=calendar_invite.attachment(found, group.due_at) if found else None)

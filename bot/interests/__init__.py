@@ -1,0 +1,1 @@
+"""Interests: offline semantic matching of interest phrases, and the conversation starters and matches built on it."""

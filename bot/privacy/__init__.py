@@ -1,0 +1,1 @@
+"""Privacy: see / export / erase, pausing tracking, retention and the join notice."""
