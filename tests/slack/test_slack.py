@@ -379,7 +379,7 @@ async def test_a_file_reply_is_uploaded_to_the_members_direct_messages(slack: Sl
     assert opened.params["users"] == ANN and completed.params["channel_id"] == "D0ANN"
     (uploaded,) = slack.fake.uploads
     assert json.loads(uploaded)["user"] == ANN
-    assert "who runs the release" not in uploaded, "no message text at rest, so none in an export"
+    assert b"who runs the release" not in uploaded, "no message text at rest, so none in an export"
 
 
 async def test_joining_a_channel_announces_what_rapport_records_once(slack: Slack) -> None:
@@ -558,3 +558,21 @@ async def test_junk_gets_a_4xx_not_a_traceback(slack: Slack, caplog: pytest.LogC
         assert 400 <= unsigned.status < 500, (body, kind, unsigned.status)
         assert 400 <= (await slack.post(body, kind)).status < 500  # signed junk too
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_my_map_arrives_as_a_picture_in_the_members_direct_messages(slack: Slack) -> None:
+    await slack.install(T1)
+    await slack.say(T1, ANN, "who runs the release today?", slack.ts())
+    await slack.settle()
+    listing = await (await slack.command(T1, ANN, "me")).json()
+    see_it = next(e for b in listing["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if action_of(e["action_id"]) == "me:map")
+
+    await slack.press(T1, ANN, see_it)
+    await slack.settle()
+
+    (completed,) = slack.fake.called("files.completeUploadExternal")
+    assert completed.params["channel_id"] == "D0ANN"
+    assert "rapport-map-" in json.dumps(completed.params)
+    (uploaded,) = slack.fake.uploads
+    assert uploaded.startswith(b"\x89PNG")
