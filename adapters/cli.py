@@ -22,6 +22,9 @@ from adapters.settings import load_settings
 from bot.app import Rapport
 from bot.events import MembersSeen
 from bot.graph.rapport import assess
+from bot.insight.figures import insights as gather_insights
+from bot.insight.insights import sections, title
+from bot.insight.report import report_html
 from bot.intake.ingest import History, ingest_history, name_index
 from bot.ports import Clock
 from bot.replies import plural
@@ -221,6 +224,29 @@ def graph(
                 p.stats.last_contact.strftime("%Y-%m-%d") if p.stats.last_contact else "",
             )
         out.print(table)
+
+    run(with_core(show))
+
+
+@app.command()
+def insights(
+    workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write a self-contained HTML report here.")]
+    = None,
+) -> None:
+    """Totals for leads, no names: members, pairs by stage, new ties, coffee, nudges (under 5 reads "fewer than 5")."""
+
+    async def show(core: Rapport) -> None:
+        ws = await _choose_workspace(core, workspace)
+        figures = await gather_insights(core.store, ws, core.clock.now())
+        out.print(title(figures).replace("*", ""), highlight=False)
+        for section in sections(figures):
+            out.print(section.title, style="bold", highlight=False)
+            for line in section.lines:
+                out.print(f"  {line}", highlight=False, soft_wrap=True)
+        if out_file is not None:
+            out_file.write_text(report_html(figures), encoding="utf-8")
+            out.print(f"report: {out_file.resolve()}", highlight=False, soft_wrap=True)
 
     run(with_core(show))
 
