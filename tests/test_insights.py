@@ -86,3 +86,20 @@ async def test_privacy_says_what_leads_see(fake_store: FakeStore, clock: FakeClo
     core = Rapport(fake_store, clock, FakeOutbound())
     shown = (await core.on_command(CommandInvoked(WS, "C1", "u05", "privacy"))).plain()
     assert "What leads see" in shown and 'reads "fewer than 5"' in shown
+
+
+async def test_the_team_table_counts_ties_within_and_across_teams(fake_store: FakeStore, clock: FakeClock) -> None:
+    core = Rapport(fake_store, clock, FakeOutbound())
+    # Platform: u00..u05, Data: u06..u07. Five ties within Platform, two across, none within Data.
+    await _workspace(core, [("u00", f"u0{i}") for i in range(1, 6)] + [("u01", "u06"), ("u02", "u07")])
+    await fake_store.coffee.save_channel(ChannelSettings(WS, "CCOF", "weekly", 0, 10, 0, "UTC", date(2026, 1, 5)))
+    for i in range(8):
+        await fake_store.coffee.save_membership(Membership(WS, "CCOF", f"u{i:02d}", clock.now(),
+                                                           team="Platform" if i < 6 else "Data"))
+
+    shown = (await core.on_command(CommandInvoked(WS, "C1", "u05", "insights", ADMIN))).plain()
+
+    assert "Platform: 6 members, 5 pairs with a tie within" in shown
+    assert "Data: fewer than 5 members, 0 pairs with a tie within" in shown
+    assert "Data and Platform: fewer than 5 pairs with a tie" in shown
+    assert "No teams are named" not in shown

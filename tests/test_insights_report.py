@@ -27,3 +27,21 @@ def test_the_report_is_one_file_with_no_names_and_nothing_to_fetch(env: dict[str
     # Nothing that a browser would fetch: no scripts, no external links or images.
     assert not re.search(r"<script|<link|<img|src=|href=\"https?:|url\(https?:|@import", page)
     assert not any(name in page for name in ("alice", "bob", "carol", "dave", "erin", "Alice", "Bob", "Carol"))
+
+
+def test_the_team_map_needs_teams_and_a_picture_format(env: dict[str, str], tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["console"], input=SCRIPT + "@alice #general /rapport coffee setup weekly monday 10:00\n"
+                               "@alice #general /rapport coffee join team Platform\n"
+                               "@bob #general /rapport coffee join team Data\n", env=env).exit_code == 0
+
+    assert runner.invoke(app, ["map", "--workspace", "console", "--out", str(tmp_path / "m.gif")],
+                         env=env).exit_code == 2
+    drawn = runner.invoke(app, ["map", "--workspace", "console", "--out", str(tmp_path / "teams.svg")], env=env)
+
+    assert drawn.exit_code == 0, drawn.output
+    picture = (tmp_path / "teams.svg").read_text()
+    # matplotlib draws text as paths and keeps each string as a comment beside it.
+    assert "<!-- Platform -->" in picture and "<!-- Data -->" in picture
+    assert "<!-- fewer than 5 members -->" in picture
+    assert not any(name in picture for name in ("alice", "Alice", "bob", "Bob"))

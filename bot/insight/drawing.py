@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.graph.rapport import Stage
 from bot.insight.own_map import RINGS, OwnMap, Tie
+from bot.insight.teams import TeamTies
 from bot.replies import plural
 
 if TYPE_CHECKING:
@@ -134,3 +135,42 @@ def bar_chart_svg(title: str, labels: Sequence[str], values: Sequence[float]) ->
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     return svg(figure)
+
+
+def team_map(teams: TeamTies, fmt: str) -> bytes:
+    """Teams as nodes (sized by members), ties between them as edges (width by pairs); people are not drawn.
+
+    Counts under the small-number threshold draw as a thin dotted edge or a small node, labelled "<5".
+    """
+    figure = _figure(9, 9)
+    axes = figure.add_axes((0.05, 0.05, 0.9, 0.9))
+    axes.set_aspect("equal")
+    axes.axis("off")
+    axes.set_xlim(-1.4, 1.4)
+    axes.set_ylim(-1.4, 1.4)
+    names = [name for name, _ in teams.teams]
+    where = {name: (math.cos(2 * math.pi * i / len(names) + math.pi / 2),
+                    math.sin(2 * math.pi * i / len(names) + math.pi / 2)) for i, name in enumerate(names)}
+    widest = max((c.charted() for a, b, c in teams.ties if a != b), default=1) or 1
+    for a, b, count in teams.ties:
+        if a == b or count.value == 0:
+            continue
+        (x1, y1), (x2, y2) = where[a], where[b]
+        if count.hidden:
+            axes.plot([x1, x2], [y1, y2], ":", color="#999999", linewidth=0.8, zorder=1)
+        else:
+            axes.plot([x1, x2], [y1, y2], "-", color="#2c7bb6", alpha=0.6, zorder=1,
+                      linewidth=1 + 9 * count.charted() / widest)
+        axes.text((x1 + x2) / 2, (y1 + y2) / 2, "<5" if count.hidden else str(count.value), fontsize=8,
+                  ha="center", va="center", color="#333333",
+                  bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7})
+    largest = max((c.charted() for _, c in teams.teams), default=1) or 1
+    for name, members in teams.teams:
+        x, y = where[name]
+        axes.scatter([x], [y], s=300 + 2500 * members.charted() / largest, color="#fdae61", zorder=2)
+        within = teams.between(name, name)
+        axes.text(x, y, f"{_short(name)}\n{members.shown()} members\n{within.shown()} ties within", ha="center",
+                  va="center", fontsize=9, zorder=3)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt)
+    return buffer.getvalue()

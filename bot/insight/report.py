@@ -7,6 +7,7 @@ import html
 from bot.insight.drawing import bar_chart_svg
 from bot.insight.figures import FEWER, SMALL, Insights, Monthly
 from bot.insight.insights import sections
+from bot.insight.teams import TeamTies
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 52em; color: #222; }
@@ -25,7 +26,7 @@ def _chart(title: str, series: tuple[Monthly, ...]) -> str:
     return f'<div class="chart">{_inline(bar_chart_svg(title, labels, [m.count.charted() for m in series]))}</div>'
 
 
-def report_html(figures: Insights) -> str:
+def report_html(figures: Insights, teams: TeamTies | None = None) -> str:
     where = f"channel {figures.channel}" if figures.channel else f"workspace {figures.workspace}"
     parts = [
         "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -34,7 +35,7 @@ def report_html(figures: Insights) -> str:
         f'<p class="note">Totals only, never a name. A figure that would point at fewer than {SMALL} people '
         f'reads "{FEWER}"; in the charts such a month draws no bar and is marked (&lt;5).</p>',
     ]
-    for section in sections(figures):
+    for section in sections(figures, teams):
         parts.append(f"<h2>{html.escape(section.title)}</h2><ul>")
         parts.extend(f"<li>{html.escape(line)}</li>" for line in section.lines)
         parts.append("</ul>")
