@@ -78,6 +78,7 @@ async def test_members_are_told_who_can_and_managers_see_their_channel(fake_stor
     manager = await core.on_command(CommandInvoked(WS, "CCOF", "u05", "insights", frozenset({CHANNEL_MANAGER})))
     shown = manager.plain()
     assert "<#CCOF>'s coffee members" in shown and "Members Rapport knows: fewer than 5" in shown
+    assert "With no tie at all yet: fewer than 5" in shown  # 2 of 4: even a zero would point at them
     assert "Groups that met (from check-ins): not shown (fewer than 5)" in shown
     assert "Nudges" not in shown
 
@@ -100,6 +101,6 @@ async def test_the_team_table_counts_ties_within_and_across_teams(fake_store: Fa
     shown = (await core.on_command(CommandInvoked(WS, "C1", "u05", "insights", ADMIN))).plain()
 
     assert "Platform: 6 members, 5 pairs with a tie within" in shown
-    assert "Data: fewer than 5 members, 0 pairs with a tie within" in shown
+    assert "Data: fewer than 5 members, fewer than 5 pairs with a tie within" in shown  # even its 0: 2 people
     assert "Data and Platform: fewer than 5 pairs with a tie" in shown
     assert "No teams are named" not in shown

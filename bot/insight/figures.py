@@ -32,10 +32,13 @@ WHAT_LEADS_SEE = (
 @dataclass(frozen=True)
 class Count:
     value: int
+    # Set when the count is about a group of fewer than SMALL people: even its zero would point at them
+    # ("a team of 3 with no ties").
+    about_few: bool = False
 
     @property
     def hidden(self) -> bool:
-        return 0 < self.value < SMALL
+        return self.about_few or 0 < self.value < SMALL
 
     def shown(self) -> str:
         return FEWER if self.hidden else str(self.value)
@@ -143,9 +146,10 @@ async def insights(store: Store, workspace: str, now: datetime, channel: str | N
                            for i, x in enumerate(people) for y in people[i + 1:]):
                     fresh += 1
     nudges = [] if channel is not None else await store.nudges.sent_times(workspace, None, since)
+    few = len(opted_in) < SMALL
     return Insights(
         workspace, channel, Count(len(known)), Count(len(opted_in)),
-        tuple((s, Count(stages[s])) for s in RINGS),
-        Count(len(opted_in - tied)), _monthly(first, now),
+        tuple((s, Count(stages[s], few)) for s in RINGS),
+        Count(len(opted_in - tied), few), _monthly(first, now),
         Count(len(coffee_members & opted_in)) if channels else None, Count(placed),
         Rate(met, placed), Rate(fresh, placed), _monthly(nudges, now))

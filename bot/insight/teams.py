@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.graph.rapport import Stage, assess
-from bot.insight.figures import Count
+from bot.insight.figures import SMALL, Count
 from bot.ports import Store
 
 
@@ -22,7 +22,10 @@ class TeamTies:
 
     def between(self, a: str, b: str) -> Count:
         a, b = sorted((a, b))
-        return next((count for x, y, count in self.ties if (x, y) == (a, b)), Count(0))
+        return next((count for x, y, count in self.ties if (x, y) == (a, b)), Count(0, self._few(a, b)))
+
+    def _few(self, *names: str) -> bool:
+        return any(members.value < SMALL for name, members in self.teams if name in names)
 
 
 async def team_ties(store: Store, workspace: str, now: datetime) -> TeamTies | None:
@@ -45,6 +48,9 @@ async def team_ties(store: Store, workspace: str, now: datetime) -> TeamTies | N
         if assess(stats, now).stage is not Stage.STRANGERS:
             x, y = sorted((a, b))
             ties[(x, y)] += 1
+    def few(*teams: str) -> bool:
+        return any(members[team] < SMALL for team in teams)
+
     return TeamTies(
         tuple((team, Count(n)) for team, n in sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))),
-        tuple((a, b, Count(n)) for (a, b), n in sorted(ties.items())))
+        tuple((a, b, Count(n, few(a, b))) for (a, b), n in sorted(ties.items())))
