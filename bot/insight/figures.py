@@ -23,9 +23,10 @@ FEWER = f"fewer than {SMALL}"
 # insights() computes.
 WHAT_LEADS_SEE = (
     "Workspace admins (and channel managers, for their channel's coffee members) can see totals only: how many "
-    "members, how many pairs at each stage, new ties per month, how many people have no tie yet, coffee "
-    "participation and how often groups met, nudges sent per month. Never a name, never who is tied to whom, "
-    f"and any figure under {SMALL} people reads \"{FEWER}\"."
+    "members, how many pairs at each stage, new ties per month, how many people have no tie yet, how many pairs "
+    "have a tie within and between the teams named in coffee, coffee participation and how often groups met, "
+    "nudges sent per month. Never a name, never who is tied to whom, and any figure about fewer than "
+    f"{SMALL} people reads \"{FEWER}\"."
 )
 
 
