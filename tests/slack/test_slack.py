@@ -14,10 +14,10 @@ import pytest
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select, text
 
-from adapters.slack.blocks import action_of
+from adapters.slack.blocks import MAX_BLOCKS, action_of, home
 from bot.commands import Context
 from bot.events import WORKSPACE_ADMIN
-from bot.replies import Button, Form, FormField, Reply
+from bot.replies import Button, Form, FormField, Reply, Section
 from storage.models import MessageRow, QuestionRow
 from tests.slack.conftest import Slack, sign
 from tests.slack.fake_slack import BOT_USER
@@ -232,6 +232,16 @@ async def test_app_home_shows_the_members_relationships(slack: Slack) -> None:
     shown = json.dumps(view["blocks"])
     for part in ("Your relationships", "has not seen you talk", "Your profile", "Virtual coffee", "Your nudges"):
         assert part in shown, part
+    see_it = next(e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if action_of(e["action_id"]) == "me:map")
+
+    await slack.press(T1, ANN, see_it)
+    await slack.settle()
+
+    (completed,) = slack.fake.called("files.completeUploadExternal")
+    assert completed.params["channel_id"] == "D0ANN"
+    (uploaded,) = slack.fake.uploads
+    assert uploaded.startswith(b"\x89PNG")
 
 
 async def test_a_retry_storm_is_counted_once(slack: Slack) -> None:
@@ -576,3 +586,12 @@ async def test_my_map_arrives_as_a_picture_in_the_members_direct_messages(slack:
     assert "rapport-map-" in json.dumps(completed.params)
     (uploaded,) = slack.fake.uploads
     assert uploaded.startswith(b"\x89PNG")
+
+
+def test_a_long_page_is_cut_but_keeps_its_buttons() -> None:
+    """150 ties fill more blocks than Slack allows; the cut must not take the map button with it."""
+    page = Reply("*Rapport: your page*", tuple(Section(f"part {i}", ("a line",)) for i in range(150)),
+                 buttons=(Button("See my map", "me:map"),))
+    view = home(page)
+    assert len(view["blocks"]) <= MAX_BLOCKS
+    assert view["blocks"][-2]["type"] == "actions" and view["blocks"][-3]["elements"][0]["text"] == "…and more"
