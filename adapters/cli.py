@@ -22,6 +22,11 @@ from adapters.settings import load_settings
 from bot.app import Rapport
 from bot.events import MembersSeen
 from bot.graph.rapport import assess
+from bot.insight.drawing import team_map
+from bot.insight.figures import insights as gather_insights
+from bot.insight.insights import sections, title
+from bot.insight.report import report_html
+from bot.insight.teams import team_ties
 from bot.intake.ingest import History, ingest_history, name_index
 from bot.ports import Clock
 from bot.replies import plural
@@ -223,6 +228,52 @@ def graph(
         out.print(table)
 
     run(with_core(show))
+
+
+@app.command()
+def insights(
+    workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write a self-contained HTML report here.")]
+    = None,
+) -> None:
+    """Totals for leads, no names: members, pairs by stage, new ties, coffee, nudges (under 5 reads "fewer than 5")."""
+
+    async def show(core: Rapport) -> None:
+        ws = await _choose_workspace(core, workspace)
+        figures = await gather_insights(core.store, ws, core.clock.now())
+        teams = await team_ties(core.store, ws, core.clock.now())
+        out.print(title(figures).replace("*", ""), highlight=False)
+        for section in sections(figures, teams):
+            out.print(section.title, style="bold", highlight=False)
+            for line in section.lines:
+                out.print(f"  {line}", highlight=False, soft_wrap=True)
+        if out_file is not None:
+            out_file.write_text(report_html(figures, teams), encoding="utf-8")
+            out.print(f"report: {out_file.resolve()}", highlight=False, soft_wrap=True)
+
+    run(with_core(show))
+
+
+@app.command(name="map")
+def team_map_command(
+    out_file: Annotated[Path, typer.Option("--out", help="The picture to write: FILE.svg or FILE.png.")],
+    workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
+) -> None:
+    """Teams as nodes and the number of ties between them as edges (people are not drawn)."""
+    fmt = out_file.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png"):
+        raise fail("--out must end in .svg or .png")
+
+    async def draw(core: Rapport) -> None:
+        ws = await _choose_workspace(core, workspace)
+        teams = await team_ties(core.store, ws, core.clock.now())
+        if teams is None:
+            raise fail("no teams are named in this workspace yet: members name theirs with "
+                       "`/rapport coffee join team NAME`")
+        out_file.write_bytes(team_map(teams, fmt))
+        out.print(f"map: {out_file.resolve()}", highlight=False, soft_wrap=True)
+
+    run(with_core(draw))
 
 
 @member_app.command("export")

@@ -18,6 +18,7 @@ from bot.events import (
     MessageDeleted,
     MessagePosted,
 )
+from bot.insight import insights
 from bot.intake.ingest import Directory, forget, ingest
 from bot.intake.intake import Intake
 from bot.interests import starters
@@ -30,7 +31,7 @@ from bot.scheduling import Ticker
 
 log = logging.getLogger(__name__)
 
-FEATURES = (relationships, profiles, starters, coffee, nudges, privacy, status)
+FEATURES = (relationships, profiles, starters, coffee, nudges, insights, privacy, status)
 
 
 def build_router() -> Router:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.commands import Context, Router
-from bot.replies import Reply, Section
+from bot.relationships import MAP_ACTION
+from bot.replies import Button, Reply, Section
 
 # Subcommands whose answers make up the page, in order; each needs no argument.
 PARTS = (("me", "Your relationships"), ("profile show", "Your profile"), ("nudges", "Your nudges"))
@@ -36,4 +37,5 @@ async def home(router: Router, ctx: Context) -> Reply:
         sections.extend(reply.sections)
         if command == "profile show":
             sections.append(Section("Virtual coffee", await coffee_lines(ctx)))
-    return Reply("*Rapport: your page*", tuple(sections))
+    # The page's one button: the map, drawn only when asked (a picture per page view would cost every visit).
+    return Reply("*Rapport: your page*", tuple(sections), buttons=(Button("See my map", MAP_ACTION),))

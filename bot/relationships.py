@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from bot.commands import Args, Context, Router, UsageError
 from bot.graph.rapport import Assessment, PairStats, Stage, assess
-from bot.replies import Reply, Section
+from bot.insight.drawing import own_map_png
+from bot.insight.own_map import own_map
+from bot.replies import Attachment, Button, Reply, Section
+
+MAP_ACTION = "me:map"
+HOW_TIES_FORM = ("Ties form when people ask each other questions and answer them: "
+                 "ask a colleague something about their work, and your map starts to grow.")
 
 _STAGE_TITLES = {
     Stage.TRUSTED_ADVISOR: "Trusted advisors",
@@ -68,12 +75,26 @@ def next_step(a: Assessment, user: str) -> str:
     return f"Keep it up: share something useful with <@{other}> now and then."
 
 
+async def my_map(ctx: Context) -> Reply:
+    """The member's own ties as a picture, for them alone (never a tie between two other people)."""
+    picture = await own_map(ctx.store, ctx.workspace, ctx.user, ctx.clock.now())
+    # Drawing takes a fraction of a second of CPU: off the event loop, so other members' events keep flowing.
+    png = await asyncio.to_thread(own_map_png, picture)
+    text = "*Your map*: you at the centre, the closer the tie the nearer." if picture.ties else (
+        f"*Your map* is empty for now. {HOW_TIES_FORM}")
+    return Reply(text, attachment=Attachment(f"rapport-map-{ctx.workspace}-{ctx.user}.png", png))
+
+
 async def me(ctx: Context, args: Args) -> Reply:
+    if args.optional_word() == "map":
+        args.done()
+        return await my_map(ctx)
     args.done()
     now = ctx.clock.now()
     pairs = [assess(s, now) for s in await ctx.store.graph.pair_stats(ctx.workspace, now, user=ctx.user)]
+    see_it = (Button("See it as a picture", MAP_ACTION),)
     if not pairs:
-        return Reply("Rapport has not seen you talk with anyone yet. Ask a colleague a question!")
+        return Reply("Rapport has not seen you talk with anyone yet. Ask a colleague a question!", buttons=see_it)
     by_stage: dict[Stage, list[str]] = {}
     for a in sorted(pairs, key=lambda a: (-a.stage.rank, a.stats.last_contact or now), reverse=False):
         other = a.stats.other(ctx.user)
@@ -88,7 +109,7 @@ async def me(ctx: Context, args: Args) -> Reply:
         for stage in _STAGE_TITLES
         if stage in by_stage
     )
-    return Reply("*Your relationships*", sections)
+    return Reply("*Your relationships*", sections, buttons=see_it)
 
 
 async def with_(ctx: Context, args: Args) -> Reply:
@@ -113,5 +134,9 @@ async def with_(ctx: Context, args: Args) -> Reply:
 
 
 def register(router: Router) -> None:
-    router.command("me", "me", "your relationships by stage")(me)
+    router.command("me", "me [map]", "your relationships by stage; `map` draws them as a picture")(me)
+
+    @router.action(MAP_ACTION)
+    async def map_pressed(ctx: Context, _value: str) -> Reply:
+        return await my_map(ctx)
     router.command("with", "with @someone", "where you stand with one person, and why")(with_)

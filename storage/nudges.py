@@ -74,11 +74,13 @@ class SqlNudges:
         async with self.sessions.begin() as session:
             await session.execute(update(NudgeRow).where(NudgeRow.id == nudge.id).values(**values))
 
-    async def sent_times(self, workspace: str, user: str, since: datetime) -> list[datetime]:
+    async def sent_times(self, workspace: str, user: str | None, since: datetime) -> list[datetime]:
+        query = select(NudgeRow.sent_at).where(
+            NudgeRow.workspace == workspace, NudgeRow.sent_at > since, NudgeRow.status != "failed")
+        if user is not None:
+            query = query.where(NudgeRow.recipient == user)
         async with self.sessions() as session:
-            return list(await session.scalars(select(NudgeRow.sent_at).where(
-                NudgeRow.workspace == workspace, NudgeRow.recipient == user, NudgeRow.sent_at > since,
-                NudgeRow.status != "failed")))
+            return list(await session.scalars(query))
 
     async def recent(self, workspace: str, user: str, limit: int) -> list[Nudge]:
         async with self.sessions() as session:

@@ -404,8 +404,8 @@ class FakeNudges:
         if nudge.id in self.rows:
             self.rows[nudge.id] = replace(self.rows[nudge.id], **values)
 
-    async def sent_times(self, workspace: str, user: str, since: datetime) -> list[datetime]:
-        return [n.sent_at for n in self.rows.values() if (n.workspace, n.recipient) == (workspace, user)
+    async def sent_times(self, workspace: str, user: str | None, since: datetime) -> list[datetime]:
+        return [n.sent_at for n in self.rows.values() if n.workspace == workspace and user in (None, n.recipient)
                 and n.sent_at is not None and n.sent_at > since and n.status != "failed"]
 
     async def recent(self, workspace: str, user: str, limit: int) -> list:

@@ -307,6 +307,8 @@ async def test_nudges_sent_recent_told(store) -> None:
     await store.nudges.change(one, status=SENT, sent_at=at(2))
     await store.nudges.change(two, status="failed", sent_at=at(3))
     assert await store.nudges.sent_times(WS, "ana", at(0)) == [at(2)]  # a failed delivery does not count
+    assert await store.nudges.sent_times(WS, None, at(0)) == [at(2)]
+    assert await store.nudges.sent_times(WS, None, at(2)) == []
     assert await store.nudges.told(WS, "stage") == [("ana", "bob", "r1")]
     await store.nudges.change(one, status=DONE)
     assert (await store.nudges.get(one.id)).status == DONE

@@ -56,16 +56,17 @@ def action_of(action_id: str) -> str:
     return _SUFFIX.sub("", action_id)
 
 
-def reply_blocks(reply: Reply) -> list[Block]:
+def reply_blocks(reply: Reply, limit: int = MAX_BLOCKS) -> list[Block]:
     blocks: list[Block] = [{"type": "section", "text": _mrkdwn(reply.text)}]
     for section in reply.sections:
         blocks.extend(section_blocks(section))
     buttons = [button(b, i) for i, b in enumerate(reply.buttons)]
-    for start in range(0, len(buttons), 25):
-        blocks.append({"type": "actions", "elements": buttons[start:start + 25]})
-    if len(blocks) > MAX_BLOCKS:
-        blocks = [*blocks[: MAX_BLOCKS - 1], {"type": "context", "elements": [_mrkdwn("…and more")]}]
-    return blocks
+    actions: list[Block] = [{"type": "actions", "elements": buttons[start:start + 25]}
+                            for start in range(0, len(buttons), 25)]
+    # A long answer is cut, its buttons are not: they are what the member acts on (the map under a long list).
+    if len(blocks) + len(actions) > limit:
+        blocks = [*blocks[: limit - len(actions) - 1], {"type": "context", "elements": [_mrkdwn("…and more")]}]
+    return [*blocks, *actions]
 
 
 def message(reply: Reply) -> dict[str, Any]:
@@ -117,4 +118,4 @@ def form_submission(view: dict[str, Any]) -> tuple[str, str, tuple[tuple[str, st
 def home(reply: Reply) -> dict[str, Any]:
     header: Block = {"type": "header", "text": _plain("Rapport", 150)}
     footer: Block = {"type": "context", "elements": [_mrkdwn("Type `/rapport help` in any channel for more.")]}
-    return {"type": "home", "blocks": [header, *reply_blocks(reply)[: MAX_BLOCKS - 2], footer]}
+    return {"type": "home", "blocks": [header, *reply_blocks(reply, MAX_BLOCKS - 2), footer]}

@@ -18,6 +18,7 @@ from bot.commands import Args, Context, Router, whole_number
 from bot.core import Core
 from bot.domain.members import member_hash
 from bot.graph.rapport import assess
+from bot.insight.figures import WHAT_LEADS_SEE
 from bot.ports import Store
 from bot.replies import Attachment, Button, Reply, Section, plural
 from bot.scheduling import Due, DueSource, send_once
@@ -32,7 +33,8 @@ WHAT_WE_RECORD = (
     "Rapport records *who asks whom and when*, whether a question got an answer, and who was in contact with "
     "whom: ids, times and counts. *It never stores what anyone wrote.* Your profile holds only what you typed "
     "into it. Members of this workspace see your profile and their own relationship with you; nobody sees your "
-    "relationships with others. Admins see only counts. Where a channel runs virtual coffee, whoever manages it "
+    "relationships with others, and your map (`/rapport me map`) shows only your own ties. Admins see only "
+    "counts. Where a channel runs virtual coffee, whoever manages it "
     "sees who was grouped with whom, why (shared working hours, interests, teams) and the check-in answers, never "
     "where two people stand with each other."
 )
@@ -116,7 +118,7 @@ async def erase_workspace(store: Store, workspace: str) -> int:
 
 async def privacy(ctx: Context, args: Args) -> Reply:
     args.done()
-    return Reply(WHAT_WE_RECORD, buttons=(
+    return Reply(WHAT_WE_RECORD, (Section("What leads see", (WHAT_LEADS_SEE,)),), buttons=(
         Button("See what is stored", "privacy:see"),
         Button("Export (JSON)", "privacy:export"),
         Button("Erase everything", "privacy:erase", style="danger"),

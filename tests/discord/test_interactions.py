@@ -223,3 +223,21 @@ async def test_commands_with_choices_work_without_options(discord_bot: Harness) 
     shown = str(response["data"]["components"])
     assert "Members of this workspace can see your profile" in shown  # the form says who can see it
     assert shown.count("'custom_id': 'capability'") == 1  # all five fields fit
+
+
+async def test_my_map_arrives_as_a_private_picture(discord_bot: Harness) -> None:
+    question = await discord_bot.post(ANA, 0, f"<@{BOB}> where is the runbook?", mentions=(BOB,))
+    await discord_bot.post(BOB, 1, "in the wiki", reply_to=question)
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("me", ANA))
+    [listing] = discord_bot.responses()
+    message = discord_bot.fake.bot_message(1, listing["data"])
+    see_it = message["components"][0]["components"][0]
+    assert see_it["label"] == "See it as a picture"
+
+    await discord_bot.send("INTERACTION_CREATE", discord_bot.interaction(
+        3, {"custom_id": see_it["custom_id"], "component_type": 2}, ANA, message=message))
+
+    [upload] = [r.body for r in discord_bot.fake.requests if isinstance(r.body, dict) and r.body.get("files")]
+    [(name, content)] = upload["files"].items()
+    assert name == f"rapport-map-{GUILD}-{ANA}.png" and content.startswith(b"\x89PNG")
+    assert upload.get("flags", 0) & EPHEMERAL or upload.get("data", {}).get("flags", 0) & EPHEMERAL

@@ -55,7 +55,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
-        self.uploads: list[str] = []  # file contents uploaded (files_upload_v2's second step)
+        self.uploads: list[bytes] = []  # file contents uploaded (files_upload_v2's second step)
         self.tokens: dict[str, str] = {}  # bot token -> team id
         self.admins: set[str] = set()
         self.channel_creators: dict[str, str] = {}  # channel -> the member who created it (its manager)
@@ -117,16 +117,17 @@ class FakeSlack:
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         url = urlparse(request.path)
         length = int(request.headers.get("Content-Length") or 0)
-        raw = request.rfile.read(length).decode() if length else ""
+        body = request.rfile.read(length) if length else b""
+        if url.path.startswith("/upload/"):  # a file's bytes (a PNG is not UTF-8)
+            with self._lock:
+                self.uploads.append(body)
+            return self._send(request, 200, {"ok": True})
+        raw = body.decode()
         if request.headers.get("Content-Type", "").startswith("application/json"):
             params = json.loads(raw or "{}")
         else:
             params = dict(parse_qsl(raw))
         params.update(dict(parse_qsl(url.query)))
-        if url.path.startswith("/upload/"):
-            with self._lock:
-                self.uploads.append(raw)
-            return self._send(request, 200, {"ok": True})
         if url.path.startswith("/response/"):
             with self._lock:
                 self.responses.append(params)

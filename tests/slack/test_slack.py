@@ -14,10 +14,10 @@ import pytest
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select, text
 
-from adapters.slack.blocks import action_of
+from adapters.slack.blocks import MAX_BLOCKS, action_of, home
 from bot.commands import Context
 from bot.events import WORKSPACE_ADMIN
-from bot.replies import Button, Form, FormField, Reply
+from bot.replies import Button, Form, FormField, Reply, Section
 from storage.models import MessageRow, QuestionRow
 from tests.slack.conftest import Slack, sign
 from tests.slack.fake_slack import BOT_USER
@@ -232,6 +232,16 @@ async def test_app_home_shows_the_members_relationships(slack: Slack) -> None:
     shown = json.dumps(view["blocks"])
     for part in ("Your relationships", "has not seen you talk", "Your profile", "Virtual coffee", "Your nudges"):
         assert part in shown, part
+    see_it = next(e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if action_of(e["action_id"]) == "me:map")
+
+    await slack.press(T1, ANN, see_it)
+    await slack.settle()
+
+    (completed,) = slack.fake.called("files.completeUploadExternal")
+    assert completed.params["channel_id"] == "D0ANN"
+    (uploaded,) = slack.fake.uploads
+    assert uploaded.startswith(b"\x89PNG")
 
 
 async def test_a_retry_storm_is_counted_once(slack: Slack) -> None:
@@ -379,7 +389,7 @@ async def test_a_file_reply_is_uploaded_to_the_members_direct_messages(slack: Sl
     assert opened.params["users"] == ANN and completed.params["channel_id"] == "D0ANN"
     (uploaded,) = slack.fake.uploads
     assert json.loads(uploaded)["user"] == ANN
-    assert "who runs the release" not in uploaded, "no message text at rest, so none in an export"
+    assert b"who runs the release" not in uploaded, "no message text at rest, so none in an export"
 
 
 async def test_joining_a_channel_announces_what_rapport_records_once(slack: Slack) -> None:
@@ -559,3 +569,30 @@ async def test_junk_gets_a_4xx_not_a_traceback(slack: Slack, caplog: pytest.LogC
         assert 400 <= unsigned.status < 500, (body, kind, unsigned.status)
         assert 400 <= (await slack.post(body, kind)).status < 500  # signed junk too
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_my_map_arrives_as_a_picture_in_the_members_direct_messages(slack: Slack) -> None:
+    await slack.install(T1)
+    await slack.say(T1, ANN, "who runs the release today?", slack.ts())
+    await slack.settle()
+    listing = await (await slack.command(T1, ANN, "me")).json()
+    see_it = next(e for b in listing["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if action_of(e["action_id"]) == "me:map")
+
+    await slack.press(T1, ANN, see_it)
+    await slack.settle()
+
+    (completed,) = slack.fake.called("files.completeUploadExternal")
+    assert completed.params["channel_id"] == "D0ANN"
+    assert "rapport-map-" in json.dumps(completed.params)
+    (uploaded,) = slack.fake.uploads
+    assert uploaded.startswith(b"\x89PNG")
+
+
+def test_a_long_page_is_cut_but_keeps_its_buttons() -> None:
+    """150 ties fill more blocks than Slack allows; the cut must not take the map button with it."""
+    page = Reply("*Rapport: your page*", tuple(Section(f"part {i}", ("a line",)) for i in range(150)),
+                 buttons=(Button("See my map", "me:map"),))
+    view = home(page)
+    assert len(view["blocks"]) <= MAX_BLOCKS
+    assert view["blocks"][-2]["type"] == "actions" and view["blocks"][-3]["elements"][0]["text"] == "…and more"

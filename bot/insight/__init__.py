@@ -1,0 +1,1 @@
+"""Seeing the graph: a member's own map, and aggregate insight for leads that names nobody."""

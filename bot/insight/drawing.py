@@ -1,0 +1,176 @@
+"""Pictures, drawn locally with matplotlib's Agg backend (no display, no network): the own map and charts.
+
+matplotlib is imported inside the functions: it costs half a second, and only members who ask for a picture
+should pay it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.graph.rapport import Stage
+from bot.insight.own_map import RINGS, OwnMap, Tie
+from bot.insight.teams import TeamTies
+from bot.replies import plural
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
+
+_COLOURS = {
+    Stage.TRUSTED_ADVISOR: "#7b3294",
+    Stage.PEERS: "#1a9850",
+    Stage.ACQUAINTANCE: "#2c7bb6",
+    Stage.TALKING: "#999999",
+}
+_RING_TITLES = {
+    Stage.TRUSTED_ADVISOR: ("trusted advisor", "trusted advisors"),
+    Stage.PEERS: ("peer", "peers"),
+    Stage.ACQUAINTANCE: ("acquaintance", "acquaintances"),
+    Stage.TALKING: ("talking", "talking"),
+}
+# How many names fit on a ring of radius 1 without overlapping; outer rings hold proportionally more.
+_NAMES_PER_UNIT_RADIUS = 7
+_LABEL_LENGTH = 14
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    # A bare Figure (not pyplot) keeps no global state between members' pictures.
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    return buffer.getvalue()
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= _LABEL_LENGTH else name[: _LABEL_LENGTH - 1] + "…"
+
+
+def own_map_png(picture: OwnMap) -> bytes:
+    figure = _figure(8, 8)
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_aspect("equal")
+    axes.axis("off")
+    outer = len(RINGS) + 1
+    axes.set_xlim(-outer, outer)
+    axes.set_ylim(-outer, outer)
+    axes.scatter([0], [0], s=900, color="#fdae61", zorder=3)
+    axes.text(0, 0, _short(picture.name), ha="center", va="center", fontsize=10, weight="bold", zorder=4)
+    if not picture.ties:
+        axes.text(0, -1.6, "No ties yet.\nAsk a colleague a question about their work:\n"
+                  "every answer is a thread between you.", ha="center", va="top", fontsize=13, color="#444444")
+        return _png(figure)
+    for radius, stage in enumerate(RINGS, start=1):
+        ties = picture.ring(stage)
+        axes.add_patch(_circle(radius, _COLOURS[stage]))
+        if ties:
+            _draw_ring(axes, radius, stage, ties)
+    _legend(axes, picture)
+    return _png(figure)
+
+
+def _circle(radius: float, colour: str) -> Circle:
+    from matplotlib.patches import Circle
+
+    return Circle((0, 0), radius, fill=False, linestyle=":", linewidth=0.8, color=colour, alpha=0.5)
+
+
+def _draw_ring(axes: Axes, radius: int, stage: Stage, ties: Sequence[Tie]) -> None:
+    labelled = len(ties) <= _NAMES_PER_UNIT_RADIUS * radius
+    # Small dots when a ring is crowded: 150 ties stay 150 visible dots rather than one blot.
+    size = 160 if labelled else max(12, 160 * _NAMES_PER_UNIT_RADIUS * radius // len(ties))
+    offset = radius * 0.7  # rings start at different angles so their labels do not line up
+    for i, tie in enumerate(ties):
+        angle = offset + 2 * math.pi * i / len(ties)
+        x, y = radius * math.cos(angle), radius * math.sin(angle)
+        style = "--" if tie.cooling else "-"
+        if tie.advises_me is None:
+            axes.plot([0, x], [0, y], style, color=_COLOURS[stage], linewidth=0.6, alpha=0.6, zorder=1)
+        else:  # the arrow points at whoever gives the advice
+            start, end = ((0, 0), (x, y)) if tie.advises_me else ((x, y), (0, 0))
+            axes.annotate("", xy=end, xytext=start, zorder=1, arrowprops={
+                "arrowstyle": "-|>", "color": _COLOURS[stage], "linestyle": style, "shrinkA": 12, "shrinkB": 12})
+        axes.scatter([x], [y], s=size, zorder=2,
+                     color="white" if tie.cooling else _COLOURS[stage], edgecolors=_COLOURS[stage],
+                     marker="*" if tie.coffee else "o", linewidths=1.5)
+        if labelled:
+            axes.text(x * 1.0, y - 0.32, _short(tie.name), ha="center", va="top", fontsize=8)
+    if not labelled:
+        axes.text(radius * math.cos(offset - 0.35), radius * math.sin(offset - 0.35),
+                  plural(len(ties), *_RING_TITLES[stage]), fontsize=10, weight="bold", color=_COLOURS[stage],
+                  bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+
+
+def _legend(axes: Axes, picture: OwnMap) -> None:
+    lines = [plural(len(picture.ring(s)), *_RING_TITLES[s]) for s in RINGS if picture.ring(s)]
+    lines.append("arrow: who advises whom")
+    lines.append("hollow, dashed: going quiet")
+    lines.append("star: coffee in the last 60 days")
+    axes.text(-len(RINGS) - 0.9, len(RINGS) + 0.9, "\n".join(lines), va="top", fontsize=9,
+              color="#333333")
+
+
+def bar_chart_svg(title: str, labels: Sequence[str], values: Sequence[float]) -> str:
+    """A small bar chart for the insights report, inline as SVG so the report needs no other file."""
+    figure = _figure(6, 2.6)
+    axes = figure.add_subplot()
+    axes.bar(range(len(values)), values, color="#2c7bb6")
+    axes.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 6 else 0, fontsize=8)
+    axes.set_title(title, fontsize=10)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return svg(figure)
+
+
+def team_map(teams: TeamTies, fmt: str) -> bytes:
+    """Teams as nodes (sized by members), ties between them as edges (width by pairs); people are not drawn.
+
+    Counts under the small-number threshold draw as a thin dotted edge or a small node, labelled "<5".
+    """
+    figure = _figure(9, 9)
+    axes = figure.add_axes((0.05, 0.05, 0.9, 0.9))
+    axes.set_aspect("equal")
+    axes.axis("off")
+    axes.set_xlim(-1.4, 1.4)
+    axes.set_ylim(-1.4, 1.4)
+    names = [name for name, _ in teams.teams]
+    where = {name: (math.cos(2 * math.pi * i / len(names) + math.pi / 2),
+                    math.sin(2 * math.pi * i / len(names) + math.pi / 2)) for i, name in enumerate(names)}
+    widest = max((c.charted() for a, b, c in teams.ties if a != b), default=1) or 1
+    for a, b, count in teams.ties:
+        if a == b or count.value == 0:
+            continue
+        (x1, y1), (x2, y2) = where[a], where[b]
+        if count.hidden:
+            axes.plot([x1, x2], [y1, y2], ":", color="#999999", linewidth=0.8, zorder=1)
+        else:
+            axes.plot([x1, x2], [y1, y2], "-", color="#2c7bb6", alpha=0.6, zorder=1,
+                      linewidth=1 + 9 * count.charted() / widest)
+        axes.text((x1 + x2) / 2, (y1 + y2) / 2, "<5" if count.hidden else str(count.value), fontsize=8,
+                  ha="center", va="center", color="#333333",
+                  bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7})
+    largest = max((c.charted() for _, c in teams.teams), default=1) or 1
+    for name, members in teams.teams:
+        x, y = where[name]
+        axes.scatter([x], [y], s=300 + 2500 * members.charted() / largest, color="#fdae61", zorder=2)
+        within = teams.between(name, name)
+        axes.text(x, y, f"{_short(name)}\n{members.shown()} members\n{within.shown()} ties within", ha="center",
+                  va="center", fontsize=9, zorder=3)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt)
+    return buffer.getvalue()

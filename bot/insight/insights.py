@@ -1,0 +1,79 @@
+"""`/rapport insights`: the aggregate figures for workspace admins, and for channel managers about their channel."""
+
+from __future__ import annotations
+
+from bot.commands import Args, Context, Refused, Router
+from bot.insight.figures import FEWER, MONTHS, SMALL, Insights, Monthly, insights
+from bot.insight.teams import TeamTies, team_ties
+from bot.replies import Reply, Section
+
+_STAGE_NAMES = {"trusted_advisor": "trusted advisor", "peers": "peers", "acquaintance": "acquaintance",
+                "talking": "talking"}
+
+
+
+def _trend(series: tuple[Monthly, ...]) -> str:
+    return ", ".join(f"{m.month}: {m.count.shown()}" for m in series)
+
+
+def team_lines(teams: TeamTies) -> tuple[str, ...]:
+    """The team x team table, one line per pair of teams with a tie (zero cells are left out)."""
+    lines = [f"{name}: {members.shown()} members, {teams.between(name, name).shown()} pairs with a tie within"
+             for name, members in teams.teams]
+    lines += [f"{a} and {b}: {count.shown()} pairs with a tie" for a, b, count in teams.ties if a != b]
+    return tuple(lines)
+
+
+def sections(figures: Insights, teams: TeamTies | None = None) -> tuple[Section, ...]:
+    people = Section("People", (
+        f"Members Rapport knows: {figures.members.shown()}",
+        f"Opted in (not paused): {figures.opted_in.shown()}",
+        f"With no tie at all yet: {figures.no_tie.shown()}",
+    ))
+    ties = Section("Ties", (
+        *(f"Pairs at {_STAGE_NAMES[stage.value]}: {count.shown()}" for stage, count in figures.pairs),
+        f"New ties per month (last {MONTHS}): {_trend(figures.new_ties)}",
+    ))
+    out = [people, ties]
+    if teams is not None and figures.channel is None:
+        out.append(Section("Teams", team_lines(teams)))
+    if figures.coffee_members is not None:
+        out.append(Section("Coffee", (
+            f"Members taking part: {figures.coffee_members.shown()}",
+            f"Groups matched (last {MONTHS} months): {figures.coffee_groups.shown()}",
+            f"Groups that met (from check-ins): {figures.met.shown()}",
+            f"Groups that brought together people with no tie before: {figures.first_contacts.shown()}",
+        )))
+    if figures.channel is None:
+        out.append(Section("Nudges", (f"Sent per month: {_trend(figures.nudges)}",)))
+    missing = list(figures.missing)
+    if teams is None and figures.channel is None:
+        missing.append("no teams are named (members name theirs with `/rapport coffee join team NAME`)")
+    if missing:
+        out.append(Section("Not measured", tuple(f"{gap[0].upper()}{gap[1:]}." for gap in missing)))
+    return tuple(out)
+
+
+def title(figures: Insights) -> str:
+    where = f"<#{figures.channel}>'s coffee members" if figures.channel else "this workspace"
+    return f"*Insights for {where}*: totals only, no names; figures under {SMALL} read \"{FEWER}\"."
+
+
+async def insights_command(ctx: Context, args: Args) -> Reply:
+    channel = args.channel()
+    args.done()
+    if ctx.is_admin and channel is None:
+        figures = await insights(ctx.store, ctx.workspace, ctx.clock.now())
+        return Reply(title(figures), sections(figures, await team_ties(ctx.store, ctx.workspace, ctx.clock.now())))
+    else:
+        channel = channel or ctx.channel
+        if not await ctx.manages(channel):
+            raise Refused("Insights are for workspace admins, and for channel managers about their own channel. "
+                          "Ask one of them, or see your own ties with `/rapport me`.")
+        figures = await insights(ctx.store, ctx.workspace, ctx.clock.now(), channel)
+    return Reply(title(figures), sections(figures))
+
+
+def register(router: Router) -> None:
+    router.command("insights", "insights [#channel]",
+                   "totals for leads, no names (admins; channel managers for their channel)")(insights_command)

@@ -1,0 +1,79 @@
+"""A member's own map: their ties by stage, drawn to PNG, delivered to them alone; never a tie between two others."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.app import Rapport
+from bot.events import ButtonPressed, CommandInvoked, Member, MessagePosted
+from bot.graph.rapport import Stage
+from bot.insight.own_map import own_map
+from bot.relationships import MAP_ACTION
+from tests.fakes import FakeClock, FakeOutbound, FakeStore
+from tests.test_console import _console, _said
+
+PNG = b"\x89PNG\r\n\x1a\n"
+WS = "T1"
+
+
+async def _talk(core: Rapport, pairs: list[tuple[str, str]], times: int = 1, run: str = "") -> None:
+    await core.store.members.upsert([Member(WS, u, u.title()) for pair in pairs for u in pair])
+    n = 0
+    at = core.clock.now() - timedelta(days=1)
+    for _ in range(times):
+        for asker, answerer in pairs:
+            n += 1
+            q = MessagePosted(WS, "C1", f"{run}m{n}", asker, at + timedelta(minutes=n), "how?", mentions=(answerer,))
+            n += 1
+            a = MessagePosted(WS, "C1", f"{run}m{n}", answerer, at + timedelta(minutes=n), "so", reply_to=q.message_id)
+            assert await core.on_message(q) and await core.on_message(a)
+
+
+async def test_the_map_holds_only_the_members_own_ties_by_stage(fake_store: FakeStore, clock: FakeClock) -> None:
+    core = Rapport(fake_store, clock, FakeOutbound())
+    # ana and bob are peers; carl keeps asking ana (ana advises carl); bob and carl know each other too.
+    await _talk(core, [("ana", "bob"), ("bob", "ana"), ("bob", "carl")])
+    await _talk(core, [("carl", "ana")], times=5, run="advice")
+
+    picture = await own_map(fake_store, WS, "ana", clock.now())
+
+    assert picture.name == "Ana"
+    assert {(t.other, t.stage, t.advises_me) for t in picture.ties} == {
+        ("bob", Stage.PEERS, None), ("carl", Stage.TRUSTED_ADVISOR, False)}
+    assert not any(t.coffee or t.cooling for t in picture.ties)
+
+
+async def test_me_offers_the_picture_and_the_button_draws_it(fake_store: FakeStore, clock: FakeClock) -> None:
+    core = Rapport(fake_store, clock, FakeOutbound())
+    await _talk(core, [("ana", "bob"), ("bob", "ana")])
+    listing = await core.on_command(CommandInvoked(WS, "C1", "ana", "me"))
+    assert [b.action_id for b in listing.buttons] == [MAP_ACTION]
+
+    drawn = await core.on_button(ButtonPressed(WS, "C1", "ana", MAP_ACTION))
+
+    assert drawn is not None and drawn.ephemeral and drawn.attachment is not None
+    assert drawn.attachment.content.startswith(PNG)
+    assert drawn.attachment.filename == "rapport-map-T1-ana.png"
+
+
+async def test_no_ties_gets_a_picture_and_how_ties_form(fake_store: FakeStore, clock: FakeClock) -> None:
+    core = Rapport(fake_store, clock, FakeOutbound())
+    await fake_store.members.upsert([Member(WS, "zoe", "Zoe")])
+    drawn = await core.on_command(CommandInvoked(WS, "C1", "zoe", "me map"))
+    assert drawn.attachment is not None and drawn.attachment.content.startswith(PNG)
+    assert "ask a colleague something about their work" in drawn.text
+
+
+async def test_console_writes_the_map_under_exports(sql_store: Any, tmp_path: Path) -> None:
+    session, out = await _console(sql_store)
+    session.exports = tmp_path / "exports"
+    await _said(session, out, "@alice #general bob: how do I rotate the staging keys?")
+    await _said(session, out, "@bob ^1 there's a script in ops/")
+
+    said = await _said(session, out, "@alice #general /rapport me map")
+
+    (path,) = (tmp_path / "exports").iterdir()
+    assert f"file: {path.resolve()}" in said
+    assert path.read_bytes().startswith(PNG)
