@@ -84,7 +84,7 @@ async def test_help_lists_the_core_commands(discord_bot: Harness) -> None:
     await discord_bot.send("INTERACTION_CREATE", discord_bot.command("help", ANA))
 
     text = embed_text(discord_bot.responses()[0])
-    assert "`/rapport me`" in text and "`/rapport with @someone`" in text
+    assert "`/rapport me [map]`" in text and "`/rapport with @someone`" in text
 
 
 async def test_status_says_what_the_bot_cannot_see(fake: Any, sql_store: Any) -> None:

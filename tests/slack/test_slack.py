@@ -149,7 +149,10 @@ async def test_me_with_no_history_and_an_unknown_subcommand_answer_ephemerally(s
     await slack.install(T1)
     me = await (await slack.command(T1, ANN, "me")).json()
     assert me == {"response_type": "ephemeral", "text": me["text"], "blocks": [
-        {"type": "section", "text": {"type": "mrkdwn", "text": me["text"]}}]}
+        {"type": "section", "text": {"type": "mrkdwn", "text": me["text"]}},
+        {"type": "actions", "elements": [{
+            "type": "button", "action_id": "me:map#0",
+            "text": {"type": "plain_text", "text": "See it as a picture", "emoji": True}}]}]}
     assert "has not seen you talk" in me["text"]
 
     wrong = await (await slack.command(T1, ANN, "frobnicate now")).json()
