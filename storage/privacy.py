@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.members import member_hash
-from bot.privacy.privacy import DEFAULT_RETENTION_DAYS
+from bot.privacy.privacy import DEFAULT_RETENTION_DAYS, graph_export
 from storage.models import (
     Base,
     ContactRow,
@@ -26,10 +26,6 @@ from storage.models import (
     WorkspaceSettingsRow,
 )
 from storage.statements import insert
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at else None
 
 
 class SqlPrivacy:
@@ -135,17 +131,7 @@ class SqlCoreData:
         return {
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
             "messages_seen": count or 0,
-            "questions": [{
-                "direction": "asked" if row.asker == user else "received",
-                "other": row.addressee if row.asker == user else row.asker,
-                "message_id": row.message_id, "channel": row.channel,
-                "asked_at": _iso(row.asked_at), "answered_at": _iso(row.answered_at),
-            } for row in questions],
-            "contacts": [{
-                "direction": "from" if row.source == user else "to",
-                "other": row.target if row.source == user else row.source,
-                "message_id": row.message_id, "kind": row.kind, "at": _iso(row.at),
-            } for row in contacts],
+            **graph_export(user, questions, contacts),
         }
 
     async def erase_member(self, workspace: str, user: str) -> int:

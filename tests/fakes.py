@@ -12,6 +12,7 @@ from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
 from bot.graph.rapport import PairStats
+from bot.privacy.privacy import graph_export
 from bot.replies import Reply
 
 
@@ -299,17 +300,7 @@ class FakeCoreData:
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
             "messages_seen": sum(1 for (ws, _), m in self.graph.memory.messages.items()
                                  if ws == workspace and m.author == user),
-            "questions": [{
-                "direction": "asked" if q.asker == user else "received",
-                "other": q.addressee if q.asker == user else q.asker,
-                "message_id": q.message_id, "channel": q.channel,
-                "asked_at": _iso(q.asked_at), "answered_at": _iso(q.answered_at),
-            } for q in questions],
-            "contacts": [{
-                "direction": "from" if c.source == user else "to",
-                "other": c.target if c.source == user else c.source,
-                "message_id": c.message_id, "kind": c.kind, "at": _iso(c.at),
-            } for c in contacts],
+            **graph_export(user, questions, contacts),
         }
 
     async def erase_member(self, workspace: str, user: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,6 +73,27 @@ async def export(store: Store, workspace: str, user: str, now: datetime) -> dict
     for repo in store.personal:
         document.update(await repo.export_member(workspace, user))
     return document
+
+
+def graph_export(user: str, questions: Iterable[Any], contacts: Iterable[Any]) -> dict[str, Any]:
+    """A member's questions and contacts as the export shows them, from any store's rows (the same field names):
+    one shape for the SQL store and the in-memory one."""
+    def iso(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    return {
+        "questions": [{
+            "direction": "asked" if q.asker == user else "received",
+            "other": q.addressee if q.asker == user else q.asker,
+            "message_id": q.message_id, "channel": q.channel,
+            "asked_at": iso(q.asked_at), "answered_at": iso(q.answered_at),
+        } for q in questions],
+        "contacts": [{
+            "direction": "from" if c.source == user else "to",
+            "other": c.target if c.source == user else c.source,
+            "message_id": c.message_id, "kind": c.kind, "at": iso(c.at),
+        } for c in contacts],
+    }
 
 
 def stores_anything(document: dict[str, Any]) -> bool:
