@@ -11,7 +11,7 @@ Three readers of the same chat, in the same run:
   a leading "nick:" as an @mention), then `rapport import discord-export` and `rapport graph --json` in a fresh
   SQLite database, channels that share no nick imported together as one server. Its message-level links come
   from the same code in process (link_all with the shipped ranker); the script warns if the pairs differ.
-- "previous rules" are bot/conversation.py as it was before the reply ranker (commit PREVIOUS, read from git).
+- "previous rules" are bot/conversation.py (now bot/graph/) as it was before the ranker (commit PREVIOUS, from git).
 - "baseline": the previous message by someone else is the parent; a question's answerer is the next other speaker.
 
 Measures: reply links between different people (P/R/F of (message, parent)); contact pairs (two people are in
@@ -277,7 +277,7 @@ def report(title: str, channels: Sequence[Channel], gold: Reading, product: bool
 
 def questions(dialogues: Sequence[Dialogue]) -> Table:
     """Question detection against what Molweni's annotators saw as questions (the first of a question-answer pair,
-    a clarification or follow-up question), on all 500 dev dialogues: bot/questions.py fits nothing on Molweni."""
+    a clarification or follow-up question), on all 500 dev dialogues: bot/graph/questions.py fits nothing on Molweni."""
     table = Table(title=f"Questions on Molweni dev: {len(dialogues)} dialogues, "
                         f"{sum(len(d.questions) for d in dialogues):,} annotated questions")
     for column in ("detector", "precision", "recall", "F"):
@@ -291,7 +291,7 @@ def questions(dialogues: Sequence[Dialogue]) -> Table:
                 ours.add((d.channel.name, e.message_id))
             if e.text and "?" in e.text:
                 marks.add((d.channel.name, e.message_id))
-    for label, found in (("bot/questions.py", ours), ("baseline: contains a question mark", marks)):
+    for label, found in (("bot/graph/questions.py", ours), ("baseline: contains a question mark", marks)):
         p, r, f = prf(found, gold)
         table.add_row(label, f"{p:.2f}", f"{r:.2f}", f"{f:.2f}")
     return table

@@ -108,7 +108,7 @@ def flag(value: bool | None) -> float:
 
 def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
     """FEATURES for each scored candidate, computed one candidate at a time straight from their definitions: what
-    the batched array code in bot.reply_model.table must agree with."""
+    the batched array code in bot.graph.reply_model.table must agree with."""
     me, now, nan = message.author, message.ts, math.nan
     mine = [c for c in candidates if c.author == me]
     my_last = mine[-1] if mine else None

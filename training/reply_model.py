@@ -1,4 +1,4 @@
-"""Train the flat-chat reply ranker (bot/reply_model.py) on public annotated chat and write it into the package.
+"""Train the flat-chat reply ranker (bot/graph/reply_model.py) on public annotated chat and write it into the package.
 
     python -m training.reply_model IRC_DATA MOLWENI_DEV_JSON [--out bot/data]
 
@@ -46,7 +46,7 @@ PAIR_PRECISION = 0.90
 
 @dataclass
 class Rows:
-    """Candidate rows of a set of channels (bot.reply_model.Table) with their labels, and the messages they ask
+    """Candidate rows of a set of channels (bot.graph.reply_model.Table) with their labels, and the messages they ask
     about: `asked[i]` is message i with its candidates, `messages[i]` its (channel name, message id)."""
 
     table: Table
@@ -96,7 +96,7 @@ def joined(a: Rows, b: Rows) -> Rows:
 
 
 def picked(rows: Rows, scores: np.ndarray, threshold: float) -> dict[int, str]:
-    """Message index -> the parent bot.reply_model.choose takes at this threshold."""
+    """Message index -> the parent bot.graph.reply_model.choose takes at this threshold."""
     chosen = choose(rows.asked, rows.table, np.asarray(scores), threshold)
     return {m: parent for m, parent in enumerate(chosen) if parent}
 
@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     molweni_fit, molweni = molweni_half(dialogues, fit=True), molweni_half(dialogues, fit=False)
     card: dict[str, object] = {
         "what": "Reply ranker for unthreaded chat: LightGBM binary classifier over (message, earlier message) "
-                "pairs, exported to ONNX. Features: bot/reply_model.py FEATURES.",
+                "pairs, exported to ONNX. Features: bot/graph/reply_model.py FEATURES.",
         "data": [
             "Ubuntu IRC disentanglement data/train (fit) and data/dev (threshold, figures): Kummerfeld et al., "
             "ACL 2019, https://github.com/jkkummerfeld/irc-disentanglement, data CC-BY-4.0",
