@@ -314,7 +314,12 @@ class Memory:
 
     def candidates(self, event: MessagePosted) -> list[Said]:
         """The flat-chat messages before `event` in its channel that it may reply to, oldest first."""
-        scope = self.flat.get((event.workspace, event.channel), ())
+        scope = self.flat.get((event.workspace, event.channel))
+        if not scope:
+            return []
+        # Kept in time order, so when its ends are in reach all of it is, and nothing is the event itself.
+        if scope[-1].ts < event.at.timestamp() and scope[0].ts >= event.at.timestamp() - HORIZON.total_seconds():
+            return list(scope)
         return within(scope, event)
 
     @classmethod
