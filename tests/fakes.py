@@ -95,7 +95,7 @@ class FakeGraph:
         messages = [m for (ws, _), m in self.memory.messages.items() if ws == workspace and m.channel == channel]
         first = min(e.at for e in events)
         questions = [q for q in self.questions if q.workspace == workspace and q.channel == channel
-                     and q.answered_at is None and q.deadline >= first]
+                     and q.deadline >= first]
         return messages, questions
 
     async def record(self, outcomes: Sequence[Outcome]) -> int:
@@ -112,6 +112,9 @@ class FakeGraph:
 
     async def forget_message(self, workspace: str, message_id: str) -> None:
         self.memory.messages.pop((workspace, message_id), None)
+        opened = {q.message_id for q in self.questions if q.workspace == workspace and q.addressee == OPEN}
+        self.questions = [q for q in self.questions if not (
+            q.workspace == workspace and q.answer_id == message_id and q.addressee != OPEN and q.message_id in opened)]
         self.questions = [
             replace(q, answered_at=None, answer_id=None) if q.answer_id == message_id else q
             for q in self.questions if not (q.workspace == workspace and q.message_id == message_id)

@@ -79,7 +79,8 @@ async def test_a_thread_of_questions_and_answers_makes_peers(slack: Slack) -> No
         response = await slack.say(T1, user, words, ts, thread_ts=root if ts != root else None)
         assert response.status == 200
     await slack.settle()
-    assert await rows(slack, QuestionRow, workspace=T1) == 2
+    # Ann's open question (answered) with its asker -> answerer edge to Bob, and Bob's question to Ann.
+    assert await rows(slack, QuestionRow, workspace=T1) == 3
     slack.clock.advance(minutes=5)
 
     answer = await slack.command(T1, ANN, f"with <@{BOB}|bob>")
