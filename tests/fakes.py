@@ -309,8 +309,11 @@ class FakeCoreData:
     async def erase_member(self, workspace: str, user: str) -> int:
         before = len(self.members.rows) + len(self.graph.questions) + len(self.graph.contacts)
         self.members.rows.pop((workspace, user), None)
-        self.graph.questions = [q for q in self.graph.questions
-                                if not (q.workspace == workspace and user in (q.asker, q.addressee))]
+        theirs = {mid for (ws, mid), m in self.graph.memory.messages.items() if ws == workspace and m.author == user}
+        self.graph.questions = [
+            replace(q, answer_id=None) if q.workspace == workspace and q.addressee == OPEN and q.answer_id in theirs
+            else q
+            for q in self.graph.questions if not (q.workspace == workspace and user in (q.asker, q.addressee))]
         self.graph.contacts = [c for c in self.graph.contacts
                                if not (c.workspace == workspace and user in (c.source, c.target))]
         return before - len(self.members.rows) - len(self.graph.questions) - len(self.graph.contacts)

@@ -109,6 +109,11 @@ async def test_graph_an_open_question_takes_each_answerer_once_in_later_batches(
     stats = await store.graph.pair_stats(WS, at(120))
     assert [(s.a, s.b, s.answered_ab) for s in stats] == [("ana", "bob", 1)]
 
+    for repository in store.personal:  # Bob erased: nothing says which message of his answered
+        await repository.erase_member(WS, "bob")
+    _, questions = await store.graph.context(WS, "C1", [event])
+    assert [(q.addressee, q.answer_id, q.answered_at is not None) for q in questions] == [(OPEN, None, True)]
+
 
 async def test_graph_pair_stats(store) -> None:
     await asked(store)
