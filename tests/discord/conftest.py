@@ -72,13 +72,14 @@ class Harness:
         at = T0 + timedelta(minutes=minutes)
         data: dict[str, Any] = {
             "id": str(snowflake(at, next(self.ids))), "channel_id": str(channel), "guild_id": str(guild),
-            "author": user(author, NAMES.get(author, "someone")), "member": {"roles": [], "joined_at": at.isoformat(),
-                                                                             "deaf": False, "mute": False},
+            # Members as Discord sends them: discord.py drops a member without "flags" (and with it every mention)
+            "author": user(author, NAMES.get(author, "someone")),
+            "member": {"roles": [], "joined_at": at.isoformat(), "deaf": False, "mute": False, "flags": 0},
             "content": text, "timestamp": at.isoformat(), "edited_timestamp": None, "tts": False,
             "mention_everyone": False, "mention_roles": [], "attachments": [], "embeds": [], "pinned": False,
             "type": 0, "flags": 0, "components": [],
-            "mentions": [{**user(u, NAMES.get(u, "someone")), "member": {"roles": [], "joined_at": at.isoformat()}}
-                         for u in mentions],
+            "mentions": [{**user(u, NAMES.get(u, "someone")), "member": {
+                "roles": [], "joined_at": at.isoformat(), "deaf": False, "mute": False, "flags": 0}} for u in mentions],
         }
         if reply_to is not None:
             data["type"] = 19

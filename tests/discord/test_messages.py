@@ -100,9 +100,10 @@ async def test_deleting_an_answer_unlinks_it(discord_bot: Harness) -> None:
 
     await discord_bot.send("MESSAGE_DELETE", {"id": str(answer), "channel_id": str(CHAT), "guild_id": str(GUILD)})
 
-    # Bob's only exchange with Ana is gone: no answer between them is left.
+    # The question to Bob stays, unanswered again.
     assessment = await pair(discord_bot, ANA, BOB)
-    assert assessment is None or assessment.stats.answered_ab + assessment.stats.answered_ba == 0
+    assert assessment is not None
+    assert (assessment.stats.asked_ab + assessment.stats.asked_ba, assessment.stats.answered_ab) == (1, 0)
 
 
 async def test_guilds_are_separate_workspaces(discord_bot: Harness) -> None:
