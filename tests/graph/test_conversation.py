@@ -2,7 +2,7 @@
 importer and the in-memory store do; and a regression guard on the labelled transcripts of benchmarks/question_graph.py.
 
 Flat-chat rules are tested with a scripted ranker (what the reply ranker picked is given) so that each test is
-about the rule; tests/test_reply_model.py tests the shipped ranker itself."""
+about the rule; tests/graph/test_reply_model.py tests the shipped ranker itself."""
 
 from __future__ import annotations
 
