@@ -599,3 +599,28 @@ def test_a_long_page_is_cut_but_keeps_its_buttons() -> None:
     view = home(page)
     assert len(view["blocks"]) <= MAX_BLOCKS
     assert view["blocks"][-2]["type"] == "actions" and view["blocks"][-3]["elements"][0]["text"] == "…and more"
+
+
+async def test_forms_open_within_the_request_before_it_is_answered(slack: Slack) -> None:
+    """views.open must use the trigger_id within its 3 seconds: it is called before the HTTP response goes back,
+    not from the work queued after the ack. views.open is made slow, so a call made after the ack is answered after
+    the response."""
+    await slack.install(T1)
+    slack.fake.latency["views.open"] = 0.3
+    form = Form("profile", "Your profile", (FormField("intro", "About you"),))
+
+    async def open_form(ctx: Context, value: str) -> Reply:
+        return Reply("Tell us", form=form)
+
+    slack.core.router.action("edit")(open_form)
+
+    for request in (lambda: slack.command(T1, ANN, "profile"),
+                    lambda: slack.press(T1, ANN, {"action_id": "edit#0", "value": "x"})):
+        before = len(slack.fake.called("views.open"))
+        response = await request()
+        responded = time.monotonic()
+        assert response.status == 200
+        await slack.settle()
+        (opened,) = slack.fake.called("views.open")[before:]
+        assert opened.params["trigger_id"] == "1337.42.abcd"
+        assert 0 < opened.answered < responded
