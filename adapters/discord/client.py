@@ -13,6 +13,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters import api_calls
 from adapters.discord import translate
 from adapters.discord.commands import admin_group, rapport_group, status_reply
 from adapters.discord.interactions import answer
@@ -52,6 +53,7 @@ class RapportClient(discord.AutoShardedClient):
             intents=intents(settings.message_content),
             chunk_guilds_at_startup=False,
             allowed_mentions=discord.AllowedMentions.none(),  # replies name people; they do not ping them
+            http_trace=api_calls.discord_trace(),  # errors and retries, for /metrics
             **options,
         )
         self.core = core

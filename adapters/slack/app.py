@@ -33,7 +33,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters import PlatformError
+from adapters import PlatformError, api_calls
 from adapters.ops import listen, ops_routes
 from adapters.settings import load_settings
 from adapters.slack import translate
@@ -74,7 +74,8 @@ def web_client(settings: SlackSettings, token: str | None = None,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
                         AsyncRateLimitErrorRetryHandler(max_retry_count=3),
                         AsyncServerErrorRetryHandler(
-                            max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5))],
+                            max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5)),
+                        api_calls.Observer()],  # last: counts errors and retries for /metrics
     )
 
 
