@@ -15,7 +15,7 @@ from discord import app_commands
 
 from adapters import api_calls
 from adapters.discord import translate
-from adapters.discord.commands import admin_group, rapport_group, status_reply
+from adapters.discord.commands import admin_group, help_reply, rapport_group, status_reply
 from adapters.discord.interactions import answer
 from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.settings import DiscordSettings
@@ -214,8 +214,12 @@ class RapportClient(discord.AutoShardedClient):
             event = CommandInvoked(workspace, self._channel(interaction), str(interaction.user.id), text,
                                    translate.roles(interaction.permissions))
             name = text.split()[0]
-            work = self._status(event) if name == "status" else self.core.on_command(event)
+            work = (self._status(event) if name == "status" else self._help(event) if name == "help"
+                    else self.core.on_command(event))
             await answer(interaction, workspace, work, f"command {name}")
+
+    async def _help(self, event: CommandInvoked) -> Reply:
+        return help_reply(await self.core.on_command(event))
 
     async def _status(self, event: CommandInvoked) -> Reply:
         return status_reply(await self.core.on_command(event), self.with_text)

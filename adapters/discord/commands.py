@@ -261,5 +261,17 @@ def visibility(with_text: bool) -> Section:
     return Section("What Rapport sees on Discord", lines)
 
 
+ON_DISCORD = Section("On Discord", (
+    "Options are typed: pick them as Discord offers them (`/rapport coffee join channel:` ...).",
+    "Managers' commands are under `/rapport-admin`: `coffee-setup`, `coffee-stop`, `insights` and `retention`; "
+    "Discord shows it to members with Manage Channels.",
+))
+
+
+def help_reply(core_reply: Reply) -> Reply:
+    """The core's help names its text commands; say where they differ here."""
+    return replace(core_reply, sections=(*core_reply.sections, ON_DISCORD))
+
+
 def status_reply(core_reply: Reply, with_text: bool) -> Reply:
     return replace(core_reply, sections=(*core_reply.sections, visibility(with_text)))

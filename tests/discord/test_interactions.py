@@ -85,6 +85,7 @@ async def test_help_lists_the_core_commands(discord_bot: Harness) -> None:
 
     text = embed_text(discord_bot.responses()[0])
     assert "`/rapport me [map]`" in text and "`/rapport with @someone`" in text
+    assert "`/rapport-admin`: `coffee-setup`, `coffee-stop`, `insights` and `retention`" in text  # where they are here
 
 
 async def test_status_says_what_the_bot_cannot_see(fake: Any, sql_store: Any) -> None:
