@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore, SQLAlchemyInstallationStore
@@ -27,6 +29,8 @@ from sqlalchemy import and_, desc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.sealing import Sealer
+
+log = logging.getLogger(__name__)
 
 STATE_TTL = 600  # seconds an install link stays valid
 # Seconds a found installation is reused without asking the database: every Slack request is authorised
@@ -180,8 +184,15 @@ class Installed:
         async with self._refreshing.setdefault(team_id, asyncio.Lock()):
             bot = await self._find(team_id)
             if bot is not None and self.rotator is not None and bot.bot_refresh_token:
-                refreshed = await self.rotator.perform_bot_token_rotation(
-                    bot=bot, minutes_before_expiration=ROTATE_BEFORE)
+                try:
+                    refreshed = await self.rotator.perform_bot_token_rotation(
+                        bot=bot, minutes_before_expiration=ROTATE_BEFORE)
+                except SlackTokenRotationError as error:
+                    # The token in hand may still have hours to live: use it; if it has expired, the call fails
+                    # as any call with a bad token does, and the next send tries the refresh again.
+                    log.warning("Slack token refresh for workspace %s failed (%s)", team_id,
+                                error.api_error.response.get("error") if error.api_error else "?")
+                    refreshed = None
                 if refreshed is not None:
                     await self.store.async_save_bot(refreshed)
                     bot = refreshed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import text
@@ -71,3 +72,11 @@ async def test_a_token_far_from_expiry_is_used_as_it_is(slack: Slack) -> None:
     assert await slack.core.outbound.send_channel(T1, "C0GENERAL", Reply("a nudge"))
     assert not slack.fake.called("oauth.v2.access")
     assert [c.token for c in slack.fake.called("chat.postMessage")] == [token]
+
+
+async def test_a_refused_refresh_keeps_the_token_in_hand_and_says_so(slack: Slack, caplog: Any) -> None:
+    token, refresh = await install_rotating(slack, expires_in=60)
+    slack.fake.refresh_tokens.pop(refresh)  # Slack no longer knows this refresh token
+    assert await slack.core.outbound.send_channel(T1, "C0GENERAL", Reply("a nudge"))  # still valid for a minute
+    assert [c.token for c in slack.fake.called("chat.postMessage")] == [token]
+    assert "Slack token refresh for workspace T0ALPHA failed (invalid_refresh_token)" in caplog.text
