@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,7 +134,9 @@ class Harness:
 
 
 def ws_settings(**overrides: Any) -> DiscordSettings:
-    return DiscordSettings(**{"DISCORD_BOT_TOKEN": TOKEN, **overrides})
+    """Each call its own place for the commands' hash, so every test's first start registers them."""
+    state = Path(tempfile.mkdtemp(prefix="rapport-discord-")) / "commands"
+    return DiscordSettings(**{"DISCORD_BOT_TOKEN": TOKEN, "RAPPORT_DISCORD_COMMANDS_STATE": state, **overrides})
 
 
 @pytest.fixture
