@@ -4,6 +4,7 @@ the compose file and the systemd unit. No Docker engine runs here: what the imag
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import configparser
 import os
@@ -28,6 +29,7 @@ ROOT = Path(__file__).parents[1]
 DEPLOY = ROOT / "deploy"
 IMAGE_SH = DEPLOY / "image.sh"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+UNUSED = {canonicalize_name(n) for n in PYPROJECT["tool"]["pip-tools"]["unsafe-package"]}
 LOCK_ENTRY = re.compile(r"^([A-Za-z0-9._-]+)==([^\s\\]+)((?:\s*\\\s*--hash=sha256:[0-9a-f]{64})+)", re.MULTILINE)
 
 
@@ -56,7 +58,9 @@ def test_the_lock_pins_every_runtime_dependency_at_pyprojects_version_with_hashe
 
 def test_the_lock_covers_what_the_runtime_dependencies_need_in_turn() -> None:
     """The closure of the runtime dependencies (their extras and markers as on this Python) is all in the lock, so
-    `pip install --require-hashes -r requirements.lock` needs nothing from outside it. Test-only packages are not."""
+    `pip install --require-hashes --no-deps -r requirements.lock` leaves nothing out, but for what pyproject's
+    [tool.pip-tools] names as installed and never used (test_what_the_lock_leaves_out_is_never_imported).
+    Test-only packages are not in it."""
     lock = locked()
     environment: dict[str, str] = dict(default_environment())
     seen: set[str] = set()
@@ -68,6 +72,9 @@ def test_the_lock_covers_what_the_runtime_dependencies_need_in_turn() -> None:
         if key in seen:
             continue
         seen.add(key)
+        if name in UNUSED:
+            assert name not in lock
+            continue
         assert name in lock, f"{requirement} is needed at run time and missing from requirements.lock"
         for needed in metadata.requires(requirement.name) or []:
             dependency = Requirement(needed)
@@ -83,14 +90,40 @@ def test_the_lock_is_made_with_the_pinned_tool() -> None:
     assert "pip-compile --generate-hashes" in header
     tool = PYPROJECT["project"]["optional-dependencies"]["lock"]
     assert tool == ["pip-tools==7.6.2"]
-    assert "file://" not in (ROOT / "requirements.lock").read_text()  # no index of this machine's in the lock
+    text = (ROOT / "requirements.lock").read_text()
+    for local in ("file://", "--find-links", "--index-url", "--extra-index-url"):
+        assert local not in text  # no index or wheel folder of this machine's in the lock
+
+
+def test_what_the_lock_leaves_out_is_never_imported() -> None:
+    """Every module of Rapport imported, the embedding model loaded and the platform SDKs started up: none of the
+    packages left out of the lock is in sys.modules (a fresh interpreter, so no other test's imports count)."""
+    script = """
+import asyncio, importlib, pkgutil, sys
+from importlib import metadata
+for package in ("bot", "adapters", "storage"):
+    for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+        importlib.import_module(info.name)
+from bot.interests.vectors import matchers
+asyncio.run(matchers.aget())
+import slack_bolt.app.async_app, slack_sdk.web.async_client, discord, matplotlib.pyplot, psycopg, aiosqlite
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+distributions = metadata.packages_distributions()
+print(sorted({d for name in sys.modules for d in distributions.get(name.split(".")[0], [])}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    imported = {canonicalize_name(d) for d in ast.literal_eval(done.stdout.strip().splitlines()[-1])}
+    assert "tokenizers" in imported and "onnxruntime" in imported  # the check saw the model load
+    assert not imported & UNUSED, f"left out of requirements.lock but imported: {sorted(imported & UNUSED)}"
 
 
 # --- deploy/image.sh --------------------------------------------------------------------------------------------
 
 
 def test_the_install_step_is_the_hash_checked_lock_then_rapport_alone() -> None:
-    """What `image.sh install` runs, printed (DRY_RUN): the lock with --require-hashes, then Rapport with --no-deps.
+    """What `image.sh install` runs, printed (DRY_RUN): the lock with --require-hashes --no-deps, then Rapport with
+    --no-deps.
 
     Covered: the commands and their order, and that the Dockerfile's two halves (install-deps, install-rapport) add
     up to the same. Not covered here: running them, which would reinstall every dependency (minutes; CI installs
@@ -99,7 +132,7 @@ def test_the_install_step_is_the_hash_checked_lock_then_rapport_alone() -> None:
     both = image_sh("install", "/src", DRY_RUN="1", PYTHON="python3")
     assert both.returncode == 0, both.stderr
     assert both.stdout.splitlines() == [
-        "python3 -m pip install --require-hashes -r /src/requirements.lock ",
+        "python3 -m pip install --require-hashes --no-deps -r /src/requirements.lock ",
         "python3 -m pip install --no-deps /src ",
     ]
     halves = [image_sh(step, "/src", DRY_RUN="1", PYTHON="python3").stdout
