@@ -101,4 +101,4 @@ class Rapport:
 
     async def on_form(self, event: FormSubmitted) -> Reply:
         ctx = self.context(event.workspace, event.channel, event.user, event.roles)
-        return await self.router.submit(ctx, event.form_id, dict(event.values))
+        return await self.router.submit(ctx, event.form_id, dict(event.values), event.flattened)

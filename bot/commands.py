@@ -128,7 +128,7 @@ class Args:
 
 Handler = Callable[[Context, Args], Awaitable[Reply]]
 ActionHandler = Callable[[Context, str], Awaitable[Reply | None]]
-FormHandler = Callable[[Context, dict[str, str]], Awaitable[Reply]]
+FormHandler = Callable[[Context, dict[str, str], frozenset[str]], Awaitable[Reply]]  # values, fields flattened
 
 
 @dataclass(frozen=True)
@@ -199,11 +199,12 @@ class Router:
             return Reply(str(error))
 
 
-    async def submit(self, ctx: Context, form_id: str, values: dict[str, str]) -> Reply:
+    async def submit(self, ctx: Context, form_id: str, values: dict[str, str],
+                     flattened: frozenset[str] = frozenset()) -> Reply:
         handler = self.forms.get(form_id)
         if handler is None:
             return Reply("That form has expired. Try `/rapport help`.")
         try:
-            return await handler(ctx, values)
+            return await handler(ctx, values, flattened)
         except UsageError as error:
             return Reply(str(error))

@@ -88,3 +88,4 @@ class FormSubmitted:
     form_id: str
     values: tuple[tuple[str, str], ...] = ()
     roles: frozenset[str] = frozenset()
+    flattened: frozenset[str] = frozenset()  # fields whose mentions and links the adapter turned into plain text

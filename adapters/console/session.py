@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from adapters import markup
 from adapters.console.render import render
 from adapters.console.workspace import ConsoleChannel, ConsoleMember, Workspace
 from bot.app import Rapport
@@ -318,9 +319,10 @@ class ConsoleSession:
             if len(pair) != 2 or pair[0] not in known:
                 raise ConsoleError(f"form fields are: {', '.join(sorted(known))} (write name=value)")
             values[pair[0]] = pair[1]
+        plain, flattened = markup.form_values(values.items())
         reply = await self.core.on_form(FormSubmitted(
-            self.workspace.workspace_id, channel, user, form.form_id, tuple(values.items()),
-            self.workspace.roles(user, channel)))
+            self.workspace.workspace_id, channel, user, form.form_id, plain, self.workspace.roles(user, channel),
+            flattened))
         self._show(user, reply)
 
     async def ask_form(self, user: str, channel: str, form: Form, ask: Callable[[str], Awaitable[str]]) -> None:
@@ -329,9 +331,10 @@ class ConsoleSession:
         for f in form.fields:
             answer = await ask(f"{f.label}{f' [{f.value}]' if f.value else ''}: ")
             values.append((f.name, answer if answer else f.value))
+        plain, flattened = markup.form_values(values)
         reply = await self.core.on_form(FormSubmitted(
-            self.workspace.workspace_id, channel, user, form.form_id, tuple(values),
-            self.workspace.roles(user, channel)))
+            self.workspace.workspace_id, channel, user, form.form_id, plain, self.workspace.roles(user, channel),
+            flattened))
         self._show(user, reply)
 
     def _show(self, user: str, reply: Reply) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters import api_calls
+from adapters import api_calls, markup
 from adapters.discord import translate
 from adapters.discord.commands import admin_group, help_reply, rapport_group, status_reply
 from adapters.discord.interactions import answer
@@ -245,9 +245,10 @@ class RapportClient(discord.AutoShardedClient):
         form = submitted_form(dict(interaction.data or {}))
         if form is None:
             return
-        workspace, form_id, values = form
+        workspace, form_id, raw = form
+        values, flattened = markup.form_values(raw)
         await self._as_member(interaction, workspace, f"form {form_id}", lambda channel, user, roles: (
-            self.core.on_form(FormSubmitted(workspace, channel, user, form_id, values, roles))))
+            self.core.on_form(FormSubmitted(workspace, channel, user, form_id, values, roles, flattened))))
 
     async def _roles(self, interaction: discord.Interaction, workspace: str) -> frozenset[str] | None:
         """The member's roles in the workspace a button or form belongs to; None if they are not in it.

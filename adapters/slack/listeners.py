@@ -23,6 +23,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters import markup
 from adapters.slack import blocks, translate
 from adapters.slack.deferred import Deferred
 from adapters.slack.installations import Tokens
@@ -226,12 +227,13 @@ class Listeners:
     async def form(self, ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient,
                    context: AsyncBoltContext) -> None:
         team, user = context.team_id or translate.team_of(body), body["user"]["id"]
-        form_id, channel, values = blocks.form_submission(view)
+        form_id, channel, raw = blocks.form_submission(view)
+        values, flattened = markup.form_values(raw)
         ids = f"team={team} user={user} form={form_id}"
 
         async def answer() -> Reply:
             roles = await self.people.roles(client, team, user, channel)
-            return await self.core.on_form(FormSubmitted(team, channel, user, form_id, values, roles))
+            return await self.core.on_form(FormSubmitted(team, channel, user, form_id, values, roles, flattened))
 
         task, ready = await self._in_time(answer())
         if ready:

@@ -2,8 +2,9 @@
 
 `/rapport profile` opens a two-page form (Discord modals hold at most five inputs), `/rapport profile @someone`
 shows a profile, `/rapport profile clear` deletes your own. Every field is optional and free text. Text is stored
-as plain text: pasted mentions and links are flattened on the way in (bot.text.plain_text) and everything shown
-back is neutralised again (bot.text.shown), so a profile can never ping a channel or smuggle in a link.
+as plain text: the adapter turns pasted mentions and links into what they read as (adapters/markup.py), the core
+tidies it (bot.text.tidy) and neutralises everything it shows back (bot.text.shown), so a profile can never ping a
+channel or smuggle in a link.
 
 Interests are the phrases of each field (split on commas, semicolons, "and", newlines). Each phrase is embedded
 once by the semantic matcher and its vector kept with the profile (bot.interests.vectors), so starters and matches
@@ -26,7 +27,7 @@ from bot.domain.profiles import (
 from bot.interests.vectors import matchers, phrase_vectors
 from bot.ports import Store
 from bot.replies import Button, Form, FormField, Reply, Section
-from bot.text import has_markup, plain_text, shown
+from bot.text import shown, tidy
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,10 @@ class Saved:
     notes: tuple[str, ...]
 
 
-def apply_form(old: Profile, values: Mapping[str, str], page: Sequence[str]) -> Saved:
-    """The profile after a form submission, with a note for every value that was changed on the way in.
+def apply_form(old: Profile, values: Mapping[str, str], page: Sequence[str],
+               flattened: frozenset[str] = frozenset()) -> Saved:
+    """The profile after a form submission, with a note for every value that was changed on the way in
+    (`flattened`: the fields whose mentions and links the adapter turned into plain text).
 
     Only the page's fields present in `values` change; a bad time zone or working hours keeps the old value.
     """
@@ -123,8 +126,8 @@ def apply_form(old: Profile, values: Mapping[str, str], page: Sequence[str]) -> 
             except UsageError as error:
                 notes.append(f"{error} I kept {old.working_hours or 'them empty'}.")
             continue
-        text = plain_text(raw)
-        if has_markup(raw):
+        text = tidy(raw)
+        if name in flattened:
             notes.append(f"*{LABELS[name]}*: I stored mentions and links as plain text.")
         if len(text) > FIELD_MAX:
             cut = text[:FIELD_MAX]
@@ -225,9 +228,9 @@ async def index_profile(store: Store, profile: Profile) -> None:
 
 
 def _submit(page: str) -> FormHandler:
-    async def submit(ctx: Context, values: dict[str, str]) -> Reply:
+    async def submit(ctx: Context, values: dict[str, str], flattened: frozenset[str]) -> Reply:
         old = await _own(ctx)
-        saved = apply_form(old, values, PAGES[page])
+        saved = apply_form(old, values, PAGES[page], flattened)
         if saved.profile.is_empty:
             if old.is_empty:
                 return Reply("Nothing saved: every field was empty. Any one field is enough to start.")

@@ -35,8 +35,8 @@ def wave_feature(router: Router) -> None:
         return Reply("", form=Form("intro", "About you", (FormField("hobby", "A hobby", "chess", 50),), "Optional"))
 
     @router.form("intro")
-    async def introduced(ctx: Context, values: dict[str, str]) -> Reply:
-        return Reply(f"Saved {sorted(values.items())} for <@{ctx.user}>")
+    async def introduced(ctx: Context, values: dict[str, str], flattened: frozenset[str]) -> Reply:
+        return Reply(f"Saved {sorted(values.items())} for <@{ctx.user}>, plain: {sorted(flattened)}")
 
     @router.command("slow", "slow", "takes its time")
     async def slow(ctx: Context, args: Args) -> Reply:
@@ -151,10 +151,13 @@ async def test_a_form_opens_as_a_modal_and_its_answers_reach_the_core(bot_with_b
     await harness.restart()  # a form opened before a restart can be sent after it
     submitted = {"custom_id": modal["data"]["custom_id"], "components": [
         {"type": 10, "id": 1, "content": "Optional"},
-        {"type": 18, "id": 2, "component": {"type": 4, "id": 3, "custom_id": "hobby", "value": "go"}}]}
+        {"type": 18, "id": 2, "component": {"type": 4, "id": 3, "custom_id": "hobby",
+                                            "value": "go with <@123> <:stone:99> [rules](https://go.example)"}}]}
     await harness.send("INTERACTION_CREATE", harness.interaction(5, submitted, ANA))
 
-    assert embed_text(harness.responses()[1]) == f"Saved [('hobby', 'go')] for <@{ANA}>"
+    # Discord's markup reaches the core as the plain text it reads as, and the core is told which field held it.
+    assert embed_text(harness.responses()[1]) == (
+        f"Saved [('hobby', 'go with @123 :stone: rules (https://go.example)')] for <@{ANA}>, plain: ['hobby']")
 
 
 async def test_slow_work_is_deferred_then_followed_up(bot_with_buttons: Harness,

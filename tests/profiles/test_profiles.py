@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from adapters import markup
 from bot.app import Rapport
 from bot.domain.profiles import Profile, looking_for, split_phrases
 from bot.events import CommandInvoked, FormSubmitted, Member
@@ -15,7 +16,7 @@ from bot.interests.similarity import LexicalMatcher
 from bot.interests.vectors import matchers
 from bot.profiles.profiles import FIELD_MAX, time_zone_of
 from bot.replies import Reply
-from bot.text import plain_text, shown
+from bot.text import shown, tidy
 from storage.models import Base
 
 pytestmark = pytest.mark.usefixtures("matcher")
@@ -35,7 +36,9 @@ async def command(core: Rapport, user: str, text: str) -> Reply:
 
 
 async def submit(core: Rapport, user: str, form_id: str, **values: str) -> Reply:
-    return await core.on_form(FormSubmitted(WS, "C1", user, form_id, tuple(values.items())))
+    """As an adapter submits a form: its markup turned into plain text first (adapters/markup.py)."""
+    plain, flattened = markup.form_values(values.items())
+    return await core.on_form(FormSubmitted(WS, "C1", user, form_id, plain, flattened=flattened))
 
 
 async def test_form_round_trip(core: Rapport, store) -> None:
@@ -197,10 +200,12 @@ def test_looking_for_intents() -> None:
         ("hiking", "behaviour", None), ("Go", "looking_for", "mentee")]
 
 
-def test_plain_text_and_shown() -> None:
-    assert plain_text("<@U1|ana> <@U2> <!here> <https://a.example|site> <:party:123>") == (
+def test_markup_plain_text_tidy_and_shown() -> None:
+    assert markup.plain_text("<@U1|ana> <@U2> <!here> <https://a.example|site> <:party:123>") == (
         "@ana @U2 @here site (https://a.example) :party:")
-    assert plain_text("a\r\n\n  b\x00c\u202e") == "a\nbc"
+    assert markup.form_values([("a", "<#C1|general>"), ("b", "plain")]) == (
+        (("a", "#general"), ("b", "plain")), frozenset({"a"}))
+    assert tidy("a\r\n\n  b\x00c\u202e") == "a\nbc"
     assert shown("<b>*hi*</b> `x` [a](b) @everyone") == "‹b›*hi*‹/b› 'x' [a] (b) @\u200beveryone"
 
 

@@ -193,8 +193,8 @@ async def test_buttons_render_as_actions_and_forms_as_modals(slack: Slack) -> No
     async def open_form(ctx: Context, value: str) -> Reply:
         return Reply("Tell us", form=form)
 
-    async def saved(ctx: Context, values: dict[str, str]) -> Reply:
-        return Reply(f"Saved {len(values['intro'])} characters.")
+    async def saved(ctx: Context, values: dict[str, str], flattened: frozenset[str]) -> Reply:
+        return Reply(f"Saved {values['intro']!r}, plain: {sorted(flattened)}.")
 
     slack.core.router.command("pick", "pick", "test")(buttons)  # type: ignore[arg-type]
     slack.core.router.action("choose")(open_form)
@@ -215,11 +215,12 @@ async def test_buttons_render_as_actions_and_forms_as_modals(slack: Slack) -> No
     submitted = await slack.interaction({
         "type": "view_submission", "team": {"id": T1}, "user": {"id": ANN, "team_id": T1}, "api_app_id": "A0RAPPORT",
         "view": {**view, "id": "V0VIEW", "state": {"values": {"intro": {"value": {"type": "plain_text_input",
-                                                                                   "value": "hello"}}}}},
+                                                                                   "value": "hi <!here> <https://a.example|docs>"}}}}},
     })
     result = await submitted.json()
     assert result["response_action"] == "update"
-    assert result["view"]["blocks"][0]["text"]["text"] == "Saved 5 characters."
+    # Slack's markup reaches the core as the plain text it reads as, and the core is told which field held it.
+    assert result["view"]["blocks"][0]["text"]["text"] == "Saved 'hi @here docs (https://a.example)', plain: ['intro']."
 
 
 async def test_app_home_shows_the_members_relationships(slack: Slack) -> None:
