@@ -411,7 +411,10 @@ async def test_the_console_example_shows_a_whole_round(env: dict[str, str]) -> N
     assert out.count("[DM to @Erin] I have paused your virtual coffee") == 1
     assert out.count("[DM to @Carol] I have paused your virtual coffee") == 1
     assert "[DM to @Bob] @Alice would like to get to know @Dave" in out
-    groups = [line for line in out.splitlines() if line.startswith("[group message to ")]  # one per group
+    said = [line for line in out.splitlines() if line.startswith("[group message to ")]
+    groups = [line for line in said if "this round's group" in line]  # one introduction per group
+    checkins = [line for line in said if "How did your virtual coffee go" in line]  # asked in the group
+    assert len(checkins) == 4 and len(said) == len(groups) + len(checkins)
     assert len(groups) == 5 and not any("@Erin" in g and "@Dave" in g for g in groups)  # Erin avoids Dave
     assert sum(line.count("@") for line in (g.split("]")[0] for g in groups)) == 13  # everyone, each round
 

@@ -9,6 +9,9 @@ hold no personal data), the channel announcement goes last so it can name the pe
 A round missed while every process was down still runs when it is at most GRACE late; later than that it is
 recorded as missed, logged, and the schedule moves on to the next future date.
 
+Check-ins go out CHECKIN_AFTER the round: a group introduced in its own conversation is asked there once (each
+member presses for themselves), everyone else by DM, as is whoever that conversation does not reach.
+
 Closing a round (when the channel's next round is planned) counts check-ins left unanswered: MISSES_TO_PAUSE
 in a row pauses the member, with a private notice saying how to come back.
 """
@@ -323,12 +326,55 @@ def checkin_message(group: GroupRecord, user: str) -> Reply:
                  Button("We couldn't", "coffee:couldnt", value)))
 
 
+def group_checkin_message(group: GroupRecord, users: Sequence[str]) -> Reply:
+    """The check-in asked once in the group's own conversation: each member answers for themselves (a press
+    records the presser's answer only, and the thanks is seen by them alone)."""
+    value = str(group.id)
+    return Reply(
+        f"How did your virtual coffee go, {names(users)}? (<#{group.channel}>, round of "
+        f"{group.due_at.strftime('%d %b')}) Each of you, press for yourself, or answer with "
+        f"`/rapport coffee checkin met|not-yet|couldnt <#{group.channel}>`.",
+        buttons=(Button("We met", "coffee:met", value, "primary"), Button("Not yet", "coffee:not-yet", value),
+                 Button("We couldn't", "coffee:couldnt", value)), ephemeral=False)
+
+
+async def ask_groups(core: Any, record: RoundRecord, key: str) -> None:
+    """One check-in per group in the conversation its introduction went to (where the platform opened one), for
+    the members who have not answered yet; the seats it reached become sent, so no DM follows. Groups introduced
+    by DM, and whoever the group conversation does not reach, get the DM check-in (send_to_seats)."""
+    store = core.store
+    for group in record.placed:
+        if await store.runs.delivery(record.key, f"g{group.index}") != "sent":
+            continue  # introduced by DMs: asked by DM
+        waiting = [seat.user for seat in group.seats if seat.checkin == "pending" and not seat.answer]
+        label = f"g{group.index}"
+        if len(waiting) < 2 or await store.runs.delivery(key, label) == "failed":
+            continue  # one person left to ask is a DM; a refusal before: DMs
+        reached: list[str] = []
+
+        async def send(group: GroupRecord = group, waiting: list[str] = waiting, reached: list[str] = reached
+                       ) -> bool:
+            reached.extend(await core.outbound.send_group(group.workspace, group.channel, group.members,
+                                                          group_checkin_message(group, waiting)))
+            return bool(reached)
+
+        went = await send_once(store.runs, key, label, core.clock.now(), send)
+        if not went and not reached and await store.runs.delivery(key, label) == "sent":
+            reached = list(group.members)  # sent by a process that died before recording the seats
+        for user in waiting:
+            if user in reached:
+                await store.coffee.set_seat(group.id, user, checkin="sent")
+
+
 async def run_checkin(core: Any, record: RoundRecord) -> None:
     async def build(group: GroupRecord, user: str) -> Reply:
         return checkin_message(group, user)
 
+    key = f"{record.key}:checkin"
     current = await core.store.coffee.round(record.workspace, record.channel, record.due_at) or record
-    await send_to_seats(core, current, "checkin", f"{record.key}:checkin", build)
+    await ask_groups(core, current, key)
+    current = await core.store.coffee.round(record.workspace, record.channel, record.due_at) or current
+    await send_to_seats(core, current, "checkin", key, build)
     await core.store.coffee.mark_round(record.workspace, record.channel, record.due_at, checkin_sent=True)
 
 
