@@ -43,7 +43,7 @@ def test_each_pair_is_scored_as_the_brute_force_does_whatever_the_widths() -> No
 def test_with_everyone_as_a_partner_the_scores_are_every_related_pair() -> None:
     padded, counts = _members(30)
     users = [f"u{k}" for k in range(30)]
-    found = interest_scores(THRESHOLD, users, [], padded, counts, False, partners=29, kept=None)
+    found = interest_scores(THRESHOLD, users, padded, counts, partners=29, kept=None)
     expected = {pair(users[a], users[b]): min(1.0, s / 2) for a in range(30) for b in range(a + 1, 30)
                 if (s := _brute(padded, counts, a, b)) > 0}
     assert found.keys() == expected.keys()
@@ -80,7 +80,7 @@ def test_a_pair_reaches_the_planner_only_if_it_is_among_the_strongest_of_one_of_
 def test_large_rounds_score_each_member_with_its_few_strongest_partners() -> None:
     padded, counts = _members(60)
     users = [f"u{k}" for k in range(60)]
-    everyone = interest_scores(THRESHOLD, users, [], padded, counts, False, partners=59, kept=None)
-    kept = interest_scores(THRESHOLD, users, [], padded, counts, False, partners=10, kept=3)
+    everyone = interest_scores(THRESHOLD, users, padded, counts, partners=59, kept=None)
+    kept = interest_scores(THRESHOLD, users, padded, counts, partners=10, kept=3)
     assert 0 < len(kept) <= 3 * len(users) < len(everyone)
     assert all(abs(kept[k].score - everyone[k].score) < 1e-4 for k in kept)  # scored exactly, not estimated

@@ -39,7 +39,6 @@ from bot.domain.coffee import PairKey, pair
 from bot.domain.profiles import Profile
 from bot.interests.vectors import matchers, phrase_vectors, to_bytes
 from bot.ports import Store
-from bot.text import shown
 
 PARTNERS = 16  # nearest members per member by centroid, scored exactly
 KEPT = INTEREST_PARTNERS  # best scored partners per member handed to the planner
@@ -165,9 +164,8 @@ def _best_per_member(candidates: np.ndarray, strength: np.ndarray, k: int, n: in
     return np.unique(both[rank < k])
 
 
-def interest_scores(threshold: float, users: list[str], phrases: list[list[tuple[str, str]]], padded: np.ndarray,
-                    counts: np.ndarray, topics: bool, partners: int = PARTNERS, kept: int | None = KEPT
-                    ) -> dict[PairKey, SharedInterest]:
+def interest_scores(threshold: float, users: list[str], padded: np.ndarray, counts: np.ndarray,
+                    partners: int = PARTNERS, kept: int | None = KEPT) -> dict[PairKey, SharedInterest]:
     centroids = padded.sum(axis=1) / counts[:, None]
     if len(users) > EXACT_PARTNERS_LIMIT and centroids.shape[1] > SEARCH_DIMS:
         # Neighbours are searched in fewer dimensions (a fixed random projection keeps cosines roughly): the
@@ -175,33 +173,24 @@ def interest_scores(threshold: float, users: list[str], phrases: list[list[tuple
         centroids = centroids @ np.random.default_rng(0).standard_normal((centroids.shape[1], SEARCH_DIMS))
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
     candidates = closest_pairs(centroids.astype(np.float32), partners)
-    strength, best = score_pairs(threshold, padded, counts, candidates)
-    width = padded.shape[1]
+    strength, _ = score_pairs(threshold, padded, counts, candidates)
     found = _best_per_member(candidates, strength, kept or partners, len(users))
     scores = np.minimum(1.0, strength[found] / 2).tolist()
     firsts, seconds = candidates[found, 0].tolist(), candidates[found, 1].tolist()
-    if not topics:
-        return {pair(users[i], users[j]): SharedInterest(score)
-                for i, j, score in zip(firsts, seconds, scores, strict=True)}
-    out: dict[PairKey, SharedInterest] = {}
-    for i, j, score, where in zip(firsts, seconds, scores, best[found].tolist(), strict=True):
-        x, y = divmod(where, width)
-        (kx, tx), (ky, ty) = phrases[i][x], phrases[j][y]
-        named = shown(tx) if kx == ky else f"{shown(tx)} / {shown(ty)}"
-        out[pair(users[i], users[j])] = SharedInterest(score, (named,))
-    return out
+    return {pair(users[i], users[j]): SharedInterest(score)
+            for i, j, score in zip(firsts, seconds, scores, strict=True)}
 
 
-async def shared_interests(store: Store, profiles: Sequence[Profile], topics: bool = False
-                           ) -> dict[PairKey, SharedInterest]:
+async def shared_interests(store: Store, profiles: Sequence[Profile]) -> dict[PairKey, SharedInterest]:
+    """How much each member shares with its likeliest partners, as a number for the planner to rank by. What two
+    people are shown as sharing is judged pair by pair elsewhere (bot.interests.starters.find_links)."""
     with_phrases = [p for p in profiles if p.phrases()]
     if len(with_phrases) < 2:
         return {}
     matcher = await matchers.aget()
     padded, counts = await phrase_matrix(store, with_phrases, matcher.name, matcher)
     users = [p.user_id for p in with_phrases]
-    phrases = [[(ph.key, ph.text) for ph in p.phrases()] for p in with_phrases] if topics else []
-    return await asyncio.to_thread(_one_blas_thread, matcher.threshold, users, phrases, padded, counts, topics)
+    return await asyncio.to_thread(_one_blas_thread, matcher.threshold, users, padded, counts)
 
 
 def _one_blas_thread(*args: Any) -> dict[PairKey, SharedInterest]:

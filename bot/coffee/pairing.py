@@ -587,6 +587,11 @@ def _group_of(members: Sequence[int], candidates: Sequence[Candidate], facts: Pa
     return Group(ids, total, tuple(reasons))
 
 
+def describe_group(members: Sequence[Candidate], facts: PairFacts) -> Group:
+    """A group's score and reasons as a round gives them (score_pair over every two of its members)."""
+    return _group_of(range(len(members)), members, facts)
+
+
 def _place_leftovers(
     leftovers: list[int],
     groups: list[list[int]],

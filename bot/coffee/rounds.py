@@ -22,12 +22,21 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import combinations
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.coffee import interest_pairs
 from bot.coffee.intro import direct_message, names, others_in, send_to_groups
-from bot.coffee.pairing import Candidate, PairFacts, SharedInterest, plan_round, suggest_meeting_time
+from bot.coffee.pairing import (
+    Candidate,
+    PairFacts,
+    Round,
+    SharedInterest,
+    describe_group,
+    plan_round,
+    suggest_meeting_time,
+)
 from bot.domain.coffee import (
     ChannelSettings,
     GroupRecord,
@@ -42,9 +51,12 @@ from bot.domain.profiles import Profile
 from bot.events import Member
 from bot.graph.conversation import Contact, Outcome, SeenMessage
 from bot.graph.rapport import assess
+from bot.interests.starters import find_links
+from bot.interests.vectors import matchers, phrase_vectors
 from bot.ports import Store
 from bot.replies import Button, Reply, Section
 from bot.scheduling import Due, send_once
+from bot.text import shown
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +134,36 @@ def candidate(user: str, tz: str | None, profile: Profile | None, team: str) -> 
     return Candidate(user, tz, start, end, frozenset({team.lower()}) if team else frozenset())
 
 
-async def shared_interests(store: Store, profiles: Sequence[Profile], topics: bool = False
-                           ) -> dict[PairKey, SharedInterest]:
+async def shared_interests(store: Store, profiles: Sequence[Profile]) -> dict[PairKey, SharedInterest]:
     """Shared interest of each member with its likeliest partners (bot/coffee/interest_pairs.py)."""
-    return await interest_pairs.shared_interests(store, profiles, topics)
+    return await interest_pairs.shared_interests(store, profiles)
+
+
+async def judged(store: Store, planned: Round, cands: dict[str, Candidate], facts: PairFacts,
+                 profiles: dict[str, Profile]) -> Round:
+    """The round with each group's shared ground as starters and introductions judge it (find_links: the level a
+    phrase sits under, the whole phrase, a threshold chosen for precision). The planner ranks pairs on the fast
+    vector score; a pair that score counted but the judge does not is shown sharing nothing, and a shared
+    interest is named by the phrases the judge related. Scores are the planner's."""
+    matcher = await matchers.aget()
+    named: dict[PairKey, SharedInterest] = {}
+    for group in planned.groups:
+        for a, b in combinations(group.members, 2):
+            shared, mine, theirs = facts.interest(a, b), profiles.get(a), profiles.get(b)
+            if shared.score <= 0 or mine is None or theirs is None:
+                continue
+            links = await find_links(matcher, mine, theirs, await phrase_vectors(store, matcher, [mine, theirs]))
+            if not links:
+                named[pair(a, b)] = SharedInterest(0.0)
+                continue
+            x, y = links[0].mine, links[0].theirs
+            named[pair(a, b)] = SharedInterest(shared.score, (
+                shown(x.text) if x.key == y.key else f"{shown(x.text)} / {shown(y.text)}",))
+    if not named:
+        return planned
+    shown_facts = replace(facts, interests={**facts.interests, **named})  # type: ignore[dict-item]
+    return replace(planned, groups=tuple(
+        replace(describe_group([cands[u] for u in g.members], shown_facts), score=g.score) for g in planned.groups))
 
 
 def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
@@ -167,10 +205,12 @@ async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: d
     recent = {key for key, agos in meetings.items() if agos[0] <= settings.no_repeat}
     previous = {frozenset(g.members) for g in history[0].placed} if history else set()
     avoid = await store.coffee.avoid_pairs(ws, users)
-    interests = await shared_interests(store, [profiles[u] for u in users if u in profiles], topics)
+    interests = await shared_interests(store, [profiles[u] for u in users if u in profiles])
     facts = PairFacts(stages, interests, recent, avoid, settings.cross_teams, due_at.date(),
                       {k: tuple(v) for k, v in meetings.items()}, previous)
     planned = plan_round(cands.values(), facts, settings.group_size)
+    if topics:
+        planned = await judged(store, planned, cands, facts, profiles)
     suggested: dict[tuple[tuple[str, int, int], ...], datetime | None] = {}  # groups alike in zones and hours
 
     def suggest(members: Sequence[str]) -> datetime | None:
