@@ -146,21 +146,21 @@ async def judged(store: Store, planned: Round, cands: dict[str, Candidate], fact
     vector score; a pair that score counted but the judge does not is shown sharing nothing, and a shared
     interest is named by the phrases the judge related. Scores are the planner's."""
     matcher = await matchers.aget()
-    named: dict[PairKey, SharedInterest] = {}
-    for group in planned.groups:
-        for a, b in combinations(group.members, 2):
-            shared, mine, theirs = facts.interest(a, b), profiles.get(a), profiles.get(b)
-            if shared.score <= 0 or mine is None or theirs is None:
-                continue
-            links = await find_links(matcher, mine, theirs, await phrase_vectors(store, matcher, [mine, theirs]))
-            if not links:
-                named[pair(a, b)] = SharedInterest(0.0)
-                continue
-            x, y = links[0].mine, links[0].theirs
-            named[pair(a, b)] = SharedInterest(shared.score, (
-                shown(x.text) if x.key == y.key else f"{shown(x.text)} / {shown(y.text)}",))
-    if not named:
+    pairs = [(a, b, shared) for group in planned.groups for a, b in combinations(group.members, 2)
+             if (shared := facts.interest(a, b)).score > 0 and a in profiles and b in profiles]
+    if not pairs:
         return planned
+    listed = {u: profiles[u] for a, b, _ in pairs for u in (a, b)}
+    vectors = await phrase_vectors(store, matcher, listed.values(), workspace_wide=len(listed) > 500)
+    named: dict[PairKey, SharedInterest] = {}
+    for a, b, shared in pairs:
+        links = await find_links(matcher, profiles[a], profiles[b], vectors)
+        if not links:
+            named[pair(a, b)] = SharedInterest(0.0)
+            continue
+        x, y = links[0].mine, links[0].theirs
+        named[pair(a, b)] = SharedInterest(shared.score, (
+            shown(x.text) if x.key == y.key else f"{shown(x.text)} / {shown(y.text)}",))
     shown_facts = replace(facts, interests={**facts.interests, **named})  # type: ignore[dict-item]
     return replace(planned, groups=tuple(
         replace(describe_group([cands[u] for u in g.members], shown_facts), score=g.score) for g in planned.groups))
