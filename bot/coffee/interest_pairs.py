@@ -1,5 +1,5 @@
-"""Shared interest between the members of a coffee round, from their stored phrase vectors, in a second or two
-for a channel of 20,000.
+"""Shared interest between the members of a coffee round, from their stored phrase vectors: a few seconds of CPU for
+a channel of 20,000, most of it reading the vectors and scoring candidate pairs (README, Performance).
 
 The planner (bot/coffee/pairing.py) keeps each member's best INTEREST_PARTNERS interest partners, so the round needs the
 shared interest of each member with its likeliest partners, not of every pair (20,000 members are 200 million
@@ -18,7 +18,7 @@ What makes it fast:
   projection), the scoring stays on the full vectors;
 - of the PARTNERS scored, only each member's KEPT strongest reach the planner (a pair stays if it is among the
   strongest of either member): every pair handed over costs the planner Python work, and it keeps no more than
-  INTEREST_PARTNERS per member anyway (20,000 members: 114,000 pairs instead of 268,000);
+  INTEREST_PARTNERS per member anyway (20,000 members: 120,000 pairs instead of 268,000);
 - BLAS runs on one thread here: the products are many small ones, which OpenBLAS's threads only slow down.
 
 `benchmarks/pairing.py --round` times this inside a whole round, against the previous implementation, and
