@@ -1,5 +1,5 @@
-"""Shared interest between the members of a coffee round, from their stored phrase vectors, in a second or two
-for a channel of 20,000.
+"""Shared interest between the members of a coffee round, from their stored phrase vectors: a few seconds of CPU for
+a channel of 20,000, most of it reading the vectors and scoring candidate pairs (README, Performance).
 
 The planner (bot/coffee/pairing.py) keeps each member's best INTEREST_PARTNERS interest partners, so the round needs the
 shared interest of each member with its likeliest partners, not of every pair (20,000 members are 200 million
@@ -15,7 +15,11 @@ What makes it fast:
   member with 40 phrases does not make every pair pay for 40 x 40 comparisons;
 - each member keeps its k nearest over all its buckets (not k per bucket), and pairs are deduplicated as integers;
 - above EXACT_PARTNERS_LIMIT members, neighbours are searched in SEARCH_DIMS dimensions (a fixed random
-  projection), the scoring stays on the full vectors.
+  projection), the scoring stays on the full vectors;
+- of the PARTNERS scored, only each member's KEPT strongest reach the planner (a pair stays if it is among the
+  strongest of either member): every pair handed over costs the planner Python work, and it keeps no more than
+  INTEREST_PARTNERS per member anyway (20,000 members: 120,000 pairs instead of 268,000);
+- BLAS runs on one thread here: the products are many small ones, which OpenBLAS's threads only slow down.
 
 `benchmarks/pairing.py --round` times this inside a whole round, against the previous implementation, and
 checks the round's score against the exact optimum where that can be computed.
@@ -25,17 +29,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from bot.coffee.pairing import SharedInterest
+from bot.coffee.pairing import INTEREST_PARTNERS, SharedInterest
 from bot.domain.coffee import PairKey, pair
 from bot.domain.profiles import Profile
 from bot.interests.vectors import matchers, phrase_vectors, to_bytes
 from bot.ports import Store
-from bot.text import shown
 
-PARTNERS = 16  # interest partners per member scored exactly (every other pair scores 0 interest)
+PARTNERS = 16  # nearest members per member by centroid, scored exactly
+KEPT = INTEREST_PARTNERS  # best scored partners per member handed to the planner
 EXACT_PARTNERS_LIMIT = 2000  # members up to which partners are found against everyone
 WORKSPACE_WIDE_AT = 500  # profiles above which the workspace's vectors are read in one query
 BLOCK = 8192  # candidate pairs scored per numpy call
@@ -144,8 +150,22 @@ def score_pairs(threshold: float, padded: np.ndarray, counts: np.ndarray, candid
     return strength, best
 
 
-def interest_scores(threshold: float, users: list[str], phrases: list[list[tuple[str, str]]], padded: np.ndarray,
-                    counts: np.ndarray, topics: bool, partners: int = PARTNERS) -> dict[PairKey, SharedInterest]:
+def _best_per_member(candidates: np.ndarray, strength: np.ndarray, k: int, n: int) -> np.ndarray:
+    """Rows of the pairs with some shared interest that are among the k strongest of either member: the
+    planner considers no more than that (pairing.INTEREST_PARTNERS), and every pair handed over costs it Python
+    work."""
+    rows = np.nonzero(strength > 0)[0]
+    owners = np.concatenate([candidates[rows, 0], candidates[rows, 1]])
+    both = np.concatenate([rows, rows])
+    order = np.lexsort((-strength[both], owners))
+    owners, both = owners[order], both[order]
+    starts = np.searchsorted(owners, np.arange(n))
+    rank = np.arange(len(owners)) - starts[owners]
+    return np.unique(both[rank < k])
+
+
+def interest_scores(threshold: float, users: list[str], padded: np.ndarray, counts: np.ndarray,
+                    partners: int = PARTNERS, kept: int | None = KEPT) -> dict[PairKey, SharedInterest]:
     centroids = padded.sum(axis=1) / counts[:, None]
     if len(users) > EXACT_PARTNERS_LIMIT and centroids.shape[1] > SEARCH_DIMS:
         # Neighbours are searched in fewer dimensions (a fixed random projection keeps cosines roughly): the
@@ -153,30 +173,29 @@ def interest_scores(threshold: float, users: list[str], phrases: list[list[tuple
         centroids = centroids @ np.random.default_rng(0).standard_normal((centroids.shape[1], SEARCH_DIMS))
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
     candidates = closest_pairs(centroids.astype(np.float32), partners)
-    strength, best = score_pairs(threshold, padded, counts, candidates)
-    width = padded.shape[1]
-    found = np.nonzero(strength > 0)[0]
+    strength, _ = score_pairs(threshold, padded, counts, candidates)
+    found = _best_per_member(candidates, strength, kept or partners, len(users))
     scores = np.minimum(1.0, strength[found] / 2).tolist()
     firsts, seconds = candidates[found, 0].tolist(), candidates[found, 1].tolist()
-    if not topics:
-        return {pair(users[i], users[j]): SharedInterest(score)
-                for i, j, score in zip(firsts, seconds, scores, strict=True)}
-    out: dict[PairKey, SharedInterest] = {}
-    for i, j, score, where in zip(firsts, seconds, scores, best[found].tolist(), strict=True):
-        x, y = divmod(where, width)
-        (kx, tx), (ky, ty) = phrases[i][x], phrases[j][y]
-        named = shown(tx) if kx == ky else f"{shown(tx)} / {shown(ty)}"
-        out[pair(users[i], users[j])] = SharedInterest(score, (named,))
-    return out
+    return {pair(users[i], users[j]): SharedInterest(score)
+            for i, j, score in zip(firsts, seconds, scores, strict=True)}
 
 
-async def shared_interests(store: Store, profiles: Sequence[Profile], topics: bool = False
-                           ) -> dict[PairKey, SharedInterest]:
+async def shared_interests(store: Store, profiles: Sequence[Profile]) -> dict[PairKey, SharedInterest]:
+    """How much each member shares with its likeliest partners, as a number for the planner to rank by. What two
+    people are shown as sharing is judged pair by pair elsewhere (bot.interests.starters.find_links)."""
     with_phrases = [p for p in profiles if p.phrases()]
     if len(with_phrases) < 2:
         return {}
     matcher = await matchers.aget()
     padded, counts = await phrase_matrix(store, with_phrases, matcher.name, matcher)
     users = [p.user_id for p in with_phrases]
-    phrases = [[(ph.key, ph.text) for ph in p.phrases()] for p in with_phrases] if topics else []
-    return await asyncio.to_thread(interest_scores, matcher.threshold, users, phrases, padded, counts, topics)
+    return await asyncio.to_thread(_one_blas_thread, matcher.threshold, users, padded, counts)
+
+
+def _one_blas_thread(*args: Any) -> dict[PairKey, SharedInterest]:
+    """interest_scores with BLAS on one thread: its products are many small ones, which OpenBLAS's threads slow
+    down (closest_pairs at 20,000 members: 1.9 s on two threads beside other work, 0.4 s on one). The limit is
+    process-wide while it lasts, which only ever costs another product some speed."""
+    with threadpool_limits(1, user_api="blas"):
+        return interest_scores(*args)

@@ -293,6 +293,8 @@ class _Scorer:
             self.table = [[_overlap(w1, w2) for w2 in self.windows] for w1 in self.windows]
         else:
             self.table = []
+        # A stranger pair's score by the two working windows: most pairs the matching looks at are strangers.
+        self.stranger = [[_combine(0, hours, 0.0, False) for hours in row] for row in self.table]
 
     def blocked(self, i: int, j: int) -> str | None:
         key = frozenset((self.ids[i], self.ids[j]))
@@ -351,9 +353,12 @@ class _Scorer:
 
     def w(self, i: int, j: int) -> float | None:
         """Score of an allowed pair, None if the pair is blocked (avoid or recent)."""
-        if self.special is not None and j not in self.special[i]:
+        special = self.special
+        if special is not None and j not in special[i]:
             ti, tj = self.teams[i], self.teams[j]
             cross = self.cross and bool(ti) and bool(tj) and ti.isdisjoint(tj)
+            if self.stranger:
+                return self.stranger[self.bucket[i]][self.bucket[j]] + (CROSS_TEAM_POINTS if cross else 0.0)
             return _combine(0, self.overlap(i, j), 0.0, cross)
         k = (i, j) if i < j else (j, i)
         memo = self.memo
@@ -580,6 +585,11 @@ def _group_of(members: Sequence[int], candidates: Sequence[Candidate], facts: Pa
     if fallback:
         reasons.append(RECENT_FALLBACK_REASON)
     return Group(ids, total, tuple(reasons))
+
+
+def describe_group(members: Sequence[Candidate], facts: PairFacts) -> Group:
+    """A group's score and reasons as a round gives them (score_pair over every two of its members)."""
+    return _group_of(range(len(members)), members, facts)
 
 
 def _place_leftovers(

@@ -9,6 +9,9 @@ hold no personal data), the channel announcement goes last so it can name the pe
 A round missed while every process was down still runs when it is at most GRACE late; later than that it is
 recorded as missed, logged, and the schedule moves on to the next future date.
 
+Check-ins go out CHECKIN_AFTER the round: a group introduced in its own conversation is asked there once (each
+member presses for themselves), everyone else by DM, as is whoever that conversation does not reach.
+
 Closing a round (when the channel's next round is planned) counts check-ins left unanswered: MISSES_TO_PAUSE
 in a row pauses the member, with a private notice saying how to come back.
 """
@@ -19,12 +22,21 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import combinations
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.coffee import interest_pairs
 from bot.coffee.intro import direct_message, names, others_in, send_to_groups
-from bot.coffee.pairing import Candidate, PairFacts, SharedInterest, plan_round, suggest_meeting_time
+from bot.coffee.pairing import (
+    Candidate,
+    PairFacts,
+    Round,
+    SharedInterest,
+    describe_group,
+    plan_round,
+    suggest_meeting_time,
+)
 from bot.domain.coffee import (
     ChannelSettings,
     GroupRecord,
@@ -39,9 +51,12 @@ from bot.domain.profiles import Profile
 from bot.events import Member
 from bot.graph.conversation import Contact, Outcome, SeenMessage
 from bot.graph.rapport import assess
+from bot.interests.starters import find_links
+from bot.interests.vectors import matchers, phrase_vectors
 from bot.ports import Store
 from bot.replies import Button, Reply, Section
 from bot.scheduling import Due, send_once
+from bot.text import shown
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +134,36 @@ def candidate(user: str, tz: str | None, profile: Profile | None, team: str) -> 
     return Candidate(user, tz, start, end, frozenset({team.lower()}) if team else frozenset())
 
 
-async def shared_interests(store: Store, profiles: Sequence[Profile], topics: bool = False
-                           ) -> dict[PairKey, SharedInterest]:
+async def shared_interests(store: Store, profiles: Sequence[Profile]) -> dict[PairKey, SharedInterest]:
     """Shared interest of each member with its likeliest partners (bot/coffee/interest_pairs.py)."""
-    return await interest_pairs.shared_interests(store, profiles, topics)
+    return await interest_pairs.shared_interests(store, profiles)
+
+
+async def judged(store: Store, planned: Round, cands: dict[str, Candidate], facts: PairFacts,
+                 profiles: dict[str, Profile]) -> Round:
+    """The round with each group's shared ground as starters and introductions judge it (find_links: the level a
+    phrase sits under, the whole phrase, a threshold chosen for precision). The planner ranks pairs on the fast
+    vector score; a pair that score counted but the judge does not is shown sharing nothing, and a shared
+    interest is named by the phrases the judge related. Scores are the planner's."""
+    matcher = await matchers.aget()
+    pairs = [(a, b, shared) for group in planned.groups for a, b in combinations(group.members, 2)
+             if (shared := facts.interest(a, b)).score > 0 and a in profiles and b in profiles]
+    if not pairs:
+        return planned
+    listed = {u: profiles[u] for a, b, _ in pairs for u in (a, b)}
+    vectors = await phrase_vectors(store, matcher, listed.values(), workspace_wide=len(listed) > 500)
+    named: dict[PairKey, SharedInterest] = {}
+    for a, b, shared in pairs:
+        links = await find_links(matcher, profiles[a], profiles[b], vectors)
+        if not links:
+            named[pair(a, b)] = SharedInterest(0.0)
+            continue
+        x, y = links[0].mine, links[0].theirs
+        named[pair(a, b)] = SharedInterest(shared.score, (
+            shown(x.text) if x.key == y.key else f"{shown(x.text)} / {shown(y.text)}",))
+    shown_facts = replace(facts, interests={**facts.interests, **named})  # type: ignore[dict-item]
+    return replace(planned, groups=tuple(
+        replace(describe_group([cands[u] for u in g.members], shown_facts), score=g.score) for g in planned.groups))
 
 
 def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
@@ -164,10 +205,12 @@ async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: d
     recent = {key for key, agos in meetings.items() if agos[0] <= settings.no_repeat}
     previous = {frozenset(g.members) for g in history[0].placed} if history else set()
     avoid = await store.coffee.avoid_pairs(ws, users)
-    interests = await shared_interests(store, [profiles[u] for u in users if u in profiles], topics)
+    interests = await shared_interests(store, [profiles[u] for u in users if u in profiles])
     facts = PairFacts(stages, interests, recent, avoid, settings.cross_teams, due_at.date(),
                       {k: tuple(v) for k, v in meetings.items()}, previous)
     planned = plan_round(cands.values(), facts, settings.group_size)
+    if topics:
+        planned = await judged(store, planned, cands, facts, profiles)
     suggested: dict[tuple[tuple[str, int, int], ...], datetime | None] = {}  # groups alike in zones and hours
 
     def suggest(members: Sequence[str]) -> datetime | None:
@@ -323,12 +366,55 @@ def checkin_message(group: GroupRecord, user: str) -> Reply:
                  Button("We couldn't", "coffee:couldnt", value)))
 
 
+def group_checkin_message(group: GroupRecord, users: Sequence[str]) -> Reply:
+    """The check-in asked once in the group's own conversation: each member answers for themselves (a press
+    records the presser's answer only, and the thanks is seen by them alone)."""
+    value = str(group.id)
+    return Reply(
+        f"How did your virtual coffee go, {names(users)}? (<#{group.channel}>, round of "
+        f"{group.due_at.strftime('%d %b')}) Each of you, press for yourself, or answer with "
+        f"`/rapport coffee checkin met|not-yet|couldnt <#{group.channel}>`.",
+        buttons=(Button("We met", "coffee:met", value, "primary"), Button("Not yet", "coffee:not-yet", value),
+                 Button("We couldn't", "coffee:couldnt", value)), ephemeral=False)
+
+
+async def ask_groups(core: Any, record: RoundRecord, key: str) -> None:
+    """One check-in per group in the conversation its introduction went to (where the platform opened one), for
+    the members who have not answered yet; the seats it reached become sent, so no DM follows. Groups introduced
+    by DM, and whoever the group conversation does not reach, get the DM check-in (send_to_seats)."""
+    store = core.store
+    for group in record.placed:
+        if await store.runs.delivery(record.key, f"g{group.index}") != "sent":
+            continue  # introduced by DMs: asked by DM
+        waiting = [seat.user for seat in group.seats if seat.checkin == "pending" and not seat.answer]
+        label = f"g{group.index}"
+        if len(waiting) < 2 or await store.runs.delivery(key, label) == "failed":
+            continue  # one person left to ask is a DM; a refusal before: DMs
+        reached: list[str] = []
+
+        async def send(group: GroupRecord = group, waiting: list[str] = waiting, reached: list[str] = reached
+                       ) -> bool:
+            reached.extend(await core.outbound.send_group(group.workspace, group.channel, group.members,
+                                                          group_checkin_message(group, waiting)))
+            return bool(reached)
+
+        went = await send_once(store.runs, key, label, core.clock.now(), send)
+        if not went and not reached and await store.runs.delivery(key, label) == "sent":
+            reached = list(group.members)  # sent by a process that died before recording the seats
+        for user in waiting:
+            if user in reached:
+                await store.coffee.set_seat(group.id, user, checkin="sent")
+
+
 async def run_checkin(core: Any, record: RoundRecord) -> None:
     async def build(group: GroupRecord, user: str) -> Reply:
         return checkin_message(group, user)
 
+    key = f"{record.key}:checkin"
     current = await core.store.coffee.round(record.workspace, record.channel, record.due_at) or record
-    await send_to_seats(core, current, "checkin", f"{record.key}:checkin", build)
+    await ask_groups(core, current, key)
+    current = await core.store.coffee.round(record.workspace, record.channel, record.due_at) or current
+    await send_to_seats(core, current, "checkin", key, build)
     await core.store.coffee.mark_round(record.workspace, record.channel, record.due_at, checkin_sent=True)
 
 

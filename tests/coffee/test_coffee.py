@@ -411,7 +411,10 @@ async def test_the_console_example_shows_a_whole_round(env: dict[str, str]) -> N
     assert out.count("[DM to @Erin] I have paused your virtual coffee") == 1
     assert out.count("[DM to @Carol] I have paused your virtual coffee") == 1
     assert "[DM to @Bob] @Alice would like to get to know @Dave" in out
-    groups = [line for line in out.splitlines() if line.startswith("[group message to ")]  # one per group
+    said = [line for line in out.splitlines() if line.startswith("[group message to ")]
+    groups = [line for line in said if "this round's group" in line]  # one introduction per group
+    checkins = [line for line in said if "How did your virtual coffee go" in line]  # asked in the group
+    assert len(checkins) == 4 and len(said) == len(groups) + len(checkins)
     assert len(groups) == 5 and not any("@Erin" in g and "@Dave" in g for g in groups)  # Erin avoids Dave
     assert sum(line.count("@") for line in (g.split("]")[0] for g in groups)) == 13  # everyone, each round
 
@@ -426,3 +429,24 @@ async def test_the_members_page_shows_their_coffee(store, clock, outbound) -> No
     assert "coffee join" in lines(await bot.core.home(WS, "x"))[0]
     titles = [s.title for s in (await bot.core.home(WS, "a")).sections]
     assert titles[:1] == ["Your relationships"] and "Your nudges" in titles
+
+
+async def test_a_dry_run_names_only_shared_ground_the_judge_agrees_with(store, clock, outbound, matcher) -> None:
+    from bot.coffee.coffee import dry_run
+
+    bot = await make(store, clock, outbound, "abcd")
+    # a and b: the vectors count "Swift" ~ "Taylor Swift concerts" (cosine 0.51, over the 0.41 threshold), the
+    # judge reads the skill in its technical sense and keeps them apart; c and d: trail running ~ hiking.
+    for user, field, text in (("a", "capability", "Swift"), ("b", "behaviour", "Taylor Swift concerts"),
+                              ("c", "behaviour", "trail running"), ("d", "behaviour", "hiking")):
+        await store.profiles.save(Profile(WS, user, **{field: text}))
+    await bot.say("m", "coffee setup weekly monday 10:00 tz UTC", MANAGER)
+    for user in "abcd":
+        await bot.say(user, "coffee join")
+    await store.coffee.avoid(WS, "a", "c")
+    await store.coffee.avoid(WS, "a", "d")  # so a and b meet whatever else scores
+    plan = await dry_run(store, WS, CH, clock.now())
+    reasons = {tuple(sorted(g["members"])): " ".join(g["reasons"]) for g in plan["groups"]}
+    assert "both into" not in reasons[("a", "b")] and "shared interests" not in reasons[("a", "b")]
+    assert "both into trail running / hiking" in reasons[("c", "d")] or "both into hiking / trail running" in reasons[
+        ("c", "d")]

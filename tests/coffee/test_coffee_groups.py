@@ -97,3 +97,44 @@ async def test_a_resumed_round_does_not_introduce_a_group_twice(store, clock, ou
     assert all(seat.dm == "sent" for seat in record.placed[0].seats)
     await bot.at(due + timedelta(minutes=1))
     assert [kind for kind, *_ in outbound.sent] == ["channel"]
+
+
+async def test_a_group_that_met_in_its_conversation_is_asked_there_once_each_answering_for_themselves(
+        store, clock, outbound) -> None:
+    outbound.groups = True
+    bot = await make(store, clock, outbound, "abcd")
+    due = await setup_weekly(bot, "abcd")
+    await bot.at(due)
+    outbound.undeliverable = {"d"}  # the check-in's group conversation does not reach d: a DM would not either
+    outbound.sent.clear()
+    await bot.at(due + timedelta(days=5))
+    asked = [(to, r) for kind, _, to, r in outbound.sent if kind == "group"]
+    groups = await bot.groups(due)
+    assert sorted(to for to, _ in asked) == sorted(",".join(g) for g in groups)  # once per group
+    assert bot.dms() == []  # nobody reached in a group is asked again by DM
+    (to, reply), = [(to, r) for to, r in asked if "d" not in to.split(",")]
+    first, partner = to.split(",")
+    assert [b.label for b in reply.buttons] == ["We met", "Not yet", "We couldn't"] and not reply.ephemeral
+    assert f"<@{first}>" in reply.text and f"<@{partner}>" in reply.text
+    value = reply.buttons[0].value
+    assert "not yours" in await bot.press("d", "coffee:met", value)
+    assert "Glad you met" in await bot.press(first, "coffee:met", value)
+    placed = (await store.coffee.round(WS, CH, due)).placed
+    group = next(g for g in placed if first in g.members)
+    assert {s.user: s.answer for s in group.seats} == {first: "met", partner: None}  # the presser's answer only
+    assert {s.user: s.checkin for s in group.seats} == {first: "sent", partner: "sent"}
+    other = next(g for g in placed if "d" in g.members)
+    assert {s.user: s.checkin for s in other.seats}["d"] == "undeliverable"  # tried by DM too, in vain
+    await bot.at(due + timedelta(days=5, minutes=1))
+    assert len([kind for kind, *_ in outbound.sent if kind == "group"]) == len(groups)  # asked once
+
+
+async def test_a_group_introduced_by_dm_is_asked_by_dm(store, clock, outbound) -> None:
+    bot = await make(store, clock, outbound, "ab")
+    due = await setup_weekly(bot, "ab")
+    await bot.at(due)
+    outbound.groups = True  # the platform opens group conversations now, but this group never had one
+    outbound.sent.clear()
+    await bot.at(due + timedelta(days=5))
+    assert [kind for kind, *_ in outbound.sent] == ["dm", "dm"]
+    assert all(len(r.buttons) == 3 for r in bot.dms())

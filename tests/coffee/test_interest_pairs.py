@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.coffee.interest_pairs import closest_pairs, interest_scores, score_pairs
+from bot.coffee.interest_pairs import _best_per_member, closest_pairs, interest_scores, score_pairs
 from bot.domain.coffee import pair
 
 THRESHOLD = 0.41
@@ -43,7 +43,7 @@ def test_each_pair_is_scored_as_the_brute_force_does_whatever_the_widths() -> No
 def test_with_everyone_as_a_partner_the_scores_are_every_related_pair() -> None:
     padded, counts = _members(30)
     users = [f"u{k}" for k in range(30)]
-    found = interest_scores(THRESHOLD, users, [], padded, counts, False, partners=29)
+    found = interest_scores(THRESHOLD, users, padded, counts, partners=29, kept=None)
     expected = {pair(users[a], users[b]): min(1.0, s / 2) for a in range(30) for b in range(a + 1, 30)
                 if (s := _brute(padded, counts, a, b)) > 0}
     assert found.keys() == expected.keys()
@@ -65,3 +65,22 @@ def test_large_channels_search_partners_in_buckets_each_member_keeps_its_own() -
     listed = {(int(a), int(b)) for a, b in found}
     hits = sum((min(k, int(m)), max(k, int(m))) in listed for k, m in enumerate(nearest))
     assert hits / 300 > 0.6
+
+
+def test_a_pair_reaches_the_planner_only_if_it_is_among_the_strongest_of_one_of_its_members() -> None:
+    candidates = np.array([[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]])
+    strength = np.array([0.9, 0.5, 0.1, 0.2, 0.0, 0.3], dtype=np.float32)
+    kept = _best_per_member(candidates, strength, 1, 4)
+    # 0 and 1: each other; 2: 0 (0.5); 3: 2 (0.3). (0, 3) and (1, 2) are nobody's best; (1, 3) shares nothing.
+    assert candidates[kept].tolist() == [[0, 1], [0, 2], [2, 3]]
+    assert candidates[_best_per_member(candidates, strength, 5, 4)].tolist() == [
+        [0, 1], [0, 2], [0, 3], [1, 2], [2, 3]]
+
+
+def test_large_rounds_score_each_member_with_its_few_strongest_partners() -> None:
+    padded, counts = _members(60)
+    users = [f"u{k}" for k in range(60)]
+    everyone = interest_scores(THRESHOLD, users, padded, counts, partners=59, kept=None)
+    kept = interest_scores(THRESHOLD, users, padded, counts, partners=10, kept=3)
+    assert 0 < len(kept) <= 3 * len(users) < len(everyone)
+    assert all(abs(kept[k].score - everyone[k].score) < 1e-4 for k in kept)  # scored exactly, not estimated

@@ -224,8 +224,9 @@ class FakeSlack:
             if len(users) > 1:  # a group DM (mpim:write)
                 if self.refuse_group_open:
                     return {"ok": False, "error": self.refuse_group_open}
-                with self._lock:
-                    conversation = f"G{len(self.group_dms) + 1:08d}"
+                with self._lock:  # as Slack does, the same people resume their group DM
+                    conversation = next((g for g, members in self.group_dms.items()
+                                         if sorted(members) == sorted(users)), f"G{len(self.group_dms) + 1:08d}")
                     self.group_dms[conversation] = tuple(users)
                 return {"ok": True, "channel": {"id": conversation}}
             return {"ok": True, "channel": {"id": "D" + users[0].removeprefix("U")}}

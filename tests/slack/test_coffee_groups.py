@@ -78,3 +78,25 @@ async def test_where_slack_refuses_the_group_dm_each_member_gets_a_dm_with_the_i
     assert len({str(_invite(raw)["uid"]) for raw in slack.fake.uploads}) == 1  # one calendar entry for all three
     record = await slack.core.store.coffee.last_round(T1, "C0TEAM")
     assert all(seat.dm == "sent" for g in record.placed for seat in g.seats)
+
+
+async def test_the_check_in_is_asked_once_in_the_group_dm_and_each_member_answers_for_themselves(slack: Slack) -> None:
+    await _round(slack)
+    (group,) = slack.fake.group_dms
+    record = await slack.core.store.coffee.last_round(T1, "C0TEAM")
+    slack.fake.calls.clear()
+    slack.clock.current = record.checkin_at
+    await slack.core.ticker.tick()
+    (asked,) = _posted(slack, "G")
+    assert asked.params["channel"] == group and _posted(slack, "D") == []  # no check-in DMs
+    assert all(f"<@{u}>" in asked.params["text"] for u in MEMBERS)
+    (actions,) = [b for b in asked.params["blocks"] if b["type"] == "actions"]
+    met = actions["elements"][0]
+    assert met["text"]["text"] == "We met"
+    await slack.press(T1, "U0DAVE", met, channel=group)
+    await slack.settle()
+    assert "Glad you met" in slack.fake.responses[-1]["text"]
+    assert slack.fake.responses[-1].get("response_type") == "ephemeral"  # the others keep their buttons
+    (placed,) = (await slack.core.store.coffee.last_round(T1, "C0TEAM")).placed
+    assert {s.user: s.answer for s in placed.seats} == {"U0CAROL": None, "U0DAVE": "met", "U0ERIN": None}
+    assert {s.checkin for s in placed.seats} == {"sent"}
