@@ -194,3 +194,21 @@ async def test_a_group_gets_one_message_with_everyones_time_and_a_calendar_file(
     assert start > datetime(2026, 3, 3, 10, tzinfo=ZoneInfo("UTC"))  # after the round, inside working hours
     assert all(name in str(event["summary"]) for name in ("Alice", "Bob", "Carol"))
     assert "calendar.google.com" in said and "outlook.office.com" in said
+
+
+async def test_a_jump_in_time_runs_each_round_and_check_in_at_its_own_time(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "at 2026-03-02T09:00")
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    jumped = await _said(session, out, "+15d")
+    # As if the bot had been running: the rounds of 3, 10 and 17 March, each followed by its check-in; after two
+    # check-ins nobody answered, members are paused, so the third round has too few people.
+    rounds = [m.start() for m in re.finditer("you are this round's group", jumped)]
+    check_ins = [(m.start(), m.group(1)) for m in re.finditer(r"round of (\d\d \w\w\w)\)", jumped)]
+    assert len(rounds) == 2 and [day for _, day in check_ins] == ["03 Mar", "10 Mar"], jumped
+    assert rounds[0] < check_ins[0][0] < rounds[1] < check_ins[1][0]
+    assert "paused your virtual coffee" in jumped and "missed" not in jumped
+    status = await _said(session, out, "@carol #engineering /rapport coffee status")
+    assert "Last round (17 Mar 2026" in status and "missed" not in status
