@@ -23,8 +23,7 @@ from bot.app import Rapport
 from bot.events import MembersSeen
 from bot.graph.rapport import assess
 from bot.insight.drawing import team_map
-from bot.insight.figures import insights as gather_insights
-from bot.insight.insights import sections, title
+from bot.insight.insights import sections, title, workspace_insights
 from bot.insight.report import report_html
 from bot.insight.teams import team_ties
 from bot.intake.ingest import History, ingest_history, name_index
@@ -240,8 +239,7 @@ def insights(
 
     async def show(core: Rapport) -> None:
         ws = await _choose_workspace(core, workspace)
-        figures = await gather_insights(core.store, ws, core.clock.now())
-        teams = await team_ties(core.store, ws, core.clock.now())
+        figures, teams = await workspace_insights(core.store, ws, core.clock.now())
         out.print(title(figures).replace("*", ""), highlight=False)
         for section in sections(figures, teams):
             out.print(section.title, style="bold", highlight=False)

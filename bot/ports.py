@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from bot.domain.coffee import ChannelSettings, GroupRecord, Meeting, Membership, PairKey, RoundRecord
 from bot.domain.nudges import Nudge, NudgeSettings
 from bot.domain.profiles import Profile
+from bot.domain.ties import PairSummary
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import Outcome, Question, SeenMessage
 from bot.graph.rapport import PairStats
@@ -69,6 +70,10 @@ class Graph(Protocol):
 
     async def forget_message(self, workspace: str, message_id: str) -> None: ...
     async def pair_stats(self, workspace: str, now: datetime, user: str | None = None) -> list[PairStats]: ...
+    async def pair_summaries(self, workspace: str) -> list[PairSummary]:
+        """Every pair with a contact or a question in brief: what pair_stats says of answers and first contact."""
+        ...
+
     async def workspaces(self) -> list[str]: ...
 
 

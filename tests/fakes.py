@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain.nudges import Nudge
 from bot.domain.profiles import Profile
+from bot.domain.ties import PairSummary
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
 from bot.graph.rapport import PairStats
@@ -140,6 +141,11 @@ class FakeGraph:
             p["last_contact"] = max(p.get("last_contact", c.at), c.at)
             p["contact_days"] = len(days[(a, b)])
         return [PairStats(workspace, a, b, **f) for (a, b), f in sorted(pairs.items())]
+
+    async def pair_summaries(self, workspace: str) -> list[PairSummary]:
+        # Straight from pair_stats: the contract test holds the SQL store's one-query summary to the same.
+        return [PairSummary(s.a, s.b, s.answered_ab, s.answered_ba, s.first_contact)
+                for s in await self.pair_stats(workspace, datetime.now(UTC))]
 
     async def workspaces(self) -> list[str]:
         return sorted({ws for ws, _ in self.memory.messages})

@@ -127,10 +127,16 @@ def _legend(axes: Axes, picture: OwnMap) -> None:
 
 def bar_chart_svg(title: str, labels: Sequence[str], values: Sequence[float]) -> str:
     """A small bar chart for the insights report, inline as SVG so the report needs no other file."""
+    from matplotlib.ticker import MaxNLocator
+
     figure = _figure(6, 2.6)
     axes = figure.add_subplot()
     axes.bar(range(len(values)), values, color="#2c7bb6")
     axes.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 6 else 0, fontsize=8)
+    # Counts of people and pairs: whole-number ticks from zero; months of zeros read as a flat zero
+    # rather than as an axis from -0.04 to 0.04.
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylim(0, max([1, *values]) * 1.1)
     axes.set_title(title, fontsize=10)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()

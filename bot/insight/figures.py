@@ -8,10 +8,14 @@ not shown either. Zero points at nobody and is shown as is.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from bot.graph.rapport import Stage, assess
+from bot.domain.members import member_hash
+from bot.domain.ties import PairSummary
+from bot.graph.rapport import PairStats, Stage, stage_of
 from bot.insight.own_map import RINGS
 from bot.ports import Store
 
@@ -100,40 +104,58 @@ def _months(now: datetime) -> list[str]:
 
 
 def _monthly(times: list[datetime], now: datetime) -> tuple[Monthly, ...]:
-    counts = Counter(t.strftime("%Y-%m") for t in times)
+    counts = Counter(f"{t.year:04d}-{t.month:02d}" for t in times)
     return tuple(Monthly(m, Count(counts[m])) for m in _months(now))
 
 
-async def insights(store: Store, workspace: str, now: datetime, channel: str | None = None) -> Insights:
+@cache
+def stage(answered_ab: int, answered_ba: int) -> Stage:
+    """The stage of a summarised pair, by the ladder's own rules (bot/graph/rapport.py).
+
+    Every summarised pair had a contact or a question, so it is talking at least; only its answers decide the
+    rest. Cached: a workspace's 100,000 pairs have a few hundred distinct counts of answers.
+    """
+    return stage_of(PairStats("", "a", "b", answered_ab=answered_ab, answered_ba=answered_ba, contact_days=1))[0]
+
+
+def tracked(workspace: str, users: Iterable[str], untracked: frozenset[str]) -> set[str]:
+    """Those of `users` not paused or erased (Privacy.untracked holds their hashes, never their ids)."""
+    return {u for u in users if member_hash(workspace, u) not in untracked}
+
+
+async def insights(store: Store, workspace: str, now: datetime, channel: str | None = None,
+                   pairs: Sequence[PairSummary] | None = None) -> Insights:
+    """`pairs`: the workspace's pair summaries when the caller has read them already (the team table reads them
+    too)."""
     known = {m.user_id for m in await store.members.list(workspace) if not m.is_bot}
-    untracked = await store.privacy.untracked(workspace)
     channels = await store.coffee.channels(workspace)
+    memberships = {c.channel: await store.coffee.memberships(workspace, c.channel) for c in channels}
     if channel is not None:
         channels = [c for c in channels if c.channel == channel]
         # A channel's people are its coffee members: the platform's channel membership is not stored.
-        known &= {m.user for c in channels for m in await store.coffee.memberships(workspace, c.channel)}
-    opted_in = known - untracked
+        known &= {m.user for c in channels for m in memberships[c.channel]}
+    opted_in = tracked(workspace, known, await store.privacy.untracked(workspace))
     since = now - timedelta(days=31 * MONTHS)
     stages: Counter[Stage] = Counter()
     tied: set[str] = set()
     first: list[datetime] = []
     met_first: dict[tuple[str, str], datetime] = {}
-    for stats in await store.graph.pair_stats(workspace, now):
-        if stats.a not in opted_in or stats.b not in opted_in:
+    for a, b, answered_ab, answered_ba, first_contact in (
+            pairs if pairs is not None else await store.graph.pair_summaries(workspace)):
+        if a not in opted_in or b not in opted_in:
             continue
-        a = assess(stats, now)
-        if a.stage is Stage.STRANGERS:
-            continue
-        stages[a.stage] += 1
-        tied.update((stats.a, stats.b))
-        if stats.first_contact:
-            met_first[(stats.a, stats.b)] = stats.first_contact
-        if stats.first_contact and stats.first_contact > since:
-            first.append(stats.first_contact)
+        stages[stage(answered_ab, answered_ba)] += 1
+        tied.add(a)
+        tied.add(b)
+        if first_contact is not None:
+            if channels:
+                met_first[(a, b)] = first_contact
+            if first_contact > since:
+                first.append(first_contact)
     coffee_members: set[str] = set()
     placed = met = fresh = 0
     for settings in channels:
-        coffee_members |= {m.user for m in await store.coffee.memberships(workspace, settings.channel)}
+        coffee_members |= {m.user for m in memberships[settings.channel]}
         for record in await store.coffee.recent_rounds(workspace, settings.channel, now, limit=MONTHS * 5):
             if record.due_at < since:
                 continue

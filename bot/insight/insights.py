@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.commands import Args, Context, Refused, Router
 from bot.insight.figures import FEWER, MONTHS, SMALL, Insights, Monthly, insights
 from bot.insight.teams import TeamTies, team_ties
+from bot.ports import Store
 from bot.replies import Reply, Section
 
 _STAGE_NAMES = {"trusted_advisor": "trusted advisor", "peers": "peers", "acquaintance": "acquaintance",
                 "talking": "talking"}
-
 
 
 def _trend(series: tuple[Monthly, ...]) -> str:
@@ -54,6 +56,12 @@ def sections(figures: Insights, teams: TeamTies | None = None) -> tuple[Section,
     return tuple(out)
 
 
+async def workspace_insights(store: Store, workspace: str, now: datetime) -> tuple[Insights, TeamTies | None]:
+    """The figures and the team table, from one read of the workspace's pairs."""
+    pairs = await store.graph.pair_summaries(workspace)
+    return await insights(store, workspace, now, pairs=pairs), await team_ties(store, workspace, now, pairs)
+
+
 def title(figures: Insights) -> str:
     where = f"<#{figures.channel}>'s coffee members" if figures.channel else "this workspace"
     return f"*Insights for {where}*: totals only, no names; figures under {SMALL} read \"{FEWER}\"."
@@ -63,8 +71,8 @@ async def insights_command(ctx: Context, args: Args) -> Reply:
     channel = args.channel()
     args.done()
     if ctx.is_admin and channel is None:
-        figures = await insights(ctx.store, ctx.workspace, ctx.clock.now())
-        return Reply(title(figures), sections(figures, await team_ties(ctx.store, ctx.workspace, ctx.clock.now())))
+        figures, teams = await workspace_insights(ctx.store, ctx.workspace, ctx.clock.now())
+        return Reply(title(figures), sections(figures, teams))
     else:
         channel = channel or ctx.channel
         if not await ctx.manages(channel):

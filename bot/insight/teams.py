@@ -7,11 +7,12 @@ coffee counts in the team named last. Counts follow the small-number rule of fig
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.graph.rapport import Stage, assess
-from bot.insight.figures import SMALL, Count
+from bot.domain.ties import PairSummary
+from bot.insight.figures import SMALL, Count, tracked
 from bot.ports import Store
 
 
@@ -28,8 +29,9 @@ class TeamTies:
         return any(members.value < SMALL for name, members in self.teams if name in names)
 
 
-async def team_ties(store: Store, workspace: str, now: datetime) -> TeamTies | None:
-    """None when no member has named a team."""
+async def team_ties(store: Store, workspace: str, now: datetime,
+                    pairs: Sequence[PairSummary] | None = None) -> TeamTies | None:
+    """None when no member has named a team. `pairs`: the workspace's pair summaries, when read already."""
     team_of: dict[str, str] = {}
     latest: dict[str, datetime] = {}
     for settings in await store.coffee.channels(workspace):
@@ -38,16 +40,14 @@ async def team_ties(store: Store, workspace: str, now: datetime) -> TeamTies | N
                 team_of[m.user], latest[m.user] = m.team, m.joined_at
     if not team_of:
         return None
-    untracked = await store.privacy.untracked(workspace)
-    members = Counter(team for user, team in team_of.items() if user not in untracked)
+    team_of = {user: team_of[user] for user in tracked(workspace, team_of, await store.privacy.untracked(workspace))}
+    members = Counter(team_of.values())
     ties: Counter[tuple[str, str]] = Counter()
-    for stats in await store.graph.pair_stats(workspace, now):
-        a, b = team_of.get(stats.a), team_of.get(stats.b)
-        if a is None or b is None or stats.a in untracked or stats.b in untracked:
-            continue
-        if assess(stats, now).stage is not Stage.STRANGERS:
-            x, y = sorted((a, b))
-            ties[(x, y)] += 1
+    for a, b, *_ in pairs if pairs is not None else await store.graph.pair_summaries(workspace):
+        x, y = team_of.get(a), team_of.get(b)
+        if x is not None and y is not None:
+            ties[(x, y) if x <= y else (y, x)] += 1
+
     def few(*teams: str) -> bool:
         return any(members[team] < SMALL for team in teams)
 
