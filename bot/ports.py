@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.domain.coffee import ChannelSettings, GroupRecord, Meeting, Membership, PairKey, RoundRecord
-from bot.domain.nudges import Nudge, NudgeSettings
+from bot.domain.nudges import Nudge, NudgeSettings, SentNudge
 from bot.domain.profiles import Profile
 from bot.domain.ties import PairSummary
 from bot.events import Member, MessagePosted
@@ -143,6 +143,11 @@ class Nudges(Protocol):
     async def sent_times(self, workspace: str, user: str | None, since: datetime) -> list[datetime]:
         """When nudges went out to `user` (to anyone in the workspace when None) since `since`."""
         ...
+    async def sent_since(self, workspace: str, since: datetime) -> list[SentNudge]:
+        """Nudges that went out after `since` (failed ones aside), each with the recipient's next step towards
+        the person it was about."""
+        ...
+
     async def recent(self, workspace: str, user: str, limit: int) -> list[Nudge]: ...
     async def told(self, workspace: str, kind: str) -> list[tuple[str, str, str]]:
         """(recipient, subject, ref) of every nudge of this kind that went out."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.nudges import Nudge
+from bot.domain.nudges import Nudge, SentNudge
 from bot.domain.profiles import Profile
 from bot.domain.ties import PairSummary
 from bot.events import Member, MessagePosted
@@ -404,6 +404,19 @@ class FakeNudges:
     async def sent_times(self, workspace: str, user: str | None, since: datetime) -> list[datetime]:
         return [n.sent_at for n in self.rows.values() if n.workspace == workspace and user in (None, n.recipient)
                 and n.sent_at is not None and n.sent_at > since and n.status != "failed"]
+
+    async def sent_since(self, workspace: str, since: datetime) -> list[SentNudge]:
+        assert self.graph is not None
+        out = []
+        for n in self.rows.values():
+            if n.workspace != workspace or n.sent_at is None or n.sent_at <= since or n.status == "failed":
+                continue
+            after = [c.at for c in self.graph.contacts if (c.workspace, c.source, c.target) == (
+                workspace, n.recipient, n.subject) and c.at > n.sent_at]
+            after += [at for ws, giver, receiver, at in self.shares
+                      if (ws, giver, receiver) == (workspace, n.recipient, n.subject) and at > n.sent_at]
+            out.append(SentNudge(n.kind, n.recipient, n.sent_at, n.status, min(after, default=None)))
+        return out
 
     async def recent(self, workspace: str, user: str, limit: int) -> list:
         mine = [n for n in self.rows.values() if (n.workspace, n.recipient) == (workspace, user)]

@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.domain.coffee import ChannelSettings, GroupRecord, Membership, RoundRecord, Seat
 from bot.domain.members import member_hash
+from bot.domain.nudges import DONE, FAILED, SENT, Kind, Nudge, NudgeSettings
 from bot.domain.ties import PairSummary
 from bot.events import Member
 from bot.graph.conversation import OPEN, Contact, Outcome, Question, SeenMessage
 from bot.graph.rapport import Stage, assess
 from bot.insight.figures import MONTHS, SMALL, Count, Insights, Rate, _monthly, insights
-from bot.insight.insights import workspace_insights
+from bot.insight.insights import sections, workspace_insights
 from bot.insight.own_map import RINGS
 from bot.insight.teams import TeamTies
 from bot.ports import Store
@@ -110,11 +111,11 @@ async def _straightforward(store: Store, now: datetime, channel: str | None = No
                 fresh += not any(began.get(frozenset((x, y)), record.due_at) < record.due_at
                                  for x in group.members for y in group.members if x != y)
     few = len(opted_in) < SMALL
-    nudges = [] if channel else await store.nudges.sent_times(WS, None, since)
+    nudges = [] if channel else await store.nudges.sent_times(WS, None, since)  # no nudges here: none acted on
     return Insights(WS, channel, Count(len(known)), Count(len(opted_in)),
                     tuple((s, Count(stages[s], few)) for s in RINGS), Count(len(opted_in - tied), few),
                     _monthly(first, now), Count(len(members & opted_in)) if channels else None, Count(placed),
-                    Rate(met, placed), Rate(fresh, placed), _monthly(nudges, now))
+                    Rate(met, placed), Rate(fresh, placed), _monthly(nudges, now), _monthly([], now))
 
 
 async def test_pair_summaries_say_what_pair_stats_say(store: Store) -> None:
@@ -147,3 +148,36 @@ async def test_the_figures_equal_the_straightforward_computation(store: Store) -
     assert isinstance(teams, TeamTies)
     assert {(a, b): c.value for a, b, c in teams.ties} == expected
     assert dict((t, c.value) for t, c in teams.teams) == Counter(TEAMS[u] for u in TEAMS if u != "u03")
+
+
+async def test_nudges_acted_on_are_those_followed_by_their_step(store: Store) -> None:
+    sent_at = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
+    people = [f"{role}{i}" for i in range(1, 8) for role in ("r", "s")]
+    await store.members.upsert([Member(WS, u, u) for u in people])
+
+    def nudge(i: int, kind: Kind, status: str = SENT) -> Nudge:
+        return Nudge(WS, f"r{i}", kind, f"s{i}", f"ref{i}", 1, sent_at, sent_at, sent_at, status=status,
+                     sent_at=sent_at)
+
+    await store.nudges.add([
+        nudge(1, Kind.COOLING),  # r1 writes to s1 two days later: acted on
+        nudge(2, Kind.UNANSWERED),  # r2 answers s2 ten days later: too late to count
+        nudge(3, Kind.ASK_BACK),  # s3 asks r3, not the other way round: not acted on
+        nudge(4, Kind.FOLLOW_UP),  # r4 shares a link with s4 the next day: acted on
+        nudge(5, Kind.STAGE, DONE),  # marked done: acted on
+        nudge(6, Kind.COOLING, DONE),  # done by "no more of these": not acted on
+        nudge(7, Kind.COOLING, FAILED),  # never went out: not counted at all
+    ])
+    await store.nudges.save_settings(NudgeSettings(WS, "r6", muted=frozenset({Kind.COOLING.value})))
+    touches = [("r1", "s1", 2), ("r2", "s2", 10), ("s3", "r3", 1), ("r1", "s1", -3)]
+    await store.graph.record([Outcome(SeenMessage(WS, "C1", f"n{i}", a, sent_at + timedelta(days=d)),
+                                      contacts=(Contact(WS, f"n{i}", a, b, sent_at + timedelta(days=d), "reply"),))
+                              for i, (a, b, d) in enumerate(touches)])
+    await store.nudges.record_share(WS, "r4", "s4", sent_at + timedelta(days=1))
+
+    figures = await insights(store, WS, NOW)
+
+    assert [(m.month, m.count.value) for m in figures.nudges[-2:]] == [("2026-02", 6), ("2026-03", 0)]
+    assert [(m.month, m.count.value) for m in figures.nudges_acted[-2:]] == [("2026-02", 3), ("2026-03", 0)]
+    shown = "\n".join(line for section in sections(figures) for line in section.lines)
+    assert "Acted on per month" in shown and "2026-02: fewer than 5 of 6 (50%)" in shown

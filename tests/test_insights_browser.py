@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from adapters.cli import app
+from bot.domain.coffee import Membership
+from bot.domain.nudges import DONE, SENT, Kind, Nudge
+from bot.events import Member
+from bot.graph.conversation import Contact, Outcome, SeenMessage
 from storage.store import SqlStore
 from tests.conftest import database_url
 from tests.test_insight_figures import WS, random_workspace
@@ -23,6 +28,8 @@ CHROMIUM = next((found for name in ("chromium", "chromium-browser", "google-chro
 pytestmark = pytest.mark.skipif(CHROMIUM is None,
                                 reason="no chromium binary on PATH (Debian: apt-get install chromium)")
 
+TEAM_NAMES = ["Platform Engineering", "Data", "Design", "Mobile", "Payments", "Search", "Security", "Support",
+              "Growth", "Infrastructure", "Research", "People Operations"]
 # The report's bar colour, as matplotlib writes it into the inline SVG and as the screenshot shows it.
 BAR = (0x2C, 0x7B, 0xB6)
 
@@ -60,10 +67,36 @@ def _share_of_bar_pixels(png: Path) -> float:
     return float(near.mean())
 
 
+async def _twelve_teams(store: SqlStore, now: datetime) -> None:
+    """72 more members in 12 coffee teams of 6, with 300 contacts, most within a team: a lead's usual grid."""
+    rng = random.Random(12)
+    people = [f"t{i:02d}" for i in range(72)]
+    await store.members.upsert([Member(WS, u, u) for u in people])
+    for i, u in enumerate(people):
+        await store.coffee.save_membership(Membership(WS, "CCOF", u, now - timedelta(days=90),
+                                                      team=TEAM_NAMES[i // 6]))
+    outcomes = []
+    for n in range(300):
+        i = rng.randrange(72)
+        j = (i - i % 6 + rng.randrange(6)) if rng.random() < 0.7 else rng.randrange(72)
+        a, b = people[i], people[j if j != i else (i + 1) % 72]
+        at = now - timedelta(days=rng.uniform(0, 150))
+        outcomes.append(Outcome(SeenMessage(WS, "C2", f"t{n}", a, at), contacts=(Contact(WS, f"t{n}", a, b, at,
+                                                                                         "chat"),)))
+    await store.graph.record(outcomes)
+    # Nudges over five months, about half marked done.
+    await store.nudges.add([
+        Nudge(WS, people[n % 72], Kind.COOLING, people[(n + 1) % 72], f"ref{n}", 1, at, at, at,
+              status=DONE if rng.random() < 0.5 else SENT, sent_at=at)
+        for n in range(120) if (at := now - timedelta(days=rng.uniform(0, 150)))])
+
+
 async def _fill(url: str) -> None:
     store = await SqlStore.open(url)
     try:
-        await random_workspace(store, datetime.now(UTC))
+        now = datetime.now(UTC)
+        await random_workspace(store, now)
+        await _twelve_teams(store, now)
     finally:
         await store.close()
 
@@ -78,8 +111,10 @@ def test_the_report_opens_offline_with_its_charts(env: dict[str, str], tmp_path:
 
     assert urls == []
     charts = report.read_text().count("<svg")
-    assert charts >= 2 and dom.count("<svg") == charts  # every chart made it into the laid-out page
-    assert "Rapport insights: workspace T1" in dom and "Teams" in dom
+    assert charts == 2 and dom.count("<svg") == charts  # every chart made it into the laid-out page
+    assert "Rapport insights: workspace T1" in dom
+    grid = dom[dom.index('<table class="grid"'):dom.index("</table>")]
+    assert grid.count("<tr>") == 1 + 13 and grid.count("<td") == 13 * 13  # 12 teams, and Platform of the first 13
     assert _share_of_bar_pixels(tmp_path / "page.png") > 0.001  # the bars are drawn, not just present
 
 

@@ -125,13 +125,24 @@ def _legend(axes: Axes, picture: OwnMap) -> None:
               color="#333333")
 
 
-def bar_chart_svg(title: str, labels: Sequence[str], values: Sequence[float]) -> str:
-    """A small bar chart for the insights report, inline as SVG so the report needs no other file."""
+def bar_chart_svg(title: str, labels: Sequence[str], values: Sequence[float],
+                  beside: tuple[str, str, Sequence[float]] | None = None) -> str:
+    """A small bar chart for the insights report, inline as SVG so the report needs no other file.
+
+    `beside`: (label of `values`, label of a second series, the second series), drawn as a paler bar beside
+    each month's first, with a legend."""
     from matplotlib.ticker import MaxNLocator
 
     figure = _figure(6, 2.6)
     axes = figure.add_subplot()
-    axes.bar(range(len(values)), values, color="#2c7bb6")
+    if beside is None:
+        axes.bar(range(len(values)), values, color="#2c7bb6")
+    else:
+        first, second, more = beside
+        axes.bar([i - 0.2 for i in range(len(values))], values, width=0.4, color="#2c7bb6", label=first)
+        axes.bar([i + 0.2 for i in range(len(more))], more, width=0.4, color="#abd9e9", label=second)
+        axes.legend(fontsize=8, frameon=False)
+        values = [*values, *more]
     axes.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 6 else 0, fontsize=8)
     # Counts of people and pairs: whole-number ticks from zero; months of zeros read as a flat zero
     # rather than as an axis from -0.04 to 0.04.

@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from bot.domain.members import member_hash
+from bot.domain.nudges import DONE, SentNudge
 from bot.domain.ties import PairSummary
 from bot.graph.rapport import PairStats, Stage, stage_of
 from bot.insight.own_map import RINGS
 from bot.ports import Store
 
 SMALL = 5
+ACTED_WITHIN = timedelta(days=7)  # a nudge followed by the step it suggests within a week counts as acted on
 MONTHS = 6  # the trend charts' span
 FEWER = f"fewer than {SMALL}"
 
@@ -29,8 +31,8 @@ WHAT_LEADS_SEE = (
     "Workspace admins (and channel managers, for their channel's coffee members) can see totals only: how many "
     "members, how many pairs at each stage, new ties per month, how many people have no tie yet, how many pairs "
     "have a tie within and between the teams named in coffee, coffee participation and how often groups met, "
-    "nudges sent per month. Never a name, never who is tied to whom, and any figure about fewer than "
-    f"{SMALL} people reads \"{FEWER}\"."
+    "nudges sent per month and how many were acted on. Never a name, never who is tied to whom, and any figure "
+    f"about fewer than {SMALL} people reads \"{FEWER}\"."
 )
 
 
@@ -84,6 +86,7 @@ class Insights:
     met: Rate  # groups whose check-in said "we met", of the groups placed
     first_contacts: Rate  # groups that brought together people with no tie before (of the groups placed)
     nudges: tuple[Monthly, ...]  # sent per month (workspace only: nudges are personal, not per channel)
+    nudges_acted: tuple[Monthly, ...] = ()  # of those, acted on (acted_on below), by the month they were sent
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -92,6 +95,16 @@ class Insights:
         if self.coffee_members is None:
             gaps.append("no coffee is set up" + (" in this channel" if self.channel else ""))
         return tuple(gaps)
+
+
+def acted_on(nudge: SentNudge, muted: frozenset[str]) -> bool:
+    """A nudge is acted on when its recipient marked it done, or within ACTED_WITHIN of it they were in touch
+    with the person it was about: a question, an answer, a reply, a mention, a chat or a coffee meetup from them
+    to that person, or a link shared with `/rapport share`. "No more of these" also marks a nudge done, so a done
+    nudge of a kind its recipient has muted counts only if they were in touch."""
+    if nudge.status == DONE and nudge.kind not in muted:
+        return True
+    return nudge.reached_out_at is not None and nudge.reached_out_at - nudge.sent_at <= ACTED_WITHIN
 
 
 def _months(now: datetime) -> list[str]:
@@ -168,11 +181,13 @@ async def insights(store: Store, workspace: str, now: datetime, channel: str | N
                 if not any((began := met_first.get((x, y))) is not None and began < record.due_at
                            for i, x in enumerate(people) for y in people[i + 1:]):
                     fresh += 1
-    nudges = [] if channel is not None else await store.nudges.sent_times(workspace, None, since)
+    sent = [] if channel is not None else await store.nudges.sent_since(workspace, since)
+    muted = {user: prefs.muted for user, prefs in (await store.nudges.all_settings(workspace)).items()} if sent else {}
+    acted = [n.sent_at for n in sent if acted_on(n, muted.get(n.recipient, frozenset()))]
     few = len(opted_in) < SMALL
     return Insights(
         workspace, channel, Count(len(known)), Count(len(opted_in)),
         tuple((s, Count(stages[s], few)) for s in RINGS),
         Count(len(opted_in - tied), few), _monthly(first, now),
         Count(len(coffee_members & opted_in)) if channels else None, Count(placed),
-        Rate(met, placed), Rate(fresh, placed), _monthly(nudges, now))
+        Rate(met, placed), Rate(fresh, placed), _monthly([n.sent_at for n in sent], now), _monthly(acted, now))

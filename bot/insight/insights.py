@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.commands import Args, Context, Refused, Router
-from bot.insight.figures import FEWER, MONTHS, SMALL, Insights, Monthly, insights
+from bot.insight.figures import ACTED_WITHIN, FEWER, MONTHS, SMALL, Insights, Monthly, Rate, insights
 from bot.insight.teams import TeamTies, team_ties
 from bot.ports import Store
 from bot.replies import Reply, Section
@@ -16,6 +16,13 @@ _STAGE_NAMES = {"trusted_advisor": "trusted advisor", "peers": "peers", "acquain
 
 def _trend(series: tuple[Monthly, ...]) -> str:
     return ", ".join(f"{m.month}: {m.count.shown()}" for m in series)
+
+
+def _acted(sent: Monthly, acted: Monthly) -> str:
+    share = Rate(acted.count.value, sent.count.value)
+    # A share only over at least SMALL nudges, as every rate in the figures (Rate.shown).
+    return f"{sent.month}: {acted.count.shown()} of {sent.count.shown()}" + (
+        f" ({share.shown()})" if sent.count.value >= SMALL else "")
 
 
 def team_lines(teams: TeamTies) -> tuple[str, ...]:
@@ -47,7 +54,12 @@ def sections(figures: Insights, teams: TeamTies | None = None) -> tuple[Section,
             f"Groups that brought together people with no tie before: {figures.first_contacts.shown()}",
         )))
     if figures.channel is None:
-        out.append(Section("Nudges", (f"Sent per month: {_trend(figures.nudges)}",)))
+        acted = ", ".join(_acted(sent, done) for sent, done in zip(figures.nudges, figures.nudges_acted, strict=True))
+        out.append(Section("Nudges", (
+            f"Sent per month: {_trend(figures.nudges)}",
+            f"Acted on per month (marked done, or in touch with the person it was about within "
+            f"{ACTED_WITHIN.days} days): {acted}",
+        )))
     missing = list(figures.missing)
     if teams is None and figures.channel is None:
         missing.append("no teams are named (members name theirs with `/rapport coffee join team NAME`)")
