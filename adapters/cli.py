@@ -239,7 +239,8 @@ def insights(
 
     async def show(core: Rapport) -> None:
         ws = await _choose_workspace(core, workspace)
-        figures, teams = await workspace_insights(core.store, ws, core.clock.now())
+        figures, teams = await workspace_insights(core.store, ws, core.clock.now(),
+                                                  await core.outbound.user_groups(ws))
         out.print(title(figures).replace("*", ""), highlight=False)
         for section in sections(figures, teams):
             out.print(section.title, style="bold", highlight=False)
@@ -264,7 +265,7 @@ def team_map_command(
 
     async def draw(core: Rapport) -> None:
         ws = await _choose_workspace(core, workspace)
-        teams = await team_ties(core.store, ws, core.clock.now())
+        teams = await team_ties(core.store, ws, core.clock.now(), groups=await core.outbound.user_groups(ws))
         if teams is None:
             raise fail("no teams are named in this workspace yet: members name theirs with "
                        "`/rapport coffee join team NAME`")

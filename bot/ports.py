@@ -258,3 +258,7 @@ class Outbound(Protocol):
     async def manages(self, workspace: str, channel: str, user: str) -> bool:
         """Whether the platform lets this member manage this channel of the workspace (its CHANNEL_MANAGER)."""
         ...
+
+    async def user_groups(self, workspace: str) -> dict[str, frozenset[str]]:
+        """The platform's user groups (name -> members), where it has them and lets Rapport read them; else {}."""
+        ...

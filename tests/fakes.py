@@ -38,6 +38,7 @@ class FakeOutbound:
     undeliverable: set[str] = field(default_factory=set)
     managers: set[tuple[str, str]] = field(default_factory=set)  # (channel, user) the platform says manages it
     groups: bool = False  # whether send_group opens group conversations (off: the platform has none)
+    user_group_members: dict[str, frozenset[str]] = field(default_factory=dict)  # the platform's user groups
 
     async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool:
         if user in self.undeliverable:
@@ -61,6 +62,9 @@ class FakeOutbound:
 
     async def manages(self, workspace: str, channel: str, user: str) -> bool:
         return (channel, user) in self.managers
+
+    async def user_groups(self, workspace: str) -> dict[str, frozenset[str]]:
+        return dict(self.user_group_members)
 
 
 @dataclass

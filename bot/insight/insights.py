@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot.commands import Args, Context, Refused, Router
@@ -62,16 +63,20 @@ def sections(figures: Insights, teams: TeamTies | None = None) -> tuple[Section,
         )))
     missing = list(figures.missing)
     if teams is None and figures.channel is None:
-        missing.append("no teams are named (members name theirs with `/rapport coffee join team NAME`)")
+        missing.append("no teams are named (members name theirs with `/rapport coffee join team NAME`; on Slack, "
+                       "user groups count as teams once Rapport may read them: the usergroups:read scope)")
     if missing:
         out.append(Section("Not measured", tuple(f"{gap[0].upper()}{gap[1:]}." for gap in missing)))
     return tuple(out)
 
 
-async def workspace_insights(store: Store, workspace: str, now: datetime) -> tuple[Insights, TeamTies | None]:
-    """The figures and the team table, from one read of the workspace's pairs."""
+async def workspace_insights(store: Store, workspace: str, now: datetime,
+                             groups: Mapping[str, frozenset[str]] | None = None) -> tuple[Insights, TeamTies | None]:
+    """The figures and the team table (teams from coffee, and the platform's user `groups`), from one read of the
+    workspace's pairs."""
     pairs = await store.graph.pair_summaries(workspace)
-    return await insights(store, workspace, now, pairs=pairs), await team_ties(store, workspace, now, pairs)
+    return (await insights(store, workspace, now, pairs=pairs),
+            await team_ties(store, workspace, now, pairs, groups))
 
 
 def title(figures: Insights) -> str:
@@ -83,7 +88,8 @@ async def insights_command(ctx: Context, args: Args) -> Reply:
     channel = args.channel()
     args.done()
     if ctx.is_admin and channel is None:
-        figures, teams = await workspace_insights(ctx.store, ctx.workspace, ctx.clock.now())
+        figures, teams = await workspace_insights(ctx.store, ctx.workspace, ctx.clock.now(),
+                                                  await ctx.outbound.user_groups(ctx.workspace))
         return Reply(title(figures), sections(figures, teams))
     else:
         channel = channel or ctx.channel
