@@ -30,9 +30,9 @@ FEWER = f"fewer than {SMALL}"
 WHAT_LEADS_SEE = (
     "Workspace admins (and channel managers, for their channel's coffee members) can see totals only: how many "
     "members, how many pairs at each stage, new ties per month, how many people have no tie yet, how many pairs "
-    "have a tie within and between the teams named in coffee, coffee participation and how often groups met, "
-    "nudges sent per month and how many were acted on. Never a name, never who is tied to whom, and any figure "
-    f"about fewer than {SMALL} people reads \"{FEWER}\"."
+    "have a tie within and between teams (those named in coffee, else the platform's user groups), coffee "
+    "participation and how often groups met, nudges sent per month and how many were acted on. Never a name, "
+    f"never who is tied to whom, and any figure about fewer than {SMALL} people reads \"{FEWER}\"."
 )
 
 
