@@ -22,7 +22,7 @@ from adapters.settings import load_settings
 from bot.app import Rapport
 from bot.events import MembersSeen
 from bot.graph.rapport import assess
-from bot.insight.drawing import team_map
+from bot.insight.drawing import team_grid, team_map
 from bot.insight.insights import sections, title, workspace_insights
 from bot.insight.report import report_html
 from bot.insight.teams import team_ties
@@ -257,8 +257,10 @@ def insights(
 def team_map_command(
     out_file: Annotated[Path, typer.Option("--out", help="The picture to write: FILE.svg or FILE.png.")],
     workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
+    grid: Annotated[bool, typer.Option("--grid", help="A team x team heat map instead (reads better past 6 teams).")]
+    = False,
 ) -> None:
-    """Teams as nodes and the number of ties between them as edges (people are not drawn)."""
+    """Teams as nodes and the number of ties between them as edges, or as a grid (people are not drawn)."""
     fmt = out_file.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
         raise fail("--out must end in .svg or .png")
@@ -269,7 +271,7 @@ def team_map_command(
         if teams is None:
             raise fail("no teams are named in this workspace yet: members name theirs with "
                        "`/rapport coffee join team NAME`")
-        out_file.write_bytes(team_map(teams, fmt))
+        out_file.write_bytes((team_grid if grid else team_map)(teams, fmt))
         out.print(f"map: {out_file.resolve()}", highlight=False, soft_wrap=True)
 
     run(with_core(draw))
