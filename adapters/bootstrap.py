@@ -17,7 +17,7 @@ async def bootstrap(settings: Settings, clock: Clock | None = None) -> Rapport:
     Raises storage.engine.DatabaseUnavailable with a one-line reason when the database cannot be used, and
     storage.sealing.ConfigurationError when a setting is missing.
     """
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, format=settings.log_format)
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     sealer(secret, settings.env == "production")  # refuse to start in production without a key
     store = await SqlStore.open(settings.database_url)

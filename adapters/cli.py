@@ -37,9 +37,11 @@ app = typer.Typer(help="Rapport: helps remote teams build real rapport.", no_arg
 import_app = typer.Typer(help="Import chat history so the graph starts from what really happened.")
 member_app = typer.Typer(help="One member's data, for operators: export or erase it.")
 db_app = typer.Typer(help="The database schema.")
+discord_app = typer.Typer(help="The Discord application's commands.")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 app.add_typer(member_app, name="member")
+app.add_typer(discord_app, name="discord")
 
 out = Console()
 err = Console(stderr=True)
@@ -123,6 +125,17 @@ def run_bot() -> None:
         run(run_console(console_workspace(None), None if sys.stdin.isatty() else sys.stdin.read().splitlines()))
         return
     run(run_platforms())
+
+
+@discord_app.command(name="sync")
+def discord_sync() -> None:
+    """Register /rapport and /rapport-admin with Discord now. `rapport run` does it only when they changed."""
+    from adapters.discord.bot import sync_commands
+    from adapters.discord.settings import DiscordSettings
+
+    settings = DiscordSettings()
+    where = run(with_core(lambda core: sync_commands(core, settings)))
+    typer.echo(f"Discord commands registered {where}.")
 
 
 def _import(read: Callable[[Path, str | None], History], path: Path, workspace: str | None) -> None:

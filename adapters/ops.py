@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters import PlatformError
+from adapters import PlatformError, api_calls
 from bot.app import Rapport
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,11 @@ class CoreCollector(Collector):
         yield CounterMetricFamily("rapport_coffee_rounds_sent", "Coffee rounds whose groups were told",
                                   activity.rounds_sent)
         yield CounterMetricFamily("rapport_nudges_sent", "Nudges delivered", activity.nudges_sent)
+        for platform, calls in (("slack", api_calls.SLACK), ("discord", api_calls.DISCORD)):
+            yield CounterMetricFamily(f"rapport_{platform}_api_errors", f"{platform.capitalize()} Web API calls "
+                                      "that ended in an error", calls.errors)
+            yield CounterMetricFamily(f"rapport_{platform}_api_retries", f"{platform.capitalize()} Web API "
+                                      "calls retried (rate limits, server errors, dropped connections)", calls.retries)
 
 
 def ops_routes(core: Rapport, pending: Callable[[], int] = lambda: 0) -> list[web.RouteDef]:

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     secret_key: SecretStr | None = None  # seals Slack tokens at rest; required in production
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, for log collectors
     console_workspace: str = Field(default="", description="a JSON file describing the console workspace")
 
 

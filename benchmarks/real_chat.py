@@ -115,15 +115,23 @@ def _collect(c: Channel, outcomes: list[Outcome], reading: Reading) -> None:
 
 
 def previous_rules() -> types.ModuleType:
-    """bot/conversation.py as of PREVIOUS, loaded from git as a module of its own."""
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{PREVIOUS}:bot/conversation.py"],
-                            capture_output=True, text=True, check=True).stdout
-    spec = importlib.util.spec_from_loader("previous_conversation", loader=None)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["previous_conversation"] = module
-    exec(compile(source, "previous_conversation.py", "exec"), module.__dict__)
-    return module
+    """bot/conversation.py as of PREVIOUS, loaded from git as a module of its own, with the bot/questions.py of the
+    same commit (both have moved since: the baseline must not pick up today's question reading)."""
+    def load(path: str, name: str, renames: dict[str, str]) -> types.ModuleType:
+        source = subprocess.run(["git", "-C", str(ROOT), "show", f"{PREVIOUS}:{path}"],
+                                capture_output=True, text=True, check=True).stdout
+        for before, after in renames.items():
+            source = source.replace(before, after)
+        spec = importlib.util.spec_from_loader(name, loader=None)
+        assert spec is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        exec(compile(source, f"{name}.py", "exec"), module.__dict__)
+        return module
+
+    load("bot/questions.py", "previous_questions", {})
+    return load("bot/conversation.py", "previous_conversation",
+                {"from bot.questions import": "from previous_questions import"})
 
 
 def previous_reading(channels: Sequence[Channel]) -> Reading:

@@ -4,19 +4,27 @@ bodies and discord.py every gateway payload at DEBUG. So every handler gets With
 libraries' DEBUG output and cuts any body or payload off their other lines.
 
 Names only: the core imports no platform SDK.
+
+RAPPORT_LOG_FORMAT=json writes one JSON object a line (python-json-logger) for log collectors: the same fields as
+the text lines, the same filter, and nothing else from the record (libraries' `extra` attributes could hold a
+payload, so they are not written).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import IO
+from typing import IO, Any
+
+from pythonjsonlogger.json import JsonFormatter
 
 LIBRARIES = ("slack_bolt", "slack_sdk", "discord", "aiohttp")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Where a library line starts quoting a payload: "body: ...", "payload=...", a dict or JSON dump.
 _PAYLOAD = re.compile(r"\b(?:body|payload|params|data|event|message)s?\s*[:=]|request body|\{|\[\{", re.IGNORECASE)
 WITHHELD = " (payload withheld)"
+FORMATS = ("text", "json")
+JSON_FIELDS = {"asctime": "time", "levelname": "level", "name": "logger", "message": "message"}
 
 
 def _from_library(name: str) -> bool:
@@ -36,12 +44,28 @@ class WithoutPayloads(logging.Filter):
         return True
 
 
-def configure(level: str, stream: IO[str] | None = None) -> None:
-    """Logging for a Rapport process: one format, and no library payloads on any handler."""
+class JsonLines(JsonFormatter):
+    """time, level, logger and message (and exc_info, the traceback, when there is one); no other attribute."""
+
+    def __init__(self) -> None:
+        super().__init__(" ".join(f"%({field})s" for field in JSON_FIELDS), rename_fields=JSON_FIELDS,
+                         json_ensure_ascii=False)
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        for field in JSON_FIELDS:  # a dict logged as the message is not merged in: the filter made it text
+            log_data[JSON_FIELDS[field]] = record.__dict__.get(field)
+
+
+def configure(level: str, stream: IO[str] | None = None, format: str = "text") -> None:
+    """Logging for a Rapport process: one format (text or JSON lines), and no library payloads on any handler."""
+    if format not in FORMATS:
+        raise ValueError(f"RAPPORT_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {format!r}")
     logging.basicConfig(level=level.upper(), format=FORMAT, stream=stream)
     for handler in logging.root.handlers:
         if not any(isinstance(f, WithoutPayloads) for f in handler.filters):
             handler.addFilter(WithoutPayloads())
+        if format == "json":
+            handler.setFormatter(JsonLines())
     for lib in LIBRARIES:  # their DEBUG records would be dropped anyway: do not even make them
         logger = logging.getLogger(lib)
         if logger.getEffectiveLevel() < logging.INFO:

@@ -41,6 +41,25 @@ class DueSource(Protocol):
     async def due(self, now: datetime) -> Sequence[Due]: ...
 
 
+@dataclass(frozen=True)
+class Daily:
+    """A DueSource that runs `job` once a day for each workspace `workspaces` lists: the key carries the date, so
+    the first tick of a day claims it and every other process, and every later tick, finds it claimed."""
+
+    name: str
+    workspaces: Callable[[], Awaitable[Sequence[str]]]
+    job: Callable[[str], Awaitable[None]]
+
+    async def due(self, now: datetime) -> list[Due]:
+        def run_for(workspace: str) -> Due:
+            async def run() -> None:
+                await self.job(workspace)
+
+            return Due(f"{self.name}:{workspace}:{now.date().isoformat()}", run)
+
+        return [run_for(ws) for ws in await self.workspaces()]
+
+
 def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, or_, select, union_all, update
+from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.ties import PairSummary
@@ -67,7 +67,8 @@ class SqlGraph:
         async with self.sessions() as session:
             questions = [question_of(row) for row in await session.execute(
                 select(*q)
-                .where(q.workspace == workspace, q.channel == channel, q.answered_at.is_(None),
+                # Answered ones too: an open question takes more answerers, and says who answered it already.
+                .where(q.workspace == workspace, q.channel == channel,
                        q.deadline >= first, q.asked_at <= last, or_(*answerable))
                 .order_by(q.asked_at.desc()).limit(OPEN_QUESTIONS_LIMIT))]
             messages = [seen_of(row) for row in await session.execute(
@@ -120,21 +121,33 @@ class SqlGraph:
 
     @staticmethod
     async def _answer(session: AsyncSession, answers: list[Answer]) -> None:
+        """As apply_answers, on stored questions: the first answer wins, also when two processes race on the same
+        question; an open question's answerer gets a row of their own (once: the key includes the answerer)."""
         q: Table = QuestionRow.__table__  # type: ignore[assignment]
         for a in answers:
-            # First answer wins, also when two processes race on the same open question.
-            await session.execute(
-                update(q)
-                .where(q.c.workspace == a.workspace, q.c.message_id == a.question_id,
-                       q.c.addressee == a.addressee, q.c.answered_at.is_(None))
-                .values(addressee=a.answerer, answered_at=a.at, answer_id=a.answer_id)
-            )
+            question = and_(q.c.workspace == a.workspace, q.c.message_id == a.question_id, q.c.addressee == a.addressee)
+            await session.execute(update(q).where(question, q.c.answered_at.is_(None))
+                                  .values(answered_at=a.at, answer_id=a.answer_id))
+            if a.addressee != OPEN:
+                continue
+            values = {c.name: c for c in q.c} | {
+                "addressee": literal(a.answerer, q.c.addressee.type),
+                "answered_at": literal(a.at, q.c.answered_at.type),
+                "answer_id": literal(a.answer_id, q.c.answer_id.type)}
+            await session.execute(insert(session, q).on_conflict_do_nothing().from_select(
+                list(values), select(*values.values()).where(question)))
 
     async def forget_message(self, workspace: str, message_id: str) -> None:
+        q = QuestionRow
         async with self.sessions.begin() as session:
             for table in (ContactRow, QuestionRow, MessageRow):
                 await session.execute(table.__table__.delete().where(  # type: ignore[attr-defined]
                     table.workspace == workspace, table.message_id == message_id))
+            # An answerer's own row of an open question goes with the answer; a question put to them stays,
+            # unanswered again.
+            opened = select(q.message_id).where(q.workspace == workspace, q.addressee == OPEN)
+            await session.execute(q.__table__.delete().where(  # type: ignore[attr-defined]
+                q.workspace == workspace, q.answer_id == message_id, q.addressee != OPEN, q.message_id.in_(opened)))
             await session.execute(
                 update(QuestionRow)
                 .where(QuestionRow.workspace == workspace, QuestionRow.answer_id == message_id)

@@ -6,10 +6,11 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.members import member_hash
+from bot.graph.conversation import OPEN
 from bot.privacy.privacy import DEFAULT_RETENTION_DAYS, graph_export
 from storage.models import (
     Base,
@@ -138,8 +139,12 @@ class SqlCoreData:
         q, c, m = QuestionRow, ContactRow, MessageRow
         removed = 0
         async with self.sessions.begin() as session:
+            theirs = select(m.message_id).where(m.workspace == workspace, m.author == user)
             for statement in (
                 delete(q).where(q.workspace == workspace, or_(q.asker == user, q.addressee == user)),
+                # Someone's open question keeps that it was answered, not by which of their messages.
+                update(q).where(q.workspace == workspace, q.addressee == OPEN, q.answer_id.in_(theirs))
+                .values(answer_id=None),
                 delete(c).where(c.workspace == workspace, or_(c.source == user, c.target == user)),
                 delete(m).where(m.workspace == workspace, m.author == user),
                 delete(MemberRow).where(MemberRow.workspace == workspace, MemberRow.user_id == user),

@@ -100,7 +100,7 @@ class FakeGraph:
         messages = [m for (ws, _), m in self.memory.messages.items() if ws == workspace and m.channel == channel]
         first = min(e.at for e in events)
         questions = [q for q in self.questions if q.workspace == workspace and q.channel == channel
-                     and q.answered_at is None and q.deadline >= first]
+                     and q.deadline >= first]
         return messages, questions
 
     async def record(self, outcomes: Sequence[Outcome]) -> int:
@@ -117,6 +117,9 @@ class FakeGraph:
 
     async def forget_message(self, workspace: str, message_id: str) -> None:
         self.memory.messages.pop((workspace, message_id), None)
+        opened = {q.message_id for q in self.questions if q.workspace == workspace and q.addressee == OPEN}
+        self.questions = [q for q in self.questions if not (
+            q.workspace == workspace and q.answer_id == message_id and q.addressee != OPEN and q.message_id in opened)]
         self.questions = [
             replace(q, answered_at=None, answer_id=None) if q.answer_id == message_id else q
             for q in self.questions if not (q.workspace == workspace and q.message_id == message_id)
@@ -316,8 +319,11 @@ class FakeCoreData:
     async def erase_member(self, workspace: str, user: str) -> int:
         before = len(self.members.rows) + len(self.graph.questions) + len(self.graph.contacts)
         self.members.rows.pop((workspace, user), None)
-        self.graph.questions = [q for q in self.graph.questions
-                                if not (q.workspace == workspace and user in (q.asker, q.addressee))]
+        theirs = {mid for (ws, mid), m in self.graph.memory.messages.items() if ws == workspace and m.author == user}
+        self.graph.questions = [
+            replace(q, answer_id=None) if q.workspace == workspace and q.addressee == OPEN and q.answer_id in theirs
+            else q
+            for q in self.graph.questions if not (q.workspace == workspace and user in (q.asker, q.addressee))]
         self.graph.contacts = [c for c in self.graph.contacts
                                if not (c.workspace == workspace and user in (c.source, c.target))]
         return before - len(self.members.rows) - len(self.graph.questions) - len(self.graph.contacts)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.scheduling import LEASE, Due, Ticker, send_once
+from bot.scheduling import LEASE, Daily, Due, Ticker, send_once
 from tests.fakes import FakeClock, FakeStore
 
 
@@ -77,3 +77,30 @@ async def test_a_failed_run_is_resumed_after_its_lease(sql_store, clock: FakeClo
     clock.advance(minutes=11)
     assert await Ticker(sql_store.runs, clock, [Flaky()], owner="p2").tick() == 1
     assert len(attempts) == 2
+
+
+async def test_daily_work_runs_once_a_day_for_each_workspace_across_processes(sql_store, clock: FakeClock) -> None:
+    ran: list[tuple[str, str]] = []
+    workspaces = ["T1", "T2"]
+
+    async def listed() -> list[str]:
+        return workspaces
+
+    async def job(workspace: str) -> None:
+        ran.append((workspace, clock.now().date().isoformat()))
+
+    one = Ticker(sql_store.runs, clock, [Daily("plan", listed, job)], owner="p1")
+    two = Ticker(sql_store.runs, clock, [Daily("plan", listed, job)], owner="p2")
+    await one.tick()
+    await two.tick()
+    clock.advance(hours=6)
+    await two.tick()
+    assert sorted(ran) == [("T1", "2026-03-02"), ("T2", "2026-03-02")]
+    workspaces.append("T3")  # a workspace seen later in the day gets its run that day
+    clock.advance(hours=1)
+    await one.tick()
+    clock.advance(days=1)
+    await two.tick()
+    assert [r for r in ran if r[1] == "2026-03-03"] == [("T1", "2026-03-03"), ("T2", "2026-03-03"),
+                                                         ("T3", "2026-03-03")]
+    assert ("T3", "2026-03-02") in ran

@@ -49,5 +49,24 @@ async def run(client: RapportClient, token: str) -> None:
         raise PlatformError(f"Discord answered {error.status} while starting: try again later.") from None
 
 
+async def sync_commands(core: Rapport, settings: DiscordSettings) -> str:
+    """Register the commands with Discord now, changed or not (`rapport discord sync`): logs in over HTTP only,
+    no gateway. Says where they were registered."""
+    if not settings.configured:
+        raise PlatformError("Discord is not configured: set DISCORD_BOT_TOKEN")
+    client = RapportClient(core, settings, force_sync=True)
+    try:
+        async with client:
+            await client.login(settings.bot_token.get_secret_value())  # setup_hook registers them
+    except discord.LoginFailure:
+        raise PlatformError(BAD_TOKEN) from None
+    except (aiohttp.ClientError, OSError) as error:
+        raise PlatformError(f"Cannot reach Discord ({type(error).__name__}): check the network.") from None
+    except discord.HTTPException as error:
+        raise PlatformError(f"Discord answered {error.status} while registering the commands.") from None
+    servers = ", ".join(str(g) for g in settings.guilds)
+    return f"in servers {servers}" if servers else "globally (Discord may take up to an hour to show changes)"
+
+
 async def run_discord(core: Rapport, settings: DiscordSettings) -> None:
     await run(attach(core, settings), settings.bot_token.get_secret_value())

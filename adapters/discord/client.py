@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
@@ -11,8 +13,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters import api_calls
 from adapters.discord import translate
-from adapters.discord.commands import rapport_group, status_reply
+from adapters.discord.commands import admin_group, help_reply, rapport_group, status_reply
 from adapters.discord.interactions import answer
 from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.settings import DiscordSettings
@@ -41,19 +44,26 @@ def intents(message_content: bool) -> discord.Intents:
     return chosen
 
 
-class RapportClient(discord.Client):
-    def __init__(self, core: Rapport, settings: DiscordSettings, **options: Any) -> None:
+class RapportClient(discord.AutoShardedClient):
+    """AutoShardedClient: Discord requires sharding from 2,500 servers and says how many shards to use (GET
+    /gateway/bot); one process runs them all. Below that it is one shard, as a plain Client would be."""
+
+    def __init__(self, core: Rapport, settings: DiscordSettings, force_sync: bool = False, **options: Any) -> None:
         super().__init__(
             intents=intents(settings.message_content),
             chunk_guilds_at_startup=False,
             allowed_mentions=discord.AllowedMentions.none(),  # replies name people; they do not ping them
+            http_trace=api_calls.discord_trace(),  # errors and retries, for /metrics
             **options,
         )
         self.core = core
         self.with_text = settings.message_content
         self.sync_guilds = settings.guilds
+        self.commands_state = settings.commands_state
+        self.force_sync = force_sync
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(rapport_group(core.router, self.on_command))
+        self.tree.add_command(admin_group(core.router, self.on_command))
         self.outbound = DiscordOutbound(self)
         self._stored_names: dict[tuple[str, str], str] = {}
         self._in_flight: set[asyncio.Task[Any]] = set()
@@ -74,18 +84,50 @@ class RapportClient(discord.Client):
             return "(unknown until logged in)"
         return discord.utils.oauth_url(self.application_id, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES)
 
+    def commands_hash(self) -> str:
+        """What a sync would send, and where: the commands' payload, the application and the servers."""
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        where = {"application": self.application_id, "guilds": sorted(self.sync_guilds)}
+        return hashlib.sha256(json.dumps([where, payload], sort_keys=True).encode()).hexdigest()
+
     async def _sync_commands(self) -> None:
+        """Register /rapport with Discord only when the commands changed since the last registration (or when
+        asked: `rapport discord sync`): discord.py's maintainers warn that syncing on every start gets rate-limited,
+        and an unchanged tree needs nothing. The hash is kept in a file, not the database: losing it costs one
+        extra sync, which is what every start did before (keep it on a volume in a container)."""
+        wanted = self.commands_hash()
+        try:
+            synced = self.commands_state.read_text().strip()
+        except OSError:
+            synced = ""
+        if synced == wanted and not self.force_sync:
+            log.info("Discord: /rapport unchanged since it was last registered; not syncing")
+            return
+        if not await self._sync():
+            return
+        try:
+            self.commands_state.write_text(wanted + "\n")
+        except OSError as error:
+            log.warning("Discord: cannot keep the commands' hash in %s (%s): the next start syncs again",
+                        self.commands_state, type(error).__name__)
+
+    async def _sync(self) -> bool:
+        """True when every sync asked for succeeded."""
         if not self.sync_guilds:
             await self.tree.sync()  # global: Discord may take up to an hour to show changes
-            return
+            log.info("Discord: /rapport registered globally")
+            return True
+        ok = True
         for guild_id in self.sync_guilds:
             guild = discord.Object(guild_id)
             self.tree.copy_global_to(guild=guild)
             try:
                 await self.tree.sync(guild=guild)
             except discord.HTTPException as error:
+                ok = False
                 log.warning("Discord: cannot add /rapport to server %s (%s): is the bot invited there with the "
                             "applications.commands scope?", guild_id, error.status)
+        return ok
 
     @contextlib.contextmanager
     def _busy(self) -> Iterator[None]:
@@ -172,8 +214,12 @@ class RapportClient(discord.Client):
             event = CommandInvoked(workspace, self._channel(interaction), str(interaction.user.id), text,
                                    translate.roles(interaction.permissions))
             name = text.split()[0]
-            work = self._status(event) if name == "status" else self.core.on_command(event)
+            work = (self._status(event) if name == "status" else self._help(event) if name == "help"
+                    else self.core.on_command(event))
             await answer(interaction, workspace, work, f"command {name}")
+
+    async def _help(self, event: CommandInvoked) -> Reply:
+        return help_reply(await self.core.on_command(event))
 
     async def _status(self, event: CommandInvoked) -> Reply:
         return status_reply(await self.core.on_command(event), self.with_text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -12,6 +14,8 @@ class DiscordSettings(BaseSettings):
     bot_token: SecretStr = Field(default=SecretStr(""), alias="DISCORD_BOT_TOKEN")
     guild_ids: str = Field(default="", alias="DISCORD_GUILD_IDS")  # comma list: sync /rapport to these at once
     message_content: bool = Field(default=True, alias="RAPPORT_DISCORD_MESSAGE_CONTENT")
+    # What was last registered with Discord (a hash of the commands): start-up syncs only when it differs.
+    commands_state: Path = Field(default=Path(".rapport-discord-commands"), alias="RAPPORT_DISCORD_COMMANDS_STATE")
 
     @property
     def configured(self) -> bool:

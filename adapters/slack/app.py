@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,14 +30,22 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters import PlatformError
+from adapters import PlatformError, api_calls
 from adapters.ops import listen, ops_routes
 from adapters.settings import load_settings
 from adapters.slack import translate
 from adapters.slack.deferred import Deferred
-from adapters.slack.installations import Installed, SingleWorkspace, Tokens, installation_store, state_store
+from adapters.slack.installations import (
+    ROTATE_BEFORE,
+    Installed,
+    SingleWorkspace,
+    Tokens,
+    installation_store,
+    state_store,
+)
 from adapters.slack.listeners import Listeners
 from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
@@ -65,7 +74,8 @@ def web_client(settings: SlackSettings, token: str | None = None,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
                         AsyncRateLimitErrorRetryHandler(max_retry_count=3),
                         AsyncServerErrorRetryHandler(
-                            max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5))],
+                            max_retry_count=3, interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5)),
+                        api_calls.Observer()],  # last: counts errors and retries for /metrics
     )
 
 
@@ -125,6 +135,18 @@ def _reason(error: BaseException) -> str:
     return (str(error) or type(error).__name__).splitlines()[0]
 
 
+@contextlib.contextmanager
+def _bolt_blind_to_env() -> Iterator[None]:
+    """Hide SLACK_BOT_TOKEN from AsyncApp while it is built: Bolt reads it from the environment on its own and,
+    given our client too, warns on every start that the token will be unused. Our settings already read it."""
+    hidden = os.environ.pop("SLACK_BOT_TOKEN", None)
+    try:
+        yield
+    finally:
+        if hidden is not None:
+            os.environ["SLACK_BOT_TOKEN"] = hidden
+
+
 def _learning_orgs(tokens: Tokens) -> Callable[..., Awaitable[None]]:
     """Every request says which Enterprise Grid org its workspace is in: what sending there later needs."""
     async def learn(context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
@@ -167,24 +189,31 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
             client_secret=settings.client_secret, bot_only=True, cache_enabled=True, client=client)
         oauth = AsyncOAuthSettings(
             client_id=settings.client_id, client_secret=settings.client_secret, scopes=settings.bot_scopes,
-            installation_store=store, installation_store_bot_only=True, state_store=state_store(engine))
-        app = AsyncApp(client=client, authorize=authorize, oauth_settings=oauth,  # type: ignore[arg-type]
-                       installation_store_bot_only=True, **common)
-        tokens = Installed(store)
+            installation_store=store, installation_store_bot_only=True, state_store=state_store(engine),
+            token_rotation_expiration_minutes=ROTATE_BEFORE)
+        with _bolt_blind_to_env():
+            app = AsyncApp(client=client, authorize=authorize, oauth_settings=oauth,  # type: ignore[arg-type]
+                           installation_store_bot_only=True, **common)
+        # Requests refresh rotating tokens in Bolt's authorize; scheduled sends through this rotator.
+        tokens = Installed(store, AsyncTokenRotator(client_id=settings.client_id,
+                                                    client_secret=settings.client_secret, client=client))
         revocation = AsyncTokenRevocationListeners(store)
     else:
-        client = web_client(settings, token=settings.bot_token, session=session)
+        # No token on the shared client: every call names its token (Bolt's context, verify, outbound), and a
+        # client with a token beside authorize makes Bolt warn that it is unused.
+        client = web_client(settings, session=session)
 
         async def authorize_one(**_: Any) -> AuthorizeResult:
             # Bolt's own single-workspace authorize asks auth.test again on the first request, which Slack then
             # waits on: the answer verify() got at start serves every request instead.
             if not identity:
-                identity.update((await client.auth_test()).data)  # type: ignore[arg-type]
+                identity.update((await client.auth_test(token=settings.bot_token)).data)  # type: ignore[arg-type]
             return AuthorizeResult(enterprise_id=identity.get("enterprise_id"), team_id=identity.get("team_id"),
                                    bot_token=settings.bot_token, bot_id=identity.get("bot_id"),
                                    bot_user_id=identity.get("user_id"))
 
-        app = AsyncApp(client=client, authorize=authorize_one, **common)
+        with _bolt_blind_to_env():
+            app = AsyncApp(client=client, authorize=authorize_one, **common)
         tokens = SingleWorkspace(team_id="", token=settings.bot_token)
     people = People(core)
     app.middleware(_learning_orgs(tokens))

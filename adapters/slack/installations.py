@@ -3,24 +3,34 @@
 The OAuth tables are slack_sdk's own (storage/migrations/versions/0002_slack.py creates them), read and written
 by its AsyncSQLAlchemy stores. Bolt deletes a workspace's rows on tokens_revoked / app_uninstalled; from then on
 bot_token() finds nothing and no call goes out for that workspace.
+
+Token rotation (the app's "token_rotation_enabled"): Slack then issues bot tokens that expire after 12 hours with
+a refresh token. Bolt's authorize refreshes them for incoming requests; scheduled sends (rounds, nudges) never go
+through a request, so bot_token() refreshes an expiring token itself, with slack_sdk's rotator, and saves it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import logging
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore, SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from sqlalchemy import and_, desc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.sealing import Sealer
+
+log = logging.getLogger(__name__)
 
 STATE_TTL = 600  # seconds an install link stays valid
 # Seconds a found installation is reused without asking the database: every Slack request is authorised
@@ -28,6 +38,8 @@ STATE_TTL = 600  # seconds an install link stays valid
 # this long at most, and Slack stops sending events for an uninstalled app anyway.
 INSTALLATION_TTL = 30.0
 _TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
+# Minutes before expiry a rotating token is refreshed: Bolt's default for requests, so both paths agree.
+ROTATE_BEFORE = 120
 _TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")  # Slack team ids; Discord's are numeric, the console's are names
 
 
@@ -152,9 +164,14 @@ class CachedInstallations(AsyncInstallationStore):
 @dataclass
 class Installed:
     store: CachedInstallations
+    # Refreshes rotating tokens (None: the app's tokens never expire, or no client secret to refresh them with).
+    rotator: AsyncTokenRotator | None = None
     # team -> (enterprise id, installed org-wide), as Slack's requests say. An org-wide install has no row per
     # workspace, so its workspaces are found through this once one of their requests has come in.
     orgs: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    # One refresh per workspace at a time: a refresh token spent twice at once would leave one caller with an
+    # answer Slack may already have superseded.
+    _refreshing: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def owns(self, team_id: str) -> bool:
         return bool(_TEAM_ID.match(team_id))
@@ -164,13 +181,30 @@ class Installed:
             self.orgs[team_id] = (enterprise_id, org_wide)
 
     async def bot_token(self, team_id: str) -> str | None:
+        async with self._refreshing.setdefault(team_id, asyncio.Lock()):
+            bot = await self._find(team_id)
+            if bot is not None and self.rotator is not None and bot.bot_refresh_token:
+                try:
+                    refreshed = await self.rotator.perform_bot_token_rotation(
+                        bot=bot, minutes_before_expiration=ROTATE_BEFORE)
+                except SlackTokenRotationError as error:
+                    # The token in hand may still have hours to live: use it; if it has expired, the call fails
+                    # as any call with a bad token does, and the next send tries the refresh again.
+                    log.warning("Slack token refresh for workspace %s failed (%s)", team_id,
+                                error.api_error.response.get("error") if error.api_error else "?")
+                    refreshed = None
+                if refreshed is not None:
+                    await self.store.async_save_bot(refreshed)
+                    bot = refreshed
+        return bot.bot_token if bot else None
+
+    async def _find(self, team_id: str) -> Bot | None:
         bot = None
         if team_id in self.orgs:
             enterprise_id, org_wide = self.orgs[team_id]
             bot = await self.store.async_find_bot(enterprise_id=enterprise_id, team_id=team_id,
                                                   is_enterprise_install=org_wide)
-        bot = bot or await self.store.find_team_bot(team_id)
-        return bot.bot_token if bot else None
+        return bot or await self.store.find_team_bot(team_id)
 
     def revoke(self, team_id: str) -> None:
         """Nothing to do: the rows are gone, and every send looks them up."""

@@ -1,7 +1,8 @@
 """Bolt listeners: each turns one Slack payload into a core event and renders the core's reply back.
 
 Slack wants every request answered within 3 s. Commands, buttons and forms get the core's answer in the ack
-when it is ready within ANSWER_WITHIN, otherwise a holding ack and the answer through response_url; message
+when it is ready within ANSWER_WITHIN, otherwise a holding ack and the answer through response_url; a form (a
+modal) is opened before the ack, while the request's trigger_id is valid; message
 events are acked at once and stored after by the core's intake (bot/intake/intake.py); App Home is built after the
 ack (adapters/slack/deferred.py).
 """
@@ -178,28 +179,42 @@ class Listeners:
             self.deferred.submit(f"{team}:{user}", ids, lambda: self.outbound.send_direct(team, user, reply))
             return
         if reply.form:
-            await ack()
+            # Before the ack: Bolt answers Slack at ack() and runs the rest as a task, which a busy moment can hold
+            # past the 3 seconds a trigger_id lives; then the form never opens.
             await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
+            await ack()
             return
         await ack(response_type=_response_type(reply), **blocks.message(reply))
 
     async def button(self, ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient,
                      respond: AsyncRespond, context: AsyncBoltContext) -> None:
-        await ack()
         team, user = context.team_id or translate.team_of(body), body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or ""
         action_id = blocks.action_of(action.get("action_id", ""))
         ids = f"team={team} user={user} action={action_id}"
 
-        async def job() -> None:
+        async def answer() -> Reply | None:
             roles = await self.people.roles(client, team, user, channel)
-            reply = await self.core.on_button(
+            return await self.core.on_button(
                 ButtonPressed(team, channel, user, action_id, action.get("value") or "", roles))
+
+        task, ready = await self._in_time(answer())
+        if ready:
+            reply = await self._result(task, ids)
+            if reply is not None and reply.form:
+                # Within the request, as for commands: the trigger_id expires 3 s after the press.
+                await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
+                await ack()
+                return
+        await ack()
+
+        async def job() -> None:
+            reply = await self._result(task, ids)
             if reply is None:
                 return
             if reply.attachment is not None:
                 await self.outbound.send_direct(team, user, reply)
-            elif reply.form:
+            elif reply.form:  # the core took longer than ANSWER_WITHIN: the trigger_id may have expired by now
                 await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
             elif body.get("response_url"):
                 await respond(response_type=_response_type(reply), replace_original=False, **blocks.message(reply))

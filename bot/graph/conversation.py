@@ -10,11 +10,14 @@ Addressing a question, first rule that applies:
 3. in a thread where the asker and exactly one other person have posted (root included): that person, a
    conversation between two; otherwise open (a newcomer's question in an announcement's thread is for anyone);
 4. in unthreaded chat, when the message also answers someone's question: that person (a question back);
-5. otherwise it is open, addressed to whoever answers it first.
+5. otherwise it is open, for anyone to answer.
 
 Answering a question: a later message by its addressee, or for an open question by anyone but the asker, that
-replies to it; never chatter (thanks, "lol", "brb", see bot.questions.is_chatter), never a message that speaks at
-its start to someone other than the asker ("<@cid> any idea?"); someone mentioned in passing ("tag <@gus>") does
+replies to it. An open question may have several answerers, each an asker -> answerer edge (on Molweni several
+people answer the same question); once it has one, a further answer must reply to it (in a thread, talk moves on)
+and not be a question back. Never chatter (thanks,
+"lol", "brb", see bot.questions.is_chatter), never a message that speaks at its start to someone other than the
+asker ("<@cid> any idea?"); someone mentioned in passing ("tag <@gus>") does
 not count as spoken to. What a message replies to:
 - in a thread or a reply chain, what the platform says: a reply to the question, or a message in the thread the
   question is in or started, within QUESTION_WINDOW; emoji alone count here (a thumbs-up to "12:30 ok?");
@@ -40,7 +43,7 @@ from bot.graph.reply_model import CANDIDATES, HORIZON, Said
 
 QUESTION_WINDOW = timedelta(days=7)
 RECENT_LIMIT = 20  # messages of a thread kept for "a conversation between two"
-OPEN = ""  # the addressee of an open question until someone answers it
+OPEN = ""  # the addressee of an open question: whoever answers it (each answerer gets a question of their own)
 RANK_BATCH = 512  # flat-chat messages scored in one call of the reply ranker
 
 # (message, its candidate parents oldest first) -> the id each replies to, or None.
@@ -148,9 +151,18 @@ def _answers(event: MessagePosted, window: Window, reading: Reading) -> list[Que
     if reading.chatter or (window.inferred and reading.wordless):
         return []
     replied = event.reply_to or (window.parent.message_id if window.inferred and window.parent else None)
+    # Who has answered the open questions in view already (their own answered questions come with them).
+    already = {(q.message_id, q.addressee) for q in window.open_questions if q.addressee != OPEN and q.answered_at}
     found = []
     for q in window.open_questions:
-        if q.asker == event.author or q.answered_at is not None or not q.asked_at < event.at <= q.deadline:
+        if q.asker == event.author or not q.asked_at < event.at <= q.deadline:
+            continue
+        if q.addressee == OPEN and (q.message_id, event.author) in already:
+            continue
+        # A further answer to an open question replies to it, not merely in its thread (where talk moves on), and
+        # is not a question back.
+        if q.answered_at is not None and (q.addressee != OPEN or replied != q.message_id or (
+                reading.question and not reply_model.opens_as_answer(reading.said))):
             continue
         if q.addressee not in (OPEN, event.author) or (reading.spoken_to and q.asker not in reading.spoken_to):
             continue
@@ -222,14 +234,28 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
 
 
 def apply_answers(questions: Iterable[Question], answers: Iterable[Answer]) -> list[Question]:
-    """Questions with these answers applied; the first answer to a question wins."""
-    by_key = {(a.question_id, a.addressee): a for a in reversed(list(answers))}
+    """Questions with these answers applied. A question put to someone is answered once, by its first answer. An
+    open question keeps its addressee OPEN (answered at its first answer, so that it is not reported waiting) and
+    each of its answerers gets an answered question of their own, asker -> answerer, once."""
+    answers = list(answers)
+    questions = list(questions)
+    first: dict[tuple[str, str, str], Answer] = {}
+    for a in answers:
+        first.setdefault((a.workspace, a.question_id, a.addressee), a)
+    have = {(q.workspace, q.message_id, q.addressee) for q in questions}
     result = []
     for q in questions:
-        answer = by_key.get((q.message_id, q.addressee))
+        answer = first.get((q.workspace, q.message_id, q.addressee))
         if answer and q.answered_at is None:
-            q = replace(q, addressee=answer.answerer, answered_at=answer.at, answer_id=answer.answer_id)
+            q = replace(q, answered_at=answer.at, answer_id=answer.answer_id)
         result.append(q)
+        if q.addressee != OPEN:
+            continue
+        for a in answers:
+            key = (q.workspace, q.message_id, a.answerer)
+            if (a.workspace, a.question_id, a.addressee) == (q.workspace, q.message_id, OPEN) and key not in have:
+                have.add(key)
+                result.append(replace(q, addressee=a.answerer, answered_at=a.at, answer_id=a.answer_id))
     return result
 
 
@@ -314,7 +340,12 @@ class Memory:
 
     def candidates(self, event: MessagePosted) -> list[Said]:
         """The flat-chat messages before `event` in its channel that it may reply to, oldest first."""
-        scope = self.flat.get((event.workspace, event.channel), ())
+        scope = self.flat.get((event.workspace, event.channel))
+        if not scope:
+            return []
+        # Kept in time order, so when its ends are in reach all of it is, and nothing is the event itself.
+        if scope[-1].ts < event.at.timestamp() and scope[0].ts >= event.at.timestamp() - HORIZON.total_seconds():
+            return list(scope)
         return within(scope, event)
 
     @classmethod
@@ -343,15 +374,24 @@ class Memory:
         elif m.reply_to is None:
             _insert_in_order(self.flat[(m.workspace, m.channel)], said or Said(m.message_id, m.author, m.at))
         for a in outcome.answers:
-            self.open.pop((a.workspace, a.question_id, a.addressee), None)
+            key = (a.workspace, a.question_id, a.addressee)
+            if a.addressee != OPEN:
+                self.open.pop(key, None)
+            elif q := self.open.get(key):  # open to more answerers; held as apply_answers stores them
+                for held in apply_answers([q], [a]):
+                    self._hold(held)
         for q in outcome.questions:
-            key = (q.workspace, q.message_id, q.addressee)
-            self.open[key] = q
-            self.by_message[(q.workspace, q.message_id)].append(key)
-            self.by_thread[(q.workspace, q.thread_id or q.message_id)].append(key)
+            self._hold(q)
         self.since_sweep += 1
         if self.since_sweep >= SWEEP_EVERY:
             self.sweep(m.at)
+
+    def _hold(self, q: Question) -> None:
+        key = (q.workspace, q.message_id, q.addressee)
+        if key not in self.open:
+            self.by_message[(q.workspace, q.message_id)].append(key)
+            self.by_thread[(q.workspace, q.thread_id or q.message_id)].append(key)
+        self.open[key] = q
 
     def sweep(self, now: datetime) -> None:
         """Forget questions answered or past their deadline at `now`, so that memory stays bounded."""

@@ -317,8 +317,19 @@ class ReplyModel:
 
     def parents(self, batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
         """For each (message, its candidates), the message id it replies to, or None. One model call a batch."""
-        rows = table(batch)
+        rows = needed(table(batch), len(batch))
         return choose(batch, rows, self.scores(rows.x), self.threshold)
+
+
+def needed(rows: Table, count: int) -> Table:
+    """The rows whose scores can change what `choose` picks: a message that speaks to someone at its start replies to
+    one of that person's messages, so its other rows need no scoring (on IRC about a third of the rows)."""
+    addressed = np.zeros(count, bool)
+    addressed[rows.message[rows.addressed]] = True
+    keep = rows.addressed | ~addressed[rows.message]
+    if keep.all():
+        return rows
+    return Table(rows.x[keep], rows.message[keep], rows.candidate[keep], rows.addressed[keep])
 
 
 def load(path: Any, threshold: float) -> ReplyModel:

@@ -57,7 +57,7 @@ from bot.nudges.policy import (
 )
 from bot.ports import Store
 from bot.replies import Button, Reply, Section, plural
-from bot.scheduling import Due, DueSource, send_once
+from bot.scheduling import Daily, Due, DueSource, send_once
 from bot.text import shown
 
 log = logging.getLogger(__name__)
@@ -359,23 +359,6 @@ async def deliver_to(core: Core, workspace: str, recipient: str) -> str:
 
 
 @dataclass
-class Planner:
-    """Once a day per workspace: plan its new nudges."""
-
-    core: Core
-
-    async def due(self, now: datetime) -> list[Due]:
-        def run_for(workspace: str) -> Due:
-            async def run() -> None:
-                added = await plan(self.core.store, workspace, self.core.clock.now())
-                log.info("nudges: %d planned in %s", added, workspace)
-
-            return Due(f"nudge-plan:{workspace}:{now.date().isoformat()}", run)
-
-        return [run_for(ws) for ws in await self.core.store.graph.workspaces()]
-
-
-@dataclass
 class Delivery:
     """Every tick: one run per member with a due nudge, keyed by their most valuable one."""
 
@@ -399,7 +382,11 @@ class Delivery:
 
 
 def sources(core: Core) -> list[DueSource]:
-    return [Planner(core), Delivery(core)]
+    async def plan_for(workspace: str) -> None:
+        added = await plan(core.store, workspace, core.clock.now())
+        log.info("nudges: %d planned in %s", added, workspace)
+
+    return [Daily("nudge-plan", core.store.graph.workspaces, plan_for), Delivery(core)]
 
 
 # --- commands and buttons ---------------------------------------------------------------------------------------

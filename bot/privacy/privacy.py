@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,7 @@ from bot.graph.rapport import assess
 from bot.insight.figures import WHAT_LEADS_SEE
 from bot.ports import Store
 from bot.replies import Attachment, Button, Reply, Section, plural
-from bot.scheduling import Due, DueSource, send_once
+from bot.scheduling import Daily, DueSource, send_once
 
 log = logging.getLogger(__name__)
 
@@ -209,25 +208,12 @@ async def expire(store: Store, workspace: str, now: datetime) -> int:
     return await store.privacy.expire_history(workspace, now - timedelta(days=days))
 
 
-@dataclass
-class RetentionSource:
-    """Once a day per workspace, delete contact history older than the workspace's retention."""
-
-    core: Core
-
-    async def due(self, now: datetime) -> list[Due]:
-        def run_for(workspace: str) -> Due:
-            async def run() -> None:
-                removed = await expire(self.core.store, workspace, self.core.clock.now())
-                log.info("retention: %d old records deleted in %s", removed, workspace)
-
-            return Due(f"retention:{workspace}:{now.date().isoformat()}", run)
-
-        return [run_for(ws) for ws in await self.core.store.graph.workspaces()]
-
-
 def sources(core: Core) -> list[DueSource]:
-    return [RetentionSource(core)]
+    async def expire_in(workspace: str) -> None:
+        removed = await expire(core.store, workspace, core.clock.now())
+        log.info("retention: %d old records deleted in %s", removed, workspace)
+
+    return [Daily("retention", core.store.graph.workspaces, expire_in)]
 
 
 def register(router: Router) -> None:

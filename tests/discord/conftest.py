@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,13 +74,14 @@ class Harness:
         at = T0 + timedelta(minutes=minutes)
         data: dict[str, Any] = {
             "id": str(snowflake(at, next(self.ids))), "channel_id": str(channel), "guild_id": str(guild),
-            "author": user(author, NAMES.get(author, "someone")), "member": {"roles": [], "joined_at": at.isoformat(),
-                                                                             "deaf": False, "mute": False},
+            # Members as Discord sends them: discord.py drops a member without "flags" (and with it every mention)
+            "author": user(author, NAMES.get(author, "someone")),
+            "member": {"roles": [], "joined_at": at.isoformat(), "deaf": False, "mute": False, "flags": 0},
             "content": text, "timestamp": at.isoformat(), "edited_timestamp": None, "tts": False,
             "mention_everyone": False, "mention_roles": [], "attachments": [], "embeds": [], "pinned": False,
             "type": 0, "flags": 0, "components": [],
-            "mentions": [{**user(u, NAMES.get(u, "someone")), "member": {"roles": [], "joined_at": at.isoformat()}}
-                         for u in mentions],
+            "mentions": [{**user(u, NAMES.get(u, "someone")), "member": {
+                "roles": [], "joined_at": at.isoformat(), "deaf": False, "mute": False, "flags": 0}} for u in mentions],
         }
         if reply_to is not None:
             data["type"] = 19
@@ -131,7 +134,9 @@ class Harness:
 
 
 def ws_settings(**overrides: Any) -> DiscordSettings:
-    return DiscordSettings(**{"DISCORD_BOT_TOKEN": TOKEN, **overrides})
+    """Each call its own place for the commands' hash, so every test's first start registers them."""
+    state = Path(tempfile.mkdtemp(prefix="rapport-discord-")) / "commands"
+    return DiscordSettings(**{"DISCORD_BOT_TOKEN": TOKEN, "RAPPORT_DISCORD_COMMANDS_STATE": state, **overrides})
 
 
 @pytest.fixture

@@ -156,6 +156,7 @@ class FakeDiscord:
                     "resume_gateway_url": f"{self.url.replace('http', 'ws')}/gateway",
                     "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
                     "application": {"id": str(APP_ID), "flags": 0},
+                    **({"shard": payload["d"]["shard"]} if "shard" in payload["d"] else {}),
                 })
                 for guild in self.guilds.values():
                     await self._dispatch(socket, "GUILD_CREATE", guild.create_event())
@@ -213,6 +214,10 @@ class FakeDiscord:
         if request.headers.get("Authorization") not in (f"Bot {TOKEN}", None):
             return 401, {"message": "401: Unauthorized", "code": 0}
         route = f"{request.method} {path}"
+        if route == "GET /gateway/bot":  # AutoShardedClient asks how many shards to run
+            return 200, {"url": f"{self.url.replace('http', 'ws')}/gateway", "shards": 1,
+                         "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                                 "max_concurrency": 1}}
         if route == "GET /users/@me":
             return 200, user(BOT_ID, "rapport", bot=True)
         if route == "GET /oauth2/applications/@me":

@@ -95,8 +95,12 @@ async def test_bots_system_messages_and_webhooks_are_not_chat(discord_bot: Harne
 async def test_deleting_an_answer_unlinks_it(discord_bot: Harness) -> None:
     question = await discord_bot.post(ANA, 0, f"<@{BOB}> is the build green?", mentions=(BOB,))
     answer = await discord_bot.post(BOB, 1, "yes", reply_to=question)
+    answered = await pair(discord_bot, ANA, BOB)
+    assert answered is not None and answered.stats.answered_ab + answered.stats.answered_ba == 1
+
     await discord_bot.send("MESSAGE_DELETE", {"id": str(answer), "channel_id": str(CHAT), "guild_id": str(GUILD)})
 
+    # The question to Bob stays, unanswered again.
     assessment = await pair(discord_bot, ANA, BOB)
     assert assessment is not None
     assert (assessment.stats.asked_ab + assessment.stats.asked_ba, assessment.stats.answered_ab) == (1, 0)

@@ -69,3 +69,23 @@ async def test_a_taken_port_is_one_clear_line(discord_bot: Harness) -> None:
 
         with pytest.raises(PlatformError, match=f"cannot listen on 127.0.0.1:{port} \\(RAPPORT_HOST, RAPPORT_PORT\\)"):
             await serve_ops(discord_bot.core, settings)
+
+
+async def test_web_api_errors_and_retries_are_counted(discord_bot: Harness, ops: str) -> None:
+    """A 429 waited out (a retry), and a DM Discord refuses (403, an error), in the REST calls discord.py makes."""
+    from bot.replies import Reply
+
+    async def scraped() -> dict[str, float]:
+        async with aiohttp.ClientSession() as session, session.get(f"{ops}/metrics") as metrics:
+            return samples(await metrics.text())
+
+    before = await scraped()
+    discord_bot.fake.rate_limit[("POST", r"/channels/\d+/messages")] = 1
+    assert await discord_bot.core.outbound.send_direct(str(GUILD), str(BOB), Reply("your coffee group"))
+    discord_bot.fake.closed_dms.add(ANA)
+    assert not await discord_bot.core.outbound.send_direct(str(GUILD), str(ANA), Reply("your coffee group"))
+    after = await scraped()
+    assert after["rapport_discord_api_retries_total"] - before["rapport_discord_api_retries_total"] == 1
+    refused = [r for r in discord_bot.fake.requests if 400 <= r.status < 500 and r.status != 429]
+    assert refused
+    assert after["rapport_discord_api_errors_total"] - before["rapport_discord_api_errors_total"] == len(refused)

@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -30,11 +31,12 @@ app(["run"])
 
 
 async def test_sigterm_closes_the_gateway_normally_after_storing_what_was_received(
-        fake: FakeDiscord, discord_bot: Harness, env: dict[str, str]) -> None:
+        fake: FakeDiscord, discord_bot: Harness, env: dict[str, str], tmp_path: Path) -> None:
     await discord_bot.stop()  # the harness only lends its payloads; the bot under test is the process below
     connections = len(fake.identified)
     url = env["RAPPORT_DATABASE_URL"]
-    child_env = {**env, "DISCORD_BOT_TOKEN": TOKEN, "RAPPORT_DATABASE_URL": url}
+    child_env = {**env, "DISCORD_BOT_TOKEN": TOKEN, "RAPPORT_DATABASE_URL": url,
+                 "RAPPORT_DISCORD_COMMANDS_STATE": str(tmp_path / "commands")}
     for name in ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
         child_env.pop(name, None)
     process = await asyncio.create_subprocess_exec(sys.executable, "-c", CHILD, fake.url, env=child_env, cwd=ROOT,

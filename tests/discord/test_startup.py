@@ -50,7 +50,7 @@ async def test_rapport_is_registered_globally_or_in_the_servers_given(fake: Fake
     await harness.stop()
     [synced] = [r for r in fake.requests if r.method == "PUT"]
     assert synced.path == f"/applications/{APP_ID}/guilds/{GUILD}/commands"
-    [group] = synced.body
+    [group] = [c for c in synced.body if c["name"] == "rapport"]
     subcommands = {o["name"]: o["options"] for o in group["options"]}
     assert {"help", "status", "me", "with"} <= set(subcommands)
     assert subcommands["with"] == [{"type": 6, "name": "someone", "description": "@someone (a member)",

@@ -27,6 +27,7 @@ class Call:
     token: str | None
     at: float = field(default_factory=time.monotonic)
     refused: int = 0  # the error status the fake answered (500, 429), 0 when it answered the call
+    answered: float = 0.0  # when the fake had its answer ready (after any latency), time.monotonic()
 
 
 def block_problems(blocks: Any) -> list[str]:
@@ -67,6 +68,8 @@ class FakeSlack:
         self._random = random.Random(7)
         self.retry_after = 1
         self.oauth_teams: dict[str, tuple[str, str]] = {}  # code -> (team id, bot token)
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> team id (token rotation)
+        self.expires_in = 43_200  # seconds a refreshed token lives (Slack's 12 hours)
         self.group_dms: dict[str, tuple[str, ...]] = {}  # group DM id -> its members (conversations.open, several)
         self.usergroups: dict[str, dict[str, list[str]]] = {}  # team -> group name -> members (usergroups.list)
         self.refuse_group_open = ""  # the error conversations.open answers for several users ("" : opens them)
@@ -149,6 +152,7 @@ class FakeSlack:
             flaked = status if share and self._random.random() < share else 0
             call.refused = flaked or (500 if broken else 429 if limited else 0)
         time.sleep(self.latency.get(method, 0.0))
+        call.answered = time.monotonic()
         if flaked == 429:
             return self._send(request, 429, {"ok": False, "error": "ratelimited"},
                               {"Retry-After": str(self.retry_after)})
@@ -168,8 +172,26 @@ class FakeSlack:
             return self._send(request, 200, {"ok": False, "error": "invalid_auth"})
         return self._send(request, 200, self._answer(method, params, team))
 
+    def rotating(self, team_id: str, generation: int = 0) -> tuple[str, str]:
+        """A rotating bot token and its refresh token, as long as Slack's (about 150 characters)."""
+        token = f"xoxe.xoxb-1-{team_id}-{generation}-" + "M" * 130
+        refresh = f"xoxe-1-{team_id}-{generation}-" + "R" * 130
+        self.tokens[token] = team_id
+        self.refresh_tokens[refresh] = team_id
+        return token, refresh
+
     def _oauth(self, params: dict[str, Any], auth: str) -> dict[str, Any]:
         client = base64.b64decode(auth.removeprefix("Basic ")).decode() if auth.startswith("Basic ") else ""
+        client = client or params.get("client_id", "")
+        if params.get("grant_type") == "refresh_token":
+            team = self.refresh_tokens.pop(params.get("refresh_token", ""), None)  # a refresh token is spent once
+            if not client or team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            generation = len(self.called("oauth.v2.access"))
+            token, refresh = self.rotating(team, generation)
+            return {"ok": True, "app_id": "A0RAPPORT", "token_type": "bot", "access_token": token,
+                    "refresh_token": refresh, "expires_in": self.expires_in, "bot_user_id": BOT_USER,
+                    "team": {"id": team, "name": f"Team {team}"}, "enterprise": None, "is_enterprise_install": False}
         if not client or params.get("code") not in self.oauth_teams:
             return {"ok": False, "error": "invalid_code"}
         team, token = self.oauth_teams[params["code"]]

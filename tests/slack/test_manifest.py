@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -39,3 +40,31 @@ async def test_events_command_and_urls_match_the_listeners(core: Rapport, fake_s
     assert {urlparse(u).path for u in urls} <= routes
     assert urlparse(command["url"]).path == EVENTS_PATH
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_the_listing_has_a_long_description_and_a_privacy_page() -> None:
+    """Slack's app directory asks for a long description (175 to 4,000 characters) and a privacy policy link."""
+    info = MANIFEST["display_information"]
+    assert 175 <= len(info["long_description"]) <= 4000
+    assert len(info["description"]) <= 140
+    root = Path(__file__).parents[2]
+    privacy = (root / "PRIVACY.md").read_text()
+    for heading in ("What is stored", "What is never stored", "How long it is kept", "See, export, erase",
+                    "What leads see"):
+        assert f"## {heading}" in privacy
+    # The page states the code's numbers and names commands that exist.
+    from bot.privacy.privacy import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
+    assert f"**{DEFAULT_RETENTION_DAYS} days**" in privacy
+    assert f"({MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days)" in privacy
+    readme = (root / "README.md").read_text()
+    for command in ("/rapport privacy", "rapport member export USER_ID --workspace W",
+                    "rapport member erase USER_ID --workspace W", "/rapport pause-tracking"):
+        assert command in privacy and command in readme
+    assert "PRIVACY.md" in readme
+
+
+def test_every_scope_says_why_it_is_needed_in_readme() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    reasons = dict(re.findall(r"^\s*\| `([a-z:]+)`\s*\| (.+?)\s*\|$", readme, re.MULTILINE))
+    for scope in BOT_SCOPES:
+        assert len(reasons.get(scope, "")) > 15, scope

@@ -79,7 +79,8 @@ async def test_a_thread_of_questions_and_answers_makes_peers(slack: Slack) -> No
         response = await slack.say(T1, user, words, ts, thread_ts=root if ts != root else None)
         assert response.status == 200
     await slack.settle()
-    assert await rows(slack, QuestionRow, workspace=T1) == 2
+    # Ann's open question (answered) with its asker -> answerer edge to Bob, and Bob's question to Ann.
+    assert await rows(slack, QuestionRow, workspace=T1) == 3
     slack.clock.advance(minutes=5)
 
     answer = await slack.command(T1, ANN, f"with <@{BOB}|bob>")
@@ -599,3 +600,66 @@ def test_a_long_page_is_cut_but_keeps_its_buttons() -> None:
     view = home(page)
     assert len(view["blocks"]) <= MAX_BLOCKS
     assert view["blocks"][-2]["type"] == "actions" and view["blocks"][-3]["elements"][0]["text"] == "…and more"
+
+
+async def test_forms_open_within_the_request_before_it_is_answered(slack: Slack) -> None:
+    """views.open must use the trigger_id within its 3 seconds: it is called before the HTTP response goes back,
+    not from the work queued after the ack. views.open is made slow, so a call made after the ack is answered after
+    the response."""
+    await slack.install(T1)
+    slack.fake.latency["views.open"] = 0.3
+    form = Form("profile", "Your profile", (FormField("intro", "About you"),))
+
+    async def open_form(ctx: Context, value: str) -> Reply:
+        return Reply("Tell us", form=form)
+
+    slack.core.router.action("edit")(open_form)
+
+    for request in (lambda: slack.command(T1, ANN, "profile"),
+                    lambda: slack.press(T1, ANN, {"action_id": "edit#0", "value": "x"})):
+        before = len(slack.fake.called("views.open"))
+        response = await request()
+        responded = time.monotonic()
+        assert response.status == 200
+        await slack.settle()
+        (opened,) = slack.fake.called("views.open")[before:]
+        assert opened.params["trigger_id"] == "1337.42.abcd"
+        assert 0 < opened.answered < responded
+
+
+async def test_json_logs_are_one_object_a_line_with_no_text_in_them(
+        slack: Slack, every_log_line: Callable[[], list[str]]) -> None:
+    """RAPPORT_LOG_FORMAT=json: the same traffic as above, logged as JSON lines; no field holds message text,
+    and a library's `extra` attributes (where a payload could hide) are not written."""
+    from bot import logs
+
+    formatters = {handler: handler.formatter for handler in logging.root.handlers}
+    logs.configure("DEBUG", format="json")
+    try:
+        await slack.install(T1)
+        assert (await slack.say(T1, ANN, f"did you see {SENTINEL}?", slack.ts())).status == 200
+        await slack.settle()
+        logging.getLogger("slack_sdk.web").info("sent", extra={"body": f"chat.postMessage {SENTINEL}"})
+        body = slack.event_body(T1, {"type": "message", "channel": "C0GENERAL", "user": ANN, "ts": slack.ts(1),
+                                     "text": f"mistyped secret {SENTINEL}"})
+        forged = await slack.http.post("/slack/events", data=body.encode(), headers={
+            "Content-Type": "application/json", **sign(body, secret="not-the-signing-secret")})
+        assert forged.status == 401
+        await slack.settle()
+        lines = every_log_line()
+    finally:
+        for handler, formatter in formatters.items():
+            handler.setFormatter(formatter)
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert records and all(set(r) == {"time", "level", "logger", "message"} for r in records)
+    assert [line for line in lines if SENTINEL in line] == []
+    [refused] = [r for r in records if "Invalid request signature" in r["message"]]
+    assert refused["level"] == "INFO" and refused["logger"].startswith("slack_bolt")
+    assert "payload withheld" in refused["message"]
+
+
+def test_an_unknown_log_format_is_refused_by_name() -> None:
+    from bot import logs
+
+    with pytest.raises(ValueError, match="RAPPORT_LOG_FORMAT"):
+        logs.configure("INFO", format="xml")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 
 import pytest
@@ -164,3 +165,27 @@ async def test_deferred_work_keeps_the_order_within_a_channel() -> None:
         deferred.submit("C1", f"n={n}", job(n, delay))
     await deferred.drain()
     assert seen == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("mode", [SINGLE, {}], ids=["single workspace", "oauth"])
+async def test_starting_logs_no_warning_from_bolt(core: Rapport, fake_slack: FakeSlack, clock: FakeClock, mode: dict,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warned "As you gave `client` as well, `token`
+    will be unused" on every start; the variable is where an operator puts the token, so it is set here."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-single")
+    fake_slack.install("T0SOLO", "xoxb-single")
+    with caplog.at_level(logging.DEBUG):
+        slack = await start(core, fake_slack, clock, **mode)
+    try:
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warnings == []
+        assert "will be unused" not in caplog.text
+        assert os.environ["SLACK_BOT_TOKEN"] == "xoxb-single"  # put back for whoever reads it next
+        if mode:  # the single workspace still answers with its token
+            await slack.adapter.verify()
+            assert (await slack.command("T0SOLO", "U0ANN", "me")).status == 200
+            assert {c.token for c in fake_slack.calls} == {"xoxb-single"}
+    finally:
+        await slack.settle()
+        await slack.http.close()

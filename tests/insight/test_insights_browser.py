@@ -21,7 +21,7 @@ from bot.events import Member
 from bot.graph.conversation import Contact, Outcome, SeenMessage
 from storage.store import SqlStore
 from tests.conftest import database_url
-from tests.test_insight_figures import WS, random_workspace
+from tests.insight.test_insight_figures import WS, random_workspace
 
 CHROMIUM = next((found for name in ("chromium", "chromium-browser", "google-chrome")
                  if (found := shutil.which(name))), None)

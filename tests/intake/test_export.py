@@ -23,7 +23,7 @@ from bot.graph.rapport import Stage, assess
 from bot.intake.ingest import History, HistoryReport, ingest_history, name_index
 from storage.store import SqlStore
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 SLACK = FIXTURES / "slack_export"
 DISCORD = FIXTURES / "discord_export"
 NOW = datetime(2024, 3, 20, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import Rapport
 from bot.events import MessagePosted
-from bot.graph.conversation import Outcome
+from bot.graph.conversation import OPEN, Outcome
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -57,7 +57,8 @@ def core_with(store: FakeStore) -> Rapport:
 
 
 def answered(store: FakeStore) -> int:
-    return sum(q.answered_at is not None for q in store.graph.questions)
+    """Answered asker -> answerer edges (an open question's own row says only that it has an answer)."""
+    return sum(q.answered_at is not None and q.addressee != OPEN for q in store.graph.questions)
 
 
 async def test_messages_taken_during_an_outage_are_kept_and_stored_when_the_database_is_back(

@@ -11,7 +11,7 @@ from bot.domain.members import member_hash
 from bot.domain.nudges import DONE, PENDING, SENT, Kind, Nudge, NudgeSettings
 from bot.domain.profiles import Profile
 from bot.events import Member, MessagePosted
-from bot.graph.conversation import OPEN, Contact, Outcome, Question, SeenMessage
+from bot.graph.conversation import OPEN, Answer, Contact, Outcome, Question, SeenMessage
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WS, OTHER = "T1", "T2"
@@ -86,6 +86,33 @@ async def test_graph_record_context_forget_and_workspaces(store) -> None:
     await store.graph.forget_message(WS, "q1")
     messages, questions = await store.graph.context(WS, "C1", [event])
     assert "q1" not in {m.message_id for m in messages} and questions == []
+
+
+async def test_graph_an_open_question_takes_each_answerer_once_in_later_batches(store) -> None:
+    await store.graph.record([Outcome(seen("q1", "ana", 0, is_question=True),
+                                      questions=(question("q1", "ana", OPEN, 0),))])
+
+    def answer(mid: str, who: str, minutes: float) -> Outcome:
+        return Outcome(seen(mid, who, minutes, reply_to="q1"),
+                       answers=(Answer(WS, "q1", OPEN, who, at(minutes), mid),))
+
+    await store.graph.record([answer("a1", "bob", 1)])
+    await store.graph.record([answer("a2", "cid", 2), answer("a3", "bob", 3)])
+    event = MessagePosted(WS, "C1", "m9", "dee", at(4), "and me", reply_to="q1")
+    _, questions = await store.graph.context(WS, "C1", [event])
+    # The open question stays answerable, and says who answered it already.
+    assert sorted((q.addressee, q.answer_id) for q in questions) == [(OPEN, "a1"), ("bob", "a1"), ("cid", "a2")]
+    stats = await store.graph.pair_stats(WS, at(120))
+    assert [(s.a, s.b, s.asked_ab, s.answered_ab) for s in stats] == [("ana", "bob", 1, 1), ("ana", "cid", 1, 1)]
+
+    await store.graph.forget_message(WS, "a2")  # an answer deleted: its answerer's edge goes with it
+    stats = await store.graph.pair_stats(WS, at(120))
+    assert [(s.a, s.b, s.answered_ab) for s in stats] == [("ana", "bob", 1)]
+
+    for repository in store.personal:  # Bob erased: nothing says which message of his answered
+        await repository.erase_member(WS, "bob")
+    _, questions = await store.graph.context(WS, "C1", [event])
+    assert [(q.addressee, q.answer_id, q.answered_at is not None) for q in questions] == [(OPEN, None, True)]
 
 
 async def test_graph_pair_stats(store) -> None:

@@ -26,8 +26,10 @@ from bot.graph.reply_model import (
     FEATURES,
     NEAREST,
     Said,
+    choose,
     features,
     load,
+    needed,
     parents,
     shipped,
     table,
@@ -145,15 +147,16 @@ def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
     return rows
 
 
-def test_the_batched_features_agree_with_their_definitions_one_candidate_at_a_time() -> None:
-    rng = random.Random(5)
+def _random_chat(seed: int, size: int = 400) -> list[tuple[Said, list[Said]]]:
+    """Messages with their candidates: busy stretches and quiet ones, some speaking to people, some without text."""
+    rng = random.Random(seed)
     people = ["ana", "bob", "cid", "dee", "eve", "fay", "gus"]
     vocab = ["kernel", "driver", "wifi", "grub", "boot", "lunch", "mount", "disk", "yes", "you", "it"]
     said: list[Said] = []
     seconds = 0
-    for i in range(400):
+    for i in range(size):
         seconds += rng.choice([1, 20, 90])
-        author = rng.choice(people[:3] if i % 50 < 20 else people)  # busy stretches and quiet ones
+        author = rng.choice(people[:3] if i % 50 < 20 else people)
         others = [p for p in people if p != author]
         to = frozenset(rng.sample(others, rng.choice([0, 0, 0, 1, 2])))
         text = rng.random() > 0.2
@@ -162,12 +165,27 @@ def test_the_batched_features_agree_with_their_definitions_one_candidate_at_a_ti
                          rng.choice([True, False]) if text else None, rng.choice([True, False]) if text else None,
                          frozenset(rng.sample(vocab, rng.randrange(0, 5))) if text else None,
                          rng.choice(vocab) if text else ""))
-    batch = [(said[i], said[max(0, i - CANDIDATES):i]) for i in range(len(said))]
+    return [(said[i], said[max(0, i - CANDIDATES):i]) for i in range(len(said))]
+
+
+def test_the_batched_features_agree_with_their_definitions_one_candidate_at_a_time() -> None:
+    batch = _random_chat(5)
     got = table(batch).x
     expected = np.array([row for message, candidates in batch for row in _one_by_one(message, candidates)])
     assert got.shape == expected.shape == (len(expected), len(FEATURES))
     assert np.allclose(got, expected, equal_nan=True, atol=1e-5)
     assert len(expected) < sum(len(c) for _, c in batch) * 0.8  # far-off candidates by others are not scored
+
+
+@pytest.mark.parametrize("with_text", [True, False])
+def test_scoring_only_the_rows_that_matter_picks_what_scoring_every_row_picks(with_text: bool) -> None:
+    model = shipped(with_text)
+    assert model is not None
+    batch = [(m, c) for m, c in _random_chat(11) if (m.words is not None) == with_text]
+    rows = table(batch)
+    kept = needed(rows, len(batch))
+    assert 0 < len(kept.x) < len(rows.x)  # messages that speak to someone lose their other rows
+    assert model.parents(batch) == choose(batch, rows, model.scores(rows.x), model.threshold)
 
 
 def test_said_holds_no_text_and_hearing_is_bounded_and_forgets_a_workspace() -> None:

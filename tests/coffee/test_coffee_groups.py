@@ -13,7 +13,7 @@ from bot.domain.coffee import round_key
 from bot.domain.profiles import Profile
 from bot.interests.similarity import LexicalMatcher
 from bot.interests.vectors import matchers
-from tests.test_coffee import CH, WS, make, setup_weekly
+from tests.coffee.test_coffee import CH, WS, make, setup_weekly
 
 
 @pytest.fixture(autouse=True)

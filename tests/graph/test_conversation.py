@@ -2,7 +2,7 @@
 importer and the in-memory store do; and a regression guard on the labelled transcripts of benchmarks/question_graph.py.
 
 Flat-chat rules are tested with a scripted ranker (what the reply ranker picked is given) so that each test is
-about the rule; tests/test_reply_model.py tests the shipped ranker itself."""
+about the rule; tests/graph/test_reply_model.py tests the shipped ranker itself."""
 
 from __future__ import annotations
 
@@ -109,19 +109,37 @@ def test_answering_and_asking_in_one_message_asks_back() -> None:
     assert addressees(out["2"]) == ["ana"]
 
 
-def test_an_open_question_is_answered_by_the_first_responder() -> None:
+def test_an_open_question_is_answered_by_everyone_who_answers_it_once_each() -> None:
     out = feed(
         msg("1", "ana", 0, "anyone know where the runbook lives"),
         msg("2", "bob", 2, "in the wiki under Ops"),
         msg("3", "cid", 3, "the wiki, yes"),
-        ranker=replies(m2="1", m3="1"),
+        msg("4", "dee", 4, "which page is it on?"),
+        msg("5", "bob", 5, "Ops > Runbooks"),
+        ranker=replies(m2="1", m3="1", m4="1", m5="1"),
     )
     [question] = out["1"].questions
     assert (question.addressee, question.deadline) == (OPEN, question.asked_at + QUESTION_WINDOW)
-    assert answered(out["2"]) == ["1"] and answered(out["3"]) == []
-    [answer] = out["2"].answers
-    [applied] = apply_answers([question], [answer])
-    assert (applied.addressee, applied.answer_id) == ("bob", "2")
+    assert answered(out["2"]) == answered(out["3"]) == ["1"]
+    assert answered(out["4"]) == []  # a question back, once someone has answered, asks; it does not answer
+    answers = [a for m in ("2", "3", "5") for a in out[m].answers]
+    applied = apply_answers([question], answers)
+    # The open question is answered (not waiting) and each answerer gets their own edge from Ana, once.
+    assert [(q.addressee, q.answer_id) for q in applied] == [(OPEN, "2"), ("bob", "2"), ("cid", "3")]
+    assert apply_answers(applied, answers) == applied
+
+
+def test_a_question_put_to_someone_is_answered_once_by_them() -> None:
+    out = feed(
+        msg("1", "ana", 0, "bob: where does the runbook live?"),
+        msg("2", "cid", 2, "in the wiki"),
+        msg("3", "bob", 3, "the wiki, under Ops"),
+        msg("4", "bob", 4, "page Runbooks"),
+        ranker=replies(m2="1", m3="1", m4="1"),
+    )
+    [question] = out["1"].questions
+    assert question.addressee == "bob"
+    assert answered(out["2"]) == answered(out["4"]) == [] and answered(out["3"]) == ["1"]
 
 
 # Answering: threads and replies.

@@ -25,7 +25,7 @@ from tests.fakes import FakeClock, FakeOutbound
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgresql"),
                                 reason="several processes need PostgreSQL (RAPPORT_TEST_DATABASE_URL)")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WS, CH = "T1", "C1"
 PEOPLE = [f"u{i}" for i in range(7)]  # odd: one group of three
 DUE = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
