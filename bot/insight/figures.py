@@ -86,7 +86,7 @@ class Insights:
     met: Rate  # groups whose check-in said "we met", of the groups placed
     first_contacts: Rate  # groups that brought together people with no tie before (of the groups placed)
     nudges: tuple[Monthly, ...]  # sent per month (workspace only: nudges are personal, not per channel)
-    nudges_acted: tuple[Monthly, ...] = ()  # of those, acted on (acted_on below), by the month they were sent
+    nudges_acted: tuple[Monthly, ...]  # of those, acted on (acted_on below), by the month they were sent
 
     @property
     def missing(self) -> tuple[str, ...]:
