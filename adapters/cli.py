@@ -22,9 +22,8 @@ from adapters.settings import load_settings
 from bot.app import Rapport
 from bot.events import MembersSeen
 from bot.graph.rapport import assess
-from bot.insight.drawing import team_map
-from bot.insight.figures import insights as gather_insights
-from bot.insight.insights import sections, title
+from bot.insight.drawing import team_grid, team_map
+from bot.insight.insights import sections, title, workspace_insights
 from bot.insight.report import report_html
 from bot.insight.teams import team_ties
 from bot.intake.ingest import History, ingest_history, name_index
@@ -253,8 +252,8 @@ def insights(
 
     async def show(core: Rapport) -> None:
         ws = await _choose_workspace(core, workspace)
-        figures = await gather_insights(core.store, ws, core.clock.now())
-        teams = await team_ties(core.store, ws, core.clock.now())
+        figures, teams = await workspace_insights(core.store, ws, core.clock.now(),
+                                                  await core.outbound.user_groups(ws))
         out.print(title(figures).replace("*", ""), highlight=False)
         for section in sections(figures, teams):
             out.print(section.title, style="bold", highlight=False)
@@ -271,19 +270,21 @@ def insights(
 def team_map_command(
     out_file: Annotated[Path, typer.Option("--out", help="The picture to write: FILE.svg or FILE.png.")],
     workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
+    grid: Annotated[bool, typer.Option("--grid", help="A team x team heat map instead (reads better past 6 teams).")]
+    = False,
 ) -> None:
-    """Teams as nodes and the number of ties between them as edges (people are not drawn)."""
+    """Teams as nodes and the number of ties between them as edges, or as a grid (people are not drawn)."""
     fmt = out_file.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
         raise fail("--out must end in .svg or .png")
 
     async def draw(core: Rapport) -> None:
         ws = await _choose_workspace(core, workspace)
-        teams = await team_ties(core.store, ws, core.clock.now())
+        teams = await team_ties(core.store, ws, core.clock.now(), groups=await core.outbound.user_groups(ws))
         if teams is None:
             raise fail("no teams are named in this workspace yet: members name theirs with "
                        "`/rapport coffee join team NAME`")
-        out_file.write_bytes(team_map(teams, fmt))
+        out_file.write_bytes((team_grid if grid else team_map)(teams, fmt))
         out.print(f"map: {out_file.resolve()}", highlight=False, soft_wrap=True)
 
     run(with_core(draw))

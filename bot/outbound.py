@@ -3,7 +3,7 @@
 Slack, Discord and the console can run in one process; each registers a PlatformOutbound. A platform that can
 link to a message (Slack, Discord) also has `async permalink(workspace, channel, message_id)`; one that can open a
 conversation for a group (all three) has `async send_group(workspace, channel, users, reply)`, returning the members
-it reached.
+it reached; one with user groups (Slack) has `async user_groups(workspace)`.
 """
 
 from __future__ import annotations
@@ -62,6 +62,19 @@ class Outbounds:
     async def manages(self, workspace: str, channel: str, user: str) -> bool:
         platform = self._for(workspace)
         return bool(platform) and await platform.manages(workspace, channel, user)  # type: ignore[union-attr]
+
+    async def user_groups(self, workspace: str) -> dict[str, frozenset[str]]:
+        """The platform's user groups (Slack's usergroups); {} where the platform has none (Discord's roles are
+        permissions more often than teams; the console has none) or could not list them."""
+        platform = next((p for p in self.platforms if p.owns(workspace)), None)
+        groups = getattr(platform, "user_groups", None)
+        if groups is None:
+            return {}
+        try:
+            return dict(await groups(workspace))
+        except Exception:
+            log.warning("could not list the user groups of workspace %s", workspace, exc_info=True)
+            return {}
 
     async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
         platform = next((p for p in self.platforms if p.owns(workspace)), None)

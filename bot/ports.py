@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.domain.coffee import ChannelSettings, GroupRecord, Meeting, Membership, PairKey, RoundRecord
-from bot.domain.nudges import Nudge, NudgeSettings
+from bot.domain.nudges import Nudge, NudgeSettings, SentNudge
 from bot.domain.profiles import Profile
+from bot.domain.ties import PairSummary
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import Outcome, Question, SeenMessage
 from bot.graph.rapport import PairStats
@@ -69,6 +70,10 @@ class Graph(Protocol):
 
     async def forget_message(self, workspace: str, message_id: str) -> None: ...
     async def pair_stats(self, workspace: str, now: datetime, user: str | None = None) -> list[PairStats]: ...
+    async def pair_summaries(self, workspace: str) -> list[PairSummary]:
+        """Every pair with a contact or a question in brief: what pair_stats says of answers and first contact."""
+        ...
+
     async def workspaces(self) -> list[str]: ...
 
 
@@ -138,6 +143,11 @@ class Nudges(Protocol):
     async def sent_times(self, workspace: str, user: str | None, since: datetime) -> list[datetime]:
         """When nudges went out to `user` (to anyone in the workspace when None) since `since`."""
         ...
+    async def sent_since(self, workspace: str, since: datetime) -> list[SentNudge]:
+        """Nudges that went out after `since` (failed ones aside), each with the recipient's next step towards
+        the person it was about."""
+        ...
+
     async def recent(self, workspace: str, user: str, limit: int) -> list[Nudge]: ...
     async def told(self, workspace: str, kind: str) -> list[tuple[str, str, str]]:
         """(recipient, subject, ref) of every nudge of this kind that went out."""
@@ -247,4 +257,8 @@ class Outbound(Protocol):
 
     async def manages(self, workspace: str, channel: str, user: str) -> bool:
         """Whether the platform lets this member manage this channel of the workspace (its CHANNEL_MANAGER)."""
+        ...
+
+    async def user_groups(self, workspace: str) -> dict[str, frozenset[str]]:
+        """The platform's user groups (name -> members), where it has them and lets Rapport read them; else {}."""
         ...

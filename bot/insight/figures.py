@@ -8,14 +8,20 @@ not shown either. Zero points at nobody and is shown as is.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from bot.graph.rapport import Stage, assess
+from bot.domain.members import member_hash
+from bot.domain.nudges import DONE, SentNudge
+from bot.domain.ties import PairSummary
+from bot.graph.rapport import PairStats, Stage, stage_of
 from bot.insight.own_map import RINGS
 from bot.ports import Store
 
 SMALL = 5
+ACTED_WITHIN = timedelta(days=7)  # a nudge followed by the step it suggests within a week counts as acted on
 MONTHS = 6  # the trend charts' span
 FEWER = f"fewer than {SMALL}"
 
@@ -24,9 +30,9 @@ FEWER = f"fewer than {SMALL}"
 WHAT_LEADS_SEE = (
     "Workspace admins (and channel managers, for their channel's coffee members) can see totals only: how many "
     "members, how many pairs at each stage, new ties per month, how many people have no tie yet, how many pairs "
-    "have a tie within and between the teams named in coffee, coffee participation and how often groups met, "
-    "nudges sent per month. Never a name, never who is tied to whom, and any figure about fewer than "
-    f"{SMALL} people reads \"{FEWER}\"."
+    "have a tie within and between teams (those named in coffee, else the platform's user groups), coffee "
+    "participation and how often groups met, nudges sent per month and how many were acted on. Never a name, "
+    f"never who is tied to whom, and any figure about fewer than {SMALL} people reads \"{FEWER}\"."
 )
 
 
@@ -80,6 +86,7 @@ class Insights:
     met: Rate  # groups whose check-in said "we met", of the groups placed
     first_contacts: Rate  # groups that brought together people with no tie before (of the groups placed)
     nudges: tuple[Monthly, ...]  # sent per month (workspace only: nudges are personal, not per channel)
+    nudges_acted: tuple[Monthly, ...]  # of those, acted on (acted_on below), by the month they were sent
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -88,6 +95,16 @@ class Insights:
         if self.coffee_members is None:
             gaps.append("no coffee is set up" + (" in this channel" if self.channel else ""))
         return tuple(gaps)
+
+
+def acted_on(nudge: SentNudge, muted: frozenset[str]) -> bool:
+    """A nudge is acted on when its recipient marked it done, or within ACTED_WITHIN of it they were in touch
+    with the person it was about: a question, an answer, a reply, a mention, a chat or a coffee meetup from them
+    to that person, or a link shared with `/rapport share`. "No more of these" also marks a nudge done, so a done
+    nudge of a kind its recipient has muted counts only if they were in touch."""
+    if nudge.status == DONE and nudge.kind not in muted:
+        return True
+    return nudge.reached_out_at is not None and nudge.reached_out_at - nudge.sent_at <= ACTED_WITHIN
 
 
 def _months(now: datetime) -> list[str]:
@@ -100,40 +117,58 @@ def _months(now: datetime) -> list[str]:
 
 
 def _monthly(times: list[datetime], now: datetime) -> tuple[Monthly, ...]:
-    counts = Counter(t.strftime("%Y-%m") for t in times)
+    counts = Counter(f"{t.year:04d}-{t.month:02d}" for t in times)
     return tuple(Monthly(m, Count(counts[m])) for m in _months(now))
 
 
-async def insights(store: Store, workspace: str, now: datetime, channel: str | None = None) -> Insights:
+@cache
+def stage(answered_ab: int, answered_ba: int) -> Stage:
+    """The stage of a summarised pair, by the ladder's own rules (bot/graph/rapport.py).
+
+    Every summarised pair had a contact or a question, so it is talking at least; only its answers decide the
+    rest. Cached: a workspace's 100,000 pairs have a few hundred distinct counts of answers.
+    """
+    return stage_of(PairStats("", "a", "b", answered_ab=answered_ab, answered_ba=answered_ba, contact_days=1))[0]
+
+
+def tracked(workspace: str, users: Iterable[str], untracked: frozenset[str]) -> set[str]:
+    """Those of `users` not paused or erased (Privacy.untracked holds their hashes, never their ids)."""
+    return {u for u in users if member_hash(workspace, u) not in untracked}
+
+
+async def insights(store: Store, workspace: str, now: datetime, channel: str | None = None,
+                   pairs: Sequence[PairSummary] | None = None) -> Insights:
+    """`pairs`: the workspace's pair summaries when the caller has read them already (the team table reads them
+    too)."""
     known = {m.user_id for m in await store.members.list(workspace) if not m.is_bot}
-    untracked = await store.privacy.untracked(workspace)
     channels = await store.coffee.channels(workspace)
+    memberships = {c.channel: await store.coffee.memberships(workspace, c.channel) for c in channels}
     if channel is not None:
         channels = [c for c in channels if c.channel == channel]
         # A channel's people are its coffee members: the platform's channel membership is not stored.
-        known &= {m.user for c in channels for m in await store.coffee.memberships(workspace, c.channel)}
-    opted_in = known - untracked
+        known &= {m.user for c in channels for m in memberships[c.channel]}
+    opted_in = tracked(workspace, known, await store.privacy.untracked(workspace))
     since = now - timedelta(days=31 * MONTHS)
     stages: Counter[Stage] = Counter()
     tied: set[str] = set()
     first: list[datetime] = []
     met_first: dict[tuple[str, str], datetime] = {}
-    for stats in await store.graph.pair_stats(workspace, now):
-        if stats.a not in opted_in or stats.b not in opted_in:
+    for a, b, answered_ab, answered_ba, first_contact in (
+            pairs if pairs is not None else await store.graph.pair_summaries(workspace)):
+        if a not in opted_in or b not in opted_in:
             continue
-        a = assess(stats, now)
-        if a.stage is Stage.STRANGERS:
-            continue
-        stages[a.stage] += 1
-        tied.update((stats.a, stats.b))
-        if stats.first_contact:
-            met_first[(stats.a, stats.b)] = stats.first_contact
-        if stats.first_contact and stats.first_contact > since:
-            first.append(stats.first_contact)
+        stages[stage(answered_ab, answered_ba)] += 1
+        tied.add(a)
+        tied.add(b)
+        if first_contact is not None:
+            if channels:
+                met_first[(a, b)] = first_contact
+            if first_contact > since:
+                first.append(first_contact)
     coffee_members: set[str] = set()
     placed = met = fresh = 0
     for settings in channels:
-        coffee_members |= {m.user for m in await store.coffee.memberships(workspace, settings.channel)}
+        coffee_members |= {m.user for m in memberships[settings.channel]}
         for record in await store.coffee.recent_rounds(workspace, settings.channel, now, limit=MONTHS * 5):
             if record.due_at < since:
                 continue
@@ -146,11 +181,13 @@ async def insights(store: Store, workspace: str, now: datetime, channel: str | N
                 if not any((began := met_first.get((x, y))) is not None and began < record.due_at
                            for i, x in enumerate(people) for y in people[i + 1:]):
                     fresh += 1
-    nudges = [] if channel is not None else await store.nudges.sent_times(workspace, None, since)
+    sent = [] if channel is not None else await store.nudges.sent_since(workspace, since)
+    muted = {user: prefs.muted for user, prefs in (await store.nudges.all_settings(workspace)).items()} if sent else {}
+    acted = [n.sent_at for n in sent if acted_on(n, muted.get(n.recipient, frozenset()))]
     few = len(opted_in) < SMALL
     return Insights(
         workspace, channel, Count(len(known)), Count(len(opted_in)),
         tuple((s, Count(stages[s], few)) for s in RINGS),
         Count(len(opted_in - tied), few), _monthly(first, now),
         Count(len(coffee_members & opted_in)) if channels else None, Count(placed),
-        Rate(met, placed), Rate(fresh, placed), _monthly(nudges, now))
+        Rate(met, placed), Rate(fresh, placed), _monthly([n.sent_at for n in sent], now), _monthly(acted, now))

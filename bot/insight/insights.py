@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
 from bot.commands import Args, Context, Refused, Router
-from bot.insight.figures import FEWER, MONTHS, SMALL, Insights, Monthly, insights
+from bot.insight.figures import ACTED_WITHIN, FEWER, MONTHS, SMALL, Insights, Monthly, Rate, insights
 from bot.insight.teams import TeamTies, team_ties
+from bot.ports import Store
 from bot.replies import Reply, Section
 
 _STAGE_NAMES = {"trusted_advisor": "trusted advisor", "peers": "peers", "acquaintance": "acquaintance",
                 "talking": "talking"}
 
 
-
 def _trend(series: tuple[Monthly, ...]) -> str:
     return ", ".join(f"{m.month}: {m.count.shown()}" for m in series)
+
+
+def _acted(sent: Monthly, acted: Monthly) -> str:
+    share = Rate(acted.count.value, sent.count.value)
+    # A share only over at least SMALL nudges, as every rate in the figures (Rate.shown).
+    return f"{sent.month}: {acted.count.shown()} of {sent.count.shown()}" + (
+        f" ({share.shown()})" if sent.count.value >= SMALL else "")
 
 
 def team_lines(teams: TeamTies) -> tuple[str, ...]:
@@ -45,13 +55,28 @@ def sections(figures: Insights, teams: TeamTies | None = None) -> tuple[Section,
             f"Groups that brought together people with no tie before: {figures.first_contacts.shown()}",
         )))
     if figures.channel is None:
-        out.append(Section("Nudges", (f"Sent per month: {_trend(figures.nudges)}",)))
+        acted = ", ".join(_acted(sent, done) for sent, done in zip(figures.nudges, figures.nudges_acted, strict=True))
+        out.append(Section("Nudges", (
+            f"Sent per month: {_trend(figures.nudges)}",
+            f"Acted on per month (marked done, or in touch with the person it was about within "
+            f"{ACTED_WITHIN.days} days): {acted}",
+        )))
     missing = list(figures.missing)
     if teams is None and figures.channel is None:
-        missing.append("no teams are named (members name theirs with `/rapport coffee join team NAME`)")
+        missing.append("no teams are named (members name theirs with `/rapport coffee join team NAME`; on Slack, "
+                       "user groups count as teams once Rapport may read them: the usergroups:read scope)")
     if missing:
         out.append(Section("Not measured", tuple(f"{gap[0].upper()}{gap[1:]}." for gap in missing)))
     return tuple(out)
+
+
+async def workspace_insights(store: Store, workspace: str, now: datetime,
+                             groups: Mapping[str, frozenset[str]] | None = None) -> tuple[Insights, TeamTies | None]:
+    """The figures and the team table (teams from coffee, and the platform's user `groups`), from one read of the
+    workspace's pairs."""
+    pairs = await store.graph.pair_summaries(workspace)
+    return (await insights(store, workspace, now, pairs=pairs),
+            await team_ties(store, workspace, now, pairs, groups))
 
 
 def title(figures: Insights) -> str:
@@ -63,8 +88,9 @@ async def insights_command(ctx: Context, args: Args) -> Reply:
     channel = args.channel()
     args.done()
     if ctx.is_admin and channel is None:
-        figures = await insights(ctx.store, ctx.workspace, ctx.clock.now())
-        return Reply(title(figures), sections(figures, await team_ties(ctx.store, ctx.workspace, ctx.clock.now())))
+        figures, teams = await workspace_insights(ctx.store, ctx.workspace, ctx.clock.now(),
+                                                  await ctx.outbound.user_groups(ctx.workspace))
+        return Reply(title(figures), sections(figures, teams))
     else:
         channel = channel or ctx.channel
         if not await ctx.manages(channel):

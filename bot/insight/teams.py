@@ -1,17 +1,19 @@
 """Ties within and across teams: how many pairs have a tie between each two teams, never who.
 
 Teams are the ones members name in coffee (`/rapport coffee join team NAME`); a member in several channels'
-coffee counts in the team named last. Counts follow the small-number rule of figures.py.
+coffee counts in the team named last. A member who named none counts in the platform's user group they are in
+(Slack's usergroups), the smallest when several. Counts follow the small-number rule of figures.py.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.graph.rapport import Stage, assess
-from bot.insight.figures import SMALL, Count
+from bot.domain.ties import PairSummary
+from bot.insight.figures import SMALL, Count, tracked
 from bot.ports import Store
 
 
@@ -28,26 +30,41 @@ class TeamTies:
         return any(members.value < SMALL for name, members in self.teams if name in names)
 
 
-async def team_ties(store: Store, workspace: str, now: datetime) -> TeamTies | None:
-    """None when no member has named a team."""
+def _smallest_group(groups: Mapping[str, frozenset[str]], known: set[str]) -> dict[str, tuple[int, str]]:
+    """Each known member's smallest user group (then first by name): the most specific one, so that someone in
+    @engineering and @payments-team counts in Payments, not in all of Engineering."""
+    smallest: dict[str, tuple[int, str]] = {}
+    for name, members in groups.items():
+        mine = members & known
+        for user in mine:
+            smallest[user] = min(smallest.get(user, (len(mine), name)), (len(mine), name))
+    return smallest
+
+
+async def team_ties(store: Store, workspace: str, now: datetime, pairs: Sequence[PairSummary] | None = None,
+                    groups: Mapping[str, frozenset[str]] | None = None) -> TeamTies | None:
+    """None when no member has named a team and the platform has no user groups. `pairs`: the workspace's pair
+    summaries, when read already; `groups`: the platform's user groups (Outbound.user_groups)."""
     team_of: dict[str, str] = {}
     latest: dict[str, datetime] = {}
     for settings in await store.coffee.channels(workspace):
         for m in await store.coffee.memberships(workspace, settings.channel):
             if m.team and (m.user not in latest or m.joined_at >= latest[m.user]):
                 team_of[m.user], latest[m.user] = m.team, m.joined_at
+    if groups:
+        known = {m.user_id for m in await store.members.list(workspace) if not m.is_bot}
+        for user, (_, name) in _smallest_group(groups, known).items():
+            team_of.setdefault(user, name)  # the team a member names in coffee comes first
     if not team_of:
         return None
-    untracked = await store.privacy.untracked(workspace)
-    members = Counter(team for user, team in team_of.items() if user not in untracked)
+    team_of = {user: team_of[user] for user in tracked(workspace, team_of, await store.privacy.untracked(workspace))}
+    members = Counter(team_of.values())
     ties: Counter[tuple[str, str]] = Counter()
-    for stats in await store.graph.pair_stats(workspace, now):
-        a, b = team_of.get(stats.a), team_of.get(stats.b)
-        if a is None or b is None or stats.a in untracked or stats.b in untracked:
-            continue
-        if assess(stats, now).stage is not Stage.STRANGERS:
-            x, y = sorted((a, b))
-            ties[(x, y)] += 1
+    for a, b, *_ in pairs if pairs is not None else await store.graph.pair_summaries(workspace):
+        x, y = team_of.get(a), team_of.get(b)
+        if x is not None and y is not None:
+            ties[(x, y) if x <= y else (y, x)] += 1
+
     def few(*teams: str) -> bool:
         return any(members[team] < SMALL for team in teams)
 

@@ -104,3 +104,24 @@ async def test_the_team_table_counts_ties_within_and_across_teams(fake_store: Fa
     assert "Data: fewer than 5 members, fewer than 5 pairs with a tie within" in shown  # even its 0: 2 people
     assert "Data and Platform: fewer than 5 pairs with a tie" in shown
     assert "No teams are named" not in shown
+
+
+async def test_teams_come_from_the_platforms_user_groups_too(fake_store: FakeStore, clock: FakeClock) -> None:
+    outbound = FakeOutbound(user_group_members={
+        "Engineering": frozenset(PEOPLE[:10]),  # everyone but u10, u11
+        "Payments": frozenset([*PEOPLE[:5], "U0NEVERSEEN"]),  # smaller: u00..u04 count here
+        "Oncall": frozenset({"u09", "u10", "u11"}),
+    })
+    core = Rapport(fake_store, clock, outbound)
+    await _workspace(core, [("u00", "u01"), ("u00", "u05"), ("u05", "u06"), ("u09", "u10")])
+    await fake_store.coffee.save_channel(ChannelSettings(WS, "CCOF", "weekly", 0, 10, 0, "UTC", date(2026, 1, 5)))
+    # A team named in coffee comes first: u06 counts in Data, not in Engineering.
+    await fake_store.coffee.save_membership(Membership(WS, "CCOF", "u06", clock.now(), team="Data"))
+
+    shown = (await core.on_command(CommandInvoked(WS, "C1", "u05", "insights", ADMIN))).plain()
+
+    assert "Payments: 5 members, fewer than 5 pairs with a tie within" in shown
+    assert "Engineering: fewer than 5 members" in shown  # u05, u07, u08: the rest are in smaller groups
+    assert "Oncall: fewer than 5 members" in shown and "Data: fewer than 5 members" in shown
+    assert "Engineering and Payments: fewer than 5 pairs with a tie" in shown  # u00 and u05
+    assert "U0NEVERSEEN" not in shown and "No teams are named" not in shown

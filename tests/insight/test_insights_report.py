@@ -45,3 +45,13 @@ def test_the_team_map_needs_teams_and_a_picture_format(env: dict[str, str], tmp_
     assert "<!-- Platform -->" in picture and "<!-- Data -->" in picture
     assert "<!-- fewer than 5 members -->" in picture
     assert not any(name in picture for name in ("alice", "Alice", "bob", "Bob"))
+
+    gridded = runner.invoke(app, ["map", "--workspace", "console", "--grid", "--out", str(tmp_path / "grid.svg")],
+                            env=env)
+
+    assert gridded.exit_code == 0, gridded.output
+    grid = (tmp_path / "grid.svg").read_text()
+    # A row and a column per team, every cell about teams of fewer than 5 people: 4 cells read <5.
+    assert "<!-- Platform (fewer than 5) -->" in grid and "<!-- Data (fewer than 5) -->" in grid
+    assert grid.count("<!-- &lt;5 -->") == 4
+    assert not any(name in grid for name in ("alice", "Alice", "bob", "Bob"))

@@ -71,6 +71,7 @@ class FakeSlack:
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> team id (token rotation)
         self.expires_in = 43_200  # seconds a refreshed token lives (Slack's 12 hours)
         self.group_dms: dict[str, tuple[str, ...]] = {}  # group DM id -> its members (conversations.open, several)
+        self.usergroups: dict[str, dict[str, list[str]]] = {}  # team -> group name -> members (usergroups.list)
         self.refuse_group_open = ""  # the error conversations.open answers for several users ("" : opens them)
         self._lock = threading.Lock()
         self._ts = 1_700_000_000
@@ -219,6 +220,13 @@ class FakeSlack:
             if self.channel_teams.get(channel, team) != team:
                 return {"ok": False, "error": "channel_not_found"}
             return {"ok": True, "channel": {"id": channel, "creator": self.channel_creators.get(channel, "U0NOBODY")}}
+        if method == "usergroups.list":
+            if team not in self.usergroups:
+                return {"ok": False, "error": "missing_scope", "needed": "usergroups:read"}
+            return {"ok": True, "usergroups": [
+                {"id": f"S{i:08d}", "team_id": team, "name": name, "handle": name.lower(), "date_delete": 0,
+                 **({"users": users} if params.get("include_users") in (True, "true", "1", 1) else {})}
+                for i, (name, users) in enumerate(self.usergroups[team].items())]}
         if method == "conversations.open":
             users = [u for u in str(params["users"]).split(",") if u]
             if len(users) > 1:  # a group DM (mpim:write)
