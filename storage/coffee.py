@@ -189,7 +189,10 @@ class SqlCoffee:
         assert found is not None
         return found
 
-    async def mark_round(self, workspace: str, channel: str, due_at: datetime, **values: Any) -> None:
+    async def mark_round(self, workspace: str, channel: str, due_at: datetime, *, status: str | None = None,
+                         checkin_at: datetime | None = None, checkin_sent: bool | None = None) -> None:
+        values = {name: value for name, value in (("status", status), ("checkin_at", checkin_at),
+                                                  ("checkin_sent", checkin_sent)) if value is not None}
         async with self.sessions.begin() as session:
             await session.execute(update(CoffeeRoundRow).where(
                 CoffeeRoundRow.workspace == workspace, CoffeeRoundRow.channel == channel,
@@ -245,7 +248,9 @@ class SqlCoffee:
 
     # --- groups and check-ins
 
-    async def set_seat(self, group_id: int, user: str, **values: Any) -> None:
+    async def set_seat(self, group_id: int, user: str, *, dm: str | None = None, checkin: str | None = None,
+                       ) -> None:
+        values = {name: value for name, value in (("dm", dm), ("checkin", checkin)) if value is not None}
         async with self.sessions.begin() as session:
             await session.execute(update(CoffeeSeatRow).where(
                 CoffeeSeatRow.group_id == group_id, CoffeeSeatRow.user_id == user).values(**values))

@@ -563,8 +563,11 @@ class FakeCoffee:
                 self.groups[group_id] = replace(group, id=group_id)
         return self._full(self.rounds[key])
 
-    async def mark_round(self, workspace: str, channel: str, due_at: datetime, **values: Any) -> None:
+    async def mark_round(self, workspace: str, channel: str, due_at: datetime, *, status: str | None = None,
+                         checkin_at: datetime | None = None, checkin_sent: bool | None = None) -> None:
         key = (workspace, channel, due_at)
+        values = {name: value for name, value in (("status", status), ("checkin_at", checkin_at),
+                                                  ("checkin_sent", checkin_sent)) if value is not None}
         self.rounds[key] = replace(self.rounds[key], **values)
 
     def _select(self, keep: Any, newest: bool = True) -> list:
@@ -601,9 +604,11 @@ class FakeCoffee:
                     member = replace(member, paused=True, paused_until=None, pause_reason="checkins")
                 self.members[(workspace, channel, seat.user)] = member
 
-    async def set_seat(self, group_id: int, user: str, **values: Any) -> None:
+    async def set_seat(self, group_id: int, user: str, *, dm: str | None = None, checkin: str | None = None,
+                       ) -> None:
         from bot.coffee.rounds import with_seat
 
+        values = {name: value for name, value in (("dm", dm), ("checkin", checkin)) if value is not None}
         self.groups[group_id] = with_seat(self.groups[group_id], user, **values)
 
     async def group(self, group_id: int) -> Any:
@@ -618,7 +623,9 @@ class FakeCoffee:
         group = self.groups.get(group_id)
         if group is None or user not in group.members:
             return None
-        await self.set_seat(group_id, user, answer=answer, answered_at=now)
+        from bot.coffee.rounds import with_seat
+
+        self.groups[group_id] = with_seat(group, user, answer=answer, answered_at=now)
         member = self.members.get((group.workspace, group.channel, user))
         if member is not None:
             self.members[(group.workspace, group.channel, user)] = replace(member, missed=0)

@@ -25,11 +25,13 @@ from bot.coffee import rounds
 from bot.coffee.pairing import STAGE_REASONS
 from bot.coffee.rounds import ANSWERS, first_anchor, next_run
 from bot.commands import Args, Context, Router, UsageError, whole_number
+from bot.core import Core
 from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
 from bot.graph.rapport import Stage, assess
 from bot.interests.starters import starters_for
 from bot.interests.vectors import matchers
 from bot.nudges.nudges import plan_thanks
+from bot.ports import Store
 from bot.profiles.profiles import time_zone, time_zone_of
 from bot.replies import Button, Reply, Section
 from bot.scheduling import DueSource, send_once
@@ -389,7 +391,7 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
 # --- dry run ----------------------------------------------------------------------------------------------------
 
 
-async def dry_run(store: Any, workspace: str, channel: str, now: datetime) -> dict[str, Any]:
+async def dry_run(store: Store, workspace: str, channel: str, now: datetime) -> dict[str, Any]:
     """The channel's next round as it would be planned now, as a JSON-ready document. Sends and stores nothing.
     UsageError when the channel runs no coffee."""
     settings = await store.coffee.channel(workspace, channel)
@@ -413,7 +415,7 @@ async def dry_run(store: Any, workspace: str, channel: str, now: datetime) -> di
 # --- wiring ---------------------------------------------------------------------------------------------------
 
 
-def sources(core: Any) -> list[DueSource]:
+def sources(core: Core) -> list[DueSource]:
     return [rounds.CoffeeSource(core)]
 
 

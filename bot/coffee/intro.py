@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.coffee import calendar_invite
 from bot.coffee.calendar_invite import Meeting
+from bot.core import Core
 from bot.domain.coffee import GroupRecord, RoundRecord
 from bot.interests.starters import starters_for
 from bot.interests.vectors import matchers
@@ -122,7 +122,7 @@ async def direct_message(store: Store, group: GroupRecord, user: str, tz: str | 
                  calendar_invite.attachment(found, group.due_at) if found else None)
 
 
-async def send_to_groups(core: Any, record: RoundRecord, key: str, zones: dict[str, str | None]) -> None:
+async def send_to_groups(core: Core, record: RoundRecord, key: str, zones: dict[str, str | None]) -> None:
     """One conversation per placed group whose introduction has not gone out yet; seats it reached become sent."""
     store = core.store
     for group in record.placed:

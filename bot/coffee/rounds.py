@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.coffee import interest_pairs
@@ -37,6 +37,7 @@ from bot.coffee.pairing import (
     plan_round,
     suggest_meeting_time,
 )
+from bot.core import Core
 from bot.domain.coffee import (
     ChannelSettings,
     GroupRecord,
@@ -232,7 +233,7 @@ async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: d
 # --- carrying a round out -------------------------------------------------------------------------------------
 
 
-async def send_to_seats(core: Any, record: RoundRecord, field: str, key: str,
+async def send_to_seats(core: Core, record: RoundRecord, field: Literal["dm", "checkin"], key: str,
                         build: Callable[[GroupRecord, str], Awaitable[Reply]]) -> None:
     """One DM per seat of the round, once across processes, recording sent / undeliverable on the seat."""
     for group in record.placed:
@@ -256,7 +257,8 @@ async def send_to_seats(core: Any, record: RoundRecord, field: str, key: str,
                 outcome = {"sent": [True], "failed": [False]}.get(await core.store.runs.delivery(key, label) or "", [])
             if outcome:
                 status = "sent" if outcome[0] else "undeliverable"
-                await core.store.coffee.set_seat(group.id, seat.user, **{field: status})
+                await core.store.coffee.set_seat(group.id, seat.user, dm=status if field == "dm" else None,
+                                                 checkin=status if field == "checkin" else None)
 
 
 def announcement(record: RoundRecord) -> Reply:
@@ -279,7 +281,7 @@ def announcement(record: RoundRecord) -> Reply:
     return Reply("\n".join(lines), tuple(sections), ephemeral=False)
 
 
-async def tell_manager(core: Any, settings: ChannelSettings, record: RoundRecord) -> None:
+async def tell_manager(core: Core, settings: ChannelSettings, record: RoundRecord) -> None:
     """One DM per round to whoever set coffee up in the channel, naming the members whose pairing DM was given up
     (names only). With nobody to tell, or when that DM fails, the channel announcement, which names them too, is
     what remains. Not asked of the platform again: the names are the ones the announcement shows the channel."""
@@ -296,7 +298,7 @@ async def tell_manager(core: Any, settings: ChannelSettings, record: RoundRecord
                     lambda: core.outbound.send_direct(settings.workspace, manager, reply))
 
 
-async def close_previous(core: Any, settings: ChannelSettings, due_at: datetime) -> None:
+async def close_previous(core: Core, settings: ChannelSettings, due_at: datetime) -> None:
     """Count unanswered check-ins of the channel's earlier rounds and pause whoever missed too many."""
     store = core.store
     for record in await store.coffee.rounds_to_close(settings.workspace, settings.channel, due_at):
@@ -318,7 +320,7 @@ async def close_previous(core: Any, settings: ChannelSettings, due_at: datetime)
                                 send)
 
 
-async def run_round(core: Any, settings: ChannelSettings, due_at: datetime) -> None:
+async def run_round(core: Core, settings: ChannelSettings, due_at: datetime) -> None:
     store, ws, channel = core.store, settings.workspace, settings.channel
     key = round_key(ws, channel, due_at)
     record = await store.coffee.round(ws, channel, due_at)
@@ -336,8 +338,9 @@ async def run_round(core: Any, settings: ChannelSettings, due_at: datetime) -> N
         record = await store.coffee.save_round(RoundRecord(ws, channel, due_at, status, planned.groups,
                                                            note=planned.problem))
     if record.status == "empty":
+        why = record.note
         await send_once(store.runs, key, "channel", now, lambda: core.outbound.send_channel(ws, channel, Reply(
-            f"No virtual coffee this round. {record.note} `/rapport coffee join` to take part.", ephemeral=False)))
+            f"No virtual coffee this round. {why} `/rapport coffee join` to take part.", ephemeral=False)))
     elif record.status == "planned":
 
         zones, _ = await _zones_and_profiles(store, ws, [u for g in record.placed for u in g.members])
@@ -378,7 +381,7 @@ def group_checkin_message(group: GroupRecord, users: Sequence[str]) -> Reply:
                  Button("We couldn't", "coffee:couldnt", value)), ephemeral=False)
 
 
-async def ask_groups(core: Any, record: RoundRecord, key: str) -> None:
+async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
     """One check-in per group in the conversation its introduction went to (where the platform opened one), for
     the members who have not answered yet; the seats it reached become sent, so no DM follows. Groups introduced
     by DM, and whoever the group conversation does not reach, get the DM check-in (send_to_seats)."""
@@ -406,7 +409,7 @@ async def ask_groups(core: Any, record: RoundRecord, key: str) -> None:
                 await store.coffee.set_seat(group.id, user, checkin="sent")
 
 
-async def run_checkin(core: Any, record: RoundRecord) -> None:
+async def run_checkin(core: Core, record: RoundRecord) -> None:
     async def build(group: GroupRecord, user: str) -> Reply:
         return checkin_message(group, user)
 
@@ -436,13 +439,15 @@ async def record_meeting(store: Store, group: GroupRecord, at: datetime) -> None
 class CoffeeSource:
     """Due rounds and due check-ins, for the ticker (bot/scheduling.py)."""
 
-    core: Any  # bot.app.Rapport
+    core: Core
 
     async def due(self, now: datetime) -> list[Due]:
         repo = self.core.store.coffee
         items: list[Due] = []
         for settings in await repo.due_channels(now):
             due_at = settings.next_run_at
+            if due_at is None:  # due_channels lists scheduled channels only
+                continue
 
             async def run(settings: ChannelSettings = settings, due_at: datetime = due_at) -> None:
                 await run_round(self.core, settings, due_at)
