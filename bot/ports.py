@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.domain.coffee import ChannelSettings, GroupRecord, Meeting, Membership, PairKey, RoundRecord
+from bot.domain.coffee import (
+    ChannelSettings,
+    GroupRecord,
+    Introduction,
+    Meeting,
+    Membership,
+    PairKey,
+    RoundRecord,
+)
 from bot.domain.nudges import Nudge, NudgeSettings, SentNudge
 from bot.domain.profiles import Profile
 from bot.domain.ties import PairSummary
@@ -202,9 +210,11 @@ class Coffee(Protocol):
 
     async def due_checkins(self, now: datetime) -> list[RoundRecord]: ...
     async def rounds_to_close(self, workspace: str, channel: str, before: datetime) -> list[RoundRecord]: ...
-    async def close_round(self, workspace: str, channel: str, due_at: datetime, misses_to_pause: int) -> None:
-        """Once per round: unanswered check-ins add a miss, and `misses_to_pause` in a row pause the member."""
+    async def close_round(self, workspace: str, channel: str, due_at: datetime) -> None:
+        """Close a round whose check-in went out: each member whose check-in it left unanswered has one more
+        missed in a row (Membership.missed), counted by the call that closes it only."""
         ...
+
 
     async def set_seat(self, group_id: int, user: str, *, dm: str | None = None, checkin: str | None = None,
                        ) -> None:
@@ -214,6 +224,7 @@ class Coffee(Protocol):
     async def latest_group(self, workspace: str, user: str, channel: str | None = None) -> GroupRecord | None:
         """The member's latest placed group, in `channel` when given, else in any channel."""
     async def answer(self, group_id: int, user: str, answer: str, now: datetime) -> GroupRecord | None: ...
+    async def introductions_since(self, workspace: str, since: datetime) -> list[Introduction]: ...
     async def meetings_since(self, workspace: str, since: datetime) -> list[Meeting]:
         """Groups whose check-in said "we met", met since `since`."""
         ...

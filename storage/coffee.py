@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain.coffee import (
     ChannelSettings,
     GroupRecord,
+    Introduction,
     Meeting,
     Membership,
     PairKey,
@@ -226,7 +227,7 @@ class SqlCoffee:
         return await self._select_rounds(r.workspace == workspace, r.channel == channel, r.due_at < before,
                                          r.checkin_sent.is_(True), r.closed.is_(False), newest=False)
 
-    async def close_round(self, workspace: str, channel: str, due_at: datetime, misses_to_pause: int) -> None:
+    async def close_round(self, workspace: str, channel: str, due_at: datetime) -> None:
         async with self.sessions.begin() as session:
             closing = await session.execute(update(CoffeeRoundRow).where(
                 CoffeeRoundRow.workspace == workspace, CoffeeRoundRow.channel == channel,
@@ -243,8 +244,6 @@ class SqlCoffee:
             m = CoffeeMemberRow
             mine = and_(m.workspace == workspace, m.channel == channel, m.user_id.in_(silent))
             await session.execute(update(m).where(mine).values(missed=m.missed + 1))
-            await session.execute(update(m).where(mine, m.missed >= misses_to_pause, m.paused.is_(False)).values(
-                paused=True, paused_until=None, pause_reason="checkins"))
 
     # --- groups and check-ins
 
@@ -291,13 +290,16 @@ class SqlCoffee:
                                                      CoffeeSeatRow.answer == "met", CoffeeSeatRow.answered_at >= since)
                 .distinct()))
             groups = await self._groups(session, CoffeeGroupRow.id.in_(ids)) if ids else []
-            intros = list(await session.scalars(select(IntroductionRow).where(
-                IntroductionRow.workspace == workspace, IntroductionRow.made_at >= since)))
         meetings = [Meeting(g.workspace, g.channel, round_key(g.workspace, g.channel, g.due_at), g.members, g.met_at)
                     for g in groups if g.met_at is not None and g.met_at >= since]
-        # An introduction is a first meeting too: nudges follow it up the same way.
-        meetings += [Meeting(i.workspace, "", f"intro:{i.id}", (i.a, i.b), i.made_at) for i in intros]
         return sorted(meetings, key=lambda m: m.met_at)
+
+    async def introductions_since(self, workspace: str, since: datetime) -> list[Introduction]:
+        async with self.sessions() as session:
+            rows = await session.scalars(select(IntroductionRow).where(
+                IntroductionRow.workspace == workspace, IntroductionRow.made_at >= since)
+                .order_by(IntroductionRow.made_at, IntroductionRow.id))
+            return [Introduction(r.workspace, r.id, r.a, r.b, r.introducer, r.made_at) for r in rows]
 
     # --- PersonalData
 

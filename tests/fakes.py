@@ -589,7 +589,7 @@ class FakeCoffee:
         return self._select(lambda r: (r.workspace, r.channel) == (workspace, channel) and r.due_at < before
                             and r.checkin_sent and not r.closed, False)
 
-    async def close_round(self, workspace: str, channel: str, due_at: datetime, misses_to_pause: int) -> None:
+    async def close_round(self, workspace: str, channel: str, due_at: datetime) -> None:
         record = self.rounds[(workspace, channel, due_at)]
         if record.closed:
             return
@@ -599,10 +599,7 @@ class FakeCoffee:
                 member = self.members.get((workspace, channel, seat.user))
                 if member is None or seat.checkin != "sent" or seat.answer:
                     continue
-                member = replace(member, missed=member.missed + 1)
-                if member.missed >= misses_to_pause and not member.paused:
-                    member = replace(member, paused=True, paused_until=None, pause_reason="checkins")
-                self.members[(workspace, channel, seat.user)] = member
+                self.members[(workspace, channel, seat.user)] = replace(member, missed=member.missed + 1)
 
     async def set_seat(self, group_id: int, user: str, *, dm: str | None = None, checkin: str | None = None,
                        ) -> None:
@@ -636,9 +633,14 @@ class FakeCoffee:
 
         meetings = [Meeting(g.workspace, g.channel, g.round_key, g.members, g.met_at) for g in self.groups.values()
                     if g.workspace == workspace and g.met_at is not None and g.met_at >= since]
-        meetings += [Meeting(ws, "", f"intro:{n}", (a, b), at) for n, (ws, a, b, _, at) in
-                     enumerate(self.introductions) if ws == workspace and at >= since]
         return sorted(meetings, key=lambda m: m.met_at)
+
+    async def introductions_since(self, workspace: str, since: datetime) -> list:
+        from bot.domain.coffee import Introduction
+
+        found = [Introduction(ws, n, a, b, by, at) for n, (ws, a, b, by, at) in enumerate(self.introductions, start=1)
+                 if ws == workspace and at >= since]
+        return sorted(found, key=lambda i: (i.made_at, i.id))
 
     async def record_introduction(self, workspace: str, a: str, b: str, introducer: str, at: datetime) -> None:
         self.introductions.append((workspace, a, b, introducer, at))

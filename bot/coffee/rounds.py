@@ -299,25 +299,24 @@ async def tell_manager(core: Core, settings: ChannelSettings, record: RoundRecor
 
 
 async def close_previous(core: Core, settings: ChannelSettings, due_at: datetime) -> None:
-    """Count unanswered check-ins of the channel's earlier rounds and pause whoever missed too many."""
+    """Count unanswered check-ins of the channel's earlier rounds; whoever has now missed MISSES_TO_PAUSE in a row
+    is paused, and told once."""
     store = core.store
-    for record in await store.coffee.rounds_to_close(settings.workspace, settings.channel, due_at):
-        await store.coffee.close_round(record.workspace, record.channel, record.due_at, MISSES_TO_PAUSE)
-        paused = {m.user for m in await store.coffee.memberships(settings.workspace, settings.channel)
-                  if m.paused and m.pause_reason == "checkins"}
-        for group in record.placed:
-            for position, seat in enumerate(group.seats):
-                if seat.user not in paused or seat.checkin != "sent" or seat.answer:
-                    continue
+    ws, channel = settings.workspace, settings.channel
+    for record in await store.coffee.rounds_to_close(ws, channel, due_at):
+        await store.coffee.close_round(record.workspace, record.channel, record.due_at)
+    for member in await store.coffee.memberships(ws, channel):
+        if member.missed < MISSES_TO_PAUSE or member.paused:
+            continue
+        await store.coffee.save_membership(replace(member, paused=True, paused_until=None, pause_reason="checkins"))
 
-                async def send(user: str = seat.user) -> bool:
-                    return bool(await core.outbound.send_direct(settings.workspace, user, Reply(
-                        f"I have paused your virtual coffee in <#{settings.channel}>: the last {MISSES_TO_PAUSE} "
-                        "check-ins went unanswered, so I guessed the timing is not right just now. No problem! "
-                        "Whenever you want to meet people again, `/rapport coffee join` there brings you back.")))
+        async def send(user: str = member.user) -> bool:
+            return bool(await core.outbound.send_direct(ws, user, Reply(
+                f"I have paused your virtual coffee in <#{channel}>: the last {MISSES_TO_PAUSE} check-ins went "
+                "unanswered, so I guessed the timing is not right just now. No problem! Whenever you want to meet "
+                "people again, `/rapport coffee join` there brings you back.")))
 
-                await send_once(store.runs, f"{record.key}:paused", f"g{group.index}.{position}", core.clock.now(),
-                                send)
+        await send_once(store.runs, f"{round_key(ws, channel, due_at)}:paused", member.user, core.clock.now(), send)
 
 
 async def run_round(core: Core, settings: ChannelSettings, due_at: datetime) -> None:

@@ -142,6 +142,22 @@ class Meeting:
     met_at: datetime
 
 
+@dataclass(frozen=True)
+class Introduction:
+    """`introducer` put `a` and `b` in touch (/rapport intro)."""
+
+    workspace: str
+    id: int
+    a: str
+    b: str
+    introducer: str
+    made_at: datetime
+
+    def as_meeting(self) -> Meeting:
+        """An introduction is a first meeting too: the two have a reason to talk, as a coffee group has."""
+        return Meeting(self.workspace, "", f"intro:{self.id}", (self.a, self.b), self.made_at)
+
+
 def export_document(memberships: Sequence[Membership], avoiding: Sequence[str], groups: Sequence[GroupRecord],
                     user: str, set_up: Sequence[str] = ()) -> dict[str, Any]:
     """The coffee part of a member's export (the SQL repository and the fake share it)."""

@@ -37,9 +37,12 @@ class OwnMap:
 
 async def own_map(store: Store, workspace: str, user: str, now: datetime) -> OwnMap:
     names = {m.user_id: m.name for m in await store.members.list(workspace)}
+    since = now - COFFEE_MARK_WINDOW
+    meetings = [*await store.coffee.meetings_since(workspace, since),
+                *(i.as_meeting() for i in await store.coffee.introductions_since(workspace, since))]
     partners = {
         other
-        for meeting in await store.coffee.meetings_since(workspace, now - COFFEE_MARK_WINDOW)
+        for meeting in meetings
         if user in meeting.members
         for other in meeting.members
         if other != user

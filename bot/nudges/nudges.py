@@ -119,9 +119,8 @@ async def candidates(store: Store, workspace: str, now: datetime) -> list[Nudge]
     """Every nudge the workspace's activity calls for now, before the rules about people and moments."""
     ws = workspace
     found: list[Nudge] = []
+    # Coffee meetings only: an introduction is followed up by a THANKS nudge to the introducer (plan_thanks).
     for meeting in await store.coffee.meetings_since(ws, now - LOOKBACK - FOLLOW_UP_DELAY):
-        if meeting.round_key.startswith("intro:"):
-            continue  # followed up by a THANKS nudge to the introducer, planned by plan_thanks
         ref = f"{meeting.channel}/{meeting.round_key}"
         for member in meeting.members:
             for other in meeting.members:
@@ -270,9 +269,8 @@ async def compose(core: Core, audience: Audience, n: Nudge, now: datetime) -> Re
         if await store.nudges.gave(n.workspace, n.recipient, n.subject, n.created_at - LOOKBACK):
             return None
         idea = await giving_idea(store, audience, n.recipient, n.subject)
-        met = f"You were introduced to {other} recently" if "/intro:" in n.ref else (
-            f"You met {other} for coffee recently")
-        return Reply(f"{met}. A small way to give something back:\n{idea}", buttons=buttons(n))
+        return Reply(f"You met {other} for coffee recently. A small way to give something back:\n{idea}",
+                     buttons=buttons(n))
     if n.kind is Kind.THANKS:
         return Reply(f"{other} made an introduction for you {_ago(n.created_at, now)}. Send them a word of "
                      "thanks, and tell them how it went once you have talked.", buttons=buttons(n))
