@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import discord
 
@@ -31,6 +31,10 @@ def is_snowflake(value: str) -> bool:
 class DiscordOutbound:
     client: discord.Client
     ready_timeout: float = READY_TIMEOUT
+    # A group's thread and who is in it, so that its check-in lands where it was introduced. In this process's
+    # memory: after a restart a group's next message opens a new thread, as it did before this was kept.
+    _threads: dict[tuple[str, str, frozenset[str]], tuple[discord.Thread, tuple[str, ...]]] = field(
+        default_factory=dict, repr=False)
 
     def owns(self, workspace: str) -> bool:
         return is_snowflake(workspace)
@@ -93,6 +97,15 @@ class DiscordOutbound:
         message (and its file) in it. The members Discord would not add are left out of what is returned, so the
         core DMs them; () when the thread cannot be made (no Create Private Threads permission, not a text
         channel): the core DMs everyone."""
+        key = (workspace, channel, frozenset(users))
+        if key in self._threads:
+            kept, reached = self._threads[key]
+            try:
+                await kept.send(**message(reply, workspace))
+                return reached
+            except discord.HTTPException as error:  # archived, deleted, or the bot removed: a new thread then
+                log.info("discord: the group's coffee thread in %s is gone (%s): a new one", workspace, error.status)
+                del self._threads[key]
         guild = await self._guild(workspace)
         place = guild.get_channel(int(channel)) if guild is not None and channel.isdigit() else None
         if guild is None or not isinstance(place, discord.TextChannel) or not all(u.isdigit() for u in users):
@@ -124,6 +137,7 @@ class DiscordOutbound:
             except discord.HTTPException:
                 log.info("discord: could not delete an unused coffee thread in %s", workspace)
             return ()
+        self._threads[key] = (thread, tuple(added))
         return tuple(added)
 
     async def _guild(self, workspace: str) -> discord.Guild | None:

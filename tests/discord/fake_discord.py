@@ -98,6 +98,7 @@ class FakeDiscord:
         self.private_threads: dict[int, list[int]] = {}  # private thread the bot made -> members added to it
         self.no_private_threads: set[int] = set()  # channels where the bot lacks Create Private Threads
         self.not_addable: set[int] = set()  # members Discord refuses to add to a thread
+        self.gone: set[int] = set()  # channels or threads deleted meanwhile: Discord answers 404 Unknown Channel
         self.rate_limit: dict[tuple[str, str], int] = {}  # (method, path regex) -> how many 429s to answer
         self.retry_after = 0.2
         self.refuse_privileged_intents = False
@@ -260,6 +261,8 @@ class FakeDiscord:
             return 200, {"id": match[1], "type": 12}
         if match := re.fullmatch(r"POST /channels/(\d+)/messages", route):
             channel = int(match[1])
+            if channel in self.gone:
+                return 404, {"message": "Unknown Channel", "code": 10003}
             if self._dm_channels.get(channel) in self.closed_dms:
                 return 403, {"message": "Cannot send messages to this user", "code": 50007}
             return 200, self.bot_message(channel, body)

@@ -89,3 +89,30 @@ async def test_a_member_discord_will_not_add_to_the_thread_gets_a_dm(harness: Ha
     assert sorted(harness.fake.private_threads[thread]) == sorted((ANA, BOB))
     assert f"<@{CID}>" in _messages(harness, thread)[0]["embeds"][0]["description"]  # named, though not there
     assert _dm_channels(harness) == [CID]
+
+
+async def test_the_check_in_is_asked_in_the_thread_the_group_was_introduced_in(harness: Harness) -> None:
+    await _round(harness)
+    (thread,) = harness.fake.private_threads
+    record = await harness.core.store.coffee.last_round(str(GUILD), str(CHAT))
+    harness.clock.current = record.checkin_at
+    await harness.core.ticker.tick()
+    assert len(harness.fake.sent(rf"/channels/{CHAT}/threads")) == 1  # no second thread
+    intro, checkin = _messages(harness, thread)
+    assert "you are this round's group" in intro["embeds"][0]["description"]
+    assert "How did your virtual coffee go" in checkin["embeds"][0]["description"]
+    assert _dm_channels(harness) == []
+
+
+async def test_a_thread_that_is_gone_is_replaced_by_a_new_one(harness: Harness) -> None:
+    await _round(harness)
+    (thread,) = harness.fake.private_threads
+    harness.fake.private_threads.pop(thread)
+    harness.fake.gone.add(thread)  # deleted by a moderator meanwhile
+    record = await harness.core.store.coffee.last_round(str(GUILD), str(CHAT))
+    harness.clock.current = record.checkin_at
+    await harness.core.ticker.tick()
+    (again,) = harness.fake.private_threads
+    assert again != thread and len(harness.fake.sent(rf"/channels/{CHAT}/threads")) == 2
+    (checkin,) = _messages(harness, again)
+    assert "How did your virtual coffee go" in checkin["embeds"][0]["description"]
