@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
@@ -34,11 +36,11 @@ def attach(core: Rapport, settings: DiscordSettings, **options: Any) -> RapportC
     return client
 
 
-async def run(client: RapportClient, token: str) -> None:
-    """Connect and serve until cancelled; start-up failures a user can fix become PlatformError."""
+@contextmanager
+def _what_went_wrong(doing: str) -> Iterator[None]:
+    """Start-up failures a user can fix, as PlatformError with what to do about them."""
     try:
-        async with client:
-            await client.start(token)
+        yield
     except discord.LoginFailure:
         raise PlatformError(BAD_TOKEN) from None
     except discord.PrivilegedIntentsRequired:
@@ -46,7 +48,14 @@ async def run(client: RapportClient, token: str) -> None:
     except (aiohttp.ClientError, OSError) as error:
         raise PlatformError(f"Cannot reach Discord ({type(error).__name__}): check the network.") from None
     except discord.HTTPException as error:
-        raise PlatformError(f"Discord answered {error.status} while starting: try again later.") from None
+        raise PlatformError(f"Discord answered {error.status} {doing}.") from None
+
+
+async def run(client: RapportClient, token: str) -> None:
+    """Connect and serve until cancelled."""
+    with _what_went_wrong("while starting: try again later"):
+        async with client:
+            await client.start(token)
 
 
 async def sync_commands(core: Rapport, settings: DiscordSettings) -> str:
@@ -55,15 +64,9 @@ async def sync_commands(core: Rapport, settings: DiscordSettings) -> str:
     if not settings.configured:
         raise PlatformError("Discord is not configured: set DISCORD_BOT_TOKEN")
     client = RapportClient(core, settings, force_sync=True)
-    try:
+    with _what_went_wrong("while registering the commands"):
         async with client:
             await client.login(settings.bot_token.get_secret_value())  # setup_hook registers them
-    except discord.LoginFailure:
-        raise PlatformError(BAD_TOKEN) from None
-    except (aiohttp.ClientError, OSError) as error:
-        raise PlatformError(f"Cannot reach Discord ({type(error).__name__}): check the network.") from None
-    except discord.HTTPException as error:
-        raise PlatformError(f"Discord answered {error.status} while registering the commands.") from None
     servers = ", ".join(str(g) for g in settings.guilds)
     return f"in servers {servers}" if servers else "globally (Discord may take up to an hour to show changes)"
 
