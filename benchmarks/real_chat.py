@@ -22,7 +22,6 @@ asker -> answerer edges (Molweni: a Question-answer_pair from one speaker's utte
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -39,6 +38,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.from_git import module_at
 from bot.graph import reply_model
 from bot.graph.conversation import Memory, Outcome, link_all
 from bot.graph.questions import is_question
@@ -117,21 +117,9 @@ def _collect(c: Channel, outcomes: list[Outcome], reading: Reading) -> None:
 def previous_rules() -> types.ModuleType:
     """bot/conversation.py as of PREVIOUS, loaded from git as a module of its own, with the bot/questions.py of the
     same commit (both have moved since: the baseline must not pick up today's question reading)."""
-    def load(path: str, name: str, renames: dict[str, str]) -> types.ModuleType:
-        source = subprocess.run(["git", "-C", str(ROOT), "show", f"{PREVIOUS}:{path}"],
-                                capture_output=True, text=True, check=True).stdout
-        for before, after in renames.items():
-            source = source.replace(before, after)
-        spec = importlib.util.spec_from_loader(name, loader=None)
-        assert spec is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        exec(compile(source, f"{name}.py", "exec"), module.__dict__)
-        return module
-
-    load("bot/questions.py", "previous_questions", {})
-    return load("bot/conversation.py", "previous_conversation",
-                {"from bot.questions import": "from previous_questions import"})
+    module_at(PREVIOUS, "bot/questions.py", "previous_questions")
+    return module_at(PREVIOUS, "bot/conversation.py", "previous_conversation",
+                     {"from bot.questions import": "from previous_questions import"})
 
 
 def previous_reading(channels: Sequence[Channel]) -> Reading:
