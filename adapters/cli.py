@@ -366,7 +366,7 @@ def pair(
     async def show(core: Rapport) -> None:
         ws = await _choose_workspace(core, workspace)
         try:
-            plan = await dry_run(core.store, ws, channel, core.clock.now())
+            plan = await dry_run(core.store, core.matchers, ws, channel, core.clock.now())
         except UsageError as error:
             raise fail(str(error), 1) from None
         if as_json:

@@ -10,7 +10,6 @@ from typing import Any
 
 from adapters.bootstrap import bootstrap
 from adapters.settings import load_settings
-from bot.interests.vectors import matchers
 from bot.scheduling import start_ticker
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ async def run_platforms() -> None:
     serving = [asyncio.ensure_future(run) for run in runs]
     stopping = asyncio.ensure_future(stop.wait())
     scheduler = start_ticker(core.ticker)  # coffee rounds, nudges, retention: claimed once across processes
-    warm = asyncio.create_task(matchers.aget())  # load the model now, not on someone's first /rapport starters
+    warm = asyncio.create_task(core.matchers.aget())  # load the model now, not on someone's first /rapport starters
     try:
         done, _ = await asyncio.wait([*serving, stopping], return_when=asyncio.FIRST_COMPLETED)
         for task in done - {stopping}:

@@ -30,12 +30,14 @@ from benchmarks.coffee_round_data import DUE, WS, populate
 from bot.coffee import interest_pairs, rounds
 from bot.coffee.pairing import PairFacts, SharedInterest, score_pair
 from bot.domain.coffee import pair
-from bot.interests.vectors import matchers
+from bot.interests.vectors import MatcherSource
 from storage.store import SqlStore
 
 EXACT_UP_TO = 300
 REPEATS = 2
 
+
+MATCHERS = MatcherSource()  # the embedding model, loaded once for every round timed here
 
 async def _timed_plan(store: SqlStore, settings: Any, interests: Any) -> tuple[Any, dict[str, float]]:
     parts: dict[str, float] = {}
@@ -56,7 +58,7 @@ async def _timed_plan(store: SqlStore, settings: Any, interests: Any) -> tuple[A
     rounds.shared_interests, rounds.plan_round = timed_interests, timed_planner  # type: ignore[assignment]
     try:
         started, cpu = time.perf_counter(), time.process_time()
-        plan = await rounds.plan(store, settings, DUE, DUE)
+        plan = await rounds.plan(store, MATCHERS, settings, DUE, DUE)
         parts["total"] = time.perf_counter() - started
         parts["cpu"] = time.process_time() - cpu
     finally:
@@ -72,7 +74,7 @@ async def _exact_facts(store: SqlStore, settings: Any, pairs: set[frozenset[str]
     zones, profiles = await rounds._zones_and_profiles(store, WS, users)
     cands = {m.user: rounds.candidate(m.user, zones[m.user], profiles.get(m.user), m.team) for m in memberships}
     listed = [profiles[u] for u in users if u in profiles and profiles[u].phrases()]
-    matcher = await matchers.aget()
+    matcher = await MATCHERS.aget()
     padded, counts = await interest_pairs.phrase_matrix(store, listed, matcher.name, matcher)
     index = {p.user_id: i for i, p in enumerate(listed)}
     if pairs is None:
@@ -113,12 +115,12 @@ async def whole_rounds(sizes: list[int]) -> None:
     for col in ("members", "interest scoring", "round (s)", "cpu (s)", "interests (s)", "planner (s)", "rest (s)",
                 "interest pairs", "score / reference"):
         table.add_column(col, justify="right")
-    matcher = await matchers.aget()
+    matcher = await MATCHERS.aget()
     with tempfile.TemporaryDirectory() as folder:
         for n in sizes:
             store = await SqlStore.open(f"sqlite:///{Path(folder) / f'round{n}.db'}")
             settings = await populate(store, n, matcher.name, 384)
-            await rounds.plan(store, settings, DUE, DUE)  # warm: the model is loaded, SQLite's pages cached
+            await rounds.plan(store, MATCHERS, settings, DUE, DUE)  # warm: the model is loaded, SQLite's pages cached
             runs: dict[str, Any] = {}
             scorers = (("64c6061 (baseline)", interest_baseline.shared_interests),
                        ("now", interest_pairs.shared_interests))
@@ -128,7 +130,7 @@ async def whole_rounds(sizes: list[int]) -> None:
                     if label not in runs or run[1]["total"] < runs[label][1]["total"]:
                         runs[label] = run
             for label, scorer in scorers:
-                count = len(await scorer(store, [p for p in await store.profiles.list(WS)]))
+                count = len(await scorer(store, MATCHERS, [p for p in await store.profiles.list(WS)]))
                 runs[label] = (*runs[label], count)
             if n <= EXACT_UP_TO:
                 cands, facts = await _exact_facts(store, settings, None)

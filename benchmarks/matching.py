@@ -224,7 +224,7 @@ async def starters_benchmark(n_profiles: int, requests: int, database_url: str |
     from bot.domain.profiles import Profile
     from bot.events import CommandInvoked, Member
     from bot.interests.similarity import load_matcher
-    from bot.interests.vectors import matchers, phrase_vectors
+    from bot.interests.vectors import MatcherSource, phrase_vectors
     from bot.profiles.profiles import apply_form
     from storage.models import ProfilePhraseRow
     from storage.store import SqlStore
@@ -235,11 +235,10 @@ async def starters_benchmark(n_profiles: int, requests: int, database_url: str |
     matcher = load_matcher()
     load_s = time.perf_counter() - start
     rss_model = peak_rss_mb()
-    matchers.use(matcher)
 
     with tempfile.TemporaryDirectory() as tmp:
         store = await SqlStore.open(database_url or f"sqlite+aiosqlite:///{tmp}/bench.db")
-        core = Rapport(store, FakeClock(), FakeOutbound())
+        core = Rapport(store, FakeClock(), FakeOutbound(), matchers=MatcherSource(lambda: matcher))
         users = [f"U{i:05d}" for i in range(n_profiles)]
         start = time.perf_counter()
         await store.members.upsert([Member(BENCH_WS, u, u) for u in users])

@@ -22,6 +22,7 @@ from bot.insight import insights
 from bot.intake.ingest import Directory, forget, ingest
 from bot.intake.intake import Intake
 from bot.interests import starters
+from bot.interests.vectors import MatcherSource
 from bot.nudges import nudges
 from bot.ports import Clock, Outbound, Store
 from bot.privacy import privacy
@@ -51,6 +52,7 @@ class Rapport:
     intake: Intake = field(init=False)  # live messages from the platforms, in order, kept through outages
     ticker: Ticker = field(init=False)
     activity: Activity = field(default_factory=Activity)
+    matchers: MatcherSource = field(default_factory=MatcherSource)  # the semantic matcher, loaded on first use
 
     def __post_init__(self) -> None:
         self.directory = Directory(self.store)
@@ -61,7 +63,7 @@ class Rapport:
         ])
 
     def context(self, workspace: str, channel: str, user: str, roles: frozenset[str]) -> Context:
-        return Context(self.store, self.clock, self.outbound, workspace, channel, user, roles)
+        return Context(self.store, self.clock, self.outbound, self.matchers, workspace, channel, user, roles)
 
     async def on_members_seen(self, event: MembersSeen) -> None:
         await self.store.members.upsert(event.members)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN
-from bot.ports import Clock, Outbound, Store
+from bot.ports import Clock, Matchers, Outbound, Store
 from bot.replies import Reply, Section
 
 # Ids of any script: a console workspace file may name a member "élodie" (Slack and Discord ids are ASCII anyway).
@@ -33,6 +33,7 @@ class Context:
     store: Store
     clock: Clock
     outbound: Outbound
+    matchers: Matchers
     workspace: str
     channel: str
     user: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.ports import Clock, Outbound, Store
+from bot.ports import Clock, Matchers, Outbound, Store
 
 
 @dataclass
@@ -29,3 +29,5 @@ class Core(Protocol):
     def outbound(self) -> Outbound: ...
     @property
     def activity(self) -> Activity: ...
+    @property
+    def matchers(self) -> Matchers: ...

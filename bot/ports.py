@@ -4,8 +4,12 @@ tests use the in-memory fakes in tests/fakes.py."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
 
 from bot.domain.coffee import (
     ChannelSettings,
@@ -27,6 +31,43 @@ from bot.replies import Reply
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+Vectors = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    score: float  # 0..1, higher is more related
+    related: bool  # score >= the matcher's threshold
+    matcher: str  # name of the matcher that judged
+
+
+@runtime_checkable
+class Matcher(Protocol):
+    """Whether two interests are related (bot/interests/similarity.py: the embedding model, or a lexical fallback)."""
+
+    name: str
+    threshold: float
+
+    def embed(self, phrases: Sequence[str]) -> Vectors:
+        """(len(phrases), d) float32, each row L2-normalised (an all-zero row for an empty phrase)."""
+        ...
+
+    def judge(self, a: str, b: str, level_a: str | None = None, level_b: str | None = None) -> Judgement:
+        """Whether two phrases are related; with the levels they were listed under when known."""
+        ...
+
+    def scores(self, phrase: str, others: Sequence[str]) -> NDArray[np.float32]:
+        """Score one phrase against many (0..1 each), in the order of ``others``."""
+        ...
+
+
+class Matchers(Protocol):
+    """Where the core gets its Matcher: loaded on first use, the model takes a moment and memory
+    (bot/interests/vectors.py MatcherSource)."""
+
+    async def aget(self) -> Matcher: ...
 
 
 class SystemClock:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.interests.similarity import Matcher, load_matcher
-from bot.interests.vectors import matchers
+from bot.interests import vectors
+from bot.interests.similarity import LexicalMatcher, Matcher
 from storage.engine import create_engine, migrate
 from storage.store import SqlStore
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
@@ -105,15 +105,24 @@ def store(request: pytest.FixtureRequest, sql_store: SqlStore, fake_store: FakeS
 
 @pytest.fixture(scope="session")
 def shared_matcher() -> Matcher:
-    return load_matcher()
+    """The embedding model, loaded once per run: what every core uses unless a test gives it another."""
+    return vectors.shared_matcher()
 
 
 @pytest.fixture
-def matcher(shared_matcher: Matcher) -> Iterator[Matcher]:
-    """The embedding model, loaded once per run, handed to the core's matcher source for one test."""
-    matchers.use(shared_matcher)
-    yield shared_matcher
-    matchers.use(None)
+def matcher(shared_matcher: Matcher, monkeypatch: pytest.MonkeyPatch) -> Matcher:
+    """The embedding model for one test, whatever a test module made the default."""
+    monkeypatch.setattr(vectors, "shared_matcher", lambda: shared_matcher)
+    return shared_matcher
+
+
+@pytest.fixture
+def lexical(monkeypatch: pytest.MonkeyPatch) -> Matcher:
+    """The lexical matcher as every core's default for one test: fast and deterministic (the model is tested in
+    tests/interests)."""
+    matcher = LexicalMatcher()
+    monkeypatch.setattr(vectors, "shared_matcher", lambda: matcher)
+    return matcher
 
 
 @pytest.fixture

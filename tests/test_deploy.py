@@ -104,8 +104,8 @@ from importlib import metadata
 for package in ("bot", "adapters", "storage"):
     for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
         importlib.import_module(info.name)
-from bot.interests.vectors import matchers
-asyncio.run(matchers.aget())
+from bot.interests.vectors import shared_matcher
+shared_matcher()
 import slack_bolt.app.async_app, slack_sdk.web.async_client, discord, matplotlib.pyplot, psycopg, aiosqlite
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 distributions = metadata.packages_distributions()

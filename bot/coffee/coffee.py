@@ -29,9 +29,8 @@ from bot.core import Core
 from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
 from bot.graph.rapport import Stage, assess
 from bot.interests.starters import starters_for
-from bot.interests.vectors import matchers
 from bot.nudges.nudges import plan_thanks
-from bot.ports import Store
+from bot.ports import Matchers, Store
 from bot.profiles.profiles import time_zone, time_zone_of
 from bot.replies import Button, Reply, Section
 from bot.scheduling import DueSource, send_once
@@ -370,7 +369,7 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
         return Reply("That introduction is no longer available.")
     asker, other = parts
     store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
-    matcher = await matchers.aget()
+    matcher = await ctx.matchers.aget()
     sent = 0
     for label, me, them in (("asker", asker, other), ("other", other, asker)):
         lines = await starters_for(store, matcher, ws, me, them, 3)
@@ -391,7 +390,7 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
 # --- dry run ----------------------------------------------------------------------------------------------------
 
 
-async def dry_run(store: Store, workspace: str, channel: str, now: datetime) -> dict[str, Any]:
+async def dry_run(store: Store, matchers: Matchers, workspace: str, channel: str, now: datetime) -> dict[str, Any]:
     """The channel's next round as it would be planned now, as a JSON-ready document. Sends and stores nothing.
     UsageError when the channel runs no coffee."""
     settings = await store.coffee.channel(workspace, channel)
@@ -400,7 +399,7 @@ async def dry_run(store: Store, workspace: str, channel: str, now: datetime) -> 
         raise UsageError(f"no virtual coffee runs in channel {channel!r} of workspace {workspace!r}"
                          + (f" (it runs in: {', '.join(running)})" if running else ""))
     due = settings.next_run_at
-    planned = await rounds.plan(store, settings, due, now, topics=True)
+    planned = await rounds.plan(store, matchers, settings, due, now, topics=True)
     return {
         "workspace": workspace, "channel": channel, "round_at": due.isoformat(), "schedule": settings.describe(),
         "eligible": planned.eligible, "problem": planned.problem or None,

@@ -37,8 +37,8 @@ from threadpoolctl import threadpool_limits
 from bot.coffee.pairing import INTEREST_PARTNERS, SharedInterest
 from bot.domain.coffee import PairKey, pair
 from bot.domain.profiles import Profile
-from bot.interests.vectors import matchers, phrase_vectors, to_bytes
-from bot.ports import Store
+from bot.interests.vectors import phrase_vectors, to_bytes
+from bot.ports import Matchers, Store
 
 PARTNERS = 16  # nearest members per member by centroid, scored exactly
 KEPT = INTEREST_PARTNERS  # best scored partners per member handed to the planner
@@ -181,7 +181,8 @@ def interest_scores(threshold: float, users: list[str], padded: np.ndarray, coun
             for i, j, score in zip(firsts, seconds, scores, strict=True)}
 
 
-async def shared_interests(store: Store, profiles: Sequence[Profile]) -> dict[PairKey, SharedInterest]:
+async def shared_interests(store: Store, matchers: Matchers, profiles: Sequence[Profile],
+                           ) -> dict[PairKey, SharedInterest]:
     """How much each member shares with its likeliest partners, as a number for the planner to rank by. What two
     people are shown as sharing is judged pair by pair elsewhere (bot.interests.starters.find_links)."""
     with_phrases = [p for p in profiles if p.phrases()]

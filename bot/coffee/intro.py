@@ -26,8 +26,7 @@ from bot.coffee.calendar_invite import Meeting
 from bot.core import Core
 from bot.domain.coffee import GroupRecord, RoundRecord
 from bot.interests.starters import starters_for
-from bot.interests.vectors import matchers
-from bot.ports import Store
+from bot.ports import Matchers, Store
 from bot.replies import Reply, Section
 from bot.scheduling import send_once
 
@@ -52,7 +51,7 @@ def names(users: Sequence[str]) -> str:
     return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + " and " + refs[-1]
 
 
-async def pairing_message(store: Store, group: GroupRecord, user: str, tz: str | None) -> Reply:
+async def pairing_message(store: Store, matchers: Matchers, group: GroupRecord, user: str, tz: str | None) -> Reply:
     matcher = await matchers.aget()
     others = others_in(group, user)
     per_person = STARTERS_PER_PERSON if len(others) == 1 else 2
@@ -91,7 +90,8 @@ def calendar_section(found: Meeting | None) -> tuple[Section, ...]:
                                                 *calendar_invite.links(found))),)
 
 
-async def group_message(store: Store, group: GroupRecord, zones: dict[str, str | None], now: datetime) -> Reply:
+async def group_message(store: Store, matchers: Matchers, group: GroupRecord, zones: dict[str, str | None],
+                        now: datetime) -> Reply:
     """The introduction the whole group sees in its conversation."""
     matcher = await matchers.aget()
     members = list(group.members)
@@ -114,9 +114,10 @@ async def group_message(store: Store, group: GroupRecord, zones: dict[str, str |
                  attachment=calendar_invite.attachment(found, group.due_at) if found else None)
 
 
-async def direct_message(store: Store, group: GroupRecord, user: str, tz: str | None) -> Reply:
+async def direct_message(store: Store, matchers: Matchers, group: GroupRecord, user: str, tz: str | None,
+                         ) -> Reply:
     """The fallback: the introduction to one member, with the same invite."""
-    reply = await pairing_message(store, group, user, tz)
+    reply = await pairing_message(store, matchers, group, user, tz)
     found = await meeting(store, group)
     return Reply(reply.text, reply.sections + calendar_section(found), reply.buttons, reply.form, reply.ephemeral,
                  calendar_invite.attachment(found, group.due_at) if found else None)
@@ -131,7 +132,7 @@ async def send_to_groups(core: Core, record: RoundRecord, key: str, zones: dict[
         label = f"g{group.index}"
         if await store.runs.delivery(key, label) == "failed":
             continue  # the platform refused this group before: DMs
-        reply = await group_message(store, group, zones, core.clock.now())
+        reply = await group_message(store, core.matchers, group, zones, core.clock.now())
         reached: list[str] = []
 
         async def send(group: GroupRecord = group, reply: Reply = reply, reached: list[str] = reached) -> bool:

@@ -53,8 +53,8 @@ from bot.events import Member
 from bot.graph.conversation import Contact, Outcome, SeenMessage
 from bot.graph.rapport import assess
 from bot.interests.starters import find_links
-from bot.interests.vectors import matchers, phrase_vectors
-from bot.ports import Store
+from bot.interests.vectors import phrase_vectors
+from bot.ports import Matchers, Store
 from bot.replies import Button, Reply, Section
 from bot.scheduling import Due, send_once
 from bot.text import shown
@@ -135,12 +135,13 @@ def candidate(user: str, tz: str | None, profile: Profile | None, team: str) -> 
     return Candidate(user, tz, start, end, frozenset({team.lower()}) if team else frozenset())
 
 
-async def shared_interests(store: Store, profiles: Sequence[Profile]) -> dict[PairKey, SharedInterest]:
+async def shared_interests(store: Store, matchers: Matchers, profiles: Sequence[Profile],
+                           ) -> dict[PairKey, SharedInterest]:
     """Shared interest of each member with its likeliest partners (bot/coffee/interest_pairs.py)."""
-    return await interest_pairs.shared_interests(store, profiles)
+    return await interest_pairs.shared_interests(store, matchers, profiles)
 
 
-async def judged(store: Store, planned: Round, cands: dict[str, Candidate], facts: PairFacts,
+async def judged(store: Store, matchers: Matchers, planned: Round, cands: dict[str, Candidate], facts: PairFacts,
                  profiles: dict[str, Profile]) -> Round:
     """The round with each group's shared ground as starters and introductions judge it (find_links: the level a
     phrase sits under, the whole phrase, a threshold chosen for precision). The planner ranks pairs on the fast
@@ -175,7 +176,7 @@ def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
     return None
 
 
-async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: datetime,
+async def plan(store: Store, matchers: Matchers, settings: ChannelSettings, due_at: datetime, now: datetime,
                topics: bool = False) -> Plan:
     """The groups for the round at `due_at`, with their reasons. Sends nothing, stores nothing."""
     ws, channel = settings.workspace, settings.channel
@@ -206,12 +207,12 @@ async def plan(store: Store, settings: ChannelSettings, due_at: datetime, now: d
     recent = {key for key, agos in meetings.items() if agos[0] <= settings.no_repeat}
     previous = {frozenset(g.members) for g in history[0].placed} if history else set()
     avoid = await store.coffee.avoid_pairs(ws, users)
-    interests = await shared_interests(store, [profiles[u] for u in users if u in profiles])
+    interests = await shared_interests(store, matchers, [profiles[u] for u in users if u in profiles])
     facts = PairFacts(stages, interests, recent, avoid, settings.cross_teams, due_at.date(),
                       {k: tuple(v) for k, v in meetings.items()}, previous)
     planned = plan_round(cands.values(), facts, settings.group_size)
     if topics:
-        planned = await judged(store, planned, cands, facts, profiles)
+        planned = await judged(store, matchers, planned, cands, facts, profiles)
     suggested: dict[tuple[tuple[str, int, int], ...], datetime | None] = {}  # groups alike in zones and hours
 
     def suggest(members: Sequence[str]) -> datetime | None:
@@ -331,7 +332,7 @@ async def run_round(core: Core, settings: ChannelSettings, due_at: datetime) -> 
         return
     if record is None:
         await close_previous(core, settings, due_at)
-        planned = await plan(store, settings, due_at, now)
+        planned = await plan(store, core.matchers, settings, due_at, now)
         status = "planned" if planned.groups and not planned.problem else "empty"
         # Persisted before anything is sent: a resumed run sends these same groups.
         record = await store.coffee.save_round(RoundRecord(ws, channel, due_at, status, planned.groups,
@@ -347,7 +348,7 @@ async def run_round(core: Core, settings: ChannelSettings, due_at: datetime) -> 
         record = await store.coffee.round(ws, channel, due_at) or record
 
         async def build(group: GroupRecord, user: str) -> Reply:
-            return await direct_message(store, group, user, zones.get(user))
+            return await direct_message(store, core.matchers, group, user, zones.get(user))
 
         await send_to_seats(core, record, "dm", key, build)  # whoever the group conversation did not reach
         record = await store.coffee.round(ws, channel, due_at) or record

@@ -35,19 +35,20 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bot.domain.profiles import normalise_phrase
+from bot.ports import Judgement, Matcher, Vectors
+
+__all__ = ["EmbeddingMatcher", "Judgement", "LexicalMatcher", "Matcher", "Vectors", "load_matcher"]
 
 # We never download anything; make sure any Hugging Face library that gets imported stays offline too.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 log = logging.getLogger(__name__)
-
-Vectors = NDArray[np.float32]
 
 DATA_DIR = Path(__file__).parents[1] / "data"  # bot/data, beside the reply ranker's files
 VOCAB_PATH = DATA_DIR / "bert-base-uncased-vocab.txt"
@@ -87,31 +88,6 @@ TOPIC_MARGIN = 0.05
 
 DEFAULT_CACHE_SIZE = 20_000
 MAX_TOKENS = 64  # interest phrases are short; longer text is truncated
-
-
-@dataclass(frozen=True)
-class Judgement:
-    score: float  # 0..1, higher is more related
-    related: bool  # score >= the matcher's threshold
-    matcher: str  # name of the matcher that judged
-
-
-@runtime_checkable
-class Matcher(Protocol):
-    name: str
-    threshold: float
-
-    def embed(self, phrases: Sequence[str]) -> Vectors:
-        """(len(phrases), d) float32, each row L2-normalised (an all-zero row for an empty phrase)."""
-        ...
-
-    def judge(self, a: str, b: str, level_a: str | None = None, level_b: str | None = None) -> Judgement:
-        """Whether two phrases are related; with the levels they were listed under when known."""
-        ...
-
-    def scores(self, phrase: str, others: Sequence[str]) -> NDArray[np.float32]:
-        """Score one phrase against many (0..1 each), in the order of ``others``."""
-        ...
 
 
 @dataclass

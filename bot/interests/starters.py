@@ -27,7 +27,7 @@ from bot.commands import Args, Context, Router, UsageError
 from bot.domain.profiles import Phrase, Profile
 from bot.graph.rapport import Stage, assess
 from bot.interests.similarity import Matcher, similarity_matrix, topic_link
-from bot.interests.vectors import matchers, phrase_vectors
+from bot.interests.vectors import phrase_vectors
 from bot.ports import Store
 from bot.replies import Reply, Section
 from bot.text import shown
@@ -260,7 +260,7 @@ async def starters_command(ctx: Context, args: Args) -> Reply:
     args.done()
     if other == ctx.user:
         raise UsageError("That is you! Try `/rapport starters @someone` with a colleague.")
-    matcher = await matchers.aget()
+    matcher = await ctx.matchers.aget()
     plan = await plan_starters(ctx.store, matcher, ctx.workspace, ctx.user, other)
     if plan is None:
         if await ctx.store.members.get(ctx.workspace, other) is None:
@@ -298,7 +298,7 @@ async def match_command(ctx: Context, args: Args) -> Reply:
     mine = await store.profiles.get(ws, ctx.user)
     if mine is None or not mine.phrases():
         return Reply("Fill in `/rapport profile` first: I match people on what they chose to share.")
-    matcher = await matchers.aget()
+    matcher = await ctx.matchers.aget()
     others = [p for p in await store.profiles.list(ws) if p.user_id != ctx.user and p.phrases()]
     if not others:
         return Reply("Nobody else here has filled in a profile yet. Check back once a few colleagues have.")

@@ -7,22 +7,29 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterable
+from functools import cache
 
 import numpy as np
 
 from bot.domain.profiles import Profile
-from bot.interests.similarity import Matcher, Vectors, load_matcher
-from bot.ports import Store
+from bot.interests.similarity import load_matcher
+from bot.ports import Matcher, Store, Vectors
+
+
+@cache
+def shared_matcher() -> Matcher:
+    """The embedding model (or the lexical fallback when it cannot load), loaded once however many cores a
+    process holds: it is read-only once loaded."""
+    return load_matcher()
 
 
 class MatcherSource:
-    """The semantic matcher, loaded once per process on first use (the model takes a moment and memory).
+    """A core's semantic matcher (bot.ports.Matchers), loaded on first use (the model takes a moment and memory).
 
-    The bootstrap or a test may hand one in with `use`; otherwise `bot.interests.similarity.load_matcher` decides
-    (the embedding model, or the lexical fallback when it cannot load).
+    A test may hand one in with `use`; otherwise `load` decides, by default the process's shared model.
     """
 
-    def __init__(self, load: Callable[[], Matcher] = load_matcher) -> None:
+    def __init__(self, load: Callable[[], Matcher] | None = None) -> None:
         self._load = load
         self._matcher: Matcher | None = None
         self._lock = threading.Lock()
@@ -33,7 +40,7 @@ class MatcherSource:
     def get(self) -> Matcher:
         with self._lock:
             if self._matcher is None:
-                self._matcher = self._load()
+                self._matcher = (self._load or shared_matcher)()
             return self._matcher
 
     async def aget(self) -> Matcher:
@@ -41,8 +48,6 @@ class MatcherSource:
             return self._matcher
         return await asyncio.to_thread(self.get)
 
-
-matchers = MatcherSource()
 
 
 def to_bytes(vector: np.ndarray) -> bytes:

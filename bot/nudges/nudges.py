@@ -40,7 +40,7 @@ from bot.domain.profiles import Phrase, Profile
 from bot.graph.rapport import Stage, assess
 from bot.interests.similarity import Matcher, similarity_matrix
 from bot.interests.starters import find_links, starters_for
-from bot.interests.vectors import matchers, phrase_vectors
+from bot.interests.vectors import phrase_vectors
 from bot.nudges.policy import (
     CAP_WINDOW,
     MAX_CAP,
@@ -55,7 +55,7 @@ from bot.nudges.policy import (
     stale,
     value_of,
 )
-from bot.ports import Store
+from bot.ports import Matchers, Store
 from bot.replies import Button, Reply, Section, plural
 from bot.scheduling import Daily, Due, DueSource, send_once
 from bot.text import shown
@@ -204,7 +204,7 @@ def buttons(n: Nudge) -> tuple[Button, ...]:
     )
 
 
-async def _matcher() -> Matcher | None:
+async def _matcher(matchers: Matchers) -> Matcher | None:
     try:
         return await matchers.aget()
     except Exception:
@@ -212,13 +212,13 @@ async def _matcher() -> Matcher | None:
         return None
 
 
-async def giving_idea(store: Store, audience: Audience, giver: str, receiver: str) -> str:
+async def giving_idea(store: Store, matchers: Matchers, audience: Audience, giver: str, receiver: str) -> str:
     """One concrete act of giving from `giver` to `receiver`: an introduction to someone who has what the
     receiver is looking for, else an article on what they look for or on what the two share, else thanks."""
     them = f"<@{receiver}>"
     share = f"`/rapport share {them} URL your note`"
     theirs = audience.profiles.get(receiver)
-    matcher = await _matcher() if theirs else None
+    matcher = await _matcher(matchers) if theirs else None
     if theirs is not None and matcher is not None:
         wanted = [p for p in theirs.phrases() if p.level == "looking_for"]
         intro = await _introduction(store, audience, matcher, giver, theirs, wanted) if wanted else None
@@ -268,7 +268,7 @@ async def compose(core: Core, audience: Audience, n: Nudge, now: datetime) -> Re
     if n.kind is Kind.FOLLOW_UP:
         if await store.nudges.gave(n.workspace, n.recipient, n.subject, n.created_at - LOOKBACK):
             return None
-        idea = await giving_idea(store, audience, n.recipient, n.subject)
+        idea = await giving_idea(store, core.matchers, audience, n.recipient, n.subject)
         return Reply(f"You met {other} for coffee recently. A small way to give something back:\n{idea}",
                      buttons=buttons(n))
     if n.kind is Kind.THANKS:
@@ -290,7 +290,7 @@ async def compose(core: Core, audience: Audience, n: Nudge, now: datetime) -> Re
             text = (f"You and {other} have a *trusted advisor* relationship now: one of you keeps coming to the "
                     f"other for answers. `/rapport with {other}` shows which way; a thank-you goes a long way.")
         return Reply(text, buttons=buttons(n))
-    matcher = await _matcher()
+    matcher = await _matcher(core.matchers)
     starters = await starters_for(store, matcher, n.workspace, n.recipient, n.subject, limit=1) if matcher else []
     starter = starters[0] if starters else None
     if n.kind is Kind.COOLING:

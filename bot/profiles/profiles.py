@@ -24,8 +24,8 @@ from bot.domain.profiles import (
     TEXT_FIELDS,
     Profile,
 )
-from bot.interests.vectors import matchers, phrase_vectors
-from bot.ports import Store
+from bot.interests.vectors import phrase_vectors
+from bot.ports import Matchers, Store
 from bot.replies import Button, Form, FormField, Reply, Section
 from bot.text import shown, tidy
 
@@ -219,7 +219,7 @@ async def edit_button(ctx: Context, value: str) -> Reply:
     return Reply(f"Your profile, page {list(PAGES).index(page) + 1} of 2", form=profile_form(await _own(ctx), page))
 
 
-async def index_profile(store: Store, profile: Profile) -> None:
+async def index_profile(store: Store, matchers: Matchers, profile: Profile) -> None:
     """Embed a saved profile's phrases now, so the first starter request does not wait for the model."""
     try:
         await phrase_vectors(store, await matchers.aget(), [profile])
@@ -238,7 +238,7 @@ def _submit(page: str) -> FormHandler:
                          "To delete it, use `/rapport profile clear`.")
         profile = replace(saved.profile, updated_at=ctx.clock.now())
         await ctx.store.profiles.save(profile)
-        await index_profile(ctx.store, profile)
+        await index_profile(ctx.store, ctx.matchers, profile)
         text = "Saved your profile. Members of this workspace can see it with `/rapport profile @you`."
         buttons: tuple[Button, ...] = ()
         if page == "profile":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -15,8 +14,6 @@ from bot.domain.coffee import ChannelSettings, pair, round_key
 from bot.domain.profiles import Profile
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, ButtonPressed, CommandInvoked, Member
 from bot.graph.conversation import Outcome, Question, SeenMessage
-from bot.interests.similarity import LexicalMatcher
-from bot.interests.vectors import matchers
 from bot.privacy.privacy import erase, export
 from tests.conftest import ROOT, rapport
 from tests.fakes import FakeClock, FakeOutbound
@@ -26,11 +23,7 @@ MANAGER = frozenset({CHANNEL_MANAGER})
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the fake clock's start
 
 
-@pytest.fixture(autouse=True)
-def lexical() -> Iterator[None]:
-    matchers.use(LexicalMatcher())  # fast and deterministic; the real model is tested in test_starters
-    yield
-    matchers.use(None)
+pytestmark = pytest.mark.usefixtures("lexical")  # fast and deterministic; the real model is tested in tests/interests
 
 
 class Bot:
@@ -390,7 +383,7 @@ async def test_shared_interests_from_profiles_shape_the_groups(store, clock, out
                           ("d", "trail running, climbing")):
         await store.profiles.save(Profile(WS, user, behaviour=hobbies))
     await setup_weekly(bot)
-    plan = await dry_run(store, WS, CH, clock.now())
+    plan = await dry_run(store, bot.core.matchers, WS, CH, clock.now())
     assert sorted(sorted(g["members"]) for g in plan["groups"]) == [["a", "c"], ["b", "d"]]
     reasons = {tuple(sorted(g["members"])): g["reasons"] for g in plan["groups"]}
     assert "both into trail running" in reasons[("b", "d")]
@@ -445,7 +438,7 @@ async def test_a_dry_run_names_only_shared_ground_the_judge_agrees_with(store, c
         await bot.say(user, "coffee join")
     await store.coffee.avoid(WS, "a", "c")
     await store.coffee.avoid(WS, "a", "d")  # so a and b meet whatever else scores
-    plan = await dry_run(store, WS, CH, clock.now())
+    plan = await dry_run(store, bot.core.matchers, WS, CH, clock.now())
     reasons = {tuple(sorted(g["members"])): " ".join(g["reasons"]) for g in plan["groups"]}
     assert "both into" not in reasons[("a", "b")] and "shared interests" not in reasons[("a", "b")]
     assert "both into trail running / hiking" in reasons[("c", "d")] or "both into hiking / trail running" in reasons[

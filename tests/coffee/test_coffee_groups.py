@@ -3,7 +3,6 @@ for whoever the platform did not reach, and a resumed round that does not introd
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,16 +10,9 @@ from icalendar import Calendar
 
 from bot.domain.coffee import round_key
 from bot.domain.profiles import Profile
-from bot.interests.similarity import LexicalMatcher
-from bot.interests.vectors import matchers
 from tests.coffee.test_coffee import CH, WS, make, setup_weekly
 
-
-@pytest.fixture(autouse=True)
-def lexical() -> Iterator[None]:
-    matchers.use(LexicalMatcher())
-    yield
-    matchers.use(None)
+pytestmark = pytest.mark.usefixtures("lexical")
 
 
 def _event(reply):  # the one VEVENT of a reply's .ics

@@ -17,7 +17,7 @@ import pytest
 from bot.app import Rapport
 from bot.events import CHANNEL_MANAGER, CommandInvoked, Member
 from bot.interests.similarity import LexicalMatcher
-from bot.interests.vectors import matchers
+from bot.interests.vectors import MatcherSource
 from storage.store import SqlStore
 from tests.conftest import TEST_DATABASE_URL, reset_postgres
 from tests.fakes import FakeClock, FakeOutbound
@@ -39,7 +39,7 @@ CHILD = r"""
 import asyncio, json, os, sys, time
 from datetime import datetime, timedelta
 from bot.app import Rapport
-from bot.profiles.profiles import matchers
+from bot.interests.vectors import MatcherSource
 from bot.coffee.rounds import round_key
 from bot.interests.similarity import LexicalMatcher
 from storage.store import SqlStore
@@ -88,9 +88,8 @@ class Recording:
 
 async def main():
     global started
-    matchers.use(LexicalMatcher())
     store = await SqlStore.open(url)
-    core = Rapport(store, Clock(), Recording())
+    core = Rapport(store, Clock(), Recording(), matchers=MatcherSource(LexicalMatcher))
     core.ticker.owner = owner
     while not os.path.exists(go):
         time.sleep(0.01)
@@ -111,10 +110,10 @@ asyncio.run(main())
 
 async def seed() -> None:
     await reset_postgres(TEST_DATABASE_URL)
-    matchers.use(LexicalMatcher())
     store = await SqlStore.open(TEST_DATABASE_URL)
     try:
-        core = Rapport(store, FakeClock(DUE - timedelta(hours=1)), FakeOutbound())
+        core = Rapport(store, FakeClock(DUE - timedelta(hours=1)), FakeOutbound(),
+                       matchers=MatcherSource(LexicalMatcher))
         await store.members.upsert([Member(WS, u, u, "Europe/London") for u in PEOPLE])
         reply = await core.on_command(CommandInvoked(WS, CH, "m", "coffee setup weekly monday 10:00 tz UTC",
                                                      frozenset({CHANNEL_MANAGER})))
@@ -123,7 +122,6 @@ async def seed() -> None:
             await core.on_command(CommandInvoked(WS, CH, user, "coffee join"))
     finally:
         await store.close()
-        matchers.use(None)
 
 
 def spawn(tmp_path: Path, now: datetime, owner: str, crash: int = 0, lease: float = 0,

@@ -16,7 +16,7 @@ from bot.domain.profiles import Profile
 from bot.events import CommandInvoked, FormSubmitted, Member, MessagePosted
 from bot.interests.similarity import EmbeddingMatcher, LexicalMatcher, Matcher, Vectors
 from bot.interests.starters import starters_for
-from bot.interests.vectors import matchers, phrase_vectors
+from bot.interests.vectors import phrase_vectors
 from bot.replies import Reply
 from tests.conftest import ROOT, rapport
 
@@ -170,7 +170,7 @@ async def test_match_needs_your_profile(core: Rapport) -> None:
 
 async def test_embedding_cache_is_reused(core: Rapport, store) -> None:
     counting = CountingMatcher()
-    matchers.use(counting)
+    core.matchers.use(counting)
     await fill(core, "ana", behaviour="hiking, sourdough", capability="Python")
     await fill(core, "bob", behaviour="trail running, baking bread")
     hobbies = ["chess", "sailing", "jazz piano", "birdwatching", "pottery", "cycling", "film photography"]
@@ -198,7 +198,7 @@ async def test_embedding_cache_is_reused(core: Rapport, store) -> None:
 
 
 async def test_lexical_fallback_is_named(core: Rapport) -> None:
-    matchers.use(LexicalMatcher())
+    core.matchers.use(LexicalMatcher())
     await fill(core, "ana", behaviour="hiking")
     await fill(core, "bob", behaviour="trail running")
     reply = await command(core, "ana", "starters <@bob>")

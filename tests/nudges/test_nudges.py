@@ -7,7 +7,6 @@ controls exactly who asked whom and when.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,8 +19,6 @@ from bot.domain.nudges import DROPPED, PENDING, SENT, Kind, Nudge, NudgeSettings
 from bot.domain.profiles import Profile
 from bot.events import ButtonPressed, CommandInvoked, Member
 from bot.graph.conversation import QUESTION_WINDOW, Answer, Contact, Outcome, Question, SeenMessage
-from bot.interests.similarity import LexicalMatcher
-from bot.interests.vectors import matchers
 from bot.nudges.nudges import plan
 from bot.nudges.policy import hours_of
 from bot.privacy.privacy import erase
@@ -33,11 +30,7 @@ WS = "T1"
 MONDAY = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def lexical() -> Iterator[None]:
-    matchers.use(LexicalMatcher())
-    yield
-    matchers.use(None)
+pytestmark = pytest.mark.usefixtures("lexical")
 
 
 @dataclass

@@ -13,7 +13,6 @@ from bot.app import Rapport
 from bot.domain.profiles import Profile, looking_for, split_phrases
 from bot.events import CommandInvoked, FormSubmitted, Member
 from bot.interests.similarity import LexicalMatcher
-from bot.interests.vectors import matchers
 from bot.profiles.profiles import FIELD_MAX, time_zone_of
 from bot.replies import Reply
 from bot.text import shown, tidy
@@ -147,17 +146,18 @@ async def test_profiles_of_others_unknown_people_and_clear(core: Rapport, store)
     assert "no profile to delete" in (await command(core, "ana", "profile clear")).text
 
     await submit(core, "ana", "profile", behaviour="hiking, chess")
-    assert (await store.profiles.vectors(WS, matchers.get().name, ["ana"]))["ana"].keys() == {"hiking", "chess"}
+    model = (await core.matchers.aget()).name
+    assert (await store.profiles.vectors(WS, model, ["ana"]))["ana"].keys() == {"hiking", "chess"}
     assert "Deleted your profile" in (await command(core, "ana", "profile clear")).text
     assert await store.profiles.get(WS, "ana") is None
-    assert await store.profiles.vectors(WS, matchers.get().name) == {}
+    assert await store.profiles.vectors(WS, (await core.matchers.aget()).name) == {}
     assert "did not understand" in (await command(core, "ana", "profile frobnicate")).text
 
 
 async def test_changing_a_profile_drops_vectors_of_phrases_it_no_longer_has(core: Rapport, store) -> None:
     await submit(core, "ana", "profile", behaviour="hiking, chess")
     await submit(core, "ana", "profile", behaviour="hiking, sailing")
-    assert (await store.profiles.vectors(WS, matchers.get().name))["ana"].keys() == {"hiking", "sailing"}
+    assert (await store.profiles.vectors(WS, (await core.matchers.aget()).name))["ana"].keys() == {"hiking", "sailing"}
 
 
 async def test_export_and_erase_include_the_profile(core: Rapport, store) -> None:
@@ -167,13 +167,13 @@ async def test_export_and_erase_include_the_profile(core: Rapport, store) -> Non
     exported = await repo.export_member(WS, "ana")
     assert exported["profile"]["behaviour"] == "hiking" and exported["profile"]["tz"] == "Europe/Berlin"
     assert await repo.erase_member(WS, "ana") == 1
-    assert await repo.get(WS, "ana") is None and await repo.vectors(WS, matchers.get().name) == {}
+    assert await repo.get(WS, "ana") is None and await repo.vectors(WS, (await core.matchers.aget()).name) == {}
 
 
 async def test_a_different_matcher_re_embeds_instead_of_mixing_vectors(core: Rapport, store) -> None:
     await submit(core, "ana", "profile", behaviour="hiking")
     lexical = LexicalMatcher()
-    matchers.use(lexical)
+    core.matchers.use(lexical)
     await submit(core, "ana", "profile", behaviour="hiking, chess")
     assert (await store.profiles.vectors(WS, "lexical"))["ana"].keys() == {"hiking", "chess"}
     assert await store.profiles.vectors(WS, "minilm-int8") == {}
