@@ -43,6 +43,9 @@ class SqlMembers:
             return Member(row.workspace, row.user_id, row.name, row.tz, row.is_bot) if row else None
 
     async def list(self, workspace: str) -> list[Member]:
+        m = MemberRow
         async with self.sessions() as session:
-            rows = await session.scalars(select(MemberRow).where(MemberRow.workspace == workspace))
+            # Plain rows rather than ORM objects: a coffee round and every command's name lookups read them all.
+            rows = await session.execute(select(m.workspace, m.user_id, m.name, m.tz, m.is_bot)
+                                         .where(m.workspace == workspace))
             return [Member(r.workspace, r.user_id, r.name, r.tz, r.is_bot) for r in rows]
