@@ -545,6 +545,15 @@ async def test_enterprise_grid_workspaces_get_their_messages(slack: Slack) -> No
 SENTINEL = "zebra-quokka-4417"  # message text: it may reach the core, never a log line
 
 
+async def post_forged(slack: Slack, text: str) -> int:
+    """A message event signed with the wrong secret, as an attacker would send it; the HTTP status Bolt answers."""
+    body = slack.event_body(T1, {"type": "message", "channel": "C0GENERAL", "user": ANN, "ts": slack.ts(1),
+                                 "text": text})
+    forged = await slack.http.post("/slack/events", data=body.encode(), headers={
+        "Content-Type": "application/json", **sign(body, secret="not-the-signing-secret")})
+    return forged.status
+
+
 async def test_no_request_body_reaches_the_logs(slack: Slack, every_log_line: Callable[[], list[str]]) -> None:
     await slack.install(T1)
     assert (await slack.say(T1, BOB, "morning all", slack.ts())).status == 200
@@ -552,11 +561,7 @@ async def test_no_request_body_reaches_the_logs(slack: Slack, every_log_line: Ca
     await slack.settle()
     shared = await slack.command(T1, ANN, f"share <@{BOB}> https://example.com/a note {SENTINEL}")
     assert shared.status == 200
-    body = slack.event_body(T1, {"type": "message", "channel": "C0GENERAL", "user": ANN, "ts": slack.ts(1),
-                                 "text": f"mistyped secret {SENTINEL}"})
-    forged = await slack.http.post("/slack/events", data=body.encode(), headers={
-        "Content-Type": "application/json", **sign(body, secret="not-the-signing-secret")})
-    assert forged.status == 401
+    assert await post_forged(slack, f"mistyped secret {SENTINEL}") == 401
     await slack.settle()
     # The note went through slack_sdk to Slack (whose DEBUG lines quote request bodies), never to the log.
     assert any(SENTINEL in json.dumps(c.params) for c in slack.fake.called("chat.postMessage"))
@@ -641,11 +646,7 @@ async def test_json_logs_are_one_object_a_line_with_no_text_in_them(
         assert (await slack.say(T1, ANN, f"did you see {SENTINEL}?", slack.ts())).status == 200
         await slack.settle()
         logging.getLogger("slack_sdk.web").info("sent", extra={"body": f"chat.postMessage {SENTINEL}"})
-        body = slack.event_body(T1, {"type": "message", "channel": "C0GENERAL", "user": ANN, "ts": slack.ts(1),
-                                     "text": f"mistyped secret {SENTINEL}"})
-        forged = await slack.http.post("/slack/events", data=body.encode(), headers={
-            "Content-Type": "application/json", **sign(body, secret="not-the-signing-secret")})
-        assert forged.status == 401
+        assert await post_forged(slack, f"mistyped secret {SENTINEL}") == 401
         await slack.settle()
         lines = every_log_line()
     finally:
