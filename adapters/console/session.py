@@ -4,7 +4,7 @@ Script format, one action per line (the interactive prompt takes the same lines)
 
     # a comment
     at 2026-03-02T09:00        set the workspace clock (UTC unless the time has an offset; 2000 to 2999)
-    +2h                        move the clock forward (s, m, h, d)
+    +2h                        move the clock forward (s, m, h, d); what falls due on the way runs in order
     as bob                     type as bob from now on
     in #random                 type in #random from now on
     hello @bob, how was it?    post a message (as the current member, in the current channel)
