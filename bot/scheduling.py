@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from bot.ports import Clock, Runs
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
+FINISHED_KEPT = 10_000  # keys of runs this process finished, remembered so as not to claim them again
 TICK_SECONDS = 15
 
 
@@ -75,6 +77,10 @@ class Ticker:
     _running_key: str = ""
     _ticking: asyncio.Task[object] | None = None
     _stopped: bool = False
+    # Runs this process finished: a source lists a day's work on every tick of that day, and asking the database
+    # to claim it again each time is a write for nothing. Bounded; a run finished elsewhere is still asked about,
+    # since a claim that fails may be another process's live lease, which this one must take over if it dies.
+    _finished: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
     @property
     def heartbeat(self) -> float:
@@ -98,6 +104,8 @@ class Ticker:
             for item in due:
                 if self._stopped:
                     break
+                if item.key in self._finished:
+                    continue
                 if not await self.runs.claim(item.key, self.owner, now, self.lease):
                     continue
                 try:
@@ -114,6 +122,9 @@ class Ticker:
                     log.exception("run %s failed; it will be resumed after its lease", item.key)
                     continue
                 await self.runs.finish(item.key, self.clock.now())
+                self._finished[item.key] = None
+                if len(self._finished) > FINISHED_KEPT:
+                    self._finished.popitem(last=False)
                 done += 1
         return done
 

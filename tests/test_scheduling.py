@@ -104,3 +104,29 @@ async def test_daily_work_runs_once_a_day_for_each_workspace_across_processes(sq
     assert [r for r in ran if r[1] == "2026-03-03"] == [("T1", "2026-03-03"), ("T2", "2026-03-03"),
                                                          ("T3", "2026-03-03")]
     assert ("T3", "2026-03-02") in ran
+
+
+async def test_a_run_this_process_finished_is_not_claimed_again(sql_store, clock: FakeClock) -> None:
+    claims: list[str] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> object:
+            return getattr(sql_store.runs, name)
+
+        async def claim(self, key: str, owner: str, now, lease) -> bool:  # type: ignore[no-untyped-def]
+            claims.append(key)
+            return await sql_store.runs.claim(key, owner, now, lease)
+
+    async def workspaces() -> list[str]:
+        return ["T1"]
+
+    async def job(workspace: str) -> None:
+        pass
+
+    ticker = Ticker(Counting(), clock, [Daily("plan", workspaces, job)], owner="p1")  # type: ignore[arg-type]
+    for _ in range(3):
+        await ticker.tick()
+        clock.advance(minutes=15)
+    assert claims == ["plan:T1:2026-03-02"]  # once, however often the day's work is listed
+    other = Ticker(Counting(), clock, [Daily("plan", workspaces, job)], owner="p2")  # type: ignore[arg-type]
+    assert await other.tick() == 0 and claims[-1] == "plan:T1:2026-03-02"  # elsewhere it is asked, and refused

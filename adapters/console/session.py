@@ -39,6 +39,7 @@ from adapters import markup
 from adapters.console.render import render
 from adapters.console.workspace import ConsoleChannel, ConsoleMember, Workspace
 from bot.app import Rapport
+from bot.coffee.rounds import GRACE
 from bot.events import (
     CHANNEL_MANAGER,
     BotJoinedChannel,
@@ -74,10 +75,11 @@ def _found(thing: T | None, name: str, kind: str, known: list[str]) -> T:
 
 # The workspace clock stays where the core's date arithmetic (retention, rounds, nudges) has room either side.
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, 23, 59, tzinfo=UTC)
-# Time travel runs scheduled work every TRAVEL_STEP on the way, in at most TRAVEL_STEPS ticks a jump. A running bot
-# ticks every 15 s, but nothing scheduled needs finer than an hour: a round may start up to 6 hours late, and
-# nudges wait for a member's working hours anyway.
-TRAVEL_STEP, TRAVEL_STEPS = timedelta(hours=1), 1000
+# Time travel runs scheduled work every hour on the way (a running bot ticks every 15 s, but nothing scheduled needs
+# finer: nudges wait for a member's working hours anyway); a long jump takes TRAVEL_TICKS longer strides, never
+# longer than a round may start late (GRACE), so that no round is missed on the way.
+TRAVEL_STEP, TRAVEL_TICKS = timedelta(hours=1), 300
+TRAVEL_STRIDE = GRACE - TRAVEL_STEP
 
 
 def _in_range(at: datetime) -> datetime:
@@ -203,11 +205,11 @@ class ConsoleSession:
 
     async def _travel(self, to: datetime) -> None:
         """Move the workspace clock to `to`. Forward, scheduled work (coffee rounds, check-ins, nudges) runs at each
-        TRAVEL_STEP on the way, in order, as a bot left running would have run it; a jump of more than
-        TRAVEL_STEPS steps takes longer strides. Back (or the first `at` of a script), the clock is just set."""
+        step on the way, in order, as a bot left running would have run it. Back (or the first `at` of a script),
+        the clock is just set."""
         start = self.clock.virtual
         if start is not None and to > start:
-            step = max(TRAVEL_STEP, (to - start) / TRAVEL_STEPS)
+            step = min(max(TRAVEL_STEP, (to - start) / TRAVEL_TICKS), TRAVEL_STRIDE)
             at = start + step
             while at < to:
                 self.clock.virtual = at
