@@ -15,10 +15,9 @@ Addressing a question, first rule that applies:
 Answering a question: a later message by its addressee, or for an open question by anyone but the asker, that
 replies to it. An open question may have several answerers, each an asker -> answerer edge (on Molweni several
 people answer the same question); once it has one, a further answer must reply to it (in a thread, talk moves on)
-and not be a question back. Never chatter (thanks,
-"lol", "brb", see bot.questions.is_chatter), never a message that speaks at its start to someone other than the
-asker ("<@cid> any idea?"); someone mentioned in passing ("tag <@gus>") does
-not count as spoken to. What a message replies to:
+and not be a question back. Never chatter (thanks, "lol", "brb", see bot.questions.is_chatter), never a message
+that speaks at its start to someone other than the asker ("<@cid> any idea?"); someone mentioned in passing
+("tag <@gus>") does not count as spoken to. What a message replies to:
 - in a thread or a reply chain, what the platform says: a reply to the question, or a message in the thread the
   question is in or started, within QUESTION_WINDOW; emoji alone count here (a thumbs-up to "12:30 ok?");
 - in unthreaded chat, the earlier message that the reply ranker (bot.reply_model, trained on human-annotated chat)
@@ -69,7 +68,7 @@ class Question:
     channel: str
     thread_id: str | None
     asker: str
-    addressee: str  # OPEN until answered
+    addressee: str  # OPEN for anyone; each answerer of an open question has a Question of their own
     asked_at: datetime
     deadline: datetime
     answered_at: datetime | None = None
