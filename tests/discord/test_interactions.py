@@ -191,20 +191,24 @@ async def test_admins_are_told_apart(discord_bot: Harness) -> None:
     assert seen == [frozenset(), frozenset({WORKSPACE_ADMIN}), frozenset({CHANNEL_MANAGER})]
 
 
+async def private_file(bot: Harness, command: str, position: int, label: str) -> dict:
+    """Ana runs `command` and presses the button at `position` of its answer, labelled `label`: the one upload
+    that follows (its body)."""
+    await bot.send("INTERACTION_CREATE", bot.command(command, ANA))
+    [answer] = bot.responses()
+    message = bot.fake.bot_message(1, answer["data"])
+    pressed = message["components"][0]["components"][position]
+    assert pressed["label"] == label
+    await bot.send("INTERACTION_CREATE", bot.interaction(
+        3, {"custom_id": pressed["custom_id"], "component_type": 2}, ANA, message=message))
+    [upload] = [r.body for r in bot.fake.requests if isinstance(r.body, dict) and r.body.get("files")]
+    return upload
+
+
 async def test_privacy_export_arrives_as_a_private_file(discord_bot: Harness) -> None:
     question = await discord_bot.post(ANA, 0, f"<@{BOB}> where is the runbook?", mentions=(BOB,))
     await discord_bot.post(BOB, 1, "in the wiki", reply_to=question)
-    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("privacy", ANA))
-    [menu] = discord_bot.responses()
-    message = discord_bot.fake.bot_message(1, menu["data"])
-    export = message["components"][0]["components"][1]
-    assert export["label"] == "Export (JSON)"
-
-    await discord_bot.send("INTERACTION_CREATE", discord_bot.interaction(
-        3, {"custom_id": export["custom_id"], "component_type": 2}, ANA, message=message))
-
-    uploads = [r.body for r in discord_bot.fake.requests if isinstance(r.body, dict) and r.body.get("files")]
-    [upload] = uploads
+    upload = await private_file(discord_bot, "privacy", 1, "Export (JSON)")
     [(name, content)] = upload["files"].items()
     assert name == f"rapport-{GUILD}-{ANA}.json"
     document = __import__("json").loads(content)
@@ -230,16 +234,7 @@ async def test_commands_with_choices_work_without_options(discord_bot: Harness) 
 async def test_my_map_arrives_as_a_private_picture(discord_bot: Harness) -> None:
     question = await discord_bot.post(ANA, 0, f"<@{BOB}> where is the runbook?", mentions=(BOB,))
     await discord_bot.post(BOB, 1, "in the wiki", reply_to=question)
-    await discord_bot.send("INTERACTION_CREATE", discord_bot.command("me", ANA))
-    [listing] = discord_bot.responses()
-    message = discord_bot.fake.bot_message(1, listing["data"])
-    see_it = message["components"][0]["components"][0]
-    assert see_it["label"] == "See it as a picture"
-
-    await discord_bot.send("INTERACTION_CREATE", discord_bot.interaction(
-        3, {"custom_id": see_it["custom_id"], "component_type": 2}, ANA, message=message))
-
-    [upload] = [r.body for r in discord_bot.fake.requests if isinstance(r.body, dict) and r.body.get("files")]
+    upload = await private_file(discord_bot, "me", 0, "See it as a picture")
     [(name, content)] = upload["files"].items()
     assert name == f"rapport-map-{GUILD}-{ANA}.png" and content.startswith(b"\x89PNG")
     assert upload.get("flags", 0) & EPHEMERAL or upload.get("data", {}).get("flags", 0) & EPHEMERAL

@@ -37,6 +37,12 @@ async def rows(slack: Slack, table: type | str, **where: str) -> int:
         return (await connection.execute(query)).scalar_one()
 
 
+def button(blocks: list[dict[str, Any]], action: str) -> dict[str, Any]:
+    """The button of `blocks` that carries our neutral action id `action`."""
+    return next(e for b in blocks if b["type"] == "actions" for e in b["elements"]
+                if action_of(e["action_id"]) == action)
+
+
 async def test_oauth_install_saves_the_installation_and_events_then_flow(slack: Slack) -> None:
     page = await slack.http.get("/slack/install")
     assert page.status == 200
@@ -237,8 +243,7 @@ async def test_app_home_shows_the_members_relationships(slack: Slack) -> None:
     shown = json.dumps(view["blocks"])
     for part in ("Your relationships", "has not seen you talk", "Your profile", "Virtual coffee", "Your nudges"):
         assert part in shown, part
-    see_it = next(e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if action_of(e["action_id"]) == "me:map")
+    see_it = button(view["blocks"], "me:map")
 
     await slack.press(T1, ANN, see_it)
     await slack.settle()
@@ -383,8 +388,7 @@ async def test_a_file_reply_is_uploaded_to_the_members_direct_messages(slack: Sl
     await slack.say(T1, ANN, "who runs the release today?", slack.ts())
     await slack.settle()
     menu = await (await slack.command(T1, ANN, "privacy")).json()
-    export = next(e for b in menu["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if action_of(e["action_id"]) == "privacy:export")
+    export = button(menu["blocks"], "privacy:export")
 
     await slack.press(T1, ANN, export)
     await slack.settle()
@@ -586,8 +590,7 @@ async def test_my_map_arrives_as_a_picture_in_the_members_direct_messages(slack:
     await slack.say(T1, ANN, "who runs the release today?", slack.ts())
     await slack.settle()
     listing = await (await slack.command(T1, ANN, "me")).json()
-    see_it = next(e for b in listing["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if action_of(e["action_id"]) == "me:map")
+    see_it = button(listing["blocks"], "me:map")
 
     await slack.press(T1, ANN, see_it)
     await slack.settle()
