@@ -146,6 +146,11 @@ def reading(event: MessagePosted, names: Mapping[str, str]) -> Reading:
                    reply_model.said(event, text, frozenset(spoken_to), mentions))
 
 
+def _asks(reading: Reading) -> bool:
+    """A question that does not open as an answer ("which version?", not "yes, since 9. are you deploying?")."""
+    return reading.question and not reply_model.opens_as_answer(reading.said)
+
+
 def _answers(event: MessagePosted, window: Window, reading: Reading) -> list[Question]:
     if reading.chatter or (window.inferred and reading.wordless):
         return []
@@ -161,7 +166,7 @@ def _answers(event: MessagePosted, window: Window, reading: Reading) -> list[Que
         # A further answer to an open question replies to it, not merely in its thread (where talk moves on), and
         # is not a question back.
         if q.answered_at is not None and (q.addressee != OPEN or replied != q.message_id or (
-                reading.question and not reply_model.opens_as_answer(reading.said))):
+                _asks(reading))):
             continue
         if q.addressee not in (OPEN, event.author) or (reading.spoken_to and q.asker not in reading.spoken_to):
             continue
@@ -207,7 +212,7 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
     # In flat chat a question that replies to an open question asks back (a clarification, "which version?"); it
     # does not answer it, unless it opens as an answer ("yes, since 9. are you deploying?"). Asked in person, a
     # reply of any kind is the answer: nobody should be nudged about a question they took up.
-    asks_back = text.question and window.inferred and not reply_model.opens_as_answer(text.said)
+    asks_back = window.inferred and _asks(text)
     taken_up = [q for q in answered if not (asks_back and q.addressee == OPEN)]
     answers = tuple(
         Answer(event.workspace, q.message_id, q.addressee, event.author, event.at, event.message_id)
