@@ -31,7 +31,7 @@ from storage.models import (
     CoffeeSeatRow,
     IntroductionRow,
 )
-from storage.statements import insert
+from storage.statements import given, insert
 
 _CHANNEL = ("cadence", "weekday", "hour", "minute", "tz", "anchor", "group_size", "cross_teams", "no_repeat",
             "next_run_at", "manager")
@@ -192,8 +192,7 @@ class SqlCoffee:
 
     async def mark_round(self, workspace: str, channel: str, due_at: datetime, *, status: str | None = None,
                          checkin_at: datetime | None = None, checkin_sent: bool | None = None) -> None:
-        values = {name: value for name, value in (("status", status), ("checkin_at", checkin_at),
-                                                  ("checkin_sent", checkin_sent)) if value is not None}
+        values = given(status=status, checkin_at=checkin_at, checkin_sent=checkin_sent)
         async with self.sessions.begin() as session:
             await session.execute(update(CoffeeRoundRow).where(
                 CoffeeRoundRow.workspace == workspace, CoffeeRoundRow.channel == channel,
@@ -249,7 +248,7 @@ class SqlCoffee:
 
     async def set_seat(self, group_id: int, user: str, *, dm: str | None = None, checkin: str | None = None,
                        ) -> None:
-        values = {name: value for name, value in (("dm", dm), ("checkin", checkin)) if value is not None}
+        values = given(dm=dm, checkin=checkin)
         async with self.sessions.begin() as session:
             await session.execute(update(CoffeeSeatRow).where(
                 CoffeeSeatRow.group_id == group_id, CoffeeSeatRow.user_id == user).values(**values))

@@ -13,7 +13,7 @@ from bot.domain.nudges import FAILED, Kind, Nudge, NudgeSettings, SentNudge
 from bot.graph.conversation import OPEN, Question
 from storage.graph import question_of
 from storage.models import ContactRow, NudgeRow, NudgeSettingsRow, NudgeShareRow, QuestionRow
-from storage.statements import chunks, insert
+from storage.statements import chunks, given, insert
 
 _FIELDS = ("workspace", "recipient", "subject", "ref", "channel", "value", "created_at", "due_at", "deliver_at",
            "status", "sent_at", "attempt")
@@ -69,8 +69,7 @@ class SqlNudges:
     async def change(self, nudge: Nudge, *, status: str | None = None, deliver_at: datetime | None = None,
                      due_at: datetime | None = None, sent_at: datetime | None = None, attempt: int | None = None,
                      ) -> None:
-        given = {"status": status, "deliver_at": deliver_at, "due_at": due_at, "sent_at": sent_at, "attempt": attempt}
-        values = {name: value for name, value in given.items() if value is not None}
+        values = given(status=status, deliver_at=deliver_at, due_at=due_at, sent_at=sent_at, attempt=attempt)
         async with self.sessions.begin() as session:
             await session.execute(update(NudgeRow).where(NudgeRow.id == nudge.id).values(**values))
 

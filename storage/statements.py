@@ -16,6 +16,11 @@ def insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+def given(**values: Any) -> dict[str, Any]:
+    """The fields a partial update was given: those passed as None are left as they are."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def chunks(items: Sequence[Any], size: int = 1000) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

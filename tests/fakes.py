@@ -15,6 +15,7 @@ from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, See
 from bot.graph.rapport import PairStats
 from bot.privacy.privacy import graph_export
 from bot.replies import Reply
+from storage.statements import given
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -406,8 +407,7 @@ class FakeNudges:
     async def change(self, nudge: Nudge, *, status: str | None = None, deliver_at: datetime | None = None,
                      due_at: datetime | None = None, sent_at: datetime | None = None, attempt: int | None = None,
                      ) -> None:
-        given = {"status": status, "deliver_at": deliver_at, "due_at": due_at, "sent_at": sent_at, "attempt": attempt}
-        values = {name: value for name, value in given.items() if value is not None}
+        values = given(status=status, deliver_at=deliver_at, due_at=due_at, sent_at=sent_at, attempt=attempt)
         if nudge.id in self.rows:
             self.rows[nudge.id] = replace(self.rows[nudge.id], **values)
 
@@ -566,8 +566,7 @@ class FakeCoffee:
     async def mark_round(self, workspace: str, channel: str, due_at: datetime, *, status: str | None = None,
                          checkin_at: datetime | None = None, checkin_sent: bool | None = None) -> None:
         key = (workspace, channel, due_at)
-        values = {name: value for name, value in (("status", status), ("checkin_at", checkin_at),
-                                                  ("checkin_sent", checkin_sent)) if value is not None}
+        values = given(status=status, checkin_at=checkin_at, checkin_sent=checkin_sent)
         self.rounds[key] = replace(self.rounds[key], **values)
 
     def _select(self, keep: Any, newest: bool = True) -> list:
@@ -605,7 +604,7 @@ class FakeCoffee:
                        ) -> None:
         from bot.coffee.rounds import with_seat
 
-        values = {name: value for name, value in (("dm", dm), ("checkin", checkin)) if value is not None}
+        values = given(dm=dm, checkin=checkin)
         self.groups[group_id] = with_seat(self.groups[group_id], user, **values)
 
     async def group(self, group_id: int) -> Any:
