@@ -2,8 +2,8 @@
 
 Slack, Discord and the console can run in one process; each registers a PlatformOutbound. A platform that can
 link to a message (Slack, Discord) also has `async permalink(workspace, channel, message_id)`; one that can open a
-conversation for a group (all three) has `async send_group(workspace, channel, users, reply)`, returning the members
-it reached; one with user groups (Slack) has `async user_groups(workspace)`.
+conversation for a group (all three) has `async send_group(workspace, channel, users, reply, conversation)`,
+returning a GroupConversation; one with user groups (Slack) has `async user_groups(workspace)`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.replies import Reply
+from bot.replies import GroupConversation, Reply
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +46,21 @@ class Outbounds:
         platform = self._for(workspace)
         return bool(platform) and await platform.send_channel(workspace, channel, reply)  # type: ignore[union-attr]
 
-    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
-        """One conversation for several members (a coffee group); the members it reached, none when the platform
-        has no such conversation or refused it (callers then DM each member)."""
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply,
+                         conversation: str | None = None) -> GroupConversation:
+        """One conversation for several members (a coffee group), `conversation` again where the platform still
+        has it; nobody reached when the platform has no such conversation or refused it (callers then DM each
+        member)."""
         platform = self._for(workspace)
         group = getattr(platform, "send_group", None)
         if group is None:
-            return ()
+            return GroupConversation()
         try:
-            return tuple(await group(workspace, channel, users, reply))
+            sent = await group(workspace, channel, users, reply, conversation)
         except Exception:
             log.warning("group conversation in workspace %s failed", workspace, exc_info=True)
-            return ()
+            return GroupConversation()
+        return sent if isinstance(sent, GroupConversation) else GroupConversation()
 
     async def manages(self, workspace: str, channel: str, user: str) -> bool:
         platform = self._for(workspace)

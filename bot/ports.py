@@ -26,7 +26,7 @@ from bot.domain.ties import PairSummary
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import Outcome, Question, SeenMessage
 from bot.graph.rapport import PairStats
-from bot.replies import Reply
+from bot.replies import GroupConversation, Reply
 
 
 class Clock(Protocol):
@@ -261,6 +261,10 @@ class Coffee(Protocol):
                        ) -> None:
         """Record on a member's seat how its introduction (`dm`) or check-in went: sent, undeliverable."""
         ...
+    async def set_conversation(self, group_id: int, conversation: str) -> None:
+        """The platform's conversation the group was introduced in."""
+        ...
+
     async def group(self, group_id: int) -> GroupRecord | None: ...
     async def latest_group(self, workspace: str, user: str, channel: str | None = None) -> GroupRecord | None:
         """The member's latest placed group, in `channel` when given, else in any channel."""
@@ -305,9 +309,10 @@ class Outbound(Protocol):
 
     async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool: ...
     async def send_channel(self, workspace: str, channel: str, reply: Reply) -> bool: ...
-    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
-        """One conversation for these members (a coffee group of `channel`): the members it reached, () when the
-        platform has none or refused it."""
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply,
+                         conversation: str | None = None) -> GroupConversation:
+        """One conversation for these members (a coffee group of `channel`): `conversation`, the one the group was
+        given before, when the platform still has it, else a new one."""
         ...
 
     async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:

@@ -53,6 +53,16 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class GroupConversation:
+    """Where a group's message went: the platform's conversation (kept with the group, so that its check-in goes to
+    the same place after a restart) and the members it reached. Nothing reached: the platform has no such
+    conversation or refused it, and the core DMs each member."""
+
+    id: str | None = None
+    reached: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     sections: tuple[Section, ...] = ()

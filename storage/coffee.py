@@ -151,7 +151,8 @@ class SqlCoffee:
             seats.setdefault(row.group_id, []).append(row)
         return [GroupRecord(g.workspace, g.channel, g.due_at, g.idx,
                             tuple(Seat(s.user_id, **{c: getattr(s, c) for c in _SEAT}) for s in seats.get(g.id, [])),
-                            g.score, tuple(r for r in g.reasons.split("\n") if r), g.suggested_at, g.id)
+                            g.score, tuple(r for r in g.reasons.split("\n") if r), g.suggested_at, g.id,
+                            g.conversation)
                 for g in groups]
 
     async def _rounds(self, session: AsyncSession, rows: Sequence[CoffeeRoundRow]) -> list[RoundRecord]:
@@ -252,6 +253,11 @@ class SqlCoffee:
         async with self.sessions.begin() as session:
             await session.execute(update(CoffeeSeatRow).where(
                 CoffeeSeatRow.group_id == group_id, CoffeeSeatRow.user_id == user).values(**values))
+
+    async def set_conversation(self, group_id: int, conversation: str) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(update(CoffeeGroupRow).where(CoffeeGroupRow.id == group_id)
+                                  .values(conversation=conversation))
 
     async def group(self, group_id: int) -> GroupRecord | None:
         async with self.sessions() as session:

@@ -336,6 +336,7 @@ class CoffeeGroupRow(Base):
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[str] = mapped_column(Text)  # one per line
     suggested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    conversation: Mapped[str | None] = mapped_column(ID)  # the platform's id of the group's conversation
 
     __table_args__ = (Index("ix_coffee_groups_round", "workspace", "channel", "due_at", "idx", unique=True),)
 

@@ -14,7 +14,7 @@ from bot.events import Member, MessagePosted
 from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
 from bot.graph.rapport import PairStats
 from bot.privacy.privacy import graph_export
-from bot.replies import Reply
+from bot.replies import GroupConversation, Reply
 from storage.statements import given
 
 
@@ -51,12 +51,15 @@ class FakeOutbound:
         self.sent.append(("channel", workspace, channel, reply))
         return True
 
-    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
-        """Group conversations where a test turns them on (`groups`); members in `undeliverable` are not reached."""
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply,
+                         conversation: str | None = None) -> GroupConversation:
+        """Group conversations where a test turns them on (`groups`), one per set of members, like Slack's group
+        DMs; members in `undeliverable` are not reached."""
         reached = tuple(u for u in users if u not in self.undeliverable) if self.groups else ()
-        if reached:
-            self.sent.append(("group", workspace, ",".join(users), reply))
-        return reached
+        if not reached:
+            return GroupConversation()
+        self.sent.append(("group", workspace, ",".join(users), reply))
+        return GroupConversation(conversation or "G-" + "-".join(sorted(users)), reached)
 
     async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
         return None
@@ -606,6 +609,10 @@ class FakeCoffee:
 
         values = given(dm=dm, checkin=checkin)
         self.groups[group_id] = with_seat(self.groups[group_id], user, **values)
+
+    async def set_conversation(self, group_id: int, conversation: str) -> None:
+        if group_id in self.groups:
+            self.groups[group_id] = replace(self.groups[group_id], conversation=conversation)
 
     async def group(self, group_id: int) -> Any:
         return self.groups.get(group_id)

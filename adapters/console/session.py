@@ -49,7 +49,7 @@ from bot.events import (
     MembersSeen,
     MessagePosted,
 )
-from bot.replies import Form, Reply
+from bot.replies import Form, GroupConversation, Reply
 
 # A name starts with a letter of any script and may hold apostrophes, dots and hyphens ("@zoë", "@o'brien"); the
 # longest part of it that names a member counts, so "@bob's" and "@bob." mention Bob.
@@ -128,14 +128,16 @@ class ConsoleOutbound:
             self.last_reply[member.user_id] = reply
         return True
 
-    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
-        """A group message, as a group DM in a chat app: every member sees it."""
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply,
+                         conversation: str | None = None) -> GroupConversation:
+        """A group message, as a group DM in a chat app: every member sees it (no id: there is nothing to find
+        again)."""
         members = [m for m in (self.workspace.member(u) for u in users) if m is not None]
         if len(members) < 2:
-            return ()
+            return GroupConversation()
         self.write(f"[group message to {', '.join('@' + m.name for m in members)}] {render(reply, self.workspace)}")
         self._file(reply, [m.name for m in members])
-        return tuple(m.user_id for m in members)
+        return GroupConversation(None, tuple(m.user_id for m in members))
 
     def _file(self, reply: Reply, names: Sequence[str]) -> None:
         """A file sent with a message is written under exports/, named after its recipients, and its path shown."""

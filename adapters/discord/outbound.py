@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import discord
 
 from adapters.discord.render import message
-from bot.replies import Reply
+from bot.replies import GroupConversation, Reply
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,6 @@ def is_snowflake(value: str) -> bool:
 class DiscordOutbound:
     client: discord.Client
     ready_timeout: float = READY_TIMEOUT
-    # A group's thread and who is in it, so that its check-in lands where it was introduced. In this process's
-    # memory: after a restart a group's next message opens a new thread, as it did before this was kept.
-    _threads: dict[tuple[str, str, frozenset[str]], tuple[discord.Thread, tuple[str, ...]]] = field(
-        default_factory=dict, repr=False)
 
     def owns(self, workspace: str) -> bool:
         return is_snowflake(workspace)
@@ -92,39 +88,36 @@ class DiscordOutbound:
         guild = await self._guild(workspace)
         return guild is not None and await self._post(guild, channel, reply)
 
-    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply,
+                         conversation: str | None = None) -> GroupConversation:
         """A private thread in the coffee channel with the group added (bots cannot open group DMs), then the
-        message (and its file) in it. The members Discord would not add are left out of what is returned, so the
-        core DMs them; () when the thread cannot be made (no Create Private Threads permission, not a text
-        channel): the core DMs everyone."""
-        key = (workspace, channel, frozenset(users))
-        if key in self._threads:
-            kept, reached = self._threads[key]
-            try:
-                await kept.send(**message(reply, workspace))
-                return reached
-            except discord.HTTPException as error:  # archived, deleted, or the bot removed: a new thread then
-                log.info("discord: the group's coffee thread in %s is gone (%s): a new one", workspace, error.status)
-                del self._threads[key]
+        message (and its file) in it: `conversation`, the group's thread from before, while Discord still has it,
+        else a new one. The members Discord would not add are left out of those reached, so the core DMs them;
+        nobody is reached when no thread can be made (no Create Private Threads permission, not a text channel):
+        the core DMs everyone."""
         guild = await self._guild(workspace)
         place = guild.get_channel(int(channel)) if guild is not None and channel.isdigit() else None
         if guild is None or not isinstance(place, discord.TextChannel) or not all(u.isdigit() for u in users):
-            return ()
+            return GroupConversation()
+        if conversation and conversation.isdigit():
+            try:
+                kept = guild.get_thread(int(conversation)) or await guild.fetch_channel(int(conversation))
+                if not isinstance(kept, discord.Thread):
+                    raise discord.ClientException("not a thread")
+                added = await self._add(kept, users, workspace)  # again: whoever left is back for this message
+                await kept.send(**message(reply, workspace))
+                return GroupConversation(conversation, added)
+            except (discord.HTTPException, discord.ClientException) as error:  # deleted, or the bot removed
+                log.info("discord: the group's coffee thread in %s is gone (%s): a new one", workspace,
+                         getattr(error, "status", error))
         try:
             thread = await place.create_thread(name=THREAD_NAME, type=discord.ChannelType.private_thread,
                                                invitable=False, auto_archive_duration=10080)
         except discord.HTTPException as error:
             why = "no Create Private Threads permission" if isinstance(error, discord.Forbidden) else error.status
             log.info("discord: cannot open a private thread in %s/%s (%s): DMs instead", workspace, channel, why)
-            return ()
-        added = []
-        for user in users:
-            try:
-                await thread.add_user(discord.Object(int(user)))
-                added.append(user)
-            except discord.HTTPException as error:
-                log.info("discord: cannot add %s to a coffee thread in %s (%s): a DM instead", user, workspace,
-                         error.status)
+            return GroupConversation()
+        added = await self._add(thread, users, workspace)
         try:
             if not added:
                 raise discord.ClientException("nobody could be added")
@@ -136,8 +129,22 @@ class DiscordOutbound:
                 await thread.delete()
             except discord.HTTPException:
                 log.info("discord: could not delete an unused coffee thread in %s", workspace)
-            return ()
-        self._threads[key] = (thread, tuple(added))
+            return GroupConversation()
+        return GroupConversation(str(thread.id), added)
+
+    @staticmethod
+    async def _add(thread: discord.Thread, users: Sequence[str], workspace: str) -> tuple[str, ...]:
+        """Adds each member to the thread (a no-op for one already in it); those Discord refused are left out."""
+        added = []
+        for user in users:
+            try:
+                await thread.add_user(discord.Object(int(user)))
+                added.append(user)
+            except discord.HTTPException as error:
+                if error.status == 404 and error.code == 10003:  # Unknown Channel: the thread itself is gone
+                    raise
+                log.info("discord: cannot add %s to a coffee thread in %s (%s): a DM instead", user, workspace,
+                         error.status)
         return tuple(added)
 
     async def _guild(self, workspace: str) -> discord.Guild | None:

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import message
 from adapters.slack.installations import Tokens
 from adapters.slack.people import People
-from bot.replies import Reply
+from bot.replies import GroupConversation, Reply
 
 log = logging.getLogger(__name__)
 
@@ -56,24 +56,26 @@ class SlackOutbound:
             return False
         return True
 
-    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply) -> tuple[str, ...]:
+    async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply,
+                         conversation: str | None = None) -> GroupConversation:
         """A group DM with these members (conversations.open with all of them, which needs mpim:write), the
-        message, then its file (a calendar invite). () when Slack refuses: the core then DMs each member."""
+        message, then its file (a calendar invite). Slack gives the same members the same group DM, so
+        `conversation` needs no looking up. Nobody reached when Slack refuses: the core then DMs each member."""
         token = await self.tokens.bot_token(workspace)
         if token is None or not 2 <= len(users) <= 8:  # Slack's group DMs hold up to 8 people besides the bot
-            return ()
+            return GroupConversation()
         try:
             opened = await self.client.conversations_open(token=token, users=",".join(users))
-            conversation = opened["channel"]["id"]
-            await self.client.chat_postMessage(token=token, channel=conversation, **message(reply))
+            opened_id = str(opened["channel"]["id"])
+            await self.client.chat_postMessage(token=token, channel=opened_id, **message(reply))
         except SlackApiError as error:
             self._failed(error, workspace, f"a group of {len(users)} from {channel}")
-            return ()
+            return GroupConversation()
         except (aiohttp.ClientError, TimeoutError) as error:
             log.warning("Slack unreachable for a group message in %s (%s)", workspace, type(error).__name__)
-            return ()
-        await self._upload(token, workspace, conversation, reply)
-        return tuple(users)
+            return GroupConversation()
+        await self._upload(token, workspace, opened_id, reply)
+        return GroupConversation(opened_id, tuple(users))
 
     async def _upload(self, token: str, workspace: str, channel: str, reply: Reply) -> None:
         """The file that goes with a message already posted; the message stands if the upload fails (the calendar

@@ -136,7 +136,10 @@ async def send_to_groups(core: Core, record: RoundRecord, key: str, zones: dict[
         reached: list[str] = []
 
         async def send(group: GroupRecord = group, reply: Reply = reply, reached: list[str] = reached) -> bool:
-            reached.extend(await core.outbound.send_group(group.workspace, group.channel, group.members, reply))
+            sent = await core.outbound.send_group(group.workspace, group.channel, group.members, reply)
+            if sent.id and sent.reached:
+                await store.coffee.set_conversation(group.id, sent.id)  # its check-in goes there too
+            reached.extend(sent.reached)
             return bool(reached)
 
         went = await send_once(store.runs, key, label, core.clock.now(), send)

@@ -397,8 +397,11 @@ async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
 
         async def send(group: GroupRecord = group, waiting: list[str] = waiting, reached: list[str] = reached
                        ) -> bool:
-            reached.extend(await core.outbound.send_group(group.workspace, group.channel, group.members,
-                                                          group_checkin_message(group, waiting)))
+            sent = await core.outbound.send_group(group.workspace, group.channel, group.members,
+                                                  group_checkin_message(group, waiting), group.conversation)
+            if sent.id and sent.id != group.conversation:
+                await store.coffee.set_conversation(group.id, sent.id)  # the old one was gone: this one from now
+            reached.extend(sent.reached)
             return bool(reached)
 
         went = await send_once(store.runs, key, label, core.clock.now(), send)

@@ -87,6 +87,7 @@ class GroupRecord:
     reasons: tuple[str, ...] = ()
     suggested_at: datetime | None = None
     id: int = 0  # given by the store; check-in buttons carry it
+    conversation: str | None = None  # the platform's conversation the group was introduced in, if any
 
     @property
     def members(self) -> tuple[str, ...]:

@@ -42,6 +42,7 @@ from bot.app import Rapport
 from bot.interests.vectors import MatcherSource
 from bot.coffee.rounds import round_key
 from bot.interests.similarity import LexicalMatcher
+from bot.replies import GroupConversation
 from storage.store import SqlStore
 
 url, now, record, go, crash, owner, lease, latency, due = sys.argv[1:10]
@@ -80,8 +81,8 @@ class Recording:
     async def send_channel(self, workspace, channel, reply):
         return await self._write("channel", channel)
 
-    async def send_group(self, workspace, channel, users, reply):
-        return ()  # no group conversations: these tests count one DM per member
+    async def send_group(self, workspace, channel, users, reply, conversation=None):
+        return GroupConversation()  # no group conversations: these tests count one DM per member
 
     async def permalink(self, workspace, channel, message_id):
         return None

@@ -96,6 +96,7 @@ class FakeDiscord:
         self.identified: list[dict[str, Any]] = []
         self.closed_dms: set[int] = set()  # users whose privacy settings refuse DMs from the bot
         self.private_threads: dict[int, list[int]] = {}  # private thread the bot made -> members added to it
+        self.thread_parents: dict[int, int] = {}  # private thread -> its channel
         self.no_private_threads: set[int] = set()  # channels where the bot lacks Create Private Threads
         self.not_addable: set[int] = set()  # members Discord refuses to add to a thread
         self.gone: set[int] = set()  # channels or threads deleted meanwhile: Discord answers 404 Unknown Channel
@@ -244,6 +245,7 @@ class FakeDiscord:
             guild = next(g for g in self.guilds.values() if parent in g.channels)
             tid = 1500000000000000000 + next(self._ids)
             self.private_threads[tid] = []
+            self.thread_parents[tid] = parent
             data = thread(tid, parent, guild.id, BOT_ID)
             return 201, {**data, "type": 12, "name": body["name"],
                          "thread_metadata": {**data["thread_metadata"], "invitable": body.get("invitable", True),
@@ -254,8 +256,16 @@ class FakeDiscord:
                 return 404, {"message": "Unknown Channel", "code": 10003}
             if uid in self.not_addable:
                 return 403, {"message": "Missing Access", "code": 50001}
-            self.private_threads[tid].append(uid)
+            if uid not in self.private_threads[tid]:
+                self.private_threads[tid].append(uid)
             return 204, None
+        if match := re.fullmatch(r"GET /channels/(\d+)", route):
+            tid = int(match[1])
+            if tid not in self.private_threads:
+                return 404, {"message": "Unknown Channel", "code": 10003}
+            parent = self.thread_parents[tid]
+            guild = next(g for g in self.guilds.values() if parent in g.channels)
+            return 200, {**thread(tid, parent, guild.id, BOT_ID), "type": 12, "name": "Virtual coffee"}
         if match := re.fullmatch(r"DELETE /channels/(\d+)", route):
             self.private_threads.pop(int(match[1]), None)
             return 200, {"id": match[1], "type": 12}

@@ -104,6 +104,24 @@ async def test_the_check_in_is_asked_in_the_thread_the_group_was_introduced_in(h
     assert _dm_channels(harness) == []
 
 
+async def test_after_a_restart_the_check_in_goes_to_the_same_thread_and_brings_back_who_left(
+        harness: Harness) -> None:
+    await _round(harness)
+    (thread,) = harness.fake.private_threads
+    record = await harness.core.store.coffee.last_round(str(GUILD), str(CHAT))
+    assert all(g.conversation == str(thread) for g in record.placed)
+    harness.fake.private_threads[thread].remove(CID)  # Cid left the thread meanwhile
+    await harness.stop()
+    await harness.start()  # a new process: nothing of the old one in memory
+    harness.clock.current = record.checkin_at
+    await harness.core.ticker.tick()
+    assert len(harness.fake.sent(rf"/channels/{CHAT}/threads")) == 1  # no second thread
+    assert sorted(harness.fake.private_threads[thread]) == sorted(GROUP)  # Cid is back for the check-in
+    _, checkin = _messages(harness, thread)
+    assert "How did your virtual coffee go" in checkin["embeds"][0]["description"]
+    assert _dm_channels(harness) == []
+
+
 async def test_a_thread_that_is_gone_is_replaced_by_a_new_one(harness: Harness) -> None:
     await _round(harness)
     (thread,) = harness.fake.private_threads
@@ -116,3 +134,5 @@ async def test_a_thread_that_is_gone_is_replaced_by_a_new_one(harness: Harness) 
     assert again != thread and len(harness.fake.sent(rf"/channels/{CHAT}/threads")) == 2
     (checkin,) = _messages(harness, again)
     assert "How did your virtual coffee go" in checkin["embeds"][0]["description"]
+    record = await harness.core.store.coffee.last_round(str(GUILD), str(CHAT))
+    assert all(g.conversation == str(again) for g in record.placed)  # the new thread from now on

@@ -425,6 +425,11 @@ async def test_coffee_seats_answers_and_closing(store) -> None:
         for user in group.members:
             await store.coffee.set_seat(group.id, user, dm="sent", checkin="sent")
     assert [s.dm for s in (await store.coffee.group(ab.id)).seats] == ["sent", "sent"]
+    assert ab.conversation is None
+    await store.coffee.set_conversation(ab.id, "G123")
+    assert (await store.coffee.group(ab.id)).conversation == "G123"
+    assert (await store.coffee.group(cd.id)).conversation is None
+    assert [g.conversation for g in (await store.coffee.round(WS, "C1", T0)).placed] == ["G123", None]
     assert await store.coffee.group(9999) is None
     assert (await store.coffee.latest_group(WS, "ana")).id == ab.id
     assert await store.coffee.latest_group(WS, "ana", channel="C2") is None
