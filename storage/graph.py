@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.graph.conversation import (
 )
 from bot.graph.rapport import PairStats
 from bot.graph.reply_model import CANDIDATES, HORIZON
-from storage.models import ContactRow, MemberRow, MessageRow, QuestionRow
+from storage.models import AddresseeRow, ContactRow, MemberRow, MessageRow, QuestionRow
 from storage.statements import chunks, insert
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,6 +38,16 @@ def day_of(at: datetime) -> int:
 def seen_of(row: Any) -> SeenMessage:
     return SeenMessage(row.workspace, row.channel, row.message_id, row.author, row.at, row.thread_id,
                        row.reply_to, row.is_question)
+
+
+def message_row(m: SeenMessage) -> dict[str, Any]:
+    return {"workspace": m.workspace, "message_id": m.message_id, "channel": m.channel, "author": m.author,
+            "at": m.at, "thread_id": m.thread_id, "reply_to": m.reply_to, "is_question": m.is_question}
+
+
+def addressee_rows(m: SeenMessage) -> list[dict[str, Any]]:
+    return [{"workspace": m.workspace, "message_id": m.message_id, "user_id": user, "spoken_to": user in m.to,
+             "mentioned": user in m.mentions, "at": m.at} for user in sorted(m.to | m.mentions)]
 
 
 def question_of(row: Any) -> Question:
@@ -74,6 +85,7 @@ class SqlGraph:
             messages = [seen_of(row) for row in await session.execute(
                 select(*m).where(m.workspace == workspace, m.at <= last, flat_chat)
                 .order_by(m.at.desc()).limit(CANDIDATES))]
+            messages = await self._addressed(session, workspace, messages)
             if threads:
                 messages += [seen_of(row) for row in await session.execute(
                     select(*m).where(m.workspace == workspace, m.at <= last, m.thread_id.in_(threads))
@@ -95,12 +107,13 @@ class SqlGraph:
             return 0
         async with self.sessions.begin() as session:
             inserted: set[tuple[str, str]] = set()
-            rows = [vars(o.message) for o in outcomes]
+            rows = [message_row(o.message) for o in outcomes]
             for chunk in chunks(rows):
                 stmt = insert(session, MessageRow.__table__).on_conflict_do_nothing().returning(
                     MessageRow.workspace, MessageRow.message_id)
                 inserted.update((r.workspace, r.message_id) for r in await session.execute(stmt, chunk))
             new = [o for o in outcomes if (o.message.workspace, o.message.message_id) in inserted]
+            await self._insert(session, AddresseeRow, [r for o in new for r in addressee_rows(o.message)])
             answers = [a for o in new for a in o.answers]
             questions = apply_answers([q for o in new for q in o.questions], answers)
             in_batch = {(q.workspace, q.message_id) for q in questions}
@@ -108,6 +121,23 @@ class SqlGraph:
             await self._answer(session, [a for a in answers if (a.workspace, a.question_id) not in in_batch])
             await self._insert(session, ContactRow, [self._contact(c) for o in new for c in o.contacts])
             return len(new)
+
+    @staticmethod
+    async def _addressed(session: AsyncSession, workspace: str, messages: list[SeenMessage]) -> list[SeenMessage]:
+        """The flat-chat candidates with whom each speaks to and mentions."""
+        if not messages:
+            return messages
+        a = AddresseeRow.__table__.c
+        to: dict[str, set[str]] = {}
+        named: dict[str, set[str]] = {}
+        for row in await session.execute(select(a.message_id, a.user_id, a.spoken_to, a.mentioned).where(
+                a.workspace == workspace, a.message_id.in_([s.message_id for s in messages]))):
+            if row.spoken_to:
+                to.setdefault(row.message_id, set()).add(row.user_id)
+            if row.mentioned:
+                named.setdefault(row.message_id, set()).add(row.user_id)
+        return [replace(s, to=frozenset(to.get(s.message_id, ())), mentions=frozenset(named.get(s.message_id, ())))
+                if s.message_id in to or s.message_id in named else s for s in messages]
 
     @staticmethod
     def _contact(c: Contact) -> dict[str, Any]:
@@ -140,7 +170,7 @@ class SqlGraph:
     async def forget_message(self, workspace: str, message_id: str) -> None:
         q = QuestionRow
         async with self.sessions.begin() as session:
-            for table in (ContactRow, QuestionRow, MessageRow):
+            for table in (ContactRow, QuestionRow, MessageRow, AddresseeRow):
                 await session.execute(table.__table__.delete().where(  # type: ignore[attr-defined]
                     table.workspace == workspace, table.message_id == message_id))
             # An answerer's own row of an open question goes with the answer; a question put to them stays,

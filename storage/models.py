@@ -65,6 +65,23 @@ class MessageRow(Base):
     __table_args__ = (Index("ix_messages_scope", "workspace", "channel", "thread_id", "at"),)
 
 
+class AddresseeRow(Base):
+    """Whom a flat-chat message speaks to at its start or mentions: ids only, for the reply ranker's features when
+    the message is a candidate in another process or after a restart. A table of its own so that erasing a member
+    removes them from other people's messages too."""
+
+    __tablename__ = "message_addressees"
+
+    workspace: Mapped[str] = mapped_column(ID, primary_key=True)
+    message_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    spoken_to: Mapped[bool] = mapped_column(Boolean)
+    mentioned: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # the message's time, for retention
+
+    __table_args__ = (Index("ix_message_addressees_user", "workspace", "user_id"),)
+
+
 class QuestionRow(Base):
     """A question from asker to addressee ('' while an open question waits for its first answer)."""
 

@@ -13,6 +13,7 @@ from bot.domain.members import member_hash
 from bot.graph.conversation import OPEN
 from bot.privacy.privacy import DEFAULT_RETENTION_DAYS, graph_export
 from storage.models import (
+    AddresseeRow,
     Base,
     ContactRow,
     DeliveryRow,
@@ -106,8 +107,9 @@ class SqlPrivacy:
         removed = 0
         async with self.sessions.begin() as session:
             for table, column in ((ContactRow, ContactRow.at), (QuestionRow, QuestionRow.asked_at),
-                                  (MessageRow, MessageRow.at), (NudgeRow, NudgeRow.created_at),
-                                  (NudgeShareRow, NudgeShareRow.at), (IntroductionRow, IntroductionRow.made_at)):
+                                  (MessageRow, MessageRow.at), (AddresseeRow, AddresseeRow.at),
+                                  (NudgeRow, NudgeRow.created_at), (NudgeShareRow, NudgeShareRow.at),
+                                  (IntroductionRow, IntroductionRow.made_at)):
                 result = await session.execute(delete(table).where(table.workspace == workspace, column < before))
                 removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
         return removed
@@ -129,9 +131,17 @@ class SqlCoreData:
                 c.workspace == workspace, or_(c.source == user, c.target == user)).order_by(c.at)))
             count = await session.scalar(select(func.count()).where(
                 MessageRow.workspace == workspace, MessageRow.author == user))
+            a = AddresseeRow
+            mine = select(MessageRow.message_id).where(MessageRow.workspace == workspace, MessageRow.author == user)
+            by_you = await session.scalar(select(func.count()).where(a.workspace == workspace,
+                                                                     a.message_id.in_(mine)))
+            to_you = await session.scalar(select(func.count()).where(a.workspace == workspace, a.user_id == user))
         return {
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
             "messages_seen": count or 0,
+            # Whom flat-chat messages speak to or name (ids kept, for reading later replies): yours, and others' to you.
+            "addressees_of_your_messages": by_you or 0,
+            "messages_addressing_you": to_you or 0,
             **graph_export(user, questions, contacts),
         }
 
@@ -146,6 +156,8 @@ class SqlCoreData:
                 update(q).where(q.workspace == workspace, q.addressee == OPEN, q.answer_id.in_(theirs))
                 .values(answer_id=None),
                 delete(c).where(c.workspace == workspace, or_(c.source == user, c.target == user)),
+                delete(AddresseeRow).where(AddresseeRow.workspace == workspace, or_(
+                    AddresseeRow.user_id == user, AddresseeRow.message_id.in_(theirs))),
                 delete(m).where(m.workspace == workspace, m.author == user),
                 delete(MemberRow).where(MemberRow.workspace == workspace, MemberRow.user_id == user),
                 delete(TrackingPauseRow).where(TrackingPauseRow.workspace == workspace,

@@ -317,6 +317,11 @@ class FakeCoreData:
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
             "messages_seen": sum(1 for (ws, _), m in self.graph.memory.messages.items()
                                  if ws == workspace and m.author == user),
+            "addressees_of_your_messages": sum(len(m.to | m.mentions)
+                                               for (ws, _), m in self.graph.memory.messages.items()
+                                               if ws == workspace and m.author == user),
+            "messages_addressing_you": sum(user in m.to | m.mentions
+                                           for (ws, _), m in self.graph.memory.messages.items() if ws == workspace),
             **graph_export(user, questions, contacts),
         }
 
@@ -324,6 +329,12 @@ class FakeCoreData:
         before = len(self.members.rows) + len(self.graph.questions) + len(self.graph.contacts)
         self.members.rows.pop((workspace, user), None)
         theirs = {mid for (ws, mid), m in self.graph.memory.messages.items() if ws == workspace and m.author == user}
+        messages = self.graph.memory.messages
+        for key in [(workspace, mid) for mid in theirs]:
+            del messages[key]
+        for key, m in list(messages.items()):
+            if key[0] == workspace and user in m.to | m.mentions:
+                messages[key] = replace(m, to=m.to - {user}, mentions=m.mentions - {user})
         self.graph.questions = [
             replace(q, answer_id=None) if q.workspace == workspace and q.addressee == OPEN and q.answer_id in theirs
             else q

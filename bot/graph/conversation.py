@@ -59,6 +59,10 @@ class SeenMessage:
     thread_id: str | None = None
     reply_to: str | None = None
     is_question: bool = False
+    # Flat chat only, where the message can be a candidate parent: whom it speaks to at its start and whom it
+    # mentions or names. Kept (as ids) so that the reply ranker sees them in another process or after a restart.
+    to: frozenset[str] = frozenset()
+    mentions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,12 @@ class Window:
     inferred: bool = False  # the parent is the reply ranker's pick in flat chat, not the platform's
 
 
-def seen(event: MessagePosted, question: bool) -> SeenMessage:
+def seen(event: MessagePosted, text: Reading) -> SeenMessage:
+    addressing = flat(event)
     return SeenMessage(
         event.workspace, event.channel, event.message_id, event.author, event.at,
-        event.thread_id, event.reply_to, question,
+        event.thread_id, event.reply_to, text.question,
+        text.spoken_to if addressing else frozenset(), frozenset(text.mentions) if addressing else frozenset(),
     )
 
 
@@ -227,7 +233,7 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
     if event.thread_id is not None and window.root:
         contact(window.root.author, "thread")
     return Outcome(
-        seen(event, text.question),
+        seen(event, text),
         tuple(questions),
         answers,
         tuple(
@@ -364,7 +370,7 @@ class Memory:
             asked[(q.workspace, q.message_id)].append(q)
         for m in sorted(messages, key=lambda m: m.at):
             said = (hearing.get(m.workspace, m.message_id) if hearing else None) or Said(
-                m.message_id, m.author, m.at, question=m.is_question)
+                m.message_id, m.author, m.at, m.to, m.mentions, question=m.is_question)
             memory.remember(Outcome(m, tuple(asked.pop((m.workspace, m.message_id), ()))), said)
         return memory
 
@@ -376,7 +382,8 @@ class Memory:
         if m.thread_id is not None:
             _insert_in_order(self.recent[(m.workspace, m.channel, m.thread_id)], m)
         elif m.reply_to is None:
-            _insert_in_order(self.flat[(m.workspace, m.channel)], said or Said(m.message_id, m.author, m.at))
+            _insert_in_order(self.flat[(m.workspace, m.channel)], said or Said(
+                m.message_id, m.author, m.at, m.to, m.mentions, question=m.is_question))
         for a in outcome.answers:
             key = (a.workspace, a.question_id, a.addressee)
             if a.addressee != OPEN:

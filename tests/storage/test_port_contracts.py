@@ -88,6 +88,29 @@ async def test_graph_record_context_forget_and_workspaces(store) -> None:
     assert "q1" not in {m.message_id for m in messages} and questions == []
 
 
+async def test_graph_keeps_whom_flat_chat_speaks_to_and_forgets_it_with_the_message_or_the_member(store) -> None:
+    await store.graph.record([
+        Outcome(seen("m1", "ana", 0, to=frozenset({"bob"}), mentions=frozenset({"bob", "cid"}))),
+        Outcome(seen("m2", "cid", 1, mentions=frozenset({"ana"}))),
+        Outcome(seen("m3", "bob", 2)),
+    ])
+    event = MessagePosted(WS, "C1", "m4", "dan", at(3), "anyone?")
+
+    async def addressing() -> dict[str, tuple[set[str], set[str]]]:
+        messages, _ = await store.graph.context(WS, "C1", [event])
+        return {m.message_id: (set(m.to), set(m.mentions)) for m in messages}
+
+    assert await addressing() == {"m1": ({"bob"}, {"bob", "cid"}), "m2": (set(), {"ana"}), "m3": (set(), set())}
+    export = await _export(store, WS, "ana")
+    assert (export["addressees_of_your_messages"], export["messages_addressing_you"]) == (2, 1)
+    for repository in store.personal:
+        await repository.erase_member(WS, "cid")  # her message goes, and she from ana's
+    assert await addressing() == {"m1": ({"bob"}, {"bob"}), "m3": (set(), set())}
+    await store.graph.forget_message(WS, "m1")
+    await store.graph.record([Outcome(seen("m1", "ana", 0))])  # the same id again: nothing left over
+    assert await addressing() == {"m1": (set(), set()), "m3": (set(), set())}
+
+
 async def test_graph_an_open_question_takes_each_answerer_once_in_later_batches(store) -> None:
     await store.graph.record([Outcome(seen("q1", "ana", 0, is_question=True),
                                       questions=(question("q1", "ana", OPEN, 0),))])

@@ -99,3 +99,24 @@ async def test_a_burst_links_like_one_message_at_a_time(store, sql_store) -> Non
     await feed(one_by_one, CONVERSATION)
     now = T0 + timedelta(days=30)
     assert await store.graph.pair_stats(WS, now) == await one_by_one.graph.pair_stats(WS, now)
+
+
+async def test_another_process_ranks_with_whom_earlier_messages_spoke_to(store, monkeypatch) -> None:
+    """Words stay in the process that read them; whom a message speaks to and mentions (ids) is stored, so that a
+    second process (or this one after a restart) ranks its candidates with that part of their reading."""
+    from bot.graph import reply_model
+
+    await store.members.upsert([Member(WS, u, u.capitalize()) for u in ("ana", "bob", "cid")])
+    assert await ingest(store, Directory(store), [msg("1", "ana", 0, "bob: how do I rotate the staging keys? <@cid>?",
+                                                      mentions=("cid",)),
+                                                  msg("2", "cid", 1, "no idea")]) == 2
+    seen: list[reply_model.Said] = []
+
+    def rank(batch: list[tuple[reply_model.Said, list[reply_model.Said]]]) -> list[str | None]:
+        seen.extend(c for _, candidates in batch for c in candidates)
+        return [None] * len(batch)
+
+    monkeypatch.setattr(reply_model, "parents", rank)
+    assert await ingest(store, Directory(store), [msg("3", "bob", 2, "there's a script in ops/")]) == 1
+    first = next(s for s in seen if s.message_id == "1")
+    assert (first.to, first.mentions, first.words) == (frozenset({"bob"}), frozenset({"bob", "cid"}), None)
