@@ -31,6 +31,7 @@ import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -336,6 +337,67 @@ def speed(files: Sequence[Path]) -> Table:
     return table
 
 
+def live(channels: Sequence[Channel], batch: int) -> Table:
+    """The live path (bot.intake.ingest over a SQLite store), batches of `batch` messages as events arrive. In one
+    process its memory keeps each message's reading (words included) for the next batches; a new process (here: every
+    batch, the worst case) has only what is stored: ids, times, question or not, and whom each message speaks to or
+    names. The baseline in the same run does not read that last part back (as before it was stored)."""
+    import asyncio
+    from unittest import mock
+
+    from bot.intake.ingest import Directory, ingest
+    from storage.graph import SqlGraph
+    from storage.store import SqlStore
+
+    gold = gold_of(channels)
+    table = Table(title=f"Live path on IRC dev, {batch} messages a batch, SQLite")
+    for column in ("reader", "reply links P / R / F", "contact pairs P / R / F"):
+        table.add_column(column)
+
+    async def read(fresh: bool) -> Reading:
+        reading, original = Reading(set(), set(), set()), reply_model.parents
+
+        def recording(asked: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]]) -> list[str | None]:
+            parents = original(asked)
+            reading.links.update((name, m.message_id, p) for (m, _), p in zip(asked, parents, strict=True) if p)
+            return parents
+
+        with tempfile.TemporaryDirectory() as tmp, mock.patch.object(reply_model, "parents", recording):
+            store = await SqlStore.open(f"sqlite:///{tmp}/live.db")
+            for c in channels:
+                name, outcomes = c.name, []
+                await store.members.upsert(c.members)
+                record = store.graph.record
+
+                async def keep(new: Sequence[Outcome], record: Any = record, outcomes: list[Outcome] = outcomes
+                               ) -> int:
+                    outcomes.extend(new)
+                    return int(await record(new))
+
+                store.graph.record = keep  # type: ignore[method-assign]
+                directory = Directory(store)
+                for i in range(0, len(c.events), batch):
+                    await ingest(store, Directory(store) if fresh else directory, c.events[i:i + batch])
+                _collect(c, outcomes, reading)
+            await store.close()
+        return reading
+
+    def cells(found: Reading) -> list[str]:
+        return [" / ".join(f"{v:.2f}" for v in prf(getattr(found, what), getattr(gold, what)))
+                for what in ("links", "pairs")]
+
+    table.add_row("one process", *cells(asyncio.run(read(False))))
+    table.add_row("a new process every batch", *cells(asyncio.run(read(True))))
+    with mock.patch.object(SqlGraph, "_addressed", staticmethod(lambda session, workspace, messages: _same(messages))):
+        table.add_row("a new process every batch, whom messages speak to not read back (baseline)",
+                      *cells(asyncio.run(read(True))))
+    return table
+
+
+async def _same(messages: list[Any]) -> list[Any]:
+    return messages
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("irc", type=Path, help="irc-disentanglement's data folder (dev/ is read)")
@@ -343,8 +405,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-product", action="store_true", help="in process only (no rapport import)")
     parser.add_argument("--speed", type=int, metavar="FILES", help="also time a history import of FILES train files")
     parser.add_argument("--speed-only", action="store_true", help="with --speed: only the timing")
+    parser.add_argument("--live", type=int, metavar="BATCH", help="only the live path on IRC dev, BATCH a batch")
     args = parser.parse_args(argv)
     console = Console()
+    if args.live:
+        console.print(live([read_irc(f, only_annotated=True) for f in irc_files(args.irc / "dev")], args.live))
+        return 0
     if args.speed:
         console.print(speed(irc_files(args.irc / "train")[:args.speed]))
         if args.speed_only:
