@@ -113,7 +113,12 @@ class SqlGraph:
                     MessageRow.workspace, MessageRow.message_id)
                 inserted.update((r.workspace, r.message_id) for r in await session.execute(stmt, chunk))
             new = [o for o in outcomes if (o.message.workspace, o.message.message_id) in inserted]
-            await self._insert(session, AddresseeRow, [r for o in new for r in addressee_rows(o.message)])
+            # Only a message that can still be a candidate needs them: of a long history import, the last hour.
+            newest: dict[str, datetime] = {}
+            for o in new:
+                newest[o.message.channel] = max(newest.get(o.message.channel, o.message.at), o.message.at)
+            await self._insert(session, AddresseeRow, [r for o in new if o.message.at >= newest[o.message.channel]
+                                                       - HORIZON for r in addressee_rows(o.message)])
             answers = [a for o in new for a in o.answers]
             questions = apply_answers([q for o in new for q in o.questions], answers)
             in_batch = {(q.workspace, q.message_id) for q in questions}
@@ -182,6 +187,13 @@ class SqlGraph:
                 update(QuestionRow)
                 .where(QuestionRow.workspace == workspace, QuestionRow.answer_id == message_id)
                 .values(answered_at=None, answer_id=None))
+
+    async def expire_addressing(self, workspace: str, before: datetime) -> int:
+        a = AddresseeRow
+        async with self.sessions.begin() as session:
+            result = await session.execute(a.__table__.delete().where(  # type: ignore[attr-defined]
+                a.workspace == workspace, a.at < before))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def pair_stats(self, workspace: str, now: datetime, user: str | None = None) -> list[PairStats]:
         questions: Any = QuestionRow.__table__

@@ -13,6 +13,7 @@ from bot.domain.ties import PairSummary
 from bot.events import Member, MessagePosted
 from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
 from bot.graph.rapport import PairStats
+from bot.graph.reply_model import HORIZON
 from bot.privacy.privacy import graph_export
 from bot.replies import GroupConversation, Reply
 from storage.statements import given
@@ -114,6 +115,10 @@ class FakeGraph:
             if key in self.memory.messages:
                 continue
             new += 1
+            m = outcome.message
+            newest = max(o.message.at for o in outcomes if o.message.channel == m.channel)
+            if m.at < newest - HORIZON:  # as SQL: whom it spoke to is kept only while it can be a candidate
+                outcome = replace(outcome, message=replace(m, to=frozenset(), mentions=frozenset()))
             self.memory.remember(outcome)
             self.questions = apply_answers(self.questions, outcome.answers) + list(outcome.questions)
             self.contacts.extend(outcome.contacts)
@@ -129,6 +134,13 @@ class FakeGraph:
             for q in self.questions if not (q.workspace == workspace and q.message_id == message_id)
         ]
         self.contacts = [c for c in self.contacts if not (c.workspace == workspace and c.message_id == message_id)]
+
+    async def expire_addressing(self, workspace: str, before: datetime) -> int:
+        old = {k: m for k, m in self.memory.messages.items()
+               if k[0] == workspace and m.at < before and (m.to or m.mentions)}
+        for k, m in old.items():
+            self.memory.messages[k] = replace(m, to=frozenset(), mentions=frozenset())
+        return sum(len(m.to | m.mentions) for m in old.values())
 
     async def pair_stats(self, workspace: str, now: datetime, user: str | None = None) -> list[PairStats]:
         pairs: dict[tuple[str, str], dict] = {}

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 DEFAULT_RETENTION_DAYS = 365
 MIN_RETENTION_DAYS = 30
 MAX_RETENTION_DAYS = 3650  # ten years; "keep forever" is not a retention
+# Whom a message spoke to is kept for ranking the replies to it, which come within an hour (HORIZON); a day allows
+# for a backlog delivered late.
+ADDRESSING_KEPT = timedelta(days=1)
 
 WHAT_WE_RECORD = (
     "Rapport records *who asks whom and when*, whether a question got an answer, and who was in contact with "
@@ -205,7 +208,8 @@ async def retention(ctx: Context, args: Args) -> Reply:
 
 async def expire(store: Store, workspace: str, now: datetime) -> int:
     days = await store.privacy.retention_days(workspace)
-    return await store.privacy.expire_history(workspace, now - timedelta(days=days))
+    removed = await store.privacy.expire_history(workspace, now - timedelta(days=days))
+    return removed + await store.graph.expire_addressing(workspace, now - ADDRESSING_KEPT)
 
 
 def sources(core: Core) -> list[DueSource]:

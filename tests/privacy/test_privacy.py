@@ -155,10 +155,17 @@ async def test_retention_is_admin_only_and_expires_old_history(core: Rapport) ->
     ok = await command(core, "ana", "retention 90", frozenset({WORKSPACE_ADMIN}))
     assert "90 days" in ok.text
     before = await core.store.graph.pair_stats(WS, core.clock.now())
+
+    async def addressed() -> int:
+        return int(json.loads((await press(core, "ana", "privacy:export")).attachment.content)[
+            "messages_addressing_you"])
+
+    assert await addressed() == 4  # questions put to ana; kept for reading the replies to them
     assert await core.ticker.tick() >= 1
     after = await core.store.graph.pair_stats(WS, core.clock.now())
     asked = lambda pairs: sum(p.asked_ab + p.asked_ba for p in pairs)  # noqa: E731
     assert asked(after) == asked(before) // 2
+    assert await addressed() == 0  # after a day, whom a message spoke to is forgotten
 
 
 async def test_workspaces_never_see_each_other(core: Rapport) -> None:

@@ -111,6 +111,25 @@ async def test_graph_keeps_whom_flat_chat_speaks_to_and_forgets_it_with_the_mess
     assert await addressing() == {"m1": (set(), set()), "m3": (set(), set())}
 
 
+async def test_graph_keeps_whom_a_message_speaks_to_only_while_replies_to_it_are_read(store) -> None:
+    """Of a batch (a history import), only messages within the last hour of their channel keep their addressees;
+    the daily retention forgets them after that."""
+    bob = frozenset({"bob"})
+    await store.graph.record([Outcome(seen("old", "ana", 0, to=bob, mentions=bob)),
+                              Outcome(seen("new", "ana", 90, to=bob, mentions=bob)),
+                              Outcome(seen("late", "cid", 95, to=bob, mentions=bob))])
+    event = MessagePosted(WS, "C1", "m4", "dan", at(96), "anyone?")
+
+    async def spoken_to() -> dict[str, frozenset[str]]:
+        return {m.message_id: m.to for m in (await store.graph.context(WS, "C1", [event]))[0] if m.to}
+
+    assert await spoken_to() == {"new": bob, "late": bob}
+    assert (await _export(store, WS, "bob"))["messages_addressing_you"] == 2  # not "old"
+    assert await store.graph.expire_addressing(WS, at(92)) == 1
+    assert await spoken_to() == {"late": bob}
+    assert await store.graph.expire_addressing(OTHER, at(200)) == 0
+
+
 async def test_graph_an_open_question_takes_each_answerer_once_in_later_batches(store) -> None:
     await store.graph.record([Outcome(seen("q1", "ana", 0, is_question=True),
                                       questions=(question("q1", "ana", OPEN, 0),))])
