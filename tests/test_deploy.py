@@ -40,7 +40,8 @@ def locked() -> dict[str, tuple[str, int]]:
 
 
 def image_sh(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(IMAGE_SH), *args], capture_output=True, text=True, timeout=60,
+    # Generous: `check` imports every module and loads the model, over a minute on a busy 2-core machine.
+    return subprocess.run(["bash", str(IMAGE_SH), *args], capture_output=True, text=True, timeout=180,
                           env={**os.environ, **env})
 
 
