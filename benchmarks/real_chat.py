@@ -14,6 +14,9 @@ Three readers of the same chat, in the same run:
 - "previous rules" are bot/conversation.py (now bot/graph/) as it was before the ranker (commit PREVIOUS, from git).
 - "baseline": the previous message by someone else is the parent; a question's answerer is the next other speaker.
 
+--errors reads only Molweni's fitting (even) half: its answered edges' errors by kind, and the same answer rules on
+the annotators' own reply links (how much is lost to the ranker's links rather than to the answer rules).
+
 Measures: reply links between different people (P/R/F of (message, parent)); contact pairs (two people are in
 contact when a human link joins their messages; predicted: any pair the graph shows above strangers); answered
 asker -> answerer edges (Molweni: a Question-answer_pair from one speaker's utterance to another's).
