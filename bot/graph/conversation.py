@@ -17,8 +17,8 @@ Addressing a question, first rule that applies:
 Answering a question: a later message by its addressee, or for an open question by anyone but the asker, that
 replies to it. An open question may have several answerers, each an asker -> answerer edge (on Molweni several
 people answer the same question); once it has one, a further answer must reply to it (in a thread, talk moves on)
-and not be a question back (one that opens as an acknowledgement, "ok, can you open the log?", asks back
-too). Never chatter (thanks, "lol", "brb", see bot.questions.is_chatter), never a message
+and not be a question back (in flat chat one that opens as an acknowledgement, "ok, can you open the log?",
+asks back too). Never chatter (thanks, "lol", "brb", see bot.questions.is_chatter), never a message
 that speaks at its start to someone other than the asker ("<@cid> any idea?"); someone mentioned in passing
 ("tag <@gus>") does not count as spoken to. What a message replies to:
 - in a thread or a reply chain, what the platform says: a reply to the question, or a message in the thread the
@@ -47,8 +47,9 @@ QUESTION_WINDOW = timedelta(days=7)
 RECENT_LIMIT = 20  # messages of a thread kept for "a conversation between two"
 OPEN = ""  # the addressee of an open question: whoever answers it (each answerer gets a question of their own)
 RANK_BATCH = 512  # flat-chat messages scored in one call of the reply ranker
-# Openings that acknowledge rather than answer: "ok, can you open the log?" asks back, "yes, since 9. are you
-# deploying?" answers first (on Molweni's fitting half the first kind are not annotated as answers).
+# Openings that acknowledge rather than answer: in flat chat "ok, can you open the log?" asks back, "yes, since 9.
+# are you deploying?" answers first (on Molweni's fitting half the first kind are not annotated as answers). Threads
+# and replies keep reading both as answers.
 _ACKNOWLEDGING = frozenset({"ok", "okay", "k", "thanks", "thx", "ty", "np"})
 
 # (message, its candidate parents oldest first) -> the id each replies to, or None.
@@ -152,11 +153,12 @@ def reading(event: MessagePosted, names: Mapping[str, str]) -> Reading:
                    reply_model.said(event, text, frozenset(spoken_to), mentions))
 
 
-def _asks(reading: Reading) -> bool:
-    """A question that does not open as an answer ("which version?", "ok, which one?"; not "yes, since 9. are you
-    deploying?")."""
+def _asks(reading: Reading, inferred: bool) -> bool:
+    """A question that does not open as an answer ("which version?"; not "yes, since 9. are you deploying?"). In flat
+    chat (`inferred`: linked by the ranker) one that opens with an acknowledgement asks too ("ok, which one?")."""
     said = reading.said
-    return reading.question and not (reply_model.opens_as_answer(said) and said.opening not in _ACKNOWLEDGING)
+    opens = reply_model.opens_as_answer(said) and not (inferred and said.opening in _ACKNOWLEDGING)
+    return reading.question and not opens
 
 
 def _answers(event: MessagePosted, window: Window, reading: Reading) -> list[Question]:
@@ -174,7 +176,7 @@ def _answers(event: MessagePosted, window: Window, reading: Reading) -> list[Que
         # A further answer to an open question replies to it, not merely in its thread (where talk moves on), and
         # is not a question back.
         if q.answered_at is not None and (q.addressee != OPEN or replied != q.message_id or (
-                _asks(reading))):
+                _asks(reading, window.inferred))):
             continue
         if q.addressee not in (OPEN, event.author) or (reading.spoken_to and q.asker not in reading.spoken_to):
             continue
@@ -223,7 +225,7 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
     # In flat chat a question that replies to an open question asks back (a clarification, "which version?"); it
     # does not answer it, unless it opens as an answer ("yes, since 9. are you deploying?"). Asked in person, a
     # reply of any kind is the answer: nobody should be nudged about a question they took up.
-    asks_back = window.inferred and _asks(text)
+    asks_back = window.inferred and _asks(text, inferred=True)
     taken_up = [q for q in answered if not (asks_back and q.addressee == OPEN)]
     answers = tuple(
         Answer(event.workspace, q.message_id, q.addressee, event.author, event.at, event.message_id)

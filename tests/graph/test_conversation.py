@@ -149,6 +149,15 @@ def test_an_acknowledgement_then_a_question_asks_back() -> None:
     assert answered(out["3"]) == []
 
 
+def test_in_a_thread_an_acknowledgement_then_a_question_still_answers_once_more() -> None:
+    out = feed(
+        msg("1", "ana", 0, "anyone know where the runbook lives?"),
+        msg("2", "bob", 1, "in the wiki", thread_id="1"),
+        msg("3", "cid", 2, "ok, the Ops space?", reply_to="1"),
+    )
+    assert answered(out["2"]) == answered(out["3"]) == ["1"]
+
+
 def test_an_open_question_is_answered_by_everyone_who_answers_it_once_each() -> None:
     out = feed(
         msg("1", "ana", 0, "anyone know where the runbook lives"),
