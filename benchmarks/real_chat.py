@@ -1,6 +1,6 @@
 """How well Rapport reads real chat that humans annotated and nobody here wrote.
 
-Run: python benchmarks/real_chat.py IRC_DATA MOLWENI_DEV_JSON [--no-product]
+Run: python benchmarks/real_chat.py IRC_DATA MOLWENI_DEV_JSON [--no-product] [--errors] [--live BATCH] [--speed FILES [--speed-only]]
 
 IRC_DATA is the `data` folder of jkkummerfeld/irc-disentanglement (only dev/ is read here);
 MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json: its odd-numbered dialogues are measured here, the even ones
@@ -13,6 +13,9 @@ Three readers of the same chat, in the same run:
   from the same code in process (link_all with the shipped ranker); the script warns if the pairs differ.
 - "previous rules" are bot/conversation.py (now bot/graph/) as it was before the ranker (commit PREVIOUS, from git).
 - "baseline": the previous message by someone else is the parent; a question's answerer is the next other speaker.
+
+--errors reads only Molweni's fitting (even) half: its answered edges' errors by kind, and the same answer rules on
+the annotators' own reply links (how much is lost to the ranker's links rather than to the answer rules).
 
 Measures: reply links between different people (P/R/F of (message, parent)); contact pairs (two people are in
 contact when a human link joins their messages; predicted: any pair the graph shows above strangers); answered
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import types
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +45,7 @@ from rich.table import Table
 
 from benchmarks.from_git import module_at
 from bot.graph import reply_model
-from bot.graph.conversation import Memory, Outcome, link_all
+from bot.graph.conversation import Memory, Outcome, Ranker, link_all, reading
 from bot.graph.questions import is_question
 from bot.intake.ingest import name_index
 from training.corpora import Channel, Dialogue, irc_files, molweni_half, read_irc, read_molweni
@@ -297,6 +301,97 @@ def questions(dialogues: Sequence[Dialogue]) -> Table:
     return table
 
 
+def annotated(channel: Channel) -> Ranker:
+    """A ranker that picks what the annotators linked (the latest of a message's annotated parents by someone else
+    among its candidates): the answer rules read on perfect reply links."""
+    parents: dict[str, list[str]] = {}
+    for child, parent in channel.links:
+        parents.setdefault(child, []).append(parent)
+
+    def rank(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]]) -> list[str | None]:
+        picks: list[str | None] = []
+        for message, candidates in batch:
+            linked = set(parents.get(message.message_id, ()))
+            picks.append(next((c.message_id for c in reversed(candidates)
+                               if c.message_id in linked and c.author != message.author), None))
+        return picks
+
+    return rank
+
+
+def answer_errors(dialogues: Sequence[Dialogue]) -> Table:
+    """Answered edges on Molweni dialogues read apart: each false edge by how the annotators saw the reply it rests
+    on (its first answer), each missed edge by the first reason its first annotated answer was not taken; and the
+    same answer rules on the annotators' own reply links. Run on the fitting (even) half to choose what to change."""
+    false: Counter[str] = Counter()
+    missed: Counter[str] = Counter()
+    found = {"reply ranker": [0, 0, 0], "the annotators' reply links": [0, 0, 0]}  # true, false, missed edges
+    for d in dialogues:
+        c = d.channel
+        author = {e.message_id: e.author for e in c.events}
+        gold: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for q, a in sorted(d.qa):
+            if author[q] != author[a]:
+                gold.setdefault((author[q], author[a]), []).append((q, a))
+        picked: dict[str, str] = {}
+
+        def recording(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]],
+                      picked: dict[str, str] = picked) -> list[str | None]:
+            parents = reply_model.parents(batch)
+            picked.update({m.message_id: p for (m, _), p in zip(batch, parents, strict=True) if p})
+            return parents
+
+        for label, ranker in (("reply ranker", recording), ("the annotators' reply links", annotated(c))):
+            outcomes = list(link_all(Memory(), c.events, name_index(c.members), ranker))
+            edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for o in outcomes:
+                for a in o.answers:
+                    edges.setdefault((author[a.question_id], a.answerer), []).append((a.question_id, a.answer_id))
+            counts = found[label]
+            counts[0] += len(edges.keys() & gold.keys())
+            counts[1] += len(edges.keys() - gold.keys())
+            counts[2] += len(gold.keys() - edges.keys())
+            if label == "reply ranker":
+                false.update(_why_false(d, *edges[edge][0]) for edge in edges.keys() - gold.keys())
+                asked = {o.message.message_id for o in outcomes if o.message.is_question}
+                missed.update(_why_missed(d, asked, picked, *gold[edge][0]) for edge in gold.keys() - edges.keys())
+    table = Table(title=f"Answered edges read apart: {len(dialogues)} Molweni dialogues")
+    for column in ("edges", "count"):
+        table.add_column(column)
+    for label, (hit, wrong, lost) in found.items():
+        p, r = hit / max(hit + wrong, 1), hit / max(hit + lost, 1)
+        table.add_row(f"answer rules on {label}: P / R / F", f"{p:.3f} / {r:.3f} / {2 * p * r / (p + r or 1):.3f}")
+    for title, counter in (("false", false), ("missed", missed)):
+        for kind, n in counter.most_common():
+            table.add_row(f"{title}: {kind}", str(n))
+    return table
+
+
+def _why_false(d: Dialogue, question: str, answer: str) -> str:
+    kind = d.relations.get((answer, question))
+    if kind:
+        return f"the annotators link the reply to the question as {kind}"
+    elsewhere = [t for (child, _), t in d.relations.items() if child == answer]
+    return ("the reply answers another question" if "QAP" in elsewhere else
+            "the reply replies to another message" if elsewhere else "the reply replies to nothing")
+
+
+def _why_missed(d: Dialogue, asked: set[str], picked: dict[str, str], question: str, answer: str) -> str:
+    event = next(e for e in d.channel.events if e.message_id == answer)
+    said = reading(event, name_index(d.channel.members))
+    pick = picked.get(answer)
+    if question not in asked:
+        return "the question is not read as one"
+    if pick is None:
+        return "the ranker gives the answer no parent"
+    if pick != question:
+        return "the ranker links the answer to another message"
+    return ("the answer is chatter" if said.chatter or said.wordless else
+            "the answer is a question" if said.question else
+            "the answer speaks to someone else" if said.spoken_to else
+            "the question was put to someone else, or answered already")
+
+
 def speed(files: Sequence[Path]) -> Table:
     """History import of IRC-shaped chat (every message flat, 30 candidates each) into a fresh SQLite store, with the
     ranker and, as the baseline in the same run, with it switched off (every pick None)."""
@@ -406,10 +501,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--speed", type=int, metavar="FILES", help="also time a history import of FILES train files")
     parser.add_argument("--speed-only", action="store_true", help="with --speed: only the timing")
     parser.add_argument("--live", type=int, metavar="BATCH", help="only the live path on IRC dev, BATCH a batch")
+    parser.add_argument("--errors", action="store_true",
+                        help="only the answered edges of Molweni's fitting (even) half, errors by kind")
     args = parser.parse_args(argv)
     console = Console()
     if args.live:
         console.print(live([read_irc(f, only_annotated=True) for f in irc_files(args.irc / "dev")], args.live))
+        return 0
+    if args.errors:
+        dialogues = list(read_molweni(args.molweni))
+        fitting = {c.name for c in molweni_half([d.channel for d in dialogues], fit=True)}
+        console.print(answer_errors([d for d in dialogues if d.channel.name in fitting]))
         return 0
     if args.speed:
         console.print(speed(irc_files(args.irc / "train")[:args.speed]))

@@ -117,6 +117,7 @@ class Dialogue:
     channel: Channel
     qa: set[tuple[str, str]]
     questions: set[str] = field(default_factory=set)
+    relations: dict[tuple[str, str], str] = field(default_factory=dict)  # (message, its parent) -> relation type
 
 
 def molweni_half(dialogues: Sequence[Channel], fit: bool) -> list[Channel]:
@@ -145,14 +146,15 @@ def read_molweni(path: Path) -> Iterator[Dialogue]:
                                         start + timedelta(seconds=20 * i), text, mentions=mentions))
         channel = Channel(f"molweni-{number}", [Member(workspace, uid, s) for s, uid in speakers.items()], events)
         channel.annotated = {e.message_id for e in events}
-        qa, questions = set(), set()
+        qa, questions, relations = set(), set(), {}
         for relation in doc["relations"]:
             x, y = int(relation["x"]), int(relation["y"])
             if x < y and x < len(events) and y < len(events):
                 channel.links.add((events[y].message_id, events[x].message_id))
+                relations[(events[y].message_id, events[x].message_id)] = relation["type"]
                 if relation["type"] in ("QAP", "Question-answer_pair"):
                     qa.add((events[x].message_id, events[y].message_id))
                     questions.add(events[x].message_id)
                 elif relation["type"] in ("Clarification_question", "Q-Elab"):
                     questions.add(events[y].message_id)
-        yield Dialogue(channel, qa, questions)
+        yield Dialogue(channel, qa, questions, relations)

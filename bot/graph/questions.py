@@ -10,12 +10,13 @@ A message is a question when one of its sentences (code, URLs, mentions and :emo
 - or, without a mark because chat drops it, it opens like a question:
   - a question word followed by something other than a subject pronoun: "what's the policy", "who owns",
     "how long"; but not "what I meant", "how we fixed it", "what a week", "who knew", "who cares";
-    "when" and "where" only with a verb after them ("when is", "where do"), as they mostly open clauses;
+    "when" and "where" only with a verb or "to" after them ("when is", "where do", "where to find"), as they
+    mostly open clauses;
   - an auxiliary followed by its subject: "can you", "is there", "does the", "did anyone", "should we";
     but not "could be worse", "will do", "can't believe", "do this first", "have a good one";
   - "anyone"/"anybody" first ("anyone know", "anyone up for"), or "any idea(s)/thoughts/tips/chance";
   - a phrase that asks wherever it stands: "does anyone know", "can someone", "wondering if", "i wonder",
-    "what do you think", "is it possible", "how come".
+    "what do you think", "is it possible", "how come", "tell me which/what/how".
 
 A message speaks to a member at its start (`addressed_by_name`) with "name: ...", "name, ...", "@name ..." or a
 bare "name" followed by a word that opens a sentence spoken to someone ("yuki there's a flag", "kofi did you",
@@ -69,7 +70,8 @@ _PHRASE_LIST = (
     "does anyone know", "does anybody know", "do you know", "do you guys know", "anyone know", "can someone",
     "could someone", "can anyone", "could anyone", "can somebody", "wondering if", "wondering whether",
     "i wonder", "what do you think", "what do you guys think", "is it possible", "how come", "any idea",
-    "would you mind", "do you mind",
+    "would you mind", "do you mind", "tell me which", "tell me what", "tell me how", "tell me where",
+    "tell me why", "tell me who",
 )
 _RHETORICAL_LIST = (
     "what a ", "what an ", "who knew", "who cares", "who knows", "guess what", "you know what", "how cool",
@@ -160,7 +162,7 @@ def _opens_like_question(sentence: str, words: list[str], names: Mapping[str, st
         if not after or after in _CLAUSE_SUBJECTS or after in {"a", "an"}:
             return False
         if first in _CLAUSE_WORDS:
-            return after in _AUXILIARIES
+            return after in _AUXILIARIES or after == "to"
         if first == "how" and after not in _AUXILIARIES and after not in _HOW_NEXT:
             return False
         return True

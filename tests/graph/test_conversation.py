@@ -106,7 +106,56 @@ def test_answering_and_asking_in_one_message_asks_back() -> None:
         ranker=replies(m2="1"),
     )
     assert answered(out["2"]) == ["1"]
-    assert addressees(out["2"]) == ["ana"]
+    assert addressees(out["2"]) == ["ana", OPEN]  # in flat chat a question back is open to anyone as well
+
+
+def test_a_question_back_in_flat_chat_is_answered_by_whoever_takes_it_up() -> None:
+    out = feed(
+        msg("1", "ana", 0, "anyone know why the build is red"),
+        msg("2", "bob", 1, "did you bump the lockfile?"),
+        msg("3", "cid", 2, "she did, the mirror is down"),
+        msg("4", "ana", 3, "no, I did not"),
+        ranker=replies(m2="1", m3="2", m4="2"),
+    )
+    assert answered(out["2"]) == []  # it asks back: not an answer to Ana's open question
+    assert addressees(out["2"]) == ["ana", OPEN]
+    # A bystander answers the open row; Ana answers the row put to her, once (not also the open row).
+    assert [(a.question_id, a.addressee) for a in out["3"].answers] == [("2", OPEN)]
+    assert [(a.question_id, a.addressee) for a in out["4"].answers] == [("2", "ana")]
+    applied = apply_answers(out["2"].questions, [a for m in ("3", "4") for a in out[m].answers])
+    assert sorted((q.addressee, q.answer_id) for q in applied) == [(OPEN, "3"), ("ana", "4"), ("cid", "3")]
+
+
+def test_a_question_back_through_a_reply_or_a_thread_stays_put_to_one_person() -> None:
+    out = feed(
+        msg("1", "ana", 0, "bob, is the build green?"),
+        msg("2", "bob", 1, "yes. are you deploying today?", reply_to="1"),
+        msg("3", "cid", 2, "is the build green?"),
+        msg("4", "dee", 3, "main or dev?", thread_id="3"),
+        msg("5", "cid", 4, "main", thread_id="3"),
+        msg("6", "dee", 5, "yes. did you bump the lockfile?", thread_id="3"),
+    )
+    assert addressees(out["2"]) == ["ana"] and addressees(out["6"]) == ["cid"]
+
+
+def test_an_acknowledgement_then_a_question_asks_back() -> None:
+    out = feed(
+        msg("1", "ana", 0, "how does this help me?"),
+        msg("2", "bob", 1, "ok, can you open the log?"),
+        msg("3", "cid", 2, "thanks. which log?"),
+        ranker=replies(m2="1", m3="2"),
+    )
+    assert answered(out["2"]) == []
+    assert answered(out["3"]) == []
+
+
+def test_in_a_thread_an_acknowledgement_then_a_question_still_answers_once_more() -> None:
+    out = feed(
+        msg("1", "ana", 0, "anyone know where the runbook lives?"),
+        msg("2", "bob", 1, "in the wiki", thread_id="1"),
+        msg("3", "cid", 2, "ok, the Ops space?", reply_to="1"),
+    )
+    assert answered(out["2"]) == answered(out["3"]) == ["1"]
 
 
 def test_an_open_question_is_answered_by_everyone_who_answers_it_once_each() -> None:
@@ -226,7 +275,7 @@ def test_a_question_put_to_someone_is_answered_by_them_not_by_a_bystander() -> N
 def test_the_addressee_may_answer_with_a_question() -> None:
     out = feed(msg("1", "ana", 0, "bob, can you review my PR"), msg("2", "bob", 3, "which one?"),
                ranker=replies(m2="1"))
-    assert answered(out["2"]) == ["1"] and addressees(out["2"]) == ["ana"]
+    assert answered(out["2"]) == ["1"] and addressees(out["2"]) == ["ana", OPEN]
 
 
 def test_a_clarifying_question_to_an_open_question_does_not_answer_it_the_next_reply_does() -> None:

@@ -45,6 +45,8 @@ def test_question_marks_in_code_urls_reactions_or_self_answered_do_not(text: str
     "which branch has the fix",
     "when is the next infra sync",
     "where do the dashboards live",
+    "where to find the device manager in 8.10",
+    "when to rotate the keys",
 ])
 def test_a_question_word_opens_a_question_without_a_mark(text: str) -> None:
     assert is_question(text)
@@ -151,3 +153,17 @@ def test_chatter_is_reactions_thanks_greetings_and_away_notices(text: str | None
 def test_wordless_is_emoji_alone() -> None:
     assert is_wordless(":+1:") and is_wordless("👍") and is_wordless("🙏 🙏")
     assert not is_wordless("ok 👍") and not is_wordless(None) and not is_wordless("")
+
+
+@pytest.mark.parametrize("text", [
+    "please tell me which command shows the directory i am in",
+    "can't find it, tell me where the config lives",
+])
+def test_asking_to_be_told_is_a_question(text: str) -> None:
+    assert is_question(text)
+
+
+@pytest.mark.parametrize("text", ["i know where to find it", "let me tell you what happened", "tell them how",
+                                  "tell me if you need anything"])
+def test_telling_or_knowing_where_to_is_not(text: str) -> None:
+    assert not is_question(text)
