@@ -1,6 +1,7 @@
 """How well Rapport reads real chat that humans annotated and nobody here wrote.
 
-Run: python benchmarks/real_chat.py IRC_DATA MOLWENI_DEV_JSON [--no-product] [--errors] [--live BATCH] [--speed FILES [--speed-only]]
+Run: python benchmarks/real_chat.py IRC_DATA MOLWENI_DEV_JSON [--no-product]
+     [--errors | --live BATCH | --speed FILES [--speed-only]]
 
 IRC_DATA is the `data` folder of jkkummerfeld/irc-disentanglement (only dev/ is read here);
 MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json: its odd-numbered dialogues are measured here, the even ones
