@@ -279,72 +279,97 @@ class _Scorer:
         stages, interests = facts.stages, facts.interests
         self.stage_map = stages if isinstance(stages, Mapping) else None
         self.interest_map = interests if isinstance(interests, Mapping) else None
-        # Members each member has any fact with; every other pair is a plain stranger pair (fast path).
-        self.special: list[set[int]] | None = None
-        if self.stage_map is not None and self.interest_map is not None:
-            index = {cid: i for i, cid in enumerate(self.ids)}
-            special: list[set[int]] = [set() for _ in self.ids]
-            for keys in (self.stage_map, self.interest_map, self.avoid, self.recent, self.meetings):
-                for key in keys:
-                    ends = [index.get(u) for u in key]
-                    if len(ends) == 2 and ends[0] is not None and ends[1] is not None:
-                        special[ends[0]].add(ends[1])
-                        special[ends[1]].add(ends[0])
-            self.special = special
         if self.n_windows <= 1024:
             self.table = [[_overlap(w1, w2) for w2 in self.windows] for w1 in self.windows]
         else:
             self.table = []
         # A stranger pair's score by the two working windows: most pairs the matching looks at are strangers.
         self.stranger = [[_combine(0, hours, 0.0, False) for hours in row] for row in self.table]
-        self._cached_arrays: dict[str, np.ndarray] | None = None
+        self.n = len(self.ids)
+        self.bucket_array = np.array(self.bucket, dtype=np.int64)
+        self.stranger_array = np.array(self.stranger, dtype=np.float64)
+        names: dict[str, int] = {}
+        # One team each (the usual case) compares as integers; -2 marks someone in several, compared as sets.
+        self.team_array = np.array([-1 if not t else names.setdefault(next(iter(t)), len(names)) if len(t) == 1
+                                    else -2 for t in self.teams], dtype=np.int64)
+        # Scores of the pairs with any fact (stage, interest, history, avoid), by code i * n + j (i < j), None
+        # when blocked; every other pair is a plain stranger pair (fast path). Only when facts are mappings.
+        self.known: dict[int, float | None] | None = None
+        self.codes: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.values: np.ndarray = np.zeros(0, dtype=np.float64)
+        self.liked = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # pairs with a shared interest
+        if self.stage_map is not None and self.interest_map is not None:
+            self._score_known(self.stage_map, self.interest_map)
+
+    def _score_known(self, stages: Mapping[PairKey, int], interests: Mapping[PairKey, float | SharedInterest]
+                     ) -> None:
+        """The pairs with facts, scored over arrays (the formula of `raw`): 20,000 members bring some 120,000
+        interest pairs, and a Python call each was a large part of planning."""
+        n = self.n
+        index = {cid: i for i, cid in enumerate(self.ids)}
+
+        def code(key: PairKey) -> int | None:
+            if len(key) != 2:
+                return None
+            a, b = key
+            ia, ib = index.get(a), index.get(b)
+            if ia is None or ib is None:
+                return None
+            return ia * n + ib if ia < ib else ib * n + ia
+
+        top = len(STAGE_POINTS) - 1
+        ranks = {c: 0 if not rank else min(max(int(rank), 0), top)
+                 for key, rank in stages.items() if (c := code(key)) is not None}
+        shared: dict[int, float] = {}
+        for key, value in interests.items():
+            if (c := code(key)) is not None:
+                score = 0.0 if not value else value.score if isinstance(value, SharedInterest) else float(value)
+                shared[c] = min(max(score, 0.0), 1.0)
+        recency = {c: _recency(met) for key, met in self.meetings.items() if (c := code(key)) is not None}
+        blocked = {c for keys in (self.avoid, self.recent) for key in keys if (c := code(key)) is not None}
+        codes = np.array(sorted(ranks.keys() | shared.keys() | recency.keys() | blocked), dtype=np.int64)
+        listed = codes.tolist()
+        first, second = codes // max(n, 1), codes % max(n, 1)
+        interest = np.array([shared.get(c, 0.0) for c in listed], dtype=np.float64)
+        values = (np.array(STAGE_POINTS)[np.array([ranks.get(c, 0) for c in listed], dtype=np.int64)]
+                  + HOUR_POINTS * self._hours(first, second) + INTEREST_POINTS * interest
+                  + np.where(self._crosses(first, second), CROSS_TEAM_POINTS, 0.0)
+                  - REPEAT_POINTS * np.array([recency.get(c, 0.0) for c in listed], dtype=np.float64))
+        values[np.array([c in blocked for c in listed], dtype=bool)] = np.nan
+        self.codes, self.values = codes, values
+        self.known = {c: None if v != v else v for c, v in zip(listed, values.tolist(), strict=True)}
+        self.liked = (first[interest > 0], second[interest > 0])
+
+    def _hours(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if self.table:
+            return np.array(self.table, dtype=np.float64)[self.bucket_array[i], self.bucket_array[j]]
+        return np.array([self.overlap(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)], dtype=np.float64)
+
+    def _crosses(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if not self.cross:
+            return np.zeros(len(i), dtype=bool)
+        ti, tj = self.team_array[i], self.team_array[j]
+        cross = (ti >= 0) & (tj >= 0) & (ti != tj)
+        for k in np.nonzero((ti == -2) | (tj == -2))[0].tolist():
+            a, b = self.teams[int(i[k])], self.teams[int(j[k])]
+            cross[k] = bool(a) and bool(b) and a.isdisjoint(b)
+        return cross
 
     def many(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """`w` over arrays of member indices, NaN where the pair is blocked. Stranger pairs (nearly all of those
-        the sampled graph looks at) come from the window table in one step; pairs with any fact are scored once
-        each by `w` (the same formula) and then looked up, so a large channel costs no Python per stranger pair."""
-        if self.special is None or not self.stranger:
+        """`w` over arrays of member indices, NaN where the pair is blocked: stranger pairs (nearly all of those
+        the sampled graph looks at) from the window table, pairs with facts looked up."""
+        if self.known is None or not self.stranger:
             return np.array([np.nan if (v := self.w(a, b)) is None else v
                              for a, b in zip(i.tolist(), j.tolist(), strict=True)], dtype=np.float64)
-        arrays = self._arrays()
-        bucket, team, table = arrays["bucket"], arrays["team"], arrays["table"]
-        out = table[bucket[i], bucket[j]]
-        if self.cross:
-            ti, tj = team[i], team[j]
-            cross = (ti >= 0) & (tj >= 0) & (ti != tj)
-            several = (ti == -2) | (tj == -2)  # someone in more than one team: compared as sets
-            for k in np.nonzero(several)[0].tolist():
-                a, b = self.teams[int(i[k])], self.teams[int(j[k])]
-                cross[k] = bool(a) and bool(b) and a.isdisjoint(b)
-            out = out + np.where(cross, CROSS_TEAM_POINTS, 0.0)
-        codes, values = arrays["codes"], arrays["values"]
+        out = self.stranger_array[self.bucket_array[i], self.bucket_array[j]]
+        out = out + np.where(self._crosses(i, j), CROSS_TEAM_POINTS, 0.0)
+        codes = self.codes
         if len(codes):
-            wanted = np.minimum(i, j) * len(self.ids) + np.maximum(i, j)
+            wanted = np.minimum(i, j) * self.n + np.maximum(i, j)
             at = np.minimum(np.searchsorted(codes, wanted), len(codes) - 1)
             hit = codes[at] == wanted
-            out[hit] = values[at[hit]]
+            out[hit] = self.values[at[hit]]
         return out
-
-    def _arrays(self) -> dict[str, np.ndarray]:
-        if self._cached_arrays is None:
-            teams: dict[str, int] = {}
-            team = np.array([-1 if not t else teams.setdefault(next(iter(t)), len(teams)) if len(t) == 1 else -2
-                             for t in self.teams], dtype=np.int64)
-            special = self.special or []
-            pairs = [(i, j) for i, others in enumerate(special) for j in others if i < j]
-            values = [self.w(i, j) for i, j in pairs]
-            n = len(self.ids)
-            self._cached_arrays = {
-                "bucket": np.array(self.bucket, dtype=np.int64),
-                "team": team,
-                "table": np.array(self.stranger, dtype=np.float64),
-                "codes": np.array([i * n + j for i, j in pairs], dtype=np.int64),
-                "values": np.array([np.nan if v is None else v for v in values], dtype=np.float64),
-            }
-            order = np.argsort(self._cached_arrays["codes"])
-            self._cached_arrays["codes"] = self._cached_arrays["codes"][order]
-            self._cached_arrays["values"] = self._cached_arrays["values"][order]
-        return self._cached_arrays
 
     def blocked(self, i: int, j: int) -> str | None:
         key = frozenset((self.ids[i], self.ids[j]))
@@ -403,20 +428,23 @@ class _Scorer:
 
     def w(self, i: int, j: int) -> float | None:
         """Score of an allowed pair, None if the pair is blocked (avoid or recent)."""
-        special = self.special
-        if special is not None and j not in special[i]:
+        known = self.known
+        if known is not None:
+            k = i * self.n + j if i < j else j * self.n + i
+            if k in known:
+                return known[k]
             ti, tj = self.teams[i], self.teams[j]
             cross = self.cross and bool(ti) and bool(tj) and ti.isdisjoint(tj)
             if self.stranger:
                 return self.stranger[self.bucket[i]][self.bucket[j]] + (CROSS_TEAM_POINTS if cross else 0.0)
             return _combine(0, self.overlap(i, j), 0.0, cross)
-        k = (i, j) if i < j else (j, i)
+        pk = (i, j) if i < j else (j, i)
         memo = self.memo
-        if k in memo:
-            return memo[k]
+        if pk in memo:
+            return memo[pk]
         key = frozenset((self.ids[i], self.ids[j]))
         v = None if key in self.avoid or key in self.recent else self.raw(i, j, key)
-        memo[k] = v
+        memo[pk] = v
         return v
 
 
@@ -531,13 +559,16 @@ def _sampled_edges(n: int, scorer: _Scorer, rng: random.Random) -> tuple[np.ndar
     owner, other = owner[mask], other[mask]
     found = [_top_per_member(owner, other, scorer.many(owner, other), KEPT_PARTNERS)]
 
-    index = {cid: i for i, cid in enumerate(scorer.ids)}
-    liked = _interest_neighbours(scorer, index)
-    if liked:
+    if scorer.known is not None:
+        owner = np.concatenate(scorer.liked)
+        other = np.concatenate(scorer.liked[::-1])
+    else:
+        liked = _interest_neighbours(scorer, {cid: i for i, cid in enumerate(scorer.ids)})
         owner = np.array([i for i, js in liked.items() for _ in js], dtype=np.int64)
         other = np.array([j for js in liked.values() for j in js], dtype=np.int64)
-        mask = owner != other
-        owner, other = owner[mask], other[mask]
+    mask = owner != other
+    owner, other = owner[mask], other[mask]
+    if len(owner):
         found.append(_top_per_member(owner, other, scorer.many(owner, other), INTEREST_PARTNERS))
     first = np.concatenate([np.minimum(a, b) for a, b, _ in found])
     second = np.concatenate([np.maximum(a, b) for a, b, _ in found])
