@@ -743,6 +743,17 @@ def _place_leftovers(
             total += v
         return total
 
+    def best_place(x: int, places: Sequence[list[int]], allow_recent: bool) -> int | None:
+        """The first of the places (groups, or lone members) with room where x adds most; None if none takes x."""
+        best: tuple[float, int] | None = None
+        for k, g in enumerate(places):
+            if len(g) >= max_size:
+                continue
+            v = add_score(x, g, allow_recent)
+            if v is not None and (best is None or v > best[0]):
+                best = (v, k)
+        return None if best is None else best[1]
+
     remaining = list(leftovers)
     for allow_recent in (False, True):
         still: list[int] = []
@@ -757,27 +768,15 @@ def _place_leftovers(
             remaining = []
             while free:
                 x = free.pop(0)
-                best: tuple[float, int] | None = None
-                for pos, y in enumerate(free):
-                    v = add_score(x, [y], allow_recent)
-                    if v is not None and (best is None or v > best[0]):
-                        best = (v, pos)
-                if best is None:
+                if (pos := best_place(x, [[y] for y in free], allow_recent)) is None:
                     remaining.append(x)
                 else:
-                    groups.append([x, free.pop(best[1])])
+                    groups.append([x, free.pop(pos)])
         for x in remaining:
-            best_g: tuple[float, int] | None = None
-            for gi, g in enumerate(groups):
-                if len(g) >= max_size:
-                    continue
-                v = add_score(x, g, allow_recent)
-                if v is not None and (best_g is None or v > best_g[0]):
-                    best_g = (v, gi)
-            if best_g is None:
+            if (gi := best_place(x, groups, allow_recent)) is None:
                 still.append(x)
             else:
-                groups[best_g[1]].append(x)
+                groups[gi].append(x)
         remaining = still
     return remaining
 
