@@ -9,8 +9,9 @@ pair is then scored exactly on its phrase vectors: the best three phrase pairs a
 bot/coffee/rounds.py always did.
 
 What makes it fast:
-- the vectors come from the store as bytes and are joined into one array (no array per phrase), by one query for
-  the workspace when the channel is large (not an IN list of 20,000 ids);
+- the vectors come from the store as one row per member (its phrase vectors end to end, storage's profile_vectors)
+  and are joined into one array, by one query for the workspace when the channel is large (not an IN list of
+  20,000 ids); a phrase many members share is compared once (`PhraseMatrix`, `TABLE_LIMIT`);
 - members are ordered by how many phrases they have and pairs are scored in blocks of similar widths, so one
   member with 40 phrases does not make every pair pay for 40 x 40 comparisons;
 - each member keeps its k nearest over all its buckets (not k per bucket), and pairs are deduplicated as integers;
@@ -85,25 +86,37 @@ async def phrase_matrix(store: Store, profiles: Sequence[Profile], matcher_name:
     first (bot.profiles.phrase_vectors)."""
     workspace = profiles[0].workspace
     users = [p.user_id for p in profiles]
-    stored = await store.profiles.vectors(workspace, matcher_name, None if len(users) > WORKSPACE_WIDE_AT else users)
+    wide = None if len(users) > WORKSPACE_WIDE_AT else users
+    stored = await store.profiles.vector_rows(workspace, matcher_name, wide)
     keys = [[ph.key for ph in p.phrases()] for p in profiles]
-    missing = [p for p, ks in zip(profiles, keys, strict=True) if any(k not in stored.get(p.user_id, {}) for k in ks)]
+    missing = [p for p, ks in zip(profiles, keys, strict=True)
+               if (have := stored.get(p.user_id)) is None or not set(have[0]).issuperset(ks)]
     if missing:
         fresh = await phrase_vectors(store, embed, missing)  # type: ignore[arg-type]
         for p in missing:
-            stored[p.user_id] = {k: to_bytes(v) for k, v in fresh[p.user_id].items()}
+            mine = fresh[p.user_id]
+            stored[p.user_id] = (tuple(mine), b"".join(to_bytes(v) for v in mine.values()))
+    # Each distinct phrase from the first member that has it: only those members' rows are joined (members share
+    # many phrases, and copying every row is most of the cost).
     row: dict[str, int] = {}
+    first: list[int] = []
     blobs: list[bytes] = []
+    offset = 0
     for user, ks in zip(users, keys, strict=True):
-        mine = stored[user]
+        stored_keys, blob = stored[user]
+        if all(k in row for k in ks):
+            continue
+        at = {k: offset + x for x, k in enumerate(stored_keys)}
         for k in ks:
             if k not in row:
-                row[k] = len(blobs)
-                blobs.append(mine[k])
+                row[k] = len(first)
+                first.append(at[k])
+        blobs.append(blob)
+        offset += len(stored_keys)
+    flat = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(offset, -1)  # at least one: every profile has phrases
     counts = np.array([len(ks) for ks in keys], dtype=np.int64)
-    flat = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
-    vectors = np.concatenate([flat, np.zeros((1, flat.shape[1]), dtype=np.float32)])
-    ids = np.full((len(users), int(counts.max())), len(blobs), dtype=np.int64)
+    vectors = np.concatenate([flat[first], np.zeros((1, flat.shape[1]), dtype=np.float32)])
+    ids = np.full((len(users), int(counts.max())), len(first), dtype=np.int64)
     members = np.repeat(np.arange(len(users)), counts)
     ids[members, np.arange(len(members)) - np.repeat(np.cumsum(counts) - counts, counts)] = \
         [row[k] for ks in keys for k in ks]
