@@ -19,3 +19,31 @@ async def test_migrations_match_models(sql_store) -> None:
 
 def _table(item) -> str:
     return getattr(item, "name", "") if item.__class__.__name__ == "Table" else getattr(item.table, "name", "")
+
+
+async def test_0009_carries_phrase_vectors_over_both_ways(tmp_path) -> None:
+    """One row per phrase (before 0009) becomes one row per member and matcher, and back on downgrade."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.engine import _alembic_config, create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'carry.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "s20ops_0008"))
+        await connection.execute(text(
+            "INSERT INTO profile_phrases (workspace, user_id, phrase, matcher, vector) VALUES "
+            "('T1', 'ana', 'sourdough', 'm1', x'31323334'), ('T1', 'ana', 'chess', 'm1', x'35363738'), "
+            "('T1', 'ana', 'rust', 'm2', x'61626364'), ('T1', 'bob', 'chess', 'm1', x'39393939')"))
+        await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "0009"))
+        rows = (await connection.execute(text(
+            "SELECT workspace, user_id, matcher, phrases, vectors FROM profile_vectors ORDER BY user_id, matcher"
+        ))).all()
+        assert [tuple(r) for r in rows] == [("T1", "ana", "m1", "chess\nsourdough", b"56781234"),
+                                            ("T1", "ana", "m2", "rust", b"abcd"), ("T1", "bob", "m1", "chess", b"9999")]
+        await connection.run_sync(lambda sync: command.downgrade(_alembic_config(sync), "s20ops_0008"))
+        back = (await connection.execute(text(
+            "SELECT user_id, phrase, matcher, vector FROM profile_phrases ORDER BY user_id, phrase"))).all()
+        assert [tuple(r) for r in back] == [("ana", "chess", "m1", b"5678"), ("ana", "rust", "m2", b"abcd"),
+                                            ("ana", "sourdough", "m1", b"1234"), ("bob", "chess", "m1", b"9999")]
+    await engine.dispose()

@@ -357,6 +357,14 @@ async def test_profiles(store) -> None:
                                                                        "trail running": b"5678"}}
     assert set(await store.profiles.vectors(WS, "m1")) == {"ana", "bob"}
     assert await store.profiles.vectors(WS, "m2") == {}
+    keys, blob = (await store.profiles.vector_rows(WS, "m1", ["ana"]))["ana"]  # the same, one blob per member
+    assert {k: blob[4 * x:4 * x + 4] for x, k in enumerate(keys)} == {"sourdough": b"1234", "trail running": b"5678"}
+    assert set(await store.profiles.vector_rows(WS, "m1")) == {"ana", "bob"} and not await store.profiles.vector_rows(
+        WS, "m2")
+    # A phrase has one vector: the matcher that made it last.
+    await store.profiles.save_vectors(WS, "bob", "m2", {"rust": b"wxyz"})
+    assert await store.profiles.vectors(WS, "m2") == {"bob": {"rust": b"wxyz"}}
+    assert set(await store.profiles.vectors(WS, "m1")) == {"ana"}
     await store.profiles.save(replace(ana, behaviour="sourdough"))  # a phrase gone: its vector goes too
     assert await store.profiles.vectors(WS, "m1", ["ana"]) == {"ana": {"sourdough": b"1234"}}
     assert await store.profiles.delete(WS, "ana") and not await store.profiles.delete(WS, "ana")
