@@ -198,7 +198,7 @@ class ProfileRow(Base):
 class ProfileVectorsRow(Base):
     """The embeddings of a profile's interest phrases made by one matcher, so the model runs once per phrase. One
     row per member and matcher (the phrase keys, one a line, and their vectors end to end): a coffee round reads a
-    whole channel's at once, and 20,000 rows are read much faster than 160,000 (one per phrase, as before 0009).
+    whole channel's at once, and 20,000 rows are read much faster than 160,000 (one per phrase, as before 0011).
 
     Kept per profile (not shared across members) so deleting a profile deletes every trace of its words."""
 

@@ -4,8 +4,8 @@ A coffee round reads the vectors of a whole channel; at 20,000 members that was 
 one a line (normalised keys hold no newline) and the vectors end to end in the same order. Existing vectors are
 carried over in both directions.
 
-Revision ID: 0009
-Revises: s20ops_0008
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from itertools import groupby
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "s20ops_0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
