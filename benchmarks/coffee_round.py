@@ -75,7 +75,7 @@ async def _exact_facts(store: SqlStore, settings: Any, pairs: set[frozenset[str]
     cands = {m.user: rounds.candidate(m.user, zones[m.user], profiles.get(m.user), m.team) for m in memberships}
     listed = [profiles[u] for u in users if u in profiles and profiles[u].phrases()]
     matcher = await MATCHERS.aget()
-    padded, counts = await interest_pairs.phrase_matrix(store, listed, matcher.name, matcher)
+    matrix = await interest_pairs.phrase_matrix(store, listed, matcher.name, matcher)
     index = {p.user_id: i for i, p in enumerate(listed)}
     if pairs is None:
         i, j = np.triu_indices(len(listed), 1)
@@ -83,7 +83,7 @@ async def _exact_facts(store: SqlStore, settings: Any, pairs: set[frozenset[str]
     else:
         candidates = np.array(sorted((min(index[a], index[b]), max(index[a], index[b]))
                                      for a, b in (tuple(p) for p in pairs)), dtype=np.int64).reshape(-1, 2)
-    strength, _ = interest_pairs.score_pairs(matcher.threshold, padded, counts, candidates)
+    strength, _ = interest_pairs.score_pairs(matcher.threshold, matrix, candidates)
     interests = {pair(listed[a].user_id, listed[b].user_id): SharedInterest(min(1.0, float(s) / 2))
                  for (a, b), s in zip(candidates.tolist(), strength.tolist(), strict=True) if s > 0}
     return cands, PairFacts({}, interests, frozenset(), frozenset(), settings.cross_teams, DUE.date())

@@ -15,7 +15,7 @@ from sqlalchemy import insert
 
 from bot.domain.coffee import ChannelSettings
 from bot.domain.profiles import Profile
-from storage.models import CoffeeMemberRow, MemberRow, ProfilePhraseRow, ProfileRow
+from storage.models import CoffeeMemberRow, MemberRow, ProfileRow, ProfileVectorsRow
 from storage.store import SqlStore
 
 WS, CHANNEL = "TBENCH", "CBENCH"
@@ -56,14 +56,14 @@ async def populate(store: SqlStore, n: int, matcher: str, dim: int, seed: int = 
         profiles.append({"workspace": WS, "user_id": user, "behaviour": profile.behaviour,
                          "capability": profile.capability, "environment": profile.environment, "tz": tz,
                          "work_start": start, "work_end": start + 8})
-        for ph in profile.phrases():
-            phrases.append({"workspace": WS, "user_id": user, "phrase": ph.key, "matcher": matcher,
-                            "vector": vectors[ph.key].tobytes()})
+        keys = [ph.key for ph in profile.phrases()]
+        phrases.append({"workspace": WS, "user_id": user, "matcher": matcher, "phrases": "\n".join(keys),
+                        "vectors": b"".join(vectors[k].tobytes() for k in keys)})
         joined.append({"workspace": WS, "channel": CHANNEL, "user_id": user, "joined_at": DUE - timedelta(days=30),
                        "team": f"team{rng.randrange(max(2, n // 8))}", "paused": False, "paused_until": None,
                        "pause_reason": "", "skip_at": None, "missed": 0})
     async with store.sessions.begin() as session:
-        for model, rows in ((MemberRow, members), (ProfileRow, profiles), (ProfilePhraseRow, phrases),
+        for model, rows in ((MemberRow, members), (ProfileRow, profiles), (ProfileVectorsRow, phrases),
                             (CoffeeMemberRow, joined)):
             for start in range(0, len(rows), 5000):
                 await session.execute(insert(model), rows[start:start + 5000])

@@ -230,7 +230,7 @@ async def starters_benchmark(n_profiles: int, requests: int, database_url: str |
     from bot.interests.similarity import load_matcher
     from bot.interests.vectors import MatcherSource, phrase_vectors
     from bot.profiles.profiles import apply_form
-    from storage.models import ProfilePhraseRow
+    from storage.models import ProfileVectorsRow
     from storage.store import SqlStore
     from tests.fakes import FakeClock, FakeOutbound
 
@@ -271,8 +271,8 @@ async def starters_benchmark(n_profiles: int, requests: int, database_url: str |
         async def no_cache(i: int) -> object:
             matcher.cache_clear()  # type: ignore[attr-defined]
             async with store.sessions.begin() as session:
-                await session.execute(delete(ProfilePhraseRow).where(
-                    ProfilePhraseRow.workspace == BENCH_WS, ProfilePhraseRow.user_id.in_(pairs[i])))
+                await session.execute(delete(ProfileVectorsRow).where(
+                    ProfileVectorsRow.workspace == BENCH_WS, ProfileVectorsRow.user_id.in_(pairs[i])))
             return await starters(i)
 
         def match(i: int) -> Awaitable[object]:

@@ -175,6 +175,12 @@ class Profiles(Protocol):
         """user -> phrase key -> float32 vector bytes made by `matcher` (all users when None)."""
         ...
 
+    async def vector_rows(self, workspace: str, matcher: str, users: Sequence[str] | None = None
+                          ) -> dict[str, tuple[tuple[str, ...], bytes]]:
+        """What `vectors` holds, one entry per member: its phrase keys (in no set order) and their vectors end to
+        end in that order (a coffee round reads a whole channel's)."""
+        ...
+
     async def save_vectors(self, workspace: str, user_id: str, matcher: str, vectors: dict[str, bytes]) -> None: ...
 
 

@@ -195,18 +195,20 @@ class ProfileRow(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ProfilePhraseRow(Base):
-    """The embedding of one interest phrase of one profile, so the model runs once per phrase.
+class ProfileVectorsRow(Base):
+    """The embeddings of a profile's interest phrases made by one matcher, so the model runs once per phrase. One
+    row per member and matcher (the phrase keys, one a line, and their vectors end to end): a coffee round reads a
+    whole channel's at once, and 20,000 rows are read much faster than 160,000 (one per phrase, as before 0011).
 
     Kept per profile (not shared across members) so deleting a profile deletes every trace of its words."""
 
-    __tablename__ = "profile_phrases"
+    __tablename__ = "profile_vectors"
 
     workspace: Mapped[str] = mapped_column(ID, primary_key=True)
     user_id: Mapped[str] = mapped_column(ID, primary_key=True)
-    phrase: Mapped[str] = mapped_column(String(200), primary_key=True)  # bot.interests.similarity.normalise_phrase
-    matcher: Mapped[str] = mapped_column(String(32))
-    vector: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32
+    matcher: Mapped[str] = mapped_column(String(32), primary_key=True)
+    phrases: Mapped[str] = mapped_column(Text)  # bot.domain.profiles.normalise_phrase keys, one a line
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32, in the order of `phrases`
 
 
 class NudgeRow(Base):

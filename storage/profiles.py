@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.profiles import TEXT_FIELDS, Profile
-from storage.models import ProfilePhraseRow, ProfileRow
+from storage.models import ProfileRow, ProfileVectorsRow
 from storage.statements import insert
 
 _COLUMNS = (*TEXT_FIELDS, "tz", "work_start", "work_end", "updated_at")
@@ -17,6 +17,16 @@ _COLUMNS = (*TEXT_FIELDS, "tz", "work_start", "work_end", "updated_at")
 
 def _profile(row: Any) -> Profile:
     return Profile(row.workspace, row.user_id, **{c: getattr(row, c) for c in _COLUMNS})
+
+
+def _keys(phrases: str) -> list[str]:
+    return phrases.split("\n") if phrases else []
+
+
+def _split(keys: Sequence[str], vectors: bytes) -> dict[str, bytes]:
+    """A row's phrase keys with their vectors (all of one length: one matcher made them)."""
+    size = len(vectors) // len(keys) if keys else 0
+    return {key: vectors[k * size:(k + 1) * size] for k, key in enumerate(keys)}
 
 
 class SqlProfiles:
@@ -41,38 +51,64 @@ class SqlProfiles:
         async with self.sessions.begin() as session:
             stmt = insert(session, ProfileRow).values(workspace=profile.workspace, user_id=profile.user_id, **values)
             await session.execute(stmt.on_conflict_do_update(index_elements=["workspace", "user_id"], set_=values))
-            stale = delete(ProfilePhraseRow).where(
-                ProfilePhraseRow.workspace == profile.workspace, ProfilePhraseRow.user_id == profile.user_id)
-            await session.execute(stale.where(ProfilePhraseRow.phrase.not_in(keep)) if keep else stale)
+            stored = await self._stored(session, profile.workspace, profile.user_id)
+            kept = {matcher: {k: v for k, v in found.items() if k in keep} for matcher, found in stored.items()}
+            await self._write(session, profile.workspace, profile.user_id,  # phrases gone: their vectors go too
+                              {m: found for m, found in kept.items() if len(found) != len(stored[m])})
+
+    @staticmethod
+    async def _stored(session: AsyncSession, workspace: str, user_id: str) -> dict[str, dict[str, bytes]]:
+        """matcher -> phrase key -> vector of one member, locked until the transaction ends (PostgreSQL)."""
+        rows = await session.execute(
+            select(ProfileVectorsRow.matcher, ProfileVectorsRow.phrases, ProfileVectorsRow.vectors)
+            .where(ProfileVectorsRow.workspace == workspace, ProfileVectorsRow.user_id == user_id).with_for_update())
+        return {matcher: _split(_keys(phrases), bytes(vectors)) for matcher, phrases, vectors in rows}
+
+    @staticmethod
+    async def _write(session: AsyncSession, workspace: str, user_id: str, rows: dict[str, dict[str, bytes]]) -> None:
+        for matcher, found in rows.items():
+            if not found:
+                await session.execute(delete(ProfileVectorsRow).where(
+                    ProfileVectorsRow.workspace == workspace, ProfileVectorsRow.user_id == user_id,
+                    ProfileVectorsRow.matcher == matcher))
+                continue
+            values = {"phrases": "\n".join(found), "vectors": b"".join(found.values())}
+            stmt = insert(session, ProfileVectorsRow).values(workspace=workspace, user_id=user_id, matcher=matcher,
+                                                             **values)
+            await session.execute(stmt.on_conflict_do_update(index_elements=["workspace", "user_id", "matcher"],
+                                                             set_=values))
 
     async def delete(self, workspace: str, user_id: str) -> bool:
         return await self.erase_member(workspace, user_id) > 0
 
+    async def vector_rows(self, workspace: str, matcher: str, users: Sequence[str] | None = None
+                          ) -> dict[str, tuple[tuple[str, ...], bytes]]:
+        query = select(ProfileVectorsRow.user_id, ProfileVectorsRow.phrases, ProfileVectorsRow.vectors).where(
+            ProfileVectorsRow.workspace == workspace, ProfileVectorsRow.matcher == matcher)
+        if users is not None:
+            query = query.where(ProfileVectorsRow.user_id.in_(list(users)))
+        async with self.sessions() as session:
+            connection = await session.connection()  # Core rows: this can be a whole workspace's
+            return {user: (tuple(_keys(phrases)), bytes(vectors))
+                    for user, phrases, vectors in await connection.execute(query) if phrases}
+
     async def vectors(self, workspace: str, matcher: str, users: Sequence[str] | None = None
                       ) -> dict[str, dict[str, bytes]]:
-        query = select(ProfilePhraseRow.user_id, ProfilePhraseRow.phrase, ProfilePhraseRow.vector).where(
-            ProfilePhraseRow.workspace == workspace, ProfilePhraseRow.matcher == matcher)
-        if users is not None:
-            query = query.where(ProfilePhraseRow.user_id.in_(list(users)))
-        out: dict[str, dict[str, bytes]] = {}
-        async with self.sessions() as session:
-            connection = await session.connection()  # Core rows: this can be a whole workspace's phrases
-            for user, phrase, vector in await connection.execute(query):
-                out.setdefault(user, {})[phrase] = bytes(vector)
-        return out
+        return {user: _split(keys, blob)
+                for user, (keys, blob) in (await self.vector_rows(workspace, matcher, users)).items()}
 
     async def save_vectors(self, workspace: str, user_id: str, matcher: str, vectors: dict[str, bytes]) -> None:
         if not vectors:
             return
-        rows = [{"workspace": workspace, "user_id": user_id, "phrase": phrase, "matcher": matcher, "vector": vector}
-                for phrase, vector in vectors.items()]
         async with self.sessions.begin() as session:
             if await session.get(ProfileRow, (workspace, user_id)) is None:
                 return  # deleted meanwhile: keep nothing of it
-            stmt = insert(session, ProfilePhraseRow)
-            await session.execute(stmt.on_conflict_do_update(
-                index_elements=["workspace", "user_id", "phrase"],
-                set_={"matcher": stmt.excluded.matcher, "vector": stmt.excluded.vector}), rows)
+            stored = await self._stored(session, workspace, user_id)
+            # A phrase has one vector, from the matcher that made it last.
+            rows = {m: {k: v for k, v in found.items() if k not in vectors} for m, found in stored.items()
+                    if m != matcher and not found.keys().isdisjoint(vectors)}
+            rows[matcher] = {**stored.get(matcher, {}), **vectors}
+            await self._write(session, workspace, user_id, rows)
 
     # PersonalData: a member's export and erasure include their profile.
 
@@ -86,8 +122,8 @@ class SqlProfiles:
 
     async def erase_member(self, workspace: str, user: str) -> int:
         async with self.sessions.begin() as session:
-            await session.execute(delete(ProfilePhraseRow).where(
-                ProfilePhraseRow.workspace == workspace, ProfilePhraseRow.user_id == user))
+            await session.execute(delete(ProfileVectorsRow).where(
+                ProfileVectorsRow.workspace == workspace, ProfileVectorsRow.user_id == user))
             result = await session.execute(delete(ProfileRow).where(
                 ProfileRow.workspace == workspace, ProfileRow.user_id == user))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]

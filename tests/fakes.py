@@ -383,6 +383,11 @@ class FakeProfiles:
                if ws == workspace and (users is None or user in users)}
         return {user: found for user, found in out.items() if found}
 
+    async def vector_rows(self, workspace: str, matcher: str, users: Sequence[str] | None = None
+                          ) -> dict[str, tuple[tuple[str, ...], bytes]]:
+        return {user: (tuple(found), b"".join(found.values()))
+                for user, found in (await self.vectors(workspace, matcher, users)).items()}
+
     async def save_vectors(self, workspace: str, user_id: str, matcher: str, vectors: dict[str, bytes]) -> None:
         if (workspace, user_id) in self.rows:
             self.phrase_vectors.setdefault((workspace, user_id), {}).update(

@@ -38,6 +38,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+
 from bot.domain.coffee import PairKey, pair
 
 STAGE_POINTS: tuple[float, ...] = (4.0, 3.0, 2.0, 1.0, 0.5)
@@ -65,7 +67,7 @@ DENSE_LIMIT = 300  # members up to which the heuristic considers every pair
 SAMPLED_PARTNERS = 14  # partners sampled per member from the best-overlapping buckets
 KEPT_PARTNERS = 8  # best sampled partners kept per member
 INTEREST_PARTNERS = 8  # best interest partners kept per member
-LOCAL_SEARCH_PASSES = 4
+LOCAL_SEARCH_STEPS = 100  # at most this many rounds of simultaneous 2-opt swaps (a few dozen are usually enough)
 LNS_LIMIT = 1000  # members up to which blocks of the heuristic matching are re-solved exactly
 LNS_BLOCK = 60  # members per re-solved block
 LNS_ROUNDS = 2
@@ -277,24 +279,97 @@ class _Scorer:
         stages, interests = facts.stages, facts.interests
         self.stage_map = stages if isinstance(stages, Mapping) else None
         self.interest_map = interests if isinstance(interests, Mapping) else None
-        # Members each member has any fact with; every other pair is a plain stranger pair (fast path).
-        self.special: list[set[int]] | None = None
-        if self.stage_map is not None and self.interest_map is not None:
-            index = {cid: i for i, cid in enumerate(self.ids)}
-            special: list[set[int]] = [set() for _ in self.ids]
-            for keys in (self.stage_map, self.interest_map, self.avoid, self.recent, self.meetings):
-                for key in keys:
-                    ends = [index.get(u) for u in key]
-                    if len(ends) == 2 and ends[0] is not None and ends[1] is not None:
-                        special[ends[0]].add(ends[1])
-                        special[ends[1]].add(ends[0])
-            self.special = special
         if self.n_windows <= 1024:
             self.table = [[_overlap(w1, w2) for w2 in self.windows] for w1 in self.windows]
         else:
             self.table = []
         # A stranger pair's score by the two working windows: most pairs the matching looks at are strangers.
         self.stranger = [[_combine(0, hours, 0.0, False) for hours in row] for row in self.table]
+        self.n = len(self.ids)
+        self.bucket_array = np.array(self.bucket, dtype=np.int64)
+        self.stranger_array = np.array(self.stranger, dtype=np.float64)
+        names: dict[str, int] = {}
+        # One team each (the usual case) compares as integers; -2 marks someone in several, compared as sets.
+        self.team_array = np.array([-1 if not t else names.setdefault(next(iter(t)), len(names)) if len(t) == 1
+                                    else -2 for t in self.teams], dtype=np.int64)
+        # Scores of the pairs with any fact (stage, interest, history, avoid), by code i * n + j (i < j), None
+        # when blocked; every other pair is a plain stranger pair (fast path). Only when facts are mappings.
+        self.known: dict[int, float | None] | None = None
+        self.codes: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.values: np.ndarray = np.zeros(0, dtype=np.float64)
+        self.liked = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # pairs with a shared interest
+        if self.stage_map is not None and self.interest_map is not None:
+            self._score_known(self.stage_map, self.interest_map)
+
+    def _score_known(self, stages: Mapping[PairKey, int], interests: Mapping[PairKey, float | SharedInterest]
+                     ) -> None:
+        """The pairs with facts, scored over arrays (the formula of `raw`): 20,000 members bring some 120,000
+        interest pairs, and a Python call each was a large part of planning."""
+        n = self.n
+        index = {cid: i for i, cid in enumerate(self.ids)}
+
+        def code(key: PairKey) -> int | None:
+            if len(key) != 2:
+                return None
+            a, b = key
+            ia, ib = index.get(a), index.get(b)
+            if ia is None or ib is None:
+                return None
+            return ia * n + ib if ia < ib else ib * n + ia
+
+        top = len(STAGE_POINTS) - 1
+        ranks = {c: 0 if not rank else min(max(int(rank), 0), top)
+                 for key, rank in stages.items() if (c := code(key)) is not None}
+        shared: dict[int, float] = {}
+        for key, value in interests.items():
+            if (c := code(key)) is not None:
+                score = 0.0 if not value else value.score if isinstance(value, SharedInterest) else float(value)
+                shared[c] = min(max(score, 0.0), 1.0)
+        recency = {c: _recency(met) for key, met in self.meetings.items() if (c := code(key)) is not None}
+        blocked = {c for keys in (self.avoid, self.recent) for key in keys if (c := code(key)) is not None}
+        codes = np.array(sorted(ranks.keys() | shared.keys() | recency.keys() | blocked), dtype=np.int64)
+        listed = codes.tolist()
+        first, second = codes // max(n, 1), codes % max(n, 1)
+        interest = np.array([shared.get(c, 0.0) for c in listed], dtype=np.float64)
+        values = (np.array(STAGE_POINTS)[np.array([ranks.get(c, 0) for c in listed], dtype=np.int64)]
+                  + HOUR_POINTS * self._hours(first, second) + INTEREST_POINTS * interest
+                  + np.where(self._crosses(first, second), CROSS_TEAM_POINTS, 0.0)
+                  - REPEAT_POINTS * np.array([recency.get(c, 0.0) for c in listed], dtype=np.float64))
+        values[np.array([c in blocked for c in listed], dtype=bool)] = np.nan
+        self.codes, self.values = codes, values
+        self.known = {c: None if v != v else v for c, v in zip(listed, values.tolist(), strict=True)}
+        self.liked = (first[interest > 0], second[interest > 0])
+
+    def _hours(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if self.table:
+            return np.array(self.table, dtype=np.float64)[self.bucket_array[i], self.bucket_array[j]]
+        return np.array([self.overlap(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)], dtype=np.float64)
+
+    def _crosses(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if not self.cross:
+            return np.zeros(len(i), dtype=bool)
+        ti, tj = self.team_array[i], self.team_array[j]
+        cross = (ti >= 0) & (tj >= 0) & (ti != tj)
+        for k in np.nonzero((ti == -2) | (tj == -2))[0].tolist():
+            a, b = self.teams[int(i[k])], self.teams[int(j[k])]
+            cross[k] = bool(a) and bool(b) and a.isdisjoint(b)
+        return cross
+
+    def many(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """`w` over arrays of member indices, NaN where the pair is blocked: stranger pairs (nearly all of those
+        the sampled graph looks at) from the window table, pairs with facts looked up."""
+        if self.known is None or not self.stranger:
+            return np.array([np.nan if (v := self.w(a, b)) is None else v
+                             for a, b in zip(i.tolist(), j.tolist(), strict=True)], dtype=np.float64)
+        out = self.stranger_array[self.bucket_array[i], self.bucket_array[j]]
+        out = out + np.where(self._crosses(i, j), CROSS_TEAM_POINTS, 0.0)
+        codes = self.codes
+        if len(codes):
+            wanted = np.minimum(i, j) * self.n + np.maximum(i, j)
+            at = np.minimum(np.searchsorted(codes, wanted), len(codes) - 1)
+            hit = codes[at] == wanted
+            out[hit] = self.values[at[hit]]
+        return out
 
     def blocked(self, i: int, j: int) -> str | None:
         key = frozenset((self.ids[i], self.ids[j]))
@@ -353,20 +428,23 @@ class _Scorer:
 
     def w(self, i: int, j: int) -> float | None:
         """Score of an allowed pair, None if the pair is blocked (avoid or recent)."""
-        special = self.special
-        if special is not None and j not in special[i]:
+        known = self.known
+        if known is not None:
+            k = i * self.n + j if i < j else j * self.n + i
+            if k in known:
+                return known[k]
             ti, tj = self.teams[i], self.teams[j]
             cross = self.cross and bool(ti) and bool(tj) and ti.isdisjoint(tj)
             if self.stranger:
                 return self.stranger[self.bucket[i]][self.bucket[j]] + (CROSS_TEAM_POINTS if cross else 0.0)
             return _combine(0, self.overlap(i, j), 0.0, cross)
-        k = (i, j) if i < j else (j, i)
+        pk = (i, j) if i < j else (j, i)
         memo = self.memo
-        if k in memo:
-            return memo[k]
+        if pk in memo:
+            return memo[pk]
         key = frozenset((self.ids[i], self.ids[j]))
         v = None if key in self.avoid or key in self.recent else self.raw(i, j, key)
-        memo[k] = v
+        memo[pk] = v
         return v
 
 
@@ -404,7 +482,8 @@ def _interest_neighbours(scorer: _Scorer, index: dict[str, int]) -> dict[int, li
     return out
 
 
-def _sparse_graph(n: int, scorer: _Scorer, rng: random.Random) -> list[dict[int, float]]:
+def _sparse_graph(n: int, scorer: _Scorer, rng: random.Random
+                  ) -> tuple[list[dict[int, float]], tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Weighted neighbours of each member (allowed pairs only, symmetric): the best of a sample of partners
     from the buckets whose working window overlaps most, plus its best interest partners. Complete graph for
     small channels."""
@@ -416,59 +495,96 @@ def _sparse_graph(n: int, scorer: _Scorer, rng: random.Random) -> list[dict[int,
                 v = w(i, j)
                 if v is not None:
                     nw[i][j] = nw[j][i] = v
-        return nw
+        edges = [(i, j, v) for i in range(n) for j, v in nw[i].items() if i < j]
+        first = np.array([e[0] for e in edges], dtype=np.int64)
+        second = np.array([e[1] for e in edges], dtype=np.int64)
+        return nw, (first, second, np.array([e[2] for e in edges], dtype=np.float64))
 
+    first, second, weight = _sampled_edges(n, scorer, rng)
+    for i, j, v in zip(first.tolist(), second.tolist(), weight.tolist(), strict=True):
+        nw[i][j] = nw[j][i] = v
+    return nw, (first, second, weight)
+
+
+def _top_per_member(owner: np.ndarray, other: np.ndarray, value: np.ndarray, k: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k best-valued rows of each owner (NaN values, blocked pairs, dropped)."""
+    keep = ~np.isnan(value)
+    owner, other, value = owner[keep], other[keep], value[keep]
+    order = np.lexsort((-value, owner))
+    owner, other, value = owner[order], other[order], value[order]
+    starts = np.searchsorted(owner, owner, side="left")
+    top = np.arange(len(owner)) - starts < k
+    return owner[top], other[top], value[top]
+
+
+def _sampled_edges(n: int, scorer: _Scorer, rng: random.Random) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, weight) with i < j, each pair once: each member's KEPT_PARTNERS best of SAMPLED_PARTNERS partners
+    sampled from the buckets whose working window overlaps most (the whole of the better buckets, a random run
+    of the last one needed), plus its INTEREST_PARTNERS best interest partners. Scored over arrays: a Python
+    call per sampled pair was most of a 20,000-member round's planning."""
+    gen = np.random.default_rng(rng.randrange(2**32))
     buckets: dict[tuple[float, float], list[int]] = {}
     for i, (start, length, _) in enumerate(scorer.win):
         buckets.setdefault((start, length), []).append(i)
     keys = sorted(buckets)
-    for k in keys:
-        rng.shuffle(buckets[k])
-    order: dict[tuple[float, float], list[list[int]]] = {}
+    owners: list[np.ndarray] = []
+    partners: list[np.ndarray] = []
+    width = SAMPLED_PARTNERS + 1  # one more than wanted: a member may draw itself
     for k in keys:
         wk = (k[0], k[1], True)
         ranked = sorted(keys, key=lambda o, wk=wk: (-_overlap(wk, (o[0], o[1], True)), -len(buckets[o]), o))  # type: ignore[misc]
-        order[k] = [buckets[o] for o in ranked]
+        head: list[int] = []
+        tail: np.ndarray | None = None
+        for o in ranked:
+            if len(head) + len(buckets[o]) <= width:
+                head.extend(buckets[o])
+                continue
+            tail = gen.permutation(np.array(buckets[o], dtype=np.int64))
+            break
+        mine = np.array(buckets[k], dtype=np.int64)
+        drawn = np.broadcast_to(np.array(head, dtype=np.int64), (len(mine), len(head)))
+        if tail is not None:
+            run = width - len(head)
+            at = gen.integers(len(tail), size=len(mine))[:, None] + np.arange(run)
+            drawn = np.concatenate([drawn, tail[at % len(tail)]], axis=1)
+        # A member that drew itself loses that draw; the others lose their last one.
+        last = np.argsort(drawn == mine[:, None], axis=1, kind="stable")[:, :SAMPLED_PARTNERS]
+        drawn = np.take_along_axis(drawn, last, axis=1)
+        owners.append(np.repeat(mine, drawn.shape[1]))
+        partners.append(drawn.ravel())
+    owner = np.concatenate(owners)
+    other = np.concatenate(partners)
+    mask = owner != other
+    owner, other = owner[mask], other[mask]
+    found = [_top_per_member(owner, other, scorer.many(owner, other), KEPT_PARTNERS)]
 
-    for i in range(n):
-        sampled: list[int] = []
-        need = SAMPLED_PARTNERS
-        for members in order[(scorer.win[i][0], scorer.win[i][1])]:
-            size = len(members)
-            pos = rng.randrange(size)
-            for step in range(min(need + 1, size)):
-                j = members[(pos + step) % size]
-                if j != i:
-                    sampled.append(j)
-            need = SAMPLED_PARTNERS - len(sampled)
-            if need <= 0:
-                break
-        scored = [(v, j) for j in sampled if (v := w(i, j)) is not None]
-        scored.sort(key=lambda t: -t[0])
-        row = nw[i]
-        for v, j in scored[:KEPT_PARTNERS]:
-            row[j] = nw[j][i] = v
-
-    index = {cid: i for i, cid in enumerate(scorer.ids)}
-    for i, partners in _interest_neighbours(scorer, index).items():
-        scored = [(v, j) for j in partners if j != i and (v := w(i, j)) is not None]
-        scored.sort(key=lambda t: -t[0])
-        for v, j in scored[:INTEREST_PARTNERS]:
-            nw[i][j] = nw[j][i] = v
-    return nw
+    if scorer.known is not None:
+        owner = np.concatenate(scorer.liked)
+        other = np.concatenate(scorer.liked[::-1])
+    else:
+        liked = _interest_neighbours(scorer, {cid: i for i, cid in enumerate(scorer.ids)})
+        owner = np.array([i for i, js in liked.items() for _ in js], dtype=np.int64)
+        other = np.array([j for js in liked.values() for j in js], dtype=np.int64)
+    mask = owner != other
+    owner, other = owner[mask], other[mask]
+    if len(owner):
+        found.append(_top_per_member(owner, other, scorer.many(owner, other), INTEREST_PARTNERS))
+    first = np.concatenate([np.minimum(a, b) for a, b, _ in found])
+    second = np.concatenate([np.maximum(a, b) for a, b, _ in found])
+    weight = np.concatenate([v for _, _, v in found])
+    _, unique = np.unique(first * n + second, return_index=True)
+    return first[unique], second[unique], weight[unique]
 
 
 def _heuristic_matching(
     n: int, scorer: _Scorer, rng: random.Random
 ) -> tuple[list[tuple[int, int]], list[dict[int, float]]]:
-    nw = _sparse_graph(n, scorer, rng)
-    w = scorer.w
-    tiebreak = list(range(n))
-    rng.shuffle(tiebreak)
-    edges = [(-v, tiebreak[i] + tiebreak[j], i, j) for i in range(n) for j, v in nw[i].items() if i < j]
-    edges.sort()
+    nw, (first, second, weight) = _sparse_graph(n, scorer, rng)
+    tiebreak = np.array(rng.sample(range(n), n), dtype=np.int64)
+    order = np.lexsort((tiebreak[first] + tiebreak[second], -weight))
     mate = [-1] * n
-    for _, _, i, j in edges:
+    for i, j in zip(first[order].tolist(), second[order].tolist(), strict=True):
         if mate[i] < 0 and mate[j] < 0:
             mate[i], mate[j] = j, i
 
@@ -488,42 +604,55 @@ def _heuristic_matching(
                     mate[u], mate[c], mate[d], mate[e] = c, u, e, d
                     break
 
-    # 2-opt: replace (i, b) + (c, d) by (i, c) + (b, d) whenever it increases the total. Members whose pair
-    # changed are re-examined, up to LOCAL_SEARCH_PASSES visits of each member on average.
-    mw = [0.0 if mate[i] < 0 else nw[i][mate[i]] for i in range(n)]
-    queue = deque(range(n))
-    queued = [True] * n
-    budget = LOCAL_SEARCH_PASSES * n
-    while queue and budget > 0:
-        budget -= 1
-        i = queue.popleft()
-        queued[i] = False
-        b = mate[i]
-        if b < 0:
-            continue
-        for c, wic in nw[i].items():
-            d = mate[c]
-            if c == b or d < 0 or d == i:
-                continue
-            wbd = nw[b].get(d)
-            if wbd is None:
-                wbd = w(b, d)
-                if wbd is None:
-                    continue
-            gain = wic + wbd - mw[i] - mw[c]
-            if gain > 1e-9:
-                mate[i], mate[c], mate[b], mate[d] = c, i, d, b
-                mw[i] = mw[c] = wic
-                mw[b] = mw[d] = wbd
-                nw[b][d] = nw[d][b] = wbd
-                for x in (c, b, d):
-                    if not queued[x]:
-                        queued[x] = True
-                        queue.append(x)
-                b = c
+    mate = _two_opt(np.array(mate, dtype=np.int64), first, second, weight, scorer, nw)
     if n <= LNS_LIMIT:
         _reoptimise_blocks(mate, nw, rng)
     return [(i, mate[i]) for i in range(n) if mate[i] > i], nw
+
+
+def _two_opt(mate: np.ndarray, first: np.ndarray, second: np.ndarray, weight: np.ndarray, scorer: _Scorer,
+             nw: list[dict[int, float]]) -> list[int]:
+    """2-opt over arrays: replace (i, b) + (c, d) by (i, c) + (b, d) for a graph edge (i, c) whenever it raises
+    the total. Every improving swap is found at once; of those touching the same pair only the best is made
+    (each pair's best swap is made when it is also the best of the other pair it touches), and the next step
+    looks only at edges whose ends were in an improving swap, until none is left. The new pairs join `nw`."""
+    n = len(mate)
+    ends = np.concatenate([first, second])
+    others = np.concatenate([second, first])
+    values = np.concatenate([weight, weight])
+    everyone = np.arange(n)
+    matched = mate >= 0
+    mw = np.zeros(n, dtype=np.float64)
+    mw[matched] = scorer.many(everyone[matched], mate[matched])
+    active = np.ones(n, dtype=bool)
+    for _ in range(LOCAL_SEARCH_STEPS):
+        look = active[ends] | active[others]
+        i, c, wic = ends[look], others[look], values[look]
+        b, d = mate[i], mate[c]
+        ok = (b >= 0) & (d >= 0) & (c != b)
+        i, c, wic, b, d = i[ok], c[ok], wic[ok], b[ok], d[ok]
+        wbd = scorer.many(b, d)
+        gain = wic + wbd - mw[i] - mw[c]
+        good = gain > 1e-9  # False where (b, d) is blocked (NaN)
+        if not good.any():
+            break
+        i, c, wic, b, d, wbd, gain = i[good], c[good], wic[good], b[good], d[good], wbd[good], gain[good]
+        swap = np.arange(len(i))
+        touched = np.concatenate([np.minimum(i, b), np.minimum(c, d)])  # the two pairs, by their lower member
+        ranked = np.lexsort((np.concatenate([swap, swap]), -np.concatenate([gain, gain]), touched))
+        firsts = ranked[np.r_[True, touched[ranked][1:] != touched[ranked][:-1]]]
+        best = np.full(n, -1, dtype=np.int64)
+        best[touched[firsts]] = np.concatenate([swap, swap])[firsts]
+        won = (best[np.minimum(i, b)] == swap) & (best[np.minimum(c, d)] == swap)
+        active[:] = False
+        active[np.concatenate([i, c, b, d])] = True
+        i, c, b, d, wic, wbd = i[won], c[won], b[won], d[won], wic[won], wbd[won]
+        mate[i], mate[c], mate[b], mate[d] = c, i, d, b
+        mw[i], mw[c], mw[b], mw[d] = wic, wic, wbd, wbd
+    out = mate.tolist()
+    for x, y, v in zip(everyone[matched].tolist(), mate[matched].tolist(), mw[matched].tolist(), strict=True):
+        nw[x][y] = v
+    return out
 
 
 def _reoptimise_blocks(mate: list[int], nw: list[dict[int, float]], rng: random.Random) -> None:
@@ -614,6 +743,17 @@ def _place_leftovers(
             total += v
         return total
 
+    def best_place(x: int, places: Sequence[list[int]], allow_recent: bool) -> int | None:
+        """The first of the places (groups, or lone members) with room where x adds most; None if none takes x."""
+        best: tuple[float, int] | None = None
+        for k, g in enumerate(places):
+            if len(g) >= max_size:
+                continue
+            v = add_score(x, g, allow_recent)
+            if v is not None and (best is None or v > best[0]):
+                best = (v, k)
+        return None if best is None else best[1]
+
     remaining = list(leftovers)
     for allow_recent in (False, True):
         still: list[int] = []
@@ -628,27 +768,15 @@ def _place_leftovers(
             remaining = []
             while free:
                 x = free.pop(0)
-                best: tuple[float, int] | None = None
-                for pos, y in enumerate(free):
-                    v = add_score(x, [y], allow_recent)
-                    if v is not None and (best is None or v > best[0]):
-                        best = (v, pos)
-                if best is None:
+                if (pos := best_place(x, [[y] for y in free], allow_recent)) is None:
                     remaining.append(x)
                 else:
-                    groups.append([x, free.pop(best[1])])
+                    groups.append([x, free.pop(pos)])
         for x in remaining:
-            best_g: tuple[float, int] | None = None
-            for gi, g in enumerate(groups):
-                if len(g) >= max_size:
-                    continue
-                v = add_score(x, g, allow_recent)
-                if v is not None and (best_g is None or v > best_g[0]):
-                    best_g = (v, gi)
-            if best_g is None:
+            if (gi := best_place(x, groups, allow_recent)) is None:
                 still.append(x)
             else:
-                groups[best_g[1]].append(x)
+                groups[gi].append(x)
         remaining = still
     return remaining
 

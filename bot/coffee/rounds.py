@@ -18,6 +18,7 @@ in a row pauses the member, with a private notice saying how to come back.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -176,9 +177,41 @@ def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
     return None
 
 
+class _CollectorPause:
+    """Python's cyclic garbage collector held off while rounds are planned (re-entrant: rounds of several channels
+    may be planned at once). Planning a large round creates some hundreds of thousands of objects that live until
+    it ends; their count triggers full collections, each of which walks every object of the process, caches
+    included, and frees nothing (20,000 members: three a round, 0.7-1.5 CPU s of about 5). Cyclic garbage made
+    meanwhile is collected once the last plan ends; reference counting frees the rest as usual."""
+
+    def __init__(self) -> None:
+        self.holders = 0
+        self.resume = False
+
+    def __enter__(self) -> None:
+        if self.holders == 0:
+            self.resume = gc.isenabled()
+            gc.disable()
+        self.holders += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.holders -= 1
+        if self.holders == 0 and self.resume:
+            gc.enable()
+
+
+_COLLECTOR_PAUSE = _CollectorPause()
+
+
 async def plan(store: Store, matchers: Matchers, settings: ChannelSettings, due_at: datetime, now: datetime,
                topics: bool = False) -> Plan:
     """The groups for the round at `due_at`, with their reasons. Sends nothing, stores nothing."""
+    with _COLLECTOR_PAUSE:
+        return await _plan(store, matchers, settings, due_at, now, topics)
+
+
+async def _plan(store: Store, matchers: Matchers, settings: ChannelSettings, due_at: datetime, now: datetime,
+                topics: bool) -> Plan:
     ws, channel = settings.workspace, settings.channel
     members = await store.coffee.memberships(ws, channel)
     listed = await store.members.list(ws)

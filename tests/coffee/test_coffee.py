@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 from datetime import UTC, date, datetime, timedelta
@@ -9,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.app import Rapport
-from bot.coffee.rounds import GRACE, next_run
+from bot.coffee.rounds import GRACE, _CollectorPause, next_run
 from bot.domain.coffee import ChannelSettings, pair, round_key
 from bot.domain.profiles import Profile
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, ButtonPressed, CommandInvoked, Member
@@ -443,3 +444,23 @@ async def test_a_dry_run_names_only_shared_ground_the_judge_agrees_with(store, c
     assert "both into" not in reasons[("a", "b")] and "shared interests" not in reasons[("a", "b")]
     assert "both into trail running / hiking" in reasons[("c", "d")] or "both into hiking / trail running" in reasons[
         ("c", "d")]
+
+
+def test_the_collector_is_held_off_while_rounds_are_planned_and_comes_back_after_the_last() -> None:
+    pause = _CollectorPause()
+    assert gc.isenabled()
+    with pause:
+        with pause:  # rounds of two channels planned at once
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), pause:
+        raise RuntimeError("a failed plan")
+    assert gc.isenabled()
+    gc.disable()  # turned off by someone else: left off
+    try:
+        with pause:
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from bot.coffee.interest_pairs import _best_per_member, closest_pairs, interest_scores, score_pairs
+from bot.coffee import interest_pairs
+from bot.coffee.interest_pairs import PhraseMatrix, _best_per_member, closest_pairs, interest_scores, score_pairs
 from bot.domain.coffee import pair
 
 THRESHOLD = 0.41
@@ -29,10 +31,13 @@ def _brute(padded: np.ndarray, counts: np.ndarray, a: int, b: int) -> float:
     return float(np.clip((top - THRESHOLD) / (1 - THRESHOLD), 0, None).sum())
 
 
-def test_each_pair_is_scored_as_the_brute_force_does_whatever_the_widths() -> None:
+@pytest.mark.parametrize("table_limit", [interest_pairs.TABLE_LIMIT, 0])  # a table of phrase pairs, or pair by pair
+def test_each_pair_is_scored_as_the_brute_force_does_whatever_the_widths(
+        table_limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(interest_pairs, "TABLE_LIMIT", table_limit)
     padded, counts = _members(40)
     i, j = np.triu_indices(40, 1)
-    strength, best = score_pairs(THRESHOLD, padded, counts, np.stack([i, j], axis=1))
+    strength, best = score_pairs(THRESHOLD, PhraseMatrix.of(padded, counts), np.stack([i, j], axis=1))
     for row, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
         assert abs(strength[row] - _brute(padded, counts, a, b)) < 1e-4
         if strength[row] > 0:
@@ -43,7 +48,7 @@ def test_each_pair_is_scored_as_the_brute_force_does_whatever_the_widths() -> No
 def test_with_everyone_as_a_partner_the_scores_are_every_related_pair() -> None:
     padded, counts = _members(30)
     users = [f"u{k}" for k in range(30)]
-    found = interest_scores(THRESHOLD, users, padded, counts, partners=29, kept=None)
+    found = interest_scores(THRESHOLD, users, PhraseMatrix.of(padded, counts), partners=29, kept=None)
     expected = {pair(users[a], users[b]): min(1.0, s / 2) for a in range(30) for b in range(a + 1, 30)
                 if (s := _brute(padded, counts, a, b)) > 0}
     assert found.keys() == expected.keys()
@@ -80,7 +85,7 @@ def test_a_pair_reaches_the_planner_only_if_it_is_among_the_strongest_of_one_of_
 def test_large_rounds_score_each_member_with_its_few_strongest_partners() -> None:
     padded, counts = _members(60)
     users = [f"u{k}" for k in range(60)]
-    everyone = interest_scores(THRESHOLD, users, padded, counts, partners=59, kept=None)
-    kept = interest_scores(THRESHOLD, users, padded, counts, partners=10, kept=3)
+    everyone = interest_scores(THRESHOLD, users, PhraseMatrix.of(padded, counts), partners=59, kept=None)
+    kept = interest_scores(THRESHOLD, users, PhraseMatrix.of(padded, counts), partners=10, kept=3)
     assert 0 < len(kept) <= 3 * len(users) < len(everyone)
     assert all(abs(kept[k].score - everyone[k].score) < 1e-4 for k in kept)  # scored exactly, not estimated

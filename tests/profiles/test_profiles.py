@@ -21,7 +21,7 @@ from storage.models import Base
 pytestmark = pytest.mark.usefixtures("matcher")
 
 WS = "T1"
-MY_TABLES = {"profiles", "profile_phrases"}
+MY_TABLES = {"profiles", "profile_vectors"}
 
 
 @pytest.fixture

@@ -357,6 +357,14 @@ async def test_profiles(store) -> None:
                                                                        "trail running": b"5678"}}
     assert set(await store.profiles.vectors(WS, "m1")) == {"ana", "bob"}
     assert await store.profiles.vectors(WS, "m2") == {}
+    keys, blob = (await store.profiles.vector_rows(WS, "m1", ["ana"]))["ana"]  # the same, one blob per member
+    assert {k: blob[4 * x:4 * x + 4] for x, k in enumerate(keys)} == {"sourdough": b"1234", "trail running": b"5678"}
+    assert set(await store.profiles.vector_rows(WS, "m1")) == {"ana", "bob"} and not await store.profiles.vector_rows(
+        WS, "m2")
+    # A phrase has one vector: the matcher that made it last.
+    await store.profiles.save_vectors(WS, "bob", "m2", {"rust": b"wxyz"})
+    assert await store.profiles.vectors(WS, "m2") == {"bob": {"rust": b"wxyz"}}
+    assert set(await store.profiles.vectors(WS, "m1")) == {"ana"}
     await store.profiles.save(replace(ana, behaviour="sourdough"))  # a phrase gone: its vector goes too
     assert await store.profiles.vectors(WS, "m1", ["ana"]) == {"ana": {"sourdough": b"1234"}}
     assert await store.profiles.delete(WS, "ana") and not await store.profiles.delete(WS, "ana")
@@ -394,6 +402,14 @@ async def test_nudges_sent_recent_told(store) -> None:
     assert await store.nudges.sent_times(WS, None, at(0)) == [at(2)]
     assert await store.nudges.sent_times(WS, None, at(2)) == []
     assert await store.nudges.told(WS, "stage") == [("ana", "bob", "r1")]
+    (sent,) = await store.nudges.sent_since(WS, at(0))  # the failed one aside
+    assert (sent.kind, sent.recipient, sent.sent_at, sent.status, sent.reached_out_at) == (
+        "stage", "ana", at(2), SENT, None)
+    await store.graph.record([Outcome(seen("before", "ana", 1), contacts=(contact("before", "ana", "bob", 1),)),
+                              Outcome(seen("after", "ana", 5), contacts=(contact("after", "ana", "bob", 5),)),
+                              Outcome(seen("other", "ana", 4), contacts=(contact("other", "ana", "cid", 4),))])
+    assert [n.reached_out_at for n in await store.nudges.sent_since(WS, at(0))] == [at(5)]  # to bob, after it
+    assert await store.nudges.sent_since(WS, at(2)) == [] and await store.nudges.sent_since(OTHER, at(0)) == []
     await store.nudges.change(one, status=DONE)
     assert (await store.nudges.get(one.id)).status == DONE
 
