@@ -429,7 +429,7 @@ async def test_a_dry_run_names_only_shared_ground_the_judge_agrees_with(store, c
     from bot.coffee.coffee import dry_run
 
     bot = await make(store, clock, outbound, "abcd")
-    # a and b: the vectors count "Swift" ~ "Taylor Swift concerts" (cosine 0.51, over the 0.41 threshold), the
+    # a and b: the vectors count "Swift" ~ "Taylor Swift concerts" (cosine 0.60, over the 0.57 threshold), the
     # judge reads the skill in its technical sense and keeps them apart; c and d: trail running ~ hiking.
     for user, field, text in (("a", "capability", "Swift"), ("b", "behaviour", "Taylor Swift concerts"),
                               ("c", "behaviour", "trail running"), ("d", "behaviour", "hiking")):
