@@ -260,11 +260,13 @@ def apply_answers(questions: Iterable[Question], answers: Iterable[Answer]) -> l
     """Questions with these answers applied. A question put to someone is answered once, by its first answer. An
     open question keeps its addressee OPEN (answered at its first answer, so that it is not reported waiting) and
     each of its answerers gets an answered question of their own, asker -> answerer, once."""
-    answers = list(answers)
     questions = list(questions)
     first: dict[tuple[str, str, str], Answer] = {}
+    to_open: dict[tuple[str, str], list[Answer]] = defaultdict(list)  # a batch holds hundreds of each
     for a in answers:
         first.setdefault((a.workspace, a.question_id, a.addressee), a)
+        if a.addressee == OPEN:
+            to_open[(a.workspace, a.question_id)].append(a)
     have = {(q.workspace, q.message_id, q.addressee) for q in questions}
     result = []
     for q in questions:
@@ -274,9 +276,9 @@ def apply_answers(questions: Iterable[Question], answers: Iterable[Answer]) -> l
         result.append(q)
         if q.addressee != OPEN:
             continue
-        for a in answers:
+        for a in to_open.get((q.workspace, q.message_id), ()):
             key = (q.workspace, q.message_id, a.answerer)
-            if (a.workspace, a.question_id, a.addressee) == (q.workspace, q.message_id, OPEN) and key not in have:
+            if key not in have:
                 have.add(key)
                 result.append(replace(q, addressee=a.answerer, answered_at=a.at, answer_id=a.answer_id))
     return result
