@@ -91,16 +91,21 @@ def gold_of(channels: Sequence[Channel], qa: dict[str, set[tuple[str, str]]] | N
     return Reading(links, pairs, edges)
 
 
+def recorded(picked: dict[str, str], rank: Ranker | None = None) -> Ranker:
+    """The shipped ranker (or `rank`), noting each pick in `picked`: message id -> the id it replies to."""
+    def recording(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]]) -> list[str | None]:
+        parents = (rank or reply_model.parents)(batch)
+        picked.update({m.message_id: p for (m, _), p in zip(batch, parents, strict=True) if p})
+        return parents
+
+    return recording
+
+
 def rapport_in_process(channels: Sequence[Channel]) -> Reading:
     reading = Reading(set(), set(), set())
     for c in channels:
         picked: dict[str, str] = {}
-
-        def recording(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]],
-                      picked: dict[str, str] = picked) -> list[str | None]:
-            parents = reply_model.parents(batch)
-            picked.update({m.message_id: p for (m, _), p in zip(batch, parents, strict=True) if p})
-            return parents
+        recording = recorded(picked)
 
         outcomes = list(link_all(Memory(), c.events, name_index(c.members), recording))
         reading.links |= {(c.name, child, parent) for child, parent in picked.items()}
@@ -331,17 +336,11 @@ def answer_errors(dialogues: Sequence[Dialogue]) -> Table:
         c = d.channel
         author = {e.message_id: e.author for e in c.events}
         gold: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for q, a in sorted(d.qa):
-            if author[q] != author[a]:
-                gold.setdefault((author[q], author[a]), []).append((q, a))
+        for q, answer_id in sorted(d.qa):
+            if author[q] != author[answer_id]:
+                gold.setdefault((author[q], author[answer_id]), []).append((q, answer_id))
         picked: dict[str, str] = {}
-
-        def recording(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]],
-                      picked: dict[str, str] = picked) -> list[str | None]:
-            parents = reply_model.parents(batch)
-            picked.update({m.message_id: p for (m, _), p in zip(batch, parents, strict=True) if p})
-            return parents
-
+        recording = recorded(picked)
         for label, ranker in (("reply ranker", recording), ("the annotators' reply links", annotated(c))):
             outcomes = list(link_all(Memory(), c.events, name_index(c.members), ranker))
             edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -451,29 +450,25 @@ def live(channels: Sequence[Channel], batch: int) -> Table:
         table.add_column(column)
 
     async def read(fresh: bool) -> Reading:
-        reading, original = Reading(set(), set(), set()), reply_model.parents
-
-        def recording(asked: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]]) -> list[str | None]:
-            parents = original(asked)
-            reading.links.update((name, m.message_id, p) for (m, _), p in zip(asked, parents, strict=True) if p)
-            return parents
-
+        reading, picked = Reading(set(), set(), set()), dict[str, str]()
+        recording = recorded(picked, reply_model.parents)  # the live path calls reply_model.parents: this, now
         with tempfile.TemporaryDirectory() as tmp, mock.patch.object(reply_model, "parents", recording):
             store = await SqlStore.open(f"sqlite:///{tmp}/live.db")
+            record, outcomes = store.graph.record, list[Outcome]()
+
+            async def keep(new: Sequence[Outcome]) -> int:
+                outcomes.extend(new)
+                return int(await record(new))
+
+            store.graph.record = keep  # type: ignore[method-assign,assignment]
             for c in channels:
-                name, outcomes = c.name, []
+                outcomes.clear()
+                picked.clear()
                 await store.members.upsert(c.members)
-                record = store.graph.record
-
-                async def keep(new: Sequence[Outcome], record: Any = record, outcomes: list[Outcome] = outcomes
-                               ) -> int:
-                    outcomes.extend(new)
-                    return int(await record(new))
-
-                store.graph.record = keep  # type: ignore[method-assign]
                 directory = Directory(store)
                 for i in range(0, len(c.events), batch):
                     await ingest(store, Directory(store) if fresh else directory, c.events[i:i + batch])
+                reading.links |= {(c.name, child, parent) for child, parent in picked.items()}
                 _collect(c, outcomes, reading)
             await store.close()
         return reading
