@@ -20,6 +20,7 @@ from bot.graph.conversation import (
     Outcome,
     Question,
     SeenMessage,
+    addressing_kept,
     apply_answers,
 )
 from bot.graph.rapport import PairStats
@@ -113,12 +114,9 @@ class SqlGraph:
                     MessageRow.workspace, MessageRow.message_id)
                 inserted.update((r.workspace, r.message_id) for r in await session.execute(stmt, chunk))
             new = [o for o in outcomes if (o.message.workspace, o.message.message_id) in inserted]
-            # Only a message that can still be a candidate needs them: of a long history import, the last hour.
-            newest: dict[str, datetime] = {}
-            for o in new:
-                newest[o.message.channel] = max(newest.get(o.message.channel, o.message.at), o.message.at)
-            await self._insert(session, AddresseeRow, [r for o in new if o.message.at >= newest[o.message.channel]
-                                                       - HORIZON for r in addressee_rows(o.message)])
+            kept = addressing_kept(o.message for o in new)
+            await self._insert(session, AddresseeRow, [r for o in new if (o.message.workspace, o.message.message_id)
+                                                       in kept for r in addressee_rows(o.message)])
             answers = [a for o in new for a in o.answers]
             questions = apply_answers([q for o in new for q in o.questions], answers)
             in_batch = {(q.workspace, q.message_id) for q in questions}

@@ -11,9 +11,17 @@ from bot.domain.nudges import Nudge, SentNudge
 from bot.domain.profiles import Profile
 from bot.domain.ties import PairSummary
 from bot.events import Member, MessagePosted
-from bot.graph.conversation import OPEN, Contact, Memory, Outcome, Question, SeenMessage, apply_answers
+from bot.graph.conversation import (
+    OPEN,
+    Contact,
+    Memory,
+    Outcome,
+    Question,
+    SeenMessage,
+    addressing_kept,
+    apply_answers,
+)
 from bot.graph.rapport import PairStats
-from bot.graph.reply_model import HORIZON
 from bot.privacy.privacy import graph_export
 from bot.replies import GroupConversation, Reply
 from storage.statements import given
@@ -110,14 +118,15 @@ class FakeGraph:
 
     async def record(self, outcomes: Sequence[Outcome]) -> int:
         new = 0
+        kept = addressing_kept(o.message for o in outcomes
+                               if (o.message.workspace, o.message.message_id) not in self.memory.messages)
         for outcome in outcomes:
             key = (outcome.message.workspace, outcome.message.message_id)
             if key in self.memory.messages:
                 continue
             new += 1
             m = outcome.message
-            newest = max(o.message.at for o in outcomes if o.message.channel == m.channel)
-            if m.at < newest - HORIZON:  # as SQL: whom it spoke to is kept only while it can be a candidate
+            if key not in kept:  # as SQL: whom it spoke to is kept only while it can be a candidate
                 outcome = replace(outcome, message=replace(m, to=frozenset(), mentions=frozenset()))
             self.memory.remember(outcome)
             self.questions = apply_answers(self.questions, outcome.answers) + list(outcome.questions)

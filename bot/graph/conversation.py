@@ -284,6 +284,19 @@ def apply_answers(questions: Iterable[Question], answers: Iterable[Answer]) -> l
     return result
 
 
+def addressing_kept(messages: Iterable[SeenMessage]) -> set[tuple[str, str]]:
+    """(workspace, message id) of the messages of a batch whose addressing is worth storing: those that can still be
+    a candidate parent, within HORIZON of their channel's latest in the batch (of a long history import, the last
+    hour). Only the reply ranker reads it, and only of candidates."""
+    messages = list(messages)
+    newest: dict[tuple[str, str], datetime] = {}
+    for m in messages:
+        key = (m.workspace, m.channel)
+        newest[key] = max(newest.get(key, m.at), m.at)
+    return {(m.workspace, m.message_id) for m in messages
+            if (m.to or m.mentions) and m.at >= newest[(m.workspace, m.channel)] - HORIZON}
+
+
 def flat(event: MessagePosted) -> bool:
     """Unthreaded and not an explicit reply: what the reply ranker reads."""
     return event.thread_id is None and event.reply_to is None
