@@ -123,6 +123,15 @@ async def direct_message(store: Store, matchers: Matchers, group: GroupRecord, u
                  calendar_invite.attachment(found, group.due_at) if found else None)
 
 
+async def send_to_group(core: Core, group: GroupRecord, reply: Reply) -> tuple[str, ...]:
+    """A message in the group's conversation (the one it was given before, while the platform still has it); the id
+    of a new one is kept with the group, so that what follows (its check-in) goes there too. The members reached."""
+    sent = await core.outbound.send_group(group.workspace, group.channel, group.members, reply, group.conversation)
+    if sent.id and sent.id != group.conversation:
+        await core.store.coffee.set_conversation(group.id, sent.id)
+    return sent.reached
+
+
 async def send_to_groups(core: Core, record: RoundRecord, key: str, zones: dict[str, str | None]) -> None:
     """One conversation per placed group whose introduction has not gone out yet; seats it reached become sent."""
     store = core.store
@@ -136,10 +145,7 @@ async def send_to_groups(core: Core, record: RoundRecord, key: str, zones: dict[
         reached: list[str] = []
 
         async def send(group: GroupRecord = group, reply: Reply = reply, reached: list[str] = reached) -> bool:
-            sent = await core.outbound.send_group(group.workspace, group.channel, group.members, reply)
-            if sent.id and sent.reached:
-                await store.coffee.set_conversation(group.id, sent.id)  # its check-in goes there too
-            reached.extend(sent.reached)
+            reached.extend(await send_to_group(core, group, reply))
             return bool(reached)
 
         went = await send_once(store.runs, key, label, core.clock.now(), send)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.coffee import interest_pairs
-from bot.coffee.intro import direct_message, names, others_in, send_to_groups
+from bot.coffee.intro import direct_message, names, others_in, send_to_group, send_to_groups
 from bot.coffee.pairing import (
     Candidate,
     PairFacts,
@@ -430,11 +430,7 @@ async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
 
         async def send(group: GroupRecord = group, waiting: list[str] = waiting, reached: list[str] = reached
                        ) -> bool:
-            sent = await core.outbound.send_group(group.workspace, group.channel, group.members,
-                                                  group_checkin_message(group, waiting), group.conversation)
-            if sent.id and sent.id != group.conversation:
-                await store.coffee.set_conversation(group.id, sent.id)  # the old one was gone: this one from now
-            reached.extend(sent.reached)
+            reached.extend(await send_to_group(core, group, group_checkin_message(group, waiting)))
             return bool(reached)
 
         went = await send_once(store.runs, key, label, core.clock.now(), send)
