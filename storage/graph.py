@@ -176,11 +176,16 @@ class SqlGraph:
             for table in (ContactRow, QuestionRow, MessageRow, AddresseeRow):
                 await session.execute(table.__table__.delete().where(  # type: ignore[attr-defined]
                     table.workspace == workspace, table.message_id == message_id))
-            # An answerer's own row of an open question goes with the answer; a question put to them stays,
-            # unanswered again.
+            # An answerer's own row of an open question goes with the answer; a question put to them (its message's
+            # "question" contact says so, as for a question back, which is open too) stays, unanswered again.
+            c = ContactRow
             opened = select(q.message_id).where(q.workspace == workspace, q.addressee == OPEN)
+            put_to_them = select(c.message_id).where(
+                c.workspace == q.workspace, c.message_id == q.message_id, c.source == q.asker,
+                c.target == q.addressee, c.kind == "question").exists()
             await session.execute(q.__table__.delete().where(  # type: ignore[attr-defined]
-                q.workspace == workspace, q.answer_id == message_id, q.addressee != OPEN, q.message_id.in_(opened)))
+                q.workspace == workspace, q.answer_id == message_id, q.addressee != OPEN, q.message_id.in_(opened),
+                ~put_to_them))
             await session.execute(
                 update(QuestionRow)
                 .where(QuestionRow.workspace == workspace, QuestionRow.answer_id == message_id)

@@ -136,8 +136,11 @@ class FakeGraph:
     async def forget_message(self, workspace: str, message_id: str) -> None:
         self.memory.messages.pop((workspace, message_id), None)
         opened = {q.message_id for q in self.questions if q.workspace == workspace and q.addressee == OPEN}
+        put = {(c.message_id, c.source, c.target) for c in self.contacts
+               if c.workspace == workspace and c.kind == "question"}
         self.questions = [q for q in self.questions if not (
-            q.workspace == workspace and q.answer_id == message_id and q.addressee != OPEN and q.message_id in opened)]
+            q.workspace == workspace and q.answer_id == message_id and q.addressee != OPEN and q.message_id in opened
+            and (q.message_id, q.asker, q.addressee) not in put)]
         self.questions = [
             replace(q, answered_at=None, answer_id=None) if q.answer_id == message_id else q
             for q in self.questions if not (q.workspace == workspace and q.message_id == message_id)

@@ -160,15 +160,20 @@ async def test_graph_an_open_question_takes_each_answerer_once_in_later_batches(
 async def test_graph_a_question_back_is_answered_by_its_addressee_and_by_a_bystander(store) -> None:
     # In flat chat a question back is put to the asker it answers and open as well (bot.graph.conversation, rule 4).
     await store.graph.record([Outcome(seen("q1", "bob", 0, is_question=True),
-                                      questions=(question("q1", "bob", "ana", 0), question("q1", "bob", OPEN, 0)))])
+                                      questions=(question("q1", "bob", "ana", 0), question("q1", "bob", OPEN, 0)),
+                                      contacts=(contact("q1", "bob", "ana", 0),))])
     await store.graph.record([Outcome(seen("a1", "cid", 1), answers=(Answer(WS, "q1", OPEN, "cid", at(1), "a1"),))])
-    await store.graph.record([Outcome(seen("a2", "ana", 2), answers=(Answer(WS, "q1", "ana", "ana", at(2), "a2"),))])
+    await store.graph.record([Outcome(seen("a2", "ana", 2), answers=(Answer(WS, "q1", "ana", "ana", at(2), "a2"),
+                                                                     Answer(WS, "q1", OPEN, "ana", at(2), "a2")))])
     stats = await store.graph.pair_stats(WS, at(120))
     assert [(s.a, s.b, s.asked_ab, s.answered_ab, s.asked_ba, s.answered_ba) for s in stats] == [
         ("ana", "bob", 0, 0, 1, 1), ("bob", "cid", 1, 1, 0, 0)]  # Bob asked Ana and Cid; both answered
     await store.graph.forget_message(WS, "a1")  # the bystander's answer deleted: their edge goes with it
     stats = await store.graph.pair_stats(WS, at(120))
     assert [(s.a, s.b, s.asked_ba, s.answered_ba) for s in stats] == [("ana", "bob", 1, 1)]
+    await store.graph.forget_message(WS, "a2")  # the addressee's answer deleted: put to her, it waits again
+    stats = await store.graph.pair_stats(WS, at(120))
+    assert [(s.a, s.b, s.asked_ba, s.answered_ba, s.unanswered_ba) for s in stats] == [("ana", "bob", 1, 0, 1)]
 
 
 async def test_graph_pair_stats(store) -> None:
