@@ -17,7 +17,7 @@ skips them. The wording of an introduction lives here too: the round builds on t
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -132,29 +132,42 @@ async def send_to_group(core: Core, group: GroupRecord, reply: Reply) -> tuple[s
     return sent.reached
 
 
+async def send_once_to_group(core: Core, group: GroupRecord, key: str,
+                             build: Callable[[], Awaitable[Reply]]) -> list[str]:
+    """`build`'s message in the group's conversation once under `key` (its run label is the group's, `g2`): the
+    members it reached, or none when the platform refused the group before (then its members get DMs). A message a
+    process sent and died before recording reached everyone."""
+    runs, label = core.store.runs, f"g{group.index}"
+    if await runs.delivery(key, label) == "failed":
+        return []
+    reply = await build()
+    reached: list[str] = []
+
+    async def send() -> bool:
+        reached.extend(await send_to_group(core, group, reply))
+        return bool(reached)
+
+    if not await send_once(runs, key, label, core.clock.now(), send) and not reached and (
+            await runs.delivery(key, label) == "sent"):
+        return list(group.members)
+    return reached
+
+
 async def send_to_groups(core: Core, record: RoundRecord, key: str, zones: dict[str, str | None]) -> None:
     """One conversation per placed group whose introduction has not gone out yet; seats it reached become sent."""
     store = core.store
     for group in record.placed:
         if any(seat.dm != "pending" for seat in group.seats):
             continue  # begun before (a resumed round): the DM pass finishes it
-        label = f"g{group.index}"
-        if await store.runs.delivery(key, label) == "failed":
-            continue  # the platform refused this group before: DMs
-        reply = await group_message(store, core.matchers, group, zones, core.clock.now())
-        reached: list[str] = []
 
-        async def send(group: GroupRecord = group, reply: Reply = reply, reached: list[str] = reached) -> bool:
-            reached.extend(await send_to_group(core, group, reply))
-            return bool(reached)
+        async def build(group: GroupRecord = group) -> Reply:
+            return await group_message(store, core.matchers, group, zones, core.clock.now())
 
-        went = await send_once(store.runs, key, label, core.clock.now(), send)
-        if not went and not reached and await store.runs.delivery(key, label) == "sent":
-            reached = list(group.members)  # sent by a process that died before recording the seats
+        reached = await send_once_to_group(core, group, key, build)
         missing = [u for u in group.members if u not in reached]
         if reached and missing:
-            log.info("coffee group %s of %s: %d of %d members reached in the group conversation; DMs for the rest",
-                     label, key, len(reached), len(group.members))
+            log.info("coffee group g%d of %s: %d of %d members reached in the group conversation; DMs for the rest",
+                     group.index, key, len(reached), len(group.members))
         for user in group.members:
             if user in reached:
                 await store.coffee.set_seat(group.id, user, dm="sent")

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.coffee import interest_pairs
-from bot.coffee.intro import direct_message, names, others_in, send_to_group, send_to_groups
+from bot.coffee.intro import direct_message, names, others_in, send_once_to_group, send_to_groups
 from bot.coffee.pairing import (
     Candidate,
     PairFacts,
@@ -423,19 +423,13 @@ async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
         if await store.runs.delivery(record.key, f"g{group.index}") != "sent":
             continue  # introduced by DMs: asked by DM
         waiting = [seat.user for seat in group.seats if seat.checkin == "pending" and not seat.answer]
-        label = f"g{group.index}"
-        if len(waiting) < 2 or await store.runs.delivery(key, label) == "failed":
-            continue  # one person left to ask is a DM; a refusal before: DMs
-        reached: list[str] = []
+        if len(waiting) < 2:
+            continue  # one person left to ask is a DM
 
-        async def send(group: GroupRecord = group, waiting: list[str] = waiting, reached: list[str] = reached
-                       ) -> bool:
-            reached.extend(await send_to_group(core, group, group_checkin_message(group, waiting)))
-            return bool(reached)
+        async def build(group: GroupRecord = group, waiting: list[str] = waiting) -> Reply:
+            return group_checkin_message(group, waiting)
 
-        went = await send_once(store.runs, key, label, core.clock.now(), send)
-        if not went and not reached and await store.runs.delivery(key, label) == "sent":
-            reached = list(group.members)  # sent by a process that died before recording the seats
+        reached = await send_once_to_group(core, group, key, build)
         for user in waiting:
             if user in reached:
                 await store.coffee.set_seat(group.id, user, checkin="sent")
