@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "s20ops_0008"
+revision = "s20ops_0008"  # as databases upgraded past it record it; the file is named like the others
 down_revision = "0007"
 branch_labels = None
 depends_on = None
