@@ -25,12 +25,13 @@ from bot.graph.reply_model import (
     CANDIDATES,
     FEATURES,
     NEAREST,
+    Pick,
     Said,
-    choose,
     features,
     load,
     needed,
-    parents,
+    picks,
+    ranked,
     shipped,
     table,
 )
@@ -47,13 +48,13 @@ def said_of(event: MessagePosted, names: dict[str, str]) -> Said:
     return reading(event, names).said
 
 
-def picks(*events: MessagePosted) -> dict[str, str]:
+def parents(*events: MessagePosted) -> dict[str, str]:
     """What the shipped ranker picks when the events are linked as the importer and the live path link them."""
     found: dict[str, str] = {}
 
-    def recording(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
-        picked = parents(batch)
-        found.update({m.message_id: p for (m, _), p in zip(batch, picked, strict=True) if p})
+    def recording(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:
+        picked = ranked(batch)
+        found.update({m.message_id: p.parent for (m, _), p in zip(batch, picked, strict=True) if p.parent})
         return picked
 
     list(link_all(Memory(), events, NAMES, recording))
@@ -74,7 +75,7 @@ def test_the_shipped_models_load_and_were_trained_on_these_features() -> None:
 
 
 def test_an_addressed_answer_links_to_the_question_across_other_talk() -> None:
-    found = picks(
+    found = parents(
         msg(1, "ana", 0, "bob: how do I rotate the staging keys?"),
         msg(2, "cid", 10, "anyone tried the new kernel yet"),
         msg(3, "dee", 20, "cid: not yet, next week"),
@@ -85,12 +86,12 @@ def test_an_addressed_answer_links_to_the_question_across_other_talk() -> None:
 
 
 def test_a_reply_right_after_a_message_in_a_quiet_channel_links() -> None:
-    found = picks(msg(1, "erin", 0, "anyone up for a lunch walk?"), msg(2, "bob", 40, "yes! meet at 12:30"))
+    found = parents(msg(1, "erin", 0, "anyone up for a lunch walk?"), msg(2, "bob", 40, "yes! meet at 12:30"))
     assert found == {"2": "1"}
 
 
 def test_a_new_topic_hours_later_links_to_nothing() -> None:
-    found = picks(msg(1, "ana", 0, "deploy is done"), msg(2, "bob", 5 * 3600, "hi all, is the office open friday?"))
+    found = parents(msg(1, "ana", 0, "deploy is done"), msg(2, "bob", 5 * 3600, "hi all, is the office open friday?"))
     assert found == {}
 
 
@@ -101,7 +102,7 @@ def test_without_text_a_mention_still_links_and_text_features_fall_away() -> Non
     rows = features(said[2], said[:2])
     text_columns = [i for i, name in enumerate(FEATURES) if name in {"shared_words", "words", "is_question"}]
     assert all(rows[:, i].tolist() == [pytest.approx(float("nan"), nan_ok=True)] * 2 for i in text_columns)
-    assert picks(*events).get("3") == "1"
+    assert parents(*events).get("3") == "1"
 
 
 def flag(value: bool | None) -> float:
@@ -185,7 +186,7 @@ def test_scoring_only_the_rows_that_matter_picks_what_scoring_every_row_picks(wi
     rows = table(batch)
     kept = needed(rows, len(batch))
     assert 0 < len(kept.x) < len(rows.x)  # messages that speak to someone lose their other rows
-    assert model.parents(batch) == choose(batch, rows, model.scores(rows.x), model.threshold)
+    assert model.picks(batch) == picks(batch, rows, model.scores(rows.x), model.threshold, model.contact_at)
 
 
 def test_said_holds_no_text_and_hearing_is_bounded_and_forgets_a_workspace() -> None:
@@ -254,11 +255,12 @@ def test_the_training_command_writes_a_model_that_loads_and_ranks(tmp_path: Path
     assert main([str(tmp_path / "data"), str(tmp_path / "molweni.json"), "--out", str(out), "--rounds", "8"]) == 0
     card = json.loads((out / "reply_model.json").read_text())
     assert card["features"] == list(FEATURES)
-    model = load(out / card["with_text"]["file"], card["with_text"]["threshold"])
+    variant = card["with_text"]
+    model = load(out / variant["file"], variant["threshold"], variant["contact_threshold"])
     question = said_of(msg(1, "ana", 0, "bob: how do I fix the driver?"), NAMES)
     noise = said_of(msg(2, "cid", 10, "dee: how do I fix the driver?"), NAMES)
     answer = said_of(msg(3, "bob", 20, "ana: yes, try the other setting"), NAMES)
-    assert model.parents([(answer, [question, noise])]) == ["1"]
+    assert [p.parent for p in model.picks([(answer, [question, noise])])] == ["1"]
     assert card["with_text"]["irc_dev_links_between_people"]["f"] > 0.3  # the previous message alone: F 0.02
 
 
