@@ -101,6 +101,7 @@ LEXICAL_THRESHOLD = 0.12
 #: cross-validation, in precision and recall alike; with MiniLM-L6 alone it did not, so that matcher keeps 0.5.
 SHARED_WORD_WEIGHT = 0.85
 SPECIALISATION_WEIGHT = 0.6
+#: MiniLM-L6 alone (the fallback without the second model, kept as the matcher was before it).
 SINGLE_MODEL_SPECIALISATION_WEIGHT = 0.5
 
 #: Technologies whose names are everyday words too. Listed as a skill (or wanted, in "looking for"), they are
