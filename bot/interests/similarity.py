@@ -338,6 +338,11 @@ class EmbeddingMatcher(_CachedMatcher):
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        # Threads that wait for work sleep instead of spinning: with two sessions (two thread pools) on a machine
+        # that runs other work too, spinning threads took the cores from each other and from the process's other
+        # threads (benchmarks/matching.py: embedding and /rapport starters were twice as slow with spinning, load
+        # average about 5 on 2 cores).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # (session, its input names, the index of its token-vector output, the scale of its part of the vector)
         self._models: list[tuple[Any, set[str], int, float]] = []
         for file, weight in [(path, 1.0 - paraphrase_weight if second else 1.0)] + (
