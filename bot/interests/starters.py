@@ -40,8 +40,7 @@ SHORTLIST = 15  # people re-judged by `/rapport match` after the fast vector pas
 #: Stored-vector cosine, as a fraction of the matcher's threshold, worth re-judging. Phrases read in the "interested
 #: in" frame share two words, which lifts every cosine: at 0.8 of its threshold 7% of the tuning phrases' pairs
 #: passed (4% for the bare phrase), at 0.9 3%. The tuning pair judged related (topic links aside) with the lowest
-#: cosine has 1.04 times the threshold, so 0.9 loses none of them. With the second model (threshold 0.52): 3.4% of
-#: the pairs pass at 0.9 (7.8% at 0.8), and the lowest related cosine is 1.01 times the threshold: still none lost.
+#: cosine has 1.04 times the threshold, so 0.9 loses none of them.
 PREFILTER = 0.9
 COMPLEMENT_BONUS = 0.1  # a wish someone else can meet is a better opener than one more shared hobby
 

@@ -10,11 +10,7 @@ import numpy as np
 import pytest
 
 from bot.interests.similarity import (
-    EMBEDDING_DIM,
     EMBEDDING_THRESHOLD,
-    PARAPHRASE_SHA256,
-    PARAPHRASE_WEIGHT,
-    SINGLE_MODEL_THRESHOLD,
     EmbeddingMatcher,
     Judgement,
     LexicalMatcher,
@@ -84,7 +80,7 @@ def test_loads_the_embedding_matcher_by_default() -> None:
 
 def test_embeddings_are_normalised_and_sane(matcher: EmbeddingMatcher) -> None:
     vecs = matcher.embed(["hiking", "trail running", "accounting"])
-    assert vecs.shape == (3, 768)  # the two models' vectors end to end
+    assert vecs.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2
 
@@ -94,7 +90,7 @@ def test_related_pairs_score_above_threshold(matcher: EmbeddingMatcher, a: str, 
     j = matcher.judge(a, b)
     assert j.related, j
     assert j.score >= EMBEDDING_THRESHOLD
-    assert j.matcher == "minilm-int8-interest+l3"
+    assert j.matcher == "minilm-int8-interest"
 
 
 @pytest.mark.parametrize(("a", "b"), UNRELATED)
@@ -172,14 +168,14 @@ def test_cache_is_bounded() -> None:
 
 
 def test_empty_phrase_scores_zero(matcher: EmbeddingMatcher) -> None:
-    assert matcher.judge("", "hiking") == Judgement(score=0.0, related=False, matcher="minilm-int8-interest+l3")
+    assert matcher.judge("", "hiking") == Judgement(score=0.0, related=False, matcher="minilm-int8-interest")
 
 
 def test_phrases_are_read_in_a_frame(matcher: EmbeddingMatcher) -> None:
     # The default reads "interested in hiking"; the bare phrase is another matcher, with another name (stored
     # vectors are keyed by it) and other vectors.
     bare = EmbeddingMatcher(template="{}")
-    assert (matcher.name, bare.name) == ("minilm-int8-interest+l3", "minilm-int8+l3")
+    assert (matcher.name, bare.name) == ("minilm-int8-interest", "minilm-int8")
     assert not np.allclose(matcher.embed(["hiking"]), bare.embed(["hiking"]))
     assert np.allclose(matcher.embed(["hiking"]), bare.embed(["interested in hiking"]), atol=1e-5)
     assert matcher.embed(["{0} braces {}"]).shape == (1, matcher.dim)  # the phrase is not a format string
@@ -205,54 +201,6 @@ def test_falls_back_when_model_file_is_corrupt(tmp_path: Path) -> None:
     bad.write_bytes(b"not an onnx model")
     assert isinstance(load_matcher(model_path=bad), LexicalMatcher)
     assert isinstance(load_matcher(vocab_path=tmp_path / "no-vocab.txt"), LexicalMatcher)
-
-
-def test_the_two_models_vectors_are_weighted_end_to_end(matcher: EmbeddingMatcher) -> None:
-    single = EmbeddingMatcher(paraphrase=False)
-    assert (matcher.dim, single.dim) == (2 * EMBEDDING_DIM, EMBEDDING_DIM)
-    assert single.name == "minilm-int8-interest" and single.threshold == SINGLE_MODEL_THRESHOLD
-    phrases = ["machine learning", "deep learning"]
-    both, first = matcher.embed(phrases), single.embed(phrases)
-    # The first half is MiniLM-L6's vector, scaled; the second half the paraphrase model's, a unit vector scaled.
-    assert np.allclose(both[:, :EMBEDDING_DIM], first * np.sqrt(1 - PARAPHRASE_WEIGHT), atol=1e-5)
-    second = both[:, EMBEDDING_DIM:] / np.sqrt(PARAPHRASE_WEIGHT)
-    assert np.allclose(np.linalg.norm(second, axis=1), 1.0, atol=1e-5)
-    assert not np.allclose(second, first, atol=0.05)  # another model, not a copy
-    cosine = (1 - PARAPHRASE_WEIGHT) * float(first[0] @ first[1]) + PARAPHRASE_WEIGHT * float(second[0] @ second[1])
-    assert float(both[0] @ both[1]) == pytest.approx(cosine, abs=1e-5)
-
-
-@pytest.mark.parametrize(("a", "level_a", "b", "level_b"), [
-    ("machine learning", "capability", "deep learning", "capability"),
-    ("curiosity about the universe", "spirit", "astronomy", "behaviour"),
-    ("mental health awareness", "beliefs", "therapy", "behaviour"),
-])
-def test_the_second_model_finds_links_minilm_alone_misses(
-        matcher: EmbeddingMatcher, a: str, level_a: str, b: str, level_b: str) -> None:
-    # Tuning pairs outside the topic table: MiniLM-L6 alone scores them just under its threshold.
-    assert matcher.judge(a, b, level_a, level_b).related
-    assert not EmbeddingMatcher(paraphrase=False).judge(a, b, level_a, level_b).related
-
-
-def test_a_refused_paraphrase_model_leaves_minilm_alone(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    bad = tmp_path / "paraphrase-MiniLM-L3-v2.onnx"
-    bad.write_bytes(b"not the model Rapport pinned")
-    with caplog.at_level(logging.WARNING, logger="bot.interests.similarity"):
-        m = load_matcher(paraphrase_path=bad, paraphrase_sha256=PARAPHRASE_SHA256)
-    assert isinstance(m, EmbeddingMatcher)
-    assert (m.name, m.dim, m.threshold) == ("minilm-int8-interest", EMBEDDING_DIM, SINGLE_MODEL_THRESHOLD)
-    assert "refused" in caplog.text and f"expected {PARAPHRASE_SHA256}" in caplog.text
-    assert "MiniLM-L6 alone" in caplog.text
-    assert m.judge("trail running", "hiking").related
-
-
-def test_a_missing_paraphrase_package_leaves_minilm_alone(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr("bot.interests.similarity.PARAPHRASE_DISTRIBUTION", "no-such-paraphrase-package")
-    with caplog.at_level(logging.WARNING, logger="bot.interests.similarity"):
-        m = load_matcher()
-    assert isinstance(m, EmbeddingMatcher) and m.name == "minilm-int8-interest"
-    assert "no-such-paraphrase-package is not installed" in caplog.text
 
 
 def test_lexical_fallback_is_weaker_but_sensible() -> None:
