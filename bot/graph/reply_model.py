@@ -337,9 +337,10 @@ def evidence(said: Said, earlier: Iterable[Said]) -> float:
     dev contact pairs at precision >= 0.90 F 0.831 (one message's pick) -> 0.851."""
     if said.leaning is None:
         return 0.0
-    pair, since, doubt = {said.author, said.leaning}, said.ts - PAIR_WINDOW, 1.0 - said.leaning_score
+    me, them, since, doubt = said.author, said.leaning, said.ts - PAIR_WINDOW, 1.0 - said.leaning_score
     for e in earlier:
-        if e.leaning is not None and since <= e.ts <= said.ts and {e.author, e.leaning} == pair:
+        if e.leaning is not None and ((e.author == me and e.leaning == them) or (e.author == them and e.leaning == me)
+                                      ) and since <= e.ts <= said.ts:
             doubt *= 1.0 - e.leaning_score
     return 1.0 - doubt
 
