@@ -25,6 +25,7 @@ from bot.graph.reply_model import (
     CANDIDATES,
     FEATURES,
     NEAREST,
+    Rarity,
     Said,
     choose,
     features,
@@ -108,7 +109,7 @@ def flag(value: bool | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
+def _one_by_one(message: Said, candidates: Sequence[Said], weights: Rarity) -> list[list[float]]:
     """FEATURES for each scored candidate, computed one candidate at a time straight from their definitions: what
     the batched array code in bot.graph.reply_model.table must agree with."""
     me, now, nan = message.author, message.ts, math.nan
@@ -134,6 +135,7 @@ def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
             sum(c.author in a.to | a.mentions for a in after),
             nan if my_last is None else math.log1p(now - my_last.ts),
             math.log1p((following[0].ts if following else now) - c.ts),
+            sum(me in a.to | a.mentions for a in candidates),
         ]
         words, theirs_words = message.words, c.words
         shared = nan if words is None or theirs_words is None else len(words & theirs_words)
@@ -143,8 +145,25 @@ def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
                 nan if words is None else len(words), nan if c.size < 0 else c.size]
         row += [nan] * 5 if words is None else [flag(message.chatter), first in _ANSWER_OPENERS,
                                                 first in _GREETINGS, first in _YOU, first in _IT]
+        common = None if words is None or theirs_words is None else [weights.weight.get(w, weights.unseen)
+                                                                       for w in words & theirs_words]
+        row += [nan, nan] if common is None else [sum(common), max(common, default=0.0)]
+        questions = nan if c.question is None else sum(bool(a.question) and a.author != me for a in after)
+        row += [nan, nan, nan, questions, nan if c.question is None else c.question and questions == 0]
         rows.append([float(v) for v in row])
+    # Against the message's other scored candidates: how far behind the best summed and highest rarity, the place.
+    summed, highest = [r[FEATURES.index("shared_rarity")] for r in rows], [r[FEATURES.index("rarest_shared")]
+                                                                          for r in rows]
+    for row in rows:
+        mine, top = row[FEATURES.index("shared_rarity")], row[FEATURES.index("rarest_shared")]
+        row[FEATURES.index("shared_rarity_behind")] = max(v for v in summed if v == v) - mine if mine == mine else nan
+        row[FEATURES.index("shared_rarity_rank")] = 1 + sum(v > mine for v in summed) if mine == mine else nan
+        row[FEATURES.index("rarest_shared_behind")] = max(v for v in highest if v == v) - top if top == top else nan
     return rows
+
+
+
+RARITY = Rarity({"kernel": 3.0, "driver": 2.5, "wifi": 2.0, "lunch": 1.5, "yes": 0.1, "you": 0.2}, 4.0)
 
 
 def _random_chat(seed: int, size: int = 400) -> list[tuple[Said, list[Said]]]:
@@ -170,8 +189,8 @@ def _random_chat(seed: int, size: int = 400) -> list[tuple[Said, list[Said]]]:
 
 def test_the_batched_features_agree_with_their_definitions_one_candidate_at_a_time() -> None:
     batch = _random_chat(5)
-    got = table(batch).x
-    expected = np.array([row for message, candidates in batch for row in _one_by_one(message, candidates)])
+    got = table(batch, RARITY).x
+    expected = np.array([row for message, candidates in batch for row in _one_by_one(message, candidates, RARITY)])
     assert got.shape == expected.shape == (len(expected), len(FEATURES))
     assert np.allclose(got, expected, equal_nan=True, atol=1e-5)
     assert len(expected) < sum(len(c) for _, c in batch) * 0.8  # far-off candidates by others are not scored
