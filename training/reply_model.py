@@ -41,6 +41,7 @@ from bot.graph.reply_model import (
     Rarity,
     Said,
     Table,
+    best,
     choose,
     table,
     words_of,
@@ -53,6 +54,9 @@ PARAMS = {
     "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "verbose": -1, "num_threads": 2,
     "seed": 7,
 }
+# The ranker: the same trees, fitted to put each message's parent first among its candidates (lambdarank, grouped by
+# message); the classifier above then judges only each message's best candidate.
+RANK_PARAMS = {**PARAMS, "objective": "lambdarank", "lambdarank_truncation_level": 10}
 ROUNDS = 120  # scoring time grows with the trees
 PAIR_PRECISION = 0.90
 
@@ -105,7 +109,7 @@ def rarity_counts(channels: Sequence[Channel]) -> tuple[int, dict[str, int]]:
 
 
 def write_rarity(messages: int, holding: dict[str, int], path: Path) -> None:
-    path.write_text(f"# messages {messages} least {RARE_LEAST}: how many Ubuntu IRC disentanglement data/train "
+    path.write_text(f"# messages {messages} least {RARE_LEAST} -- how many Ubuntu IRC disentanglement data/train "
                     "messages (Kummerfeld et al., ACL 2019, CC-BY-4.0) hold each word; made by python -m "
                     "training.reply_model\n" + "".join(f"{w}\t{n}\n" for w, n in holding.items()))
 
@@ -136,9 +140,16 @@ def joined(a: Rows, b: Rows) -> Rows:
     return Rows(both, np.concatenate([a.y, b.y]), a.messages + b.messages, a.asked + b.asked)
 
 
-def picked(rows: Rows, scores: np.ndarray, threshold: float) -> dict[int, str]:
+def sureness(rows: Rows, ranks: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Per message, the classifier's probability for the ranker's best row (-inf: no row), as ReplyModel.parents
+    judges it."""
+    row, _ = best(rows.table, np.asarray(ranks), len(rows.asked))
+    return np.where(row >= 0, np.asarray(probabilities)[np.maximum(row, 0)], -np.inf)
+
+
+def picked(rows: Rows, ranks: np.ndarray, sure: np.ndarray, threshold: float) -> dict[int, str]:
     """Message index -> the parent bot.graph.reply_model.choose takes at this threshold."""
-    chosen = choose(rows.asked, rows.table, np.asarray(scores), threshold)
+    chosen = choose(rows.asked, rows.table, np.asarray(ranks), threshold, sure)
     return {m: parent for m, parent in enumerate(chosen) if parent}
 
 
@@ -172,11 +183,14 @@ def pair_scores(rows: Rows, channels: Sequence[Channel], chosen: dict[int, str])
     return prf(len(found & gold), len(found), len(gold))
 
 
-def train(train_rows: Rows, rounds: int = ROUNDS) -> object:
+def train(train_rows: Rows, rounds: int = ROUNDS, rank: bool = False) -> object:
+    """The classifier, or with `rank` the ranker (rows grouped by message: they come message by message)."""
     import lightgbm as lgb
 
-    data = lgb.Dataset(train_rows.x, train_rows.y, feature_name=list(FEATURES), free_raw_data=False)
-    return lgb.train(PARAMS, data, num_boost_round=rounds)
+    groups = np.bincount(train_rows.table.message)
+    data = lgb.Dataset(train_rows.x, train_rows.y, group=groups[groups > 0] if rank else None,
+                       feature_name=list(FEATURES), free_raw_data=False)
+    return lgb.train(RANK_PARAMS if rank else PARAMS, data, num_boost_round=rounds)
 
 
 THRESHOLDS = [round(float(t), 3) for t in np.arange(0.025, 0.951, 0.025)]
@@ -213,8 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     dialogues = [d.channel for d in read_molweni(args.molweni)]
     molweni_fit, molweni = molweni_half(dialogues, fit=True), molweni_half(dialogues, fit=False)
     card: dict[str, object] = {
-        "what": "Reply ranker for unthreaded chat: LightGBM binary classifier over (message, earlier message) "
-                "pairs, exported to ONNX. Features: bot/graph/reply_model.py FEATURES.",
+        "what": "Reply ranker for unthreaded chat: a LightGBM lambdarank model picks each message's best earlier "
+                "message, a LightGBM binary classifier over (message, earlier message) pairs judges that pick; both "
+                "exported to ONNX. Features: bot/graph/reply_model.py FEATURES.",
         "data": [
             "Ubuntu IRC disentanglement data/train (fit) and data/dev (threshold, figures): Kummerfeld et al., "
             "ACL 2019, https://github.com/jkkummerfeld/irc-disentanglement, data CC-BY-4.0",
@@ -227,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "features": list(FEATURES),
         "candidates": CANDIDATES,
         "params": {**PARAMS, "rounds": args.rounds},
+        "ranker_params": {**RANK_PARAMS, "rounds": args.rounds},
         "train_files": len(train_files),
         "dev_files": len(dev_files),
         "molweni_dialogues": {"fit": len(molweni_fit), "measured": len(molweni)},
@@ -242,20 +258,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         fit_rows = joined(rows_of(train_channels, with_text, rarity), rows_of(molweni_fit, with_text, rarity))
         dev_rows, molweni_rows = rows_of(dev_channels, with_text, rarity), rows_of(molweni, with_text, rarity)
-        booster = train(fit_rows, args.rounds)
-        dev_scores = booster.predict(dev_rows.x)  # type: ignore[attr-defined]
-        molweni_scores = booster.predict(molweni_rows.x)  # type: ignore[attr-defined]
-        pairs = [pair_scores(dev_rows, dev_channels, picked(dev_rows, dev_scores, t)) for t in THRESHOLDS]
-        molweni_links = [link_scores(molweni_rows, molweni, picked(molweni_rows, molweni_scores, t))
+        booster, ranker = train(fit_rows, args.rounds), train(fit_rows, args.rounds, rank=True)
+        dev_ranks = ranker.predict(dev_rows.x)  # type: ignore[attr-defined]
+        molweni_ranks = ranker.predict(molweni_rows.x)  # type: ignore[attr-defined]
+        dev_sure = sureness(dev_rows, dev_ranks, booster.predict(dev_rows.x))  # type: ignore[attr-defined]
+        molweni_sure = sureness(molweni_rows, molweni_ranks, booster.predict(molweni_rows.x))  # type: ignore[attr-defined]
+        pairs = [pair_scores(dev_rows, dev_channels, picked(dev_rows, dev_ranks, dev_sure, t)) for t in THRESHOLDS]
+        molweni_links = [link_scores(molweni_rows, molweni, picked(molweni_rows, molweni_ranks, molweni_sure, t))
                          for t in THRESHOLDS]
         precise = [t for t in range(len(THRESHOLDS)) if pairs[t][0] >= PAIR_PRECISION] or [len(THRESHOLDS) - 1]
-        best = max(precise, key=lambda t: pairs[t][2] + molweni_links[t][2])
-        threshold, molweni_prf = THRESHOLDS[best], molweni_links[best]
-        irc_prf = link_scores(dev_rows, dev_channels, picked(dev_rows, dev_scores, threshold))
+        chosen = max(precise, key=lambda t: pairs[t][2] + molweni_links[t][2])
+        threshold, molweni_prf = THRESHOLDS[chosen], molweni_links[chosen]
+        irc_prf = link_scores(dev_rows, dev_channels, picked(dev_rows, dev_ranks, dev_sure, threshold))
+        ranker_file = file.replace(".onnx", "_rank.onnx")
         export(booster, args.out / file)
+        export(ranker, args.out / ranker_file)
         card[key] = {
-            "file": file, "threshold": threshold, "train_rows": len(fit_rows.y),
-            "irc_dev_contact_pairs": dict(zip(("precision", "recall", "f"), (round(v, 3) for v in pairs[best]),
+            "file": file, "ranker_file": ranker_file, "threshold": threshold, "train_rows": len(fit_rows.y),
+            "irc_dev_contact_pairs": dict(zip(("precision", "recall", "f"), (round(v, 3) for v in pairs[chosen]),
                                               strict=True)),
             "irc_dev_links_between_people": dict(zip(("precision", "recall", "f"),
                                                      (round(v, 3) for v in irc_prf), strict=True)),
@@ -263,8 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                         (round(v, 3) for v in molweni_prf), strict=True)),
         }
         print(f"{key}: {len(fit_rows.y):,} rows, threshold {threshold}: links between people "
-              f"IRC dev P {irc_prf[0]:.3f} R {irc_prf[1]:.3f} F {irc_prf[2]:.3f} (pairs F {pairs[best][2]:.3f} at P "
-              f"{pairs[best][0]:.3f}); Molweni dev, odd half "
+              f"IRC dev P {irc_prf[0]:.3f} R {irc_prf[1]:.3f} F {irc_prf[2]:.3f} (pairs F {pairs[chosen][2]:.3f} at P "
+              f"{pairs[chosen][0]:.3f}); Molweni dev, odd half "
               f"P {molweni_prf[0]:.3f} R {molweni_prf[1]:.3f} F {molweni_prf[2]:.3f} "
               f"({time.perf_counter() - started:.0f} s)")
     (args.out / "reply_model.json").write_text(json.dumps(card, indent=2) + "\n")

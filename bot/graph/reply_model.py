@@ -349,31 +349,49 @@ def features(message: Said, candidates: Sequence[Said]) -> np.ndarray:
     return table([(message, candidates)]).x
 
 
-def choose(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np.ndarray, threshold: float,
-           ) -> list[str | None]:
-    """Each message's parent among its scored candidates: the best that reaches the threshold; but a message that
-    speaks to someone at its start replies to that person's best-scored message whatever its score (on IRC train,
-    89% of such messages reply to a message of the person they name, 1% to someone else's)."""
-    width = max((len(c) for _, c in batch), default=0)
-    grid = np.full((len(batch), width + 1), -np.inf)
+def best(rows: Table, scores: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of `count` messages, the row of its best candidate by `scores` (-1: none scored; ties to the latest),
+    and whether that pick is forced: a message that speaks to someone at its start replies to that person's
+    best-scored message whatever its score (ties to the earliest; on IRC train, 89% of such messages reply to a
+    message of the person they name, 1% to someone else's)."""
+    width = int(rows.candidate.max()) + 1 if len(rows.candidate) else 0
+    index = np.full((count, width + 1), -1, np.int64)
+    index[rows.message, rows.candidate] = np.arange(len(rows.candidate))
+    grid = np.full((count, width + 1), -np.inf)
     grid[rows.message, rows.candidate] = scores
     addressed = np.full_like(grid, -np.inf)
     addressed[rows.message[rows.addressed], rows.candidate[rows.addressed]] = scores[rows.addressed]
-    to_them = np.argmax(addressed, axis=1)  # ties to the earliest
-    best = width - np.argmax(grid[:, ::-1], axis=1)  # ties to the latest
-    pick = np.where(addressed.max(axis=1) > -np.inf, to_them, np.where(grid.max(axis=1) >= threshold, best, -1))
+    to_them = np.argmax(addressed, axis=1)
+    latest = width - np.argmax(grid[:, ::-1], axis=1)
+    forced = addressed.max(axis=1) > -np.inf
+    return index[np.arange(count), np.where(forced, to_them, latest)], forced
+
+
+def choose(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np.ndarray, threshold: float,
+           sure: np.ndarray | None = None) -> list[str | None]:
+    """Each message's parent among its scored candidates: the best by `scores` (see `best`), when the pick is
+    forced or its sureness reaches the threshold. `sure` is that sureness, one per message (the reply probability
+    of its best row); without it the best row's score is."""
+    row, forced = best(rows, scores, len(batch))
+    found = row >= 0
+    value = np.full(len(batch), -np.inf)
+    value[found] = scores[row[found]] if sure is None else sure[found]
+    pick = np.where(found & (forced | (value >= threshold)), rows.candidate[np.maximum(row, 0)], -1)
     return [None if k < 0 else candidates[k].message_id
             for (_, candidates), k in zip(batch, pick.tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
 class ReplyModel:
-    """The trained ranker: scores rows of FEATURES; `threshold` is the score a parent must reach."""
+    """The trained models: `session` gives each row of FEATURES the probability that it is the reply's parent,
+    `threshold` the probability a parent must reach. With a `ranker` (a LightGBM lambdarank model, trained on each
+    message's candidates together), the ranker picks each message's best candidate and `session` judges only it."""
 
     session: Any  # onnxruntime.InferenceSession
     threshold: float
     input_name: str
     probability_output: str
+    ranker: Any = None  # onnxruntime.InferenceSession or None
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
@@ -384,10 +402,25 @@ class ReplyModel:
             return np.array([row[1] for row in out], dtype=np.float32)
         return np.asarray(out, dtype=np.float32)[:, 1]
 
+    def ranks(self, rows: np.ndarray) -> np.ndarray:
+        """The ranker's scores (higher: more likely the parent among the message's candidates); without a ranker
+        the probabilities."""
+        if self.ranker is None or not len(rows):
+            return self.scores(rows)
+        return np.asarray(self.ranker.run(None, {self.input_name: rows.astype(np.float32)})[0],
+                          dtype=np.float32).reshape(-1)
+
     def parents(self, batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
-        """For each (message, its candidates), the message id it replies to, or None. One model call a batch."""
+        """For each (message, its candidates), the message id it replies to, or None. Two model calls a batch."""
         rows = needed(table(batch), len(batch))
-        return choose(batch, rows, self.scores(rows.x), self.threshold)
+        if self.ranker is None:
+            return choose(batch, rows, self.scores(rows.x), self.threshold)
+        ranks = self.ranks(rows.x)
+        row, forced = best(rows, ranks, len(batch))
+        judged = (row >= 0) & ~forced  # a forced pick needs no judging
+        sure = np.full(len(batch), -np.inf)
+        sure[judged] = self.scores(rows.x[row[judged]])
+        return choose(batch, rows, ranks, self.threshold, sure)
 
 
 def needed(rows: Table, count: int) -> Table:
@@ -401,16 +434,21 @@ def needed(rows: Table, count: int) -> Table:
     return Table(rows.x[keep], rows.message[keep], rows.candidate[keep], rows.addressed[keep])
 
 
-def load(path: Any, threshold: float) -> ReplyModel:
+def load(path: Any, threshold: float, ranker: Any = None) -> ReplyModel:
+    """The model at `path` (and the ranker at `ranker`, when given)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(bytes(path.read_bytes()), options, providers=["CPUExecutionProvider"])
+
+    def open_(at: Any) -> Any:
+        return ort.InferenceSession(bytes(at.read_bytes()), options, providers=["CPUExecutionProvider"])
+
+    session = open_(path)
     outputs = [o.name for o in session.get_outputs()]
     return ReplyModel(session, threshold, session.get_inputs()[0].name,
-                      next((o for o in outputs if "prob" in o), outputs[-1]))
+                      next((o for o in outputs if "prob" in o), outputs[-1]), open_(ranker) if ranker else None)
 
 
 @cache
@@ -422,7 +460,8 @@ def shipped(with_text: bool = True) -> ReplyModel | None:
         return None
     meta = json.loads(card.read_text())
     variant = meta["with_text" if with_text else "without_text"]
-    return load(data / variant["file"], float(variant["threshold"]))
+    ranker = variant.get("ranker_file")
+    return load(data / variant["file"], float(variant["threshold"]), data / ranker if ranker else None)
 
 
 def parents(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:

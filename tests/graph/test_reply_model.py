@@ -8,6 +8,7 @@ import json
 import math
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -27,6 +28,7 @@ from bot.graph.reply_model import (
     NEAREST,
     Rarity,
     Said,
+    best,
     choose,
     features,
     load,
@@ -204,7 +206,64 @@ def test_scoring_only_the_rows_that_matter_picks_what_scoring_every_row_picks(wi
     rows = table(batch)
     kept = needed(rows, len(batch))
     assert 0 < len(kept.x) < len(rows.x)  # messages that speak to someone lose their other rows
-    assert model.parents(batch) == choose(batch, rows, model.scores(rows.x), model.threshold)
+    ranks = model.ranks(rows.x)
+    row, _ = best(rows, ranks, len(batch))
+    sure = np.where(row >= 0, model.scores(rows.x)[np.maximum(row, 0)], -np.inf)
+    assert model.parents(batch) == choose(batch, rows, ranks, model.threshold, sure)
+
+
+def _rows(message: Said, candidates: Sequence[Said], rarity: Rarity = RARITY) -> dict[str, dict[str, float]]:
+    """Each scored candidate's features by name, keyed by the candidate's message id."""
+    batch = [(message, list(candidates))]
+    rows = table(batch, rarity)
+    return {candidates[k].message_id: dict(zip(FEATURES, x.tolist(), strict=True))
+            for k, x in zip(rows.candidate.tolist(), rows.x, strict=True)}
+
+
+def test_a_shared_rare_word_outweighs_shared_common_ones_and_the_candidates_are_compared() -> None:
+    rarity = Rarity({"install": 0.5, "fails": 1.0, "ubuntu": 0.3}, 6.0)  # "grub2" is not listed: rarer than all
+    candidates = [said_of(msg(1, "ana", 0, "how do I install grub2?"), NAMES),
+                  said_of(msg(2, "cid", 5, "install fails on ubuntu, anyone?"), NAMES),
+                  said_of(msg(3, "dee", 8, "lunch?"), NAMES)]
+    rows = _rows(said_of(msg(4, "bob", 10, "grub2 install fails on ubuntu"), NAMES), candidates, rarity)
+    grub, common, lunch = rows["1"], rows["2"], rows["3"]
+    assert common["shared_words"] == 3 > grub["shared_words"] == 2  # more words in common ...
+    assert grub["shared_rarity"] == pytest.approx(6.5) and common["shared_rarity"] == pytest.approx(1.8)  # rarer
+    assert grub["rarest_shared"] == pytest.approx(6.0) and common["rarest_shared"] == pytest.approx(1.0)
+    assert grub["shared_rarity_rank"] == 1 and common["shared_rarity_rank"] == 2 and lunch["shared_rarity_rank"] == 3
+    assert grub["shared_rarity_behind"] == 0 and common["shared_rarity_behind"] == pytest.approx(4.7)
+    assert lunch["rarest_shared_behind"] == pytest.approx(6.0) and lunch["shared_rarity"] == 0
+
+
+def test_the_latest_question_by_someone_else_and_who_speaks_to_me() -> None:
+    candidates = [said_of(msg(1, "ana", 0, "which kernel do you run?"), NAMES),
+                  said_of(msg(2, "bob", 5, "cid: how do I mount the disk?"), NAMES),
+                  said_of(msg(3, "dee", 8, "cid: the wifi works now"), NAMES),
+                  said_of(msg(4, "cid", 9, "is it friday?"), NAMES)]  # mine: not a question by someone else
+    rows = _rows(said_of(msg(5, "cid", 12, "use the disks tool"), NAMES), candidates)
+    assert rows["2"]["latest_question"] == 1 and rows["2"]["questions_after"] == 0
+    assert rows["1"]["latest_question"] == 0 and rows["1"]["questions_after"] == 1
+    assert rows["3"]["latest_question"] == 0  # not a question
+    assert {r["candidates_to_me"] for r in rows.values()} == {2}  # bob's and dee's speak to cid
+    without = _rows(Said("5", "cid", T0), [Said(c.message_id, c.author, c.at, c.to, c.mentions) for c in candidates])
+    assert all(math.isnan(r["latest_question"]) and math.isnan(r["shared_rarity"]) for r in without.values())
+    assert {r["candidates_to_me"] for r in without.values()} == {2}
+
+
+def test_the_ranker_picks_and_the_classifier_judges_the_pick() -> None:
+    ana = said_of(msg(1, "ana", 0, "how do I mount it?"), NAMES)
+    cid = said_of(msg(2, "cid", 5, "bob: lunch?"), NAMES)
+    plain = said_of(msg(3, "bob", 10, "use the disks tool"), NAMES)
+    addressed = said_of(msg(4, "bob", 10, "ana: use the disks tool"), NAMES)
+    batch = [(plain, [ana, cid]), (addressed, [ana, cid])]
+    rows = table(batch, RARITY)
+    ranks = np.array([2.0, 1.0, -1.0, 3.0])[: len(rows.x)]  # ana's first, then cid's, for each message
+    assert rows.candidate.tolist() == [0, 1, 0, 1] and rows.addressed.tolist() == [False, False, True, False]
+    row, forced = best(rows, ranks, 2)
+    assert row.tolist() == [0, 2] and forced.tolist() == [False, True]  # the addressed one: ana's, whatever its rank
+    assert choose(batch, rows, ranks, 0.5, np.array([0.6, 0.0])) == ["1", "1"]
+    assert choose(batch, rows, ranks, 0.5, np.array([0.4, 0.0])) == [None, "1"]  # judged too unsure
+    assert choose(batch, rows, ranks, 2.5) == [None, "1"]  # without a judge the rank itself must reach it
 
 
 def test_said_holds_no_text_and_hearing_is_bounded_and_forgets_a_workspace() -> None:
@@ -321,3 +380,22 @@ async def test_the_live_path_keeps_words_through_commands_and_drops_them_on_a_pa
     assert [k[1] for k in directory.hearing.said] == ["2"]
     directory.remove("T1")
     assert not directory.hearing.said
+
+
+def test_word_rarity_is_counted_per_message_and_lists_no_rare_words_nor_names(tmp_path: Path) -> None:
+    from training.corpora import Channel
+    from training.reply_model import RARE_LEAST, rarity_counts, write_rarity
+
+    events = [msg(i, "bob", i, "@ana: kernel panic again, kernel") for i in range(2 * RARE_LEAST)]
+    events += [msg(100 + i, "cid", 100 + i, "grub broke the kernel") for i in range(RARE_LEAST)]
+    events += [msg(200, "dee", 200, "zfs"), msg(201, "dee", 201, None)]
+    messages, holding = rarity_counts([Channel("c", [], [replace(e, mentions=("ana",)) if e.author == "bob" else e
+                                                         for e in events])])
+    assert messages == 3 * RARE_LEAST + 1  # with text
+    assert holding == {"kernel": 3 * RARE_LEAST, "panic": 2 * RARE_LEAST, "again": 2 * RARE_LEAST,
+                       "broke": RARE_LEAST, "grub": RARE_LEAST}  # "ana" opens as a name; "zfs" is too rare
+    write_rarity(messages, holding, tmp_path / "rarity.txt")
+    rarity = Rarity.read((tmp_path / "rarity.txt").read_text())
+    assert rarity.weight["kernel"] < rarity.weight["panic"] < rarity.weight["grub"] < rarity.unseen
+    assert "ana" not in rarity.weight
+    assert rarity.weight["kernel"] == pytest.approx(math.log(messages / (3 * RARE_LEAST)))
