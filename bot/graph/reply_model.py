@@ -308,14 +308,14 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]], rarity: Rarity | None = 
             opening = message.opening
             own[b] = (_flag(message.question), len(words), _flag(message.chatter), opening in _ANSWER_OPENERS,
                       opening in _GREETINGS, opening in _YOU, opening in _IT)
-            mine_weighed = {w: weight.get(w, unseen) for w in words}
             found: list[tuple[float, float, float]] = []
             for k in picked_k[r:r + n]:
                 theirs = candidates[k].words
                 if theirs is None:
                     found.append((nan, nan, nan))
-                elif common := [mine_weighed[w] for w in theirs if w in mine_weighed]:
-                    found.append((len(common), sum(common), max(common)))
+                elif common := words & theirs:
+                    weights = [weight.get(w, unseen) for w in common]
+                    found.append((len(weights), sum(weights), max(weights)))
                 else:
                     found.append((0.0, 0.0, 0.0))
             if found:
