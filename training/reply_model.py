@@ -12,9 +12,10 @@ which in a quiet team channel turns unrelated neighbours into contacts. Each mod
 dev/ and the odd Molweni half for what Rapport makes of the links: IRC contact pairs (two people joined by a link,
 or by a leading @mention) must keep precision at least 0.90, the aim of issue 12 (a contact that did not happen
 misleads coffee pairing and nudges more than a missed one); among those thresholds, the one with the best sum of
-IRC contact-pair F and Molweni link F. Prints the dev figures and writes reply_model.onnx,
-reply_model_notext.onnx, reply_model.json (data, licences, command, figures) and word_rarity.txt (how many IRC
-train messages hold each common word; the rarity features read it) to --out. Needs the training
+IRC contact-pair F and Molweni link F. Each model is two: a lambdarank ranker that picks each message's best
+candidate (reply_model_rank.onnx) and a binary classifier that judges the pick (reply_model.onnx; the threshold is on
+its probability). Prints the dev figures and writes reply_model.onnx, reply_model_rank.onnx, their textless
+*_notext* twins and reply_model.json (data, licences, command, figures) to --out. Needs the training
 extra: pip install -e ".[train]".
 """
 
@@ -24,7 +25,6 @@ import argparse
 import json
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -33,19 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.graph.conversation import reading
-from bot.graph.reply_model import (
-    CANDIDATES,
-    FEATURES,
-    HORIZON,
-    RARITY_FILE,
-    Rarity,
-    Said,
-    Table,
-    best,
-    choose,
-    table,
-    words_of,
-)
+from bot.graph.reply_model import CANDIDATES, FEATURES, HORIZON, Said, Table, best, choose, table
 from bot.intake.ingest import name_index
 from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
 
@@ -86,35 +74,7 @@ def candidates_of(said: Sequence[Said], i: int) -> list[Said]:
     return [c for c in said[max(0, i - CANDIDATES):i] if now - c.at <= HORIZON]
 
 
-RARE_LEAST = 10  # words in fewer IRC train messages than this are not listed: rarer than any listed
-NAMED_SHARE = 0.2  # nor words this often said at a message's start as "nick:": names, not topics
-
-
-def rarity_counts(channels: Sequence[Channel]) -> tuple[int, dict[str, int]]:
-    """How many messages of `channels` have text, and how many of them hold each word that is listed: held by at
-    least RARE_LEAST, and not mostly a nickname (opening a message as "nick:" in NAMED_SHARE of them or more)."""
-    holding: Counter[str] = Counter()
-    opening: Counter[str] = Counter()
-    messages = 0
-    for channel in channels:
-        for event in channel.events:
-            if event.text is None:
-                continue
-            messages += 1
-            holding.update(words_of(event.text))
-            if event.mentions:
-                opening.update(words_of(event.text.split(":", 1)[0].split(",", 1)[0]))
-    return messages, {w: n for w, n in sorted(holding.items(), key=lambda item: (-item[1], item[0]))
-                      if n >= RARE_LEAST and opening[w] < NAMED_SHARE * n}
-
-
-def write_rarity(messages: int, holding: dict[str, int], path: Path) -> None:
-    path.write_text(f"# messages {messages} least {RARE_LEAST} -- how many Ubuntu IRC disentanglement data/train "
-                    "messages (Kummerfeld et al., ACL 2019, CC-BY-4.0) hold each word; made by python -m "
-                    "training.reply_model\n" + "".join(f"{w}\t{n}\n" for w, n in holding.items()))
-
-
-def rows_of(channels: Sequence[Channel], with_text: bool, rarity: Rarity | None = None) -> Rows:
+def rows_of(channels: Sequence[Channel], with_text: bool) -> Rows:
     messages: list[tuple[str, str]] = []
     asked: list[tuple[Said, list[Said]]] = []
     parents: list[set[str]] = []
@@ -128,7 +88,7 @@ def rows_of(channels: Sequence[Channel], with_text: bool, rarity: Rarity | None 
                 messages.append((channel.name, s.message_id))
                 asked.append((s, candidates_of(said, i)))
                 parents.append(parent_of.get(s.message_id, set()))
-    rows = table(asked, rarity)
+    rows = table(asked)
     labels = [asked[m][1][k].message_id in parents[m] for m, k in zip(rows.message, rows.candidate, strict=True)]
     return Rows(rows, np.array(labels, dtype=np.int8), messages, asked)
 
@@ -249,15 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "threshold_objective": f"IRC dev contact-pair precision >= {PAIR_PRECISION}; then the best IRC pair F + "
                                "Molweni odd-half link F",
     }
-    messages, holding = rarity_counts(train_channels)
-    write_rarity(messages, holding, args.out / RARITY_FILE)
-    rarity = Rarity.read((args.out / RARITY_FILE).read_text())
-    card["word_rarity"] = {"file": RARITY_FILE, "messages": messages, "words": len(holding), "least": RARE_LEAST}
     for key, with_text, file in (("with_text", True, "reply_model.onnx"),
                                  ("without_text", False, "reply_model_notext.onnx")):
         started = time.perf_counter()
-        fit_rows = joined(rows_of(train_channels, with_text, rarity), rows_of(molweni_fit, with_text, rarity))
-        dev_rows, molweni_rows = rows_of(dev_channels, with_text, rarity), rows_of(molweni, with_text, rarity)
+        fit_rows = joined(rows_of(train_channels, with_text), rows_of(molweni_fit, with_text))
+        dev_rows, molweni_rows = rows_of(dev_channels, with_text), rows_of(molweni, with_text)
         booster, ranker = train(fit_rows, args.rounds), train(fit_rows, args.rounds, rank=True)
         dev_ranks = ranker.predict(dev_rows.x)  # type: ignore[attr-defined]
         molweni_ranks = ranker.predict(molweni_rows.x)  # type: ignore[attr-defined]

@@ -3,13 +3,16 @@
 In a thread or an explicit reply the platform says what a message answers. In unthreaded chat (IRC, a busy
 Discord channel, Slack's top level) several conversations interleave and the message just before is the parent
 only a quarter of the time. Each candidate parent among the previous CANDIDATES messages of the channel is scored
-by a gradient-boosted model (LightGBM, exported to ONNX and run by onnxruntime) from what the two messages are,
+by gradient-boosted models (LightGBM, exported to ONNX and run by onnxruntime) from what the two messages are,
 not what they say: distance in messages and time, who speaks to whom (@mentions, "name: ..."), each author's
-recent addressees, question form, and how many content words the two share. The best candidate by another author
-is the parent when its score clears the threshold chosen on held-apart data; otherwise the message has none.
+recent addressees, question form, and how many content words the two share. A ranker (lambdarank: fitted to put
+the parent first among a message's candidates) picks the best candidate by another author; a classifier (fitted on
+each pair alone) gives the probability that this pick is the parent, and it is when that clears the threshold
+chosen on held-apart data; otherwise the message has none. (The classifier alone, picking its own best, linked
+worse: a pair's probability does not see the pair's rivals.)
 
-Without text (Discord without the Message Content intent) the text features are missing and a second model,
-trained the same way without them, decides from structure alone.
+Without text (Discord without the Message Content intent) the text features are missing and a second pair of
+models, trained the same way without them, decides from structure alone.
 
 The words of a message live only in memory, in a `Said`, for as long as the message can still be a candidate;
 nothing of them is stored. Trained by `python -m training.reply_model DATA` (provenance in
@@ -21,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -60,13 +63,10 @@ FEATURES = (
     "speaks_to_someone", "candidate_speaks_to_someone", "speaks_to_other", "candidate_speaks_to_other",
     "my_posts_between", "candidate_author_posts_after", "authors_between", "exchanges_before",
     "my_last_spoke_to_candidate", "candidate_last_spoke_to_me", "newcomer",
-    "addressed_after", "my_gap", "candidate_author_gap", "candidates_to_me",
+    "addressed_after", "my_gap", "candidate_author_gap",
     # from the text; missing (NaN) without it
     "is_question", "candidate_is_question", "shared_words", "shared_share", "words", "candidate_words",
     "is_chatter", "opens_as_answer", "opens_as_greeting", "opens_with_you", "opens_with_it",
-    # rarity-weighted overlap, and how this candidate compares with the message's other scored candidates
-    "shared_rarity", "rarest_shared", "shared_rarity_behind", "shared_rarity_rank", "rarest_shared_behind",
-    "questions_after", "latest_question",
 )
 TEXT_FEATURES = frozenset(FEATURES[FEATURES.index("is_question"):])
 # How a message opens says whether it answers something or starts something.
@@ -108,42 +108,6 @@ def words_of(text: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP and not w.startswith("<"))
 
 
-@dataclass(frozen=True)
-class Rarity:
-    """How rare each word is: log(messages / messages holding the word), counted on IRC train (word_rarity.txt, made
-    by the training command). Sharing "grub2" says more than sharing "install". Words not in the table are rarer
-    than any in it."""
-
-    weight: dict[str, float]
-    unseen: float
-
-    @classmethod
-    def counted(cls, messages: int, holding: Mapping[str, int], least: int) -> Rarity:
-        """From document counts of the words held by at least `least` of `messages` messages."""
-        total = max(messages, 1)
-        return cls({w: math.log(total / n) for w, n in holding.items() if n >= least},
-                   math.log(2 * total / max(least, 1)))
-
-    @classmethod
-    def read(cls, text: str) -> Rarity:
-        """word_rarity.txt: a "# messages N least L" line, then "word<TAB>messages holding it" lines."""
-        lines = text.splitlines()
-        head = lines[0].split()
-        holding = {w: int(n) for w, n in (line.split("\t") for line in lines[1:] if line and line[0] != "#")}
-        return cls.counted(int(head[head.index("messages") + 1]), holding, int(head[head.index("least") + 1]))
-
-
-RARITY_FILE = "word_rarity.txt"
-NO_RARITY = Rarity({}, 0.0)
-
-
-@cache
-def shipped_rarity() -> Rarity:
-    """The word rarity table in the package; without one every word weighs nothing."""
-    path = files("bot.data") / RARITY_FILE
-    return Rarity.read(path.read_text()) if path.is_file() else NO_RARITY
-
-
 def opening_of(text: str, addressed: bool) -> str:
     """The first word after a leading <@mention>, "@name" or, when the message speaks to someone, "name:"."""
     rest = _LEADING_MENTIONS.sub("", text.lower(), count=1)
@@ -179,8 +143,8 @@ _PAD = -1  # author of a padding slot
 _NONE = -2  # an empty slot in a list of addressees: equal to no author
 
 
-def table(batch: Sequence[tuple[Said, Sequence[Said]]], rarity: Rarity | None = None) -> Table:
-    """The rows of a whole batch at once (`rarity`: the shipped table unless given).
+def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
+    """The rows of a whole batch at once.
 
     Every message and candidate becomes a slot in a (messages x CANDIDATES) grid of author numbers, times and
     addressee lists, and each feature is a few array operations over the grid: this runs for every flat-chat
@@ -276,13 +240,8 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]], rarity: Rarity | None = 
         speaks, spoken_count > 0, (to_count[mine][:, None] - to_candidate) > 0, (spoken_count - to_me) > 0,
         after(is_me), theirs_after, between, exchanges, my_last_spoke, their_last_spoke, (~has_mine)[:, None],
         answered, np.where(has_mine[:, None], np.log1p(np.maximum(now - my_last_at, 0.0)), np.nan),
-        np.log1p(np.maximum(next_at - at[grid], 0.0)), speaks_to_me.sum(1)[:, None],
+        np.log1p(np.maximum(next_at - at[grid], 0.0)),
     ]
-    # Questions by others than me after each candidate, and whether it is the latest of them.
-    asks = question[grid]
-    questions_after = after((asks == 1) & valid & ~is_me)
-    latest_question = np.where(np.isnan(asks), np.nan, (asks == 1) & (questions_after == 0))
-    questions_after = np.where(np.isnan(asks), np.nan, questions_after)
     # Rows to score, message by message: by someone else, near or speaking to or of one another.
     other &= (rank <= NEAREST) | to_candidate | mentions_candidate | speaks_to_me
     rows_b, rows_k = np.nonzero(other)
@@ -294,11 +253,8 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]], rarity: Rarity | None = 
     x[:, :text] = structure[other]
     x[:, text + 1] = question[grid][rows_b, rows_k]  # candidate_is_question
     x[:, text + 5] = size[grid][rows_b, rows_k]  # candidate_words
-    # Shared words: set intersections, the one thing counted row by row (how many, their summed and their
-    # highest rarity).
-    weight, unseen = (rarity or shipped_rarity()).weight, (rarity or shipped_rarity()).unseen
-    nan = math.nan
-    shared = np.full((len(rows_b), 3), np.nan, np.float32)
+    # Shared words: set intersections, the one thing counted row by row.
+    shared = np.full(len(rows_b), np.nan, np.float32)
     own = np.full((count, 7), np.nan, np.float32)
     picked_k, per_message = rows_k.tolist(), other.sum(1).tolist()
     r = 0
@@ -308,35 +264,13 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]], rarity: Rarity | None = 
             opening = message.opening
             own[b] = (_flag(message.question), len(words), _flag(message.chatter), opening in _ANSWER_OPENERS,
                       opening in _GREETINGS, opening in _YOU, opening in _IT)
-            found: list[tuple[float, float, float]] = []
-            for k in picked_k[r:r + n]:
-                theirs = candidates[k].words
-                if theirs is None:
-                    found.append((nan, nan, nan))
-                elif common := words & theirs:
-                    weights = [weight.get(w, unseen) for w in common]
-                    found.append((len(weights), sum(weights), max(weights)))
-                else:
-                    found.append((0.0, 0.0, 0.0))
-            if found:
-                shared[r:r + n] = found
+            shared[r:r + n] = [math.nan if (c := candidates[k]).words is None else len(words & c.words)
+                               for k in picked_k[r:r + n]]
         r += n
     smaller = np.minimum(own[rows_b, 1], x[:, text + 5])
-    x[:, text + 2], x[:, text + 3] = shared[:, 0], shared[:, 0] / np.where(smaller == 0, 1, smaller)
+    x[:, text + 2], x[:, text + 3] = shared, shared / np.where(smaller == 0, 1, smaller)
     for j, k in enumerate((0, 4, 6, 7, 8, 9, 10)):
         x[:, text + k] = own[rows_b, j]
-    # Against the message's other scored candidates: how far behind the best this one's rarity is, and its place.
-    best = np.full((count, width), -np.inf, np.float32)
-    best[rows_b, rows_k] = np.where(np.isnan(shared[:, 1]), -np.inf, shared[:, 1])
-    ahead = (best[rows_b] > shared[:, 1:2]).sum(1)
-    highest = np.full((count, width), -np.inf, np.float32)
-    highest[rows_b, rows_k] = np.where(np.isnan(shared[:, 2]), -np.inf, shared[:, 2])
-    x[:, text + 11], x[:, text + 12] = shared[:, 1], shared[:, 2]
-    x[:, text + 13] = best.max(1)[rows_b] - shared[:, 1]
-    x[:, text + 14] = np.where(np.isnan(shared[:, 1]), np.nan, ahead + 1)
-    x[:, text + 15] = highest.max(1)[rows_b] - shared[:, 2]
-    x[:, text + 16] = questions_after[rows_b, rows_k]
-    x[:, text + 17] = latest_question[rows_b, rows_k]
     return Table(x, rows_b, rows_k, to_candidate[rows_b, rows_k])
 
 

@@ -8,7 +8,6 @@ import json
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -26,7 +25,6 @@ from bot.graph.reply_model import (
     CANDIDATES,
     FEATURES,
     NEAREST,
-    Rarity,
     Said,
     best,
     choose,
@@ -111,7 +109,7 @@ def flag(value: bool | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _one_by_one(message: Said, candidates: Sequence[Said], weights: Rarity) -> list[list[float]]:
+def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
     """FEATURES for each scored candidate, computed one candidate at a time straight from their definitions: what
     the batched array code in bot.graph.reply_model.table must agree with."""
     me, now, nan = message.author, message.ts, math.nan
@@ -137,7 +135,6 @@ def _one_by_one(message: Said, candidates: Sequence[Said], weights: Rarity) -> l
             sum(c.author in a.to | a.mentions for a in after),
             nan if my_last is None else math.log1p(now - my_last.ts),
             math.log1p((following[0].ts if following else now) - c.ts),
-            sum(me in a.to | a.mentions for a in candidates),
         ]
         words, theirs_words = message.words, c.words
         shared = nan if words is None or theirs_words is None else len(words & theirs_words)
@@ -147,25 +144,8 @@ def _one_by_one(message: Said, candidates: Sequence[Said], weights: Rarity) -> l
                 nan if words is None else len(words), nan if c.size < 0 else c.size]
         row += [nan] * 5 if words is None else [flag(message.chatter), first in _ANSWER_OPENERS,
                                                 first in _GREETINGS, first in _YOU, first in _IT]
-        common = None if words is None or theirs_words is None else [weights.weight.get(w, weights.unseen)
-                                                                       for w in words & theirs_words]
-        row += [nan, nan] if common is None else [sum(common), max(common, default=0.0)]
-        questions = nan if c.question is None else sum(bool(a.question) and a.author != me for a in after)
-        row += [nan, nan, nan, questions, nan if c.question is None else c.question and questions == 0]
         rows.append([float(v) for v in row])
-    # Against the message's other scored candidates: how far behind the best summed and highest rarity, the place.
-    summed, highest = [r[FEATURES.index("shared_rarity")] for r in rows], [r[FEATURES.index("rarest_shared")]
-                                                                          for r in rows]
-    for row in rows:
-        mine, top = row[FEATURES.index("shared_rarity")], row[FEATURES.index("rarest_shared")]
-        row[FEATURES.index("shared_rarity_behind")] = max(v for v in summed if v == v) - mine if mine == mine else nan
-        row[FEATURES.index("shared_rarity_rank")] = 1 + sum(v > mine for v in summed) if mine == mine else nan
-        row[FEATURES.index("rarest_shared_behind")] = max(v for v in highest if v == v) - top if top == top else nan
     return rows
-
-
-
-RARITY = Rarity({"kernel": 3.0, "driver": 2.5, "wifi": 2.0, "lunch": 1.5, "yes": 0.1, "you": 0.2}, 4.0)
 
 
 def _random_chat(seed: int, size: int = 400) -> list[tuple[Said, list[Said]]]:
@@ -191,8 +171,8 @@ def _random_chat(seed: int, size: int = 400) -> list[tuple[Said, list[Said]]]:
 
 def test_the_batched_features_agree_with_their_definitions_one_candidate_at_a_time() -> None:
     batch = _random_chat(5)
-    got = table(batch, RARITY).x
-    expected = np.array([row for message, candidates in batch for row in _one_by_one(message, candidates, RARITY)])
+    got = table(batch).x
+    expected = np.array([row for message, candidates in batch for row in _one_by_one(message, candidates)])
     assert got.shape == expected.shape == (len(expected), len(FEATURES))
     assert np.allclose(got, expected, equal_nan=True, atol=1e-5)
     assert len(expected) < sum(len(c) for _, c in batch) * 0.8  # far-off candidates by others are not scored
@@ -212,51 +192,13 @@ def test_scoring_only_the_rows_that_matter_picks_what_scoring_every_row_picks(wi
     assert model.parents(batch) == choose(batch, rows, ranks, model.threshold, sure)
 
 
-def _rows(message: Said, candidates: Sequence[Said], rarity: Rarity = RARITY) -> dict[str, dict[str, float]]:
-    """Each scored candidate's features by name, keyed by the candidate's message id."""
-    batch = [(message, list(candidates))]
-    rows = table(batch, rarity)
-    return {candidates[k].message_id: dict(zip(FEATURES, x.tolist(), strict=True))
-            for k, x in zip(rows.candidate.tolist(), rows.x, strict=True)}
-
-
-def test_a_shared_rare_word_outweighs_shared_common_ones_and_the_candidates_are_compared() -> None:
-    rarity = Rarity({"install": 0.5, "fails": 1.0, "ubuntu": 0.3}, 6.0)  # "grub2" is not listed: rarer than all
-    candidates = [said_of(msg(1, "ana", 0, "how do I install grub2?"), NAMES),
-                  said_of(msg(2, "cid", 5, "install fails on ubuntu, anyone?"), NAMES),
-                  said_of(msg(3, "dee", 8, "lunch?"), NAMES)]
-    rows = _rows(said_of(msg(4, "bob", 10, "grub2 install fails on ubuntu"), NAMES), candidates, rarity)
-    grub, common, lunch = rows["1"], rows["2"], rows["3"]
-    assert common["shared_words"] == 3 > grub["shared_words"] == 2  # more words in common ...
-    assert grub["shared_rarity"] == pytest.approx(6.5) and common["shared_rarity"] == pytest.approx(1.8)  # rarer
-    assert grub["rarest_shared"] == pytest.approx(6.0) and common["rarest_shared"] == pytest.approx(1.0)
-    assert grub["shared_rarity_rank"] == 1 and common["shared_rarity_rank"] == 2 and lunch["shared_rarity_rank"] == 3
-    assert grub["shared_rarity_behind"] == 0 and common["shared_rarity_behind"] == pytest.approx(4.7)
-    assert lunch["rarest_shared_behind"] == pytest.approx(6.0) and lunch["shared_rarity"] == 0
-
-
-def test_the_latest_question_by_someone_else_and_who_speaks_to_me() -> None:
-    candidates = [said_of(msg(1, "ana", 0, "which kernel do you run?"), NAMES),
-                  said_of(msg(2, "bob", 5, "cid: how do I mount the disk?"), NAMES),
-                  said_of(msg(3, "dee", 8, "cid: the wifi works now"), NAMES),
-                  said_of(msg(4, "cid", 9, "is it friday?"), NAMES)]  # mine: not a question by someone else
-    rows = _rows(said_of(msg(5, "cid", 12, "use the disks tool"), NAMES), candidates)
-    assert rows["2"]["latest_question"] == 1 and rows["2"]["questions_after"] == 0
-    assert rows["1"]["latest_question"] == 0 and rows["1"]["questions_after"] == 1
-    assert rows["3"]["latest_question"] == 0  # not a question
-    assert {r["candidates_to_me"] for r in rows.values()} == {2}  # bob's and dee's speak to cid
-    without = _rows(Said("5", "cid", T0), [Said(c.message_id, c.author, c.at, c.to, c.mentions) for c in candidates])
-    assert all(math.isnan(r["latest_question"]) and math.isnan(r["shared_rarity"]) for r in without.values())
-    assert {r["candidates_to_me"] for r in without.values()} == {2}
-
-
 def test_the_ranker_picks_and_the_classifier_judges_the_pick() -> None:
     ana = said_of(msg(1, "ana", 0, "how do I mount it?"), NAMES)
     cid = said_of(msg(2, "cid", 5, "bob: lunch?"), NAMES)
     plain = said_of(msg(3, "bob", 10, "use the disks tool"), NAMES)
     addressed = said_of(msg(4, "bob", 10, "ana: use the disks tool"), NAMES)
     batch = [(plain, [ana, cid]), (addressed, [ana, cid])]
-    rows = table(batch, RARITY)
+    rows = table(batch)
     ranks = np.array([2.0, 1.0, -1.0, 3.0])[: len(rows.x)]  # ana's first, then cid's, for each message
     assert rows.candidate.tolist() == [0, 1, 0, 1] and rows.addressed.tolist() == [False, False, True, False]
     row, forced = best(rows, ranks, 2)
@@ -332,7 +274,9 @@ def test_the_training_command_writes_a_model_that_loads_and_ranks(tmp_path: Path
     assert main([str(tmp_path / "data"), str(tmp_path / "molweni.json"), "--out", str(out), "--rounds", "8"]) == 0
     card = json.loads((out / "reply_model.json").read_text())
     assert card["features"] == list(FEATURES)
-    model = load(out / card["with_text"]["file"], card["with_text"]["threshold"])
+    model = load(out / card["with_text"]["file"], card["with_text"]["threshold"],
+                 out / card["with_text"]["ranker_file"])
+    assert model.ranker is not None
     question = said_of(msg(1, "ana", 0, "bob: how do I fix the driver?"), NAMES)
     noise = said_of(msg(2, "cid", 10, "dee: how do I fix the driver?"), NAMES)
     answer = said_of(msg(3, "bob", 20, "ana: yes, try the other setting"), NAMES)
@@ -380,22 +324,3 @@ async def test_the_live_path_keeps_words_through_commands_and_drops_them_on_a_pa
     assert [k[1] for k in directory.hearing.said] == ["2"]
     directory.remove("T1")
     assert not directory.hearing.said
-
-
-def test_word_rarity_is_counted_per_message_and_lists_no_rare_words_nor_names(tmp_path: Path) -> None:
-    from training.corpora import Channel
-    from training.reply_model import RARE_LEAST, rarity_counts, write_rarity
-
-    events = [msg(i, "bob", i, "@ana: kernel panic again, kernel") for i in range(2 * RARE_LEAST)]
-    events += [msg(100 + i, "cid", 100 + i, "grub broke the kernel") for i in range(RARE_LEAST)]
-    events += [msg(200, "dee", 200, "zfs"), msg(201, "dee", 201, None)]
-    messages, holding = rarity_counts([Channel("c", [], [replace(e, mentions=("ana",)) if e.author == "bob" else e
-                                                         for e in events])])
-    assert messages == 3 * RARE_LEAST + 1  # with text
-    assert holding == {"kernel": 3 * RARE_LEAST, "panic": 2 * RARE_LEAST, "again": 2 * RARE_LEAST,
-                       "broke": RARE_LEAST, "grub": RARE_LEAST}  # "ana" opens as a name; "zfs" is too rare
-    write_rarity(messages, holding, tmp_path / "rarity.txt")
-    rarity = Rarity.read((tmp_path / "rarity.txt").read_text())
-    assert rarity.weight["kernel"] < rarity.weight["panic"] < rarity.weight["grub"] < rarity.unseen
-    assert "ana" not in rarity.weight
-    assert rarity.weight["kernel"] == pytest.approx(math.log(messages / (3 * RARE_LEAST)))
