@@ -310,7 +310,9 @@ def choose(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np
     found = row >= 0
     value = np.full(len(batch), -np.inf)
     value[found] = scores[row[found]] if sure is None else sure[found]
-    pick = np.where(found & (forced | (value >= threshold)), rows.candidate[np.maximum(row, 0)], -1)
+    taken = found & (forced | (value >= threshold))
+    pick = np.full(len(batch), -1, np.int64)
+    pick[taken] = rows.candidate[row[taken]]
     return [None if k < 0 else candidates[k].message_id
             for (_, candidates), k in zip(batch, pick.tolist(), strict=True)]
 

@@ -324,3 +324,13 @@ async def test_the_live_path_keeps_words_through_commands_and_drops_them_on_a_pa
     assert [k[1] for k in directory.hearing.said] == ["2"]
     directory.remove("T1")
     assert not directory.hearing.said
+
+
+def test_a_batch_with_no_candidate_by_someone_else_links_nothing() -> None:
+    alone = said_of(msg(1, "ana", 0, "anyone here?"), NAMES)
+    batch = [(said_of(msg(2, "ana", 5, "hello?"), NAMES), [alone])]
+    rows = table(batch)
+    assert len(rows.x) == 0 and choose(batch, rows, np.zeros(0), 0.5, np.full(1, -np.inf)) == [None]
+    for with_text in (True, False):
+        model = shipped(with_text)
+        assert model is not None and model.parents(batch) == [None]
