@@ -71,6 +71,7 @@ def test_the_shipped_models_load_and_were_trained_on_these_features() -> None:
                                        [said_of(msg(1, "ana", 0, "ok?"), NAMES)]))
         assert scores.shape == (1,) and 0 <= scores[0] <= 1
         assert "Kummerfeld" in model.session.get_modelmeta().description  # the attribution CC-BY asks for
+        assert model.ranker is not None and "Kummerfeld" in model.ranker.get_modelmeta().description
     assert "CC-BY-4.0" in card["licence"] and "Kummerfeld" in card["licence"]
 
 
