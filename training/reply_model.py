@@ -8,14 +8,16 @@ MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json (its train file is not availa
 IRC is one long busy channel; Molweni short conversations cut out of it. The model is fitted on IRC train/ and
 the even-numbered Molweni dev dialogues (Molweni's train file is not available); the odd-numbered ones are only
 measured. It is not told how long a window is: told, it learned that in a short window everything is a reply,
-which in a quiet team channel turns unrelated neighbours into contacts. Each model has two thresholds, chosen
-together on IRC dev/ and the odd Molweni half: a reply's, and a contact's for what bot.graph.conversation adds up
-from the leanings (bot.graph.reply_model.evidence). IRC contact pairs as the graph shows them (two people joined
-by a link, against contacts, answers, questions and mentions of the linked chat) must keep precision at least 0.90,
-the aim of issue 12 (a contact that did not happen misleads coffee pairing and nudges more than a missed one); among
-those, the best sum of IRC pair F, IRC link F and Molweni link F wins.
-Prints the dev figures and writes reply_model.onnx,
-reply_model_notext.onnx and reply_model.json (data, licences, command, figures) to --out. Needs the training
+which in a quiet team channel turns unrelated neighbours into contacts. Each model is two: a lambdarank ranker that
+picks each message's best candidate (reply_model_rank.onnx) and a binary classifier that judges the pick
+(reply_model.onnx; the thresholds are on its probability). Each has two thresholds, chosen together on IRC dev/ and
+the odd Molweni half: a reply's, and a contact's for what bot.graph.conversation adds up from the leanings
+(bot.graph.reply_model.evidence). IRC contact pairs as the graph shows them (two people joined by a link, against
+contacts, answers, questions and mentions of the linked chat) must keep precision at least 0.90, the aim of issue
+12 (a contact that did not happen misleads coffee pairing and nudges more than a missed one); among those, the best
+sum of IRC pair F, IRC link F and Molweni link F wins. Prints the dev figures and writes reply_model.onnx,
+reply_model_rank.onnx, their textless *_notext* twins and reply_model.json (data, licences, command, figures) to
+--out. Needs the training
 extra: pip install -e ".[train]".
 """
 
@@ -33,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.graph.conversation import Memory, link_all, reading
-from bot.graph.reply_model import CANDIDATES, FEATURES, HORIZON, Pick, Said, Table, choose, picks, table
+from bot.graph.reply_model import CANDIDATES, FEATURES, HORIZON, Pick, Said, Table, best, choose, picks, table
 from bot.intake.ingest import name_index
 from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
 
@@ -42,6 +44,9 @@ PARAMS = {
     "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "verbose": -1, "num_threads": 2,
     "seed": 7,
 }
+# The ranker: the same trees, fitted to put each message's parent first among its candidates (lambdarank, grouped by
+# message); the classifier above then judges only each message's best candidate.
+RANK_PARAMS = {**PARAMS, "objective": "lambdarank", "lambdarank_truncation_level": 10}
 ROUNDS = 120  # scoring time grows with the trees
 PAIR_PRECISION = 0.90
 
@@ -97,9 +102,16 @@ def joined(a: Rows, b: Rows) -> Rows:
     return Rows(both, np.concatenate([a.y, b.y]), a.messages + b.messages, a.asked + b.asked)
 
 
-def picked(rows: Rows, scores: np.ndarray, threshold: float) -> dict[int, str]:
+def sureness(rows: Rows, ranks: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Per message, the classifier's probability for the ranker's best row (-inf: no row), as ReplyModel.parents
+    judges it."""
+    row, _ = best(rows.table, np.asarray(ranks), len(rows.asked))
+    return np.where(row >= 0, np.asarray(probabilities)[np.maximum(row, 0)], -np.inf)
+
+
+def picked(rows: Rows, ranks: np.ndarray, sure: np.ndarray, threshold: float) -> dict[int, str]:
     """Message index -> the parent bot.graph.reply_model.choose takes at this threshold."""
-    chosen = choose(rows.asked, rows.table, np.asarray(scores), threshold)
+    chosen = choose(rows.asked, rows.table, np.asarray(ranks), threshold, sure)
     return {m: parent for m, parent in enumerate(chosen) if parent}
 
 
@@ -142,20 +154,22 @@ def pair_scores(rows: Rows, channels: Sequence[Channel], ranked: Sequence[Pick],
     return prf(len(found & gold), len(found), len(gold))
 
 
-def thresholds(dev_rows: Rows, dev_channels: Sequence[Channel], dev_scores: np.ndarray, molweni_rows: Rows,
-               molweni: Sequence[Channel], molweni_scores: np.ndarray, with_text: bool) -> dict[str, object]:
+def thresholds(dev_rows: Rows, dev_channels: Sequence[Channel], dev_ranks: np.ndarray, dev_sure: np.ndarray,
+               molweni_rows: Rows, molweni: Sequence[Channel], molweni_ranks: np.ndarray, molweni_sure: np.ndarray,
+               with_text: bool) -> dict[str, object]:
     """A model's reply and contact thresholds, chosen together, with their dev figures (the card's entry).
 
     Contact is not one link but the leanings between two people added up, so it has a threshold of its own; a reply
     makes contact too where it answers or asks back, so the two are chosen together: IRC contact pairs at precision
     at least PAIR_PRECISION, then the best sum of IRC pair F, IRC link F and Molweni link F."""
-    irc_links = [link_scores(dev_rows, dev_channels, picked(dev_rows, dev_scores, t)) for t in THRESHOLDS]
-    molweni_links = [link_scores(molweni_rows, molweni, picked(molweni_rows, molweni_scores, t)) for t in THRESHOLDS]
+    irc_links = [link_scores(dev_rows, dev_channels, picked(dev_rows, dev_ranks, dev_sure, t)) for t in THRESHOLDS]
+    molweni_links = [link_scores(molweni_rows, molweni, picked(molweni_rows, molweni_ranks, molweni_sure, t))
+                     for t in THRESHOLDS]
     # Each pair count links the whole dev set: only reply thresholds near the best links are tried.
     links = [irc_links[r][2] + molweni_links[r][2] for r in range(len(THRESHOLDS))]
     replies = [r for r in range(len(THRESHOLDS)) if links[r] >= max(links) - 0.02][::2]
-    tried = {(r, c): pair_scores(dev_rows, dev_channels, picks(dev_rows.asked, dev_rows.table, dev_scores,
-                                                               THRESHOLDS[r], THRESHOLDS[c]), with_text)
+    tried = {(r, c): pair_scores(dev_rows, dev_channels, picks(dev_rows.asked, dev_rows.table, dev_ranks,
+                                                               THRESHOLDS[r], THRESHOLDS[c], dev_sure), with_text)
              for r in replies for c in range(len(THRESHOLDS))[3::2]}
     precise = [k for k, v in tried.items() if v[0] >= PAIR_PRECISION] or [max(tried)]
     reply, contact = max(precise, key=lambda k: tried[k][2] + irc_links[k[0]][2] + molweni_links[k[0]][2])
@@ -169,11 +183,14 @@ def thresholds(dev_rows: Rows, dev_channels: Sequence[Channel], dev_scores: np.n
             "molweni_odd_links_between_people": figures(molweni_links[reply])}
 
 
-def train(train_rows: Rows, rounds: int = ROUNDS) -> object:
+def train(train_rows: Rows, rounds: int = ROUNDS, rank: bool = False) -> object:
+    """The classifier, or with `rank` the ranker (rows grouped by message: they come message by message)."""
     import lightgbm as lgb
 
-    data = lgb.Dataset(train_rows.x, train_rows.y, feature_name=list(FEATURES), free_raw_data=False)
-    return lgb.train(PARAMS, data, num_boost_round=rounds)
+    groups = np.bincount(train_rows.table.message)
+    data = lgb.Dataset(train_rows.x, train_rows.y, group=groups[groups > 0] if rank else None,
+                       feature_name=list(FEATURES), free_raw_data=False)
+    return lgb.train(RANK_PARAMS if rank else PARAMS, data, num_boost_round=rounds)
 
 
 THRESHOLDS = [round(float(t), 3) for t in np.arange(0.025, 0.951, 0.025)]
@@ -210,8 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     dialogues = [d.channel for d in read_molweni(args.molweni)]
     molweni_fit, molweni = molweni_half(dialogues, fit=True), molweni_half(dialogues, fit=False)
     card: dict[str, object] = {
-        "what": "Reply ranker for unthreaded chat: LightGBM binary classifier over (message, earlier message) "
-                "pairs, exported to ONNX. Features: bot/graph/reply_model.py FEATURES.",
+        "what": "Reply ranker for unthreaded chat: a LightGBM lambdarank model picks each message's best earlier "
+                "message, a LightGBM binary classifier over (message, earlier message) pairs judges that pick; both "
+                "exported to ONNX. Features: bot/graph/reply_model.py FEATURES.",
         "data": [
             "Ubuntu IRC disentanglement data/train (fit) and data/dev (threshold, figures): Kummerfeld et al., "
             "ACL 2019, https://github.com/jkkummerfeld/irc-disentanglement, data CC-BY-4.0",
@@ -224,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "features": list(FEATURES),
         "candidates": CANDIDATES,
         "params": {**PARAMS, "rounds": args.rounds},
+        "ranker_params": {**RANK_PARAMS, "rounds": args.rounds},
         "train_files": len(train_files),
         "dev_files": len(dev_files),
         "molweni_dialogues": {"fit": len(molweni_fit), "measured": len(molweni)},
@@ -235,12 +254,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         fit_rows = joined(rows_of(train_channels, with_text), rows_of(molweni_fit, with_text))
         dev_rows, molweni_rows = rows_of(dev_channels, with_text), rows_of(molweni, with_text)
-        booster = train(fit_rows, args.rounds)
-        dev_scores = booster.predict(dev_rows.x)  # type: ignore[attr-defined]
-        molweni_scores = booster.predict(molweni_rows.x)  # type: ignore[attr-defined]
-        chosen = thresholds(dev_rows, dev_channels, dev_scores, molweni_rows, molweni, molweni_scores, with_text)
+        booster, ranker = train(fit_rows, args.rounds), train(fit_rows, args.rounds, rank=True)
+        dev_ranks = ranker.predict(dev_rows.x)  # type: ignore[attr-defined]
+        molweni_ranks = ranker.predict(molweni_rows.x)  # type: ignore[attr-defined]
+        dev_sure = sureness(dev_rows, dev_ranks, booster.predict(dev_rows.x))  # type: ignore[attr-defined]
+        molweni_sure = sureness(molweni_rows, molweni_ranks, booster.predict(molweni_rows.x))  # type: ignore[attr-defined]
+        chosen = thresholds(dev_rows, dev_channels, dev_ranks, dev_sure, molweni_rows, molweni, molweni_ranks,
+                            molweni_sure, with_text)
+        ranker_file = file.replace(".onnx", "_rank.onnx")
         export(booster, args.out / file)
-        card[key] = {"file": file, **chosen, "train_rows": len(fit_rows.y)}
+        export(ranker, args.out / ranker_file)
+        card[key] = {"file": file, "ranker_file": ranker_file, **chosen, "train_rows": len(fit_rows.y)}
         print(f"{key}: {len(fit_rows.y):,} rows: {json.dumps(chosen)} ({time.perf_counter() - started:.0f} s)")
     (args.out / "reply_model.json").write_text(json.dumps(card, indent=2) + "\n")
     print(f"wrote {args.out / 'reply_model.json'}")

@@ -3,13 +3,16 @@
 In a thread or an explicit reply the platform says what a message answers. In unthreaded chat (IRC, a busy
 Discord channel, Slack's top level) several conversations interleave and the message just before is the parent
 only a quarter of the time. Each candidate parent among the previous CANDIDATES messages of the channel is scored
-by a gradient-boosted model (LightGBM, exported to ONNX and run by onnxruntime) from what the two messages are,
+by gradient-boosted models (LightGBM, exported to ONNX and run by onnxruntime) from what the two messages are,
 not what they say: distance in messages and time, who speaks to whom (@mentions, "name: ..."), each author's
-recent addressees, question form, and how many content words the two share. The best candidate by another author
-is the parent when its score clears the threshold chosen on held-apart data; otherwise the message has none.
+recent addressees, question form, and how many content words the two share. A ranker (lambdarank: fitted to put
+the parent first among a message's candidates) picks the best candidate by another author; a classifier (fitted on
+each pair alone) gives the probability that this pick is the parent, and it is when that clears the threshold
+chosen on held-apart data; otherwise the message has none. (The classifier alone, picking its own best, linked
+worse: a pair's probability does not see the pair's rivals.)
 
-Without text (Discord without the Message Content intent) the text features are missing and a second model,
-trained the same way without them, decides from structure alone.
+Without text (Discord without the Message Content intent) the text features are missing and a second pair of
+models, trained the same way without them, decides from structure alone.
 
 The words of a message live only in memory, in a `Said`, for as long as the message can still be a candidate;
 nothing of them is stored. Trained by `python -m training.reply_model DATA` (provenance in
@@ -283,27 +286,29 @@ def features(message: Said, candidates: Sequence[Said]) -> np.ndarray:
     return table([(message, candidates)]).x
 
 
-def choose(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np.ndarray, threshold: float,
-           ) -> list[str | None]:
-    """Each message's parent among its scored candidates: the best that reaches the threshold; but a message that
-    speaks to someone at its start replies to that person's best-scored message whatever its score (on IRC train,
-    89% of such messages reply to a message of the person they name, 1% to someone else's)."""
-    width = max((len(c) for _, c in batch), default=0)
-    grid = np.full((len(batch), width + 1), -np.inf)
+def best(rows: Table, scores: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of `count` messages, the row of its best candidate by `scores` (-1: none scored; ties to the latest),
+    and whether that pick is forced: a message that speaks to someone at its start replies to that person's
+    best-scored message whatever its score (ties to the earliest; on IRC train, 89% of such messages reply to a
+    message of the person they name, 1% to someone else's)."""
+    width = int(rows.candidate.max()) + 1 if len(rows.candidate) else 0
+    index = np.full((count, width + 1), -1, np.int64)
+    index[rows.message, rows.candidate] = np.arange(len(rows.candidate))
+    grid = np.full((count, width + 1), -np.inf)
     grid[rows.message, rows.candidate] = scores
     addressed = np.full_like(grid, -np.inf)
     addressed[rows.message[rows.addressed], rows.candidate[rows.addressed]] = scores[rows.addressed]
-    to_them = np.argmax(addressed, axis=1)  # ties to the earliest
-    best = width - np.argmax(grid[:, ::-1], axis=1)  # ties to the latest
-    pick = np.where(addressed.max(axis=1) > -np.inf, to_them, np.where(grid.max(axis=1) >= threshold, best, -1))
-    return [None if k < 0 else candidates[k].message_id
-            for (_, candidates), k in zip(batch, pick.tolist(), strict=True)]
+    to_them = np.argmax(addressed, axis=1)
+    latest = width - np.argmax(grid[:, ::-1], axis=1)
+    forced = addressed.max(axis=1) > -np.inf
+    return index[np.arange(count), np.where(forced, to_them, latest)], forced
 
 
 @dataclass(frozen=True)
 class Pick:
     """What the ranker makes of one flat-chat message: the message it replies to (or None), and the author of its
-    best-scored candidate by someone else with that score, whether or not it is sure enough to be a reply."""
+    best candidate by someone else with how sure the ranker is of it, whether or not that is sure enough to be a
+    reply (a pick forced by addressing counts as sure)."""
 
     parent: str | None = None
     leaning: str | None = None
@@ -312,19 +317,32 @@ class Pick:
 
 
 def picks(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np.ndarray, threshold: float,
-          contact_at: float) -> list[Pick]:
-    """`choose`'s parents, each message leaning to its parent's author, or without one to its best-scored
-    candidate (ties to the latest), with that candidate's score."""
-    width = max((len(c) for _, c in batch), default=0)
-    grid = np.full((len(batch), width + 1), -np.inf)
-    grid[rows.message, rows.candidate] = scores
-    best = (width - np.argmax(grid[:, ::-1], axis=1)).tolist()
+          contact_at: float = 1.0, sure: np.ndarray | None = None) -> list[Pick]:
+    """Each message's best candidate by `scores` (see `best`), its parent when the pick is forced or its sureness
+    reaches the threshold. `sure` is that sureness, one per message (the reply probability of its best row);
+    without it the best row's score is."""
+    row, forced = best(rows, scores, len(batch))
+    found = row >= 0
+    value = np.full(len(batch), -np.inf)
+    value[found] = scores[row[found]] if sure is None else sure[found]
+    taken = found & (forced | (value >= threshold))
+    value = np.where(forced, 1.0, np.maximum(value, 0.0))
+    slot = np.full(len(batch), -1, np.int64)
+    slot[found] = rows.candidate[row[found]]
     result = []
-    for m, ((_, candidates), parent) in enumerate(zip(batch, choose(batch, rows, scores, threshold), strict=True)):
-        k = next(i for i, c in enumerate(candidates) if c.message_id == parent) if parent else best[m]
-        score = float(grid[m, k])
-        result.append(Pick(parent, candidates[k].author, score, contact_at) if score > -np.inf else Pick(parent))
+    for (_, candidates), k, parent, score in zip(batch, slot.tolist(), taken.tolist(), value.tolist(), strict=True):
+        if k < 0:
+            result.append(Pick())
+        else:
+            c = candidates[k]
+            result.append(Pick(c.message_id if parent else None, c.author, score, contact_at))
     return result
+
+
+def choose(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np.ndarray, threshold: float,
+           sure: np.ndarray | None = None) -> list[str | None]:
+    """Each message's parent (see `picks`), or None."""
+    return [p.parent for p in picks(batch, rows, scores, threshold, sure=sure)]
 
 
 PAIR_WINDOW = 600.0  # seconds: how far back a pair's leanings add up (dev files span 20-110 minutes; 5-30 agree)
@@ -347,13 +365,16 @@ def evidence(said: Said, earlier: Iterable[Said]) -> float:
 
 @dataclass(frozen=True)
 class ReplyModel:
-    """The trained ranker: scores rows of FEATURES; `threshold` is the score a parent must reach."""
+    """The trained models: `session` gives each row of FEATURES the probability that it is the reply's parent,
+    `threshold` the probability a parent must reach. With a `ranker` (a LightGBM lambdarank model, trained on each
+    message's candidates together), the ranker picks each message's best candidate and `session` judges only it."""
 
     session: Any  # onnxruntime.InferenceSession
     threshold: float
     input_name: str
     probability_output: str
     contact_at: float = 1.0  # the `evidence` two people need to be in contact
+    ranker: Any = None  # onnxruntime.InferenceSession or None
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
@@ -364,10 +385,25 @@ class ReplyModel:
             return np.array([row[1] for row in out], dtype=np.float32)
         return np.asarray(out, dtype=np.float32)[:, 1]
 
+    def ranks(self, rows: np.ndarray) -> np.ndarray:
+        """The ranker's scores (higher: more likely the parent among the message's candidates); without a ranker
+        the probabilities."""
+        if self.ranker is None or not len(rows):
+            return self.scores(rows)
+        return np.asarray(self.ranker.run(None, {self.input_name: rows.astype(np.float32)})[0],
+                          dtype=np.float32).reshape(-1)
+
     def picks(self, batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:
-        """For each (message, its candidates), what it replies to and leans to. One model call a batch."""
+        """For each (message, its candidates), what it replies to and leans to. Two model calls a batch."""
         rows = needed(table(batch), len(batch))
-        return picks(batch, rows, self.scores(rows.x), self.threshold, self.contact_at)
+        if self.ranker is None:
+            return picks(batch, rows, self.scores(rows.x), self.threshold, self.contact_at)
+        ranks = self.ranks(rows.x)
+        row, forced = best(rows, ranks, len(batch))
+        judged = (row >= 0) & ~forced  # a forced pick needs no judging
+        sure = np.full(len(batch), -np.inf)
+        sure[judged] = self.scores(rows.x[row[judged]])
+        return picks(batch, rows, ranks, self.threshold, self.contact_at, sure)
 
 
 def needed(rows: Table, count: int) -> Table:
@@ -381,16 +417,22 @@ def needed(rows: Table, count: int) -> Table:
     return Table(rows.x[keep], rows.message[keep], rows.candidate[keep], rows.addressed[keep])
 
 
-def load(path: Any, threshold: float, contact_at: float = 1.0) -> ReplyModel:
+def load(path: Any, threshold: float, contact_at: float = 1.0, ranker: Any = None) -> ReplyModel:
+    """The model at `path` (and the ranker at `ranker`, when given)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(bytes(path.read_bytes()), options, providers=["CPUExecutionProvider"])
+
+    def open_(at: Any) -> Any:
+        return ort.InferenceSession(bytes(at.read_bytes()), options, providers=["CPUExecutionProvider"])
+
+    session = open_(path)
     outputs = [o.name for o in session.get_outputs()]
     return ReplyModel(session, threshold, session.get_inputs()[0].name,
-                      next((o for o in outputs if "prob" in o), outputs[-1]), contact_at)
+                      next((o for o in outputs if "prob" in o), outputs[-1]), contact_at,
+                      open_(ranker) if ranker else None)
 
 
 @cache
@@ -402,7 +444,9 @@ def shipped(with_text: bool = True) -> ReplyModel | None:
         return None
     meta = json.loads(card.read_text())
     variant = meta["with_text" if with_text else "without_text"]
-    return load(data / variant["file"], float(variant["threshold"]), float(variant["contact_threshold"]))
+    ranker = variant.get("ranker_file")
+    return load(data / variant["file"], float(variant["threshold"]), float(variant["contact_threshold"]),
+                data / ranker if ranker else None)
 
 
 def ranked(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:

@@ -27,6 +27,8 @@ from bot.graph.reply_model import (
     NEAREST,
     Pick,
     Said,
+    best,
+    choose,
     features,
     load,
     needed,
@@ -71,6 +73,7 @@ def test_the_shipped_models_load_and_were_trained_on_these_features() -> None:
                                        [said_of(msg(1, "ana", 0, "ok?"), NAMES)]))
         assert scores.shape == (1,) and 0 <= scores[0] <= 1
         assert "Kummerfeld" in model.session.get_modelmeta().description  # the attribution CC-BY asks for
+        assert model.ranker is not None and "Kummerfeld" in model.ranker.get_modelmeta().description
     assert "CC-BY-4.0" in card["licence"] and "Kummerfeld" in card["licence"]
 
 
@@ -186,7 +189,29 @@ def test_scoring_only_the_rows_that_matter_picks_what_scoring_every_row_picks(wi
     rows = table(batch)
     kept = needed(rows, len(batch))
     assert 0 < len(kept.x) < len(rows.x)  # messages that speak to someone lose their other rows
-    assert model.picks(batch) == picks(batch, rows, model.scores(rows.x), model.threshold, model.contact_at)
+    ranks = model.ranks(rows.x)
+    row, forced = best(rows, ranks, len(batch))
+    sure = np.where((row >= 0) & ~forced, model.scores(rows.x)[np.maximum(row, 0)], -np.inf)
+    assert model.picks(batch) == picks(batch, rows, ranks, model.threshold, model.contact_at, sure)
+
+
+def test_the_ranker_picks_and_the_classifier_judges_the_pick() -> None:
+    ana = said_of(msg(1, "ana", 0, "how do I mount it?"), NAMES)
+    cid = said_of(msg(2, "cid", 5, "bob: lunch?"), NAMES)
+    plain = said_of(msg(3, "bob", 10, "use the disks tool"), NAMES)
+    addressed = said_of(msg(4, "bob", 10, "ana: use the disks tool"), NAMES)
+    batch = [(plain, [ana, cid]), (addressed, [ana, cid])]
+    rows = table(batch)
+    ranks = np.array([2.0, 1.0, -1.0, 3.0])[: len(rows.x)]  # ana's first, then cid's, for each message
+    assert rows.candidate.tolist() == [0, 1, 0, 1] and rows.addressed.tolist() == [False, False, True, False]
+    row, forced = best(rows, ranks, 2)
+    assert row.tolist() == [0, 2] and forced.tolist() == [False, True]  # the addressed one: ana's, whatever its rank
+    assert choose(batch, rows, ranks, 0.5, np.array([0.6, 0.0])) == ["1", "1"]
+    assert choose(batch, rows, ranks, 0.5, np.array([0.4, 0.0])) == [None, "1"]  # judged too unsure
+    assert choose(batch, rows, ranks, 2.5) == [None, "1"]  # without a judge the rank itself must reach it
+    # Each leans to its pick with the judge's sureness; a pick forced by addressing is sure.
+    assert [(p.leaning, p.score) for p in picks(batch, rows, ranks, 0.5, 0.4, np.array([0.4, 0.0]))] == [
+        ("ana", pytest.approx(0.4)), ("ana", 1.0)]
 
 
 def test_said_holds_no_text_and_hearing_is_bounded_and_forgets_a_workspace() -> None:
@@ -256,7 +281,9 @@ def test_the_training_command_writes_a_model_that_loads_and_ranks(tmp_path: Path
     card = json.loads((out / "reply_model.json").read_text())
     assert card["features"] == list(FEATURES)
     variant = card["with_text"]
-    model = load(out / variant["file"], variant["threshold"], variant["contact_threshold"])
+    model = load(out / variant["file"], variant["threshold"], variant["contact_threshold"],
+                 out / variant["ranker_file"])
+    assert model.ranker is not None and 0 < model.contact_at < 1
     question = said_of(msg(1, "ana", 0, "bob: how do I fix the driver?"), NAMES)
     noise = said_of(msg(2, "cid", 10, "dee: how do I fix the driver?"), NAMES)
     answer = said_of(msg(3, "bob", 20, "ana: yes, try the other setting"), NAMES)
@@ -304,3 +331,13 @@ async def test_the_live_path_keeps_words_through_commands_and_drops_them_on_a_pa
     assert [k[1] for k in directory.hearing.said] == ["2"]
     directory.remove("T1")
     assert not directory.hearing.said
+
+
+def test_a_batch_with_no_candidate_by_someone_else_links_nothing() -> None:
+    alone = said_of(msg(1, "ana", 0, "anyone here?"), NAMES)
+    batch = [(said_of(msg(2, "ana", 5, "hello?"), NAMES), [alone])]
+    rows = table(batch)
+    assert len(rows.x) == 0 and choose(batch, rows, np.zeros(0), 0.5, np.full(1, -np.inf)) == [None]
+    for with_text in (True, False):
+        model = shipped(with_text)
+        assert model is not None and model.picks(batch) == [Pick()]
