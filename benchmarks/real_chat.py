@@ -93,10 +93,10 @@ def gold_of(channels: Sequence[Channel], qa: dict[str, set[tuple[str, str]]] | N
 
 def recorded(picked: dict[str, str], rank: Ranker | None = None) -> Ranker:
     """The shipped ranker (or `rank`), noting each pick in `picked`: message id -> the id it replies to."""
-    def recording(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]]) -> list[reply_model.Pick]:
-        ranked = (rank or reply_model.ranked)(batch)
-        picked.update({m.message_id: p.parent for (m, _), p in zip(batch, ranked, strict=True) if p.parent})
-        return ranked
+    def recording(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]]) -> list[str | None]:
+        parents = (rank or reply_model.parents)(batch)
+        picked.update({m.message_id: p for (m, _), p in zip(batch, parents, strict=True) if p})
+        return parents
 
     return recording
 
@@ -314,14 +314,12 @@ def annotated(channel: Channel) -> Ranker:
     for child, parent in channel.links:
         parents.setdefault(child, []).append(parent)
 
-    def rank(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]]) -> list[reply_model.Pick]:
-        picks: list[reply_model.Pick] = []
+    def rank(batch: Sequence[tuple[reply_model.Said, Sequence[reply_model.Said]]]) -> list[str | None]:
+        picks: list[str | None] = []
         for message, candidates in batch:
             linked = set(parents.get(message.message_id, ()))
-            parent = next((c for c in reversed(candidates) if c.message_id in linked and c.author != message.author),
-                          None)
-            picks.append(reply_model.Pick(parent.message_id, parent.author, 1.0, 0.5) if parent else
-                         reply_model.Pick())
+            picks.append(next((c.message_id for c in reversed(candidates)
+                               if c.message_id in linked and c.author != message.author), None))
         return picks
 
     return rank
@@ -415,10 +413,9 @@ def speed(files: Sequence[Path]) -> Table:
     # CPU seconds too: wall time on a 2-core machine shared with other work says more about the neighbours.
     for column in ("reader", "seconds", "messages/s", "CPU seconds", "messages per CPU second"):
         table.add_column(column)
-    original = reply_model.ranked
-    for label, ranker in (("no ranker (baseline)", lambda batch: [reply_model.Pick()] * len(batch)),
-                          ("reply ranker", original)):
-        reply_model.ranked = ranker  # type: ignore[assignment]
+    original = reply_model.parents
+    for label, ranker in (("no ranker (baseline)", lambda batch: [None] * len(batch)), ("reply ranker", original)):
+        reply_model.parents = ranker  # type: ignore[assignment]
         with tempfile.TemporaryDirectory() as tmp:
             async def run(url: str = f"sqlite:///{tmp}/speed.db") -> tuple[float, float]:
                 store = await SqlStore.open(url)
@@ -431,7 +428,7 @@ def speed(files: Sequence[Path]) -> Table:
             (elapsed, cpu) = asyncio.run(run())
         table.add_row(label, f"{elapsed:.1f}", f"{len(events) / elapsed:,.0f}", f"{cpu:.1f}",
                       f"{len(events) / cpu:,.0f}")
-    reply_model.ranked = original
+    reply_model.parents = original
     return table
 
 
@@ -454,8 +451,8 @@ def live(channels: Sequence[Channel], batch: int) -> Table:
 
     async def read(fresh: bool) -> Reading:
         reading, picked = Reading(set(), set(), set()), dict[str, str]()
-        recording = recorded(picked, reply_model.ranked)  # the live path calls reply_model.ranked: this, now
-        with tempfile.TemporaryDirectory() as tmp, mock.patch.object(reply_model, "ranked", recording):
+        recording = recorded(picked, reply_model.parents)  # the live path calls reply_model.parents: this, now
+        with tempfile.TemporaryDirectory() as tmp, mock.patch.object(reply_model, "parents", recording):
             store = await SqlStore.open(f"sqlite:///{tmp}/live.db")
             record, outcomes = store.graph.record, list[Outcome]()
 

@@ -25,8 +25,6 @@ that speaks at its start to someone other than the asker ("<@cid> any idea?"); s
   question is in or started, within QUESTION_WINDOW; emoji alone count here (a thumbs-up to "12:30 ok?");
 - in unthreaded chat, the earlier message that the reply ranker (bot.reply_model, trained on human-annotated chat)
   picks with confidence, or none. Being next to someone in a busy channel is not a reply.
-In unthreaded chat two people are in contact ("inferred") when the ranker's leanings between them over the last ten
-minutes add up (bot.reply_model.evidence), not because one message sits next to another.
 Every question's deadline is asked_at + QUESTION_WINDOW; unanswered then, it counts as unanswered.
 Without the text (Discord without the content intent) nothing is a question and every mention counts as spoken to.
 """
@@ -43,22 +41,19 @@ from typing import NamedTuple
 from bot.events import MessagePosted
 from bot.graph import reply_model
 from bot.graph.questions import read
-from bot.graph.reply_model import CANDIDATES, HORIZON, Pick, Said, evidence
+from bot.graph.reply_model import CANDIDATES, HORIZON, Said
 
 QUESTION_WINDOW = timedelta(days=7)
 RECENT_LIMIT = 20  # messages of a thread kept for "a conversation between two"
 OPEN = ""  # the addressee of an open question: whoever answers it (each answerer gets a question of their own)
 RANK_BATCH = 512  # flat-chat messages scored in one call of the reply ranker
-# Leanings weaker than this are not kept: they add next to nothing to a pair's evidence (on IRC dev, contact pairs
-# F 0.851 with every leaning, 0.852 from 0.1), and most messages' best guesses are that weak.
-LEANING_FLOOR = 0.1
 # Openings that acknowledge rather than answer: in flat chat "ok, can you open the log?" asks back, "yes, since 9.
 # are you deploying?" answers first (on Molweni's fitting half the first kind are not annotated as answers). Threads
 # and replies keep reading both as answers.
 _ACKNOWLEDGING = frozenset({"ok", "okay", "k", "thanks", "thx", "ty", "np"})
 
-# (message, its candidate parents oldest first) -> what each replies to and leans to.
-Ranker = Callable[[Sequence[tuple[Said, Sequence[Said]]]], list[Pick]]
+# (message, its candidate parents oldest first) -> the id each replies to, or None.
+Ranker = Callable[[Sequence[tuple[Said, Sequence[Said]]]], list[str | None]]
 
 
 @dataclass(frozen=True)
@@ -129,7 +124,6 @@ class Window:
     # Unanswered questions this message could answer (those it replies to, those of its thread), oldest first.
     open_questions: tuple[Question, ...] = ()
     inferred: bool = False  # the parent is the reply ranker's pick in flat chat, not the platform's
-    talking_to: str | None = None  # in flat chat, whom the ranker's leanings say the author is talking with
 
 
 def seen(event: MessagePosted, text: Reading) -> SeenMessage:
@@ -245,10 +239,8 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
     )
     for q in taken_up:
         contact(q.asker, "answer")
-    if window.parent and not window.inferred:
-        contact(window.parent.author, "reply")
-    if window.talking_to:
-        contact(window.talking_to, "inferred")
+    if window.parent:
+        contact(window.parent.author, "inferred" if window.inferred else "reply")
     for mentioned in text.mentions:
         contact(mentioned, "mention")
     if event.thread_id is not None and window.root:
@@ -364,9 +356,8 @@ class Memory:
     by_thread: dict[tuple[str, str], list[_Key]] = field(default_factory=lambda: defaultdict(list))
     since_sweep: int = 0
 
-    def window(self, event: MessagePosted, inferred: str | None = None, talking_to: str | None = None) -> Window:
-        """`inferred`: the message the reply ranker says a flat-chat message replies to; `talking_to`: whom its
-        leanings say the author is talking with."""
+    def window(self, event: MessagePosted, inferred: str | None = None) -> Window:
+        """`inferred`: the message the reply ranker says a flat-chat message replies to."""
         ws = event.workspace
         replied = event.reply_to or inferred
         parent = self.messages.get((ws, replied)) if replied else None
@@ -379,8 +370,7 @@ class Memory:
             keys += self.by_thread.get((ws, event.thread_id), ())
         found = {key: q for key in keys if (q := self.open.get(key)) and q.asked_at < event.at <= q.deadline}
         questions = sorted(found.values(), key=lambda q: q.asked_at) if len(found) > 1 else found.values()
-        return Window(parent, root, recent, tuple(questions), inferred is not None and not event.reply_to,
-                      talking_to)
+        return Window(parent, root, recent, tuple(questions), inferred is not None and not event.reply_to)
 
     def _recent(self, event: MessagePosted) -> tuple[SeenMessage, ...]:
         scope = self.recent.get((event.workspace, event.channel, event.thread_id or ""))
@@ -478,7 +468,7 @@ def link_all(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str
 
     Flat-chat messages are ranked in batches of RANK_BATCH: a message's candidates are the channel's latest
     flat-chat messages, those earlier in the same batch included (the ranker's features need no linking)."""
-    rank = ranker or reply_model.ranked
+    rank = ranker or reply_model.parents
     stream = iter(events)
     while chunk := list(islice(stream, RANK_BATCH)):
         readings = [reading(e, names) for e in chunk]
@@ -495,13 +485,10 @@ def link_all(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str
                 asked.append((text.said, before[-CANDIDATES:]))
                 who.append(i)
             pending.setdefault(key, []).append(text.said)
-        picked = dict(zip(who, rank(asked), strict=True)) if asked else {}
+        parents: dict[int, str] = {}
+        if asked:
+            parents = {i: p for i, p in zip(who, rank(asked), strict=True) if p is not None}
         for i, (event, text) in enumerate(zip(chunk, readings, strict=True)):
-            pick, said, talking_to = picked.get(i), text.said, None
-            if pick is not None and pick.score >= LEANING_FLOOR:
-                said = replace(said, leaning=pick.leaning, leaning_score=pick.score)
-                if evidence(said, memory.candidates(event)) >= pick.contact_at:
-                    talking_to = pick.leaning
-            outcome = link(event, memory.window(event, pick.parent if pick else None, talking_to), names, text)
-            memory.remember(outcome, said)
+            outcome = link(event, memory.window(event, parents.get(i)), names, text)
+            memory.remember(outcome, text.said)
             yield outcome

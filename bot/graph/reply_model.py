@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -95,9 +95,6 @@ class Said:
     chatter: bool | None = None
     words: frozenset[str] | None = None
     opening: str = ""  # its first word, lower-cased (after a leading @name)
-    # Once ranked: the author of its best-scored candidate and how sure the ranker was (Pick). In memory only.
-    leaning: str | None = None
-    leaning_score: float = 0.0
     # Derived once, read by every message that has this one among its candidates.
     ts: float = field(init=False, repr=False, compare=False)  # `at` as a number
     size: int = field(init=False, repr=False, compare=False)  # how many words; -1 without the text
@@ -304,63 +301,20 @@ def best(rows: Table, scores: np.ndarray, count: int) -> tuple[np.ndarray, np.nd
     return index[np.arange(count), np.where(forced, to_them, latest)], forced
 
 
-@dataclass(frozen=True)
-class Pick:
-    """What the ranker makes of one flat-chat message: the message it replies to (or None), and the author of its
-    best candidate by someone else with how sure the ranker is of it, whether or not that is sure enough to be a
-    reply (a pick forced by addressing counts as sure)."""
-
-    parent: str | None = None
-    leaning: str | None = None
-    score: float = 0.0
-    contact_at: float = 1.0  # the evidence a pair needs to be in contact, for the model that scored it
-
-
-def picks(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np.ndarray, threshold: float,
-          contact_at: float = 1.0, sure: np.ndarray | None = None) -> list[Pick]:
-    """Each message's best candidate by `scores` (see `best`), its parent when the pick is forced or its sureness
-    reaches the threshold. `sure` is that sureness, one per message (the reply probability of its best row);
-    without it the best row's score is."""
+def choose(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np.ndarray, threshold: float,
+           sure: np.ndarray | None = None) -> list[str | None]:
+    """Each message's parent among its scored candidates: the best by `scores` (see `best`), when the pick is
+    forced or its sureness reaches the threshold. `sure` is that sureness, one per message (the reply probability
+    of its best row); without it the best row's score is."""
     row, forced = best(rows, scores, len(batch))
     found = row >= 0
     value = np.full(len(batch), -np.inf)
     value[found] = scores[row[found]] if sure is None else sure[found]
     taken = found & (forced | (value >= threshold))
-    value = np.where(forced, 1.0, np.maximum(value, 0.0))
-    slot = np.full(len(batch), -1, np.int64)
-    slot[found] = rows.candidate[row[found]]
-    result = []
-    for (_, candidates), k, parent, score in zip(batch, slot.tolist(), taken.tolist(), value.tolist(), strict=True):
-        if k < 0:
-            result.append(Pick())
-        else:
-            c = candidates[k]
-            result.append(Pick(c.message_id if parent else None, c.author, score, contact_at))
-    return result
-
-
-def choose(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np.ndarray, threshold: float,
-           sure: np.ndarray | None = None) -> list[str | None]:
-    """Each message's parent (see `picks`), or None."""
-    return [p.parent for p in picks(batch, rows, scores, threshold, sure=sure)]
-
-
-PAIR_WINDOW = 600.0  # seconds: how far back a pair's leanings add up (dev files span 20-110 minutes; 5-30 agree)
-
-
-def evidence(said: Said, earlier: Iterable[Said]) -> float:
-    """How sure the ranker is, over the last PAIR_WINDOW, that `said`'s author and the one it leans to are talking:
-    one minus the chance that every leaning between the two (either way, `said`'s included) was wrong. Several
-    middling leanings between the same two people are a conversation even when none alone is a sure reply: on IRC
-    dev contact pairs at precision >= 0.90 F 0.831 (one message's pick) -> 0.851."""
-    if said.leaning is None:
-        return 0.0
-    me, them, since, doubt = said.author, said.leaning, said.ts - PAIR_WINDOW, 1.0 - said.leaning_score
-    for e in earlier:
-        if e.leaning is not None and ((e.author == me and e.leaning == them) or (e.author == them and e.leaning == me)
-                                      ) and since <= e.ts <= said.ts:
-            doubt *= 1.0 - e.leaning_score
-    return 1.0 - doubt
+    pick = np.full(len(batch), -1, np.int64)
+    pick[taken] = rows.candidate[row[taken]]
+    return [None if k < 0 else candidates[k].message_id
+            for (_, candidates), k in zip(batch, pick.tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -373,7 +327,6 @@ class ReplyModel:
     threshold: float
     input_name: str
     probability_output: str
-    contact_at: float = 1.0  # the `evidence` two people need to be in contact
     ranker: Any = None  # onnxruntime.InferenceSession or None
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
@@ -393,17 +346,17 @@ class ReplyModel:
         return np.asarray(self.ranker.run(None, {self.input_name: rows.astype(np.float32)})[0],
                           dtype=np.float32).reshape(-1)
 
-    def picks(self, batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:
-        """For each (message, its candidates), what it replies to and leans to. Two model calls a batch."""
+    def parents(self, batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
+        """For each (message, its candidates), the message id it replies to, or None. Two model calls a batch."""
         rows = needed(table(batch), len(batch))
         if self.ranker is None:
-            return picks(batch, rows, self.scores(rows.x), self.threshold, self.contact_at)
+            return choose(batch, rows, self.scores(rows.x), self.threshold)
         ranks = self.ranks(rows.x)
         row, forced = best(rows, ranks, len(batch))
         judged = (row >= 0) & ~forced  # a forced pick needs no judging
         sure = np.full(len(batch), -np.inf)
         sure[judged] = self.scores(rows.x[row[judged]])
-        return picks(batch, rows, ranks, self.threshold, self.contact_at, sure)
+        return choose(batch, rows, ranks, self.threshold, sure)
 
 
 def needed(rows: Table, count: int) -> Table:
@@ -417,7 +370,7 @@ def needed(rows: Table, count: int) -> Table:
     return Table(rows.x[keep], rows.message[keep], rows.candidate[keep], rows.addressed[keep])
 
 
-def load(path: Any, threshold: float, contact_at: float = 1.0, ranker: Any = None) -> ReplyModel:
+def load(path: Any, threshold: float, ranker: Any = None) -> ReplyModel:
     """The model at `path` (and the ranker at `ranker`, when given)."""
     import onnxruntime as ort
 
@@ -431,8 +384,7 @@ def load(path: Any, threshold: float, contact_at: float = 1.0, ranker: Any = Non
     session = open_(path)
     outputs = [o.name for o in session.get_outputs()]
     return ReplyModel(session, threshold, session.get_inputs()[0].name,
-                      next((o for o in outputs if "prob" in o), outputs[-1]), contact_at,
-                      open_(ranker) if ranker else None)
+                      next((o for o in outputs if "prob" in o), outputs[-1]), open_(ranker) if ranker else None)
 
 
 @cache
@@ -445,18 +397,17 @@ def shipped(with_text: bool = True) -> ReplyModel | None:
     meta = json.loads(card.read_text())
     variant = meta["with_text" if with_text else "without_text"]
     ranker = variant.get("ranker_file")
-    return load(data / variant["file"], float(variant["threshold"]), float(variant["contact_threshold"]),
-                data / ranker if ranker else None)
+    return load(data / variant["file"], float(variant["threshold"]), data / ranker if ranker else None)
 
 
-def ranked(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:
+def parents(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
     """The shipped models' picks: messages with their text by the full model, the others by the textless one."""
-    result = [Pick()] * len(batch)
+    result: list[str | None] = [None] * len(batch)
     for with_text in (True, False):
         model = shipped(with_text)
-        chosen = [i for i, (message, _) in enumerate(batch) if (message.words is not None) == with_text]
-        if model is None or not chosen:
+        picked = [i for i, (message, _) in enumerate(batch) if (message.words is not None) == with_text]
+        if model is None or not picked:
             continue
-        for i, pick in zip(chosen, model.picks([batch[i] for i in chosen]), strict=True):
-            result[i] = pick
+        for i, parent in zip(picked, model.parents([batch[i] for i in picked]), strict=True):
+            result[i] = parent
     return result

@@ -20,7 +20,7 @@ from bot.graph.conversation import (
     apply_answers,
     link_all,
 )
-from bot.graph.reply_model import Pick, Said
+from bot.graph.reply_model import Said
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WS = "T1"
@@ -37,13 +37,12 @@ def replies(**picked: str) -> Ranker:
     """A ranker that says message `key` replies to message `value` (ids written as m1, m2, ...) and nothing else;
     it checks that the picked parent was among the candidates offered."""
 
-    def rank(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:
-        result: list[Pick] = []
+    def rank(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
+        result: list[str | None] = []
         for message, candidates in batch:
             parent = picked.get(f"m{message.message_id}")
-            author = {c.message_id: c.author for c in candidates}
-            assert parent is None or parent in author
-            result.append(Pick(parent, author[parent], 1.0, 0.5) if parent else Pick())
+            assert parent is None or parent in {c.message_id for c in candidates}
+            result.append(parent)
         return result
 
     return rank
@@ -316,9 +315,9 @@ def test_a_reply_to_another_message_or_a_thread_answers_no_flat_question() -> No
 def test_the_ranker_is_offered_the_channels_flat_chat_before_the_message() -> None:
     offered: dict[str, list[str]] = {}
 
-    def rank(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:
+    def rank(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
         offered.update({m.message_id: [c.message_id for c in cs] for m, cs in batch})
-        return [Pick()] * len(batch)
+        return [None] * len(batch)
 
     feed(
         msg("1", "ana", 0, "hello"),
@@ -407,38 +406,3 @@ def test_the_labelled_transcripts_stay_above_the_measured_levels() -> None:
     assert ours.links.f1 > theirs.links.f1 + 0.12
     heldout = evaluate([t for t in transcripts if t.split == "heldout"])
     assert heldout.links.precision >= 0.85 and heldout.links.recall >= 0.72
-
-
-def leaning(**leans: tuple[str, float]) -> Ranker:
-    """A ranker that says message `key` leans to `value`'s (author, score), sure of none as a reply."""
-
-    def rank(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:
-        return [Pick(None, *leans[f"m{m.message_id}"], 0.5) if f"m{m.message_id}" in leans else Pick()
-                for m, _ in batch]
-
-    return rank
-
-
-def test_contact_in_flat_chat_is_the_leanings_between_two_people_added_up() -> None:
-    out = feed(
-        msg("1", "ana", 0, "the build is red again"),
-        msg("2", "bob", 1, "looks like the cache"),  # leans to Ana at 0.3: not sure enough alone
-        msg("3", "ana", 2, "cleared it, green now"),  # leans back to Bob at 0.3: together 0.51
-        msg("4", "cid", 3, "lunch anyone"),  # leans to Ana at 0.45, alone
-        msg("5", "dee", 30, "the build is red"),  # leans to Cid at 0.3 ...
-        msg("6", "cid", 45, "again?"),  # ... and Cid to Dee at 0.3, but fifteen minutes later
-        ranker=leaning(m2=("ana", 0.3), m3=("bob", 0.3), m4=("ana", 0.45), m5=("cid", 0.3), m6=("dee", 0.3)),
-    )
-    inferred = {(c.source, c.target) for o in out.values() for c in o.contacts if c.kind == "inferred"}
-    assert inferred == {("ana", "bob")}
-    assert all(not o.contacts for k, o in out.items() if k != "3")
-
-
-def test_a_reply_the_ranker_is_not_sure_of_as_contact_answers_but_makes_no_contact_by_itself() -> None:
-    def rank(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:
-        return [Pick("1", "ana", 0.3, 0.5) if m.message_id == "2" else Pick() for m, _ in batch]
-
-    out = feed(msg("1", "ana", 0, "any idea why the build is red?"), msg("2", "bob", 1, "the cache, clear it"),
-               ranker=rank)
-    assert answered(out["2"]) == ["1"]
-    assert {(c.target, c.kind) for c in out["2"].contacts} == {("ana", "answer")}

@@ -25,15 +25,13 @@ from bot.graph.reply_model import (
     CANDIDATES,
     FEATURES,
     NEAREST,
-    Pick,
     Said,
     best,
     choose,
     features,
     load,
     needed,
-    picks,
-    ranked,
+    parents,
     shipped,
     table,
 )
@@ -50,13 +48,13 @@ def said_of(event: MessagePosted, names: dict[str, str]) -> Said:
     return reading(event, names).said
 
 
-def parents(*events: MessagePosted) -> dict[str, str]:
+def picks(*events: MessagePosted) -> dict[str, str]:
     """What the shipped ranker picks when the events are linked as the importer and the live path link them."""
     found: dict[str, str] = {}
 
-    def recording(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[Pick]:
-        picked = ranked(batch)
-        found.update({m.message_id: p.parent for (m, _), p in zip(batch, picked, strict=True) if p.parent})
+    def recording(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
+        picked = parents(batch)
+        found.update({m.message_id: p for (m, _), p in zip(batch, picked, strict=True) if p})
         return picked
 
     list(link_all(Memory(), events, NAMES, recording))
@@ -78,7 +76,7 @@ def test_the_shipped_models_load_and_were_trained_on_these_features() -> None:
 
 
 def test_an_addressed_answer_links_to_the_question_across_other_talk() -> None:
-    found = parents(
+    found = picks(
         msg(1, "ana", 0, "bob: how do I rotate the staging keys?"),
         msg(2, "cid", 10, "anyone tried the new kernel yet"),
         msg(3, "dee", 20, "cid: not yet, next week"),
@@ -89,12 +87,12 @@ def test_an_addressed_answer_links_to_the_question_across_other_talk() -> None:
 
 
 def test_a_reply_right_after_a_message_in_a_quiet_channel_links() -> None:
-    found = parents(msg(1, "erin", 0, "anyone up for a lunch walk?"), msg(2, "bob", 40, "yes! meet at 12:30"))
+    found = picks(msg(1, "erin", 0, "anyone up for a lunch walk?"), msg(2, "bob", 40, "yes! meet at 12:30"))
     assert found == {"2": "1"}
 
 
 def test_a_new_topic_hours_later_links_to_nothing() -> None:
-    found = parents(msg(1, "ana", 0, "deploy is done"), msg(2, "bob", 5 * 3600, "hi all, is the office open friday?"))
+    found = picks(msg(1, "ana", 0, "deploy is done"), msg(2, "bob", 5 * 3600, "hi all, is the office open friday?"))
     assert found == {}
 
 
@@ -105,7 +103,7 @@ def test_without_text_a_mention_still_links_and_text_features_fall_away() -> Non
     rows = features(said[2], said[:2])
     text_columns = [i for i, name in enumerate(FEATURES) if name in {"shared_words", "words", "is_question"}]
     assert all(rows[:, i].tolist() == [pytest.approx(float("nan"), nan_ok=True)] * 2 for i in text_columns)
-    assert parents(*events).get("3") == "1"
+    assert picks(*events).get("3") == "1"
 
 
 def flag(value: bool | None) -> float:
@@ -190,9 +188,9 @@ def test_scoring_only_the_rows_that_matter_picks_what_scoring_every_row_picks(wi
     kept = needed(rows, len(batch))
     assert 0 < len(kept.x) < len(rows.x)  # messages that speak to someone lose their other rows
     ranks = model.ranks(rows.x)
-    row, forced = best(rows, ranks, len(batch))
-    sure = np.where((row >= 0) & ~forced, model.scores(rows.x)[np.maximum(row, 0)], -np.inf)
-    assert model.picks(batch) == picks(batch, rows, ranks, model.threshold, model.contact_at, sure)
+    row, _ = best(rows, ranks, len(batch))
+    sure = np.where(row >= 0, model.scores(rows.x)[np.maximum(row, 0)], -np.inf)
+    assert model.parents(batch) == choose(batch, rows, ranks, model.threshold, sure)
 
 
 def test_the_ranker_picks_and_the_classifier_judges_the_pick() -> None:
@@ -209,9 +207,6 @@ def test_the_ranker_picks_and_the_classifier_judges_the_pick() -> None:
     assert choose(batch, rows, ranks, 0.5, np.array([0.6, 0.0])) == ["1", "1"]
     assert choose(batch, rows, ranks, 0.5, np.array([0.4, 0.0])) == [None, "1"]  # judged too unsure
     assert choose(batch, rows, ranks, 2.5) == [None, "1"]  # without a judge the rank itself must reach it
-    # Each leans to its pick with the judge's sureness; a pick forced by addressing is sure.
-    assert [(p.leaning, p.score) for p in picks(batch, rows, ranks, 0.5, 0.4, np.array([0.4, 0.0]))] == [
-        ("ana", pytest.approx(0.4)), ("ana", 1.0)]
 
 
 def test_said_holds_no_text_and_hearing_is_bounded_and_forgets_a_workspace() -> None:
@@ -280,14 +275,13 @@ def test_the_training_command_writes_a_model_that_loads_and_ranks(tmp_path: Path
     assert main([str(tmp_path / "data"), str(tmp_path / "molweni.json"), "--out", str(out), "--rounds", "8"]) == 0
     card = json.loads((out / "reply_model.json").read_text())
     assert card["features"] == list(FEATURES)
-    variant = card["with_text"]
-    model = load(out / variant["file"], variant["threshold"], variant["contact_threshold"],
-                 out / variant["ranker_file"])
-    assert model.ranker is not None and 0 < model.contact_at < 1
+    model = load(out / card["with_text"]["file"], card["with_text"]["threshold"],
+                 out / card["with_text"]["ranker_file"])
+    assert model.ranker is not None
     question = said_of(msg(1, "ana", 0, "bob: how do I fix the driver?"), NAMES)
     noise = said_of(msg(2, "cid", 10, "dee: how do I fix the driver?"), NAMES)
     answer = said_of(msg(3, "bob", 20, "ana: yes, try the other setting"), NAMES)
-    assert [p.parent for p in model.picks([(answer, [question, noise])])] == ["1"]
+    assert model.parents([(answer, [question, noise])]) == ["1"]
     assert card["with_text"]["irc_dev_links_between_people"]["f"] > 0.3  # the previous message alone: F 0.02
 
 
@@ -340,4 +334,4 @@ def test_a_batch_with_no_candidate_by_someone_else_links_nothing() -> None:
     assert len(rows.x) == 0 and choose(batch, rows, np.zeros(0), 0.5, np.full(1, -np.inf)) == [None]
     for with_text in (True, False):
         model = shipped(with_text)
-        assert model is not None and model.picks(batch) == [Pick()]
+        assert model is not None and model.parents(batch) == [None]

@@ -112,11 +112,11 @@ async def test_another_process_ranks_with_whom_earlier_messages_spoke_to(store, 
                                                   msg("2", "cid", 1, "no idea")]) == 2
     seen: list[reply_model.Said] = []
 
-    def rank(batch: list[tuple[reply_model.Said, list[reply_model.Said]]]) -> list[reply_model.Pick]:
+    def rank(batch: list[tuple[reply_model.Said, list[reply_model.Said]]]) -> list[str | None]:
         seen.extend(c for _, candidates in batch for c in candidates)
-        return [reply_model.Pick()] * len(batch)
+        return [None] * len(batch)
 
-    monkeypatch.setattr(reply_model, "ranked", rank)
+    monkeypatch.setattr(reply_model, "parents", rank)
     assert await ingest(store, Directory(store), [msg("3", "bob", 2, "there's a script in ops/")]) == 1
     first = next(s for s in seen if s.message_id == "1")
     assert (first.to, first.mentions, first.words) == (frozenset({"bob"}), frozenset({"bob", "cid"}), None)
