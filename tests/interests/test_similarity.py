@@ -78,6 +78,12 @@ def test_loads_the_embedding_matcher_by_default() -> None:
     assert isinstance(m, Matcher)
 
 
+def test_the_models_idle_threads_sleep_rather_than_spin(matcher: EmbeddingMatcher) -> None:
+    # Spinning threads took the cores from the database and the bot's own work (figures at the setting).
+    options = matcher._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_embeddings_are_normalised_and_sane(matcher: EmbeddingMatcher) -> None:
     vecs = matcher.embed(["hiking", "trail running", "accounting"])
     assert vecs.shape == (3, 384)
