@@ -109,6 +109,16 @@ def test_answering_and_asking_in_one_message_asks_back() -> None:
     assert addressees(out["2"]) == ["ana", OPEN]  # in flat chat a question back is open to anyone as well
 
 
+def test_a_question_that_calls_on_the_room_is_open_whatever_the_ranker_links_it_to() -> None:
+    out = feed(
+        msg("1", "ana", 0, "anyone know why the staging deploy times out?"),
+        msg("2", "cid", 1, "lunch at noon, anyone?"),
+        ranker=replies(m2="1"),
+    )
+    assert addressees(out["2"]) == [OPEN]  # not a question back to Ana
+    assert "question" not in {c.kind for c in out["2"].contacts}
+
+
 def test_a_question_back_in_flat_chat_is_answered_by_whoever_takes_it_up() -> None:
     out = feed(
         msg("1", "ana", 0, "anyone know why the build is red"),
