@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.graph.conversation import reading
-from bot.graph.reply_model import CANDIDATES, FEATURES, HORIZON, Said, Table, best, choose, table
+from bot.graph.reply_model import CANDIDATES, FEATURES, HORIZON, Said, Table, choose, table
 from bot.intake.ingest import name_index
 from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
 
@@ -100,16 +100,10 @@ def joined(a: Rows, b: Rows) -> Rows:
     return Rows(both, np.concatenate([a.y, b.y]), a.messages + b.messages, a.asked + b.asked)
 
 
-def sureness(rows: Rows, ranks: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """Per message, the classifier's probability for the ranker's best row (-inf: no row), as ReplyModel.parents
-    judges it."""
-    row, _ = best(rows.table, np.asarray(ranks), len(rows.asked))
-    return np.where(row >= 0, np.asarray(probabilities)[np.maximum(row, 0)], -np.inf)
-
-
-def picked(rows: Rows, ranks: np.ndarray, sure: np.ndarray, threshold: float) -> dict[int, str]:
-    """Message index -> the parent bot.graph.reply_model.choose takes at this threshold."""
-    chosen = choose(rows.asked, rows.table, np.asarray(ranks), threshold, sure)
+def picked(rows: Rows, ranks: np.ndarray, probabilities: np.ndarray, threshold: float) -> dict[int, str]:
+    """Message index -> the parent bot.graph.reply_model.choose takes at this threshold, each pick judged by its
+    row's probability as ReplyModel.parents judges it."""
+    chosen = choose(rows.asked, rows.table, np.asarray(ranks), threshold, np.asarray(probabilities).__getitem__)
     return {m: parent for m, parent in enumerate(chosen) if parent}
 
 
@@ -217,8 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         booster, ranker = train(fit_rows, args.rounds), train(fit_rows, args.rounds, rank=True)
         dev_ranks = ranker.predict(dev_rows.x)  # type: ignore[attr-defined]
         molweni_ranks = ranker.predict(molweni_rows.x)  # type: ignore[attr-defined]
-        dev_sure = sureness(dev_rows, dev_ranks, booster.predict(dev_rows.x))  # type: ignore[attr-defined]
-        molweni_sure = sureness(molweni_rows, molweni_ranks, booster.predict(molweni_rows.x))  # type: ignore[attr-defined]
+        dev_sure = booster.predict(dev_rows.x)  # type: ignore[attr-defined]
+        molweni_sure = booster.predict(molweni_rows.x)  # type: ignore[attr-defined]
         pairs = [pair_scores(dev_rows, dev_channels, picked(dev_rows, dev_ranks, dev_sure, t)) for t in THRESHOLDS]
         molweni_links = [link_scores(molweni_rows, molweni, picked(molweni_rows, molweni_ranks, molweni_sure, t))
                          for t in THRESHOLDS]

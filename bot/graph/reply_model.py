@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -302,14 +302,18 @@ def best(rows: Table, scores: np.ndarray, count: int) -> tuple[np.ndarray, np.nd
 
 
 def choose(batch: Sequence[tuple[Said, Sequence[Said]]], rows: Table, scores: np.ndarray, threshold: float,
-           sure: np.ndarray | None = None) -> list[str | None]:
+           judge: Callable[[np.ndarray], np.ndarray] | None = None) -> list[str | None]:
     """Each message's parent among its scored candidates: the best by `scores` (see `best`), when the pick is
-    forced or its sureness reaches the threshold. `sure` is that sureness, one per message (the reply probability
-    of its best row); without it the best row's score is."""
+    forced or its sureness reaches the threshold. `judge` gives that sureness for the picks it is asked about (rows
+    of `rows`: each message's best, when not forced), the reply probability; without it the best row's score is."""
     row, forced = best(rows, scores, len(batch))
     found = row >= 0
     value = np.full(len(batch), -np.inf)
-    value[found] = scores[row[found]] if sure is None else sure[found]
+    if judge is None:
+        value[found] = scores[row[found]]
+    else:
+        judged = found & ~forced  # a forced pick needs no judging
+        value[judged] = judge(row[judged])
     taken = found & (forced | (value >= threshold))
     pick = np.full(len(batch), -1, np.int64)
     pick[taken] = rows.candidate[row[taken]]
@@ -351,12 +355,7 @@ class ReplyModel:
         rows = needed(table(batch), len(batch))
         if self.ranker is None:
             return choose(batch, rows, self.scores(rows.x), self.threshold)
-        ranks = self.ranks(rows.x)
-        row, forced = best(rows, ranks, len(batch))
-        judged = (row >= 0) & ~forced  # a forced pick needs no judging
-        sure = np.full(len(batch), -np.inf)
-        sure[judged] = self.scores(rows.x[row[judged]])
-        return choose(batch, rows, ranks, self.threshold, sure)
+        return choose(batch, rows, self.ranks(rows.x), self.threshold, lambda picked: self.scores(rows.x[picked]))
 
 
 def needed(rows: Table, count: int) -> Table:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -187,10 +187,9 @@ def test_scoring_only_the_rows_that_matter_picks_what_scoring_every_row_picks(wi
     rows = table(batch)
     kept = needed(rows, len(batch))
     assert 0 < len(kept.x) < len(rows.x)  # messages that speak to someone lose their other rows
-    ranks = model.ranks(rows.x)
-    row, _ = best(rows, ranks, len(batch))
-    sure = np.where(row >= 0, model.scores(rows.x)[np.maximum(row, 0)], -np.inf)
-    assert model.parents(batch) == choose(batch, rows, ranks, model.threshold, sure)
+    probabilities = model.scores(rows.x)
+    assert model.parents(batch) == choose(batch, rows, model.ranks(rows.x), model.threshold,
+                                          probabilities.__getitem__)
 
 
 def test_the_ranker_picks_and_the_classifier_judges_the_pick() -> None:
@@ -204,8 +203,17 @@ def test_the_ranker_picks_and_the_classifier_judges_the_pick() -> None:
     assert rows.candidate.tolist() == [0, 1, 0, 1] and rows.addressed.tolist() == [False, False, True, False]
     row, forced = best(rows, ranks, 2)
     assert row.tolist() == [0, 2] and forced.tolist() == [False, True]  # the addressed one: ana's, whatever its rank
-    assert choose(batch, rows, ranks, 0.5, np.array([0.6, 0.0])) == ["1", "1"]
-    assert choose(batch, rows, ranks, 0.5, np.array([0.4, 0.0])) == [None, "1"]  # judged too unsure
+    judged: list[list[int]] = []
+
+    def judge(sureness: float) -> Callable[[np.ndarray], np.ndarray]:
+        def probabilities(picked: np.ndarray) -> np.ndarray:
+            judged.append(picked.tolist())
+            return np.full(len(picked), sureness)
+        return probabilities
+
+    assert choose(batch, rows, ranks, 0.5, judge(0.6)) == ["1", "1"]
+    assert choose(batch, rows, ranks, 0.5, judge(0.4)) == [None, "1"]  # judged too unsure
+    assert judged == [[0], [0]]  # only the plain message's pick is judged: the addressed one is forced
     assert choose(batch, rows, ranks, 2.5) == [None, "1"]  # without a judge the rank itself must reach it
 
 
@@ -331,7 +339,7 @@ def test_a_batch_with_no_candidate_by_someone_else_links_nothing() -> None:
     alone = said_of(msg(1, "ana", 0, "anyone here?"), NAMES)
     batch = [(said_of(msg(2, "ana", 5, "hello?"), NAMES), [alone])]
     rows = table(batch)
-    assert len(rows.x) == 0 and choose(batch, rows, np.zeros(0), 0.5, np.full(1, -np.inf)) == [None]
+    assert len(rows.x) == 0 and choose(batch, rows, np.zeros(0), 0.5, np.zeros(0).__getitem__) == [None]
     for with_text in (True, False):
         model = shipped(with_text)
         assert model is not None and model.parents(batch) == [None]
