@@ -60,15 +60,6 @@ class PhraseMatrix:
     ids: np.ndarray  # members x width rows of `vectors`
     counts: np.ndarray  # phrases per member
 
-    @classmethod
-    def of(cls, padded: np.ndarray, counts: np.ndarray) -> PhraseMatrix:
-        """From members x width x dim vectors, zero-padded after each member's `counts` phrases."""
-        n, width, dim = padded.shape
-        vectors = np.concatenate([padded.reshape(n * width, dim), np.zeros((1, dim), dtype=padded.dtype)])
-        ids = np.arange(n * width).reshape(n, width)
-        ids[np.arange(width) >= counts[:, None]] = n * width
-        return cls(vectors.astype(np.float32), ids, np.asarray(counts))
-
     def centroids(self) -> np.ndarray:
         total = np.zeros((len(self.ids), self.vectors.shape[1]), dtype=np.float32)
         for column in self.ids.T:  # padding adds the zero row

@@ -25,6 +25,16 @@ def _members(n: int, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
     return padded, counts
 
 
+def _matrix(padded: np.ndarray, counts: np.ndarray) -> PhraseMatrix:
+    """A PhraseMatrix of members x width x dim vectors, zero-padded after each member's `counts` phrases (every
+    phrase its own row, none shared)."""
+    n, width, dim = padded.shape
+    vectors = np.concatenate([padded.reshape(n * width, dim), np.zeros((1, dim), dtype=padded.dtype)])
+    ids = np.arange(n * width).reshape(n, width)
+    ids[np.arange(width) >= counts[:, None]] = n * width
+    return PhraseMatrix(vectors.astype(np.float32), ids, np.asarray(counts))
+
+
 def _brute(padded: np.ndarray, counts: np.ndarray, a: int, b: int) -> float:
     sims = padded[a, :counts[a]] @ padded[b, :counts[b]].T
     top = np.sort(sims.ravel())[::-1][:3]
@@ -37,7 +47,7 @@ def test_each_pair_is_scored_as_the_brute_force_does_whatever_the_widths(
     monkeypatch.setattr(interest_pairs, "TABLE_LIMIT", table_limit)
     padded, counts = _members(40)
     i, j = np.triu_indices(40, 1)
-    strength, best = score_pairs(THRESHOLD, PhraseMatrix.of(padded, counts), np.stack([i, j], axis=1))
+    strength, best = score_pairs(THRESHOLD, _matrix(padded, counts), np.stack([i, j], axis=1))
     for row, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
         assert abs(strength[row] - _brute(padded, counts, a, b)) < 1e-4
         if strength[row] > 0:
@@ -48,7 +58,7 @@ def test_each_pair_is_scored_as_the_brute_force_does_whatever_the_widths(
 def test_with_everyone_as_a_partner_the_scores_are_every_related_pair() -> None:
     padded, counts = _members(30)
     users = [f"u{k}" for k in range(30)]
-    found = interest_scores(THRESHOLD, users, PhraseMatrix.of(padded, counts), partners=29, kept=None)
+    found = interest_scores(THRESHOLD, users, _matrix(padded, counts), partners=29, kept=None)
     expected = {pair(users[a], users[b]): min(1.0, s / 2) for a in range(30) for b in range(a + 1, 30)
                 if (s := _brute(padded, counts, a, b)) > 0}
     assert found.keys() == expected.keys()
@@ -85,7 +95,7 @@ def test_a_pair_reaches_the_planner_only_if_it_is_among_the_strongest_of_one_of_
 def test_large_rounds_score_each_member_with_its_few_strongest_partners() -> None:
     padded, counts = _members(60)
     users = [f"u{k}" for k in range(60)]
-    everyone = interest_scores(THRESHOLD, users, PhraseMatrix.of(padded, counts), partners=59, kept=None)
-    kept = interest_scores(THRESHOLD, users, PhraseMatrix.of(padded, counts), partners=10, kept=3)
+    everyone = interest_scores(THRESHOLD, users, _matrix(padded, counts), partners=59, kept=None)
+    kept = interest_scores(THRESHOLD, users, _matrix(padded, counts), partners=10, kept=3)
     assert 0 < len(kept) <= 3 * len(users) < len(everyone)
     assert all(abs(kept[k].score - everyone[k].score) < 1e-4 for k in kept)  # scored exactly, not estimated
