@@ -11,9 +11,9 @@ Addressing a question, first rule that applies:
    conversation between two; otherwise open (a newcomer's question in an announcement's thread is for anyone);
 4. in unthreaded chat, when the message also answers someone's question: that person (a question back), and open
    as well, so that someone else who replies to it answers it too ("which driver?" answered by a bystander; the
-   ranker's link is a guess, and the one it was put to need not be the one who knows); but a question that calls on
-   the room ("lunch at noon, anyone?") is only open;
-5. otherwise it is open, for anyone to answer.
+   ranker's link is a guess, and the one it was put to need not be the one who knows);
+5. otherwise it is open, for anyone to answer. A flat-chat question that calls on the room ("lunch at noon,
+   anyone?") is not given to the ranker at all: it starts something, it replies to nothing.
 
 Answering a question: a later message by its addressee, or for an open question by anyone but the asker, that
 replies to it. An open question may have several answerers, each an asker -> answerer edge (on Molweni several
@@ -198,8 +198,12 @@ def _answers(event: MessagePosted, window: Window, reading: Reading) -> list[Que
 _ROOM = frozenset({"anyone", "anybody", "someone", "somebody", "everyone", "everybody", "folks", "y'all", "yall"})
 
 
-def _addressees(event: MessagePosted, window: Window, mentions: list[str], answered: list[Question],
-                words: frozenset[str] | None = None) -> list[str]:
+def calls_on_room(text: Reading) -> bool:
+    """A question to nobody in particular that calls on the room ("lunch at noon, anyone?")."""
+    return bool(text.question and not text.mentions and text.said.words and text.said.words & _ROOM)
+
+
+def _addressees(event: MessagePosted, window: Window, mentions: list[str], answered: list[Question]) -> list[str]:
     if mentions:
         return mentions
     if window.parent and window.parent.author != event.author and not window.inferred:
@@ -210,9 +214,6 @@ def _addressees(event: MessagePosted, window: Window, mentions: list[str], answe
         return [others.pop()] if event.author in posters and len(others) == 1 else [OPEN]
     # In flat chat only an answer that asks back is put to someone (a ranker's link alone may be a new topic), and
     # it stays open to anyone who takes it up: on Molweni's fitting half, answered edges F 0.728 -> 0.739.
-    # A question that calls on the room ("lunch at noon, anyone?") is for anyone, whatever it follows.
-    if words and words & _ROOM:
-        return [OPEN]
     return [*list(dict.fromkeys(q.asker for q in answered))[:1], OPEN]
 
 
@@ -230,7 +231,7 @@ def link(event: MessagePosted, window: Window, names: Mapping[str, str] | None =
 
     questions: list[Question] = []
     if text.question:
-        for addressee in _addressees(event, window, text.mentions, answered, text.said.words):
+        for addressee in _addressees(event, window, text.mentions, answered):
             questions.append(Question(
                 event.workspace, event.message_id, event.channel, event.thread_id, event.author,
                 addressee, event.at, event.at + QUESTION_WINDOW,
@@ -489,7 +490,9 @@ def link_all(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str
             key = (event.workspace, event.channel)
             # Events come in time order: the latest few of this chunk are all that can still be candidates.
             before = memory.candidates(event) + within(pending.get(key, [])[-2 * CANDIDATES:], event)
-            if before:
+            # A call on the room starts something new: linked to whatever came before, it made its asker
+            # "talking" with a stranger (IRC dev links P 0.716 -> 0.718, pairs P 0.920 -> 0.923; Molweni unchanged).
+            if before and not calls_on_room(text):
                 asked.append((text.said, before[-CANDIDATES:]))
                 who.append(i)
             pending.setdefault(key, []).append(text.said)

@@ -109,14 +109,16 @@ def test_answering_and_asking_in_one_message_asks_back() -> None:
     assert addressees(out["2"]) == ["ana", OPEN]  # in flat chat a question back is open to anyone as well
 
 
-def test_a_question_that_calls_on_the_room_is_open_whatever_the_ranker_links_it_to() -> None:
+def test_a_question_that_calls_on_the_room_is_open_and_replies_to_nothing() -> None:
     out = feed(
         msg("1", "ana", 0, "anyone know why the staging deploy times out?"),
         msg("2", "cid", 1, "lunch at noon, anyone?"),
-        ranker=replies(m2="1"),
+        msg("3", "bob", 2, "did you restart the runner?"),
+        ranker=replies(m2="1", m3="1"),
     )
     assert addressees(out["2"]) == [OPEN]  # not a question back to Ana
-    assert "question" not in {c.kind for c in out["2"].contacts}
+    assert out["2"].contacts == ()  # nor "talking" with her: the ranker is not asked
+    assert addressees(out["3"]) == ["ana", OPEN]  # a question back that calls on no one still is one
 
 
 def test_a_question_back_in_flat_chat_is_answered_by_whoever_takes_it_up() -> None:
