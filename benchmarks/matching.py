@@ -4,8 +4,9 @@ Run: python benchmarks/matching.py
 
 Prints precision and recall of "related" at each matcher's threshold, on the tuning pairs (also 5-fold cross-validated:
 threshold chosen for precision on four fifths, counted on the fifth) and on held-out pairs written before the rules
-were tuned (benchmarks/data/interest_pairs_heldout.csv), for the embedding matcher, baselines and the lexical
-fallback, plus load time, time to embed 1,000 phrases and peak RSS.
+were tuned (benchmarks/data/interest_pairs_heldout.csv) and on fresh held-out pairs written later by someone who
+never saw the matcher (benchmarks/data/interest_pairs_fresh.csv), for the embedding matcher, baselines and the
+lexical fallback, plus load time, time to embed 1,000 phrases and peak RSS.
 
 Then, in a fresh process (so its memory figures are its own), times `/rapport starters @someone` and
 `/rapport match` through the core on a SQLite workspace of 5,000 synthetic profiles built from the benchmark's
@@ -40,6 +41,9 @@ from bot.interests.similarity import EmbeddingMatcher, LexicalMatcher, Matcher  
 PAIRS = ROOT / "benchmarks" / "data" / "interest_pairs.csv"
 #: Written before the matcher's rules were tuned and never looked at while tuning: the honest estimate.
 HELD_OUT = ROOT / "benchmarks" / "data" / "interest_pairs_heldout.csv"
+#: Written later by someone who had not seen the matcher, its rules or the other pairs, and read once, after the
+#: three-frame matcher was chosen: the earlier held-out set had been read three times by then.
+FRESH = ROOT / "benchmarks" / "data" / "interest_pairs_fresh.csv"
 MIN_PRECISION = 0.96  # the aim is 0.95; choosing at 0.96 leaves a margin
 
 
@@ -113,25 +117,28 @@ def peak_rss_mb() -> float:
 
 
 def main() -> None:
-    tuning, held_out = load_pairs(PAIRS), load_pairs(HELD_OUT)
+    tuning, held_out, fresh = load_pairs(PAIRS), load_pairs(HELD_OUT), load_pairs(FRESH)
     rss_start = peak_rss_mb()
 
     # (label, matcher, judged with levels?, load seconds)
     rows: list[tuple[str, Matcher, bool, float]] = []
     start = time.perf_counter()
     embedding = EmbeddingMatcher()
-    rows.append(("embedding: framed phrase + levels + whole phrase + precision threshold (default)", embedding, True,
-                 time.perf_counter() - start))
+    rows.append(("embedding: phrase in three frames + levels + whole phrase + precision threshold (default)",
+                 embedding, True, time.perf_counter() - start))
     rows.append(("the same without levels", embedding, False, float("nan")))
+    rows.append(("one frame, 'interested in' (the default before)",
+                 EmbeddingMatcher(frames=("interested in {}",), specialisation_weight=0.5, threshold=0.57), True,
+                 float("nan")))
     # The rows below read the bare phrase, as the matcher did before the frame (PHRASE_TEMPLATE).
-    bare = EmbeddingMatcher(template="{}", threshold=0.41)
+    bare = EmbeddingMatcher(frames=("{}",), threshold=0.41)
     rows.append(("bare phrase: levels + whole phrase + precision threshold (the default before the frame)", bare,
                  True, float("nan")))
     rows.append(("baseline: before (bare phrase, shared-word 0.7, no specialisation, threshold 0.32)",
-                 EmbeddingMatcher(shared_word_weight=0.7, specialisation_weight=0.0, threshold=0.32, template="{}"),
+                 EmbeddingMatcher(shared_word_weight=0.7, specialisation_weight=0.0, threshold=0.32, frames=("{}",)),
                  False, float("nan")))
     rows.append(("baseline: plain cosine of the bare phrase at 0.25",
-                 EmbeddingMatcher(shared_word_weight=0.0, threshold=0.25, template="{}"), False, float("nan")))
+                 EmbeddingMatcher(shared_word_weight=0.0, threshold=0.25, frames=("{}",)), False, float("nan")))
     start = time.perf_counter()
     rows.append(("lexical fallback", LexicalMatcher(), True, time.perf_counter() - start))
 
@@ -139,7 +146,7 @@ def main() -> None:
     results = []
     for label, matcher, levels, load_s in rows:
         r: dict[str, object] = {"matcher": label, "threshold": matcher.threshold, "load_s": load_s}
-        for name, pairs in (("tune", tuning), ("held", held_out)):
+        for name, pairs in (("tune", tuning), ("held", held_out), ("fresh", fresh)):
             scores, labels = pair_scores(matcher, pairs, levels), np.array([p.related for p in pairs])
             r[f"{name}_p"], r[f"{name}_r"] = precision_recall(scores, labels, matcher.threshold)
             r[f"{name}_auc"] = roc_auc(scores, labels)
@@ -164,17 +171,20 @@ def main() -> None:
 
     print(f"Interest matching. Tuning set {PAIRS.name} ({count(tuning)}).")
     print(f"Held-out set {HELD_OUT.name} ({count(held_out)}): written before the rules were tuned, never tuned on.")
+    print(f"Fresh held-out set {FRESH.name} ({count(fresh)}): written by someone who never saw the matcher.")
     print("'related' is counted at each matcher's threshold; the aim is precision >= 0.95 with recall >= 0.80.\n")
     print("| matcher | threshold | tuning: precision / recall | tuning, 5-fold CV: precision / recall "
           "| held-out: precision / recall | held-out ROC AUC | held-out hard negatives kept apart "
+          "| fresh: precision / recall | fresh ROC AUC | fresh hard negatives kept apart "
           "| load | embed 1,000 phrases |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         load = "-" if np.isnan(r["load_s"]) else f"{r['load_s']:.2f} s"  # type: ignore[arg-type]
         embed = "-" if np.isnan(r["embed_1000_s"]) else f"{r['embed_1000_s']:.2f} s"  # type: ignore[arg-type]
         print(f"| {r['matcher']} | {r['threshold']:.2f} | {r['tune_p']:.2f} / {r['tune_r']:.2f} "
               f"| {r['cv_p']:.2f} / {r['cv_r']:.2f} | {r['held_p']:.2f} / {r['held_r']:.2f} | {r['held_auc']:.2f} "
-              f"| {r['held_hard']:.0%} | {load} | {embed} |")
+              f"| {r['held_hard']:.0%} | {r['fresh_p']:.2f} / {r['fresh_r']:.2f} | {r['fresh_auc']:.2f} "
+              f"| {r['fresh_hard']:.0%} | {load} | {embed} |")
     print(f"\nbest-recall threshold at precision >= {MIN_PRECISION} on the tuning set, per matcher: "
           + ", ".join(f"{r['best_t']:.2f}" for r in results))
     print(f"peak RSS: {rss:.0f} MB (at start {rss_start:.0f} MB)")

@@ -44,6 +44,7 @@ from matching import MIN_PRECISION, PAIRS, Pair, load_pairs, precision_threshold
 from bot.interests import similarity  # noqa: E402
 from bot.interests.similarity import (  # noqa: E402
     _TOPICS,
+    PHRASE_FRAMES,
     EmbeddingMatcher,
     _content_words,
     _stem,
@@ -52,8 +53,10 @@ from bot.interests.similarity import (  # noqa: E402
     topic_link,
 )
 
-#: Frames tried around a phrase before embedding it (bot.interests.similarity.PHRASE_TEMPLATE is the one kept).
+#: Frames tried around a phrase before embedding it, one at a time (bot.interests.similarity.PHRASE_FRAMES are
+#: the ones kept, read together).
 FRAMES = ("{}", "I enjoy {}.", "interested in {}", "hobby or skill: {}", "{} (interest)")
+INTERESTED = ("interested in {}",)  # the one frame of the matcher before PHRASE_FRAMES
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -212,7 +215,7 @@ class PairedMatcher(EmbeddingMatcher):
 
     def _run(self, phrases: list[str]) -> np.ndarray:
         first = super()._run(phrases)
-        encodings = self._tokenizer.encode_batch([self.template.format(p) for p in phrases])
+        encodings = self._tokenizer.encode_batch([self.frames[0].format(p) for p in phrases])
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         hidden = self._second.run([self._second_output], {"input_ids": ids, "attention_mask": mask})[0]
@@ -227,15 +230,23 @@ Candidate = tuple[str, Callable[[], EmbeddingMatcher]]
 
 def model_candidates(l3: Path | None) -> list[Candidate]:
     """(label, matcher) pairs for the second table; the L6 + L3 ones only with the L3 file."""
+    def framed(frames: tuple[str, ...], specialisation: float) -> Callable[[], EmbeddingMatcher]:
+        return lambda: EmbeddingMatcher(frames=frames, specialisation_weight=specialisation)
+
     out: list[Candidate] = [
-        ("MiniLM-L6 alone (the default)", lambda: EmbeddingMatcher()),
-        ("MiniLM-L6 alone, specialisation weight 0.6", lambda: EmbeddingMatcher(specialisation_weight=0.6)),
+        ("MiniLM-L6 alone, one frame (the default before)", framed(INTERESTED, 0.5)),
+        ("MiniLM-L6 alone, one frame, specialisation weight 0.6", framed(INTERESTED, 0.6)),
+        *[(f"MiniLM-L6, frames {frames[1:]!r} too, specialisation weight 0.6", framed(frames, 0.6))
+          for frames in ((*INTERESTED, "talking about {}"), (*INTERESTED, "I enjoy {}."))],
+        *[(f"MiniLM-L6, the three frames, specialisation weight {w}", framed(PHRASE_FRAMES, w)) for w in (0.5, 0.6)],
+        ("MiniLM-L6, the three frames, specialisation weight 0.7 (the default)", lambda: EmbeddingMatcher()),
+        ("MiniLM-L6, the three frames, specialisation weight 0.8", framed(PHRASE_FRAMES, 0.8)),
     ]
     if l3 is None:
         return out
 
     def paired(weight: float, specialisation: float) -> Callable[[], EmbeddingMatcher]:
-        return lambda: PairedMatcher(l3, weight, specialisation_weight=specialisation)
+        return lambda: PairedMatcher(l3, weight, specialisation_weight=specialisation, frames=INTERESTED)
 
     out.append(("paraphrase-MiniLM-L3 alone", paired(1.0, 0.5)))
     out += [(f"L6 + L3 at {w}, specialisation weight 0.5", paired(w, 0.5)) for w in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)]
@@ -244,7 +255,7 @@ def model_candidates(l3: Path | None) -> list[Candidate]:
 
 
 def models_table(pairs: list[Pair], labels: np.ndarray, seeds: range, l3: Path | None) -> None:
-    print("| candidate (phrase framed 'interested in {}', levels, whole phrase) | CV precision / recall "
+    print("| candidate (phrase framed, levels, whole phrase) | CV precision / recall "
           "| CV, table out | AUC (links on top) | AUC, no topic links |")
     print("| --- | --- | --- | --- | --- |")
     for label, make in model_candidates(l3):
@@ -270,7 +281,7 @@ def main() -> None:
     if args.only == "models":
         models_table(pairs, labels, range(args.seeds), args.l3)
         return
-    minilm = EmbeddingMatcher(template="{}", threshold=0.41)  # the matcher before the phrase frame
+    minilm = EmbeddingMatcher(frames=("{}",), threshold=0.41)  # the matcher before the phrase frame
 
     def embed_minilm(texts: list[str]) -> np.ndarray:
         return minilm.embed(texts)
@@ -299,7 +310,8 @@ def main() -> None:
 
     candidates: dict[str, np.ndarray] = {
         "MiniLM, calibrated matcher, bare phrase (the default before the frame)": current,
-        "the default: calibrated matcher, phrase framed 'interested in {}'": judged(EmbeddingMatcher()),
+        "calibrated matcher, phrase framed 'interested in {}'": judged(EmbeddingMatcher(
+            frames=INTERESTED, specialisation_weight=0.5)),
         "MiniLM, plain cosine (levels applied)": feats["minilm"]["whole"],
         "MiniLM, whole + shared-word blend, no topic links": corrected(feats["minilm"]),
     }
@@ -307,7 +319,7 @@ def main() -> None:
     # at the top whatever the frame's own scale, so that each fold's threshold choice treats every frame alike.
     for frame in FRAMES:
         candidates[f"calibrated matcher, frame {frame!r}, linked pairs on top"] = judged(
-            EmbeddingMatcher(template=frame, threshold=0.95))
+            EmbeddingMatcher(frames=(frame,), threshold=0.95))
     if "e5" in feats:
         candidates["e5-small q4, plain cosine"] = feats["e5"]["whole"]
         candidates["e5-small q4, whole + shared-word blend"] = corrected(feats["e5"])

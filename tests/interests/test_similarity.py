@@ -46,7 +46,7 @@ UNRELATED = [
     ("rock climbing", "rock music"),
     ("Rust", "rust removal on classic cars"),
     ("ice hockey", "hockey-stick growth charts"),  # hyphenated words share their parts
-    ("bass fishing", "bass guitar"),  # a known miss until phrases were read in the "interested in" frame
+    ("poker", "poker face in negotiations"),  # a known miss until phrases were read in three frames
 ]
 # The false matches, judged with the profile fields the phrases are listed under.
 UNRELATED_IN_CONTEXT = [
@@ -62,7 +62,7 @@ RELATED_IN_CONTEXT = [
 ]
 # Hard negatives the matcher still gets wrong; strict, so a fix shows up.
 KNOWN_MISSES = [
-    ("poker", "poker face in negotiations"),
+    ("bass fishing", "bass guitar"),  # kept apart by the one "interested in" frame, not by the three
     ("crossfit", "cross-stitch"),
 ]
 
@@ -96,7 +96,7 @@ def test_related_pairs_score_above_threshold(matcher: EmbeddingMatcher, a: str, 
     j = matcher.judge(a, b)
     assert j.related, j
     assert j.score >= EMBEDDING_THRESHOLD
-    assert j.matcher == "minilm-int8-interest"
+    assert j.matcher == "minilm-int8-frames3"
 
 
 @pytest.mark.parametrize(("a", "b"), UNRELATED)
@@ -174,16 +174,20 @@ def test_cache_is_bounded() -> None:
 
 
 def test_empty_phrase_scores_zero(matcher: EmbeddingMatcher) -> None:
-    assert matcher.judge("", "hiking") == Judgement(score=0.0, related=False, matcher="minilm-int8-interest")
+    assert matcher.judge("", "hiking") == Judgement(score=0.0, related=False, matcher="minilm-int8-frames3")
 
 
-def test_phrases_are_read_in_a_frame(matcher: EmbeddingMatcher) -> None:
-    # The default reads "interested in hiking"; the bare phrase is another matcher, with another name (stored
-    # vectors are keyed by it) and other vectors.
-    bare = EmbeddingMatcher(template="{}")
-    assert (matcher.name, bare.name) == ("minilm-int8-interest", "minilm-int8")
+def test_phrases_are_read_in_frames(matcher: EmbeddingMatcher) -> None:
+    # The default reads "interested in hiking", "talking about hiking" and "I enjoy hiking." and averages them;
+    # other frames make another matcher, with another name (stored vectors are keyed by it) and other vectors.
+    bare = EmbeddingMatcher(frames=("{}",))
+    one = EmbeddingMatcher(frames=("interested in {}",))
+    assert (matcher.name, bare.name, one.name) == ("minilm-int8-frames3", "minilm-int8", "minilm-int8-interest")
+    assert EmbeddingMatcher(frames=("{} (interest)",)).name not in {matcher.name, bare.name, one.name}
     assert not np.allclose(matcher.embed(["hiking"]), bare.embed(["hiking"]))
-    assert np.allclose(matcher.embed(["hiking"]), bare.embed(["interested in hiking"]), atol=1e-5)
+    readings = bare.embed(["interested in hiking", "talking about hiking", "I enjoy hiking."]).mean(axis=0)
+    assert np.allclose(matcher.embed(["hiking"])[0], readings / np.linalg.norm(readings), atol=1e-5)
+    assert np.allclose(one.embed(["hiking"]), bare.embed(["interested in hiking"]), atol=1e-5)
     assert matcher.embed(["{0} braces {}"]).shape == (1, matcher.dim)  # the phrase is not a format string
 
 

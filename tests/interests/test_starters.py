@@ -224,7 +224,7 @@ def test_similarity_cli() -> None:
     assert related.returncode == 0, related.stderr
     result = json.loads(related.stdout)
     assert set(result) == {"score", "related", "matcher"}
-    assert result["related"] is True and result["matcher"] == "minilm-int8-interest" and 0 < result["score"] <= 1
+    assert result["related"] is True and result["matcher"] == "minilm-int8-frames3" and 0 < result["score"] <= 1
     unrelated = json.loads(run("trail running", "accounting", "--json").stdout)
     assert unrelated["related"] is False and unrelated["score"] < result["score"]
     human = run("guitar", "music")
@@ -246,7 +246,7 @@ def test_profile_dataclass_round_trips_through_phrases() -> None:
 async def test_vectors_of_another_model_are_embedded_again(core: Rapport, store) -> None:
     # Vectors are stored under the matcher's name; a matcher that reads phrases differently (here the bare phrase
     # before the "interested in" frame) must not have its vectors reused after an upgrade.
-    old = EmbeddingMatcher(template="{}", threshold=0.41)
+    old = EmbeddingMatcher(frames=("{}",), threshold=0.41)
     core.matchers.use(old)
     await fill(core, "ana", behaviour="hiking, sourdough")
     await fill(core, "bob", behaviour="trail running")
