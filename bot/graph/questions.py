@@ -148,6 +148,11 @@ def _without_vocative(sentence: str, words: list[str], names: Mapping[str, str])
     return words
 
 
+def _asks(auxiliary: str, after: str) -> bool:
+    """An auxiliary followed by its subject: "can you", "is the"; not "did most of it", "do this"."""
+    return after in (_PERSONS if auxiliary in _PERSON_ONLY else _SUBJECTS)
+
+
 def _opens_like_question(sentence: str, words: list[str], names: Mapping[str, str]) -> bool:
     if _RHETORICAL.search(sentence):
         return False
@@ -167,7 +172,7 @@ def _opens_like_question(sentence: str, words: list[str], names: Mapping[str, st
             return False
         return True
     if first in _AUXILIARIES:
-        return after in (_PERSONS if first in _PERSON_ONLY else _SUBJECTS)
+        return _asks(first, after)
     if first in {"anyone", "anybody"}:
         return True
     return first == "any" and after in _ANY_NEXT
@@ -205,7 +210,10 @@ def addressed_by_name(text: str | None, names: Mapping[str, str]) -> str | None:
     if match and (user := names.get(match.group(1).strip().lower())):
         return user
     bare = _BARE_NAME.match(text.replace("\u2019", "'"))
-    if bare and bare.group(2).lower() in _SPOKEN_TO:
+    if bare and (word := bare.group(2).lower()) in _SPOKEN_TO:
+        # "kofi did you ..." asks Kofi; "lena did most of it" speaks of Lena.
+        if word in _AUXILIARIES and not _asks(word, next(iter(_WORD.findall(text[bare.end():].lower())), "")):
+            return None
         name = bare.group(1).lower()
         if name not in _SPOKEN_TO and name not in _FILLERS:  # a member called "Will" or "Sure" is not named here
             return names.get(name)

@@ -117,6 +117,9 @@ def test_a_leading_greeting_vocative_or_name_is_skipped() -> None:
     ("Bob Stone: ping", "U_BOB"),
     ("yuki there's a --profiling flag", "U_YUKI"),
     ("mira is the fix in?", "U_MIRA"),
+    ("yuki did you see the flag?", "U_YUKI"),
+    ("yuki did most of the migration", None),  # spoken of, not to: "did" is not followed by its subject
+    ("mira was right about the cache", None),
     ("Reminder: the freeze starts Thursday", None),
     ("carol: unknown person", None),
     ("will do, thanks", None),  # a member called Will is not named by "will do"
