@@ -130,7 +130,7 @@ def main() -> None:
     rows.append(("one frame, 'interested in' (the default before)",
                  EmbeddingMatcher(frames=("interested in {}",), specialisation_weight=0.5, threshold=0.57), True,
                  float("nan")))
-    # The rows below read the bare phrase, as the matcher did before the frame (PHRASE_TEMPLATE).
+    # The rows below read the bare phrase, as the matcher did before any frame (PHRASE_FRAMES).
     bare = EmbeddingMatcher(frames=("{}",), threshold=0.41)
     rows.append(("bare phrase: levels + whole phrase + precision threshold (the default before the frame)", bare,
                  True, float("nan")))
