@@ -7,7 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -17,9 +18,18 @@ class DatabaseUnavailable(Exception):
     """The database named by RAPPORT_DATABASE_URL cannot be reached or opened."""
 
 
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as error:  # ValueError: a port that is not a number
+        # The message names neither the URL nor its password: it may be pasted into a ticket.
+        raise DatabaseUnavailable(f"RAPPORT_DATABASE_URL is not a database URL ({error}): use "
+                                  "sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE") from None
+
+
 def async_url(url: str) -> str:
     """Accept the URLs people paste (postgresql://, sqlite:///) and pick our async drivers."""
-    parsed = make_url(url)
+    parsed = _parse(url)
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

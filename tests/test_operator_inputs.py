@@ -104,3 +104,11 @@ def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], t
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     assert f"file over {MAX_FILE_BYTES // 2**20} MB" in run.stdout
     assert time.monotonic() - started < 60
+
+
+def test_a_database_url_that_does_not_parse_is_one_line(env: dict[str, str]) -> None:
+    for url in ("rapport.db", "", "postgresql://rapport:s3cret@db:5432x/rapport"):
+        run = rapport(["graph"], {**env, "RAPPORT_DATABASE_URL": url})
+        assert run.returncode == 2, url
+        line = one_error_line(run.stderr)
+        assert "RAPPORT_DATABASE_URL is not a database URL" in line and "s3cret" not in line, url
