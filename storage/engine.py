@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -79,8 +80,22 @@ async def migrate(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade)
 
 
+def _open_sqlite_file(url: str) -> None:
+    """Open a SQLite file once before aiosqlite does. When aiosqlite fails to open one, its worker thread answers
+    after asyncio.run has closed the loop and prints a traceback of its own ("Event loop is closed", about one
+    run in two; omnilib/aiosqlite#389); opening it here first turns that into our one-line error."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") or "uri" in parsed.query:
+        return
+    try:
+        sqlite3.connect(parsed.database).close()
+    except sqlite3.Error as error:
+        raise DatabaseUnavailable(f"cannot open the database in RAPPORT_DATABASE_URL: {error}") from None
+
+
 async def connect(url: str) -> AsyncEngine:
     """An engine on an up-to-date schema, or DatabaseUnavailable with a one-line reason."""
+    _open_sqlite_file(url)
     engine = create_engine(url)
     try:
         await migrate(engine)

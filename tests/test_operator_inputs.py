@@ -112,3 +112,12 @@ def test_a_database_url_that_does_not_parse_is_one_line(env: dict[str, str]) -> 
         assert run.returncode == 2, url
         line = one_error_line(run.stderr)
         assert "RAPPORT_DATABASE_URL is not a database URL" in line and "s3cret" not in line, url
+
+
+def test_a_sqlite_file_that_cannot_be_opened_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'no-such-folder' / 'rapport.db'}"
+    for _ in range(4):  # aiosqlite's own traceback came about one run in two
+        run = rapport(["graph"], {**env, "RAPPORT_DATABASE_URL": url})
+        assert run.returncode == 2
+        assert "cannot open the database in RAPPORT_DATABASE_URL: unable to open database file" in \
+            one_error_line(run.stderr)
