@@ -95,6 +95,18 @@ def console_workspace(option: Path | None) -> Path | None:
     return Path(configured) if configured else None
 
 
+def script_lines(script: Path | None) -> list[str] | None:
+    """The console's script: the file's lines, else stdin's when stdin is not a terminal; None to read the terminal."""
+    try:
+        if script is not None:
+            return script.read_text(encoding="utf-8").splitlines()
+        return None if sys.stdin.isatty() else sys.stdin.read().splitlines()
+    except OSError as error:
+        raise fail(f"cannot read the script {script}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise fail(f"cannot read the script {script or '(stdin)'}: it is not UTF-8 text") from None
+
+
 @app.command()
 def console(
     workspace_file: Annotated[Path | None, typer.Option(
@@ -104,11 +116,7 @@ def console(
     """A local chat workspace in the terminal. Reads a script from stdin when stdin is not a terminal."""
     from adapters.console.terminal import run_console
 
-    if script is not None:
-        lines: list[str] | None = script.read_text().splitlines()
-    else:
-        lines = None if sys.stdin.isatty() else sys.stdin.read().splitlines()
-    run(run_console(console_workspace(workspace_file), lines))
+    run(run_console(console_workspace(workspace_file), script_lines(script)))
 
 
 @app.command(name="run")
@@ -122,7 +130,7 @@ def run_bot() -> None:
             raise fail("RAPPORT_ENV=production but no platform is configured: set SLACK_BOT_TOKEN (or "
                        "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) or DISCORD_BOT_TOKEN")
         err.print("No Slack or Discord settings found: starting the console workspace (see README to connect).")
-        run(run_console(console_workspace(None), None if sys.stdin.isatty() else sys.stdin.read().splitlines()))
+        run(run_console(console_workspace(None), script_lines(None)))
         return
     run(run_platforms())
 

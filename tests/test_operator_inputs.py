@@ -121,3 +121,13 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line(env: dict[str, str], tm
         assert run.returncode == 2
         assert "cannot open the database in RAPPORT_DATABASE_URL: unable to open database file" in \
             one_error_line(run.stderr)
+
+
+def test_a_console_script_that_cannot_be_read_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    not_text = tmp_path / "latin1.txt"
+    not_text.write_bytes("@alice #general: café?\n".encode("latin-1"))
+    for script, expected in ((tmp_path / "nope.txt", "No such file or directory"), (tmp_path, "Is a directory"),
+                             (not_text, "it is not UTF-8 text")):
+        run = rapport(["console", "--script", str(script)], env)
+        assert run.returncode == 2, script
+        assert f"cannot read the script {script}: {expected}" in one_error_line(run.stderr)
