@@ -250,6 +250,13 @@ def graph(
     run(with_core(show))
 
 
+def write_out(path: Path, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        raise fail(f"cannot write {path}: {error.strerror}") from None
+
+
 @app.command()
 def insights(
     workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
@@ -268,7 +275,7 @@ def insights(
             for line in section.lines:
                 out.print(f"  {line}", highlight=False, soft_wrap=True)
         if out_file is not None:
-            out_file.write_text(report_html(figures, teams), encoding="utf-8")
+            write_out(out_file, report_html(figures, teams).encode("utf-8"))
             out.print(f"report: {out_file.resolve()}", highlight=False, soft_wrap=True)
 
     run(with_core(show))
@@ -292,7 +299,7 @@ def team_map_command(
         if teams is None:
             raise fail("no teams are named in this workspace yet: members name theirs with "
                        "`/rapport coffee join team NAME`")
-        out_file.write_bytes((team_grid if grid else team_map)(teams, fmt))
+        write_out(out_file, (team_grid if grid else team_map)(teams, fmt))
         out.print(f"map: {out_file.resolve()}", highlight=False, soft_wrap=True)
 
     run(with_core(draw))
