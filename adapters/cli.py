@@ -203,8 +203,13 @@ def import_discord(
 
 async def _choose_workspace(core: Rapport, workspace: str | None) -> str:
     known = await core.store.graph.workspaces()
-    if workspace:
+    if workspace in known:
         return workspace
+    if workspace:
+        # A mistyped id would otherwise read as a workspace with nothing in it (an empty graph, an erase that
+        # erased nothing), exit 0.
+        holds = f"it holds {', '.join(known)}" if known else "it holds none yet"
+        raise fail(f"the database holds no workspace {workspace!r} ({holds}; ids are case-sensitive)")
     if len(known) == 1:
         return known[0]
     if not known:
@@ -314,6 +319,7 @@ def member_export(
     from bot.privacy.privacy import export, stores_anything
 
     async def show(core: Rapport) -> None:
+        await _choose_workspace(core, workspace)
         document = await export(core.store, workspace, user_id, core.clock.now())
         if not stores_anything(document):
             raise fail(f"nothing is stored about {user_id!r} in workspace {workspace!r}: no such member there "
@@ -336,6 +342,7 @@ def member_erase(
         typer.confirm(f"Erase everything about {user_id} in {workspace}? This cannot be undone", abort=True)
 
     async def wipe(core: Rapport) -> None:
+        await _choose_workspace(core, workspace)
         removed = await erase(core.store, workspace, user_id, core.clock.now())
         out.print(f"erased {plural(removed, 'record')} about {user_id} in {workspace}; they are no longer tracked")
 

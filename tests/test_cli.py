@@ -79,3 +79,14 @@ def test_export_of_an_unknown_member_is_one_clear_line(env: dict[str, str]) -> N
     assert len(run.stderr.strip().splitlines()) == 1
     graph = rapport(["graph", "--workspace", "console"], env)
     assert "Rapport in console: 1 pair" in graph.stdout and "1 pairs" not in graph.stdout
+
+
+def test_a_mistyped_workspace_is_refused_not_read_as_empty(env: dict[str, str]) -> None:
+    assert rapport(["console"], env, "at 2026-03-02T09:00\n@alice #general: bob: lunch?\n@bob ^1 yes\n").returncode == 0
+    for args in (["graph", "--json"], ["insights"], ["member", "export", "alice"],
+                 ["member", "erase", "alice", "--yes"]):
+        run = rapport([*args, "--workspace", "Console"], env)
+        assert run.returncode == 2 and run.stdout == "", args
+        assert run.stderr.strip() == "error: the database holds no workspace 'Console' (it holds console; ids are " \
+                                     "case-sensitive)", args
+    assert rapport(["member", "export", "alice", "--workspace", "console"], env).returncode == 0  # nothing erased

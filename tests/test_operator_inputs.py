@@ -32,7 +32,7 @@ def test_production_without_a_platform_refuses_to_start(env: dict[str, str]) -> 
 
     def demo_member() -> object:
         found = rapport(["member", "export", "alice", "--workspace", "console"], env)
-        if found.returncode == 1 and "nothing is stored about 'alice'" in found.stderr:
+        if found.returncode == 2 and "the database holds no workspace 'console'" in found.stderr:
             return None
         assert found.returncode == 0, found.stderr
         return json.loads(found.stdout)["member"]
