@@ -364,8 +364,7 @@ def similarity(
 
     for level in (level_a, level_b):
         if level is not None and level not in TEXT_FIELDS:
-            out.print(f"error: unknown level {level!r}; one of {', '.join(TEXT_FIELDS)}", highlight=False)
-            raise typer.Exit(2)
+            raise fail(f"unknown level {level!r}; one of {', '.join(TEXT_FIELDS)}")
     judgement = load_matcher().judge(text_a, text_b, level_a, level_b)
     if as_json:
         sys.stdout.write(json.dumps({"score": round(judgement.score, 4), "related": judgement.related,

@@ -68,7 +68,7 @@ def test_similarity_keeps_words_in_another_sense_apart(env: dict[str, str]) -> N
     assert judged("Go programming", "the board game Go")["related"] is False
     assert judged("Rust", "systems programming", "--level-a", "capability")["related"] is True
     unknown = rapport(["similarity", "Rust", "Go", "--level-a", "hobbies"], env)
-    assert unknown.returncode == 2 and "unknown level 'hobbies'" in unknown.stdout
+    assert unknown.returncode == 2 and unknown.stdout == "" and "error: unknown level 'hobbies'" in unknown.stderr
 
 
 def test_export_of_an_unknown_member_is_one_clear_line(env: dict[str, str]) -> None:
