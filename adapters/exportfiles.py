@@ -38,9 +38,12 @@ def read_json(file: Traversable, skipped: Counter[str], budget: Budget) -> Any |
         raise ValueError(f"the export inflates to more than {MAX_TOTAL_BYTES // 2**30} GB of JSON: "
                          "import it in parts (a folder at a time)")
     try:
-        return json.loads(data)
+        loaded = json.loads(data)
     except RecursionError:
         skipped["file nested too deep"] += 1
+        return None
     except (json.JSONDecodeError, UnicodeDecodeError):
+        loaded = None
+    if loaded is None:  # a JSON `null` too: no export's file is one, and None would read as "no file at all"
         skipped["malformed file"] += 1
-    return None
+    return loaded

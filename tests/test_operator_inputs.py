@@ -80,6 +80,8 @@ def test_numbers_and_times_out_of_range_get_a_clear_message(env: dict[str, str],
 def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
     not_json = tmp_path / "channel.json"
     not_json.write_text("this is not json")
+    null = tmp_path / "null.json"
+    null.write_text("null")
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
     bomb = tmp_path / "bomb.zip"
@@ -94,6 +96,7 @@ def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], t
         ("discord-export", "/dev/null", "neither a DiscordChatExporter JSON file nor a folder"),
         ("discord-export", str(not_json), "no DiscordChatExporter JSON export (1 malformed file)"),
         ("discord-export", str(deep), "no DiscordChatExporter JSON export (1 file nested too deep)"),
+        ("discord-export", str(null), "no DiscordChatExporter JSON export (1 malformed file)"),
     ):
         run = rapport(["import", kind, path], env)
         assert run.returncode != 0, (kind, path)
