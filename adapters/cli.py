@@ -147,6 +147,8 @@ def discord_sync() -> None:
 
 
 def _import(read: Callable[[Path, str | None], History], path: Path, workspace: str | None) -> None:
+    if workspace is not None and not workspace.strip():  # an unset shell variable: Discord's would store under ""
+        raise fail("--workspace is empty: give the workspace id, or leave it out to use the export's")
     if not path.exists():
         raise fail(f"{path} does not exist")
     try:
@@ -205,7 +207,7 @@ async def _choose_workspace(core: Rapport, workspace: str | None) -> str:
     known = await core.store.graph.workspaces()
     if workspace in known:
         return workspace
-    if workspace:
+    if workspace is not None:  # "" too: an unset shell variable
         # A mistyped id would otherwise read as a workspace with nothing in it (an empty graph, an erase that
         # erased nothing), exit 0.
         holds = f"it holds {', '.join(known)}" if known else "it holds none yet"

@@ -85,8 +85,11 @@ def test_a_mistyped_workspace_is_refused_not_read_as_empty(env: dict[str, str]) 
     assert rapport(["console"], env, "at 2026-03-02T09:00\n@alice #general: bob: lunch?\n@bob ^1 yes\n").returncode == 0
     for args in (["graph", "--json"], ["insights"], ["member", "export", "alice"],
                  ["member", "erase", "alice", "--yes"]):
-        run = rapport([*args, "--workspace", "Console"], env)
-        assert run.returncode == 2 and run.stdout == "", args
-        assert run.stderr.strip() == "error: the database holds no workspace 'Console' (it holds console; ids are " \
-                                     "case-sensitive)", args
+        for workspace in ("Console", ""):  # "": an unset shell variable
+            run = rapport([*args, "--workspace", workspace], env)
+            assert run.returncode == 2 and run.stdout == "", args
+            assert run.stderr.strip() == f"error: the database holds no workspace {workspace!r} (it holds console; " \
+                                         "ids are case-sensitive)", args
+    empty = rapport(["import", "discord-export", str(FIXTURES / "discord_export"), "--workspace", " "], env)
+    assert empty.returncode == 2 and "--workspace is empty" in empty.stderr
     assert rapport(["member", "export", "alice", "--workspace", "console"], env).returncode == 0  # nothing erased
