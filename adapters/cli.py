@@ -18,7 +18,7 @@ from rich.table import Table
 from adapters import PlatformError
 from adapters.bootstrap import bootstrap
 from adapters.console.workspace import WorkspaceFileError
-from adapters.settings import load_settings
+from adapters.settings import load_settings, wrong_settings
 from bot.app import Rapport
 from bot.events import MembersSeen
 from bot.graph.rapport import assess
@@ -85,6 +85,18 @@ def main(
                                           help="Show Rapport's version and exit.")] = False,
 ) -> None:
     """Rapport: helps remote teams build real rapport."""
+    from pydantic import ValidationError
+
+    from adapters.discord.settings import DiscordSettings
+    from adapters.slack.settings import SlackSettings
+
+    # Read once here, before any command: commands read them at many points, and one wrong value (RAPPORT_PORT=abc)
+    # would otherwise end whichever reads it first in a pydantic traceback.
+    try:
+        for read in (load_settings, SlackSettings, DiscordSettings):
+            read()
+    except ValidationError as error:
+        raise fail(wrong_settings(error)) from None
 
 
 def console_workspace(option: Path | None) -> Path | None:

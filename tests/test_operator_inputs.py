@@ -134,3 +134,20 @@ def test_a_console_script_that_cannot_be_read_is_one_line(env: dict[str, str], t
         run = rapport(["console", "--script", str(script)], env)
         assert run.returncode == 2, script
         assert f"cannot read the script {script}: {expected}" in one_error_line(run.stderr)
+
+
+def test_a_wrong_setting_is_named_in_one_line(env: dict[str, str]) -> None:
+    for setting, value, expected in (
+        ("RAPPORT_LOG_FORMAT", "xml", "RAPPORT_LOG_FORMAT: Input should be 'text' or 'json'"),
+        ("RAPPORT_LOG_LEVEL", "LOUD", "RAPPORT_LOG_LEVEL: should be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+        ("RAPPORT_ENV", "staging", "RAPPORT_ENV: Input should be 'development' or 'production'"),
+        ("RAPPORT_PORT", "30OO", "RAPPORT_PORT: Input should be a valid integer"),
+        ("RAPPORT_DISCORD_MESSAGE_CONTENT", "maybe",
+         "RAPPORT_DISCORD_MESSAGE_CONTENT: Input should be a valid boolean"),
+    ):
+        for command in (["graph"], ["run"]):
+            run = rapport(command, {**env, setting: value})
+            assert run.returncode == 2, (setting, command)
+            line = one_error_line(run.stderr)
+            assert expected in line and value not in line, (setting, command)
+    assert rapport(["graph"], {**env, "RAPPORT_LOG_LEVEL": "warning"}).returncode == 1  # any case; no workspace yet
