@@ -102,6 +102,16 @@ def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], t
         assert run.returncode != 0, (kind, path)
         assert expected in one_error_line(run.stderr), (kind, path)
 
+    corrupt = tmp_path / "corrupt.zip"
+    with zipfile.ZipFile(corrupt, "w") as archive:  # stored: the bytes below are the member's own
+        archive.writestr("users.json", "[]")
+        archive.writestr("channels.json", '[{"id": "C1", "name": "general"}]')
+        archive.writestr("general/2026-03-02.json", '[{"type": "message", "user": "U1", "ts": "1.0"}]')
+    corrupt.write_bytes(corrupt.read_bytes().replace(b'"U1"', b'"U2"'))  # its CRC no longer matches
+    run = rapport(["import", "slack-export", str(corrupt), "--workspace", "T1"], env)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "skipped: unreadable file" in run.stdout
+
     started = time.monotonic()
     run = rapport(["import", "slack-export", str(bomb), "--workspace", "T1"], env)
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
