@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from adapters import PlatformError
 from adapters.bootstrap import bootstrap
@@ -43,13 +44,15 @@ app.add_typer(db_app, name="db")
 app.add_typer(member_app, name="member")
 app.add_typer(discord_app, name="discord")
 
-out = Console()
-err = Console(stderr=True)
+# No markup: what is printed holds names, ids and phrases people chose ("[/x]" would end in a MarkupError, "[red]"
+# would vanish), and the graph's own " [cooling]" with them.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 T = TypeVar("T")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(Text.assemble(("error:", "red"), f" {message}"), highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -93,3 +93,22 @@ def test_a_mistyped_workspace_is_refused_not_read_as_empty(env: dict[str, str]) 
     empty = rapport(["import", "discord-export", str(FIXTURES / "discord_export"), "--workspace", " "], env)
     assert empty.returncode == 2 and "--workspace is empty" in empty.stderr
     assert rapport(["member", "export", "alice", "--workspace", "console"], env).returncode == 0  # nothing erased
+
+
+def test_names_and_ids_are_printed_as_written_not_read_as_markup(env: dict[str, str], tmp_path: Path) -> None:
+    def said(message_id: str, minute: int, author: dict[str, str], **more: object) -> dict[str, object]:
+        return {"id": message_id, "type": "Default", "timestamp": f"2026-03-02T10:0{minute}:00+00:00",
+                "content": "", "author": author, **more}
+
+    ana, eve = {"id": "11", "name": "[/oops]"}, {"id": "22", "name": "[red]Eve[/red]"}
+    export = tmp_path / "general.json"
+    export.write_text(json.dumps({"guild": {"id": "555"}, "channel": {"id": "777", "type": "GuildTextChannel"},
+                                  "messages": [said("1001", 0, ana, mentions=[eve]),
+                                               said("1002", 1, eve, type="Reply", reference={"messageId": "1001"})]}))
+    assert rapport(["import", "discord-export", str(export)], env).returncode == 0
+    wide = {**env, "COLUMNS": "200"}
+    shown = rapport(["graph"], wide)
+    assert shown.returncode == 0, shown.stderr
+    assert "[/oops]" in shown.stdout and "[red]Eve[/red]" in shown.stdout
+    refused = rapport(["graph", "--workspace", "[/x]"], wide)
+    assert refused.returncode == 2 and "no workspace '[/x]'" in refused.stderr and "Traceback" not in refused.stderr
