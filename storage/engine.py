@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
@@ -102,6 +103,10 @@ async def connect(url: str) -> AsyncEngine:
     except (OSError, ConnectionError) as error:
         await engine.dispose()
         raise DatabaseUnavailable(f"cannot reach the database in RAPPORT_DATABASE_URL: {error}") from None
+    except CommandError as error:  # a schema revision this version does not have: a newer Rapport migrated it
+        await engine.dispose()
+        raise DatabaseUnavailable(f"cannot use the database in RAPPORT_DATABASE_URL: {error}; a newer version of "
+                                  "Rapport has migrated it: run that version (or a later one)") from None
     except Exception as error:
         await engine.dispose()
         if type(error).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3", "aiosqlite")):

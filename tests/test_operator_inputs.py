@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import zipfile
 from pathlib import Path
@@ -161,3 +162,16 @@ def test_a_wrong_setting_is_named_in_one_line(env: dict[str, str]) -> None:
             line = one_error_line(run.stderr)
             assert expected in line and value not in line, (setting, command)
     assert rapport(["graph"], {**env, "RAPPORT_LOG_LEVEL": "warning"}).returncode == 1  # any case; no workspace yet
+
+
+def test_a_database_a_newer_rapport_migrated_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    newer = {**env, "RAPPORT_DATABASE_URL": f"sqlite:///{path}"}
+    assert rapport(["db", "upgrade"], newer).returncode == 0
+    connection = sqlite3.connect(path)
+    with connection:  # commits
+        connection.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    connection.close()
+    run = rapport(["db", "upgrade"], newer)
+    assert run.returncode == 2
+    assert "'0099_from_the_future'; a newer version of Rapport has migrated it" in one_error_line(run.stderr)
