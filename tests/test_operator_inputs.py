@@ -153,6 +153,7 @@ def test_a_wrong_setting_is_named_in_one_line(env: dict[str, str]) -> None:
         ("RAPPORT_LOG_LEVEL", "LOUD", "RAPPORT_LOG_LEVEL: should be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
         ("RAPPORT_ENV", "staging", "RAPPORT_ENV: Input should be 'development' or 'production'"),
         ("RAPPORT_PORT", "30OO", "RAPPORT_PORT: Input should be a valid integer"),
+        ("RAPPORT_PORT", "99999", "RAPPORT_PORT: Input should be less than or equal to 65535"),
         ("RAPPORT_DISCORD_MESSAGE_CONTENT", "maybe",
          "RAPPORT_DISCORD_MESSAGE_CONTENT: Input should be a valid boolean"),
     ):
