@@ -14,11 +14,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from adapters import PlatformError
 from adapters.bootstrap import bootstrap
 from adapters.console.workspace import WorkspaceFileError
-from adapters.settings import load_settings
+from adapters.settings import load_settings, wrong_settings
 from bot.app import Rapport
 from bot.events import MembersSeen
 from bot.graph.rapport import assess
@@ -43,13 +44,15 @@ app.add_typer(db_app, name="db")
 app.add_typer(member_app, name="member")
 app.add_typer(discord_app, name="discord")
 
-out = Console()
-err = Console(stderr=True)
+# No markup: what is printed holds names, ids and phrases people chose ("[/x]" would end in a MarkupError, "[red]"
+# would vanish), and the graph's own " [cooling]" with them.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 T = TypeVar("T")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(Text.assemble(("error:", "red"), f" {message}"), highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -85,6 +88,18 @@ def main(
                                           help="Show Rapport's version and exit.")] = False,
 ) -> None:
     """Rapport: helps remote teams build real rapport."""
+    from pydantic import ValidationError
+
+    from adapters.discord.settings import DiscordSettings
+    from adapters.slack.settings import SlackSettings
+
+    # Read once here, before any command: commands read them at many points, and one wrong value (RAPPORT_PORT=abc)
+    # would otherwise end whichever reads it first in a pydantic traceback.
+    try:
+        for read in (load_settings, SlackSettings, DiscordSettings):
+            read()
+    except ValidationError as error:
+        raise fail(wrong_settings(error)) from None
 
 
 def console_workspace(option: Path | None) -> Path | None:
@@ -93,6 +108,18 @@ def console_workspace(option: Path | None) -> Path | None:
         return option
     configured = load_settings().console_workspace.strip()
     return Path(configured) if configured else None
+
+
+def script_lines(script: Path | None) -> list[str] | None:
+    """The console's script: the file's lines, else stdin's when stdin is not a terminal; None to read the terminal."""
+    try:
+        if script is not None:
+            return script.read_text(encoding="utf-8").splitlines()
+        return None if sys.stdin.isatty() else sys.stdin.read().splitlines()
+    except OSError as error:
+        raise fail(f"cannot read the script {script}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise fail(f"cannot read the script {script or '(stdin)'}: it is not UTF-8 text") from None
 
 
 @app.command()
@@ -104,11 +131,7 @@ def console(
     """A local chat workspace in the terminal. Reads a script from stdin when stdin is not a terminal."""
     from adapters.console.terminal import run_console
 
-    if script is not None:
-        lines: list[str] | None = script.read_text().splitlines()
-    else:
-        lines = None if sys.stdin.isatty() else sys.stdin.read().splitlines()
-    run(run_console(console_workspace(workspace_file), lines))
+    run(run_console(console_workspace(workspace_file), script_lines(script)))
 
 
 @app.command(name="run")
@@ -122,7 +145,7 @@ def run_bot() -> None:
             raise fail("RAPPORT_ENV=production but no platform is configured: set SLACK_BOT_TOKEN (or "
                        "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) or DISCORD_BOT_TOKEN")
         err.print("No Slack or Discord settings found: starting the console workspace (see README to connect).")
-        run(run_console(console_workspace(None), None if sys.stdin.isatty() else sys.stdin.read().splitlines()))
+        run(run_console(console_workspace(None), script_lines(None)))
         return
     run(run_platforms())
 
@@ -139,6 +162,8 @@ def discord_sync() -> None:
 
 
 def _import(read: Callable[[Path, str | None], History], path: Path, workspace: str | None) -> None:
+    if workspace is not None and not workspace.strip():  # an unset shell variable: Discord's would store under ""
+        raise fail("--workspace is empty: give the workspace id, or leave it out to use the export's")
     if not path.exists():
         raise fail(f"{path} does not exist")
     try:
@@ -195,8 +220,13 @@ def import_discord(
 
 async def _choose_workspace(core: Rapport, workspace: str | None) -> str:
     known = await core.store.graph.workspaces()
-    if workspace:
+    if workspace in known:
         return workspace
+    if workspace is not None:  # "" too: an unset shell variable
+        # A mistyped id would otherwise read as a workspace with nothing in it (an empty graph, an erase that
+        # erased nothing), exit 0.
+        holds = f"it holds {', '.join(known)}" if known else "it holds none yet"
+        raise fail(f"the database holds no workspace {workspace!r} ({holds}; ids are case-sensitive)")
     if len(known) == 1:
         return known[0]
     if not known:
@@ -242,6 +272,13 @@ def graph(
     run(with_core(show))
 
 
+def write_out(path: Path, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        raise fail(f"cannot write {path}: {error.strerror}") from None
+
+
 @app.command()
 def insights(
     workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
@@ -260,7 +297,7 @@ def insights(
             for line in section.lines:
                 out.print(f"  {line}", highlight=False, soft_wrap=True)
         if out_file is not None:
-            out_file.write_text(report_html(figures, teams), encoding="utf-8")
+            write_out(out_file, report_html(figures, teams).encode("utf-8"))
             out.print(f"report: {out_file.resolve()}", highlight=False, soft_wrap=True)
 
     run(with_core(show))
@@ -284,7 +321,7 @@ def team_map_command(
         if teams is None:
             raise fail("no teams are named in this workspace yet: members name theirs with "
                        "`/rapport coffee join team NAME`")
-        out_file.write_bytes((team_grid if grid else team_map)(teams, fmt))
+        write_out(out_file, (team_grid if grid else team_map)(teams, fmt))
         out.print(f"map: {out_file.resolve()}", highlight=False, soft_wrap=True)
 
     run(with_core(draw))
@@ -299,6 +336,7 @@ def member_export(
     from bot.privacy.privacy import export, stores_anything
 
     async def show(core: Rapport) -> None:
+        await _choose_workspace(core, workspace)
         document = await export(core.store, workspace, user_id, core.clock.now())
         if not stores_anything(document):
             raise fail(f"nothing is stored about {user_id!r} in workspace {workspace!r}: no such member there "
@@ -321,6 +359,7 @@ def member_erase(
         typer.confirm(f"Erase everything about {user_id} in {workspace}? This cannot be undone", abort=True)
 
     async def wipe(core: Rapport) -> None:
+        await _choose_workspace(core, workspace)
         removed = await erase(core.store, workspace, user_id, core.clock.now())
         out.print(f"erased {plural(removed, 'record')} about {user_id} in {workspace}; they are no longer tracked")
 
@@ -342,8 +381,7 @@ def similarity(
 
     for level in (level_a, level_b):
         if level is not None and level not in TEXT_FIELDS:
-            out.print(f"error: unknown level {level!r}; one of {', '.join(TEXT_FIELDS)}", highlight=False)
-            raise typer.Exit(2)
+            raise fail(f"unknown level {level!r}; one of {', '.join(TEXT_FIELDS)}")
     judgement = load_matcher().judge(text_a, text_b, level_a, level_b)
     if as_json:
         sys.stdout.write(json.dumps({"score": round(judgement.score, 4), "related": judgement.related,

@@ -8,6 +8,8 @@ refused as a whole, with one line saying so.
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -26,10 +28,14 @@ class Budget:
 
 
 def read_json(file: Traversable, skipped: Counter[str], budget: Budget) -> Any | None:
-    """The file's JSON, or None (counted in `skipped`) when it is too large, too deep or not JSON.
+    """The file's JSON, or None (counted in `skipped`) when it is unreadable, too large, too deep or not JSON.
     ValueError when the export as a whole is past MAX_TOTAL_BYTES."""
-    with file.open("rb") as stream:
-        data = stream.read(MAX_FILE_BYTES + 1)  # a zip member inflates as it is read: never past this
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)  # a zip member inflates as it is read: never past this
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError):  # unreadable; in a zip: corrupt, a bad CRC, cut short
+        skipped["unreadable file"] += 1
+        return None
     if len(data) > MAX_FILE_BYTES:
         skipped[f"file over {MAX_FILE_BYTES // 2**20} MB"] += 1
         return None
@@ -38,9 +44,12 @@ def read_json(file: Traversable, skipped: Counter[str], budget: Budget) -> Any |
         raise ValueError(f"the export inflates to more than {MAX_TOTAL_BYTES // 2**30} GB of JSON: "
                          "import it in parts (a folder at a time)")
     try:
-        return json.loads(data)
+        loaded = json.loads(data)
     except RecursionError:
         skipped["file nested too deep"] += 1
+        return None
     except (json.JSONDecodeError, UnicodeDecodeError):
+        loaded = None
+    if loaded is None:  # a JSON `null` too: no export's file is one, and None would read as "no file at all"
         skipped["malformed file"] += 1
-    return None
+    return loaded

@@ -34,7 +34,7 @@ class ServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     host: str = Field(default="0.0.0.0", alias="RAPPORT_HOST")
-    port: int = Field(default=3000, alias="RAPPORT_PORT")
+    port: int = Field(default=3000, alias="RAPPORT_PORT", ge=0, le=65535)  # 0: any free port
 
 
 class CoreCollector(Collector):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -17,9 +20,18 @@ class DatabaseUnavailable(Exception):
     """The database named by RAPPORT_DATABASE_URL cannot be reached or opened."""
 
 
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as error:  # ValueError: a port that is not a number
+        # The message names neither the URL nor its password: it may be pasted into a ticket.
+        raise DatabaseUnavailable(f"RAPPORT_DATABASE_URL is not a database URL ({error}): use "
+                                  "sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE") from None
+
+
 def async_url(url: str) -> str:
     """Accept the URLs people paste (postgresql://, sqlite:///) and pick our async drivers."""
-    parsed = make_url(url)
+    parsed = _parse(url)
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -69,14 +81,32 @@ async def migrate(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade)
 
 
+def _open_sqlite_file(url: str) -> None:
+    """Open a SQLite file once before aiosqlite does. When aiosqlite fails to open one, its worker thread answers
+    after asyncio.run has closed the loop and prints a traceback of its own ("Event loop is closed", about one
+    run in two; omnilib/aiosqlite#389); opening it here first turns that into our one-line error."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:") or "uri" in parsed.query:
+        return
+    try:
+        sqlite3.connect(parsed.database).close()
+    except sqlite3.Error as error:
+        raise DatabaseUnavailable(f"cannot open the database in RAPPORT_DATABASE_URL: {error}") from None
+
+
 async def connect(url: str) -> AsyncEngine:
     """An engine on an up-to-date schema, or DatabaseUnavailable with a one-line reason."""
+    _open_sqlite_file(url)
     engine = create_engine(url)
     try:
         await migrate(engine)
     except (OSError, ConnectionError) as error:
         await engine.dispose()
         raise DatabaseUnavailable(f"cannot reach the database in RAPPORT_DATABASE_URL: {error}") from None
+    except CommandError as error:  # a schema revision this version does not have: a newer Rapport migrated it
+        await engine.dispose()
+        raise DatabaseUnavailable(f"cannot use the database in RAPPORT_DATABASE_URL: {error}; a newer version of "
+                                  "Rapport has migrated it: run that version (or a later one)") from None
     except Exception as error:
         await engine.dispose()
         if type(error).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3", "aiosqlite")):

@@ -136,8 +136,11 @@ class SqlCoreData:
             by_you = await session.scalar(select(func.count()).where(a.workspace == workspace,
                                                                      a.message_id.in_(mine)))
             to_you = await session.scalar(select(func.count()).where(a.workspace == workspace, a.user_id == user))
+            paused = await session.scalar(select(TrackingPauseRow.since).where(
+                TrackingPauseRow.workspace == workspace, TrackingPauseRow.user_id == user))
         return {
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
+            "tracking_paused_since": paused.isoformat() if paused else None,
             "messages_seen": count or 0,
             # Whom flat-chat messages speak to or name (ids kept, for reading later replies): yours, and others' to you.
             "addressees_of_your_messages": by_you or 0,

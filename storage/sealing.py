@@ -50,8 +50,13 @@ def sealer(secret_key: str | None, production: bool, key_file: Path = DEV_KEY_FI
         return Sealer(secret_key)
     if production:
         raise ConfigurationError("RAPPORT_SECRET_KEY is required when RAPPORT_ENV=production (see .env.example)")
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(32))
-        os.chmod(key_file, 0o600)
-        log.warning("no RAPPORT_SECRET_KEY: made a development key in %s; set one for production", key_file)
-    return Sealer(key_file.read_text().strip())
+    try:
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(32))
+            os.chmod(key_file, 0o600)
+            log.warning("no RAPPORT_SECRET_KEY: made a development key in %s; set one for production", key_file)
+        return Sealer(key_file.read_text().strip())
+    except OSError as error:  # a read-only working directory, a folder by that name
+        raise ConfigurationError(f"no RAPPORT_SECRET_KEY, and the development key in {key_file} cannot be made or "
+                                 f"read ({error.strerror}): set RAPPORT_SECRET_KEY, or run Rapport from a folder "
+                                 "it may write to") from None

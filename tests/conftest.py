@@ -72,10 +72,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def rapport(args: list[str], env: dict[str, str] | None = None, stdin: str = "",
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+            timeout: float = 120, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """The `rapport` command line in its own process, as an operator runs it."""
     return subprocess.run([sys.executable, "-m", "adapters.cli", *args], input=stdin, env=env, text=True,
-                          capture_output=True, timeout=timeout, cwd=ROOT)
+                          capture_output=True, timeout=timeout, cwd=cwd)
 
 
 @pytest.fixture

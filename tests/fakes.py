@@ -330,15 +330,18 @@ class FakeCoreData:
 
     members: FakeMembers
     graph: FakeGraph
+    paused: dict[tuple[str, str], datetime]  # FakePrivacy's: SQL keeps pauses in the core tables
 
     async def export_member(self, workspace: str, user: str) -> dict:
         member = self.members.rows.get((workspace, user))
+        paused = self.paused.get((workspace, user))
         questions = sorted((q for q in self.graph.questions
                             if q.workspace == workspace and user in (q.asker, q.addressee)), key=lambda q: q.asked_at)
         contacts = sorted((c for c in self.graph.contacts
                            if c.workspace == workspace and user in (c.source, c.target)), key=lambda c: c.at)
         return {
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
+            "tracking_paused_since": paused.isoformat() if paused else None,
             "messages_seen": sum(1 for (ws, _), m in self.graph.memory.messages.items()
                                  if ws == workspace and m.author == user),
             "addressees_of_your_messages": sum(len(m.to | m.mentions)
@@ -350,8 +353,9 @@ class FakeCoreData:
         }
 
     async def erase_member(self, workspace: str, user: str) -> int:
-        before = len(self.members.rows) + len(self.graph.questions) + len(self.graph.contacts)
+        before = len(self.members.rows) + len(self.graph.questions) + len(self.graph.contacts) + len(self.paused)
         self.members.rows.pop((workspace, user), None)
+        self.paused.pop((workspace, user), None)
         theirs = {mid for (ws, mid), m in self.graph.memory.messages.items() if ws == workspace and m.author == user}
         messages = self.graph.memory.messages
         for key in [(workspace, mid) for mid in theirs]:
@@ -365,7 +369,7 @@ class FakeCoreData:
             for q in self.graph.questions if not (q.workspace == workspace and user in (q.asker, q.addressee))]
         self.graph.contacts = [c for c in self.graph.contacts
                                if not (c.workspace == workspace and user in (c.source, c.target))]
-        return before - len(self.members.rows) - len(self.graph.questions) - len(self.graph.contacts)
+        return before - len(self.members.rows) - len(self.graph.questions) - len(self.graph.contacts) - len(self.paused)
 
 
 @dataclass
@@ -733,7 +737,7 @@ class FakeStore:
         self.privacy.graph = self.graph
         self.privacy.store = self
         self.members.erased = self.privacy.erased
-        self.personal.insert(0, FakeCoreData(self.members, self.graph))
+        self.personal.insert(0, FakeCoreData(self.members, self.graph, self.privacy.paused))
         self.personal.append(self.profiles)
         self.nudges.graph = self.graph
         self.personal.append(self.nudges)

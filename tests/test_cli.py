@@ -68,7 +68,7 @@ def test_similarity_keeps_words_in_another_sense_apart(env: dict[str, str]) -> N
     assert judged("Go programming", "the board game Go")["related"] is False
     assert judged("Rust", "systems programming", "--level-a", "capability")["related"] is True
     unknown = rapport(["similarity", "Rust", "Go", "--level-a", "hobbies"], env)
-    assert unknown.returncode == 2 and "unknown level 'hobbies'" in unknown.stdout
+    assert unknown.returncode == 2 and unknown.stdout == "" and "error: unknown level 'hobbies'" in unknown.stderr
 
 
 def test_export_of_an_unknown_member_is_one_clear_line(env: dict[str, str]) -> None:
@@ -79,3 +79,36 @@ def test_export_of_an_unknown_member_is_one_clear_line(env: dict[str, str]) -> N
     assert len(run.stderr.strip().splitlines()) == 1
     graph = rapport(["graph", "--workspace", "console"], env)
     assert "Rapport in console: 1 pair" in graph.stdout and "1 pairs" not in graph.stdout
+
+
+def test_a_mistyped_workspace_is_refused_not_read_as_empty(env: dict[str, str]) -> None:
+    assert rapport(["console"], env, "at 2026-03-02T09:00\n@alice #general: bob: lunch?\n@bob ^1 yes\n").returncode == 0
+    for args in (["graph", "--json"], ["insights"], ["member", "export", "alice"],
+                 ["member", "erase", "alice", "--yes"]):
+        for workspace in ("Console", ""):  # "": an unset shell variable
+            run = rapport([*args, "--workspace", workspace], env)
+            assert run.returncode == 2 and run.stdout == "", args
+            assert run.stderr.strip() == f"error: the database holds no workspace {workspace!r} (it holds console; " \
+                                         "ids are case-sensitive)", args
+    empty = rapport(["import", "discord-export", str(FIXTURES / "discord_export"), "--workspace", " "], env)
+    assert empty.returncode == 2 and "--workspace is empty" in empty.stderr
+    assert rapport(["member", "export", "alice", "--workspace", "console"], env).returncode == 0  # nothing erased
+
+
+def test_names_and_ids_are_printed_as_written_not_read_as_markup(env: dict[str, str], tmp_path: Path) -> None:
+    def said(message_id: str, minute: int, author: dict[str, str], **more: object) -> dict[str, object]:
+        return {"id": message_id, "type": "Default", "timestamp": f"2026-03-02T10:0{minute}:00+00:00",
+                "content": "", "author": author, **more}
+
+    ana, eve = {"id": "11", "name": "[/oops]"}, {"id": "22", "name": "[red]Eve[/red]"}
+    export = tmp_path / "general.json"
+    export.write_text(json.dumps({"guild": {"id": "555"}, "channel": {"id": "777", "type": "GuildTextChannel"},
+                                  "messages": [said("1001", 0, ana, mentions=[eve]),
+                                               said("1002", 1, eve, type="Reply", reference={"messageId": "1001"})]}))
+    assert rapport(["import", "discord-export", str(export)], env).returncode == 0
+    wide = {**env, "COLUMNS": "200"}
+    shown = rapport(["graph"], wide)
+    assert shown.returncode == 0, shown.stderr
+    assert "[/oops]" in shown.stdout and "[red]Eve[/red]" in shown.stdout
+    refused = rapport(["graph", "--workspace", "[/x]"], wide)
+    assert refused.returncode == 2 and "no workspace '[/x]'" in refused.stderr and "Traceback" not in refused.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import zipfile
 from pathlib import Path
@@ -32,7 +33,7 @@ def test_production_without_a_platform_refuses_to_start(env: dict[str, str]) -> 
 
     def demo_member() -> object:
         found = rapport(["member", "export", "alice", "--workspace", "console"], env)
-        if found.returncode == 1 and "nothing is stored about 'alice'" in found.stderr:
+        if found.returncode == 2 and "the database holds no workspace 'console'" in found.stderr:
             return None
         assert found.returncode == 0, found.stderr
         return json.loads(found.stdout)["member"]
@@ -80,6 +81,8 @@ def test_numbers_and_times_out_of_range_get_a_clear_message(env: dict[str, str],
 def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
     not_json = tmp_path / "channel.json"
     not_json.write_text("this is not json")
+    null = tmp_path / "null.json"
+    null.write_text("null")
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
     bomb = tmp_path / "bomb.zip"
@@ -94,13 +97,82 @@ def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], t
         ("discord-export", "/dev/null", "neither a DiscordChatExporter JSON file nor a folder"),
         ("discord-export", str(not_json), "no DiscordChatExporter JSON export (1 malformed file)"),
         ("discord-export", str(deep), "no DiscordChatExporter JSON export (1 file nested too deep)"),
+        ("discord-export", str(null), "no DiscordChatExporter JSON export (1 malformed file)"),
     ):
         run = rapport(["import", kind, path], env)
         assert run.returncode != 0, (kind, path)
         assert expected in one_error_line(run.stderr), (kind, path)
+
+    corrupt = tmp_path / "corrupt.zip"
+    with zipfile.ZipFile(corrupt, "w") as archive:  # stored: the bytes below are the member's own
+        archive.writestr("users.json", "[]")
+        archive.writestr("channels.json", '[{"id": "C1", "name": "general"}]')
+        archive.writestr("general/2026-03-02.json", '[{"type": "message", "user": "U1", "ts": "1.0"}]')
+    corrupt.write_bytes(corrupt.read_bytes().replace(b'"U1"', b'"U2"'))  # its CRC no longer matches
+    run = rapport(["import", "slack-export", str(corrupt), "--workspace", "T1"], env)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "skipped: unreadable file" in run.stdout
 
     started = time.monotonic()
     run = rapport(["import", "slack-export", str(bomb), "--workspace", "T1"], env)
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     assert f"file over {MAX_FILE_BYTES // 2**20} MB" in run.stdout
     assert time.monotonic() - started < 60
+
+
+def test_a_database_url_that_does_not_parse_is_one_line(env: dict[str, str]) -> None:
+    for url in ("rapport.db", "", "postgresql://rapport:s3cret@db:5432x/rapport"):
+        run = rapport(["graph"], {**env, "RAPPORT_DATABASE_URL": url})
+        assert run.returncode == 2, url
+        line = one_error_line(run.stderr)
+        assert "RAPPORT_DATABASE_URL is not a database URL" in line and "s3cret" not in line, url
+
+
+def test_a_sqlite_file_that_cannot_be_opened_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'no-such-folder' / 'rapport.db'}"
+    for _ in range(4):  # aiosqlite's own traceback came about one run in two
+        run = rapport(["graph"], {**env, "RAPPORT_DATABASE_URL": url})
+        assert run.returncode == 2
+        assert "cannot open the database in RAPPORT_DATABASE_URL: unable to open database file" in \
+            one_error_line(run.stderr)
+
+
+def test_a_console_script_that_cannot_be_read_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    not_text = tmp_path / "latin1.txt"
+    not_text.write_bytes("@alice #general: café?\n".encode("latin-1"))
+    for script, expected in ((tmp_path / "nope.txt", "No such file or directory"), (tmp_path, "Is a directory"),
+                             (not_text, "it is not UTF-8 text")):
+        run = rapport(["console", "--script", str(script)], env)
+        assert run.returncode == 2, script
+        assert f"cannot read the script {script}: {expected}" in one_error_line(run.stderr)
+
+
+def test_a_wrong_setting_is_named_in_one_line(env: dict[str, str]) -> None:
+    for setting, value, expected in (
+        ("RAPPORT_LOG_FORMAT", "xml", "RAPPORT_LOG_FORMAT: Input should be 'text' or 'json'"),
+        ("RAPPORT_LOG_LEVEL", "LOUD", "RAPPORT_LOG_LEVEL: should be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+        ("RAPPORT_ENV", "staging", "RAPPORT_ENV: Input should be 'development' or 'production'"),
+        ("RAPPORT_PORT", "30OO", "RAPPORT_PORT: Input should be a valid integer"),
+        ("RAPPORT_PORT", "99999", "RAPPORT_PORT: Input should be less than or equal to 65535"),
+        ("RAPPORT_DISCORD_MESSAGE_CONTENT", "maybe",
+         "RAPPORT_DISCORD_MESSAGE_CONTENT: Input should be a valid boolean"),
+    ):
+        for command in (["graph"], ["run"]):
+            run = rapport(command, {**env, setting: value})
+            assert run.returncode == 2, (setting, command)
+            line = one_error_line(run.stderr)
+            assert expected in line and value not in line, (setting, command)
+    assert rapport(["graph"], {**env, "RAPPORT_LOG_LEVEL": "warning"}).returncode == 1  # any case; no workspace yet
+
+
+def test_a_database_a_newer_rapport_migrated_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    newer = {**env, "RAPPORT_DATABASE_URL": f"sqlite:///{path}"}
+    assert rapport(["db", "upgrade"], newer).returncode == 0
+    connection = sqlite3.connect(path)
+    with connection:  # commits
+        connection.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    connection.close()
+    run = rapport(["db", "upgrade"], newer)
+    assert run.returncode == 2
+    assert "'0099_from_the_future'; a newer version of Rapport has migrated it" in one_error_line(run.stderr)

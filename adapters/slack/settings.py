@@ -22,7 +22,7 @@ class SlackSettings(BaseSettings):
     client_secret: str = Field(default="", alias="SLACK_CLIENT_SECRET")
     scopes: str = Field(default="", alias="SLACK_SCOPES")
     host: str = Field(default="0.0.0.0", alias="RAPPORT_HOST")  # 127.0.0.1 behind a proxy on the same machine
-    port: int = Field(default=3000, alias="RAPPORT_PORT")
+    port: int = Field(default=3000, alias="RAPPORT_PORT", ge=0, le=65535)  # 0: any free port
     api_url: str = Field(default=DEFAULT_API_URL, alias="RAPPORT_SLACK_API_URL")
 
     @property

@@ -28,6 +28,11 @@ def test_the_report_is_one_file_with_no_names_and_nothing_to_fetch(env: dict[str
     assert not re.search(r"<script|<link|<img|src=|href=\"https?:|url\(https?:|@import", page)
     assert not any(name in page for name in ("alice", "bob", "carol", "dave", "erin", "Alice", "Bob", "Carol"))
 
+    nowhere = tmp_path / "no-such-folder" / "report.html"
+    unwritable = runner.invoke(app, ["insights", "--workspace", "console", "--out", str(nowhere)], env=env)
+    assert unwritable.exit_code == 2
+    assert f"error: cannot write {nowhere}: No such file or directory" in unwritable.output
+
 
 def test_the_team_map_needs_teams_and_a_picture_format(env: dict[str, str], tmp_path: Path) -> None:
     runner = CliRunner()
@@ -37,6 +42,10 @@ def test_the_team_map_needs_teams_and_a_picture_format(env: dict[str, str], tmp_
 
     assert runner.invoke(app, ["map", "--workspace", "console", "--out", str(tmp_path / "m.gif")],
                          env=env).exit_code == 2
+    nowhere = tmp_path / "no-such-folder" / "teams.svg"
+    unwritable = runner.invoke(app, ["map", "--workspace", "console", "--out", str(nowhere)], env=env)
+    assert unwritable.exit_code == 2 and f"error: cannot write {nowhere}: No such file or directory" in \
+        unwritable.output
     drawn = runner.invoke(app, ["map", "--workspace", "console", "--out", str(tmp_path / "teams.svg")], env=env)
 
     assert drawn.exit_code == 0, drawn.output

@@ -308,8 +308,10 @@ async def test_export_member_has_one_shape(store) -> None:
     await store.coffee.avoid(WS, "ana", "bob")
     await store.coffee.save_round(planned(T0, ("ana", "bob")))
     await store.coffee.record_introduction(WS, "ana", "bob", "cid", T0)
+    await store.privacy.pause(WS, "ana", T0)
     export = await _export(store, WS, "ana")
     assert export["member"] == {"user_id": "ana", "name": "Ana", "tz": "UTC"}
+    assert export["tracking_paused_since"] == T0.isoformat()
     assert export["messages_seen"] == 1
     assert export["questions"] == [{"direction": "asked", "other": "bob", "message_id": "q1", "channel": "C1",
                                     "asked_at": T0.isoformat(), "answered_at": None}]
@@ -335,12 +337,14 @@ async def test_erase_member(store) -> None:
     await store.coffee.save_channel(settings())
     await store.coffee.save_channel(replace(settings("C2"), manager="ana"))
     await store.coffee.record_introduction(WS, "ana", "bob", "cid", T0)
+    await store.privacy.pause(WS, "ana", T0)
     removed = 0
     for repository in store.personal:
         removed += await repository.erase_member(WS, "ana")
     assert removed > 0
     export = await _export(store, WS, "ana")
     assert export["member"] is None and export["questions"] == [] and export["contacts"] == []
+    assert export["tracking_paused_since"] is None
     assert export["profile"] is None and export["nudges"] == [] and export["introductions"] == []
     assert export["coffee_channels_set_up"] == []
     assert await store.members.get(WS, "bob") is not None

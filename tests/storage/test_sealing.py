@@ -38,6 +38,16 @@ def test_development_makes_a_private_key_once(tmp_path: Path) -> None:
     assert sealer(None, production=False, key_file=key).open(first) == "t"
 
 
+def test_a_development_key_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / ".rapport-secret").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "RAPPORT_SECRET_KEY"}
+    env.update(RAPPORT_DATABASE_URL=f"sqlite:///{tmp_path / 'r.db'}")
+    run = rapport(["graph"], env, timeout=60, cwd=tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "the development key in .rapport-secret cannot be made or read (Is a directory): set " \
+           "RAPPORT_SECRET_KEY" in run.stderr
+
+
 def test_rapport_refuses_to_start_in_production_without_a_key(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "RAPPORT_SECRET_KEY"}
     env.update(RAPPORT_ENV="production", RAPPORT_DATABASE_URL=f"sqlite:///{tmp_path / 'r.db'}")
