@@ -25,6 +25,7 @@ from bot.intake.ingest import History
 THREAD_TYPES = {"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread"}
 PERSON_TYPES = {"Default", "Reply"}  # the rest are notices: joins, pins, thread created, call, ...
 DIRECT_MESSAGES = "0"  # DiscordChatExporter's pseudo-guild for DMs
+DIRECT_KINDS = {"DirectTextChat", "DirectGroupTextChat"}
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,19 @@ def read_discord_export(path: Path, workspace: str | None = None) -> History:
     """Read one exported .json or a folder of them. Raises ValueError if no guild can be told apart."""
     skipped: Counter[str] = Counter()
     budget = Budget()
-    exports = [e for e in (_load(f, skipped, budget) for f in _files(path)) if e]
+    exports = []
+    for export in (_load(f, skipped, budget) for f in _files(path)):
+        # Direct messages are never stored (PRIVACY.md), not even as who wrote to whom.
+        if export and (export.guild == DIRECT_MESSAGES or export.kind in DIRECT_KINDS):
+            skipped["direct-message conversation (never imported)"] += 1
+        elif export:
+            exports.append(export)
     if not exports:
         why = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items())) or "no .json files"
-        raise ValueError(f"{path} holds no DiscordChatExporter JSON export ({why})")
+        raise ValueError(f"{path} holds no DiscordChatExporter JSON export of a server's channels ({why})")
     guilds = sorted({e.guild for e in exports})
     if workspace is None:
-        if len(guilds) != 1 or guilds[0] == DIRECT_MESSAGES:
+        if len(guilds) != 1:
             found = ", ".join(guilds) or "none"
             raise ValueError(f"Cannot tell which Discord server this export is from (guild ids: {found}): "
                              "pass --workspace with the server id.")

@@ -1,7 +1,8 @@
 """Reading a Slack workspace export (the folder or .zip an admin downloads from Slack) into a History.
 
 Layout: users.json, channels.json (plus groups.json / mpims.json / dms.json in fuller exports) at the top, then
-one folder per channel holding a YYYY-MM-DD.json list of messages per day.
+one folder per channel holding a YYYY-MM-DD.json list of messages per day. Direct messages (mpims.json, dms.json)
+are skipped and counted: Rapport never stores them.
 
 Ids are those of the live Slack adapter, so an import and live events describe the same messages:
 message_id = "{channel}:{ts}", thread_id = "{channel}:{thread_ts}" for a reply in a thread (not for its root).
@@ -25,7 +26,11 @@ from bot.intake.ingest import History
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 TS = re.compile(r"(\d+)(?:\.(\d{1,6}))?")
-CHANNEL_LISTS = ("channels.json", "groups.json", "mpims.json", "dms.json")
+CHANNEL_LISTS = ("channels.json", "groups.json")
+# Direct messages are never stored (PRIVACY.md), not even as metadata: fuller exports list them here and keep each
+# in a folder named by its id (D...) or its mpdm- name, which are skipped.
+DIRECT_LISTS = ("mpims.json", "dms.json")
+DIRECT_FOLDER = re.compile(r"D[A-Z0-9]{8,}|mpdm-.+")
 # Subtypes a person writes; every other subtype is Slack narrating something (topic set, pin added, ...).
 PERSON_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 JOIN_LEAVE = {"channel_join", "channel_leave", "group_join", "group_leave"}
@@ -88,7 +93,8 @@ def _read(root: Traversable, workspace: str | None) -> History:
     users = [u for u in _load_list(root / "users.json", skipped, budget)
              if isinstance(u, dict) and isinstance(u.get("id"), str)]
     bots = {u["id"] for u in users if u.get("is_bot")} | {SLACKBOT}
-    channel_ids = _channel_ids(root, skipped, budget)
+    channel_ids = _channel_ids(root, CHANNEL_LISTS, skipped, budget)
+    direct = set(_channel_ids(root, DIRECT_LISTS, skipped, budget)) - set(channel_ids)
 
     posts: list[_Post] = []
     teams: Counter[str] = Counter(u["team_id"] for u in users if isinstance(u.get("team_id"), str))
@@ -96,6 +102,9 @@ def _read(root: Traversable, workspace: str | None) -> History:
     channels = 0
     for folder in sorted((d for d in root.iterdir() if d.is_dir() and not _ignored(d.name)), key=lambda d: d.name):
         channel = channel_ids.get(folder.name)
+        if channel is None and (folder.name in direct or DIRECT_FOLDER.fullmatch(folder.name)):
+            skipped["direct-message conversation (never imported)"] += 1
+            continue
         if channel is None:
             channel = folder.name
             skipped["unknown channel"] += 1
@@ -115,10 +124,11 @@ def _read(root: Traversable, workspace: str | None) -> History:
     return _history(workspace, users, bots, posts, channels, skipped)
 
 
-def _channel_ids(root: Traversable, skipped: Counter[str], budget: Budget) -> dict[str, str]:
-    """Folder name -> channel id. Direct messages have no name: their folder is named by id."""
+def _channel_ids(root: Traversable, listings: tuple[str, ...], skipped: Counter[str],
+                 budget: Budget) -> dict[str, str]:
+    """Folder name -> channel id, from these listings. Direct messages have no name: their folder is named by id."""
     ids: dict[str, str] = {}
-    for listing in CHANNEL_LISTS:
+    for listing in listings:
         for entry in _load_list(root / listing, skipped, budget):
             if isinstance(entry, dict) and isinstance(entry.get("id"), str):
                 ids[str(entry.get("name") or entry["id"])] = entry["id"]

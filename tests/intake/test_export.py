@@ -125,6 +125,25 @@ def test_slack_ids_threads_and_mentions_follow_the_live_scheme() -> None:
     assert events[f"{ENGINEERING}:1709895600.586538"].author == GHOST
 
 
+def test_slack_direct_messages_are_never_imported(tmp_path: Path) -> None:
+    # A fuller export lists DMs (dms.json, folders named by id) and group DMs (mpims.json, mpdm-... folders);
+    # PRIVACY.md promises direct messages are never stored, not even as who wrote to whom.
+    folder = copy(SLACK, tmp_path)
+    said = [{"type": "message", "user": ANA, "ts": "1709900000.000100", "text": f"<@{BOB}> can you call me?"},
+            {"type": "message", "user": BOB, "ts": "1709900060.000200", "text": "sure, in 5"}]
+    (folder / "dms.json").write_text(json.dumps([{"id": "D05ANABOB01", "members": [ANA, BOB]}]))
+    (folder / "mpims.json").write_text(json.dumps([{"id": "G05GROUP001", "name": "mpdm-ana--bob--carol-1"}]))
+    for name in ("D05ANABOB01", "mpdm-ana--bob--carol-1", "D05UNLISTED"):  # the last missing from dms.json
+        (folder / name).mkdir()
+        (folder / name / "2024-03-08.json").write_text(json.dumps(said))
+
+    history = read_slack_export(folder)
+
+    assert history.channels == 2 and len(history.events) == 23
+    assert {e.channel for e in history.events} == {GENERAL, ENGINEERING}
+    assert history.skipped["direct-message conversation (never imported)"] == 3
+
+
 def test_slack_workspace_can_be_overridden() -> None:
     history = read_slack_export(SLACK, workspace="T0OVERRIDE")
     assert history.workspace == "T0OVERRIDE"
@@ -293,13 +312,28 @@ def test_discord_workspace_override_and_ambiguous_guilds(tmp_path: Path) -> None
 
     folder = copy(DISCORD, tmp_path)
     doc = json.loads((folder / GENERAL_FILE).read_text())
-    doc["guild"] = {"id": "0", "name": "Direct Messages"}
-    (folder / "dm.json").write_text(json.dumps(doc))
+    doc["guild"] = {"id": "2087314220359442482", "name": "Another server"}
+    (folder / "other.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="--workspace"):
         read_discord_export(folder)
-    with pytest.raises(ValueError, match="--workspace"):
-        read_discord_export(folder / "dm.json")
-    assert read_discord_export(folder / "dm.json", workspace="W1").workspace == "W1"
+
+
+def test_discord_direct_messages_are_never_imported(tmp_path: Path) -> None:
+    # PRIVACY.md promises direct messages are never stored, not even as who wrote to whom.
+    folder = copy(DISCORD, tmp_path)
+    doc = json.loads((folder / GENERAL_FILE).read_text())
+    doc["guild"] = {"id": "0", "name": "Direct Messages"}
+    doc["channel"] = {**doc["channel"], "id": "1187314220359442999", "type": "DirectTextChat"}
+    (folder / "dm.json").write_text(json.dumps(doc))
+    full = read_discord_export(DISCORD)
+
+    history = read_discord_export(folder)
+
+    assert len(history.events) == len(full.events) and history.workspace == GUILD
+    assert history.skipped["direct-message conversation (never imported)"] == 1
+    for workspace in (None, "W1"):
+        with pytest.raises(ValueError, match="direct-message conversation"):
+            read_discord_export(folder / "dm.json", workspace=workspace)
 
 
 # --- Into the store ----------------------------------------------------------------------------------------------
