@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.members import member_hash
 from bot.graph.conversation import OPEN
-from bot.privacy.privacy import DEFAULT_RETENTION_DAYS, graph_export
+from bot.privacy.privacy import DEFAULT_RETENTION_DAYS, graph_export, messages_export
 from storage.models import (
     AddresseeRow,
     Base,
@@ -129,8 +129,8 @@ class SqlCoreData:
                 q.workspace == workspace, or_(q.asker == user, q.addressee == user)).order_by(q.asked_at)))
             contacts = list(await session.scalars(select(c).where(
                 c.workspace == workspace, or_(c.source == user, c.target == user)).order_by(c.at)))
-            count = await session.scalar(select(func.count()).where(
-                MessageRow.workspace == workspace, MessageRow.author == user))
+            messages = list(await session.scalars(select(MessageRow).where(
+                MessageRow.workspace == workspace, MessageRow.author == user).order_by(MessageRow.at)))
             a = AddresseeRow
             mine = select(MessageRow.message_id).where(MessageRow.workspace == workspace, MessageRow.author == user)
             by_you = await session.scalar(select(func.count()).where(a.workspace == workspace,
@@ -141,7 +141,8 @@ class SqlCoreData:
         return {
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
             "tracking_paused_since": paused.isoformat() if paused else None,
-            "messages_seen": count or 0,
+            "messages_seen": len(messages),
+            "messages": messages_export(messages),
             # Whom flat-chat messages speak to or name (ids kept, for reading later replies): yours, and others' to you.
             "addressees_of_your_messages": by_you or 0,
             "messages_addressing_you": to_you or 0,

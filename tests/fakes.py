@@ -22,7 +22,7 @@ from bot.graph.conversation import (
     apply_answers,
 )
 from bot.graph.rapport import PairStats
-from bot.privacy.privacy import graph_export
+from bot.privacy.privacy import graph_export, messages_export
 from bot.replies import GroupConversation, Reply
 from storage.statements import given
 
@@ -339,11 +339,13 @@ class FakeCoreData:
                             if q.workspace == workspace and user in (q.asker, q.addressee)), key=lambda q: q.asked_at)
         contacts = sorted((c for c in self.graph.contacts
                            if c.workspace == workspace and user in (c.source, c.target)), key=lambda c: c.at)
+        mine = sorted((m for (ws, _), m in self.graph.memory.messages.items() if ws == workspace and m.author == user),
+                      key=lambda m: m.at)
         return {
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
             "tracking_paused_since": paused.isoformat() if paused else None,
-            "messages_seen": sum(1 for (ws, _), m in self.graph.memory.messages.items()
-                                 if ws == workspace and m.author == user),
+            "messages_seen": len(mine),
+            "messages": messages_export(mine),
             "addressees_of_your_messages": sum(len(m.to | m.mentions)
                                                for (ws, _), m in self.graph.memory.messages.items()
                                                if ws == workspace and m.author == user),

@@ -98,6 +98,13 @@ def graph_export(user: str, questions: Iterable[Any], contacts: Iterable[Any]) -
     }
 
 
+def messages_export(messages: Iterable[Any]) -> list[dict[str, Any]]:
+    """What is kept of a member's messages, from any store's rows (the same field names): where and when, what it
+    replied to or sat in, whether it was a question. There is no text to show: none is kept."""
+    return [{"message_id": m.message_id, "channel": m.channel, "at": m.at.isoformat(), "thread_id": m.thread_id,
+             "reply_to": m.reply_to, "is_question": m.is_question} for m in messages]
+
+
 def stores_anything(document: dict[str, Any]) -> bool:
     """Whether an export holds anything about the member (settings are always there, as defaults)."""
     return any(value not in (None, 0, "", [], {}) for key, value in document.items()

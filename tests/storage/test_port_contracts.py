@@ -313,6 +313,8 @@ async def test_export_member_has_one_shape(store) -> None:
     assert export["member"] == {"user_id": "ana", "name": "Ana", "tz": "UTC"}
     assert export["tracking_paused_since"] == T0.isoformat()
     assert export["messages_seen"] == 1
+    assert export["messages"] == [{"message_id": "q1", "channel": "C1", "at": T0.isoformat(), "thread_id": None,
+                                   "reply_to": None, "is_question": True}]
     assert export["questions"] == [{"direction": "asked", "other": "bob", "message_id": "q1", "channel": "C1",
                                     "asked_at": T0.isoformat(), "answered_at": None}]
     assert export["contacts"] == [{"direction": "from", "other": "bob", "message_id": "q1", "kind": "question",
