@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Roles an adapter may grant on a command or button press, as the platform itself reports them.
 WORKSPACE_ADMIN = "workspace_admin"
@@ -21,6 +23,21 @@ class Member:
     name: str
     tz: str | None = None
     is_bot: bool = False
+
+    def __post_init__(self) -> None:
+        # A platform or an export may report a zone this machine does not know ("Mars/Olympus", a newer name):
+        # unknown, as if unset, rather than an error in every coffee message and nudge that places the member.
+        if self.tz is not None and not known_zone(self.tz):
+            object.__setattr__(self, "tz", None)
+
+
+@cache
+def known_zone(tz: str) -> bool:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,18 @@ def test_slack_ids_threads_and_mentions_follow_the_live_scheme() -> None:
     assert events[f"{ENGINEERING}:1709895600.586538"].author == GHOST
 
 
+def test_a_time_zone_nobody_knows_is_no_time_zone(tmp_path: Path) -> None:
+    # Placed in a coffee message or a nudge, "Mars/Olympus" raised; unknown, the member is placed in UTC.
+    folder = copy(SLACK, tmp_path)
+    users = json.loads((folder / "users.json").read_text())
+    for user in users:
+        if user.get("id") == BOB:
+            user["tz"] = "Mars/Olympus"
+    (folder / "users.json").write_text(json.dumps(users))
+    members = {m.user_id: m for m in read_slack_export(folder).members}
+    assert members[BOB].tz is None and members[ANA].tz is not None
+
+
 def test_slack_direct_messages_are_never_imported(tmp_path: Path) -> None:
     # A fuller export lists DMs (dms.json, folders named by id) and group DMs (mpims.json, mpdm-... folders);
     # PRIVACY.md promises direct messages are never stored, not even as who wrote to whom.
