@@ -38,6 +38,20 @@ def test_development_makes_a_private_key_once(tmp_path: Path) -> None:
     assert sealer(None, production=False, key_file=key).open(first) == "t"
 
 
+def test_a_development_key_made_meanwhile_by_another_process_is_the_one_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "key"
+    theirs = Sealer("their-key").seal("t")
+
+    def another_process_wins(size: int) -> str:  # between our look for the file and our writing it
+        key.write_text("their-key")
+        return "our-key"
+
+    monkeypatch.setattr("storage.sealing.secrets.token_urlsafe", another_process_wins)
+    assert sealer(None, production=False, key_file=key).open(theirs) == "t"
+    assert key.read_text() == "their-key" and list(tmp_path.iterdir()) == [key]
+
+
 def test_a_development_key_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / ".rapport-secret").mkdir()
     env = {k: v for k, v in os.environ.items() if k != "RAPPORT_SECRET_KEY"}
