@@ -171,6 +171,8 @@ def _import(read: Callable[[Path, str | None], History], path: Path, workspace: 
     except ValueError as error:
         raise fail(str(error)) from None
 
+    from bot.privacy.privacy import expire
+
     async def ingest(core: Rapport) -> None:
         await core.on_members_seen(MembersSeen(tuple(history.members)))
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -179,6 +181,10 @@ def _import(read: Callable[[Path, str | None], History], path: Path, workspace: 
             report = await ingest_history(core.store, history.events, name_index(history.members),
                                           progress=lambda n: progress.advance(task, n),
                                           untracked=await core.store.privacy.untracked(history.workspace))
+        # What is older than the workspace's retention goes now, as the running bot's daily pass would delete it:
+        # an import run from the command line alone must not keep it for good.
+        days = await core.store.privacy.retention_days(history.workspace)
+        expired = await expire(core.store, history.workspace, core.clock.now())
         table = Table(title=f"Imported into workspace {history.workspace}")
         table.add_column("what")
         table.add_column("count", justify="right")
@@ -186,6 +192,7 @@ def _import(read: Callable[[Path, str | None], History], path: Path, workspace: 
             ("channels", history.channels), ("members", len(history.members)), ("messages read", report.read),
             ("messages new", report.new), ("already imported", report.read - report.new),
             ("questions", report.questions), ("answers linked", report.answers),
+            (f"records older than the {days}-day retention, deleted (/rapport retention)", expired),
         ):
             table.add_row(what, str(count))
         for reason, count in sorted(history.skipped.items()):

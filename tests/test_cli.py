@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from storage.store import SqlStore
 from tests.conftest import rapport
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SLACK_TEAM, DISCORD_GUILD = "T05QX7RPT", "1087314220359442482"
 
 
-def test_import_twice_then_graph(env: dict[str, str]) -> None:
+async def keep_for(env: dict[str, str], days: int, *workspaces: str) -> None:
+    """Set these workspaces' retention, as `/rapport retention DAYS` would: the fixtures date from 2024."""
+    store = await SqlStore.open(env["RAPPORT_DATABASE_URL"])
+    for workspace in workspaces:
+        await store.privacy.set_retention_days(workspace, days)
+    await store.close()
+
+
+async def test_import_twice_then_graph(env: dict[str, str]) -> None:
+    await keep_for(env, 3650, SLACK_TEAM, DISCORD_GUILD, "acme")
+    env = {**env, "COLUMNS": "200"}  # one table row a line
     first = rapport(["import", "slack-export", str(FIXTURES / "slack_export")], env)
     assert first.returncode == 0, first.stderr
     assert "messages new" in first.stdout and "skipped: malformed record" in first.stdout
     second = rapport(["import", "slack-export", str(FIXTURES / "slack_export")], env)
     assert second.returncode == 0
-    assert "│ messages new              │     0 │" in second.stdout
+    assert re.search(r"│ messages new\s+│\s+0 │", second.stdout)
+    assert re.search(r"records older than the 3650-day retention, deleted \(/rapport retention\)\s+│\s+0 │",
+                     second.stdout)
     discord = rapport(["import", "discord-export", str(FIXTURES / "discord_export")], env)
     assert discord.returncode == 0, discord.stderr
 
@@ -29,6 +45,28 @@ def test_import_twice_then_graph(env: dict[str, str]) -> None:
     custom = rapport(["import", "discord-export", str(FIXTURES / "discord_export"), "--workspace", "acme"], env)
     assert custom.returncode == 0
     assert json.loads(rapport(["graph", "--json", "--workspace", "acme"], env).stdout)
+
+
+async def test_an_import_keeps_nothing_older_than_the_retention(env: dict[str, str], tmp_path: Path) -> None:
+    # Without a running bot no daily pass deletes old detail: the import itself keeps to the retention.
+    now = datetime.now(UTC)
+
+    def said(message_id: str, days_ago: int, author: dict, **more: object) -> dict:
+        return {"id": message_id, "type": "Default", "content": "can you review it?", "mentions": [],
+                "timestamp": (now - timedelta(days=days_ago)).isoformat(), "author": author, **more}
+
+    ana, bob, cid = {"id": "11", "name": "ana"}, {"id": "22", "name": "bob"}, {"id": "33", "name": "cid"}
+    export = tmp_path / "general.json"
+    export.write_text(json.dumps({"guild": {"id": "555"}, "channel": {"id": "777", "type": "GuildTextChannel"},
+                                  "messages": [said("1001", 400, ana, mentions=[bob]),
+                                               said("1002", 400, bob, type="Reply", reference={"messageId": "1001"}),
+                                               said("1003", 2, ana, mentions=[cid]),
+                                               said("1004", 2, cid, type="Reply", reference={"messageId": "1003"})]}))
+    imported = rapport(["import", "discord-export", str(export)], {**env, "COLUMNS": "200"})
+    assert imported.returncode == 0, imported.stderr
+    assert re.search(r"records older than the 365-day retention, deleted.*│\s+[1-9]", imported.stdout)
+    pairs = {(p["a"], p["b"]) for p in json.loads(rapport(["graph", "--json"], env).stdout)}
+    assert pairs == {("11", "33")}  # ana and bob's exchange a year and more ago is gone
 
 
 def test_missing_export_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
@@ -97,8 +135,9 @@ def test_a_mistyped_workspace_is_refused_not_read_as_empty(env: dict[str, str]) 
 
 def test_names_and_ids_are_printed_as_written_not_read_as_markup(env: dict[str, str], tmp_path: Path) -> None:
     def said(message_id: str, minute: int, author: dict[str, str], **more: object) -> dict[str, object]:
-        return {"id": message_id, "type": "Default", "timestamp": f"2026-03-02T10:0{minute}:00+00:00",
-                "content": "", "author": author, **more}
+        at = datetime.now(UTC) - timedelta(days=1, minutes=-minute)  # recent: kept by the retention
+        return {"id": message_id, "type": "Default", "timestamp": at.isoformat(), "content": "", "author": author,
+                **more}
 
     ana, eve = {"id": "11", "name": "[/oops]"}, {"id": "22", "name": "[red]Eve[/red]"}
     export = tmp_path / "general.json"
