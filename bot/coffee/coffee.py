@@ -227,9 +227,12 @@ async def pause(ctx: Context, args: Args, channel: str) -> Reply:
         raise UsageError(f"`{text}` is not a date: write it like 2026-04-01.") from None
     member = await _membership(ctx, channel)
     tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user)
-    until = datetime.combine(day, time(0), ZoneInfo(tz) if tz else UTC).astimezone(UTC)
-    if until <= ctx.clock.now():
+    zone = ZoneInfo(tz) if tz else UTC
+    # Compared as dates in the member's zone before any conversion: midnight of 0001-01-01 east of UTC is before
+    # datetime.min, and astimezone() raised OverflowError at it.
+    if day <= ctx.clock.now().astimezone(zone).date():
         raise UsageError("That date has passed: give one in the future.")
+    until = datetime.combine(day, time(0), zone).astimezone(UTC)
     await ctx.store.coffee.save_membership(replace(member, paused=True, paused_until=until, pause_reason="asked"))
     return Reply(f"Paused until {day.isoformat()}: no coffee rounds for you before then, then you are back in.")
 

@@ -212,3 +212,15 @@ async def test_a_jump_in_time_runs_each_round_and_check_in_at_its_own_time(sql_s
     assert "paused your virtual coffee" in jumped and "missed" not in jumped
     status = await _said(session, out, "@carol #engineering /rapport coffee status")
     assert "Last round (17 Mar 2026" in status and "missed" not in status
+
+
+async def test_pausing_until_the_first_day_of_the_calendar_is_refused_not_a_crash(sql_store: Any) -> None:
+    """Dave is in Asia/Kolkata: midnight of 0001-01-01 there is before the earliest UTC time Python can hold."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    await _said(session, out, "@dave #engineering /rapport coffee join")
+    said = await _said(session, out, "@dave #engineering /rapport coffee pause until 0001-01-01")
+    assert "That date has passed" in said
+    assert not (await sql_store.coffee.membership("console", "engineering", "dave")).paused
+    assert "Paused until 2026-03-03" in await _said(session, out,
+                                                    "@dave #engineering /rapport coffee pause until 2026-03-03")
