@@ -213,3 +213,15 @@ async def test_coffee_avoid_names_the_pair_asked_for(sql_store: Any) -> None:
     session, out = await _console(sql_store)
     await _said(session, out, "@bob #random /rapport coffee avoid @dave")
     assert await sql_store.coffee.avoid_pairs("console", ["bob", "dave", "erin"]) == {frozenset(("bob", "dave"))}
+
+
+# A channel name the platform did not turn into a channel (a typo, a channel Rapport is not in) stays a word:
+# refused, never read as "this channel".
+async def test_coffee_stop_and_status_refuse_what_they_do_not_understand(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for line in ("@carol #engineering /rapport coffee stop #enginering", "@carol #engineering /rapport coffee stop now",
+                 "@bob #engineering /rapport coffee status #enginering"):
+        said = await _said(session, out, line)
+        assert "I did not understand" in said and "is stopped" not in said and "Next round" not in said, said
+    assert (await sql_store.coffee.channel("console", "engineering")).next_run_at is not None

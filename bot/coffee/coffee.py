@@ -108,6 +108,7 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
 
 
 async def stop(ctx: Context, args: Args, channel: str) -> Reply:
+    args.done()
     await ctx.require_manager(channel)
     settings = await _settings(ctx, channel)
     await ctx.store.coffee.save_channel(replace(settings, next_run_at=None))
@@ -116,6 +117,7 @@ async def stop(ctx: Context, args: Args, channel: str) -> Reply:
 
 
 async def status(ctx: Context, args: Args, channel: str) -> Reply:
+    args.done()
     settings = await _settings(ctx, channel)
     assert settings.next_run_at is not None
     due = settings.next_run_at
