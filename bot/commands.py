@@ -113,9 +113,12 @@ class Args:
         return None
 
     def channel(self) -> str | None:
-        if self.tokens and _CHANNEL.match(self.tokens[0]):
-            match = _CHANNEL.match(self.tokens.pop(0))
-            return match.group(1) if match else None
+        """The first #channel among the words left, wherever it stands: members write `coffee checkin met #team`
+        (as the check-in asks them to) as often as `coffee checkin #team met`."""
+        for i, token in enumerate(self.tokens):
+            if match := _CHANNEL.match(token):
+                del self.tokens[i]
+                return match.group(1)
         return None
 
     def rest(self) -> str:

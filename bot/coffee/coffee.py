@@ -8,8 +8,8 @@ someone. Rounds themselves (planning, DMs, check-ins, exactly once) live in bot/
     /rapport coffee avoid @someone | unavoid @someone | checkin met|not-yet|couldnt
     /rapport intro @someone
 
-Every coffee subcommand but avoid takes an optional #channel after it (default: the channel it is typed in;
-for checkin, the member's latest group in any channel).
+Every coffee subcommand but avoid takes an optional #channel anywhere after it (default: the channel it is typed
+in; for checkin, the member's latest group in any channel).
 """
 
 from __future__ import annotations

@@ -224,3 +224,19 @@ async def test_pausing_until_the_first_day_of_the_calendar_is_refused_not_a_cras
     assert not (await sql_store.coffee.membership("console", "engineering", "dave")).paused
     assert "Paused until 2026-03-03" in await _said(session, out,
                                                     "@dave #engineering /rapport coffee pause until 2026-03-03")
+
+
+async def test_the_channel_may_come_after_the_answer_or_the_team(sql_store: Any) -> None:
+    """The check-in itself says to answer with `/rapport coffee checkin met #engineering`; README writes
+    `coffee join #team` and `checkin met #team`. Typed in #random, each acts on #engineering."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    joined = await _said(session, out, "@dave #random /rapport coffee join team Data #engineering")
+    assert "You are in virtual coffee in #engineering" in joined
+    assert (await sql_store.coffee.membership("console", "engineering", "dave")).team == "Data"
+    await _said(session, out, "@bob #random /rapport coffee join #engineering")
+    checkin = await _said(session, out, "+1d") + await _said(session, out, "+5d")
+    assert "`/rapport coffee checkin met|not-yet|couldnt #engineering`" in checkin
+    assert "Glad you met" in await _said(session, out, "@dave #random /rapport coffee checkin met #engineering")
+    group = await sql_store.coffee.latest_group("console", "dave", "engineering")
+    assert [s.answer for s in group.seats if s.user == "dave"] == ["met"]
