@@ -86,7 +86,8 @@ async def my_map(ctx: Context) -> Reply:
 
 
 async def me(ctx: Context, args: Args) -> Reply:
-    if args.optional_word() == "map":
+    if args.tokens and args.tokens[0].lower() == "map":
+        args.word("map")
         args.done()
         return await my_map(ctx)
     args.done()

@@ -225,3 +225,10 @@ async def test_coffee_stop_and_status_refuse_what_they_do_not_understand(sql_sto
         said = await _said(session, out, line)
         assert "I did not understand" in said and "is stopped" not in said and "Next round" not in said, said
     assert (await sql_store.coffee.channel("console", "engineering")).next_run_at is not None
+
+
+async def test_me_refuses_a_word_it_does_not_know(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, "@bob /rapport me mpa")
+    assert "I did not understand `mpa`" in said and "Usage: `/rapport me [map]`" in said
+    assert "*Your map*" in await _said(session, out, "@bob /rapport me Map")
