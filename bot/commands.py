@@ -21,7 +21,12 @@ _CHANNEL = re.compile(r"^<#([\w.\-]+)(?:\|[^>]*)?>$")
 
 
 class UsageError(Exception):
-    """Bad input from a member: the message is shown to them as is, with the command's usage."""
+    """Bad input from a member: the message is shown to them as is, with the command's usage, or with `usage`
+    where a subcommand has its own (one usage line, never two)."""
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 class Refused(UsageError):
@@ -191,7 +196,7 @@ class Router:
         except Refused as error:
             return Reply(str(error))
         except UsageError as error:
-            return Reply(f"{error}\nUsage: `/rapport {command.usage}`")
+            return Reply(f"{error}\nUsage: `/rapport {error.usage or command.usage}`")
 
     async def press(self, ctx: Context, action_id: str, value: str) -> Reply | None:
         handler = self.actions.get(action_id)

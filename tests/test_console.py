@@ -232,3 +232,14 @@ async def test_me_refuses_a_word_it_does_not_know(sql_store: Any) -> None:
     said = await _said(session, out, "@bob /rapport me mpa")
     assert "I did not understand `mpa`" in said and "Usage: `/rapport me [map]`" in said
     assert "*Your map*" in await _said(session, out, "@bob /rapport me Map")
+
+
+@pytest.mark.parametrize("line", ["@carol #engineering /rapport coffee setup weekly someday 10:00",
+                                  "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size",
+                                  "@carol #engineering /rapport coffee setup weekly tuesday 10:00 no-repeat 99",
+                                  "@bob #random /rapport coffee status"])
+async def test_a_coffee_mistake_gets_one_usage_line(sql_store: Any, line: str) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, line)
+    assert said.count("Usage:") == 1, said
+    assert "Usage: `/rapport coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3]" in said, said

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from bot.coffee import rounds
 from bot.coffee.pairing import STAGE_REASONS
 from bot.coffee.rounds import ANSWERS, first_anchor, next_run
-from bot.commands import Args, Context, Router, UsageError, whole_number
+from bot.commands import Args, Context, Refused, Router, UsageError, whole_number
 from bot.core import Core
 from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
 from bot.graph.rapport import Stage, assess
@@ -35,8 +35,7 @@ from bot.profiles.profiles import time_zone, time_zone_of
 from bot.replies import Button, Reply, Section
 from bot.scheduling import DueSource, send_once
 
-SETUP_USAGE = ("coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]  "
-               "(e.g. `coffee setup weekly monday 10:00 size 3`)")
+SETUP_USAGE = "coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]"
 USAGE = ("coffee setup|stop|status|join|leave|skip|pause until YYYY-MM-DD|avoid @someone|unavoid @someone|"
          "checkin met|not-yet|couldnt")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -47,7 +46,7 @@ def _day(word: str) -> int:
     for i, name in enumerate(DAYS):
         if len(word) >= 3 and name.startswith(word):
             return i
-    raise UsageError(f"`{word}` is not a day of the week.\nUsage: `/rapport {SETUP_USAGE}`")
+    raise UsageError(f"`{word}` is not a day of the week.")
 
 
 async def _viewer_zone(ctx: Context) -> tuple[str | None, str]:
@@ -62,8 +61,8 @@ def _when(at: datetime, tz: str | None) -> str:
 async def _settings(ctx: Context, channel: str) -> ChannelSettings:
     found = await ctx.store.coffee.channel(ctx.workspace, channel)
     if found is None or found.next_run_at is None:
-        raise UsageError(f"Virtual coffee is not running in <#{channel}>. A channel manager can start it with "
-                         f"`/rapport {SETUP_USAGE.split('  ')[0]}`.")
+        raise UsageError(f"Virtual coffee is not running in <#{channel}>; a channel manager can start it.",
+                         SETUP_USAGE)
     return found
 
 
@@ -74,11 +73,11 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
     await ctx.require_manager(channel)
     cadence = (args.optional_word() or "").lower()
     if cadence not in rounds.CADENCES:
-        raise UsageError(f"Say how often: weekly, biweekly or monthly.\nUsage: `/rapport {SETUP_USAGE}`")
+        raise UsageError("Say how often: weekly, biweekly or monthly, e.g. `coffee setup weekly monday 10:00`.")
     day = _day(args.word("a day of the week"))
     match = _TIME.match(args.word("a time like 10:00"))
     if not match:
-        raise UsageError(f"Give the time as HH:MM, e.g. 10:00.\nUsage: `/rapport {SETUP_USAGE}`")
+        raise UsageError("Give the time as HH:MM, e.g. 10:00.")
     hour, minute = int(match.group(1)), int(match.group(2))
     size, cross, no_repeat = 2, False, DEFAULT_NO_REPEAT
     tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user) or "UTC"
@@ -93,7 +92,7 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
         elif word == "tz":
             tz = time_zone(args.word("a time zone"))
         else:
-            raise UsageError(f"I did not understand `{word}`.\nUsage: `/rapport {SETUP_USAGE}`")
+            raise UsageError(f"I did not understand `{word}`.")
     now = ctx.clock.now()
     settings = ChannelSettings(ctx.workspace, channel, cadence, day, hour, minute, tz,
                                first_anchor(day, tz, hour, minute, now), size, cross, no_repeat, manager=ctx.user)
@@ -314,7 +313,13 @@ async def coffee_command(ctx: Context, args: Args) -> Reply:
     handler = SUBCOMMANDS.get(word)
     if handler is None:
         raise UsageError(f"I don't know `coffee {word}`.")
-    return await handler(ctx, args, args.channel() or ctx.channel)
+    try:
+        return await handler(ctx, args, args.channel() or ctx.channel)
+    except UsageError as error:
+        # A slip among setup's many words is answered with setup's usage, not with every subcommand's.
+        if word == "setup" and not isinstance(error, Refused):
+            error.usage = error.usage or SETUP_USAGE
+        raise
 
 
 # --- warm introductions ---------------------------------------------------------------------------------------
