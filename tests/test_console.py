@@ -243,3 +243,25 @@ async def test_a_coffee_mistake_gets_one_usage_line(sql_store: Any, line: str) -
     said = await _said(session, out, line)
     assert said.count("Usage:") == 1, said
     assert "Usage: `/rapport coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3]" in said, said
+
+
+# README, Commands: "a number outside it is refused with the range, nothing changed".
+@pytest.mark.parametrize(("line", "range_"), [
+    ("@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 4", "2 or 3"),
+    ("@carol #engineering /rapport coffee setup weekly tuesday 24:00", "from 00:00 to 23:59"),
+    ("@bob /rapport nudges quiet 25:00-08:00", "from 00:00 to 23:59"),
+])
+async def test_a_value_out_of_range_is_refused_with_its_range(sql_store: Any, line: str, range_: str) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, line)
+    assert range_ in said.split("Usage:")[0], said
+    assert "Virtual coffee in" not in said and "Quiet hours:" not in said
+    assert await sql_store.coffee.channel("console", "engineering") is None
+    assert (await sql_store.nudges.settings("console", "bob")).quiet_start is None
+
+
+async def test_working_hours_out_of_range_are_refused_with_the_range(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@bob /rapport profile")
+    said = await _said(session, out, "@bob form working_hours=25-26 capability=Rust")
+    assert "“25-26” as working hours: write them like 09-17 (hours from 0 to 24). I kept them empty." in said

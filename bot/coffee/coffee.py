@@ -77,14 +77,16 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
     day = _day(args.word("a day of the week"))
     match = _TIME.match(args.word("a time like 10:00"))
     if not match:
-        raise UsageError("Give the time as HH:MM, e.g. 10:00.")
+        raise UsageError("Give the time as HH:MM, from 00:00 to 23:59, e.g. 10:00.")
     hour, minute = int(match.group(1)), int(match.group(2))
     size, cross, no_repeat = 2, False, DEFAULT_NO_REPEAT
     tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user) or "UTC"
     while (word := args.optional_word()) is not None:
         word = word.lower()
-        if word == "size" and args.tokens and args.tokens[0] in ("2", "3"):
-            size = int(args.word("2 or 3"))
+        if word == "size":
+            if (size_text := args.word("a group size, 2 or 3")) not in ("2", "3"):
+                raise UsageError("Give a group size of 2 or 3.")
+            size = int(size_text)
         elif word in ("cross-teams", "cross-team", "crossteams"):
             cross = True
         elif word == "no-repeat":

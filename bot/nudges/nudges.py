@@ -457,7 +457,7 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
         try:
             quiet = parse_quiet(text)
         except ValueError:
-            raise UsageError("Write quiet hours like `22:00-08:00`, or `off`.") from None
+            raise UsageError("Write quiet hours like `22:00-08:00` (times from 00:00 to 23:59), or `off`.") from None
         start, end = quiet or (None, None)
         await store.nudges.save_settings(replace(settings, quiet_start=start, quiet_end=end))
         return Reply(f"Quiet hours: {text.strip() if quiet else 'none'}.")

@@ -92,7 +92,8 @@ def working_hours(value: str) -> tuple[int, int]:
         start, end = int(match.group(1)), int(match.group(2))
         if 0 <= start <= 23 and 1 <= end <= 24 and start != end:
             return start, end
-    raise UsageError(f"I could not read “{shown(value[:20])}” as working hours: write them like 09-17.")
+    raise UsageError(f"I could not read “{shown(value[:20])}” as working hours: write them like 09-17 "
+                     "(hours from 0 to 24).")
 
 
 @dataclass(frozen=True)

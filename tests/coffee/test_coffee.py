@@ -84,7 +84,7 @@ async def test_setup_needs_a_channel_manager_and_a_readable_cadence(store, clock
     assert "weekly, biweekly or monthly" in await bot.say("m", "coffee setup daily monday 10:00", MANAGER)
     assert "not a day of the week" in await bot.say("m", "coffee setup weekly someday 10:00", MANAGER)
     assert "HH:MM" in await bot.say("m", "coffee setup weekly monday 25:00", MANAGER)
-    assert "did not understand `size`" in await bot.say("m", "coffee setup weekly mon 10:00 size 5", MANAGER)
+    assert "a group size of 2 or 3" in await bot.say("m", "coffee setup weekly mon 10:00 size 5", MANAGER)
     assert await store.coffee.channel(WS, CH) is None
     admin = await bot.say("z", "coffee setup biweekly tue 09:30 size 3 cross-teams no-repeat 2 tz Europe/Berlin",
                           frozenset({WORKSPACE_ADMIN}))
