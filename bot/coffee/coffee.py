@@ -190,8 +190,10 @@ async def join(ctx: Context, args: Args, channel: str) -> Reply:
     await ctx.store.coffee.save_membership(member)
     tz, note = await _viewer_zone(ctx)
     assert settings.next_run_at is not None
-    again = "Welcome back to" if old else "You are in"
-    return Reply(f"{again} virtual coffee in <#{channel}>. Next round: {_when(settings.next_run_at, tz)}{note}. "
+    # "Welcome back" only to someone who was away (paused, or sitting a round out): a join brings them back in.
+    opening = ("You are in" if old is None else "Welcome back to" if old.paused or old.skip_at is not None
+               else "You are already in")
+    return Reply(f"{opening} virtual coffee in <#{channel}>. Next round: {_when(settings.next_run_at, tz)}{note}. "
                  "I will DM you who you are meeting.")
 
 

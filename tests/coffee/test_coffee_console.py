@@ -240,3 +240,15 @@ async def test_the_channel_may_come_after_the_answer_or_the_team(sql_store: Any)
     assert "Glad you met" in await _said(session, out, "@dave #random /rapport coffee checkin met #engineering")
     group = await sql_store.coffee.latest_group("console", "dave", "engineering")
     assert [s.answer for s in group.seats if s.user == "dave"] == ["met"]
+
+
+async def test_joining_twice_is_not_a_welcome_back(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    assert "You are in virtual coffee" in await _said(session, out, "@bob #engineering /rapport coffee join")
+    again = await _said(session, out, "@bob #engineering /rapport coffee join")
+    assert "You are already in virtual coffee in #engineering" in again and "Welcome back" not in again
+    await _said(session, out, "@bob #engineering /rapport coffee skip")
+    assert "Welcome back to virtual coffee" in await _said(session, out, "@bob #engineering /rapport coffee join")
+    await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-06-01")
+    assert "Welcome back to virtual coffee" in await _said(session, out, "@bob #engineering /rapport coffee join")
