@@ -248,12 +248,13 @@ async def avoid(ctx: Context, args: Args, undo: bool) -> Reply:
     if other == ctx.user:
         raise UsageError("That is you.")
     if undo:
-        await ctx.store.coffee.unavoid(ctx.workspace, ctx.user, other)
-        return Reply(f"<@{other}> is off your avoid list.")
+        if await ctx.store.coffee.unavoid(ctx.workspace, ctx.user, other):
+            return Reply(f"<@{other}> is off your avoid list.")
+        return Reply(f"<@{other}> was not on your avoid list: nothing changed.")
     await ctx.require_member(other)
     await ctx.store.coffee.avoid(ctx.workspace, ctx.user, other)
     return Reply(f"Noted, privately: you will never be grouped with <@{other}> in virtual coffee, in any channel. "
-                 "They are not told. `/rapport coffee unavoid` undoes it.")
+                 f"They are not told. `/rapport coffee unavoid <@{other}>` undoes it.")
 
 
 async def checkin_command(ctx: Context, args: Args, channel: str | None) -> Reply:

@@ -252,3 +252,14 @@ async def test_joining_twice_is_not_a_welcome_back(sql_store: Any) -> None:
     assert "Welcome back to virtual coffee" in await _said(session, out, "@bob #engineering /rapport coffee join")
     await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-06-01")
     assert "Welcome back to virtual coffee" in await _said(session, out, "@bob #engineering /rapport coffee join")
+
+
+async def test_unavoid_says_when_there_was_nothing_to_undo(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    for who in ("zed", "carol"):
+        said = await _said(session, out, f"@bob /rapport coffee unavoid @{who}")
+        assert "was not on your avoid list" in said and "is off your avoid list" not in said, said
+    noted = await _said(session, out, "@bob /rapport coffee avoid @carol")
+    assert "`/rapport coffee unavoid @Carol` undoes it" in noted
+    assert "@Carol is off your avoid list" in await _said(session, out, "@bob /rapport coffee unavoid @carol")
+    assert await sql_store.coffee.avoid_pairs("console", ["bob", "carol"]) == set()
