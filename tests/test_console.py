@@ -265,3 +265,13 @@ async def test_working_hours_out_of_range_are_refused_with_the_range(sql_store: 
     await _said(session, out, "@bob /rapport profile")
     said = await _said(session, out, "@bob form working_hours=25-26 capability=Rust")
     assert "“25-26” as working hours: write them like 09-17 (hours from 0 to 24). I kept them empty." in said
+
+
+@pytest.mark.parametrize(("rounds", "said"), [("0", "repeat pairs allowed"),
+                                              ("1", "no repeat pairs within 1 round."),
+                                              ("2", "no repeat pairs within 2 rounds.")])
+async def test_no_repeat_reads_in_the_right_number(sql_store: Any, rounds: str, said: str) -> None:
+    session, out = await _console(sql_store)
+    setup = await _said(session, out,
+                        f"@carol #engineering /rapport coffee setup weekly tuesday 10:00 no-repeat {rounds}")
+    assert said in setup and "0 rounds" not in setup, setup
