@@ -275,3 +275,11 @@ async def test_no_repeat_reads_in_the_right_number(sql_store: Any, rounds: str, 
     setup = await _said(session, out,
                         f"@carol #engineering /rapport coffee setup weekly tuesday 10:00 no-repeat {rounds}")
     assert said in setup and "0 rounds" not in setup, setup
+
+
+async def test_coffee_set_up_from_another_channel_says_how_to_join_that_channel(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    setup = await _said(session, out, "@alice #general /rapport coffee setup #random weekly monday 10:00")
+    assert "join with `/rapport coffee join #random`" in setup
+    here = await _said(session, out, "@alice #general /rapport coffee setup weekly monday 10:00")
+    assert "join with `/rapport coffee join`." in here

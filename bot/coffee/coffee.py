@@ -103,9 +103,11 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
     members = await ctx.store.coffee.memberships(ctx.workspace, channel)
     viewer_tz, note = await _viewer_zone(ctx)
     assert settings.next_run_at is not None
+    # The announcement goes to the channel it was typed in: typed elsewhere, a bare `coffee join` would join there.
+    join = "`/rapport coffee join`" if channel == ctx.channel else f"`/rapport coffee join <#{channel}>`"
     return Reply(f"*Virtual coffee in <#{channel}>*: {settings.describe()}.\n"
                  f"First round: {_when(settings.next_run_at, viewer_tz)}{note}. "
-                 f"{len(members)} in so far: join with `/rapport coffee join`.", ephemeral=False)
+                 f"{len(members)} in so far: join with {join}.", ephemeral=False)
 
 
 async def stop(ctx: Context, args: Args, channel: str) -> Reply:
