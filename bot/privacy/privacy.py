@@ -197,6 +197,9 @@ async def pause_tracking(ctx: Context, args: Args) -> Reply:
 
 async def resume_tracking(ctx: Context, args: Args) -> Reply:
     args.done()
+    if member_hash(ctx.workspace, ctx.user) not in await ctx.store.privacy.untracked(ctx.workspace):
+        return Reply("Tracking is already on for you: Rapport notices who you ask and answer (never what you "
+                     "write). `/rapport pause-tracking` stops it.")
     await ctx.store.privacy.resume(ctx.workspace, ctx.user)
     return Reply("Welcome back: Rapport notices who you ask and answer again (never what you write).")
 
