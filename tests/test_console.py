@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -283,3 +284,22 @@ async def test_coffee_set_up_from_another_channel_says_how_to_join_that_channel(
     assert "join with `/rapport coffee join #random`" in setup
     here = await _said(session, out, "@alice #general /rapport coffee setup weekly monday 10:00")
     assert "join with `/rapport coffee join`." in here
+
+
+def _readme_coffee_rows() -> str:
+    """The rows of README's Commands table about coffee (the section ends at the operators' table)."""
+    commands = (Path(__file__).resolve().parent.parent / "README.md").read_text().split("## Commands", 1)[1]
+    return " ".join(row for row in commands.split("Operators:", 1)[0].splitlines()
+                    if row.startswith("| `/rapport coffee"))
+
+
+async def test_help_and_readme_name_every_coffee_subcommand(sql_store: Any) -> None:
+    from bot.coffee.coffee import SUBCOMMANDS
+    session, out = await _console(sql_store)
+    help_line = next(line for line in (await _said(session, out, "@bob /rapport help")).splitlines()
+                     if "/rapport coffee" in line)
+    coffee_rows = _readme_coffee_rows()
+    for word in [*SUBCOMMANDS, "avoid", "unavoid", "checkin"]:
+        assert re.search(rf"[ |`]{word}\b", help_line), word
+        assert re.search(rf"(/rapport coffee |`){word}\b", coffee_rows), word
+    assert "join [team NAME]" in help_line and "join [team NAME]" in coffee_rows

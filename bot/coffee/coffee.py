@@ -36,8 +36,8 @@ from bot.replies import Button, Reply, Section
 from bot.scheduling import DueSource, send_once
 
 SETUP_USAGE = "coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]"
-USAGE = ("coffee setup|stop|status|join|leave|skip|pause until YYYY-MM-DD|avoid @someone|unavoid @someone|"
-         "checkin met|not-yet|couldnt")
+USAGE = ("coffee setup|stop|status|join [team NAME]|leave|skip|pause until YYYY-MM-DD|avoid @someone|"
+         "unavoid @someone|checkin met|not-yet|couldnt")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
