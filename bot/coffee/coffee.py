@@ -34,6 +34,7 @@ from bot.ports import Matchers, Store
 from bot.profiles.profiles import time_zone, time_zone_of
 from bot.replies import Button, Reply, Section
 from bot.scheduling import DueSource, send_once
+from bot.text import shown, tidy
 
 SETUP_USAGE = "coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]"
 USAGE = ("coffee setup|stop|status|join [team NAME]|leave|skip|pause until YYYY-MM-DD|avoid @someone|"
@@ -137,7 +138,7 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     else:
         lines.append("You are in" + (", sitting out the next round." if mine.skip_at == due else "."))
     sections = [Section(f"In for the next round ({sum(m.available(due) for m in members)})",
-                        tuple(f"<@{m.user}>" + (f" ({m.team})" if m.team else "")
+                        tuple(f"<@{m.user}>" + (f" ({shown(m.team)})" if m.team else "")
                               for m in members if m.available(due)))]
     away = [m for m in members if not m.available(due)]
     if away:
@@ -180,7 +181,7 @@ async def join(ctx: Context, args: Args, channel: str) -> Reply:
     team = ""
     if args.tokens and args.tokens[0].lower() == "team":
         args.word("team")
-        team = " ".join(args.rest().split())[:64]
+        team = tidy(args.rest())[:64]
         if not team:
             raise UsageError("Give your team's name after `team`.")
     args.done()

@@ -263,3 +263,14 @@ async def test_unavoid_says_when_there_was_nothing_to_undo(sql_store: Any) -> No
     assert "`/rapport coffee unavoid @Carol` undoes it" in noted
     assert "@Carol is off your avoid list" in await _said(session, out, "@bob /rapport coffee unavoid @carol")
     assert await sql_store.coffee.avoid_pairs("console", ["bob", "carol"]) == set()
+
+
+async def test_a_team_name_is_shown_inert_in_status_and_insights(sql_store: Any) -> None:
+    """A team name is member-written text, like a profile: never a ping, a person's name tag or a link."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    await _said(session, out, "@bob #engineering /rapport coffee join team <!channel> @alice https://x.example")
+    said = (await _said(session, out, "@carol #engineering /rapport coffee status")
+            + await _said(session, out, "@alice #engineering /rapport insights"))
+    assert "@Bob (‹!channel› ‹@\u200balice› https://x.example)" in said, said
+    assert "<!channel>" not in said and "@Alice" not in said.replace("only @Alice sees this", "")
