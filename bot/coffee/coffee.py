@@ -133,8 +133,7 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     if mine is None:
         lines.append("You are not in: `/rapport coffee join`.")
     elif mine.is_paused(due):
-        lines.append("You are paused" + (f" until {mine.paused_until.date().isoformat()}" if mine.paused_until else "")
-                     + ": `/rapport coffee join` brings you back.")
+        lines.append(f"{_paused(mine)}: `/rapport coffee join` brings you back.")
     else:
         lines.append("You are in" + (", sitting out the next round." if mine.skip_at == due else "."))
     sections = [Section(f"In for the next round ({sum(m.available(due) for m in members)})",
@@ -147,6 +146,10 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     if await ctx.manages(channel):
         sections.extend(await _last_round(ctx, channel))
     return Reply("\n".join(lines), tuple(sections))
+
+
+def _paused(member: Membership) -> str:
+    return "You are paused" + (f" until {member.paused_until.date().isoformat()}" if member.paused_until else "")
 
 
 async def _last_round(ctx: Context, channel: str) -> list[Section]:
@@ -218,9 +221,12 @@ async def skip(ctx: Context, args: Args, channel: str) -> Reply:
     args.done()
     settings = await _settings(ctx, channel)
     member = await _membership(ctx, channel)
+    assert settings.next_run_at is not None
+    if member.is_paused(settings.next_run_at):  # a skip would promise "back in after that", which a pause is not
+        return Reply(f"{_paused(member)}, so you sit the next round out anyway. "
+                     "`/rapport coffee join` brings you back.")
     await ctx.store.coffee.save_membership(replace(member, skip_at=settings.next_run_at))
     tz, _ = await _viewer_zone(ctx)
-    assert settings.next_run_at is not None
     return Reply(f"You will sit out the round of {_when(settings.next_run_at, tz)}; you are back in after that.")
 
 

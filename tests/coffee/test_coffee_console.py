@@ -274,3 +274,14 @@ async def test_a_team_name_is_shown_inert_in_status_and_insights(sql_store: Any)
             + await _said(session, out, "@alice #engineering /rapport insights"))
     assert "@Bob (‹!channel› ‹@\u200balice› https://x.example)" in said, said
     assert "<!channel>" not in said and "@Alice" not in said.replace("only @Alice sees this", "")
+
+
+async def test_skip_while_paused_does_not_promise_the_round_after(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    await _said(session, out, "@bob #engineering /rapport coffee join")
+    await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-04-01")
+    said = await _said(session, out, "@bob #engineering /rapport coffee skip")
+    assert "You are paused until 2026-04-01" in said and "back in after that" not in said, said
+    member = await sql_store.coffee.membership("console", "engineering", "bob")
+    assert member.paused and member.skip_at is None
