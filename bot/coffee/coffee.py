@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,7 @@ SETUP_USAGE = "coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-
 USAGE = ("coffee setup|stop|status|join [team NAME]|leave|skip|pause until YYYY-MM-DD|avoid @someone|"
          "unavoid @someone|checkin met|not-yet|couldnt")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+INTRO_AGAIN_AFTER = timedelta(days=30)  # within it, a pair already introduced is told so rather than introduced again
 
 
 def _day(word: str) -> int:
@@ -355,6 +356,12 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
     mine, theirs = await known_to(ctx.user), await known_to(other)
     if other in mine:
         return Reply(f"You already know <@{other}>: just say hello! `/rapport starters <@{other}>` has ideas.")
+    made = [i for i in await store.coffee.introductions_since(ws, now - INTRO_AGAIN_AFTER)
+            if {i.a, i.b} == {ctx.user, other}]
+    if made:  # asking the colleague again would send the same two people a second introduction
+        last = max(made, key=lambda i: i.made_at)
+        return Reply(f"<@{last.introducer}> introduced you to <@{other}> on {last.made_at.strftime('%d %b')}: "
+                     f"just say hello! `/rapport starters <@{other}>` has ideas.")
     mutual = sorted((c for c in mine.keys() & theirs.keys() if c not in bots and c not in (ctx.user, other)),
                     key=lambda c: (-min(mine[c], theirs[c]), -(mine[c] + theirs[c]), c))
     value = f"{ctx.user} {other}"

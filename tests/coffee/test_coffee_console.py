@@ -285,3 +285,16 @@ async def test_skip_while_paused_does_not_promise_the_round_after(sql_store: Any
     assert "You are paused until 2026-04-01" in said and "back in after that" not in said, said
     member = await sql_store.coffee.membership("console", "engineering", "bob")
     assert member.paused and member.skip_at is None
+
+
+async def test_a_pair_already_introduced_is_not_introduced_again(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    await _said(session, out, "@alice /rapport intro @dave")
+    await _said(session, out, "@bob press 1")
+    await _said(session, out, "+3d")
+    again = await _said(session, out, "@dave /rapport intro @alice")
+    assert "@Bob introduced you to @Alice on 02 Mar: just say hello!" in again, again
+    assert "[DM to" not in again
+    await _said(session, out, "+30d")
+    assert "[DM to @Bob]" in await _said(session, out, "@dave /rapport intro @alice")  # a month on, asked afresh
