@@ -107,8 +107,9 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
     assert settings.next_run_at is not None
     # The announcement goes to the channel it was typed in: typed elsewhere, a bare `coffee join` would join there.
     join = "`/rapport coffee join`" if channel == ctx.channel else f"`/rapport coffee join <#{channel}>`"
+    which = "First" if await ctx.store.coffee.last_round(ctx.workspace, channel) is None else "Next"
     return Reply(f"*Virtual coffee in <#{channel}>*: {settings.describe()}.\n"
-                 f"First round: {_when(settings.next_run_at, viewer_tz)}{note}. "
+                 f"{which} round: {_when(settings.next_run_at, viewer_tz)}{note}. "
                  f"{len(members)} in so far: join with {join}.", ephemeral=False)
 
 

@@ -298,3 +298,14 @@ async def test_a_pair_already_introduced_is_not_introduced_again(sql_store: Any)
     assert "[DM to" not in again
     await _said(session, out, "+30d")
     assert "[DM to @Bob]" in await _said(session, out, "@dave /rapport intro @alice")  # a month on, asked afresh
+
+
+async def test_changing_a_running_coffee_announces_the_next_round_not_the_first(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    assert "First round: Tue 03 Mar" in await _said(session, out,
+                                                    "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "+1d")
+    changed = await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 3")
+    assert "Next round: Tue 10 Mar" in changed and "First round" not in changed, changed
