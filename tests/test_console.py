@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -303,3 +304,18 @@ async def test_help_and_readme_name_every_coffee_subcommand(sql_store: Any) -> N
         assert re.search(rf"[ |`]{word}\b", help_line), word
         assert re.search(rf"(/rapport coffee |`){word}\b", coffee_rows), word
     assert "join [team NAME]" in help_line and "join [team NAME]" in coffee_rows
+
+
+async def test_a_failing_command_is_reported_and_the_session_goes_on(sql_store: Any,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    session, out = await _console(sql_store)
+
+    async def broken(ctx: Any, args: Any) -> Any:
+        raise OverflowError("date value out of range")
+
+    me = session.core.router.commands["me"]
+    session.core.router.commands["me"] = dataclasses.replace(me, handler=broken)
+    said = await _said(session, out, "@bob /rapport me secret words")
+    assert "Something went wrong on Rapport's side" in said
+    assert "OverflowError" in caplog.text and "secret words" not in caplog.text
+    assert "[1] @Bob in #general: still here" in await _said(session, out, "@bob still here")

@@ -27,6 +27,7 @@ analysis; the core keeps only who, whom and when.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
@@ -58,6 +59,7 @@ _TRAILING = ".'’-"
 _AS_CHANNEL = re.compile(r"(?<![\w<])#([A-Za-z][\w.\-]*)")
 _DURATION = re.compile(r"^\+(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+log = logging.getLogger(__name__)
 
 
 class ConsoleError(Exception):
@@ -203,6 +205,12 @@ class ConsoleSession:
             return await self._handle(line)
         except ConsoleError as error:
             self.write(f"! {error}")
+            return True
+        except Exception:
+            # As on Slack and Discord: one failing event is reported and logged (not the line: it may be message
+            # text), and the workspace, its clock and its messages go on.
+            log.exception("console: the core failed on a line")
+            self.write("! Something went wrong on Rapport's side (the log has the details); carry on.")
             return True
 
     async def _travel(self, to: datetime) -> None:
