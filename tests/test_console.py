@@ -319,3 +319,14 @@ async def test_a_failing_command_is_reported_and_the_session_goes_on(sql_store: 
     assert "Something went wrong on Rapport's side" in said
     assert "OverflowError" in caplog.text and "secret words" not in caplog.text
     assert "[1] @Bob in #general: still here" in await _said(session, out, "@bob still here")
+
+
+async def test_match_says_what_someone_is_looking_for_as_starters_do(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@alice /rapport profile")
+    await _said(session, out, '@alice form behaviour="chess"')
+    await _said(session, out, "@bob /rapport profile more")
+    await _said(session, out, '@bob form looking_for="someone to play chess with"')
+    why = "they are looking for “someone to play chess with”, you listed “chess”"
+    assert why in await _said(session, out, "@alice /rapport match")
+    assert why in await _said(session, out, "@alice /rapport starters @bob")
