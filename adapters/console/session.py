@@ -14,7 +14,7 @@ Script format, one action per line (the interactive prompt takes the same lines)
     @bob ^3 yes, it is green   reply to message [3]
     @carol ~3 me too           post in the thread of message [3]
     @alice /rapport me         run a slash command
-    @alice press 2             press button 2 of the last reply alice got
+    @alice press 2             press button 2 of the last reply, DM or group message alice got
     @alice form behaviour="trail running" capability=Rust
                                submit the last form alice got (its fields by name, shell quoting for
                                values; `/rapport profile` lists them)
@@ -139,6 +139,9 @@ class ConsoleOutbound:
             return GroupConversation()
         self.write(f"[group message to {', '.join('@' + m.name for m in members)}] {render(reply, self.workspace)}")
         self._file(reply, [m.name for m in members])
+        if reply.buttons:  # the check-in's buttons, which each member of the group presses for themselves
+            for member in members:
+                self.last_reply[member.user_id] = reply
         return GroupConversation(None, tuple(m.user_id for m in members))
 
     def _file(self, reply: Reply, names: Sequence[str]) -> None:

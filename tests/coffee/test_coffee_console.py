@@ -309,3 +309,16 @@ async def test_changing_a_running_coffee_announces_the_next_round_not_the_first(
     await _said(session, out, "+1d")
     changed = await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 3")
     assert "Next round: Tue 10 Mar" in changed and "First round" not in changed, changed
+
+
+async def test_each_member_presses_the_group_check_in_for_themselves(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "+1d")
+    assert "[group message to @Bob, @Dave] How did your virtual coffee go" in await _said(session, out, "+5d")
+    assert "Glad you met" in await _said(session, out, "@bob press 1")
+    assert "Maybe next round" in await _said(session, out, "@dave press 3")
+    group = await sql_store.coffee.latest_group("console", "bob", "engineering")
+    assert {s.user: s.answer for s in group.seats} == {"bob": "met", "dave": "couldnt"}
