@@ -11,6 +11,7 @@ import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.domain.members import member_hash
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN
 from bot.ports import Clock, Matchers, Outbound, Store
 from bot.replies import Reply, Section
@@ -63,6 +64,10 @@ class Context:
         if channel == self.channel:
             return CHANNEL_MANAGER in self.roles
         return await self.outbound.manages(self.workspace, channel, self.user)
+
+    async def tracked(self) -> bool:
+        """Whether Rapport records the member's contacts now (not paused, not erased)."""
+        return member_hash(self.workspace, self.user) not in await self.store.privacy.untracked(self.workspace)
 
     async def require_member(self, user: str) -> None:
         """A person a command names must be a member Rapport knows here (not any @name typed)."""

@@ -330,3 +330,18 @@ async def test_match_says_what_someone_is_looking_for_as_starters_do(sql_store: 
     why = "they are looking for “someone to play chess with”, you listed “chess”"
     assert why in await _said(session, out, "@alice /rapport match")
     assert why in await _said(session, out, "@alice /rapport starters @bob")
+
+
+async def test_me_says_when_tracking_is_paused(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@bob /rapport pause-tracking")
+    empty = await _said(session, out, "@bob /rapport me")
+    assert "Tracking is paused for you" in empty and "Ask a colleague a question" not in empty
+    await _said(session, out, "@bob /rapport resume-tracking")
+    for line in ("@alice #general: bob: how do I rotate the staging keys?", "@bob ^1 there's a script in ops/"):
+        await _said(session, out, line)
+    await _said(session, out, "@bob /rapport pause-tracking")
+    listed = await _said(session, out, "@bob /rapport me")
+    assert "*Your relationships*" in listed and "Tracking is paused for you" in listed
+    await _said(session, out, "@bob /rapport resume-tracking")
+    assert "Tracking is paused" not in await _said(session, out, "@bob /rapport me")

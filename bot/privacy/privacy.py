@@ -197,7 +197,7 @@ async def pause_tracking(ctx: Context, args: Args) -> Reply:
 
 async def resume_tracking(ctx: Context, args: Args) -> Reply:
     args.done()
-    if member_hash(ctx.workspace, ctx.user) not in await ctx.store.privacy.untracked(ctx.workspace):
+    if await ctx.tracked():
         return Reply("Tracking is already on for you: Rapport notices who you ask and answer (never what you "
                      "write). `/rapport pause-tracking` stops it.")
     await ctx.store.privacy.resume(ctx.workspace, ctx.user)
