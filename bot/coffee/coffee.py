@@ -321,16 +321,19 @@ SUBCOMMANDS = {"setup": setup, "stop": stop, "status": status, "join": join, "le
 
 
 async def coffee_command(ctx: Context, args: Args) -> Reply:
+    named = args.channel()  # wherever it stands, `coffee #team` (its status) included
     word = (args.optional_word() or "status").lower()
     if word in ("avoid", "unavoid"):
+        if named:
+            raise UsageError("Avoiding someone holds in every channel: leave the channel out.")
         return await avoid(ctx, args, undo=word == "unavoid")
     if word == "checkin":  # answered from a DM as often as not: without a channel named, the latest group anywhere
-        return await checkin_command(ctx, args, args.channel())
+        return await checkin_command(ctx, args, named)
     handler = SUBCOMMANDS.get(word)
     if handler is None:
         raise UsageError(f"I don't know `coffee {word}`.")
     try:
-        return await handler(ctx, args, args.channel() or ctx.channel)
+        return await handler(ctx, args, named or ctx.channel)
     except UsageError as error:
         # A slip among setup's many words is answered with setup's usage, not with every subcommand's.
         if word == "setup" and not isinstance(error, Refused):

@@ -322,3 +322,12 @@ async def test_each_member_presses_the_group_check_in_for_themselves(sql_store: 
     assert "Maybe next round" in await _said(session, out, "@dave press 3")
     group = await sql_store.coffee.latest_group("console", "bob", "engineering")
     assert {s.user: s.answer for s in group.seats} == {"bob": "met", "dave": "couldnt"}
+
+
+async def test_coffee_and_a_channel_alone_is_that_channels_status(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    said = await _said(session, out, "@bob #random /rapport coffee #engineering")
+    assert "*Virtual coffee in #engineering*" in said and "Next round" in said, said
+    avoid = await _said(session, out, "@bob #random /rapport coffee avoid @dave #engineering")
+    assert "holds in every channel" in avoid and "Noted" not in avoid
