@@ -166,7 +166,7 @@ async def test_two_ignored_check_ins_pause_a_member_with_a_friendly_notice(store
     third = due + timedelta(days=14)
     await bot.at(third)
     notices = [r for r in bot.dms("d") if "paused your virtual coffee" in r.text]
-    assert len(notices) == 1 and "`/rapport coffee join`" in notices[0].text
+    assert len(notices) == 1 and "`/rapport coffee join <#C1>`" in notices[0].text
     assert "d" not in {u for g in await bot.groups(third) for u in g}
     assert all("paused" not in r.text for u in "abc" for r in bot.dms(u))
     assert (await store.coffee.membership(WS, CH, "d")).pause_reason == "checkins"

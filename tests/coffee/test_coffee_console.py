@@ -331,3 +331,21 @@ async def test_coffee_and_a_channel_alone_is_that_channels_status(sql_store: Any
     assert "*Virtual coffee in #engineering*" in said and "Next round" in said, said
     avoid = await _said(session, out, "@bob #random /rapport coffee avoid @dave #engineering")
     assert "holds in every channel" in avoid and "Noted" not in avoid
+
+
+async def test_what_the_coffee_messages_tell_members_to_type_works_where_they_read_it(sql_store: Any) -> None:
+    """The introduction and the pause notice are read in a group message or a DM, not in the coffee channel:
+    the commands they give name the channel, and work typed anywhere else."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    intro = await _said(session, out, "+1d")
+    assert "`/rapport coffee skip #engineering`" in intro and "`/rapport coffee skip`" not in intro, intro
+    assert "sit out" in await _said(session, out, "@bob #general /rapport coffee skip #engineering")
+    engineering = await sql_store.coffee.channel("console", "engineering")
+    assert (await sql_store.coffee.membership("console", "engineering", "bob")).skip_at == engineering.next_run_at
+
+    later = "".join([await _said(session, out, "+7d") for _ in range(3)])
+    assert "paused your virtual coffee in #engineering" in later
+    assert "`/rapport coffee join #engineering` brings you back" in later, later
