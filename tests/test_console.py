@@ -345,3 +345,12 @@ async def test_me_says_when_tracking_is_paused(sql_store: Any) -> None:
     assert "*Your relationships*" in listed and "Tracking is paused for you" in listed
     await _said(session, out, "@bob /rapport resume-tracking")
     assert "Tracking is paused" not in await _said(session, out, "@bob /rapport me")
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory"])
+async def test_a_time_zone_that_is_no_place_is_refused(sql_store: Any, zone: str) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, f"@carol #engineering /rapport coffee setup weekly monday 10:00 tz {zone}")
+    assert f"I don't know the time zone “{zone}”" in said and "Virtual coffee in" not in said
+    await _said(session, out, "@bob /rapport profile")
+    assert f"I don't know the time zone “{zone}”" in await _said(session, out, f"@bob form tz={zone} capability=Go")

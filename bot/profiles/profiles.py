@@ -70,13 +70,15 @@ FORM_NOTE = (
 
 _HOURS = re.compile(r"^\s*(\d{1,2})(?::00)?\s*(?:-|–|to)\s*(\d{1,2})(?::00)?\s*$", re.IGNORECASE)
 _ZONES_BY_LOWER: dict[str, str] = {}
+# In the tz database but no place's time: "localtime" is whatever the server is set to, "Factory" a placeholder.
+_NOT_ZONES = frozenset({"localtime", "Factory"})
 
 
 def time_zone(value: str) -> str:
     """A valid IANA name (case-insensitive), or UsageError."""
     name = value.strip().replace(" ", "_")
     if not _ZONES_BY_LOWER:
-        _ZONES_BY_LOWER.update({z.lower(): z for z in available_timezones()})
+        _ZONES_BY_LOWER.update({z.lower(): z for z in available_timezones() - _NOT_ZONES})
     found = _ZONES_BY_LOWER.get(name.lower())
     if found is None:
         raise UsageError(f"I don't know the time zone “{shown(value[:64])}”. Use an IANA name such as "
