@@ -354,3 +354,12 @@ async def test_a_time_zone_that_is_no_place_is_refused(sql_store: Any, zone: str
     assert f"I don't know the time zone “{zone}”" in said and "Virtual coffee in" not in said
     await _said(session, out, "@bob /rapport profile")
     assert f"I don't know the time zone “{zone}”" in await _said(session, out, f"@bob form tz={zone} capability=Go")
+
+
+async def test_a_form_whose_only_value_is_refused_says_why(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@bob /rapport profile")
+    said = await _said(session, out, "@bob form tz=Mars/Olympus")
+    assert "Nothing saved: nothing I could keep." in said and "I don't know the time zone “Mars/Olympus”" in said
+    await _said(session, out, "@bob /rapport profile")
+    assert "every field was empty" in await _said(session, out, "@bob form capability=")

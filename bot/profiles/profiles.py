@@ -234,11 +234,13 @@ def _submit(page: str) -> FormHandler:
     async def submit(ctx: Context, values: dict[str, str], flattened: frozenset[str]) -> Reply:
         old = await _own(ctx)
         saved = apply_form(old, values, PAGES[page], flattened)
-        if saved.profile.is_empty:
+        sections = (Section("Please note", saved.notes),) if saved.notes else ()
+        if saved.profile.is_empty:  # the notes say which values were refused, and why
             if old.is_empty:
-                return Reply("Nothing saved: every field was empty. Any one field is enough to start.")
+                return Reply("Nothing saved: " + ("nothing I could keep." if saved.notes else "every field was "
+                             "empty.") + " Any one field is enough to start.", sections)
             return Reply("Every field would be empty now, so I kept your profile as it was. "
-                         "To delete it, use `/rapport profile clear`.")
+                         "To delete it, use `/rapport profile clear`.", sections)
         profile = replace(saved.profile, updated_at=ctx.clock.now())
         await ctx.store.profiles.save(profile)
         await index_profile(ctx.store, ctx.matchers, profile)
@@ -247,7 +249,6 @@ def _submit(page: str) -> FormHandler:
         if page == "profile":
             text += "\nPage 2 (what matters to you, identity, looking for): `/rapport profile more`."
             buttons = (Button("Continue to page 2", "profile_edit", "profile_more", "primary"),)
-        sections = (Section("Please note", saved.notes),) if saved.notes else ()
         return Reply(text, sections, buttons)
 
     return submit
