@@ -485,7 +485,8 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
                                    Section("Pending", pending), Section("Recent", recent)))
 
 
-_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}\.?$")
+# The top-level label is letters, or punycode for a non-Latin one (".テスト" is "xn--zckzah" once encoded).
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})\.?$")
 
 
 def valid_url(text: str) -> str:

@@ -349,3 +349,9 @@ async def test_what_the_coffee_messages_tell_members_to_type_works_where_they_re
     later = "".join([await _said(session, out, "+7d") for _ in range(3)])
     assert "paused your virtual coffee in #engineering" in later
     assert "`/rapport coffee join #engineering` brings you back" in later, later
+
+
+async def test_a_link_to_a_non_latin_domain_is_shared(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    sent = await _said(session, out, "@alice /rapport share @bob https://例え.テスト/ページ worth a look")
+    assert "[DM to @Bob] @Alice shared something with you:\nhttps://例え.テスト/ページ" in sent, sent
