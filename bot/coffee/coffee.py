@@ -105,12 +105,10 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
     members = await ctx.store.coffee.memberships(ctx.workspace, channel)
     viewer_tz, note = await _viewer_zone(ctx)
     assert settings.next_run_at is not None
-    # The announcement goes to the channel it was typed in: typed elsewhere, a bare `coffee join` would join there.
-    join = "`/rapport coffee join`" if channel == ctx.channel else f"`/rapport coffee join <#{channel}>`"
     which = "First" if await ctx.store.coffee.last_round(ctx.workspace, channel) is None else "Next"
     return Reply(f"*Virtual coffee in <#{channel}>*: {settings.describe()}.\n"
                  f"{which} round: {_when(settings.next_run_at, viewer_tz)}{note}. "
-                 f"{len(members)} in so far: join with {join}.", ephemeral=False)
+                 f"{len(members)} in so far: join with {_join(ctx, channel)}.", ephemeral=False)
 
 
 async def stop(ctx: Context, args: Args, channel: str) -> Reply:
@@ -133,9 +131,9 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     lines = [f"*Virtual coffee in <#{channel}>*: {settings.describe()}.",
              f"Next round: {_when(due, tz)}{note}."]
     if mine is None:
-        lines.append("You are not in: `/rapport coffee join`.")
+        lines.append(f"You are not in: {_join(ctx, channel)}.")
     elif mine.is_paused(due):
-        lines.append(f"{_paused(mine)}: `/rapport coffee join` brings you back.")
+        lines.append(f"{_paused(mine)}: {_join(ctx, channel)} brings you back.")
     else:
         lines.append("You are in" + (", sitting out the next round." if mine.skip_at == due else "."))
     sections = [Section(f"In for the next round ({sum(m.available(due) for m in members)})",
@@ -148,6 +146,12 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     if await ctx.manages(channel):
         sections.extend(await _last_round(ctx, channel))
     return Reply("\n".join(lines), tuple(sections))
+
+
+def _join(ctx: Context, channel: str) -> str:
+    """The join command for `channel`, as typed where the reply is read: elsewhere, a bare `coffee join` would
+    join the channel it is typed in."""
+    return "`/rapport coffee join`" if channel == ctx.channel else f"`/rapport coffee join <#{channel}>`"
 
 
 def _paused(member: Membership) -> str:
@@ -208,14 +212,14 @@ async def join(ctx: Context, args: Args, channel: str) -> Reply:
 async def leave(ctx: Context, args: Args, channel: str) -> Reply:
     args.done()
     if await ctx.store.coffee.remove_membership(ctx.workspace, channel, ctx.user):
-        return Reply(f"You have left virtual coffee in <#{channel}>. `/rapport coffee join` any time to come back.")
+        return Reply(f"You have left virtual coffee in <#{channel}>. {_join(ctx, channel)} any time to come back.")
     return Reply(f"You were not in virtual coffee in <#{channel}>.")
 
 
 async def _membership(ctx: Context, channel: str) -> Membership:
     found = await ctx.store.coffee.membership(ctx.workspace, channel, ctx.user)
     if found is None:
-        raise UsageError(f"You are not in virtual coffee in <#{channel}>: `/rapport coffee join` first.")
+        raise UsageError(f"You are not in virtual coffee in <#{channel}>: {_join(ctx, channel)} first.")
     return found
 
 
@@ -226,7 +230,7 @@ async def skip(ctx: Context, args: Args, channel: str) -> Reply:
     assert settings.next_run_at is not None
     if member.is_paused(settings.next_run_at):  # a skip would promise "back in after that", which a pause is not
         return Reply(f"{_paused(member)}, so you sit the next round out anyway. "
-                     "`/rapport coffee join` brings you back.")
+                     f"{_join(ctx, channel)} brings you back.")
     await ctx.store.coffee.save_membership(replace(member, skip_at=settings.next_run_at))
     tz, _ = await _viewer_zone(ctx)
     return Reply(f"You will sit out the round of {_when(settings.next_run_at, tz)}; you are back in after that.")

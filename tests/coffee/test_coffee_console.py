@@ -355,3 +355,21 @@ async def test_a_link_to_a_non_latin_domain_is_shared(sql_store: Any) -> None:
     session, out = await _console(sql_store)
     sent = await _said(session, out, "@alice /rapport share @bob https://例え.テスト/ページ worth a look")
     assert "[DM to @Bob] @Alice shared something with you:\nhttps://例え.テスト/ページ" in sent, sent
+
+
+async def test_replies_about_another_channel_say_how_to_join_that_channel(sql_store: Any) -> None:
+    """Typed in #random about #engineering, a bare `coffee join` in the reply would join #random."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    join = "`/rapport coffee join #engineering`"
+    for line, says in (("coffee status #engineering", "You are not in: " + join),
+                       ("coffee skip #engineering", "You are not in virtual coffee in #engineering: " + join),
+                       ("coffee join #engineering", "You are in virtual coffee in #engineering"),
+                       ("coffee pause #engineering until 2026-04-01", "Paused until 2026-04-01"),
+                       ("coffee status #engineering", "You are paused until 2026-04-01: " + join),
+                       ("coffee skip #engineering", join + " brings you back"),
+                       ("coffee leave #engineering", "You have left virtual coffee in #engineering. " + join)):
+        said = await _said(session, out, f"@bob #random /rapport {line}")
+        assert says in said and "`/rapport coffee join`" not in said, said
+    assert "You are not in: `/rapport coffee join`." in await _said(session, out,
+                                                                    "@dave #engineering /rapport coffee status")
