@@ -363,3 +363,11 @@ async def test_a_form_whose_only_value_is_refused_says_why(sql_store: Any) -> No
     assert "Nothing saved: nothing I could keep." in said and "I don't know the time zone “Mars/Olympus”" in said
     await _said(session, out, "@bob /rapport profile")
     assert "every field was empty" in await _said(session, out, "@bob form capability=")
+
+
+async def test_quiet_hours_over_all_working_hours_are_refused(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, "@bob /rapport nudges quiet 08:00-18:00")
+    assert "cover all of your working hours (09:00-17:00, America/New_York)" in said and "`/rapport nudges off`" in said
+    assert (await sql_store.nudges.settings("console", "bob")).quiet_start is None
+    assert "Quiet hours: 12:00-18:00." in await _said(session, out, "@bob /rapport nudges quiet 12:00-18:00")

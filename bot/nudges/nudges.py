@@ -459,7 +459,13 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
         except ValueError:
             raise UsageError("Write quiet hours like `22:00-08:00` (times from 00:00 to 23:59), or `off`.") from None
         start, end = quiet or (None, None)
-        await store.nudges.save_settings(replace(settings, quiet_start=start, quiet_end=end))
+        changed = replace(settings, quiet_start=start, quiet_end=end)
+        hours = (await Audience.load(store, ws)).hours_of(ctx.user)
+        if next_allowed(ctx.clock.now(), hours, changed) is None:  # as good as off, but would still read "on"
+            raise UsageError(f"Those quiet hours cover all of your working hours ({hours.start:02d}:00-"
+                             f"{hours.end:02d}:00, {hours.tz}), so no nudge could ever reach you. "
+                             "To have none, say `/rapport nudges off`.")
+        await store.nudges.save_settings(changed)
         return Reply(f"Quiet hours: {text.strip() if quiet else 'none'}.")
     if word == "cap":
         number = args.word("a number of nudges a week")
