@@ -371,3 +371,9 @@ async def test_quiet_hours_over_all_working_hours_are_refused(sql_store: Any) ->
     assert "cover all of your working hours (09:00-17:00, America/New_York)" in said and "`/rapport nudges off`" in said
     assert (await sql_store.nudges.settings("console", "bob")).quiet_start is None
     assert "Quiet hours: 12:00-18:00." in await _said(session, out, "@bob /rapport nudges quiet 12:00-18:00")
+
+
+async def test_nudges_cap_out_of_range_reads_as_a_sentence(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, "@bob /rapport nudges cap 0")
+    assert "Give a number of nudges a week from 1 to 14. To have none, say `/rapport nudges off`." in said, said

@@ -470,7 +470,10 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
     if word == "cap":
         number = args.word("a number of nudges a week")
         args.done()
-        cap = whole_number(number, 1, MAX_CAP, "a number of nudges a week (or `/rapport nudges off`)")
+        try:
+            cap = whole_number(number, 1, MAX_CAP, "a number of nudges a week")
+        except UsageError as error:
+            raise UsageError(f"{error} To have none, say `/rapport nudges off`.") from None
         await store.nudges.save_settings(replace(settings, cap=cap))
         return Reply(f"At most {plural(cap, 'nudge')} a week.")
     if word == "days":
