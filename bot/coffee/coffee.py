@@ -205,8 +205,9 @@ async def join(ctx: Context, args: Args, channel: str) -> Reply:
     # "Welcome back" only to someone who was away (paused, or sitting a round out): a join brings them back in.
     opening = ("You are in" if old is None else "Welcome back to" if old.paused or old.skip_at is not None
                else "You are already in")
-    return Reply(f"{opening} virtual coffee in <#{channel}>. Next round: {_when(settings.next_run_at, tz)}{note}. "
-                 "I will DM you who you are meeting.")
+    named = f" Your team: {shown(team)}." if team else ""  # said back, so that a change of team is seen to hold
+    return Reply(f"{opening} virtual coffee in <#{channel}>.{named} Next round: {_when(settings.next_run_at, tz)}"
+                 f"{note}. I will DM you who you are meeting.")
 
 
 async def leave(ctx: Context, args: Args, channel: str) -> Reply:

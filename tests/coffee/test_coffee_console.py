@@ -373,3 +373,12 @@ async def test_replies_about_another_channel_say_how_to_join_that_channel(sql_st
         assert says in said and "`/rapport coffee join`" not in said, said
     assert "You are not in: `/rapport coffee join`." in await _said(session, out,
                                                                     "@dave #engineering /rapport coffee status")
+
+
+async def test_joining_with_a_team_says_the_team_back(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    await _said(session, out, "@bob #engineering /rapport coffee join team Web")
+    said = await _said(session, out, "@bob #engineering /rapport coffee join team Platform Ops")
+    assert "You are already in virtual coffee in #engineering. Your team: Platform Ops." in said, said
+    assert (await sql_store.coffee.membership("console", "engineering", "bob")).team == "Platform Ops"
