@@ -17,8 +17,9 @@ from bot.ports import Clock, Matchers, Outbound, Store
 from bot.replies import Reply, Section
 
 # Ids of any script: a console workspace file may name a member "élodie" (Slack and Discord ids are ASCII anyway).
-_USER = re.compile(r"^<@!?([\w.\-]+)(?:\|[^>]*)?>$")
-_CHANNEL = re.compile(r"^<#([\w.\-]+)(?:\|[^>]*)?>$")
+# Punctuation typed after a mention ("with @bob.", "intro @dave,") is not part of it.
+_USER = re.compile(r"^<@!?([\w.\-]+)(?:\|[^>]*)?>[.,;:!?]*$")
+_CHANNEL = re.compile(r"^<#([\w.\-]+)(?:\|[^>]*)?>[.,;:!?]*$")
 
 
 class UsageError(Exception):

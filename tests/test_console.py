@@ -377,3 +377,12 @@ async def test_nudges_cap_out_of_range_reads_as_a_sentence(sql_store: Any) -> No
     session, out = await _console(sql_store)
     said = await _said(session, out, "@bob /rapport nudges cap 0")
     assert "Give a number of nudges a week from 1 to 14. To have none, say `/rapport nudges off`." in said, said
+
+
+async def test_punctuation_after_a_mention_is_not_part_of_it(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    assert "You and @Alice have not been in touch yet." in await _said(session, out, "@bob /rapport with @alice.")
+    assert "Noted, privately" in await _said(session, out, "@bob /rapport coffee avoid @carol!")
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    assert "You are in virtual coffee in #engineering" in await _said(
+        session, out, "@bob #random /rapport coffee join #engineering.")

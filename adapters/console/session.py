@@ -397,8 +397,12 @@ class ConsoleSession:
         return f"<@{bare}>{name[len(bare):]}"
 
     def _channel_ref(self, found: re.Match[str]) -> str:
-        channel = self.workspace.channel(found.group(1))
-        return f"<#{channel.channel_id}>" if channel else found.group(0)  # a URL's #anchor stays as it is
+        name = found.group(1)
+        for known in (name, name.rstrip(_TRAILING)):  # "#engineering." names #engineering, as "@bob." names Bob
+            channel = self.workspace.channel(known)
+            if channel:
+                return f"<#{channel.channel_id}>{name[len(known):]}"
+        return found.group(0)  # a URL's #anchor stays as it is
 
     def _name(self, user: str) -> str:
         member = self.workspace.member(user)
