@@ -11,17 +11,24 @@ import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.domain.members import member_hash
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN
 from bot.ports import Clock, Matchers, Outbound, Store
 from bot.replies import Reply, Section
 
 # Ids of any script: a console workspace file may name a member "élodie" (Slack and Discord ids are ASCII anyway).
-_USER = re.compile(r"^<@!?([\w.\-]+)(?:\|[^>]*)?>$")
-_CHANNEL = re.compile(r"^<#([\w.\-]+)(?:\|[^>]*)?>$")
+# Punctuation typed after a mention ("with @bob.", "intro @dave,") is not part of it.
+_USER = re.compile(r"^<@!?([\w.\-]+)(?:\|[^>]*)?>[.,;:!?]*$")
+_CHANNEL = re.compile(r"^<#([\w.\-]+)(?:\|[^>]*)?>[.,;:!?]*$")
 
 
 class UsageError(Exception):
-    """Bad input from a member: the message is shown to them as is, with the command's usage."""
+    """Bad input from a member: the message is shown to them as is, with the command's usage, or with `usage`
+    where a subcommand has its own (one usage line, never two)."""
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 class Refused(UsageError):
@@ -58,6 +65,10 @@ class Context:
         if channel == self.channel:
             return CHANNEL_MANAGER in self.roles
         return await self.outbound.manages(self.workspace, channel, self.user)
+
+    async def tracked(self) -> bool:
+        """Whether Rapport records the member's contacts now (not paused, not erased)."""
+        return member_hash(self.workspace, self.user) not in await self.store.privacy.untracked(self.workspace)
 
     async def require_member(self, user: str) -> None:
         """A person a command names must be a member Rapport knows here (not any @name typed)."""
@@ -113,9 +124,12 @@ class Args:
         return None
 
     def channel(self) -> str | None:
-        if self.tokens and _CHANNEL.match(self.tokens[0]):
-            match = _CHANNEL.match(self.tokens.pop(0))
-            return match.group(1) if match else None
+        """The first #channel among the words left, wherever it stands: members write `coffee checkin met #team`
+        (as the check-in asks them to) as often as `coffee checkin #team met`."""
+        for i, token in enumerate(self.tokens):
+            if match := _CHANNEL.match(token):
+                del self.tokens[i]
+                return match.group(1)
         return None
 
     def rest(self) -> str:
@@ -188,7 +202,7 @@ class Router:
         except Refused as error:
             return Reply(str(error))
         except UsageError as error:
-            return Reply(f"{error}\nUsage: `/rapport {command.usage}`")
+            return Reply(f"{error}\nUsage: `/rapport {error.usage or command.usage}`")
 
     async def press(self, ctx: Context, action_id: str, value: str) -> Reply | None:
         handler = self.actions.get(action_id)

@@ -86,15 +86,20 @@ async def my_map(ctx: Context) -> Reply:
 
 
 async def me(ctx: Context, args: Args) -> Reply:
-    if args.optional_word() == "map":
+    if args.tokens and args.tokens[0].lower() == "map":
+        args.word("map")
         args.done()
         return await my_map(ctx)
     args.done()
     now = ctx.clock.now()
     pairs = [assess(s, now) for s in await ctx.store.graph.pair_stats(ctx.workspace, now, user=ctx.user)]
     see_it = (Button("See it as a picture", MAP_ACTION),)
+    # Paused (or erased), asking colleagues changes nothing here: say so rather than urge them on.
+    paused = "" if await ctx.tracked() else (
+        "\nTracking is paused for you: nothing new is recorded until `/rapport resume-tracking`.")
     if not pairs:
-        return Reply("Rapport has not seen you talk with anyone yet. Ask a colleague a question!", buttons=see_it)
+        return Reply("Rapport has not seen you talk with anyone yet." + (paused or " Ask a colleague a question!"),
+                     buttons=see_it)
     by_stage: dict[Stage, list[str]] = {}
     for a in sorted(pairs, key=lambda a: (-a.stage.rank, a.stats.last_contact or now), reverse=False):
         other = a.stats.other(ctx.user)
@@ -109,7 +114,7 @@ async def me(ctx: Context, args: Args) -> Reply:
         for stage in _STAGE_TITLES
         if stage in by_stage
     )
-    return Reply("*Your relationships*", sections, buttons=see_it)
+    return Reply("*Your relationships*" + paused, sections, buttons=see_it)
 
 
 async def with_(ctx: Context, args: Args) -> Reply:

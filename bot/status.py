@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.commands import Args, Context, Router
-from bot.domain.members import member_hash
 from bot.graph.rapport import assess
 from bot.replies import Reply, Section
 
@@ -11,7 +10,7 @@ from bot.replies import Reply, Section
 async def status(ctx: Context, args: Args) -> Reply:
     args.done()
     now = ctx.clock.now()
-    untracked = member_hash(ctx.workspace, ctx.user) in await ctx.store.privacy.untracked(ctx.workspace)
+    untracked = not await ctx.tracked()
     pairs = [assess(s, now) for s in await ctx.store.graph.pair_stats(ctx.workspace, now, user=ctx.user)]
     days = await ctx.store.privacy.retention_days(ctx.workspace)
     lines = (

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,3 +215,174 @@ async def test_coffee_avoid_names_the_pair_asked_for(sql_store: Any) -> None:
     session, out = await _console(sql_store)
     await _said(session, out, "@bob #random /rapport coffee avoid @dave")
     assert await sql_store.coffee.avoid_pairs("console", ["bob", "dave", "erin"]) == {frozenset(("bob", "dave"))}
+
+
+# A channel name the platform did not turn into a channel (a typo, a channel Rapport is not in) stays a word:
+# refused, never read as "this channel".
+async def test_coffee_stop_and_status_refuse_what_they_do_not_understand(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for line in ("@carol #engineering /rapport coffee stop #enginering", "@carol #engineering /rapport coffee stop now",
+                 "@bob #engineering /rapport coffee status #enginering"):
+        said = await _said(session, out, line)
+        assert "I did not understand" in said and "is stopped" not in said and "Next round" not in said, said
+    assert (await sql_store.coffee.channel("console", "engineering")).next_run_at is not None
+
+
+async def test_me_refuses_a_word_it_does_not_know(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, "@bob /rapport me mpa")
+    assert "I did not understand `mpa`" in said and "Usage: `/rapport me [map]`" in said
+    assert "*Your map*" in await _said(session, out, "@bob /rapport me Map")
+
+
+@pytest.mark.parametrize("line", ["@carol #engineering /rapport coffee setup weekly someday 10:00",
+                                  "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size",
+                                  "@carol #engineering /rapport coffee setup weekly tuesday 10:00 no-repeat 99",
+                                  "@bob #random /rapport coffee status"])
+async def test_a_coffee_mistake_gets_one_usage_line(sql_store: Any, line: str) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, line)
+    assert said.count("Usage:") == 1, said
+    assert "Usage: `/rapport coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3]" in said, said
+
+
+# README, Commands: "a number outside it is refused with the range, nothing changed".
+@pytest.mark.parametrize(("line", "range_"), [
+    ("@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 4", "2 or 3"),
+    ("@carol #engineering /rapport coffee setup weekly tuesday 24:00", "from 00:00 to 23:59"),
+    ("@bob /rapport nudges quiet 25:00-08:00", "from 00:00 to 23:59"),
+])
+async def test_a_value_out_of_range_is_refused_with_its_range(sql_store: Any, line: str, range_: str) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, line)
+    assert range_ in said.split("Usage:")[0], said
+    assert "Virtual coffee in" not in said and "Quiet hours:" not in said
+    assert await sql_store.coffee.channel("console", "engineering") is None
+    assert (await sql_store.nudges.settings("console", "bob")).quiet_start is None
+
+
+async def test_working_hours_out_of_range_are_refused_with_the_range(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@bob /rapport profile")
+    said = await _said(session, out, "@bob form working_hours=25-26 capability=Rust")
+    assert "“25-26” as working hours: write them like 09-17 (hours from 0 to 24). I kept them empty." in said
+
+
+@pytest.mark.parametrize(("rounds", "said"), [("0", "repeat pairs allowed"),
+                                              ("1", "no repeat pairs within 1 round."),
+                                              ("2", "no repeat pairs within 2 rounds.")])
+async def test_no_repeat_reads_in_the_right_number(sql_store: Any, rounds: str, said: str) -> None:
+    session, out = await _console(sql_store)
+    setup = await _said(session, out,
+                        f"@carol #engineering /rapport coffee setup weekly tuesday 10:00 no-repeat {rounds}")
+    assert said in setup and "0 rounds" not in setup, setup
+
+
+async def test_coffee_set_up_from_another_channel_says_how_to_join_that_channel(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    setup = await _said(session, out, "@alice #general /rapport coffee setup #random weekly monday 10:00")
+    assert "join with `/rapport coffee join #random`" in setup
+    here = await _said(session, out, "@alice #general /rapport coffee setup weekly monday 10:00")
+    assert "join with `/rapport coffee join`." in here
+
+
+def _readme_coffee_rows() -> str:
+    """The rows of README's Commands table about coffee (the section ends at the operators' table)."""
+    commands = (Path(__file__).resolve().parent.parent / "README.md").read_text().split("## Commands", 1)[1]
+    return " ".join(row for row in commands.split("Operators:", 1)[0].splitlines()
+                    if row.startswith("| `/rapport coffee"))
+
+
+async def test_help_and_readme_name_every_coffee_subcommand(sql_store: Any) -> None:
+    from bot.coffee.coffee import SUBCOMMANDS
+    session, out = await _console(sql_store)
+    help_line = next(line for line in (await _said(session, out, "@bob /rapport help")).splitlines()
+                     if "/rapport coffee" in line)
+    coffee_rows = _readme_coffee_rows()
+    for word in [*SUBCOMMANDS, "avoid", "unavoid", "checkin"]:
+        assert re.search(rf"[ |`]{word}\b", help_line), word
+        assert re.search(rf"(/rapport coffee |`){word}\b", coffee_rows), word
+    assert "join [team NAME]" in help_line and "join [team NAME]" in coffee_rows
+
+
+async def test_a_failing_command_is_reported_and_the_session_goes_on(sql_store: Any,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    session, out = await _console(sql_store)
+
+    async def broken(ctx: Any, args: Any) -> Any:
+        raise OverflowError("date value out of range")
+
+    me = session.core.router.commands["me"]
+    session.core.router.commands["me"] = dataclasses.replace(me, handler=broken)
+    said = await _said(session, out, "@bob /rapport me secret words")
+    assert "Something went wrong on Rapport's side" in said
+    assert "OverflowError" in caplog.text and "secret words" not in caplog.text
+    assert "[1] @Bob in #general: still here" in await _said(session, out, "@bob still here")
+
+
+async def test_match_says_what_someone_is_looking_for_as_starters_do(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@alice /rapport profile")
+    await _said(session, out, '@alice form behaviour="chess"')
+    await _said(session, out, "@bob /rapport profile more")
+    await _said(session, out, '@bob form looking_for="someone to play chess with"')
+    why = "they are looking for “someone to play chess with”, you listed “chess”"
+    assert why in await _said(session, out, "@alice /rapport match")
+    assert why in await _said(session, out, "@alice /rapport starters @bob")
+
+
+async def test_me_says_when_tracking_is_paused(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@bob /rapport pause-tracking")
+    empty = await _said(session, out, "@bob /rapport me")
+    assert "Tracking is paused for you" in empty and "Ask a colleague a question" not in empty
+    await _said(session, out, "@bob /rapport resume-tracking")
+    for line in ("@alice #general: bob: how do I rotate the staging keys?", "@bob ^1 there's a script in ops/"):
+        await _said(session, out, line)
+    await _said(session, out, "@bob /rapport pause-tracking")
+    listed = await _said(session, out, "@bob /rapport me")
+    assert "*Your relationships*" in listed and "Tracking is paused for you" in listed
+    await _said(session, out, "@bob /rapport resume-tracking")
+    assert "Tracking is paused" not in await _said(session, out, "@bob /rapport me")
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory"])
+async def test_a_time_zone_that_is_no_place_is_refused(sql_store: Any, zone: str) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, f"@carol #engineering /rapport coffee setup weekly monday 10:00 tz {zone}")
+    assert f"I don't know the time zone “{zone}”" in said and "Virtual coffee in" not in said
+    await _said(session, out, "@bob /rapport profile")
+    assert f"I don't know the time zone “{zone}”" in await _said(session, out, f"@bob form tz={zone} capability=Go")
+
+
+async def test_a_form_whose_only_value_is_refused_says_why(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@bob /rapport profile")
+    said = await _said(session, out, "@bob form tz=Mars/Olympus")
+    assert "Nothing saved: nothing I could keep." in said and "I don't know the time zone “Mars/Olympus”" in said
+    await _said(session, out, "@bob /rapport profile")
+    assert "every field was empty" in await _said(session, out, "@bob form capability=")
+
+
+async def test_quiet_hours_over_all_working_hours_are_refused(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, "@bob /rapport nudges quiet 08:00-18:00")
+    assert "cover all of your working hours (09:00-17:00, America/New_York)" in said and "`/rapport nudges off`" in said
+    assert (await sql_store.nudges.settings("console", "bob")).quiet_start is None
+    assert "Quiet hours: 12:00-18:00." in await _said(session, out, "@bob /rapport nudges quiet 12:00-18:00")
+
+
+async def test_nudges_cap_out_of_range_reads_as_a_sentence(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    said = await _said(session, out, "@bob /rapport nudges cap 0")
+    assert "Give a number of nudges a week from 1 to 14. To have none, say `/rapport nudges off`." in said, said
+
+
+async def test_punctuation_after_a_mention_is_not_part_of_it(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    assert "You and @Alice have not been in touch yet." in await _said(session, out, "@bob /rapport with @alice.")
+    assert "Noted, privately" in await _said(session, out, "@bob /rapport coffee avoid @carol!")
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    assert "You are in virtual coffee in #engineering" in await _said(
+        session, out, "@bob #random /rapport coffee join #engineering.")

@@ -66,7 +66,7 @@ def test_numbers_and_times_out_of_range_get_a_clear_message(env: dict[str, str],
     run = rapport(["console"], env, script + "\n")
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     assert run.stdout.count("Give a number of days from 30 to 3650.") == 4
-    assert "Give a number of nudges a week (or `/rapport nudges off`) from 1 to 14." in run.stdout
+    assert "Give a number of nudges a week from 1 to 14. To have none, say `/rapport nudges off`." in run.stdout
     assert "Give a number of rounds for no-repeat from 0 to 52." in run.stdout
     assert run.stdout.count("the workspace clock runs from 2000-01-01 to 2999-12-31") == 4
     assert "Contact history is kept for 400 days" in run.stdout  # and the daily retention still runs

@@ -14,7 +14,7 @@ Script format, one action per line (the interactive prompt takes the same lines)
     @bob ^3 yes, it is green   reply to message [3]
     @carol ~3 me too           post in the thread of message [3]
     @alice /rapport me         run a slash command
-    @alice press 2             press button 2 of the last reply alice got
+    @alice press 2             press button 2 of the last reply, DM or group message alice got
     @alice form behaviour="trail running" capability=Rust
                                submit the last form alice got (its fields by name, shell quoting for
                                values; `/rapport profile` lists them)
@@ -27,6 +27,7 @@ analysis; the core keeps only who, whom and when.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
@@ -58,6 +59,7 @@ _TRAILING = ".'’-"
 _AS_CHANNEL = re.compile(r"(?<![\w<])#([A-Za-z][\w.\-]*)")
 _DURATION = re.compile(r"^\+(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+log = logging.getLogger(__name__)
 
 
 class ConsoleError(Exception):
@@ -137,6 +139,9 @@ class ConsoleOutbound:
             return GroupConversation()
         self.write(f"[group message to {', '.join('@' + m.name for m in members)}] {render(reply, self.workspace)}")
         self._file(reply, [m.name for m in members])
+        if reply.buttons:  # the check-in's buttons, which each member of the group presses for themselves
+            for member in members:
+                self.last_reply[member.user_id] = reply
         return GroupConversation(None, tuple(m.user_id for m in members))
 
     def _file(self, reply: Reply, names: Sequence[str]) -> None:
@@ -203,6 +208,12 @@ class ConsoleSession:
             return await self._handle(line)
         except ConsoleError as error:
             self.write(f"! {error}")
+            return True
+        except Exception:
+            # As on Slack and Discord: one failing event is reported and logged (not the line: it may be message
+            # text), and the workspace, its clock and its messages go on.
+            log.exception("console: the core failed on a line")
+            self.write("! Something went wrong on Rapport's side (the log has the details); carry on.")
             return True
 
     async def _travel(self, to: datetime) -> None:
@@ -386,8 +397,12 @@ class ConsoleSession:
         return f"<@{bare}>{name[len(bare):]}"
 
     def _channel_ref(self, found: re.Match[str]) -> str:
-        channel = self.workspace.channel(found.group(1))
-        return f"<#{channel.channel_id}>" if channel else found.group(0)  # a URL's #anchor stays as it is
+        name = found.group(1)
+        for known in (name, name.rstrip(_TRAILING)):  # "#engineering." names #engineering, as "@bob." names Bob
+            channel = self.workspace.channel(known)
+            if channel:
+                return f"<#{channel.channel_id}>{name[len(known):]}"
+        return found.group(0)  # a URL's #anchor stays as it is
 
     def _name(self, user: str) -> str:
         member = self.workspace.member(user)

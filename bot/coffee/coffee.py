@@ -8,8 +8,8 @@ someone. Rounds themselves (planning, DMs, check-ins, exactly once) live in bot/
     /rapport coffee avoid @someone | unavoid @someone | checkin met|not-yet|couldnt
     /rapport intro @someone
 
-Every coffee subcommand but avoid takes an optional #channel after it (default: the channel it is typed in;
-for checkin, the member's latest group in any channel).
+Every coffee subcommand but avoid takes an optional #channel anywhere after it (default: the channel it is typed
+in; for checkin, the member's latest group in any channel).
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.coffee import rounds
 from bot.coffee.pairing import STAGE_REASONS
 from bot.coffee.rounds import ANSWERS, first_anchor, next_run
-from bot.commands import Args, Context, Router, UsageError, whole_number
+from bot.commands import Args, Context, Refused, Router, UsageError, whole_number
 from bot.core import Core
 from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
 from bot.graph.rapport import Stage, assess
@@ -34,12 +34,13 @@ from bot.ports import Matchers, Store
 from bot.profiles.profiles import time_zone, time_zone_of
 from bot.replies import Button, Reply, Section
 from bot.scheduling import DueSource, send_once
+from bot.text import shown, tidy
 
-SETUP_USAGE = ("coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]  "
-               "(e.g. `coffee setup weekly monday 10:00 size 3`)")
-USAGE = ("coffee setup|stop|status|join|leave|skip|pause until YYYY-MM-DD|avoid @someone|unavoid @someone|"
-         "checkin met|not-yet|couldnt")
+SETUP_USAGE = "coffee setup weekly|biweekly|monthly DAY HH:MM [size 2|3] [cross-teams] [no-repeat N] [tz ZONE]"
+USAGE = ("coffee setup|stop|status|join [team NAME]|leave|skip|pause until YYYY-MM-DD|avoid @someone|"
+         "unavoid @someone|checkin met|not-yet|couldnt")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+INTRO_AGAIN_AFTER = timedelta(days=30)  # within it, a pair already introduced is told so rather than introduced again
 
 
 def _day(word: str) -> int:
@@ -47,7 +48,7 @@ def _day(word: str) -> int:
     for i, name in enumerate(DAYS):
         if len(word) >= 3 and name.startswith(word):
             return i
-    raise UsageError(f"`{word}` is not a day of the week.\nUsage: `/rapport {SETUP_USAGE}`")
+    raise UsageError(f"`{word}` is not a day of the week.")
 
 
 async def _viewer_zone(ctx: Context) -> tuple[str | None, str]:
@@ -62,8 +63,8 @@ def _when(at: datetime, tz: str | None) -> str:
 async def _settings(ctx: Context, channel: str) -> ChannelSettings:
     found = await ctx.store.coffee.channel(ctx.workspace, channel)
     if found is None or found.next_run_at is None:
-        raise UsageError(f"Virtual coffee is not running in <#{channel}>. A channel manager can start it with "
-                         f"`/rapport {SETUP_USAGE.split('  ')[0]}`.")
+        raise UsageError(f"Virtual coffee is not running in <#{channel}>; a channel manager can start it.",
+                         SETUP_USAGE)
     return found
 
 
@@ -74,18 +75,20 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
     await ctx.require_manager(channel)
     cadence = (args.optional_word() or "").lower()
     if cadence not in rounds.CADENCES:
-        raise UsageError(f"Say how often: weekly, biweekly or monthly.\nUsage: `/rapport {SETUP_USAGE}`")
+        raise UsageError("Say how often: weekly, biweekly or monthly, e.g. `coffee setup weekly monday 10:00`.")
     day = _day(args.word("a day of the week"))
     match = _TIME.match(args.word("a time like 10:00"))
     if not match:
-        raise UsageError(f"Give the time as HH:MM, e.g. 10:00.\nUsage: `/rapport {SETUP_USAGE}`")
+        raise UsageError("Give the time as HH:MM, from 00:00 to 23:59, e.g. 10:00.")
     hour, minute = int(match.group(1)), int(match.group(2))
     size, cross, no_repeat = 2, False, DEFAULT_NO_REPEAT
     tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user) or "UTC"
     while (word := args.optional_word()) is not None:
         word = word.lower()
-        if word == "size" and args.tokens and args.tokens[0] in ("2", "3"):
-            size = int(args.word("2 or 3"))
+        if word == "size":
+            if (size_text := args.word("a group size, 2 or 3")) not in ("2", "3"):
+                raise UsageError("Give a group size of 2 or 3.")
+            size = int(size_text)
         elif word in ("cross-teams", "cross-team", "crossteams"):
             cross = True
         elif word == "no-repeat":
@@ -93,7 +96,7 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
         elif word == "tz":
             tz = time_zone(args.word("a time zone"))
         else:
-            raise UsageError(f"I did not understand `{word}`.\nUsage: `/rapport {SETUP_USAGE}`")
+            raise UsageError(f"I did not understand `{word}`.")
     now = ctx.clock.now()
     settings = ChannelSettings(ctx.workspace, channel, cadence, day, hour, minute, tz,
                                first_anchor(day, tz, hour, minute, now), size, cross, no_repeat, manager=ctx.user)
@@ -102,12 +105,14 @@ async def setup(ctx: Context, args: Args, channel: str) -> Reply:
     members = await ctx.store.coffee.memberships(ctx.workspace, channel)
     viewer_tz, note = await _viewer_zone(ctx)
     assert settings.next_run_at is not None
+    which = "First" if await ctx.store.coffee.last_round(ctx.workspace, channel) is None else "Next"
     return Reply(f"*Virtual coffee in <#{channel}>*: {settings.describe()}.\n"
-                 f"First round: {_when(settings.next_run_at, viewer_tz)}{note}. "
-                 f"{len(members)} in so far: join with `/rapport coffee join`.", ephemeral=False)
+                 f"{which} round: {_when(settings.next_run_at, viewer_tz)}{note}. "
+                 f"{len(members)} in so far: join with {_join(ctx, channel)}.", ephemeral=False)
 
 
 async def stop(ctx: Context, args: Args, channel: str) -> Reply:
+    args.done()
     await ctx.require_manager(channel)
     settings = await _settings(ctx, channel)
     await ctx.store.coffee.save_channel(replace(settings, next_run_at=None))
@@ -116,6 +121,7 @@ async def stop(ctx: Context, args: Args, channel: str) -> Reply:
 
 
 async def status(ctx: Context, args: Args, channel: str) -> Reply:
+    args.done()
     settings = await _settings(ctx, channel)
     assert settings.next_run_at is not None
     due = settings.next_run_at
@@ -125,14 +131,13 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     lines = [f"*Virtual coffee in <#{channel}>*: {settings.describe()}.",
              f"Next round: {_when(due, tz)}{note}."]
     if mine is None:
-        lines.append("You are not in: `/rapport coffee join`.")
+        lines.append(f"You are not in: {_join(ctx, channel)}.")
     elif mine.is_paused(due):
-        lines.append("You are paused" + (f" until {mine.paused_until.date().isoformat()}" if mine.paused_until else "")
-                     + ": `/rapport coffee join` brings you back.")
+        lines.append(f"{_paused(mine)}: {_join(ctx, channel)} brings you back.")
     else:
         lines.append("You are in" + (", sitting out the next round." if mine.skip_at == due else "."))
     sections = [Section(f"In for the next round ({sum(m.available(due) for m in members)})",
-                        tuple(f"<@{m.user}>" + (f" ({m.team})" if m.team else "")
+                        tuple(f"<@{m.user}>" + (f" ({shown(m.team)})" if m.team else "")
                               for m in members if m.available(due)))]
     away = [m for m in members if not m.available(due)]
     if away:
@@ -141,6 +146,16 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     if await ctx.manages(channel):
         sections.extend(await _last_round(ctx, channel))
     return Reply("\n".join(lines), tuple(sections))
+
+
+def _join(ctx: Context, channel: str) -> str:
+    """The join command for `channel`, as typed where the reply is read: elsewhere, a bare `coffee join` would
+    join the channel it is typed in."""
+    return "`/rapport coffee join`" if channel == ctx.channel else f"`/rapport coffee join <#{channel}>`"
+
+
+def _paused(member: Membership) -> str:
+    return "You are paused" + (f" until {member.paused_until.date().isoformat()}" if member.paused_until else "")
 
 
 async def _last_round(ctx: Context, channel: str) -> list[Section]:
@@ -175,7 +190,7 @@ async def join(ctx: Context, args: Args, channel: str) -> Reply:
     team = ""
     if args.tokens and args.tokens[0].lower() == "team":
         args.word("team")
-        team = " ".join(args.rest().split())[:64]
+        team = tidy(args.rest())[:64]
         if not team:
             raise UsageError("Give your team's name after `team`.")
     args.done()
@@ -187,22 +202,25 @@ async def join(ctx: Context, args: Args, channel: str) -> Reply:
     await ctx.store.coffee.save_membership(member)
     tz, note = await _viewer_zone(ctx)
     assert settings.next_run_at is not None
-    again = "Welcome back to" if old else "You are in"
-    return Reply(f"{again} virtual coffee in <#{channel}>. Next round: {_when(settings.next_run_at, tz)}{note}. "
-                 "I will DM you who you are meeting.")
+    # "Welcome back" only to someone who was away (paused, or sitting a round out): a join brings them back in.
+    opening = ("You are in" if old is None else "Welcome back to" if old.paused or old.skip_at is not None
+               else "You are already in")
+    named = f" Your team: {shown(team)}." if team else ""  # said back, so that a change of team is seen to hold
+    return Reply(f"{opening} virtual coffee in <#{channel}>.{named} Next round: {_when(settings.next_run_at, tz)}"
+                 f"{note}. I will DM you who you are meeting.")
 
 
 async def leave(ctx: Context, args: Args, channel: str) -> Reply:
     args.done()
     if await ctx.store.coffee.remove_membership(ctx.workspace, channel, ctx.user):
-        return Reply(f"You have left virtual coffee in <#{channel}>. `/rapport coffee join` any time to come back.")
+        return Reply(f"You have left virtual coffee in <#{channel}>. {_join(ctx, channel)} any time to come back.")
     return Reply(f"You were not in virtual coffee in <#{channel}>.")
 
 
 async def _membership(ctx: Context, channel: str) -> Membership:
     found = await ctx.store.coffee.membership(ctx.workspace, channel, ctx.user)
     if found is None:
-        raise UsageError(f"You are not in virtual coffee in <#{channel}>: `/rapport coffee join` first.")
+        raise UsageError(f"You are not in virtual coffee in <#{channel}>: {_join(ctx, channel)} first.")
     return found
 
 
@@ -210,9 +228,12 @@ async def skip(ctx: Context, args: Args, channel: str) -> Reply:
     args.done()
     settings = await _settings(ctx, channel)
     member = await _membership(ctx, channel)
+    assert settings.next_run_at is not None
+    if member.is_paused(settings.next_run_at):  # a skip would promise "back in after that", which a pause is not
+        return Reply(f"{_paused(member)}, so you sit the next round out anyway. "
+                     f"{_join(ctx, channel)} brings you back.")
     await ctx.store.coffee.save_membership(replace(member, skip_at=settings.next_run_at))
     tz, _ = await _viewer_zone(ctx)
-    assert settings.next_run_at is not None
     return Reply(f"You will sit out the round of {_when(settings.next_run_at, tz)}; you are back in after that.")
 
 
@@ -227,9 +248,12 @@ async def pause(ctx: Context, args: Args, channel: str) -> Reply:
         raise UsageError(f"`{text}` is not a date: write it like 2026-04-01.") from None
     member = await _membership(ctx, channel)
     tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user)
-    until = datetime.combine(day, time(0), ZoneInfo(tz) if tz else UTC).astimezone(UTC)
-    if until <= ctx.clock.now():
+    zone = ZoneInfo(tz) if tz else UTC
+    # Compared as dates in the member's zone before any conversion: midnight of 0001-01-01 east of UTC is before
+    # datetime.min, and astimezone() raised OverflowError at it.
+    if day <= ctx.clock.now().astimezone(zone).date():
         raise UsageError("That date has passed: give one in the future.")
+    until = datetime.combine(day, time(0), zone).astimezone(UTC)
     await ctx.store.coffee.save_membership(replace(member, paused=True, paused_until=until, pause_reason="asked"))
     return Reply(f"Paused until {day.isoformat()}: no coffee rounds for you before then, then you are back in.")
 
@@ -240,12 +264,13 @@ async def avoid(ctx: Context, args: Args, undo: bool) -> Reply:
     if other == ctx.user:
         raise UsageError("That is you.")
     if undo:
-        await ctx.store.coffee.unavoid(ctx.workspace, ctx.user, other)
-        return Reply(f"<@{other}> is off your avoid list.")
+        if await ctx.store.coffee.unavoid(ctx.workspace, ctx.user, other):
+            return Reply(f"<@{other}> is off your avoid list.")
+        return Reply(f"<@{other}> was not on your avoid list: nothing changed.")
     await ctx.require_member(other)
     await ctx.store.coffee.avoid(ctx.workspace, ctx.user, other)
     return Reply(f"Noted, privately: you will never be grouped with <@{other}> in virtual coffee, in any channel. "
-                 "They are not told. `/rapport coffee unavoid` undoes it.")
+                 f"They are not told. `/rapport coffee unavoid <@{other}>` undoes it.")
 
 
 async def checkin_command(ctx: Context, args: Args, channel: str | None) -> Reply:
@@ -301,15 +326,24 @@ SUBCOMMANDS = {"setup": setup, "stop": stop, "status": status, "join": join, "le
 
 
 async def coffee_command(ctx: Context, args: Args) -> Reply:
+    named = args.channel()  # wherever it stands, `coffee #team` (its status) included
     word = (args.optional_word() or "status").lower()
     if word in ("avoid", "unavoid"):
+        if named:
+            raise UsageError("Avoiding someone holds in every channel: leave the channel out.")
         return await avoid(ctx, args, undo=word == "unavoid")
     if word == "checkin":  # answered from a DM as often as not: without a channel named, the latest group anywhere
-        return await checkin_command(ctx, args, args.channel())
+        return await checkin_command(ctx, args, named)
     handler = SUBCOMMANDS.get(word)
     if handler is None:
         raise UsageError(f"I don't know `coffee {word}`.")
-    return await handler(ctx, args, args.channel() or ctx.channel)
+    try:
+        return await handler(ctx, args, named or ctx.channel)
+    except UsageError as error:
+        # A slip among setup's many words is answered with setup's usage, not with every subcommand's.
+        if word == "setup" and not isinstance(error, Refused):
+            error.usage = error.usage or SETUP_USAGE
+        raise
 
 
 # --- warm introductions ---------------------------------------------------------------------------------------
@@ -331,6 +365,12 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
     mine, theirs = await known_to(ctx.user), await known_to(other)
     if other in mine:
         return Reply(f"You already know <@{other}>: just say hello! `/rapport starters <@{other}>` has ideas.")
+    made = [i for i in await store.coffee.introductions_since(ws, now - INTRO_AGAIN_AFTER)
+            if {i.a, i.b} == {ctx.user, other}]
+    if made:  # asking the colleague again would send the same two people a second introduction
+        last = max(made, key=lambda i: i.made_at)
+        return Reply(f"<@{last.introducer}> introduced you to <@{other}> on {last.made_at.strftime('%d %b')}: "
+                     f"just say hello! `/rapport starters <@{other}>` has ideas.")
     mutual = sorted((c for c in mine.keys() & theirs.keys() if c not in bots and c not in (ctx.user, other)),
                     key=lambda c: (-min(mine[c], theirs[c]), -(mine[c] + theirs[c]), c))
     value = f"{ctx.user} {other}"

@@ -62,8 +62,13 @@ async def pairing_message(store: Store, matchers: Matchers, group: GroupRecord, 
     when = (f"Suggested time: {_local(group.suggested_at, tz)}, inside everyone's working hours."
             if group.suggested_at else "I found no time inside everyone's working hours: agree one that suits you.")
     return Reply(f"*Virtual coffee from <#{group.channel}>*: this round you are meeting {names(others)}.\n{when}\n"
-                 "Say hello in a DM and pick a time. Can't make it? `/rapport coffee skip` sits out the next round.",
-                 tuple(sections))
+                 f"Say hello in a DM and pick a time. {_skip(group)}", tuple(sections))
+
+
+def _skip(group: GroupRecord) -> str:
+    # Read in a DM, a group DM or a thread, where a bare `coffee skip` would name that conversation, not the channel.
+    return (f"Can't make it? Say so; `/rapport coffee skip <#{group.channel}>` sits you out of the next round "
+            "as well.")
 
 
 def _zone_time(at: datetime, tz: str | None) -> str:
@@ -109,8 +114,7 @@ async def group_message(store: Store, matchers: Matchers, group: GroupRecord, zo
     when = "" if group.suggested_at else ("\nI found no time inside everyone's working hours: agree one that "
                                           "suits you.")
     return Reply(f"*Virtual coffee from <#{group.channel}>*: {names(members)}, you are this round's group. "
-                 f"Say hello here and agree a time.{when}\nCan't make it? `/rapport coffee skip` sits out the next "
-                 "round.", tuple(sections), ephemeral=False,
+                 f"Say hello here and agree a time.{when}\n{_skip(group)}", tuple(sections), ephemeral=False,
                  attachment=calendar_invite.attachment(found, group.due_at) if found else None)
 
 

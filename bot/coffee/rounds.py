@@ -348,7 +348,7 @@ async def close_previous(core: Core, settings: ChannelSettings, due_at: datetime
             return bool(await core.outbound.send_direct(ws, user, Reply(
                 f"I have paused your virtual coffee in <#{channel}>: the last {MISSES_TO_PAUSE} check-ins went "
                 "unanswered, so I guessed the timing is not right just now. No problem! Whenever you want to meet "
-                "people again, `/rapport coffee join` there brings you back.")))
+                f"people again, `/rapport coffee join <#{channel}>` brings you back.")))
 
         await send_once(store.runs, f"{round_key(ws, channel, due_at)}:paused", member.user, core.clock.now(), send)
 

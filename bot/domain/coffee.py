@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.replies import plural
+
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_NO_REPEAT = 4
 
@@ -41,7 +43,8 @@ class ChannelSettings:
         day = DAYS[self.weekday].capitalize()
         when = {"weekly": f"every {day}", "biweekly": f"every other {day}",
                 "monthly": f"the first {day} of each month"}[self.cadence]
-        extras = [f"groups of {self.group_size}", f"no repeat pairs within {self.no_repeat} rounds"]
+        extras = [f"groups of {self.group_size}", f"no repeat pairs within {plural(self.no_repeat, 'round')}"
+                  if self.no_repeat else "repeat pairs allowed"]
         if self.cross_teams:
             extras.append("across teams")
         return f"{when} at {self.hour:02d}:{self.minute:02d} ({self.tz}); " + ", ".join(extras)

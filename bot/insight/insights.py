@@ -10,6 +10,7 @@ from bot.insight.figures import ACTED_WITHIN, FEWER, MONTHS, SMALL, Insights, Mo
 from bot.insight.teams import TeamTies, team_ties
 from bot.ports import Store
 from bot.replies import Reply, Section
+from bot.text import shown
 
 _STAGE_NAMES = {"trusted_advisor": "trusted advisor", "peers": "peers", "acquaintance": "acquaintance",
                 "talking": "talking"}
@@ -28,9 +29,10 @@ def _acted(sent: Monthly, acted: Monthly) -> str:
 
 def team_lines(teams: TeamTies) -> tuple[str, ...]:
     """The team x team table, one line per pair of teams with a tie (zero cells are left out)."""
-    lines = [f"{name}: {members.shown()} members, {teams.between(name, name).shown()} pairs with a tie within"
-             for name, members in teams.teams]
-    lines += [f"{a} and {b}: {count.shown()} pairs with a tie" for a, b, count in teams.ties if a != b]
+    # Team names are typed by members (`coffee join team NAME`): shown inert, never a ping, link or name tag.
+    lines = [f"{shown(name)}: {members.shown()} members, {teams.between(name, name).shown()} pairs with a tie "
+             "within" for name, members in teams.teams]
+    lines += [f"{shown(a)} and {shown(b)}: {count.shown()} pairs with a tie" for a, b, count in teams.ties if a != b]
     return tuple(lines)
 
 

@@ -150,12 +150,15 @@ def _starter(ask: str, why: str) -> str:
     return f"{ask} _({why})_"
 
 
-def shared_starter(link: Link, asker: str) -> str:
+def _why(link: Link) -> str:
+    """What the two share, for the reader, each phrase as what it is (listed, looked for, wanted to learn)."""
     if link.mine.key == link.theirs.key and _kind(link.mine) == _kind(link.theirs) == "level":
-        why = f"you both listed “{shown(link.theirs.text)}”"
-    else:
-        why = f"{_statement(link.theirs)}, {_statement(link.mine, you=True)}"
-    return _starter(question(link.theirs, asker), why)
+        return f"you both listed “{shown(link.theirs.text)}”"
+    return f"{_statement(link.theirs)}, {_statement(link.mine, you=True)}"
+
+
+def shared_starter(link: Link, asker: str) -> str:
+    return _starter(question(link.theirs, asker), _why(link))
 
 
 def profile_starter(p: Phrase, asker: str) -> str:
@@ -282,20 +285,6 @@ async def starters_command(ctx: Context, args: Args) -> Reply:
                  (Section("Ask them", tuple(plan.lines)),))
 
 
-_WANTS = {"mentee": "a mentor in “{x}”", "learn": "to learn “{x}”"}
-
-
-def _reason(link: Link) -> str:
-    them, you = shown(link.theirs.text), shown(link.mine.text)
-    if link.theirs.wanted and not link.mine.wanted:
-        return f"they want {_WANTS[link.theirs.intent or 'learn'].format(x=them)}, and you listed “{you}”"
-    if link.mine.wanted and not link.theirs.wanted:
-        return f"you want {_WANTS[link.mine.intent or 'learn'].format(x=you)}, and they listed “{them}”"
-    if link.mine.key == link.theirs.key:
-        return f"you both listed “{them}”"
-    return f"they listed “{them}”, you listed “{you}”"
-
-
 async def match_command(ctx: Context, args: Args) -> Reply:
     args.done()
     store, ws = ctx.store, ctx.workspace
@@ -324,7 +313,7 @@ async def match_command(ctx: Context, args: Args) -> Reply:
         return Reply("I found nobody who shares your interests yet. As more people fill in their profiles, "
                      f"try again.\n_Matched by {matcher_label(matcher)}._")
     lines = tuple(
-        f"<@{p.user_id}>: " + "; ".join(_reason(link) for link in links[:2]) + ". "
+        f"<@{p.user_id}>: " + "; ".join(_why(link) for link in links[:2]) + ". "
         + STAGE_NOTE[stages.get(p.user_id, Stage.STRANGERS)] + f" Try `/rapport starters <@{p.user_id}>`."
         for _, p, links in scored[:MATCHES]
     )

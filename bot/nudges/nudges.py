@@ -457,14 +457,23 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
         try:
             quiet = parse_quiet(text)
         except ValueError:
-            raise UsageError("Write quiet hours like `22:00-08:00`, or `off`.") from None
+            raise UsageError("Write quiet hours like `22:00-08:00` (times from 00:00 to 23:59), or `off`.") from None
         start, end = quiet or (None, None)
-        await store.nudges.save_settings(replace(settings, quiet_start=start, quiet_end=end))
+        changed = replace(settings, quiet_start=start, quiet_end=end)
+        hours = (await Audience.load(store, ws)).hours_of(ctx.user)
+        if next_allowed(ctx.clock.now(), hours, changed) is None:  # as good as off, but would still read "on"
+            raise UsageError(f"Those quiet hours cover all of your working hours ({hours.start:02d}:00-"
+                             f"{hours.end:02d}:00, {hours.tz}), so no nudge could ever reach you. "
+                             "To have none, say `/rapport nudges off`.")
+        await store.nudges.save_settings(changed)
         return Reply(f"Quiet hours: {text.strip() if quiet else 'none'}.")
     if word == "cap":
         number = args.word("a number of nudges a week")
         args.done()
-        cap = whole_number(number, 1, MAX_CAP, "a number of nudges a week (or `/rapport nudges off`)")
+        try:
+            cap = whole_number(number, 1, MAX_CAP, "a number of nudges a week")
+        except UsageError as error:
+            raise UsageError(f"{error} To have none, say `/rapport nudges off`.") from None
         await store.nudges.save_settings(replace(settings, cap=cap))
         return Reply(f"At most {plural(cap, 'nudge')} a week.")
     if word == "days":
@@ -485,7 +494,8 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
                                    Section("Pending", pending), Section("Recent", recent)))
 
 
-_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}\.?$")
+# The top-level label is letters, or punycode for a non-Latin one (".テスト" is "xn--zckzah" once encoded).
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})\.?$")
 
 
 def valid_url(text: str) -> str:

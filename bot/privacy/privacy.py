@@ -197,6 +197,9 @@ async def pause_tracking(ctx: Context, args: Args) -> Reply:
 
 async def resume_tracking(ctx: Context, args: Args) -> Reply:
     args.done()
+    if await ctx.tracked():
+        return Reply("Tracking is already on for you: Rapport notices who you ask and answer (never what you "
+                     "write). `/rapport pause-tracking` stops it.")
     await ctx.store.privacy.resume(ctx.workspace, ctx.user)
     return Reply("Welcome back: Rapport notices who you ask and answer again (never what you write).")
 

@@ -70,13 +70,15 @@ FORM_NOTE = (
 
 _HOURS = re.compile(r"^\s*(\d{1,2})(?::00)?\s*(?:-|–|to)\s*(\d{1,2})(?::00)?\s*$", re.IGNORECASE)
 _ZONES_BY_LOWER: dict[str, str] = {}
+# In the tz database but no place's time: "localtime" is whatever the server is set to, "Factory" a placeholder.
+_NOT_ZONES = frozenset({"localtime", "Factory"})
 
 
 def time_zone(value: str) -> str:
     """A valid IANA name (case-insensitive), or UsageError."""
     name = value.strip().replace(" ", "_")
     if not _ZONES_BY_LOWER:
-        _ZONES_BY_LOWER.update({z.lower(): z for z in available_timezones()})
+        _ZONES_BY_LOWER.update({z.lower(): z for z in available_timezones() - _NOT_ZONES})
     found = _ZONES_BY_LOWER.get(name.lower())
     if found is None:
         raise UsageError(f"I don't know the time zone “{shown(value[:64])}”. Use an IANA name such as "
@@ -92,7 +94,8 @@ def working_hours(value: str) -> tuple[int, int]:
         start, end = int(match.group(1)), int(match.group(2))
         if 0 <= start <= 23 and 1 <= end <= 24 and start != end:
             return start, end
-    raise UsageError(f"I could not read “{shown(value[:20])}” as working hours: write them like 09-17.")
+    raise UsageError(f"I could not read “{shown(value[:20])}” as working hours: write them like 09-17 "
+                     "(hours from 0 to 24).")
 
 
 @dataclass(frozen=True)
@@ -231,11 +234,13 @@ def _submit(page: str) -> FormHandler:
     async def submit(ctx: Context, values: dict[str, str], flattened: frozenset[str]) -> Reply:
         old = await _own(ctx)
         saved = apply_form(old, values, PAGES[page], flattened)
-        if saved.profile.is_empty:
+        sections = (Section("Please note", saved.notes),) if saved.notes else ()
+        if saved.profile.is_empty:  # the notes say which values were refused, and why
             if old.is_empty:
-                return Reply("Nothing saved: every field was empty. Any one field is enough to start.")
+                return Reply("Nothing saved: " + ("nothing I could keep." if saved.notes else "every field was "
+                             "empty.") + " Any one field is enough to start.", sections)
             return Reply("Every field would be empty now, so I kept your profile as it was. "
-                         "To delete it, use `/rapport profile clear`.")
+                         "To delete it, use `/rapport profile clear`.", sections)
         profile = replace(saved.profile, updated_at=ctx.clock.now())
         await ctx.store.profiles.save(profile)
         await index_profile(ctx.store, ctx.matchers, profile)
@@ -244,7 +249,6 @@ def _submit(page: str) -> FormHandler:
         if page == "profile":
             text += "\nPage 2 (what matters to you, identity, looking for): `/rapport profile more`."
             buttons = (Button("Continue to page 2", "profile_edit", "profile_more", "primary"),)
-        sections = (Section("Please note", saved.notes),) if saved.notes else ()
         return Reply(text, sections, buttons)
 
     return submit

@@ -84,7 +84,7 @@ async def test_setup_needs_a_channel_manager_and_a_readable_cadence(store, clock
     assert "weekly, biweekly or monthly" in await bot.say("m", "coffee setup daily monday 10:00", MANAGER)
     assert "not a day of the week" in await bot.say("m", "coffee setup weekly someday 10:00", MANAGER)
     assert "HH:MM" in await bot.say("m", "coffee setup weekly monday 25:00", MANAGER)
-    assert "did not understand `size`" in await bot.say("m", "coffee setup weekly mon 10:00 size 5", MANAGER)
+    assert "a group size of 2 or 3" in await bot.say("m", "coffee setup weekly mon 10:00 size 5", MANAGER)
     assert await store.coffee.channel(WS, CH) is None
     admin = await bot.say("z", "coffee setup biweekly tue 09:30 size 3 cross-teams no-repeat 2 tz Europe/Berlin",
                           frozenset({WORKSPACE_ADMIN}))
@@ -166,7 +166,7 @@ async def test_two_ignored_check_ins_pause_a_member_with_a_friendly_notice(store
     third = due + timedelta(days=14)
     await bot.at(third)
     notices = [r for r in bot.dms("d") if "paused your virtual coffee" in r.text]
-    assert len(notices) == 1 and "`/rapport coffee join`" in notices[0].text
+    assert len(notices) == 1 and "`/rapport coffee join <#C1>`" in notices[0].text
     assert "d" not in {u for g in await bot.groups(third) for u in g}
     assert all("paused" not in r.text for u in "abc" for r in bot.dms(u))
     assert (await store.coffee.membership(WS, CH, "d")).pause_reason == "checkins"

@@ -212,3 +212,173 @@ async def test_a_jump_in_time_runs_each_round_and_check_in_at_its_own_time(sql_s
     assert "paused your virtual coffee" in jumped and "missed" not in jumped
     status = await _said(session, out, "@carol #engineering /rapport coffee status")
     assert "Last round (17 Mar 2026" in status and "missed" not in status
+
+
+async def test_pausing_until_the_first_day_of_the_calendar_is_refused_not_a_crash(sql_store: Any) -> None:
+    """Dave is in Asia/Kolkata: midnight of 0001-01-01 there is before the earliest UTC time Python can hold."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    await _said(session, out, "@dave #engineering /rapport coffee join")
+    said = await _said(session, out, "@dave #engineering /rapport coffee pause until 0001-01-01")
+    assert "That date has passed" in said
+    assert not (await sql_store.coffee.membership("console", "engineering", "dave")).paused
+    assert "Paused until 2026-03-03" in await _said(session, out,
+                                                    "@dave #engineering /rapport coffee pause until 2026-03-03")
+
+
+async def test_the_channel_may_come_after_the_answer_or_the_team(sql_store: Any) -> None:
+    """The check-in itself says to answer with `/rapport coffee checkin met #engineering`; README writes
+    `coffee join #team` and `checkin met #team`. Typed in #random, each acts on #engineering."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    joined = await _said(session, out, "@dave #random /rapport coffee join team Data #engineering")
+    assert "You are in virtual coffee in #engineering" in joined
+    assert (await sql_store.coffee.membership("console", "engineering", "dave")).team == "Data"
+    await _said(session, out, "@bob #random /rapport coffee join #engineering")
+    checkin = await _said(session, out, "+1d") + await _said(session, out, "+5d")
+    assert "`/rapport coffee checkin met|not-yet|couldnt #engineering`" in checkin
+    assert "Glad you met" in await _said(session, out, "@dave #random /rapport coffee checkin met #engineering")
+    group = await sql_store.coffee.latest_group("console", "dave", "engineering")
+    assert [s.answer for s in group.seats if s.user == "dave"] == ["met"]
+
+
+async def test_joining_twice_is_not_a_welcome_back(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    assert "You are in virtual coffee" in await _said(session, out, "@bob #engineering /rapport coffee join")
+    again = await _said(session, out, "@bob #engineering /rapport coffee join")
+    assert "You are already in virtual coffee in #engineering" in again and "Welcome back" not in again
+    await _said(session, out, "@bob #engineering /rapport coffee skip")
+    assert "Welcome back to virtual coffee" in await _said(session, out, "@bob #engineering /rapport coffee join")
+    await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-06-01")
+    assert "Welcome back to virtual coffee" in await _said(session, out, "@bob #engineering /rapport coffee join")
+
+
+async def test_unavoid_says_when_there_was_nothing_to_undo(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    for who in ("zed", "carol"):
+        said = await _said(session, out, f"@bob /rapport coffee unavoid @{who}")
+        assert "was not on your avoid list" in said and "is off your avoid list" not in said, said
+    noted = await _said(session, out, "@bob /rapport coffee avoid @carol")
+    assert "`/rapport coffee unavoid @Carol` undoes it" in noted
+    assert "@Carol is off your avoid list" in await _said(session, out, "@bob /rapport coffee unavoid @carol")
+    assert await sql_store.coffee.avoid_pairs("console", ["bob", "carol"]) == set()
+
+
+async def test_a_team_name_is_shown_inert_in_status_and_insights(sql_store: Any) -> None:
+    """A team name is member-written text, like a profile: never a ping, a person's name tag or a link."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    await _said(session, out, "@bob #engineering /rapport coffee join team <!channel> @alice https://x.example")
+    said = (await _said(session, out, "@carol #engineering /rapport coffee status")
+            + await _said(session, out, "@alice #engineering /rapport insights"))
+    assert "@Bob (‹!channel› ‹@\u200balice› https://x.example)" in said, said
+    assert "<!channel>" not in said and "@Alice" not in said.replace("only @Alice sees this", "")
+
+
+async def test_skip_while_paused_does_not_promise_the_round_after(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    await _said(session, out, "@bob #engineering /rapport coffee join")
+    await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-04-01")
+    said = await _said(session, out, "@bob #engineering /rapport coffee skip")
+    assert "You are paused until 2026-04-01" in said and "back in after that" not in said, said
+    member = await sql_store.coffee.membership("console", "engineering", "bob")
+    assert member.paused and member.skip_at is None
+
+
+async def test_a_pair_already_introduced_is_not_introduced_again(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    await _said(session, out, "@alice /rapport intro @dave")
+    await _said(session, out, "@bob press 1")
+    await _said(session, out, "+3d")
+    again = await _said(session, out, "@dave /rapport intro @alice")
+    assert "@Bob introduced you to @Alice on 02 Mar: just say hello!" in again, again
+    assert "[DM to" not in again
+    await _said(session, out, "+30d")
+    assert "[DM to @Bob]" in await _said(session, out, "@dave /rapport intro @alice")  # a month on, asked afresh
+
+
+async def test_changing_a_running_coffee_announces_the_next_round_not_the_first(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    assert "First round: Tue 03 Mar" in await _said(session, out,
+                                                    "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "+1d")
+    changed = await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 3")
+    assert "Next round: Tue 10 Mar" in changed and "First round" not in changed, changed
+
+
+async def test_each_member_presses_the_group_check_in_for_themselves(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "+1d")
+    assert "[group message to @Bob, @Dave] How did your virtual coffee go" in await _said(session, out, "+5d")
+    assert "Glad you met" in await _said(session, out, "@bob press 1")
+    assert "Maybe next round" in await _said(session, out, "@dave press 3")
+    group = await sql_store.coffee.latest_group("console", "bob", "engineering")
+    assert {s.user: s.answer for s in group.seats} == {"bob": "met", "dave": "couldnt"}
+
+
+async def test_coffee_and_a_channel_alone_is_that_channels_status(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    said = await _said(session, out, "@bob #random /rapport coffee #engineering")
+    assert "*Virtual coffee in #engineering*" in said and "Next round" in said, said
+    avoid = await _said(session, out, "@bob #random /rapport coffee avoid @dave #engineering")
+    assert "holds in every channel" in avoid and "Noted" not in avoid
+
+
+async def test_what_the_coffee_messages_tell_members_to_type_works_where_they_read_it(sql_store: Any) -> None:
+    """The introduction and the pause notice are read in a group message or a DM, not in the coffee channel:
+    the commands they give name the channel, and work typed anywhere else."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    intro = await _said(session, out, "+1d")
+    assert "`/rapport coffee skip #engineering`" in intro and "`/rapport coffee skip`" not in intro, intro
+    assert "sit out" in await _said(session, out, "@bob #general /rapport coffee skip #engineering")
+    engineering = await sql_store.coffee.channel("console", "engineering")
+    assert (await sql_store.coffee.membership("console", "engineering", "bob")).skip_at == engineering.next_run_at
+
+    later = "".join([await _said(session, out, "+7d") for _ in range(3)])
+    assert "paused your virtual coffee in #engineering" in later
+    assert "`/rapport coffee join #engineering` brings you back" in later, later
+
+
+async def test_a_link_to_a_non_latin_domain_is_shared(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    sent = await _said(session, out, "@alice /rapport share @bob https://例え.テスト/ページ worth a look")
+    assert "[DM to @Bob] @Alice shared something with you:\nhttps://例え.テスト/ページ" in sent, sent
+
+
+async def test_replies_about_another_channel_say_how_to_join_that_channel(sql_store: Any) -> None:
+    """Typed in #random about #engineering, a bare `coffee join` in the reply would join #random."""
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    join = "`/rapport coffee join #engineering`"
+    for line, says in (("coffee status #engineering", "You are not in: " + join),
+                       ("coffee skip #engineering", "You are not in virtual coffee in #engineering: " + join),
+                       ("coffee join #engineering", "You are in virtual coffee in #engineering"),
+                       ("coffee pause #engineering until 2026-04-01", "Paused until 2026-04-01"),
+                       ("coffee status #engineering", "You are paused until 2026-04-01: " + join),
+                       ("coffee skip #engineering", join + " brings you back"),
+                       ("coffee leave #engineering", "You have left virtual coffee in #engineering. " + join)):
+        said = await _said(session, out, f"@bob #random /rapport {line}")
+        assert says in said and "`/rapport coffee join`" not in said, said
+    assert "You are not in: `/rapport coffee join`." in await _said(session, out,
+                                                                    "@dave #engineering /rapport coffee status")
+
+
+async def test_joining_with_a_team_says_the_team_back(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    await _said(session, out, "@bob #engineering /rapport coffee join team Web")
+    said = await _said(session, out, "@bob #engineering /rapport coffee join team Platform Ops")
+    assert "You are already in virtual coffee in #engineering. Your team: Platform Ops." in said, said
+    assert (await sql_store.coffee.membership("console", "engineering", "bob")).team == "Platform Ops"

@@ -194,3 +194,12 @@ async def test_status_says_whether_you_are_tracked(core: Rapport) -> None:
     assert "Tracking: on" in on.sections[0].lines[0] and "2 (" in on.sections[0].lines[1]
     await command(core, "ana", "pause-tracking")
     assert "paused" in (await command(core, "ana", "status")).sections[0].lines[0]
+
+
+async def test_resume_tracking_welcomes_back_only_who_was_away(core: Rapport) -> None:
+    await core.store.members.upsert([Member(WS, "bob", "Bob")])
+    never_paused = await command(core, "bob", "resume-tracking")
+    assert "already on" in never_paused.text and "Welcome back" not in never_paused.text
+    await command(core, "bob", "pause-tracking")
+    assert "Welcome back" in (await command(core, "bob", "resume-tracking")).text
+    assert "already on" in (await command(core, "bob", "resume-tracking")).text
