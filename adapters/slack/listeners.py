@@ -167,9 +167,7 @@ class Listeners:
             await ack(response_type="ephemeral", text=HOLDING.text)
 
             async def later() -> None:
-                reply = await self._result(task, ids)
-                if reply is not None:
-                    await respond(response_type=_response_type(reply), **blocks.message(reply))
+                await self._after_ack(await self._result(task, ids), team, user, channel, body, client, respond)
 
             self.deferred.submit(f"{team}:{user}", ids, later)
             return
@@ -210,19 +208,24 @@ class Listeners:
         await ack()
 
         async def job() -> None:
-            reply = await self._result(task, ids)
-            if reply is None:
-                return
-            if reply.attachment is not None:
-                await self.outbound.send_direct(team, user, reply)
-            elif reply.form:  # the core took longer than ANSWER_WITHIN: the trigger_id may have expired by now
-                await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
-            elif body.get("response_url"):
-                await respond(response_type=_response_type(reply), replace_original=False, **blocks.message(reply))
-            else:  # a button in the App Home has no message to answer under
-                await self.outbound.send_direct(team, user, reply)
+            await self._after_ack(await self._result(task, ids), team, user, channel, body, client, respond)
 
         self.deferred.submit(f"{team}:{user}", ids, job)
+
+    async def _after_ack(self, reply: Reply | None, team: str, user: str, channel: str, body: Body,
+                         client: AsyncWebClient, respond: AsyncRespond) -> None:
+        """A command's or button's reply that came after the ack: a file cannot ride on a response_url (nor an
+        ephemeral message), so it goes to the member's DMs, as the quick path sends it."""
+        if reply is None:
+            return
+        if reply.attachment is not None:
+            await self.outbound.send_direct(team, user, reply)
+        elif reply.form:  # the core took longer than ANSWER_WITHIN: the trigger_id may have expired by now
+            await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
+        elif body.get("response_url"):
+            await respond(response_type=_response_type(reply), replace_original=False, **blocks.message(reply))
+        else:  # a button in the App Home has no message to answer under
+            await self.outbound.send_direct(team, user, reply)
 
     async def form(self, ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient,
                    context: AsyncBoltContext) -> None:

@@ -14,10 +14,11 @@ import pytest
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select, text
 
+from adapters.slack import listeners
 from adapters.slack.blocks import MAX_BLOCKS, action_of, home
-from bot.commands import Context
+from bot.commands import Args, Context
 from bot.events import WORKSPACE_ADMIN
-from bot.replies import Button, Form, FormField, Reply, Section
+from bot.replies import Attachment, Button, Form, FormField, Reply, Section
 from storage.models import MessageRow, QuestionRow
 from tests.slack.conftest import Slack, sign
 from tests.slack.fake_slack import BOT_USER
@@ -634,6 +635,37 @@ async def test_forms_open_within_the_request_before_it_is_answered(slack: Slack)
         (opened,) = slack.fake.called("views.open")[before:]
         assert opened.params["trigger_id"] == "1337.42.abcd"
         assert 0 < opened.answered < responded
+
+
+async def test_a_slow_command_still_delivers_its_file_and_opens_its_form(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the core misses the ack, the answer comes after it: a file still reaches the member's DMs and a form
+    still opens, as they do when the core is quick (a map drawn on a busy machine takes more than 2 s)."""
+    await slack.install(T1)
+    monkeypatch.setattr(listeners, "ANSWER_WITHIN", 0.05)
+    slack.fake.latency["users.info"] = 0.3  # the roles lookup, before the core answers
+
+    async def picture(ctx: Context, args: Args) -> Reply:
+        return Reply("Your map", attachment=Attachment("rapport-map.png", b"\x89PNG map"))
+
+    async def questions(ctx: Context, args: Args) -> Reply:
+        return Reply("Tell us", form=Form("profile", "Your profile", (FormField("intro", "About you"),)))
+
+    slack.core.router.command("picture", "picture", "a file")(picture)
+    slack.core.router.command("questions", "questions", "a form")(questions)
+
+    held = await (await slack.command(T1, ANN, "picture")).json()
+    await slack.settle()
+    assert held["text"] == "One moment…"
+    (completed,) = slack.fake.called("files.completeUploadExternal")
+    assert completed.params["channel_id"] == "D0ANN"
+    assert slack.fake.uploads == [b"\x89PNG map"]
+
+    # ANN's roles are cached by now: another member, so that the core is slow again
+    await (await slack.command(T1, BOB, "questions")).json()
+    await slack.settle()
+    (opened,) = slack.fake.called("views.open")
+    assert "rapport_form" in json.dumps(opened.params["view"])
 
 
 async def test_json_logs_are_one_object_a_line_with_no_text_in_them(
