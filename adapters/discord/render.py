@@ -14,6 +14,8 @@ from bot.replies import Reply
 DESCRIPTION_MAX = 4096
 FIELD_MAX = 1024
 FIELDS_MAX = 25
+EMBED_MAX = 6000  # characters in all of a message's embeds: titles, descriptions, field names and values
+MORE = "…and more"
 BLANK = "\u200b"  # Discord refuses empty embed field names and values
 COLOUR = discord.Colour.blurple()
 
@@ -42,12 +44,23 @@ def _field_values(lines: tuple[str, ...]) -> list[str]:
 
 
 def embed(reply: Reply) -> discord.Embed:
+    """Discord refuses the whole message when an embed passes a limit, so a long answer is cut, as on Slack, with
+    a last field saying there is more."""
     card = discord.Embed(description=clip(markdown(reply.text), DESCRIPTION_MAX) or None, colour=COLOUR)
-    for section in reply.sections:
-        for n, value in enumerate(_field_values(section.lines)):
-            if len(card.fields) == FIELDS_MAX:
-                return card
-            card.add_field(name=clip(markdown(section.title), 256) if n == 0 else BLANK, value=value, inline=False)
+    fields = [(clip(markdown(section.title), 256) if n == 0 else BLANK, value)
+              for section in reply.sections for n, value in enumerate(_field_values(section.lines))]
+    room = EMBED_MAX - len(card.description or "")
+    if len(fields) > FIELDS_MAX or sum(len(name) + len(value) for name, value in fields) > room:
+        room -= len(BLANK) + len(MORE)
+        kept = []
+        for name, value in fields[:FIELDS_MAX - 1]:
+            room -= len(name) + len(value)
+            if room < 0:
+                break
+            kept.append((name, value))
+        fields = [*kept, (BLANK, MORE)]
+    for name, value in fields:
+        card.add_field(name=name, value=value, inline=False)
     return card
 
 

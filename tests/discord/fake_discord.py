@@ -52,6 +52,33 @@ def member(uid: int, name: str, permissions: discord.Permissions | None = None, 
     return data
 
 
+def message_problems(body: Any) -> list[str]:
+    """Discord's limits on a message that our renderer must respect (a subset of what Discord enforces)."""
+    if not isinstance(body, dict):
+        return []
+    problems = []
+    if len(body.get("content") or "") > 2000:
+        problems.append("content over 2000")
+    embeds = body.get("embeds") or []
+    total = 0
+    for embed in embeds:
+        fields = embed.get("fields") or []
+        if len(embed.get("description") or "") > 4096:
+            problems.append("description over 4096")
+        if len(fields) > 25:
+            problems.append("more than 25 fields")
+        for f in fields:
+            if not f.get("name") or not f.get("value"):
+                problems.append("empty field name or value")
+            if len(f.get("name") or "") > 256 or len(f.get("value") or "") > 1024:
+                problems.append("field over its limit")
+        total += len(embed.get("title") or "") + len(embed.get("description") or "") + sum(
+            len(f.get("name") or "") + len(f.get("value") or "") for f in fields)
+    if total > 6000:
+        problems.append("embeds over 6000 characters in all")
+    return problems
+
+
 @dataclass
 class Guild:
     id: int
@@ -216,6 +243,9 @@ class FakeDiscord:
         if request.headers.get("Authorization") not in (f"Bot {TOKEN}", None):
             return 401, {"message": "401: Unauthorized", "code": 0}
         route = f"{request.method} {path}"
+        sent = (body or {}).get("data") if re.fullmatch(r"POST /interactions/\d+/[^/]+/callback", route) else body
+        if request.method in ("POST", "PATCH") and (problems := message_problems(sent)):
+            return 400, {"message": "Invalid Form Body", "code": 50035, "errors": problems}
         if route == "GET /gateway/bot":  # AutoShardedClient asks how many shards to run
             return 200, {"url": f"{self.url.replace('http', 'ws')}/gateway", "shards": 1,
                          "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
