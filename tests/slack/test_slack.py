@@ -15,13 +15,13 @@ from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select, text
 
 from adapters.slack import listeners
-from adapters.slack.blocks import MAX_BLOCKS, action_of, home
+from adapters.slack.blocks import MAX_BLOCKS, action_of, home, message
 from bot.commands import Args, Context
 from bot.events import WORKSPACE_ADMIN
 from bot.replies import Attachment, Button, Form, FormField, Reply, Section
 from storage.models import MessageRow, QuestionRow
 from tests.slack.conftest import Slack, sign
-from tests.slack.fake_slack import BOT_USER
+from tests.slack.fake_slack import BOT_USER, block_problems
 
 T1, T2 = "T0ALPHA", "T0BETA"
 ANN, BOB = "U0ANN", "U0BOB"
@@ -610,6 +610,16 @@ def test_a_long_page_is_cut_but_keeps_its_buttons() -> None:
     view = home(page)
     assert len(view["blocks"]) <= MAX_BLOCKS
     assert view["blocks"][-2]["type"] == "actions" and view["blocks"][-3]["elements"][0]["text"] == "…and more"
+
+
+def test_a_long_section_is_split_between_lines_not_cut() -> None:
+    """A coffee status of 100 groups passes Slack's 3000 characters a block: every group is shown, none cut
+    in half, as Discord shows them in further fields."""
+    lines = tuple(f"<@U0{n:04d}A> and <@U0{n:04d}B>: shared working hours and interests" for n in range(100))
+    page = message(Reply("Coffee in #team", (Section("Last round", lines),)))
+    assert block_problems(page["blocks"]) == []
+    shown = "\n".join(b["text"]["text"] for b in page["blocks"][1:])
+    assert shown.split("\n") == ["*Last round*", *lines]
 
 
 async def test_forms_open_within_the_request_before_it_is_answered(slack: Slack) -> None:
