@@ -75,8 +75,7 @@ class Listeners:
         ids = (f"team={team} event={body.get('event_id', '')} channel={str(event.get('channel', ''))[:32]} "
                f"message={str(event.get('ts') or event.get('deleted_ts') or '')[:32]}")
         try:
-            taken = (translate.deleted(team, event) if event.get("subtype") == "message_deleted"
-                     else translate.posted(team, event))
+            taken = translate.deleted(team, event) if translate.is_deletion(event) else translate.posted(team, event)
         except (ValueError, TypeError, OverflowError, KeyError) as error:  # one bad event costs only itself
             log.warning("slack event %s skipped: malformed (%s)", ids, type(error).__name__)
             return

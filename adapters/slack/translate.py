@@ -52,8 +52,16 @@ def posted(team_id: str, event: dict[str, Any]) -> MessagePosted | None:
     )
 
 
+def is_deletion(event: dict[str, Any]) -> bool:
+    """message_deleted, or a thread's parent deleted while it has replies: Slack keeps it as a tombstone ("This
+    message was deleted.") and says so with message_changed."""
+    return event.get("subtype") == "message_deleted" or (
+        event.get("subtype") == "message_changed" and (event.get("message") or {}).get("subtype") == "tombstone")
+
+
 def deleted(team_id: str, event: dict[str, Any]) -> MessageDeleted | None:
-    ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    ts = (event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+          or (event.get("message") or {}).get("ts"))
     channel = event.get("channel")
     return MessageDeleted(team_id, channel, message_id(channel, ts)) if channel and ts else None
 

@@ -153,6 +153,27 @@ async def test_bots_joins_and_edits_are_not_chat_but_deletions_are_forgotten(sla
     assert await rows(slack, QuestionRow, workspace=T1) == 0
 
 
+async def test_a_thread_parent_deleted_under_its_replies_is_forgotten(slack: Slack) -> None:
+    """Deleting a message that has replies leaves a tombstone: Slack sends message_changed, not message_deleted."""
+    await slack.install(T1)
+    root, reply = slack.ts(), slack.ts(5)
+    await slack.say(T1, ANN, "who owns billing?", root)
+    await slack.say(T1, BOB, "I do", reply, thread_ts=root)
+    await slack.settle()
+    assert await rows(slack, QuestionRow, workspace=T1, message_id=f"C0GENERAL:{root}") > 0
+
+    await slack.event(T1, {"type": "message", "subtype": "message_changed", "hidden": True, "channel": "C0GENERAL",
+                           "ts": slack.ts(9), "event_ts": slack.ts(9),
+                           "message": {"type": "message", "subtype": "tombstone", "text": "This message was deleted.",
+                                       "user": "USLACKBOT", "hidden": True, "ts": root, "thread_ts": root,
+                                       "reply_count": 1},
+                           "previous_message": {"type": "message", "user": ANN, "text": "who owns billing?",
+                                                "ts": root, "thread_ts": root, "reply_count": 1}})
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1, message_id=f"C0GENERAL:{root}") == 0
+    assert await rows(slack, QuestionRow, workspace=T1) == 0
+
+
 async def test_me_with_no_history_and_an_unknown_subcommand_answer_ephemerally(slack: Slack) -> None:
     await slack.install(T1)
     me = await (await slack.command(T1, ANN, "me")).json()
