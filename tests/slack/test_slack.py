@@ -21,7 +21,7 @@ from bot.events import WORKSPACE_ADMIN
 from bot.replies import Attachment, Button, Form, FormField, Reply, Section
 from storage.models import MessageRow, QuestionRow
 from tests.slack.conftest import Slack, sign
-from tests.slack.fake_slack import BOT_USER, block_problems
+from tests.slack.fake_slack import BOT_USER, RESPONSE_URL, block_problems
 
 T1, T2 = "T0ALPHA", "T0BETA"
 ANN, BOB = "U0ANN", "U0BOB"
@@ -361,6 +361,25 @@ async def test_a_429_is_waited_out_and_the_message_sent_once(slack: Slack) -> No
     assert second.at - first.at >= slack.fake.retry_after
     assert second.params["channel"] == "C0GENERAL"
     assert slack.fake.rate_limited["chat.postMessage"] == 0
+
+
+async def test_an_answer_through_response_url_outlasts_a_500_and_a_429(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command the core answers after the ack is answered through response_url: Bolt's respond() retries only
+    dropped connections there, so one 500 or 429 lost the answer without a word."""
+    await slack.install(T1)
+    monkeypatch.setattr(listeners, "ANSWER_WITHIN", 0.05)
+    slack.fake.latency["users.info"] = 0.3
+    slack.fake.server_errors[RESPONSE_URL] = 1
+    slack.fake.rate_limited[RESPONSE_URL] = 1
+
+    held = await (await slack.command(T1, ANN, "status")).json()
+    await slack.settle()
+
+    assert held["text"] == "One moment…"
+    (answer,) = slack.fake.responses
+    assert answer["response_type"] == "ephemeral" and answer["text"] != held["text"]
+    assert slack.fake.server_errors[RESPONSE_URL] == slack.fake.rate_limited[RESPONSE_URL] == 0
 
 
 async def test_direct_messages_open_a_conversation_first(slack: Slack) -> None:
