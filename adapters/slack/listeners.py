@@ -157,7 +157,7 @@ class Listeners:
 
     async def command(self, ack: AsyncAck, body: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
         team, user, channel = context.team_id or translate.team_of(body), body["user_id"], body.get("channel_id", "")
-        text = translate.normalise_mentions(body.get("text") or "")
+        text = translate.command_text(body.get("text") or "")
         ids = f"team={team} user={user} command"
 
         async def answer() -> Reply:

@@ -9,6 +9,7 @@ from typing import Any
 from bot.events import MessageDeleted, MessagePosted
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|<>\s]+)(?:\|[^<>]*)?>")
 
 # Subtypes that are a person writing in the channel; everything else (joins, topic changes, bots) is not chat.
 HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
@@ -22,9 +23,11 @@ def at(ts: str) -> datetime:
     return datetime.fromtimestamp(float(ts), UTC)
 
 
-def normalise_mentions(text: str) -> str:
-    """`<@U123|name>` (sent when escaping is on) becomes `<@U123>`, the form the core parses."""
-    return _MENTION.sub(r"<@\1>", text)
+def command_text(text: str) -> str:
+    """A slash command's text as the core parses it. The manifest turns on "escape channels, users, and links":
+    `<@U123|name>` becomes `<@U123>`, and a link, `<https://x>` or `<https://x|x>`, the link itself
+    (`/rapport share @bob https://x note` would otherwise be refused as not a link)."""
+    return _LINK.sub(r"\1", _MENTION.sub(r"<@\1>", text))
 
 
 def mentions(text: str) -> tuple[str, ...]:

@@ -190,6 +190,19 @@ async def test_me_with_no_history_and_an_unknown_subcommand_answer_ephemerally(s
     assert "Try `/rapport help`" in wrong["text"]
 
 
+async def test_a_link_in_a_command_arrives_as_the_link(slack: Slack) -> None:
+    """The manifest asks Slack to escape channels, users and links in /rapport's text: a link comes as
+    `<https://...>` (or with `|label`), which the core must see as the link itself to share it."""
+    await slack.install(T1)
+    await slack.say(T1, BOB, "morning all", slack.ts())
+    await slack.settle()
+    for link in ("<https://example.com/a>", "<https://example.com/a|example.com/a>"):
+        answer = await (await slack.command(T1, ANN, f"share <@{BOB}|bob> {link} worth a read")).json()
+        assert answer["text"].startswith(f"Sent https://example.com/a to <@{BOB}>"), answer["text"]
+    sent = slack.fake.called("chat.postMessage")
+    assert len(sent) == 2 and all("\nhttps://example.com/a\n" in c.params["text"] for c in sent)
+
+
 async def test_a_button_press_reaches_the_core_with_the_admin_role(slack: Slack) -> None:
     await slack.install(T1)
     slack.fake.admins.add(ANN)
