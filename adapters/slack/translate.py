@@ -26,8 +26,10 @@ def at(ts: str) -> datetime:
 def command_text(text: str) -> str:
     """A slash command's text as the core parses it. The manifest turns on "escape channels, users, and links":
     `<@U123|name>` becomes `<@U123>`, and a link, `<https://x>` or `<https://x|x>`, the link itself
-    (`/rapport share @bob https://x note` would otherwise be refused as not a link)."""
-    return _LINK.sub(r"\1", _MENTION.sub(r"<@\1>", text))
+    (`/rapport share @bob https://x note` would otherwise be refused as not a link). Slack sends `&`, `<` and `>`
+    as `&amp;`, `&lt;` and `&gt;`: unescaped last, so that a team "R&D" is stored as typed."""
+    text = _LINK.sub(r"\1", _MENTION.sub(r"<@\1>", text))
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def mentions(text: str) -> tuple[str, ...]:

@@ -203,6 +203,21 @@ async def test_a_link_in_a_command_arrives_as_the_link(slack: Slack) -> None:
     assert len(sent) == 2 and all("\nhttps://example.com/a\n" in c.params["text"] for c in sent)
 
 
+async def test_what_slack_escapes_in_a_command_reaches_the_core_as_typed(slack: Slack) -> None:
+    """Slack sends `&`, `<` and `>` in a command's text as HTML entities: a team "R&D" must not be stored (and
+    shown in the console, the map and the insights report) as "R&amp;D"."""
+    await slack.install(T1)
+    heard: list[str] = []
+
+    async def echo(ctx: Context, args: Args) -> Reply:
+        heard.append(args.rest())
+        return Reply("ok")
+
+    slack.core.router.command("echo", "echo TEXT", "what the core heard")(echo)
+    await slack.command(T1, ANN, "echo team R&amp;D &lt;3 <https://example.com/?a=1&amp;b=2>")
+    assert heard == ["team R&D <3 https://example.com/?a=1&b=2"]
+
+
 async def test_a_button_press_reaches_the_core_with_the_admin_role(slack: Slack) -> None:
     await slack.install(T1)
     slack.fake.admins.add(ANN)
