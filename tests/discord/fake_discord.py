@@ -87,6 +87,8 @@ class Guild:
     members: dict[int, str]  # user id -> name
     threads: dict[int, int] = field(default_factory=dict)  # thread id -> parent channel id
     managers: dict[int, tuple[int, ...]] = field(default_factory=dict)  # channel -> members allowed Manage Channels
+    system_channel: int | None = None  # where Discord posts joins (and bots their greeting)
+    bot_muted: tuple[int, ...] = ()  # channels where the bot is denied Send Messages
 
     def create_event(self) -> dict[str, Any]:
         return {
@@ -98,13 +100,17 @@ class Guild:
                        "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False}],
             "channels": [{"id": str(c), "type": 0, "name": f"chat-{c % 1000}", "position": i,
                           "permission_overwrites": [
-                              {"id": str(uid), "type": 1, "deny": "0",
-                               "allow": str(discord.Permissions(manage_channels=True).value)}
-                              for uid in self.managers.get(c, ())],
+                              *({"id": str(uid), "type": 1, "deny": "0",
+                                 "allow": str(discord.Permissions(manage_channels=True).value)}
+                                for uid in self.managers.get(c, ())),
+                              *([{"id": str(BOT_ID), "type": 1, "allow": "0",
+                                  "deny": str(discord.Permissions(send_messages=True).value)}]
+                                if c in self.bot_muted else [])],
                           "guild_id": str(self.id)}
                          for i, c in enumerate(self.channels)],
             "threads": [thread(t, p, self.id, next(iter(self.members))) for t, p in self.threads.items()],
             "members": [member(BOT_ID, "rapport", bot=True)],
+            "system_channel_id": str(self.system_channel) if self.system_channel else None,
         }
 
 
@@ -303,6 +309,8 @@ class FakeDiscord:
             channel = int(match[1])
             if channel in self.gone:
                 return 404, {"message": "Unknown Channel", "code": 10003}
+            if any(channel in g.bot_muted for g in self.guilds.values()):
+                return 403, {"message": "Missing Permissions", "code": 50013}
             if self._dm_channels.get(channel) in self.closed_dms:
                 return 403, {"message": "Cannot send messages to this user", "code": 50007}
             return 200, self.bot_message(channel, body)
