@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -31,7 +31,7 @@ from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
 from bot.app import Rapport
 from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
-from bot.replies import Reply
+from bot.replies import Reply, Section
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,11 @@ HOLDING = Reply("One moment…")
 FAILED = Reply("Sorry, something went wrong on my side. Please try again in a minute.")
 
 Body = dict[str, Any]
+SEES = Section("What Rapport sees on Slack", (
+    "Public channels it was added to (`/invite @Rapport`): who asks whom and when. Message text is read to tell "
+    "questions from other messages, then dropped; never stored.",
+    "Not private channels, group DMs or direct messages: nothing said there counts.",
+))
 
 
 class ResponseUrlFailed(Exception):
@@ -162,7 +167,9 @@ class Listeners:
 
         async def answer() -> Reply:
             roles = await self.people.roles(client, team, user, channel)
-            return await self.core.on_command(CommandInvoked(team, channel, user, text, roles))
+            reply = await self.core.on_command(CommandInvoked(team, channel, user, text, roles))
+            # The core's status leaves what the platform hides to the adapter (as on Discord).
+            return replace(reply, sections=(*reply.sections, SEES)) if text.lower().split()[:1] == ["status"] else reply
 
         task, ready = await self._in_time(answer())
         if not ready:

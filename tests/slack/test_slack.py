@@ -218,6 +218,15 @@ async def test_what_slack_escapes_in_a_command_reaches_the_core_as_typed(slack: 
     assert heard == ["team R&D <3 https://example.com/?a=1&b=2"]
 
 
+async def test_status_says_what_rapport_cannot_see_on_slack(slack: Slack) -> None:
+    """`/rapport status` promises what Rapport cannot see; the core leaves that to each platform, as Discord says
+    its own."""
+    await slack.install(T1)
+    status = await (await slack.command(T1, ANN, "status")).json()
+    shown = "\n".join(b["text"]["text"] for b in status["blocks"])
+    assert "*What Rapport sees on Slack*" in shown and "Not private channels, group DMs or direct messages" in shown
+
+
 async def test_a_button_press_reaches_the_core_with_the_admin_role(slack: Slack) -> None:
     await slack.install(T1)
     slack.fake.admins.add(ANN)
