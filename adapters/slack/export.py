@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.exportfiles import Budget, read_json
+from adapters.slack.translate import SLACKBOT
 from bot.events import Member, MessagePosted
 from bot.intake.ingest import History
 
@@ -29,7 +30,6 @@ CHANNEL_LISTS = ("channels.json", "groups.json", "mpims.json", "dms.json")
 # Subtypes a person writes; every other subtype is Slack narrating something (topic set, pin added, ...).
 PERSON_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 JOIN_LEAVE = {"channel_join", "channel_leave", "group_join", "group_leave"}
-SLACKBOT = "USLACKBOT"  # listed in users.json with is_bot false
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ _LINK = re.compile(r"<((?:https?|mailto):[^|<>\s]+)(?:\|[^<>]*)?>")
 
 # Subtypes that are a person writing in the channel; everything else (joins, topic changes, bots) is not chat.
 HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
+# Slackbot posts reminders and auto-responses as a user with no bot_id, and users.info says is_bot false.
+SLACKBOT = "USLACKBOT"
 
 
 def message_id(channel: str, ts: str) -> str:
@@ -38,7 +40,8 @@ def mentions(text: str) -> tuple[str, ...]:
 
 def posted(team_id: str, event: dict[str, Any]) -> MessagePosted | None:
     """A message event as MessagePosted, or None when it is not a person chatting."""
-    if event.get("subtype") not in HUMAN_SUBTYPES or event.get("bot_id") or not event.get("user"):
+    if (event.get("subtype") not in HUMAN_SUBTYPES or event.get("bot_id") or not event.get("user")
+            or event["user"] == SLACKBOT):
         return None
     channel, ts = event.get("channel"), event.get("ts")
     if not channel or not ts:

@@ -153,6 +153,18 @@ async def test_bots_joins_and_edits_are_not_chat_but_deletions_are_forgotten(sla
     assert await rows(slack, QuestionRow, workspace=T1) == 0
 
 
+async def test_slackbot_reminders_are_not_a_person_asking(slack: Slack) -> None:
+    """Slackbot posts channel reminders as a user (USLACKBOT, no bot_id) whom users.info calls no bot: answering
+    one must not make Slackbot someone's acquaintance (or a coffee partner), as the importer already knows."""
+    await slack.install(T1)
+    reminder = slack.ts()
+    await slack.say(T1, "USLACKBOT", "Reminder: who is updating the release notes?", reminder)
+    await slack.say(T1, ANN, "I am", slack.ts(5), thread_ts=reminder)
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1, author="USLACKBOT") == 0
+    assert [c for c in slack.fake.called("users.info") if c.params["user"] == "USLACKBOT"] == []
+
+
 async def test_a_thread_parent_deleted_under_its_replies_is_forgotten(slack: Slack) -> None:
     """Deleting a message that has replies leaves a tombstone: Slack sends message_changed, not message_deleted."""
     await slack.install(T1)
