@@ -163,10 +163,11 @@ class RapportClient(discord.AutoShardedClient):
     # Gateway events
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        """Say once, where the server's notices go, what Rapport records (the core keeps it to once)."""
+        """Say once, where the server's notices go, what Rapport records (the core keeps it to once). A system
+        channel is often closed to members and bots: then the first channel the bot may post in."""
         me = guild.me
-        channel = guild.system_channel or next(
-            (c for c in guild.text_channels if me is None or c.permissions_for(me).send_messages), None)
+        channel = next((c for c in (guild.system_channel, *guild.text_channels)
+                        if c is not None and (me is None or c.permissions_for(me).send_messages)), None)
         if channel is not None:
             with self._busy():
                 await self.core.on_joined(BotJoinedChannel(str(guild.id), str(channel.id)))

@@ -9,16 +9,19 @@ from typing import Any
 import discord
 
 from adapters.discord.views import buttons_view
-from bot.replies import Reply
+from bot.replies import Reply, Section
 
 DESCRIPTION_MAX = 4096
 FIELD_MAX = 1024
 FIELDS_MAX = 25
+EMBED_MAX = 6000  # characters in all of a message's embeds: titles, descriptions, field names and values
+MORE = "…and more"
 BLANK = "\u200b"  # Discord refuses empty embed field names and values
 COLOUR = discord.Colour.blurple()
 
 # The core writes *bold* (Slack style); in Discord markdown single stars are italics.
 _BOLD = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
+_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>")
 
 
 def markdown(text: str) -> str:
@@ -41,13 +44,32 @@ def _field_values(lines: tuple[str, ...]) -> list[str]:
     return [*values, current or BLANK]
 
 
+def _section_fields(section: Section) -> list[tuple[str, str]]:
+    """(name, value) of each embed field a section takes. Discord renders mentions in field values, not in field
+    names, so a title naming someone ("Ask <@123>") leads the value in bold instead."""
+    if _MENTION.search(section.title):
+        return [(BLANK, value) for value in _field_values((f"*{section.title}*", *section.lines))]
+    title = clip(markdown(section.title), 256)
+    return [(title if n == 0 else BLANK, value) for n, value in enumerate(_field_values(section.lines))]
+
+
 def embed(reply: Reply) -> discord.Embed:
+    """Discord refuses the whole message when an embed passes a limit, so a long answer is cut, as on Slack, with
+    a last field saying there is more."""
     card = discord.Embed(description=clip(markdown(reply.text), DESCRIPTION_MAX) or None, colour=COLOUR)
-    for section in reply.sections:
-        for n, value in enumerate(_field_values(section.lines)):
-            if len(card.fields) == FIELDS_MAX:
-                return card
-            card.add_field(name=clip(markdown(section.title), 256) if n == 0 else BLANK, value=value, inline=False)
+    fields = [field for section in reply.sections for field in _section_fields(section)]
+    room = EMBED_MAX - len(card.description or "")
+    if len(fields) > FIELDS_MAX or sum(len(name) + len(value) for name, value in fields) > room:
+        room -= len(BLANK) + len(MORE)
+        kept = []
+        for name, value in fields[:FIELDS_MAX - 1]:
+            room -= len(name) + len(value)
+            if room < 0:
+                break
+            kept.append((name, value))
+        fields = [*kept, (BLANK, MORE)]
+    for name, value in fields:
+        card.add_field(name=name, value=value, inline=False)
     return card
 
 

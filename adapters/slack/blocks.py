@@ -36,11 +36,19 @@ def _plain(text: str, limit: int = 75) -> dict[str, Any]:
 
 
 def section_blocks(section: Section) -> list[Block]:
+    """A section as few blocks as hold it, split between lines: cut at 3000 characters, a long list would lose
+    its last lines (and maybe a mention cut in half), where Discord shows them in further fields."""
     title = f"*{section.title}*"
     lines = section.lines
     if lines and len(lines) <= MAX_FIELDS and all(len(line) <= SHORT_LINE for line in lines):
         return [{"type": "section", "text": _mrkdwn(title), "fields": [_mrkdwn(line) for line in lines]}]
-    return [{"type": "section", "text": _mrkdwn("\n".join((title, *lines)))}]
+    texts = [title]
+    for line in map(_clip, lines):
+        if len(texts[-1]) + 1 + len(line) > MAX_TEXT:
+            texts.append(line)
+        else:
+            texts[-1] += "\n" + line
+    return [{"type": "section", "text": _mrkdwn(text)} for text in texts]
 
 
 def button(b: Button, index: int) -> Block:

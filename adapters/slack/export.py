@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.exportfiles import Budget, read_json
+from adapters.slack.translate import SLACKBOT
 from bot.events import Member, MessagePosted
 from bot.intake.ingest import History
 
@@ -34,7 +35,6 @@ DIRECT_FOLDER = re.compile(r"D[A-Z0-9]{8,}|mpdm-.+")
 # Subtypes a person writes; every other subtype is Slack narrating something (topic set, pin added, ...).
 PERSON_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 JOIN_LEAVE = {"channel_join", "channel_leave", "group_join", "group_leave"}
-SLACKBOT = "USLACKBOT"  # listed in users.json with is_bot false
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters import markup
 from adapters.slack import blocks, translate
@@ -31,7 +31,7 @@ from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
 from bot.app import Rapport
 from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
-from bot.replies import Reply
+from bot.replies import Reply, Section
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,15 @@ HOLDING = Reply("One moment…")
 FAILED = Reply("Sorry, something went wrong on my side. Please try again in a minute.")
 
 Body = dict[str, Any]
+SEES = Section("What Rapport sees on Slack", (
+    "Public channels it was added to (`/invite @Rapport`): who asks whom and when. Message text is read to tell "
+    "questions from other messages, then dropped; never stored.",
+    "Not private channels, group DMs or direct messages: nothing said there counts.",
+))
+
+
+class ResponseUrlFailed(Exception):
+    """Slack answered a post to a response_url with a server error."""
 
 
 def _response_type(reply: Reply) -> str:
@@ -75,8 +84,7 @@ class Listeners:
         ids = (f"team={team} event={body.get('event_id', '')} channel={str(event.get('channel', ''))[:32]} "
                f"message={str(event.get('ts') or event.get('deleted_ts') or '')[:32]}")
         try:
-            taken = (translate.deleted(team, event) if event.get("subtype") == "message_deleted"
-                     else translate.posted(team, event))
+            taken = translate.deleted(team, event) if translate.is_deletion(event) else translate.posted(team, event)
         except (ValueError, TypeError, OverflowError, KeyError) as error:  # one bad event costs only itself
             log.warning("slack event %s skipped: malformed (%s)", ids, type(error).__name__)
             return
@@ -152,24 +160,23 @@ class Listeners:
             log.error("slack %s failed (%s)", ids, type(error).__name__)
             return FAILED
 
-    async def command(self, ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
-                      context: AsyncBoltContext) -> None:
+    async def command(self, ack: AsyncAck, body: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
         team, user, channel = context.team_id or translate.team_of(body), body["user_id"], body.get("channel_id", "")
-        text = translate.normalise_mentions(body.get("text") or "")
+        text = translate.command_text(body.get("text") or "")
         ids = f"team={team} user={user} command"
 
         async def answer() -> Reply:
             roles = await self.people.roles(client, team, user, channel)
-            return await self.core.on_command(CommandInvoked(team, channel, user, text, roles))
+            reply = await self.core.on_command(CommandInvoked(team, channel, user, text, roles))
+            # The core's status leaves what the platform hides to the adapter (as on Discord).
+            return replace(reply, sections=(*reply.sections, SEES)) if text.lower().split()[:1] == ["status"] else reply
 
         task, ready = await self._in_time(answer())
         if not ready:
             await ack(response_type="ephemeral", text=HOLDING.text)
 
             async def later() -> None:
-                reply = await self._result(task, ids)
-                if reply is not None:
-                    await respond(response_type=_response_type(reply), **blocks.message(reply))
+                await self._after_ack(await self._result(task, ids), team, user, channel, body, client)
 
             self.deferred.submit(f"{team}:{user}", ids, later)
             return
@@ -188,7 +195,7 @@ class Listeners:
         await ack(response_type=_response_type(reply), **blocks.message(reply))
 
     async def button(self, ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient,
-                     respond: AsyncRespond, context: AsyncBoltContext) -> None:
+                     context: AsyncBoltContext) -> None:
         team, user = context.team_id or translate.team_of(body), body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or ""
         action_id = blocks.action_of(action.get("action_id", ""))
@@ -210,19 +217,35 @@ class Listeners:
         await ack()
 
         async def job() -> None:
-            reply = await self._result(task, ids)
-            if reply is None:
-                return
-            if reply.attachment is not None:
-                await self.outbound.send_direct(team, user, reply)
-            elif reply.form:  # the core took longer than ANSWER_WITHIN: the trigger_id may have expired by now
-                await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
-            elif body.get("response_url"):
-                await respond(response_type=_response_type(reply), replace_original=False, **blocks.message(reply))
-            else:  # a button in the App Home has no message to answer under
-                await self.outbound.send_direct(team, user, reply)
+            await self._after_ack(await self._result(task, ids), team, user, channel, body, client)
 
         self.deferred.submit(f"{team}:{user}", ids, job)
+
+    async def _after_ack(self, reply: Reply | None, team: str, user: str, channel: str, body: Body,
+                         client: AsyncWebClient) -> None:
+        """A command's or button's reply that came after the ack: a file cannot ride on a response_url (nor an
+        ephemeral message), so it goes to the member's DMs, as the quick path sends it."""
+        if reply is None:
+            return
+        if reply.attachment is not None:
+            await self.outbound.send_direct(team, user, reply)
+        elif reply.form:  # the core took longer than ANSWER_WITHIN: the trigger_id may have expired by now
+            await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
+        elif body.get("response_url"):
+            # Not Bolt's respond(): it returns a 429 or a 500 as if it were an answer, and the member's answer was
+            # lost without a word. This client waits out a 429 (Retry-After); a 5xx fails the job, which Deferred
+            # runs once more.
+            hook = AsyncWebhookClient(body["response_url"], session=self.outbound.client.session,
+                                      retry_handlers=self.outbound.client.retry_handlers)
+            sent = await hook.send(response_type=_response_type(reply), replace_original=False,
+                                   **blocks.message(reply))
+            if sent.status_code >= 500:
+                raise ResponseUrlFailed(sent.status_code)
+            if sent.status_code >= 400:  # expired (30 minutes, 5 uses): asking again would not help
+                log.warning("slack answer for team=%s user=%s not delivered: response_url %d", team, user,
+                            sent.status_code)
+        else:  # a button in the App Home has no message to answer under
+            await self.outbound.send_direct(team, user, reply)
 
     async def form(self, ack: AsyncAck, body: Body, view: Body, client: AsyncWebClient,
                    context: AsyncBoltContext) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.translate import SLACKBOT
 from bot.app import Rapport
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, Member, MembersSeen
 
@@ -21,7 +22,8 @@ PROFILE_TTL = 300.0  # seconds; an admin demoted in Slack loses admin rights her
 def member_of(team_id: str, user: dict[str, Any]) -> Member:
     profile = user.get("profile") or {}
     name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-    return Member(team_id, user["id"], name or user["id"], user.get("tz"), bool(user.get("is_bot")))
+    return Member(team_id, user["id"], name or user["id"], user.get("tz"), bool(user.get("is_bot"))
+                  or user["id"] == SLACKBOT)
 
 
 @dataclass

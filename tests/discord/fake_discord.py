@@ -52,6 +52,33 @@ def member(uid: int, name: str, permissions: discord.Permissions | None = None, 
     return data
 
 
+def message_problems(body: Any) -> list[str]:
+    """Discord's limits on a message that our renderer must respect (a subset of what Discord enforces)."""
+    if not isinstance(body, dict):
+        return []
+    problems = []
+    if len(body.get("content") or "") > 2000:
+        problems.append("content over 2000")
+    embeds = body.get("embeds") or []
+    total = 0
+    for embed in embeds:
+        fields = embed.get("fields") or []
+        if len(embed.get("description") or "") > 4096:
+            problems.append("description over 4096")
+        if len(fields) > 25:
+            problems.append("more than 25 fields")
+        for f in fields:
+            if not f.get("name") or not f.get("value"):
+                problems.append("empty field name or value")
+            if len(f.get("name") or "") > 256 or len(f.get("value") or "") > 1024:
+                problems.append("field over its limit")
+        total += len(embed.get("title") or "") + len(embed.get("description") or "") + sum(
+            len(f.get("name") or "") + len(f.get("value") or "") for f in fields)
+    if total > 6000:
+        problems.append("embeds over 6000 characters in all")
+    return problems
+
+
 @dataclass
 class Guild:
     id: int
@@ -60,6 +87,8 @@ class Guild:
     members: dict[int, str]  # user id -> name
     threads: dict[int, int] = field(default_factory=dict)  # thread id -> parent channel id
     managers: dict[int, tuple[int, ...]] = field(default_factory=dict)  # channel -> members allowed Manage Channels
+    system_channel: int | None = None  # where Discord posts joins (and bots their greeting)
+    bot_muted: tuple[int, ...] = ()  # channels where the bot is denied Send Messages
 
     def create_event(self) -> dict[str, Any]:
         return {
@@ -71,13 +100,17 @@ class Guild:
                        "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False}],
             "channels": [{"id": str(c), "type": 0, "name": f"chat-{c % 1000}", "position": i,
                           "permission_overwrites": [
-                              {"id": str(uid), "type": 1, "deny": "0",
-                               "allow": str(discord.Permissions(manage_channels=True).value)}
-                              for uid in self.managers.get(c, ())],
+                              *({"id": str(uid), "type": 1, "deny": "0",
+                                 "allow": str(discord.Permissions(manage_channels=True).value)}
+                                for uid in self.managers.get(c, ())),
+                              *([{"id": str(BOT_ID), "type": 1, "allow": "0",
+                                  "deny": str(discord.Permissions(send_messages=True).value)}]
+                                if c in self.bot_muted else [])],
                           "guild_id": str(self.id)}
                          for i, c in enumerate(self.channels)],
             "threads": [thread(t, p, self.id, next(iter(self.members))) for t, p in self.threads.items()],
             "members": [member(BOT_ID, "rapport", bot=True)],
+            "system_channel_id": str(self.system_channel) if self.system_channel else None,
         }
 
 
@@ -216,6 +249,9 @@ class FakeDiscord:
         if request.headers.get("Authorization") not in (f"Bot {TOKEN}", None):
             return 401, {"message": "401: Unauthorized", "code": 0}
         route = f"{request.method} {path}"
+        sent = (body or {}).get("data") if re.fullmatch(r"POST /interactions/\d+/[^/]+/callback", route) else body
+        if request.method in ("POST", "PATCH") and (problems := message_problems(sent)):
+            return 400, {"message": "Invalid Form Body", "code": 50035, "errors": problems}
         if route == "GET /gateway/bot":  # AutoShardedClient asks how many shards to run
             return 200, {"url": f"{self.url.replace('http', 'ws')}/gateway", "shards": 1,
                          "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
@@ -273,6 +309,8 @@ class FakeDiscord:
             channel = int(match[1])
             if channel in self.gone:
                 return 404, {"message": "Unknown Channel", "code": 10003}
+            if any(channel in g.bot_muted for g in self.guilds.values()):
+                return 403, {"message": "Missing Permissions", "code": 50013}
             if self._dm_channels.get(channel) in self.closed_dms:
                 return 403, {"message": "Cannot send messages to this user", "code": 50007}
             return 200, self.bot_message(channel, body)

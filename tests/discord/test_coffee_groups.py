@@ -59,8 +59,11 @@ async def test_a_group_meets_in_a_private_thread_of_the_coffee_channel(harness: 
     (intro,) = _messages(harness, thread)
     embed = intro["embeds"][0]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
+    # Discord shows a mention as a name in field values only; in a field name it reads as `<@1200...>`.
+    assert not any("<@" in f["name"] for f in embed["fields"])
     for member in GROUP:
-        assert f"<@{member}>" in embed["description"] and f"Ask <@{member}>" in fields
+        assert f"<@{member}>" in embed["description"]
+        assert any(f["value"].startswith(f"**Ask <@{member}>**\n") for f in embed["fields"])
         assert f"<@{member}>: " in fields["Suggested time, inside everyone's working hours (30 minutes)"]
     assert "calendar.google.com" in fields["Add it to your calendar"]
     assert b"BEGIN:VCALENDAR" in intro["files"]["virtual-coffee.ics"]

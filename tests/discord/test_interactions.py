@@ -11,7 +11,7 @@ import pytest
 from adapters.discord import interactions
 from bot.commands import Args, Context, Router
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN
-from bot.replies import Button, Form, FormField, Reply
+from bot.replies import Button, Form, FormField, Reply, Section
 from tests.discord.conftest import ANA, BOB, CID, DEE, GUILD, Harness, ws_settings
 
 MODAL, UPDATE_LATER, MESSAGE, DEFERRED_MESSAGE = 9, 6, 4, 5
@@ -189,6 +189,30 @@ async def test_admins_are_told_apart(discord_bot: Harness) -> None:
         "whoami", ANA, permissions=discord.Permissions(manage_channels=True)))
 
     assert seen == [frozenset(), frozenset({WORKSPACE_ADMIN}), frozenset({CHANNEL_MANAGER})]
+
+
+async def test_a_long_answer_is_cut_to_what_discord_accepts(discord_bot: Harness) -> None:
+    """Discord refuses a message whose embeds hold more than 6,000 characters in all (or 25 fields): the member
+    would get "the application did not respond". Long answers (a busy coffee status) are cut, saying so."""
+    line = "<@1200000000000000002> and <@1200000000000000003>: shared working hours and interests"
+
+    def feature(router: Router) -> None:
+        @router.command("long", "long", "a long answer")
+        async def long(ctx: Context, args: Args) -> Reply:
+            return Reply("Groups so far " + "x" * 2000, tuple(Section(f"Round {n}", (line,) * 30) for n in range(3)))
+
+        @router.command("many", "many", "many short sections")
+        async def many(ctx: Context, args: Args) -> Reply:
+            return Reply("Stages", tuple(Section(f"Stage {n}", ("one",)) for n in range(30)))
+
+    discord_bot.features.append(feature)
+    await discord_bot.restart()
+    for name in ("long", "many"):
+        await discord_bot.send("INTERACTION_CREATE", discord_bot.command(name, ANA))
+
+    long, many = discord_bot.responses()
+    assert "Round 0" in embed_text(long) and embed_text(long).endswith("…and more")
+    assert len(many["data"]["embeds"][0]["fields"]) == 25 and embed_text(many).endswith("…and more")
 
 
 async def private_file(bot: Harness, command: str, position: int, label: str) -> dict:

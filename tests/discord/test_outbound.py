@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import pytest
 
 from bot.replies import Button, Reply
-from tests.discord.conftest import ANA, BOB, CHAT, DEE, GUILD, OTHER_CHAT, Harness
+from storage.store import SqlStore
+from tests.discord.conftest import ANA, BOB, CHAT, DEE, GUILD, OTHER_CHAT, Harness, ws_settings
+from tests.discord.fake_discord import FakeDiscord
 
 NUDGE = Reply("Say hi to <@1200000000000000001>?", buttons=(Button("Sure", "hello", "1"),))
 MESSAGES = r"/channels/\d+/messages"
+THIRD_CHAT = 1110000000000000003
 
 
 async def test_a_rate_limited_dm_is_waited_out_and_sent_once(discord_bot: Harness) -> None:
@@ -70,6 +74,22 @@ async def test_joining_a_server_says_once_what_is_recorded(discord_bot: Harness)
     await discord_bot.client.on_guild_join(guild)  # a rejoin: said already
     [notice] = discord_bot.fake.sent(MESSAGES)
     assert "never store what anyone writes" in notice.body["embeds"][0]["description"]
+
+
+async def test_the_join_notice_goes_where_the_bot_may_post(fake: FakeDiscord, sql_store: SqlStore) -> None:
+    """A server's system channel is often one where members (and bots) may not post: the notice goes to the first
+    channel the bot may post in instead of being refused there, and never said."""
+    fake.guilds[GUILD] = replace(fake.guilds[GUILD], channels=[CHAT, THIRD_CHAT], system_channel=CHAT,
+                                 bot_muted=(CHAT,))
+    harness = Harness(fake, sql_store, ws_settings())
+    await harness.start()
+    try:
+        guild = harness.client.get_guild(GUILD)
+        assert guild is not None
+        await harness.client.on_guild_join(guild)
+    finally:
+        await harness.stop()
+    assert [r.path for r in fake.sent(MESSAGES)] == [f"/channels/{THIRD_CHAT}/messages"]
 
 
 async def test_permalinks_are_built_from_ids(discord_bot: Harness) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 BOT_USER = "UBOT"
+RESPONSE_URL = "response_url"  # the key of server_errors and rate_limited for posts to a response_url
 
 
 @dataclass
@@ -132,9 +133,18 @@ class FakeSlack:
         else:
             params = dict(parse_qsl(raw))
         params.update(dict(parse_qsl(url.query)))
-        if url.path.startswith("/response/"):
+        if url.path.startswith("/response/"):  # refused as a method named RESPONSE_URL would be
             with self._lock:
-                self.responses.append(params)
+                broken, limited = (self.server_errors.get(RESPONSE_URL, 0), self.rate_limited.get(RESPONSE_URL, 0))
+                self.server_errors[RESPONSE_URL], self.rate_limited[RESPONSE_URL] = max(broken - 1, 0), max(
+                    limited - 1, 0)
+                if not broken and not limited:
+                    self.responses.append(params)
+            if broken:
+                return self._send(request, 500, {"ok": False, "error": "internal_error"})
+            if limited:
+                return self._send(request, 429, {"ok": False, "error": "ratelimited"},
+                                  {"Retry-After": str(self.retry_after)})
             return self._send(request, 200, {"ok": True})
         method = url.path.removeprefix("/api/")
         auth = request.headers.get("Authorization", "")

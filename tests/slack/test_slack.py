@@ -14,13 +14,14 @@ import pytest
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select, text
 
-from adapters.slack.blocks import MAX_BLOCKS, action_of, home
-from bot.commands import Context
+from adapters.slack import listeners
+from adapters.slack.blocks import MAX_BLOCKS, action_of, home, message
+from bot.commands import Args, Context
 from bot.events import WORKSPACE_ADMIN
-from bot.replies import Button, Form, FormField, Reply, Section
+from bot.replies import Attachment, Button, Form, FormField, Reply, Section
 from storage.models import MessageRow, QuestionRow
 from tests.slack.conftest import Slack, sign
-from tests.slack.fake_slack import BOT_USER
+from tests.slack.fake_slack import BOT_USER, RESPONSE_URL, block_problems
 
 T1, T2 = "T0ALPHA", "T0BETA"
 ANN, BOB = "U0ANN", "U0BOB"
@@ -152,6 +153,39 @@ async def test_bots_joins_and_edits_are_not_chat_but_deletions_are_forgotten(sla
     assert await rows(slack, QuestionRow, workspace=T1) == 0
 
 
+async def test_slackbot_reminders_are_not_a_person_asking(slack: Slack) -> None:
+    """Slackbot posts channel reminders as a user (USLACKBOT, no bot_id) whom users.info calls no bot: answering
+    one must not make Slackbot someone's acquaintance (or a coffee partner), as the importer already knows."""
+    await slack.install(T1)
+    reminder = slack.ts()
+    await slack.say(T1, "USLACKBOT", "Reminder: who is updating the release notes?", reminder)
+    await slack.say(T1, ANN, "I am", slack.ts(5), thread_ts=reminder)
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1, author="USLACKBOT") == 0
+    assert [c for c in slack.fake.called("users.info") if c.params["user"] == "USLACKBOT"] == []
+
+
+async def test_a_thread_parent_deleted_under_its_replies_is_forgotten(slack: Slack) -> None:
+    """Deleting a message that has replies leaves a tombstone: Slack sends message_changed, not message_deleted."""
+    await slack.install(T1)
+    root, reply = slack.ts(), slack.ts(5)
+    await slack.say(T1, ANN, "who owns billing?", root)
+    await slack.say(T1, BOB, "I do", reply, thread_ts=root)
+    await slack.settle()
+    assert await rows(slack, QuestionRow, workspace=T1, message_id=f"C0GENERAL:{root}") > 0
+
+    await slack.event(T1, {"type": "message", "subtype": "message_changed", "hidden": True, "channel": "C0GENERAL",
+                           "ts": slack.ts(9), "event_ts": slack.ts(9),
+                           "message": {"type": "message", "subtype": "tombstone", "text": "This message was deleted.",
+                                       "user": "USLACKBOT", "hidden": True, "ts": root, "thread_ts": root,
+                                       "reply_count": 1},
+                           "previous_message": {"type": "message", "user": ANN, "text": "who owns billing?",
+                                                "ts": root, "thread_ts": root, "reply_count": 1}})
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1, message_id=f"C0GENERAL:{root}") == 0
+    assert await rows(slack, QuestionRow, workspace=T1) == 0
+
+
 async def test_me_with_no_history_and_an_unknown_subcommand_answer_ephemerally(slack: Slack) -> None:
     await slack.install(T1)
     me = await (await slack.command(T1, ANN, "me")).json()
@@ -166,6 +200,43 @@ async def test_me_with_no_history_and_an_unknown_subcommand_answer_ephemerally(s
     assert wrong["response_type"] == "ephemeral"
     assert wrong["text"].startswith("I don't know the command `frobnicate`.")
     assert "Try `/rapport help`" in wrong["text"]
+
+
+async def test_a_link_in_a_command_arrives_as_the_link(slack: Slack) -> None:
+    """The manifest asks Slack to escape channels, users and links in /rapport's text: a link comes as
+    `<https://...>` (or with `|label`), which the core must see as the link itself to share it."""
+    await slack.install(T1)
+    await slack.say(T1, BOB, "morning all", slack.ts())
+    await slack.settle()
+    for link in ("<https://example.com/a>", "<https://example.com/a|example.com/a>"):
+        answer = await (await slack.command(T1, ANN, f"share <@{BOB}|bob> {link} worth a read")).json()
+        assert answer["text"].startswith(f"Sent https://example.com/a to <@{BOB}>"), answer["text"]
+    sent = slack.fake.called("chat.postMessage")
+    assert len(sent) == 2 and all("\nhttps://example.com/a\n" in c.params["text"] for c in sent)
+
+
+async def test_what_slack_escapes_in_a_command_reaches_the_core_as_typed(slack: Slack) -> None:
+    """Slack sends `&`, `<` and `>` in a command's text as HTML entities: a team "R&D" must not be stored (and
+    shown in the console, the map and the insights report) as "R&amp;D"."""
+    await slack.install(T1)
+    heard: list[str] = []
+
+    async def echo(ctx: Context, args: Args) -> Reply:
+        heard.append(args.rest())
+        return Reply("ok")
+
+    slack.core.router.command("echo", "echo TEXT", "what the core heard")(echo)
+    await slack.command(T1, ANN, "echo team R&amp;D &lt;3 <https://example.com/?a=1&amp;b=2>")
+    assert heard == ["team R&D <3 https://example.com/?a=1&b=2"]
+
+
+async def test_status_says_what_rapport_cannot_see_on_slack(slack: Slack) -> None:
+    """`/rapport status` promises what Rapport cannot see; the core leaves that to each platform, as Discord says
+    its own."""
+    await slack.install(T1)
+    status = await (await slack.command(T1, ANN, "status")).json()
+    shown = "\n".join(b["text"]["text"] for b in status["blocks"])
+    assert "*What Rapport sees on Slack*" in shown and "Not private channels, group DMs or direct messages" in shown
 
 
 async def test_a_button_press_reaches_the_core_with_the_admin_role(slack: Slack) -> None:
@@ -339,6 +410,25 @@ async def test_a_429_is_waited_out_and_the_message_sent_once(slack: Slack) -> No
     assert second.at - first.at >= slack.fake.retry_after
     assert second.params["channel"] == "C0GENERAL"
     assert slack.fake.rate_limited["chat.postMessage"] == 0
+
+
+async def test_an_answer_through_response_url_outlasts_a_500_and_a_429(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command the core answers after the ack is answered through response_url: Bolt's respond() retries only
+    dropped connections there, so one 500 or 429 lost the answer without a word."""
+    await slack.install(T1)
+    monkeypatch.setattr(listeners, "ANSWER_WITHIN", 0.05)
+    slack.fake.latency["users.info"] = 0.3
+    slack.fake.server_errors[RESPONSE_URL] = 1
+    slack.fake.rate_limited[RESPONSE_URL] = 1
+
+    held = await (await slack.command(T1, ANN, "status")).json()
+    await slack.settle()
+
+    assert held["text"] == "One moment…"
+    (answer,) = slack.fake.responses
+    assert answer["response_type"] == "ephemeral" and answer["text"] != held["text"]
+    assert slack.fake.server_errors[RESPONSE_URL] == slack.fake.rate_limited[RESPONSE_URL] == 0
 
 
 async def test_direct_messages_open_a_conversation_first(slack: Slack) -> None:
@@ -611,6 +701,16 @@ def test_a_long_page_is_cut_but_keeps_its_buttons() -> None:
     assert view["blocks"][-2]["type"] == "actions" and view["blocks"][-3]["elements"][0]["text"] == "…and more"
 
 
+def test_a_long_section_is_split_between_lines_not_cut() -> None:
+    """A coffee status of 100 groups passes Slack's 3000 characters a block: every group is shown, none cut
+    in half, as Discord shows them in further fields."""
+    lines = tuple(f"<@U0{n:04d}A> and <@U0{n:04d}B>: shared working hours and interests" for n in range(100))
+    page = message(Reply("Coffee in #team", (Section("Last round", lines),)))
+    assert block_problems(page["blocks"]) == []
+    shown = "\n".join(b["text"]["text"] for b in page["blocks"][1:])
+    assert shown.split("\n") == ["*Last round*", *lines]
+
+
 async def test_forms_open_within_the_request_before_it_is_answered(slack: Slack) -> None:
     """views.open must use the trigger_id within its 3 seconds: it is called before the HTTP response goes back,
     not from the work queued after the ack. views.open is made slow, so a call made after the ack is answered after
@@ -634,6 +734,37 @@ async def test_forms_open_within_the_request_before_it_is_answered(slack: Slack)
         (opened,) = slack.fake.called("views.open")[before:]
         assert opened.params["trigger_id"] == "1337.42.abcd"
         assert 0 < opened.answered < responded
+
+
+async def test_a_slow_command_still_delivers_its_file_and_opens_its_form(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the core misses the ack, the answer comes after it: a file still reaches the member's DMs and a form
+    still opens, as they do when the core is quick (a map drawn on a busy machine takes more than 2 s)."""
+    await slack.install(T1)
+    monkeypatch.setattr(listeners, "ANSWER_WITHIN", 0.05)
+    slack.fake.latency["users.info"] = 0.3  # the roles lookup, before the core answers
+
+    async def picture(ctx: Context, args: Args) -> Reply:
+        return Reply("Your map", attachment=Attachment("rapport-map.png", b"\x89PNG map"))
+
+    async def questions(ctx: Context, args: Args) -> Reply:
+        return Reply("Tell us", form=Form("profile", "Your profile", (FormField("intro", "About you"),)))
+
+    slack.core.router.command("picture", "picture", "a file")(picture)
+    slack.core.router.command("questions", "questions", "a form")(questions)
+
+    held = await (await slack.command(T1, ANN, "picture")).json()
+    await slack.settle()
+    assert held["text"] == "One moment…"
+    (completed,) = slack.fake.called("files.completeUploadExternal")
+    assert completed.params["channel_id"] == "D0ANN"
+    assert slack.fake.uploads == [b"\x89PNG map"]
+
+    # ANN's roles are cached by now: another member, so that the core is slow again
+    await (await slack.command(T1, BOB, "questions")).json()
+    await slack.settle()
+    (opened,) = slack.fake.called("views.open")
+    assert "rapport_form" in json.dumps(opened.params["view"])
 
 
 async def test_json_logs_are_one_object_a_line_with_no_text_in_them(
