@@ -54,7 +54,7 @@ def read_discord_export(path: Path, workspace: str | None = None) -> History:
             exports.append(export)
     if not exports:
         why = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items())) or "no .json files"
-        raise ValueError(f"{path} holds no DiscordChatExporter JSON export of a server's channels ({why})")
+        raise ValueError(f"{path} holds no DiscordChatExporter JSON export ({why})")
     guilds = sorted({e.guild for e in exports})
     if workspace is None:
         if len(guilds) != 1:
