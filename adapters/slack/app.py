@@ -13,6 +13,7 @@ import os
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
@@ -31,6 +32,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import PlatformError, api_calls
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 # Past this many jobs waiting, requests get 503 and Slack redelivers them later, instead of memory growing.
 MAX_BACKLOG = 20_000
+BUSY = "Rapport is catching up (its database is away or it is behind): try again in a minute."
 UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
 REORDER = 0.3  # seconds; events sent back to back reach us within milliseconds of each other
 
@@ -106,10 +109,20 @@ class SlackAdapter:
         except UNREACHABLE as error:
             raise PlatformError(f"cannot reach Slack at {self.settings.api_url}: {_reason(error)}") from None
 
+    async def _busy(self, request: web.Request) -> web.Response:
+        """Too much waiting (the database away, a burst): Slack redelivers an event answered 503, but never a slash
+        command, which would fail with a bare "dispatch_failed"; a signed command is told to try again instead."""
+        body = await request.text()
+        secret = self.settings.signing_secret
+        if (request.content_type == "application/x-www-form-urlencoded" and "command" in parse_qs(body)
+                and secret and SignatureVerifier(secret).is_valid_request(body, dict(request.headers))):
+            return web.json_response({"response_type": "ephemeral", "text": BUSY})
+        return web.Response(status=503, headers={"Retry-After": "60"})
+
     def web(self) -> web.Application:
         async def events(request: web.Request) -> web.Response:
             if self.deferred.pending >= MAX_BACKLOG or not self.core.intake.accepts():
-                return web.Response(status=503, headers={"Retry-After": "60"})
+                return await self._busy(request)
             try:
                 bolt_request = await to_bolt_request(request)
             except ValueError:  # not JSON (or form) at all: Bolt would answer 500 with a traceback

@@ -15,6 +15,7 @@ from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select, text
 
 from adapters.slack import listeners
+from adapters.slack.app import BUSY
 from adapters.slack.blocks import MAX_BLOCKS, action_of, home, message
 from bot.commands import Args, Context
 from bot.events import WORKSPACE_ADMIN
@@ -200,6 +201,19 @@ async def test_me_with_no_history_and_an_unknown_subcommand_answer_ephemerally(s
     assert wrong["response_type"] == "ephemeral"
     assert wrong["text"].startswith("I don't know the command `frobnicate`.")
     assert "Try `/rapport help`" in wrong["text"]
+
+
+async def test_a_command_while_rapport_is_behind_is_told_to_try_again(slack: Slack) -> None:
+    # Slack redelivers an event answered 503, never a slash command: that one would fail as "dispatch_failed".
+    await slack.install(T1)
+    slack.core.intake.limit = 0  # full: the database away, or a burst
+    busy = await slack.command(T1, ANN, "help")
+    assert busy.status == 200 and (await busy.json()) == {"response_type": "ephemeral", "text": BUSY}
+    assert (await slack.say(T1, BOB, "morning all", slack.ts())).status == 503
+    forged = await slack.http.post("/slack/events", data=b"command=%2Frapport&text=help",
+                                   headers={"Content-Type": "application/x-www-form-urlencoded",
+                                            **sign("command=%2Frapport&text=help", secret="not-the-secret")})
+    assert forged.status == 503  # unsigned: told nothing
 
 
 async def test_a_link_in_a_command_arrives_as_the_link(slack: Slack) -> None:
