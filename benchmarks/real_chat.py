@@ -35,6 +35,7 @@ import types
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -196,12 +197,16 @@ def user_id(n: int, uid: str) -> str:
 
 
 def export(channels: Sequence[Channel], members: Sequence[int], guild: str, folder: Path) -> None:
-    """Channels `members` as DiscordChatExporter files of one guild; user and message ids unique per channel."""
+    """Channels `members` as DiscordChatExporter files of one guild; user and message ids unique per channel. Each
+    channel is moved in time to end yesterday: the import keeps nothing older than the retention (a year)."""
+    yesterday = datetime.now(UTC) - timedelta(days=1)
     for n in members:
         c = channels[n]
         names = {m.user_id: m.name for m in c.members}
+        shift = yesterday - max(e.at for e in c.events)
         messages = [{
-            "id": user_id(n, e.message_id), "type": "Default", "timestamp": e.at.isoformat(), "content": e.text or "",
+            "id": user_id(n, e.message_id), "type": "Default", "timestamp": (e.at + shift).isoformat(),
+            "content": e.text or "",
             "author": {"id": user_id(n, e.author), "name": names[e.author], "isBot": False},
             "mentions": [{"id": user_id(n, m), "name": names[m], "isBot": False} for m in e.mentions],
         } for e in c.events]
