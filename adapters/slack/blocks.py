@@ -107,10 +107,16 @@ def modal(form: Form, channel: str) -> dict[str, Any]:
     }
 
 
-def modal_result(reply: Reply) -> dict[str, Any]:
-    """What the modal shows after a submission: the core's answer, and a Close button."""
+def modal_result(reply: Reply, channel: str) -> dict[str, Any]:
+    """What the modal shows after a submission: the core's answer, and a Close button. It remembers the form's
+    channel for a button in the answer: a press inside a modal names no channel."""
     return {"type": "modal", "title": _plain("Rapport", 24), "close": _plain("Close", 24),
-            "blocks": reply_blocks(reply)}
+            "private_metadata": json.dumps({"channel": channel}), "blocks": reply_blocks(reply)}
+
+
+def view_channel(view: dict[str, Any]) -> str:
+    """The channel a modal (a form, or its result) was opened from."""
+    return str(json.loads(view.get("private_metadata") or "{}").get("channel", ""))
 
 
 def form_submission(view: dict[str, Any]) -> tuple[str, str, tuple[tuple[str, str], ...]]:
@@ -120,7 +126,7 @@ def form_submission(view: dict[str, Any]) -> tuple[str, str, tuple[tuple[str, st
         (name, (state.get("value") or {}).get("value") or "")
         for name, state in (view.get("state") or {}).get("values", {}).items()
     )
-    return meta.get("form_id", ""), meta.get("channel", ""), values
+    return meta.get("form_id", ""), view_channel(view), values
 
 
 def home(reply: Reply) -> dict[str, Any]:

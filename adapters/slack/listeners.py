@@ -51,6 +51,15 @@ class ResponseUrlFailed(Exception):
     """Slack answered a post to a response_url with a server error."""
 
 
+async def _show_form(client: AsyncWebClient, body: Body, modal: Body) -> None:
+    """Open a form; pressed inside a modal (the next page under a saved one's answer), show it in that modal:
+    Slack opens no modal over another with views.open."""
+    if (view := body.get("view")) and view.get("type") == "modal":
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
+    else:
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+
 def _response_type(reply: Reply) -> str:
     return "ephemeral" if reply.ephemeral else "in_channel"
 
@@ -189,7 +198,7 @@ class Listeners:
         if reply.form:
             # Before the ack: Bolt answers Slack at ack() and runs the rest as a task, which a busy moment can hold
             # past the 3 seconds a trigger_id lives; then the form never opens.
-            await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
+            await _show_form(client, body, blocks.modal(reply.form, channel))
             await ack()
             return
         await ack(response_type=_response_type(reply), **blocks.message(reply))
@@ -197,7 +206,7 @@ class Listeners:
     async def button(self, ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient,
                      context: AsyncBoltContext) -> None:
         team, user = context.team_id or translate.team_of(body), body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id") or ""
+        channel = (body.get("channel") or {}).get("id") or blocks.view_channel(body.get("view") or {})
         action_id = blocks.action_of(action.get("action_id", ""))
         ids = f"team={team} user={user} action={action_id}"
 
@@ -211,7 +220,7 @@ class Listeners:
             reply = await self._result(task, ids)
             if reply is not None and reply.form:
                 # Within the request, as for commands: the trigger_id expires 3 s after the press.
-                await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
+                await _show_form(client, body, blocks.modal(reply.form, channel))
                 await ack()
                 return
         await ack()
@@ -230,7 +239,7 @@ class Listeners:
         if reply.attachment is not None:
             await self.outbound.send_direct(team, user, reply)
         elif reply.form:  # the core took longer than ANSWER_WITHIN: the trigger_id may have expired by now
-            await client.views_open(trigger_id=body["trigger_id"], view=blocks.modal(reply.form, channel))
+            await _show_form(client, body, blocks.modal(reply.form, channel))
         elif body.get("response_url"):
             # Not Bolt's respond(): it returns a 429 or a 500 as if it were an answer, and the member's answer was
             # lost without a word. This client waits out a 429 (Retry-After); a 5xx fails the job, which Deferred
@@ -262,7 +271,7 @@ class Listeners:
         if ready:
             reply = await self._result(task, ids)
             assert reply is not None
-            await ack(response_action="update", view=blocks.modal_result(reply))
+            await ack(response_action="update", view=blocks.modal_result(reply, channel))
             return
         await ack()
 

@@ -266,7 +266,7 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
                                           for f in json.loads(params["files"])]}
-        if method in ("views.publish", "views.open"):
+        if method in ("views.publish", "views.open", "views.update"):
             view = params["view"] if isinstance(params["view"], dict) else json.loads(params["view"])
             problems = block_problems(view.get("blocks", []))
             if problems:

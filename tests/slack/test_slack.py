@@ -314,6 +314,47 @@ async def test_buttons_render_as_actions_and_forms_as_modals(slack: Slack) -> No
     assert result["view"]["blocks"][0]["text"]["text"] == "Saved 'hi @here docs (https://a.example)', plain: ['intro']."
 
 
+async def test_a_next_page_pressed_under_a_saved_form_opens_in_the_same_modal(slack: Slack) -> None:
+    """The profile's "more" page is offered under page one's answer, inside the modal: Slack opens no modal over
+    another with views.open, so the next page replaces the answer (views.update) and keeps the form's channel."""
+    await slack.install(T1)
+    first, second = (Form(page, f"Profile {page}", (FormField("x", "X"),)) for page in ("p1", "p2"))
+    seen: list[str] = []
+
+    async def open_first(ctx: Context, args: object) -> Reply:
+        return Reply("Tell us", form=first)
+
+    async def saved(ctx: Context, values: dict[str, str], flattened: frozenset[str]) -> Reply:
+        return Reply("Saved.", buttons=(Button("More", "more", "p2"),))
+
+    async def more(ctx: Context, value: str) -> Reply:
+        seen.append(ctx.channel)
+        return Reply("More", form=second)
+
+    slack.core.router.command("prof", "prof", "test")(open_first)  # type: ignore[arg-type]
+    slack.core.router.form("p1")(saved)
+    slack.core.router.action("more")(more)
+    await slack.command(T1, ANN, "prof", channel="C0TEAM")
+    (opened,) = slack.fake.called("views.open")
+    result = await (await slack.interaction({
+        "type": "view_submission", "team": {"id": T1}, "user": {"id": ANN, "team_id": T1}, "api_app_id": "A0RAPPORT",
+        "view": {**opened.params["view"], "id": "V0VIEW", "state": {"values": {}}},
+    })).json()
+    answer = result["view"]
+    button = answer["blocks"][-1]["elements"][0]
+    await slack.interaction({
+        "type": "block_actions", "team": {"id": T1, "domain": "t"}, "user": {"id": ANN, "team_id": T1},
+        "api_app_id": "A0RAPPORT", "trigger_id": "1337.43.abcd", "container": {"type": "view", "view_id": "V0VIEW"},
+        "view": {**answer, "id": "V0VIEW", "hash": "1.abc"},
+        "actions": [{**button, "type": "button", "block_id": "b1", "action_ts": "1.3"}],
+    })
+    await slack.settle()
+    assert len(slack.fake.called("views.open")) == 1
+    (updated,) = slack.fake.called("views.update")
+    assert updated.params["view_id"] == "V0VIEW" and updated.params["view"]["blocks"][0]["block_id"] == "x"
+    assert seen == ["C0TEAM"]  # the channel the form was opened from, not ""
+
+
 async def test_app_home_shows_the_members_relationships(slack: Slack) -> None:
     await slack.install(T1)
     response = await slack.event(T1, {"type": "app_home_opened", "user": ANN, "channel": "D0ANN", "tab": "home",
