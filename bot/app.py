@@ -13,13 +13,14 @@ from bot.events import (
     BotJoinedChannel,
     ButtonPressed,
     CommandInvoked,
+    ConversationDeleted,
     FormSubmitted,
     MembersSeen,
     MessageDeleted,
     MessagePosted,
 )
 from bot.insight import insights
-from bot.intake.ingest import Directory, forget, ingest
+from bot.intake.ingest import Directory, forget, forget_conversation, ingest
 from bot.intake.intake import Intake
 from bot.interests import starters
 from bot.interests.vectors import MatcherSource
@@ -82,6 +83,9 @@ class Rapport:
 
     async def on_delete(self, event: MessageDeleted) -> None:
         await forget(self.store, event)
+
+    async def on_conversation_deleted(self, event: ConversationDeleted) -> int:
+        return await forget_conversation(self.store, event)
 
     async def on_command(self, event: CommandInvoked) -> Reply:
         ctx = self.context(event.workspace, event.channel, event.user, event.roles)

@@ -69,6 +69,15 @@ class MessageDeleted:
 
 
 @dataclass(frozen=True)
+class ConversationDeleted:
+    """A channel, or a thread in one, deleted on the platform: what Rapport kept of its messages goes too."""
+
+    workspace: str
+    channel: str
+    thread_id: str | None = None  # None: the whole channel, its threads included
+
+
+@dataclass(frozen=True)
 class BotJoinedChannel:
     """Rapport was added to a channel (Slack) or a server (Discord: its system channel)."""
 

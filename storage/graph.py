@@ -191,6 +191,14 @@ class SqlGraph:
                 .where(QuestionRow.workspace == workspace, QuestionRow.answer_id == message_id)
                 .values(answered_at=None, answer_id=None))
 
+    async def messages_in(self, workspace: str, channel: str, thread_id: str | None = None) -> list[str]:
+        m = MessageRow
+        query = select(m.message_id).where(m.workspace == workspace, m.channel == channel)
+        if thread_id is not None:
+            query = query.where(m.thread_id == thread_id)
+        async with self.sessions() as session:
+            return list(await session.scalars(query.order_by(m.message_id)))
+
     async def expire_addressing(self, workspace: str, before: datetime) -> int:
         a = AddresseeRow
         async with self.sessions.begin() as session:

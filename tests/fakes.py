@@ -133,6 +133,10 @@ class FakeGraph:
             self.contacts.extend(outcome.contacts)
         return new
 
+    async def messages_in(self, workspace: str, channel: str, thread_id: str | None = None) -> list[str]:
+        return sorted(m.message_id for (ws, _), m in self.memory.messages.items()
+                      if ws == workspace and m.channel == channel and thread_id in (None, m.thread_id))
+
     async def forget_message(self, workspace: str, message_id: str) -> None:
         self.memory.messages.pop((workspace, message_id), None)
         opened = {q.message_id for q in self.questions if q.workspace == workspace and q.addressee == OPEN}

@@ -21,7 +21,14 @@ from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.views import RapportButton, submitted_form
 from bot.app import Rapport
-from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MembersSeen
+from bot.events import (
+    BotJoinedChannel,
+    ButtonPressed,
+    CommandInvoked,
+    ConversationDeleted,
+    FormSubmitted,
+    MembersSeen,
+)
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -196,6 +203,19 @@ class RapportClient(discord.AutoShardedClient):
         event = translate.deleted(payload)
         if event is not None:
             self.core.intake.put(event, f"guild={event.workspace} channel={event.channel} deleted={event.message_id}")
+
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        await self._forget(translate.thread_deleted(payload))
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self._forget(translate.channel_deleted(channel))
+
+    async def _forget(self, event: ConversationDeleted) -> None:
+        """A deleted thread or channel: its messages are forgotten as deleted messages are."""
+        with self._busy():
+            forgotten = await self.core.on_conversation_deleted(event)
+        log.info("discord: guild=%s channel=%s thread=%s deleted, %d messages forgotten", event.workspace,
+                 event.channel, event.thread_id, forgotten)
 
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         for message_id in payload.message_ids:

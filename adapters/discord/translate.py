@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, Member, MessageDeleted, MessagePosted
+from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, ConversationDeleted, Member, MessageDeleted, MessagePosted
 
 # What a person writes; joins, pins, boosts, "thread created" notices and the like are not chat.
 CHAT_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
@@ -54,6 +54,14 @@ def deleted(event: discord.RawMessageDeleteEvent) -> MessageDeleted | None:
     if event.guild_id is None:
         return None
     return MessageDeleted(str(event.guild_id), str(event.channel_id), str(event.message_id))
+
+
+def thread_deleted(event: discord.RawThreadDeleteEvent) -> ConversationDeleted:
+    return ConversationDeleted(str(event.guild_id), str(event.parent_id), str(event.thread_id))
+
+
+def channel_deleted(channel: discord.abc.GuildChannel) -> ConversationDeleted:
+    return ConversationDeleted(str(channel.guild.id), str(channel.id))
 
 
 def roles(permissions: discord.Permissions) -> frozenset[str]:

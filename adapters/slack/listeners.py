@@ -30,7 +30,14 @@ from adapters.slack.installations import Tokens
 from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
 from bot.app import Rapport
-from bot.events import BotJoinedChannel, ButtonPressed, CommandInvoked, FormSubmitted, MessagePosted
+from bot.events import (
+    BotJoinedChannel,
+    ButtonPressed,
+    CommandInvoked,
+    ConversationDeleted,
+    FormSubmitted,
+    MessagePosted,
+)
 from bot.replies import Reply, Section
 
 log = logging.getLogger(__name__)
@@ -77,6 +84,7 @@ class Listeners:
         app.event("message")(self.message)
         app.event("app_home_opened")(self.home_opened)
         app.event("member_joined_channel")(self.member_joined)
+        app.event("channel_deleted")(self.channel_deleted)
         app.event("tokens_revoked")(self.tokens_revoked)
         app.event("app_uninstalled")(self.app_uninstalled)
         app.command("/rapport")(self.command)
@@ -118,6 +126,14 @@ class Listeners:
             return
         self.deferred.submit(f"{team}:{channel}", f"team={team} channel={channel} joined",
                              lambda: self.core.on_joined(BotJoinedChannel(team, channel)))
+
+    async def channel_deleted(self, body: Body, event: Body, context: AsyncBoltContext) -> None:
+        """A deleted channel: its messages are forgotten as deleted messages are."""
+        team, channel = context.team_id or translate.team_of(body), event.get("channel", "")
+        if not channel:
+            return
+        self.deferred.submit(f"{team}:{channel}", f"team={team} channel={channel} deleted",
+                             lambda: self.core.on_conversation_deleted(ConversationDeleted(team, channel)))
 
     async def home_opened(self, event: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
         if event.get("tab") != "home":

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.domain.members import member_hash
-from bot.events import Member, MessageDeleted, MessagePosted
+from bot.events import ConversationDeleted, Member, MessageDeleted, MessagePosted
 from bot.graph.conversation import OPEN, Hearing, Memory, Outcome, link_all
 from bot.ports import Store
 
@@ -115,6 +115,15 @@ async def ingest(store: Store, directory: Directory, events: Sequence[MessagePos
 
 async def forget(store: Store, event: MessageDeleted) -> None:
     await store.graph.forget_message(event.workspace, event.message_id)
+
+
+async def forget_conversation(store: Store, event: ConversationDeleted) -> int:
+    """Each message of a deleted channel or thread forgotten as a deleted message is (its questions reopen where it
+    answered one). Returns how many."""
+    ids = await store.graph.messages_in(event.workspace, event.channel, event.thread_id)
+    for message_id in ids:
+        await store.graph.forget_message(event.workspace, message_id)
+    return len(ids)
 
 
 @dataclass

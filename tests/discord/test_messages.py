@@ -106,6 +106,24 @@ async def test_deleting_an_answer_unlinks_it(discord_bot: Harness) -> None:
     assert (assessment.stats.asked_ab + assessment.stats.asked_ba, assessment.stats.answered_ab) == (1, 0)
 
 
+async def test_a_deleted_thread_or_channel_takes_its_messages_with_it(discord_bot: Harness) -> None:
+    question = await discord_bot.post(CID, 0, "does anyone know where the design doc lives?")
+    await discord_bot.send("THREAD_CREATE", {**thread(question, CHAT, GUILD, ANA), "newly_created": True})
+    await discord_bot.post(ANA, 30, "in the wiki under Platform", channel=question)
+    graph = discord_bot.store.graph
+    assert len(await graph.messages_in(str(GUILD), str(CHAT), str(question))) == 1
+
+    await discord_bot.send("THREAD_DELETE", {"id": str(question), "guild_id": str(GUILD), "parent_id": str(CHAT),
+                                             "type": 11})
+    assert await graph.messages_in(str(GUILD), str(CHAT), str(question)) == []
+    assert await pair(discord_bot, ANA, CID) is None  # the answer went with its thread, and so did their contact
+    assert await graph.messages_in(str(GUILD), str(CHAT)) == [str(question)]  # the thread's root is the channel's
+
+    await discord_bot.send("CHANNEL_DELETE", {"id": str(CHAT), "type": 0, "guild_id": str(GUILD), "name": "chat",
+                                              "position": 0, "permission_overwrites": []})
+    assert await graph.messages_in(str(GUILD), str(CHAT)) == []
+
+
 async def test_guilds_are_separate_workspaces(discord_bot: Harness) -> None:
     question = await discord_bot.post(DEE, 0, f"<@{ANA}> what is the on-call rota?", guild=OTHER_GUILD,
                                       channel=OTHER_CHAT, mentions=(ANA,))

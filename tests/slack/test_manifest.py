@@ -28,6 +28,7 @@ async def test_events_command_and_urls_match_the_listeners(core: Rapport, fake_s
     adapter = build_adapter(core, slack_settings(fake_slack))
     handled = {listener.ack_function.__name__ for listener in adapter.app._async_listeners}
     events = {"message": "message", "home_opened": "app_home_opened", "member_joined": "member_joined_channel",
+              "channel_deleted": "channel_deleted",
               "tokens_revoked": "tokens_revoked", "app_uninstalled": "app_uninstalled"}
     subscribed = sorted(SUBSCRIPTION.get(events[n], events[n]) for n in handled if n in events)
     assert sorted(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == subscribed

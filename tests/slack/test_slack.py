@@ -216,6 +216,21 @@ async def test_a_command_while_rapport_is_behind_is_told_to_try_again(slack: Sla
     assert forged.status == 503  # unsigned: told nothing
 
 
+async def test_a_deleted_channel_takes_its_messages_with_it(slack: Slack) -> None:
+    await slack.install(T1)
+    await slack.say(T1, ANN, f"<@{BOB}> is the build green?", slack.ts())
+    await slack.say(T1, BOB, "yes", slack.ts(1))
+    await slack.say(T1, BOB, "morning", slack.ts(2), channel="C0RANDOM")
+    await slack.settle()
+    assert len(await slack.core.store.graph.messages_in(T1, "C0GENERAL")) == 2
+
+    assert (await slack.event(T1, {"type": "channel_deleted", "channel": "C0GENERAL"})).status == 200
+    await slack.settle()
+    assert await slack.core.store.graph.messages_in(T1, "C0GENERAL") == []
+    assert len(await slack.core.store.graph.messages_in(T1, "C0RANDOM")) == 1
+    assert await rows(slack, QuestionRow, workspace=T1) == 0
+
+
 async def test_a_link_in_a_command_arrives_as_the_link(slack: Slack) -> None:
     """The manifest asks Slack to escape channels, users and links in /rapport's text: a link comes as
     `<https://...>` (or with `|label`), which the core must see as the link itself to share it."""

@@ -10,8 +10,9 @@ from bot.domain.coffee import ChannelSettings, GroupRecord, Membership, RoundRec
 from bot.domain.members import member_hash
 from bot.domain.nudges import DONE, PENDING, SENT, Kind, Nudge, NudgeSettings
 from bot.domain.profiles import Profile
-from bot.events import Member, MessagePosted
+from bot.events import ConversationDeleted, Member, MessagePosted
 from bot.graph.conversation import OPEN, Answer, Contact, Outcome, Question, SeenMessage
+from bot.intake.ingest import forget_conversation
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WS, OTHER = "T1", "T2"
@@ -86,6 +87,23 @@ async def test_graph_record_context_forget_and_workspaces(store) -> None:
     await store.graph.forget_message(WS, "q1")
     messages, questions = await store.graph.context(WS, "C1", [event])
     assert "q1" not in {m.message_id for m in messages} and questions == []
+
+
+async def test_a_deleted_channel_or_thread_takes_its_messages_with_it(store) -> None:
+    await asked(store)  # q1 and m2 in C1
+    await asked(store, OTHER)
+    await store.graph.record([
+        Outcome(SeenMessage(WS, "C1", "t1", "bob", at(2), thread_id="q1")),
+        Outcome(SeenMessage(WS, "C1", "t2", "cid", at(3), thread_id="q1")),
+        Outcome(SeenMessage(WS, "C2", "x1", "ana", at(4))),
+    ])
+    assert await store.graph.messages_in(WS, "C1", "q1") == ["t1", "t2"]  # the thread; its root is C1's
+    assert await store.graph.messages_in(WS, "C1") == ["m2", "q1", "t1", "t2"]
+    assert await store.graph.messages_in(WS, "C9") == []
+    assert await forget_conversation(store, ConversationDeleted(WS, "C1")) == 4
+    assert await store.graph.messages_in(WS, "C1") == [] and await store.graph.messages_in(WS, "C2") == ["x1"]
+    assert not [q for q in await store.graph.pair_summaries(WS)]  # ana's question went with its channel
+    assert await store.graph.messages_in(OTHER, "C1") == ["m2", "q1"]  # another workspace's channel of that id
 
 
 async def test_graph_keeps_whom_flat_chat_speaks_to_and_forgets_it_with_the_message_or_the_member(store) -> None:
