@@ -270,8 +270,8 @@ async def test_working_hours_out_of_range_are_refused_with_the_range(sql_store: 
 
 
 @pytest.mark.parametrize(("rounds", "said"), [("0", "repeat pairs allowed"),
-                                              ("1", "no repeat pairs within 1 round."),
-                                              ("2", "no repeat pairs within 2 rounds.")])
+                                              ("1", "no repeat pairs within 1 round where it can be helped."),
+                                              ("2", "no repeat pairs within 2 rounds where it can be helped.")])
 async def test_no_repeat_reads_in_the_right_number(sql_store: Any, rounds: str, said: str) -> None:
     session, out = await _console(sql_store)
     setup = await _said(session, out,

@@ -43,7 +43,9 @@ class ChannelSettings:
         day = DAYS[self.weekday].capitalize()
         when = {"weekly": f"every {day}", "biweekly": f"every other {day}",
                 "monthly": f"the first {day} of each month"}[self.cadence]
-        extras = [f"groups of {self.group_size}", f"no repeat pairs within {plural(self.no_repeat, 'round')}"
+        # "where it can be helped": with too few people the planner repeats a pair rather than leave someone out.
+        extras = [f"groups of {self.group_size}",
+                  f"no repeat pairs within {plural(self.no_repeat, 'round')} where it can be helped"
                   if self.no_repeat else "repeat pairs allowed"]
         if self.cross_teams:
             extras.append("across teams")
