@@ -98,6 +98,10 @@ class Runs(Protocol):
         """`sending`, `sent` or `failed`; None when never reserved."""
         ...
 
+    async def forget_deliveries(self, before: datetime) -> int:
+        """Delete the deliveries reserved before `before` (a recipient can be a member id); how many went."""
+        ...
+
 
 class Members(Protocol):
     async def upsert(self, members: Sequence[Member]) -> None: ...

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.profiles import TEXT_FIELDS, Profile
+from bot.privacy.privacy import vectors_export
 from storage.models import ProfileRow, ProfileVectorsRow
 from storage.statements import insert
 
@@ -115,10 +116,16 @@ class SqlProfiles:
     async def export_member(self, workspace: str, user: str) -> dict[str, Any]:
         profile = await self.get(workspace, user)
         if profile is None:
-            return {"profile": None}
+            return {"profile": None, "profile_vectors": []}
         fields = {c: getattr(profile, c) for c in _COLUMNS}
         fields["updated_at"] = profile.updated_at.isoformat() if profile.updated_at else None
-        return {"profile": fields}
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(ProfileVectorsRow.matcher, ProfileVectorsRow.phrases, ProfileVectorsRow.vectors)
+                .where(ProfileVectorsRow.workspace == workspace, ProfileVectorsRow.user_id == user)
+                .order_by(ProfileVectorsRow.matcher))
+            found = {matcher: _split(_keys(phrases), bytes(vectors)) for matcher, phrases, vectors in rows}
+        return {"profile": fields, "profile_vectors": vectors_export(found)}
 
     async def erase_member(self, workspace: str, user: str) -> int:
         async with self.sessions.begin() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import DeliveryRow, RunRow
@@ -69,3 +69,8 @@ class SqlRuns:
                 update(DeliveryRow)
                 .where(DeliveryRow.key == key, DeliveryRow.recipient == recipient)
                 .values(status="sent" if ok else "failed", at=now))
+
+    async def forget_deliveries(self, before: datetime) -> int:
+        async with self.sessions.begin() as session:
+            result = await session.execute(delete(DeliveryRow).where(DeliveryRow.at < before))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from bot.graph.conversation import (
     apply_answers,
 )
 from bot.graph.rapport import PairStats
-from bot.privacy.privacy import graph_export, messages_export
+from bot.privacy.privacy import graph_export, messages_export, vectors_export
 from bot.replies import GroupConversation, Reply
 from storage.statements import given
 
@@ -231,9 +231,16 @@ class FakeRuns:
 
     async def delivered(self, key: str, recipient: str, ok: bool, now: datetime) -> None:
         self.deliveries[(key, recipient)] = "sent" if ok else "failed"
+        self.reserved_at[(key, recipient)] = now  # as SQL's `at`: the delivery's last change
 
     async def delivery(self, key: str, recipient: str) -> str | None:
         return self.deliveries.get((key, recipient))
+
+    async def forget_deliveries(self, before: datetime) -> int:
+        old = [k for k, at in self.reserved_at.items() if at < before]
+        for k in old:
+            del self.deliveries[k], self.reserved_at[k]
+        return len(old)
 
 
 @dataclass
@@ -417,9 +424,13 @@ class FakeProfiles:
 
     async def export_member(self, workspace: str, user: str) -> dict:
         profile = self.rows.get((workspace, user))
+        by_matcher: dict[str, dict[str, bytes]] = {}
+        for key, (matcher, vector) in self.phrase_vectors.get((workspace, user), {}).items():
+            by_matcher.setdefault(matcher, {})[key] = vector
         return {"profile": None if profile is None else {
             **{k: v for k, v in vars(profile).items() if k not in ("workspace", "user_id", "updated_at")},
-            "updated_at": profile.updated_at.isoformat() if profile.updated_at else None}}
+            "updated_at": profile.updated_at.isoformat() if profile.updated_at else None},
+            "profile_vectors": vectors_export(by_matcher)}
 
     async def erase_member(self, workspace: str, user: str) -> int:
         self.phrase_vectors.pop((workspace, user), None)

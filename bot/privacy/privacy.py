@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from bot.commands import Args, Context, Router, whole_number
 from bot.core import Core
 from bot.domain.members import member_hash
@@ -31,6 +33,9 @@ MAX_RETENTION_DAYS = 3650  # ten years; "keep forever" is not a retention
 # Whom a message spoke to is kept for ranking the replies to it, which come within an hour (HORIZON); a day allows
 # for a backlog delivered late.
 ADDRESSING_KEPT = timedelta(days=1)
+# A delivery row (who a run's message went to; for nudges a member id) is needed while its run can still resume,
+# hours; kept no longer than the shortest retention, so no member id outlives it there.
+DELIVERIES_KEPT = timedelta(days=MIN_RETENTION_DAYS)
 
 WHAT_WE_RECORD = (
     "Rapport records *who asks whom and when*, whether a question got an answer, and who was in contact with "
@@ -103,6 +108,14 @@ def messages_export(messages: Iterable[Any]) -> list[dict[str, Any]]:
     replied to or sat in, whether it was a question. There is no text to show: none is kept."""
     return [{"message_id": m.message_id, "channel": m.channel, "at": m.at.isoformat(), "thread_id": m.thread_id,
              "reply_to": m.reply_to, "is_question": m.is_question} for m in messages]
+
+
+def vectors_export(by_matcher: dict[str, dict[str, bytes]]) -> list[dict[str, Any]]:
+    """The numbers a matcher made of a member's interest phrases (one list of floats a phrase: derived from what they
+    typed, so theirs to see), from any store: per matcher, in the stored order."""
+    return [{"matcher": matcher, "vectors": {phrase: [round(float(x), 6) for x in np.frombuffer(blob, "<f4")]
+                                             for phrase, blob in found.items()}}
+            for matcher, found in sorted(by_matcher.items()) if found]
 
 
 def stores_anything(document: dict[str, Any]) -> bool:
@@ -219,6 +232,7 @@ async def retention(ctx: Context, args: Args) -> Reply:
 async def expire(store: Store, workspace: str, now: datetime) -> int:
     days = await store.privacy.retention_days(workspace)
     removed = await store.privacy.expire_history(workspace, now - timedelta(days=days))
+    removed += await store.runs.forget_deliveries(now - DELIVERIES_KEPT)  # every workspace's: rows name none
     return removed + await store.graph.expire_addressing(workspace, now - ADDRESSING_KEPT)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import String, inspect, text
 
 from bot.app import Rapport
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, ButtonPressed, CommandInvoked, Member, MessagePosted
+from bot.scheduling import send_once
 from tests.conftest import TEST_DATABASE_URL
 from tests.fakes import FakeClock, FakeOutbound
 
@@ -161,11 +162,19 @@ async def test_retention_is_admin_only_and_expires_old_history(core: Rapport) ->
             "messages_addressing_you"])
 
     assert await addressed() == 4  # questions put to ana; kept for reading the replies to them
+    # A nudge sent to ana 40 days ago left her id in its delivery row; that outlives no retention.
+    sent = await send_once(core.store.runs, "nudge:7:0", "ana", core.clock.now() - timedelta(days=40), _sent)
+    assert sent and await core.store.runs.delivery("nudge:7:0", "ana") == "sent"
     assert await core.ticker.tick() >= 1
+    assert await core.store.runs.delivery("nudge:7:0", "ana") is None
     after = await core.store.graph.pair_stats(WS, core.clock.now())
     asked = lambda pairs: sum(p.asked_ab + p.asked_ba for p in pairs)  # noqa: E731
     assert asked(after) == asked(before) // 2
     assert await addressed() == 0  # after a day, whom a message spoke to is forgotten
+
+
+async def _sent() -> bool:
+    return True
 
 
 async def test_workspaces_never_see_each_other(core: Rapport) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
+
 from bot.domain.coffee import ChannelSettings, GroupRecord, Membership, RoundRecord, Seat, pair
 from bot.domain.members import member_hash
 from bot.domain.nudges import DONE, PENDING, SENT, Kind, Nudge, NudgeSettings
@@ -229,6 +231,16 @@ async def test_runs_deliver_once(store) -> None:
     assert await runs.delivery("k", "g1.2") == "failed"
 
 
+async def test_runs_forget_deliveries_before(store) -> None:
+    runs = store.runs
+    await runs.deliver_once("old", "ana", T0)
+    await runs.delivered("old", "ana", True, at(1))
+    await runs.deliver_once("new", "ana", at(10))
+    assert await runs.forget_deliveries(at(5)) == 1
+    assert await runs.delivery("old", "ana") is None and await runs.delivery("new", "ana") == "sending"
+    assert await runs.forget_deliveries(at(5)) == 0
+
+
 # --- privacy ----------------------------------------------------------------------------------------------------
 
 
@@ -319,6 +331,7 @@ async def test_export_member_has_one_shape(store) -> None:
     await store.members.upsert([Member(WS, "ana", "Ana", tz="UTC")])
     await asked(store)
     await store.profiles.save(Profile(WS, "ana", behaviour="sourdough", updated_at=T0))
+    await store.profiles.save_vectors(WS, "ana", "m1", {"sourdough": np.array([0.5, -1.0], "<f4").tobytes()})
     await store.nudges.add([nudge("ana", "bob", "r")])
     await store.nudges.record_share(WS, "ana", "bob", T0)
     await store.coffee.save_channel(settings())
@@ -338,6 +351,7 @@ async def test_export_member_has_one_shape(store) -> None:
     assert export["contacts"] == [{"direction": "from", "other": "bob", "message_id": "q1", "kind": "question",
                                    "at": T0.isoformat()}]
     assert export["profile"]["behaviour"] == "sourdough" and export["profile"]["updated_at"] == T0.isoformat()
+    assert export["profile_vectors"] == [{"matcher": "m1", "vectors": {"sourdough": [0.5, -1.0]}}]
     assert export["nudges"] == [{"direction": "to you", "kind": "stage", "other": "bob", "status": PENDING,
                                  "created_at": T0.isoformat(), "sent_at": None}]
     assert export["nudge_settings"]["enabled"] is True
@@ -366,6 +380,7 @@ async def test_erase_member(store) -> None:
     assert export["member"] is None and export["questions"] == [] and export["contacts"] == []
     assert export["tracking_paused_since"] is None
     assert export["profile"] is None and export["nudges"] == [] and export["introductions"] == []
+    assert export["profile_vectors"] == []
     assert export["coffee_channels_set_up"] == []
     assert await store.members.get(WS, "bob") is not None
     assert await store.nudges.recent(WS, "bob", 10) == []  # a nudge about her went too
