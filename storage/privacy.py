@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import DateTime, column, delete, func, or_, select, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.members import member_hash
@@ -115,6 +115,12 @@ class SqlPrivacy:
         return removed
 
 
+# Slack's installation rows (bolt's store, migration 0002) name the member who installed the app; only the bot
+# token is used, so erasing the installer blanks their id and any user token, and keeps the installation working.
+_INSTALLS = table("slack_installations", column("team_id"), column("user_id"), column("installed_at", DateTime),
+                  column("user_token"), column("user_refresh_token"), column("user_scopes"))
+
+
 class SqlCoreData:
     """The member's part of the core tables: who they are, their messages' metadata, questions and contacts."""
 
@@ -138,6 +144,8 @@ class SqlCoreData:
             to_you = await session.scalar(select(func.count()).where(a.workspace == workspace, a.user_id == user))
             paused = await session.scalar(select(TrackingPauseRow.since).where(
                 TrackingPauseRow.workspace == workspace, TrackingPauseRow.user_id == user))
+            installed = list(await session.scalars(select(_INSTALLS.c.installed_at).where(
+                _INSTALLS.c.team_id == workspace, _INSTALLS.c.user_id == user).order_by(_INSTALLS.c.installed_at)))
         return {
             "member": {"user_id": member.user_id, "name": member.name, "tz": member.tz} if member else None,
             "tracking_paused_since": paused.isoformat() if paused else None,
@@ -146,6 +154,7 @@ class SqlCoreData:
             # Whom flat-chat messages speak to or name (ids kept, for reading later replies): yours, and others' to you.
             "addressees_of_your_messages": by_you or 0,
             "messages_addressing_you": to_you or 0,
+            "installed_rapport_at": [at.isoformat() for at in installed],
             **graph_export(user, questions, contacts),
         }
 
@@ -167,6 +176,8 @@ class SqlCoreData:
                 delete(TrackingPauseRow).where(TrackingPauseRow.workspace == workspace,
                                                TrackingPauseRow.user_id == user),
                 delete(DeliveryRow).where(DeliveryRow.recipient == user),
+                update(_INSTALLS).where(_INSTALLS.c.team_id == workspace, _INSTALLS.c.user_id == user).values(
+                    user_id="", user_token=None, user_refresh_token=None, user_scopes=None),
             ):
                 removed += int((await session.execute(statement)).rowcount or 0)  # type: ignore[attr-defined]
         return removed

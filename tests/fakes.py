@@ -362,6 +362,7 @@ class FakeCoreData:
                                                if ws == workspace and m.author == user),
             "messages_addressing_you": sum(user in m.to | m.mentions
                                            for (ws, _), m in self.graph.memory.messages.items() if ws == workspace),
+            "installed_rapport_at": [],  # the fake has no Slack installations (an adapter's table in SQL)
             **graph_export(user, questions, contacts),
         }
 

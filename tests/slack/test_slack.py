@@ -869,3 +869,19 @@ def test_an_unknown_log_format_is_refused_by_name() -> None:
 
     with pytest.raises(ValueError, match="RAPPORT_LOG_FORMAT"):
         logs.configure("INFO", format="xml")
+
+
+async def test_erasing_the_installer_blanks_their_id_and_keeps_the_installation(slack: Slack) -> None:
+    from bot.privacy.privacy import erase, export
+
+    await slack.install(T2)
+    now = slack.core.clock.now()
+    assert len((await export(slack.core.store, T2, "U0INSTALLER", now))["installed_rapport_at"]) == 1
+    assert (await export(slack.core.store, T2, ANN, now))["installed_rapport_at"] == []
+
+    await erase(slack.core.store, T2, "U0INSTALLER", now)
+
+    assert await rows(slack, "slack_installations", team_id=T2) == 1
+    assert await rows(slack, "slack_installations", user_id="U0INSTALLER") == 0
+    assert (await export(slack.core.store, T2, "U0INSTALLER", now))["installed_rapport_at"] == []
+    assert await slack.core.outbound.send_channel(T2, "C0GENERAL", Reply("still here")), "the bot token still works"
