@@ -247,10 +247,10 @@ def row(table: Table, name: str, found: Reading, gold: Reading, edges: bool,
     cells = [name]
     for what in ("links", "pairs", *(["edges"] if edges else [])):
         p, r, f = prf(getattr(found, what), getattr(gold, what))
-        cells.append(f"{p:.2f} / {r:.2f} / {f:.2f}")
+        cells.append(f"{p:.3f} / {r:.3f} / {f:.3f}")
     if channels is not None:
         p, r, f = prf(every_link(found.links, channels), every_gold_link(channels))
-        cells.append(f"{p:.2f} / {r:.2f} / {f:.2f}")
+        cells.append(f"{p:.3f} / {r:.3f} / {f:.3f}")
     table.add_row(*cells)
 
 

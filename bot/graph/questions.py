@@ -110,6 +110,17 @@ _LEADING_MENTIONS = re.compile(r"^\s*((?:<@!?[^>|]+(?:\|[^>]*)?>[\s,:]*)+)")
 _MENTION_ID = re.compile(r"<@!?([^>|]+)")
 
 
+# Names that are everyday words too ("will you", "may be", "mark it"): a member called so is not named in passing.
+_WORD_NAMES = _AUXILIARIES | _FILLERS | _SPOKEN_TO | {
+    "art", "april", "august", "bill", "chase", "crystal", "dawn", "don", "drew", "faith", "frank", "grace", "grant",
+    "guy", "hope", "hunter", "jack", "joy", "june", "max", "miles", "pat", "ray", "rich", "rose", "ruby", "sky",
+    "summer", "van", "victor", "wade", "the", "a", "an", "to", "in", "on", "of", "for", "is", "it", "me", "my",
+    "he", "she", "him", "her", "they", "them", "his", "us", "what", "why", "how", "who", "when", "where", "help",
+    "ubuntu", "linux", "root", "user", "admin", "server", "bot",
+}
+_TOKEN_EDGES = ".,:;!?()[]{}<>|@\"'`*~-"
+
+
 class Reading(NamedTuple):
     """Every verdict on one message's text, read in one pass (what bot.conversation asks for each message)."""
 
@@ -118,6 +129,7 @@ class Reading(NamedTuple):
     leading: tuple[str, ...] = ()  # leading_mentions
     chatter: bool = False
     wordless: bool = False
+    named_anywhere: tuple[str, ...] = ()  # named_in
 
 
 def read(text: str | None, names: Mapping[str, str] | None = None) -> Reading:
@@ -128,7 +140,7 @@ def read(text: str | None, names: Mapping[str, str] | None = None) -> Reading:
     words = _WORD.findall(cleaned)
     chatter = bool(words) and (words[0] in _AWAY or all(w in _ACKS for w in words))
     return Reading(_is_question(cleaned, names), addressed_by_name(text, names), tuple(leading_mentions(text)),
-                   chatter, not words)
+                   chatter, not words, named_in(text, names))
 
 
 def _sentences(cleaned: str) -> list[str]:
@@ -218,6 +230,20 @@ def addressed_by_name(text: str | None, names: Mapping[str, str]) -> str | None:
         if name not in _SPOKEN_TO and name not in _FILLERS:  # a member called "Will" or "Sure" is not named here
             return names.get(name)
     return None
+
+
+def named_in(text: str | None, names: Mapping[str, str]) -> tuple[str, ...]:
+    """Members whose name stands anywhere in the text, as a word of its own, each once in order: "thanks ann",
+    "!grub | pabremer", "ubunoob-> passwd". Names that are everyday words ("will", "grace") are left out."""
+    if not text or not names:
+        return ()
+    found: dict[str, None] = {}
+    for token in text.lower().split():
+        for key in (token, token.strip(_TOKEN_EDGES)):
+            if len(key) > 1 and key not in _WORD_NAMES and (user := names.get(key)):
+                found[user] = None
+                break
+    return tuple(found)
 
 
 def leading_mentions(text: str | None) -> list[str]:

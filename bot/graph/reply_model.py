@@ -67,6 +67,7 @@ FEATURES = (
     # from the text; missing (NaN) without it
     "is_question", "candidate_is_question", "shared_words", "shared_share", "words", "candidate_words",
     "is_chatter", "opens_as_answer", "opens_as_greeting", "opens_with_you", "opens_with_it",
+    "names_candidate", "candidate_names_me", "same_third_person",
 )
 TEXT_FEATURES = frozenset(FEATURES[FEATURES.index("is_question"):])
 # How a message opens says whether it answers something or starts something.
@@ -95,13 +96,16 @@ class Said:
     chatter: bool | None = None
     words: frozenset[str] | None = None
     opening: str = ""  # its first word, lower-cased (after a leading @name)
+    named: frozenset[str] = frozenset()  # everyone whose name stands anywhere in its text ("!grub | pabremer")
     # Derived once, read by every message that has this one among its candidates.
     ts: float = field(init=False, repr=False, compare=False)  # `at` as a number
     size: int = field(init=False, repr=False, compare=False)  # how many words; -1 without the text
+    people: frozenset[str] = field(init=False, repr=False, compare=False)  # to, mentions and named
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ts", self.at.timestamp())
         object.__setattr__(self, "size", -1 if self.words is None else len(self.words))
+        object.__setattr__(self, "people", self.to | self.mentions | self.named)
 
 
 def words_of(text: str) -> frozenset[str]:
@@ -125,7 +129,8 @@ def said(event: MessagePosted, reading: Reading, to: frozenset[str], mentions: S
     if event.text is None:
         return Said(event.message_id, event.author, event.at, to, frozenset(mentions))
     return Said(event.message_id, event.author, event.at, to, frozenset(mentions), reading.question,
-                reading.chatter, words_of(event.text), opening_of(event.text, bool(to)))
+                reading.chatter, words_of(event.text), opening_of(event.text, bool(to)),
+                frozenset(reading.named_anywhere) - {event.author})
 
 
 @dataclass(frozen=True)
@@ -255,6 +260,7 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     x[:, text + 5] = size[grid][rows_b, rows_k]  # candidate_words
     # Shared words: set intersections, the one thing counted row by row.
     shared = np.full(len(rows_b), np.nan, np.float32)
+    names = np.full((len(rows_b), 3), np.nan, np.float32)
     own = np.full((count, 7), np.nan, np.float32)
     picked_k, per_message = rows_k.tolist(), other.sum(1).tolist()
     r = 0
@@ -266,11 +272,18 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
                       opening in _GREETINGS, opening in _YOU, opening in _IT)
             shared[r:r + n] = [math.nan if (c := candidates[k]).words is None else len(words & c.words)
                                for k in picked_k[r:r + n]]
+            # Names in passing: "!grub | pabremer" and the answer to pabremer that follows it name one person.
+            me, named, people = message.author, message.named, message.people
+            if n:
+                names[r:r + n] = [(math.nan, math.nan, math.nan) if (c := candidates[k]).words is None else
+                                  (c.author in named, me in c.named, bool((people & c.people) - {me, c.author}))
+                                  for k in picked_k[r:r + n]]
         r += n
     smaller = np.minimum(own[rows_b, 1], x[:, text + 5])
     x[:, text + 2], x[:, text + 3] = shared, shared / np.where(smaller == 0, 1, smaller)
     for j, k in enumerate((0, 4, 6, 7, 8, 9, 10)):
         x[:, text + k] = own[rows_b, j]
+    x[:, text + 11:text + 14] = names
     return Table(x, rows_b, rows_k, to_candidate[rows_b, rows_k])
 
 

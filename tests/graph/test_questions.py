@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.graph.questions import addressed_by_name, is_chatter, is_question, is_wordless, leading_mentions
+from bot.graph.questions import (
+    addressed_by_name,
+    is_chatter,
+    is_question,
+    is_wordless,
+    leading_mentions,
+    named_in,
+)
 
 NAMES = {"bob": "U_BOB", "bob stone": "U_BOB", "yuki": "U_YUKI", "mira": "U_MIRA", "will": "U_WILL"}
 
@@ -128,6 +135,20 @@ def test_a_leading_greeting_vocative_or_name_is_skipped() -> None:
 ])
 def test_addressed_by_name_reads_a_name_at_the_start(text: str | None, expected: str | None) -> None:
     assert addressed_by_name(text, NAMES) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("!grub | Bob", ("U_BOB",)),  # an IRC factoid bot told to answer bob
+    ("!language > yuki", ("U_YUKI",)),
+    ("sorry Yuki.. no idea, ask mira", ("U_YUKI", "U_MIRA")),
+    ("yuki-> passwd username", ("U_YUKI",)),
+    ("thanks (bob)! bob did it", ("U_BOB",)),
+    ("will do, I will ask", ()),  # a member called Will is not named by the word "will"
+    ("bobby and yukino", ()),  # whole words only
+    (None, ()),
+])
+def test_named_in_finds_names_anywhere_as_words(text: str | None, expected: tuple[str, ...]) -> None:
+    assert named_in(text, NAMES) == expected
 
 
 def test_leading_mentions_are_those_the_text_starts_with() -> None:

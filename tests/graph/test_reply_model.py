@@ -145,6 +145,9 @@ def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
                 nan if words is None else len(words), nan if c.size < 0 else c.size]
         row += [nan] * 5 if words is None else [flag(message.chatter), first in _ANSWER_OPENERS,
                                                 first in _GREETINGS, first in _YOU, first in _IT]
+        people, theirs_people = message.to | message.mentions | message.named, c.to | c.mentions | c.named
+        row += [nan] * 3 if words is None or theirs_words is None else [
+            c.author in message.named, me in c.named, bool(people & theirs_people - {me, c.author})]
         rows.append([float(v) for v in row])
     return rows
 
@@ -166,7 +169,8 @@ def _random_chat(seed: int, size: int = 400) -> list[tuple[Said, list[Said]]]:
                          to | frozenset(rng.sample(others, rng.choice([0, 0, 1]))),
                          rng.choice([True, False]) if text else None, rng.choice([True, False]) if text else None,
                          frozenset(rng.sample(vocab, rng.randrange(0, 5))) if text else None,
-                         rng.choice(vocab) if text else ""))
+                         rng.choice(vocab) if text else "",
+                         frozenset(rng.sample(others, rng.choice([0, 0, 0, 1, 2]))) if text else frozenset()))
     return [(said[i], said[max(0, i - CANDIDATES):i]) for i in range(len(said))]
 
 
@@ -343,3 +347,12 @@ def test_a_batch_with_no_candidate_by_someone_else_links_nothing() -> None:
     for with_text in (True, False):
         model = shipped(with_text)
         assert model is not None and model.parents(batch) == [None]
+
+
+def test_a_name_in_passing_links_a_bot_command_for_someone_to_their_question() -> None:
+    """IRC's factoid bot: "!grub | dee" asks it to tell dee about grub, answering dee's question; the name stands at
+    the end, not the start, and the command is the next line but one."""
+    found = picks(msg(1, "dee", 0, "my boot menu is gone after installing windows, help?"),
+                  msg(2, "ana", 20, "anyone tried the new kernel"),
+                  msg(3, "cid", 40, "!grub | dee"))
+    assert found.get("3") == "1"
