@@ -4,8 +4,9 @@ In a thread or an explicit reply the platform says what a message answers. In un
 Discord channel, Slack's top level) several conversations interleave and the message just before is the parent
 only a quarter of the time. Each candidate parent among the previous CANDIDATES messages of the channel is scored
 by gradient-boosted models (LightGBM, exported to ONNX and run by onnxruntime) from what the two messages are,
-not what they say: distance in messages and time, who speaks to whom (@mentions, "name: ..."), each author's
-recent addressees, question form, and how many content words the two share. A ranker (lambdarank: fitted to put
+not what they say: distance in messages and time, who speaks to whom (@mentions, "name: ...") and who is named in
+passing ("!grub | pabremer"), each author's recent addressees, question form, and how many content words the two
+share. A ranker (lambdarank: fitted to put
 the parent first among a message's candidates) picks the best candidate by another author; a classifier (fitted on
 each pair alone) gives the probability that this pick is the parent, and it is when that clears the threshold
 chosen on held-apart data; otherwise the message has none. (The classifier alone, picking its own best, linked
@@ -176,12 +177,13 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     grid[rows_of, cols_of] = slots[starts[rows_of] + 1 + cols_of]
     # Per Said: author, time, addressees (padded), flags. One padding Said at the end fills empty grid slots.
     total = len(saids)
-    reach = min(REACH, max(1, max(len(s.to) for s in saids), max(len(s.mentions) for s in saids)))
+    reach = min(REACH, max(1, *(max(len(s.to), len(s.mentions), len(s.named)) for s in saids)))
     author = np.full(total + 1, _PAD, np.int64)
     at = np.zeros(total + 1, np.float64)
     to = np.full((total + 1, reach), _NONE, np.int64)
     mentions = np.full((total + 1, reach), _NONE, np.int64)
-    spoken = np.full((total + 1, 2 * reach), _NONE, np.int64)  # to and mentions, each person once
+    named = np.full((total + 1, reach), _NONE, np.int64)
+    spoken = np.full((total + 1, 3 * reach), _NONE, np.int64)  # to, mentions and named, each person once
     question = np.full(total + 1, np.nan, np.float32)
     size = np.full(total + 1, np.nan, np.float32)
     for k, s in enumerate(saids):
@@ -191,7 +193,9 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
             to[k, j] = number.setdefault(whom, len(number))
         for j, whom in enumerate(sorted(s.mentions)[:reach]):
             mentions[k, j] = number.setdefault(whom, len(number))
-        for j, whom in enumerate(sorted(s.to | s.mentions)[:2 * reach]):
+        for j, whom in enumerate(sorted(s.named)[:reach]):
+            named[k, j] = number.setdefault(whom, len(number))
+        for j, whom in enumerate(sorted(s.people)[:3 * reach]):
             spoken[k, j] = number.setdefault(whom, len(number))
         if s.question is not None:
             question[k] = s.question
@@ -260,7 +264,6 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     x[:, text + 5] = size[grid][rows_b, rows_k]  # candidate_words
     # Shared words: set intersections, the one thing counted row by row.
     shared = np.full(len(rows_b), np.nan, np.float32)
-    names = np.full((len(rows_b), 3), np.nan, np.float32)
     own = np.full((count, 7), np.nan, np.float32)
     picked_k, per_message = rows_k.tolist(), other.sum(1).tolist()
     r = 0
@@ -272,18 +275,21 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
                       opening in _GREETINGS, opening in _YOU, opening in _IT)
             shared[r:r + n] = [math.nan if (c := candidates[k]).words is None else len(words & c.words)
                                for k in picked_k[r:r + n]]
-            # Names in passing: "!grub | pabremer" and the answer to pabremer that follows it name one person.
-            me, named, people = message.author, message.named, message.people
-            if n:
-                names[r:r + n] = [(math.nan, math.nan, math.nan) if (c := candidates[k]).words is None else
-                                  (c.author in named, me in c.named, bool((people & c.people) - {me, c.author}))
-                                  for k in picked_k[r:r + n]]
         r += n
     smaller = np.minimum(own[rows_b, 1], x[:, text + 5])
     x[:, text + 2], x[:, text + 3] = shared, shared / np.where(smaller == 0, 1, smaller)
     for j, k in enumerate((0, 4, 6, 7, 8, 9, 10)):
         x[:, text + k] = own[rows_b, j]
-    x[:, text + 11:text + 14] = names
+    # Names in passing: "!grub | pabremer" and the answer to pabremer that follows it name one person.
+    x[:, text + 11] = (who[:, :, None] == named[mine][:, None, :]).any(-1)[rows_b, rows_k]
+    x[:, text + 12] = (named[grid] == me[:, :, None]).any(-1)[rows_b, rows_k]
+    mine_people = spoken[mine]
+    third = np.zeros((count, width), bool)
+    for w in range(mine_people.shape[1]):
+        person = mine_people[:, w, None]
+        third |= (addressees == person[:, :, None]).any(-1) & (person != me) & (person != who) & (person != _NONE)
+    x[:, text + 13] = third[rows_b, rows_k]
+    x[np.isnan(own[rows_b, 1]) | np.isnan(x[:, text + 5]), text + 11:text + 14] = np.nan  # either lacks its text
     return Table(x, rows_b, rows_k, to_candidate[rows_b, rows_k])
 
 

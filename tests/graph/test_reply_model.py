@@ -120,7 +120,7 @@ def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
     for k, c in enumerate(candidates):
         after = candidates[k + 1:]
         rank = sum(a.author != me for a in candidates[k:])
-        spoken = c.to | c.mentions
+        spoken = c.people
         if c.author == me or not (rank <= NEAREST or c.author in message.to | message.mentions or me in spoken):
             continue
         theirs = [a for a in candidates if a.author == c.author]
@@ -130,10 +130,10 @@ def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
             c.author in message.mentions, me in c.to, me in c.mentions, bool(message.to), bool(c.to),
             bool(message.to - {c.author}), bool(c.to - {me}), sum(a.author == me for a in after), len(following),
             len({a.author for a in after} - {me, c.author}),
-            sum(c.author in a.to | a.mentions for a in mine) + sum(me in a.to | a.mentions for a in theirs),
-            my_last is not None and c.author in my_last.to | my_last.mentions,
-            me in theirs[-1].to | theirs[-1].mentions, my_last is None,
-            sum(c.author in a.to | a.mentions for a in after),
+            sum(c.author in a.people for a in mine) + sum(me in a.people for a in theirs),
+            my_last is not None and c.author in my_last.people,
+            me in theirs[-1].people, my_last is None,
+            sum(c.author in a.people for a in after),
             nan if my_last is None else math.log1p(now - my_last.ts),
             math.log1p((following[0].ts if following else now) - c.ts),
         ]
@@ -145,7 +145,7 @@ def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
                 nan if words is None else len(words), nan if c.size < 0 else c.size]
         row += [nan] * 5 if words is None else [flag(message.chatter), first in _ANSWER_OPENERS,
                                                 first in _GREETINGS, first in _YOU, first in _IT]
-        people, theirs_people = message.to | message.mentions | message.named, c.to | c.mentions | c.named
+        people, theirs_people = message.people, c.people
         row += [nan] * 3 if words is None or theirs_words is None else [
             c.author in message.named, me in c.named, bool(people & theirs_people - {me, c.author})]
         rows.append([float(v) for v in row])
