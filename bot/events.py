@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 # Roles an adapter may grant on a command or button press, as the platform itself reports them.
 WORKSPACE_ADMIN = "workspace_admin"
@@ -27,17 +27,23 @@ class Member:
     def __post_init__(self) -> None:
         # A platform or an export may report a zone this machine does not know ("Mars/Olympus", a newer name):
         # unknown, as if unset, rather than an error in every coffee message and nudge that places the member.
-        if self.tz is not None and not known_zone(self.tz):
-            object.__setattr__(self, "tz", None)
+        if self.tz is not None:
+            object.__setattr__(self, "tz", zone_named(self.tz))
+
+
+# In the tz database but no place's time: "localtime" is whatever the server is set to, "Factory" a placeholder.
+_NOT_ZONES = frozenset({"localtime", "Factory"})
 
 
 @cache
-def known_zone(tz: str) -> bool:
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+def _zones_by_lower() -> dict[str, str]:
+    return {z.lower(): z for z in available_timezones() - _NOT_ZONES}
+
+
+def zone_named(name: str) -> str | None:
+    """The IANA time zone a name means, in its own spelling ("europe/berlin", "America/New York"), or None when
+    this machine knows no such place's time. Where members type a zone and where platforms report one."""
+    return _zones_by_lower().get(name.strip().replace(" ", "_").lower())
 
 
 @dataclass(frozen=True)

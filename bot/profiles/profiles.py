@@ -17,13 +17,13 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from zoneinfo import ZoneInfo, available_timezones
 
 from bot.commands import Args, Context, FormHandler, Router, UsageError
 from bot.domain.profiles import (
     TEXT_FIELDS,
     Profile,
 )
+from bot.events import zone_named
 from bot.interests.vectors import phrase_vectors
 from bot.ports import Matchers, Store
 from bot.replies import Button, Form, FormField, Reply, Section
@@ -69,21 +69,12 @@ FORM_NOTE = (
 # --- validation ----------------------------------------------------------------------------------------------
 
 _HOURS = re.compile(r"^\s*(\d{1,2})(?::00)?\s*(?:-|–|to)\s*(\d{1,2})(?::00)?\s*$", re.IGNORECASE)
-_ZONES_BY_LOWER: dict[str, str] = {}
-# In the tz database but no place's time: "localtime" is whatever the server is set to, "Factory" a placeholder.
-_NOT_ZONES = frozenset({"localtime", "Factory"})
-
-
 def time_zone(value: str) -> str:
     """A valid IANA name (case-insensitive), or UsageError."""
-    name = value.strip().replace(" ", "_")
-    if not _ZONES_BY_LOWER:
-        _ZONES_BY_LOWER.update({z.lower(): z for z in available_timezones() - _NOT_ZONES})
-    found = _ZONES_BY_LOWER.get(name.lower())
+    found = zone_named(value)
     if found is None:
         raise UsageError(f"I don't know the time zone “{shown(value[:64])}”. Use an IANA name such as "
                          "Europe/Berlin or America/New_York.")
-    ZoneInfo(found)
     return found
 
 

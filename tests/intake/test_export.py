@@ -19,8 +19,10 @@ from sqlalchemy import MetaData, select
 
 from adapters.discord.export import read_discord_export
 from adapters.slack.export import read_slack_export
+from bot.events import Member
 from bot.graph.rapport import Stage, assess
 from bot.intake.ingest import History, HistoryReport, ingest_history, name_index
+from bot.profiles.profiles import time_zone
 from storage.store import SqlStore
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -135,6 +137,18 @@ def test_a_time_zone_nobody_knows_is_no_time_zone(tmp_path: Path) -> None:
     (folder / "users.json").write_text(json.dumps(users))
     members = {m.user_id: m for m in read_slack_export(folder).members}
     assert members[BOB].tz is None and members[ANA].tz is not None
+
+
+@pytest.mark.parametrize(("reported", "kept"), [
+    ("Europe/Berlin", "Europe/Berlin"), ("america/new_york", "America/New_York"),
+    ("America/New York", "America/New_York"),
+    ("localtime", None), ("Factory", None), ("Mars/Olympus", None), ("", None),
+])
+def test_a_reported_time_zone_is_kept_in_its_own_spelling_or_not_at_all(reported: str, kept: str | None) -> None:
+    # The same reading as a zone a member types into their profile: one idea of a time zone for both.
+    assert Member("T1", "U1", "Ana", tz=reported).tz == kept
+    if kept:
+        assert time_zone(reported.upper()) == kept
 
 
 def test_slack_direct_messages_are_never_imported(tmp_path: Path) -> None:
