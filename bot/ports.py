@@ -121,7 +121,10 @@ class Graph(Protocol):
         """Store outcomes; those whose message was already recorded are skipped. Returns how many were new."""
         ...
 
-    async def forget_message(self, workspace: str, message_id: str) -> None: ...
+    async def forget_messages(self, workspace: str, message_ids: Sequence[str]) -> None:
+        """Forget these messages as if never seen: their rows, and the answers they gave (those questions wait
+        again). A deleted channel can hold many: all of them, whatever the count."""
+        ...
     async def messages_in(self, workspace: str, channel: str, thread_id: str | None = None) -> list[str]:
         """Ids of the messages kept of a channel (with `thread_id`, of that thread only; its root is the parent
         channel's message)."""

@@ -170,26 +170,29 @@ class SqlGraph:
             await session.execute(insert(session, q).on_conflict_do_nothing().from_select(
                 list(values), select(*values.values()).where(question)))
 
-    async def forget_message(self, workspace: str, message_id: str) -> None:
+    async def forget_messages(self, workspace: str, message_ids: Sequence[str]) -> None:
         q = QuestionRow
-        async with self.sessions.begin() as session:
-            for table in (ContactRow, QuestionRow, MessageRow, AddresseeRow):
-                await session.execute(table.__table__.delete().where(  # type: ignore[attr-defined]
-                    table.workspace == workspace, table.message_id == message_id))
-            # An answerer's own row of an open question goes with the answer; a question put to them (its message's
-            # "question" contact says so, as for a question back, which is open too) stays, unanswered again.
-            c = ContactRow
-            opened = select(q.message_id).where(q.workspace == workspace, q.addressee == OPEN)
-            put_to_them = select(c.message_id).where(
-                c.workspace == q.workspace, c.message_id == q.message_id, c.source == q.asker,
-                c.target == q.addressee, c.kind == "question").exists()
-            await session.execute(q.__table__.delete().where(  # type: ignore[attr-defined]
-                q.workspace == workspace, q.answer_id == message_id, q.addressee != OPEN, q.message_id.in_(opened),
-                ~put_to_them))
-            await session.execute(
-                update(QuestionRow)
-                .where(QuestionRow.workspace == workspace, QuestionRow.answer_id == message_id)
-                .values(answered_at=None, answer_id=None))
+        for chunk in chunks(message_ids):  # a deleted channel's thousands in steps, each step whole
+            ids = list(chunk)
+            async with self.sessions.begin() as session:
+                for table in (ContactRow, QuestionRow, MessageRow, AddresseeRow):
+                    await session.execute(table.__table__.delete().where(  # type: ignore[attr-defined]
+                        table.workspace == workspace, table.message_id.in_(ids)))
+                # An answerer's own row of an open question goes with the answer; a question put to them (its
+                # message's "question" contact says so, as for a question back, which is open too) stays,
+                # unanswered again.
+                c = ContactRow
+                opened = select(q.message_id).where(q.workspace == workspace, q.addressee == OPEN)
+                put_to_them = select(c.message_id).where(
+                    c.workspace == q.workspace, c.message_id == q.message_id, c.source == q.asker,
+                    c.target == q.addressee, c.kind == "question").exists()
+                await session.execute(q.__table__.delete().where(  # type: ignore[attr-defined]
+                    q.workspace == workspace, q.answer_id.in_(ids), q.addressee != OPEN, q.message_id.in_(opened),
+                    ~put_to_them))
+                await session.execute(
+                    update(QuestionRow)
+                    .where(QuestionRow.workspace == workspace, QuestionRow.answer_id.in_(ids))
+                    .values(answered_at=None, answer_id=None))
 
     async def messages_in(self, workspace: str, channel: str, thread_id: str | None = None) -> list[str]:
         m = MessageRow

@@ -137,19 +137,21 @@ class FakeGraph:
         return sorted(m.message_id for (ws, _), m in self.memory.messages.items()
                       if ws == workspace and m.channel == channel and thread_id in (None, m.thread_id))
 
-    async def forget_message(self, workspace: str, message_id: str) -> None:
-        self.memory.messages.pop((workspace, message_id), None)
+    async def forget_messages(self, workspace: str, message_ids: Sequence[str]) -> None:
+        gone = set(message_ids)
+        for message_id in gone:
+            self.memory.messages.pop((workspace, message_id), None)
         opened = {q.message_id for q in self.questions if q.workspace == workspace and q.addressee == OPEN}
         put = {(c.message_id, c.source, c.target) for c in self.contacts
-               if c.workspace == workspace and c.kind == "question"}
+               if c.workspace == workspace and c.kind == "question" and c.message_id not in gone}
         self.questions = [q for q in self.questions if not (
-            q.workspace == workspace and q.answer_id == message_id and q.addressee != OPEN and q.message_id in opened
+            q.workspace == workspace and q.answer_id in gone and q.addressee != OPEN and q.message_id in opened
             and (q.message_id, q.asker, q.addressee) not in put)]
         self.questions = [
-            replace(q, answered_at=None, answer_id=None) if q.answer_id == message_id else q
-            for q in self.questions if not (q.workspace == workspace and q.message_id == message_id)
+            replace(q, answered_at=None, answer_id=None) if q.workspace == workspace and q.answer_id in gone else q
+            for q in self.questions if not (q.workspace == workspace and q.message_id in gone)
         ]
-        self.contacts = [c for c in self.contacts if not (c.workspace == workspace and c.message_id == message_id)]
+        self.contacts = [c for c in self.contacts if not (c.workspace == workspace and c.message_id in gone)]
 
     async def expire_addressing(self, workspace: str, before: datetime) -> int:
         old = {k: m for k, m in self.memory.messages.items()

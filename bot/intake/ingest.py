@@ -114,15 +114,14 @@ async def ingest(store: Store, directory: Directory, events: Sequence[MessagePos
 
 
 async def forget(store: Store, event: MessageDeleted) -> None:
-    await store.graph.forget_message(event.workspace, event.message_id)
+    await store.graph.forget_messages(event.workspace, [event.message_id])
 
 
 async def forget_conversation(store: Store, event: ConversationDeleted) -> int:
     """Each message of a deleted channel or thread forgotten as a deleted message is (its questions reopen where it
     answered one). Returns how many."""
     ids = await store.graph.messages_in(event.workspace, event.channel, event.thread_id)
-    for message_id in ids:
-        await store.graph.forget_message(event.workspace, message_id)
+    await store.graph.forget_messages(event.workspace, ids)
     return len(ids)
 
 

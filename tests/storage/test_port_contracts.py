@@ -86,7 +86,7 @@ async def test_graph_record_context_forget_and_workspaces(store) -> None:
     assert "q1" in {m.message_id for m in messages}
     assert [q.message_id for q in questions] == ["q1"]
     assert await store.graph.workspaces() == [WS, OTHER]
-    await store.graph.forget_message(WS, "q1")
+    await store.graph.forget_messages(WS, ["q1"])
     messages, questions = await store.graph.context(WS, "C1", [event])
     assert "q1" not in {m.message_id for m in messages} and questions == []
 
@@ -108,6 +108,22 @@ async def test_a_deleted_channel_or_thread_takes_its_messages_with_it(store) -> 
     assert await store.graph.messages_in(OTHER, "C1") == ["m2", "q1"]  # another workspace's channel of that id
 
 
+async def test_graph_forgets_a_whole_big_channel_and_only_that_workspaces_answers(store) -> None:
+    many = [Outcome(seen(f"m{n}", "cid" if n % 2 else "dee", n / 100)) for n in range(2345)]  # over a chunk
+    await store.graph.record(many)
+    for ws in (WS, OTHER):  # in each workspace, bob's message "a1" answers ana's question
+        await store.graph.record([Outcome(seen("q1", "ana", 0, ws, is_question=True),
+                                          questions=(question("q1", "ana", "bob", 0, ws),),
+                                          contacts=(contact("q1", "ana", "bob", 0, ws),))])
+        await store.graph.record([Outcome(seen("a1", "bob", 1, ws, reply_to="q1"),
+                                          answers=(Answer(ws, "q1", "bob", "bob", at(1), "a1"),))])
+    await store.graph.forget_messages(WS, [*(f"m{n}" for n in range(2345)), "a1"])
+    assert await store.graph.messages_in(WS, "C1") == ["q1"]
+    answered = {ws: [(s.a, s.b, s.answered_ab) for s in await store.graph.pair_stats(ws, at(120))]
+                for ws in (WS, OTHER)}
+    assert answered == {WS: [("ana", "bob", 0)], OTHER: [("ana", "bob", 1)]}
+
+
 async def test_graph_keeps_whom_flat_chat_speaks_to_and_forgets_it_with_the_message_or_the_member(store) -> None:
     await store.graph.record([
         Outcome(seen("m1", "ana", 0, to=frozenset({"bob"}), mentions=frozenset({"bob", "cid"}))),
@@ -126,7 +142,7 @@ async def test_graph_keeps_whom_flat_chat_speaks_to_and_forgets_it_with_the_mess
     for repository in store.personal:
         await repository.erase_member(WS, "cid")  # her message goes, and she from ana's
     assert await addressing() == {"m1": ({"bob"}, {"bob"}), "m3": (set(), set())}
-    await store.graph.forget_message(WS, "m1")
+    await store.graph.forget_messages(WS, ["m1"])
     await store.graph.record([Outcome(seen("m1", "ana", 0))])  # the same id again: nothing left over
     assert await addressing() == {"m1": (set(), set()), "m3": (set(), set())}
 
@@ -167,7 +183,7 @@ async def test_graph_an_open_question_takes_each_answerer_once_in_later_batches(
     stats = await store.graph.pair_stats(WS, at(120))
     assert [(s.a, s.b, s.asked_ab, s.answered_ab) for s in stats] == [("ana", "bob", 1, 1), ("ana", "cid", 1, 1)]
 
-    await store.graph.forget_message(WS, "a2")  # an answer deleted: its answerer's edge goes with it
+    await store.graph.forget_messages(WS, ["a2"])  # an answer deleted: its answerer's edge goes with it
     stats = await store.graph.pair_stats(WS, at(120))
     assert [(s.a, s.b, s.answered_ab) for s in stats] == [("ana", "bob", 1)]
 
@@ -188,10 +204,10 @@ async def test_graph_a_question_back_is_answered_by_its_addressee_and_by_a_bysta
     stats = await store.graph.pair_stats(WS, at(120))
     assert [(s.a, s.b, s.asked_ab, s.answered_ab, s.asked_ba, s.answered_ba) for s in stats] == [
         ("ana", "bob", 0, 0, 1, 1), ("bob", "cid", 1, 1, 0, 0)]  # Bob asked Ana and Cid; both answered
-    await store.graph.forget_message(WS, "a1")  # the bystander's answer deleted: their edge goes with it
+    await store.graph.forget_messages(WS, ["a1"])  # the bystander's answer deleted: their edge goes with it
     stats = await store.graph.pair_stats(WS, at(120))
     assert [(s.a, s.b, s.asked_ba, s.answered_ba) for s in stats] == [("ana", "bob", 1, 1)]
-    await store.graph.forget_message(WS, "a2")  # the addressee's answer deleted: put to her, it waits again
+    await store.graph.forget_messages(WS, ["a2"])  # the addressee's answer deleted: put to her, it waits again
     stats = await store.graph.pair_stats(WS, at(120))
     assert [(s.a, s.b, s.asked_ba, s.answered_ba, s.unanswered_ba) for s in stats] == [("ana", "bob", 1, 0, 1)]
 

@@ -67,7 +67,7 @@ async def test_unanswered_after_deadline(store) -> None:
 
 async def test_deleting_an_answer_unlinks_it(store) -> None:
     await feed(store, CONVERSATION[:2])
-    await store.graph.forget_message(WS, "2")
+    await store.graph.forget_messages(WS, ["2"])
     [stats] = await store.graph.pair_stats(WS, T0)
     assert (stats.asked_ab, stats.answered_ab) == (1, 0)
 
