@@ -337,10 +337,21 @@ class Hearing:
         while len(self.said) > self.limit:
             self.said.popitem(last=False)
 
-    def forget(self, workspace: str, author: Callable[[str], bool] = lambda _: True) -> None:
-        """Drop what is held of a workspace's chat, or of the authors `author` picks."""
-        for key in [k for k, s in self.said.items() if k[0] == workspace and author(s.author)]:
-            del self.said[key]
+    def forget(self, workspace: str, person: Callable[[str], bool] = lambda _: True) -> None:
+        """Drop what is held of a workspace's chat, or of the people `person` picks: their messages, and their ids
+        where others' messages spoke to or named them (as the stored addressees are erased)."""
+        for key, s in list(self.said.items()):
+            if key[0] != workspace:
+                continue
+            if person(s.author):
+                del self.said[key]
+            elif any(map(person, s.people)):
+                self.said[key] = replace(s, to=_without(s.to, person), mentions=_without(s.mentions, person),
+                                         named=_without(s.named, person))
+
+
+def _without(people: frozenset[str], person: Callable[[str], bool]) -> frozenset[str]:
+    return frozenset(p for p in people if not person(p))
 
 
 @dataclass

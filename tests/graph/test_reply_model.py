@@ -230,6 +230,12 @@ def test_said_holds_no_text_and_hearing_is_bounded_and_forgets_a_workspace() -> 
     hearing.keep("T2", [Said("9", "bob", T0)])
     hearing.forget("T1")
     assert list(hearing.said) == [("T2", "9")]
+    # Erasing bob: his messages go, and so does his id where others spoke to or named him.
+    hearing.keep("T2", [Said("10", "ana", T0, frozenset({"bob"}), frozenset({"bob", "cid"}), named=frozenset({"bob"}))])
+    hearing.forget("T2", lambda person: person == "bob")
+    kept = hearing.get("T2", "10")
+    assert list(hearing.said) == [("T2", "10")] and kept is not None
+    assert (kept.to, kept.mentions, kept.named, kept.people) == (frozenset(), {"cid"}, frozenset(), {"cid"})
 
 
 def test_live_batches_keep_the_words_of_the_previous_batch() -> None:
