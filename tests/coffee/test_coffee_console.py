@@ -382,3 +382,20 @@ async def test_joining_with_a_team_says_the_team_back(sql_store: Any) -> None:
     said = await _said(session, out, "@bob #engineering /rapport coffee join team Platform Ops")
     assert "You are already in virtual coffee in #engineering. Your team: Platform Ops." in said, said
     assert (await sql_store.coffee.membership("console", "engineering", "bob")).team == "Platform Ops"
+
+
+async def test_nobody_is_left_out_when_avoid_lists_leave_a_way_to_group_everyone(sql_store: Any) -> None:
+    # Erin avoids Dave and Dave avoids Alice: Dave can still meet Bob or Carol. The matching once left Dave over
+    # first (by working hours), found both pairs holding someone he may not meet, and sat him out.
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 2")
+    for who in ("alice", "bob", "carol", "dave", "erin"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "@erin /rapport coffee avoid @dave")
+    await _said(session, out, "@dave /rapport coffee avoid @alice")
+    round_one = await _said(session, out, "+1d")
+    assert "No group this time" not in round_one, round_one
+    groups = re.findall(r"\[group message to ([^\]]+)\] \*Virtual coffee from", round_one)
+    assert sorted(n for g in groups for n in g.split(", ")) == ["@Alice", "@Bob", "@Carol", "@Dave", "@Erin"]
+    for g in groups:
+        assert not {"@Erin", "@Dave"} <= set(g.split(", ")) and not {"@Dave", "@Alice"} <= set(g.split(", "))
