@@ -399,3 +399,10 @@ async def test_one_long_jump_delivers_a_nudge_as_day_by_day_steps_do(sql_store: 
     said = "".join([await _said(session, out, jump) for jump in jumps])
     assert "[DM to @Bob] @Alice asked you a question" in said, said
     assert "sent (Mon 16 Mar 16:00)" in await _said(session, out, "@bob /rapport nudges")
+
+
+async def test_quiet_hours_are_said_back_as_they_were_read(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    assert "Quiet hours: 22:00-08:00." in await _said(session, out, "@bob /rapport nudges quiet 22-8")
+    assert "Quiet hours: 21:30-07:05." in await _said(session, out, "@bob /rapport nudges quiet 21:30–7:05")
+    assert "Quiet hours: none." in await _said(session, out, "@bob /rapport nudges quiet OFF")

@@ -466,7 +466,8 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
                              f"{hours.end:02d}:00, {hours.tz}), so no nudge could ever reach you. "
                              "To have none, say `/rapport nudges off`.")
         await store.nudges.save_settings(changed)
-        return Reply(f"Quiet hours: {text.strip() if quiet else 'none'}.")
+        # Said back as stored ("22-8" is 22:00-08:00), so the member sees how it was read.
+        return Reply(f"Quiet hours: {changed.quiet or 'none'}.")
     if word == "cap":
         number = args.word("a number of nudges a week")
         args.done()
