@@ -399,3 +399,21 @@ async def test_nobody_is_left_out_when_avoid_lists_leave_a_way_to_group_everyone
     assert sorted(n for g in groups for n in g.split(", ")) == ["@Alice", "@Bob", "@Carol", "@Dave", "@Erin"]
     for g in groups:
         assert not {"@Erin", "@Dave"} <= set(g.split(", ")) and not {"@Dave", "@Alice"} <= set(g.split(", "))
+
+
+async def test_the_outlook_link_spells_spaces_as_outlook_reads_them(sql_store: Any) -> None:
+    # Outlook on the web shows "+" literally in a deeplink's subject and body: spaces must be %20.
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    said = await _said(session, out, "+1d")
+    (link,) = re.findall(r"Outlook: (\S+)", said)
+    query = urlsplit(link).query
+    assert "+" not in query, link
+    fields = {k: v[0] for k, v in parse_qs(query).items()}
+    assert fields["subject"] == "Virtual coffee: Alice and Carol"
+    assert unquote(query.split("body=")[1]).startswith("Virtual coffee arranged by Rapport for Alice and Carol.")
+    assert fields["path"] == "/calendar/action/compose" and fields["startdt"].endswith("Z")
