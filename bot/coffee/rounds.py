@@ -340,7 +340,9 @@ async def close_previous(core: Core, settings: ChannelSettings, due_at: datetime
     for record in await store.coffee.rounds_to_close(ws, channel, due_at):
         await store.coffee.close_round(record.workspace, record.channel, record.due_at)
     for member in await store.coffee.memberships(ws, channel):
-        if member.missed < MISSES_TO_PAUSE or member.paused:
+        # is_paused, not the flag: a pause until a date leaves the flag set once the date has passed, and such a
+        # member, back in the rounds, must be paused like anyone else after the check-ins they leave unanswered.
+        if member.missed < MISSES_TO_PAUSE or member.is_paused(due_at):
             continue
         await store.coffee.save_membership(replace(member, paused=True, paused_until=None, pause_reason="checkins"))
 

@@ -417,3 +417,20 @@ async def test_the_outlook_link_spells_spaces_as_outlook_reads_them(sql_store: A
     assert fields["subject"] == "Virtual coffee: Alice and Carol"
     assert unquote(query.split("body=")[1]).startswith("Virtual coffee arranged by Rapport for Alice and Carol.")
     assert fields["path"] == "/calendar/action/compose" and fields["startdt"].endswith("Z")
+
+
+async def test_a_member_back_from_a_pause_is_still_paused_after_unanswered_check_ins(sql_store: Any) -> None:
+    # Bob's pause until 4 March ends by itself (his membership keeps paused=True with a date past); rounds then
+    # place him again, yet two unanswered check-ins later he was never paused, as anyone else would be.
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-03-04")
+    said = ""
+    for _ in range(4):  # the rounds of 3, 10, 17 and 24 March; Alice and Carol answer every check-in
+        said += await _said(session, out, "+7d")
+        for who in ("alice", "carol"):
+            await _said(session, out, f"@{who} /rapport coffee checkin met")
+    assert "[DM to @Bob] I have paused your virtual coffee in #engineering" in said, said
+    assert "@Bob: paused" in await _said(session, out, "@carol #engineering /rapport coffee status")
