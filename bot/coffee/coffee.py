@@ -202,8 +202,9 @@ async def join(ctx: Context, args: Args, channel: str) -> Reply:
     await ctx.store.coffee.save_membership(member)
     tz, note = await _viewer_zone(ctx)
     assert settings.next_run_at is not None
-    # "Welcome back" only to someone who was away (paused, or sitting a round out): a join brings them back in.
-    opening = ("You are in" if old is None else "Welcome back to" if old.paused or old.skip_at is not None
+    # "Welcome back" only to someone who was away from the next round (paused, or sitting it out): a join brings
+    # them back in. A skip or a pause that is over leaves its mark on the membership, but they are in already.
+    opening = ("You are in" if old is None else "Welcome back to" if not old.available(settings.next_run_at)
                else "You are already in")
     named = f" Your team: {shown(team)}." if team else ""  # said back, so that a change of team is seen to hold
     return Reply(f"{opening} virtual coffee in <#{channel}>.{named} Next round: {_when(settings.next_run_at, tz)}"

@@ -434,3 +434,19 @@ async def test_a_member_back_from_a_pause_is_still_paused_after_unanswered_check
             await _said(session, out, f"@{who} /rapport coffee checkin met")
     assert "[DM to @Bob] I have paused your virtual coffee in #engineering" in said, said
     assert "@Bob: paused" in await _said(session, out, "@carol #engineering /rapport coffee status")
+
+
+async def test_a_skip_or_pause_that_is_over_is_not_a_welcome_back(sql_store: Any) -> None:
+    # Bob sat out the round of 3 March and his pause until 5 March is over: he is simply in, and a join says so.
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "@bob #engineering /rapport coffee skip")
+    await _said(session, out, "+2d")
+    again = await _said(session, out, "@bob #engineering /rapport coffee join")
+    assert "You are already in virtual coffee in #engineering" in again and "Welcome back" not in again
+    await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-03-05")
+    await _said(session, out, "+2d")
+    again = await _said(session, out, "@bob #engineering /rapport coffee join")
+    assert "You are already in virtual coffee in #engineering" in again and "Welcome back" not in again
