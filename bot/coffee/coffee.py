@@ -133,7 +133,7 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     if mine is None:
         lines.append(f"You are not in: {_join(ctx, channel)}.")
     elif mine.is_paused(due):
-        lines.append(f"{_paused(mine)}: {_join(ctx, channel)} brings you back.")
+        lines.append(f"{_paused(mine, tz)}: {_join(ctx, channel)} brings you back.")
     else:
         lines.append("You are in" + (", sitting out the next round." if mine.skip_at == due else "."))
     sections = [Section(f"In for the next round ({sum(m.available(due) for m in members)})",
@@ -154,8 +154,9 @@ def _join(ctx: Context, channel: str) -> str:
     return "`/rapport coffee join`" if channel == ctx.channel else f"`/rapport coffee join <#{channel}>`"
 
 
-def _paused(member: Membership) -> str:
-    return "You are paused" + (f" until {member.paused_until.date().isoformat()}" if member.paused_until else "")
+def _paused(member: Membership, tz: str | None) -> str:
+    until = member.paused_until_day(tz)
+    return "You are paused" + (f" until {until.isoformat()}" if until else "")
 
 
 async def _last_round(ctx: Context, channel: str) -> list[Section]:
@@ -231,7 +232,8 @@ async def skip(ctx: Context, args: Args, channel: str) -> Reply:
     member = await _membership(ctx, channel)
     assert settings.next_run_at is not None
     if member.is_paused(settings.next_run_at):  # a skip would promise "back in after that", which a pause is not
-        return Reply(f"{_paused(member)}, so you sit the next round out anyway. "
+        tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user)
+        return Reply(f"{_paused(member, tz)}, so you sit the next round out anyway. "
                      f"{_join(ctx, channel)} brings you back.")
     await ctx.store.coffee.save_membership(replace(member, skip_at=settings.next_run_at))
     tz, _ = await _viewer_zone(ctx)

@@ -464,3 +464,13 @@ def test_the_collector_is_held_off_while_rounds_are_planned_and_comes_back_after
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_the_members_page_shows_a_pause_ending_on_the_day_they_typed(store, clock, outbound) -> None:
+    # Midnight of 1 April in Tokyo is 31 March in UTC, which the page showed.
+    bot = await make(store, clock, outbound, "abc", tz="Asia/Tokyo")
+    await setup_weekly(bot, people="abc")
+    assert "Paused until 2026-04-01" in await bot.say("b", "coffee pause until 2026-04-01")
+    page = await bot.core.home(WS, "b")
+    assert [line for s in page.sections if s.title == "Virtual coffee" for line in s.lines] == [
+        f"<#{CH}>: paused until 2026-04-01"]

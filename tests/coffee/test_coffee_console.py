@@ -450,3 +450,17 @@ async def test_a_skip_or_pause_that_is_over_is_not_a_welcome_back(sql_store: Any
     await _said(session, out, "+2d")
     again = await _said(session, out, "@bob #engineering /rapport coffee join")
     assert "You are already in virtual coffee in #engineering" in again and "Welcome back" not in again
+
+
+async def test_a_pause_ends_on_the_day_the_member_typed_east_of_utc_too(sql_store: Any) -> None:
+    # Midnight of 1 April in Berlin or Kolkata is 31 March in UTC: the replies said "paused until 2026-03-31".
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("carol", "dave", "bob"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+        assert "Paused until 2026-04-01" in await _said(session, out,
+                                                        f"@{who} #engineering /rapport coffee pause until 2026-04-01")
+        status = await _said(session, out, f"@{who} #engineering /rapport coffee status")
+        assert "You are paused until 2026-04-01:" in status, status
+        skip = await _said(session, out, f"@{who} #engineering /rapport coffee skip")
+        assert "You are paused until 2026-04-01, so you sit the next round out" in skip, skip
