@@ -144,7 +144,7 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
         sections.append(Section("Paused or skipping", tuple(
             f"<@{m.user}>: " + ("skipping this one" if not m.is_paused(due) else "paused") for m in away)))
     if await ctx.manages(channel):
-        sections.extend(await _last_round(ctx, channel))
+        sections.extend(await _last_round(ctx, channel, settings.tz))
     return Reply("\n".join(lines), tuple(sections))
 
 
@@ -159,11 +159,11 @@ def _paused(member: Membership, tz: str | None) -> str:
     return "You are paused" + (f" until {until.isoformat()}" if until else "")
 
 
-async def _last_round(ctx: Context, channel: str) -> list[Section]:
+async def _last_round(ctx: Context, channel: str, tz: str) -> list[Section]:
     last = await ctx.store.coffee.last_round(ctx.workspace, channel)
     if last is None:
         return [Section("Last round", ("none yet",))]
-    title = f"Last round ({last.due_at.strftime('%d %b %Y')}, {last.status})"
+    title = f"Last round ({rounds.round_day(last.due_at, tz, '%d %b %Y')}, {last.status})"
     if not last.placed:
         return [Section(title, (last.note or "no groups",))]
     lines = []

@@ -395,28 +395,34 @@ async def run_round(core: Core, settings: ChannelSettings, due_at: datetime) -> 
     await store.coffee.advance(ws, channel, due_at, next_run(settings, max(core.clock.now(), due_at)))
 
 
-def checkin_message(group: GroupRecord, user: str) -> Reply:
+def round_day(due_at: datetime, tz: str | None, fmt: str = "%d %b") -> str:
+    """A round's date as its schedule names it, in the channel's zone: a round at 08:00 in Tokyo is on the day
+    before in UTC."""
+    return due_at.astimezone(ZoneInfo(tz) if tz else UTC).strftime(fmt)
+
+
+def checkin_message(group: GroupRecord, user: str, day: str) -> Reply:
     value = str(group.id)
     return Reply(
         f"How did your virtual coffee with {names(others_in(group, user))} go? (<#{group.channel}>, round of "
-        f"{group.due_at.strftime('%d %b')})",
+        f"{day})",
         buttons=(Button("We met", "coffee:met", value, "primary"), Button("Not yet", "coffee:not-yet", value),
                  Button("We couldn't", "coffee:couldnt", value)))
 
 
-def group_checkin_message(group: GroupRecord, users: Sequence[str]) -> Reply:
+def group_checkin_message(group: GroupRecord, users: Sequence[str], day: str) -> Reply:
     """The check-in asked once in the group's own conversation: each member answers for themselves (a press
     records the presser's answer only, and the thanks is seen by them alone)."""
     value = str(group.id)
     return Reply(
         f"How did your virtual coffee go, {names(users)}? (<#{group.channel}>, round of "
-        f"{group.due_at.strftime('%d %b')}) Each of you, press for yourself, or answer with "
+        f"{day}) Each of you, press for yourself, or answer with "
         f"`/rapport coffee checkin met|not-yet|couldnt <#{group.channel}>`.",
         buttons=(Button("We met", "coffee:met", value, "primary"), Button("Not yet", "coffee:not-yet", value),
                  Button("We couldn't", "coffee:couldnt", value)), ephemeral=False)
 
 
-async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
+async def ask_groups(core: Core, record: RoundRecord, key: str, day: str) -> None:
     """One check-in per group in the conversation its introduction went to (where the platform opened one), for
     the members who have not answered yet; the seats it reached become sent, so no DM follows. Groups introduced
     by DM, and whoever the group conversation does not reach, get the DM check-in (send_to_seats)."""
@@ -429,7 +435,7 @@ async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
             continue  # one person left to ask is a DM
 
         async def build(group: GroupRecord = group, waiting: list[str] = waiting) -> Reply:
-            return group_checkin_message(group, waiting)
+            return group_checkin_message(group, waiting, day)
 
         reached = await send_once_to_group(core, group, key, build)
         for user in waiting:
@@ -438,12 +444,15 @@ async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
 
 
 async def run_checkin(core: Core, record: RoundRecord) -> None:
+    settings = await core.store.coffee.channel(record.workspace, record.channel)
+    day = round_day(record.due_at, settings.tz if settings else None)
+
     async def build(group: GroupRecord, user: str) -> Reply:
-        return checkin_message(group, user)
+        return checkin_message(group, user, day)
 
     key = f"{record.key}:checkin"
     current = await core.store.coffee.round(record.workspace, record.channel, record.due_at) or record
-    await ask_groups(core, current, key)
+    await ask_groups(core, current, key, day)
     current = await core.store.coffee.round(record.workspace, record.channel, record.due_at) or current
     await send_to_seats(core, current, "checkin", key, build)
     await core.store.coffee.mark_round(record.workspace, record.channel, record.due_at, checkin_sent=True)

@@ -464,3 +464,16 @@ async def test_a_pause_ends_on_the_day_the_member_typed_east_of_utc_too(sql_stor
         assert "You are paused until 2026-04-01:" in status, status
         skip = await _said(session, out, f"@{who} #engineering /rapport coffee skip")
         assert "You are paused until 2026-04-01, so you sit the next round out" in skip, skip
+
+
+async def test_the_check_in_names_the_rounds_day_as_the_schedule_does(sql_store: Any) -> None:
+    # Tuesday 08:00 in Tokyo is Monday 23:00 in UTC: the check-in and the status said "round of 02 Mar".
+    session, out = await _console(sql_store)
+    setup = await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 08:00 tz Asia/Tokyo")
+    assert "every Tuesday at 08:00 (Asia/Tokyo)" in setup
+    for who in ("alice", "bob", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "+1d")
+    assert "Last round (03 Mar 2026, sent)" in await _said(session, out, "@carol #engineering /rapport coffee status")
+    checkin = await _said(session, out, "+5d")
+    assert "(#engineering, round of 03 Mar)" in checkin and "02 Mar" not in checkin, checkin
