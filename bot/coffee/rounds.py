@@ -66,6 +66,7 @@ CADENCES = ("weekly", "biweekly", "monthly")
 GRACE = timedelta(hours=6)  # a round missed while all processes were down still runs if at most this late
 CHECKIN_AFTER = timedelta(days=5)  # the meetup window: check-ins go out this long after the round
 MISSES_TO_PAUSE = 2
+MIN_NOTICE = timedelta(hours=12)  # a suggested meeting time is at least this long after the introduction
 HISTORY_ROUNDS = 26  # rounds of history whose pairs score lower the more recently they met
 ANSWERS = {"met": "we met", "not-yet": "not yet", "couldnt": "we couldn't"}
 
@@ -172,7 +173,9 @@ async def judged(store: Store, matchers: Matchers, planned: Round, cands: dict[s
 def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
     for days in range(1, 6):  # from the next day, so nobody is asked to meet within the hour
         found = suggest_meeting_time(cands, (due_at + timedelta(days=days)).date())
-        if found is not None:
+        # The next UTC day can begin an hour after the round (08:00 in Tokyo is 23:00 UTC): a time that soon is
+        # not the next day for the group, so the search goes on.
+        if found is not None and found - due_at >= MIN_NOTICE:
             return found
     return None
 

@@ -474,3 +474,17 @@ async def test_the_members_page_shows_a_pause_ending_on_the_day_they_typed(store
     page = await bot.core.home(WS, "b")
     assert [line for s in page.sections if s.title == "Virtual coffee" for line in s.lines] == [
         f"<#{CH}>: paused until 2026-04-01"]
+
+
+async def test_the_suggested_time_is_not_an_hour_after_the_introduction(store, clock, outbound) -> None:
+    # Tuesday 08:00 in Tokyo is Monday 23:00 UTC; the next UTC day starts an hour later, at 09:00 in Tokyo, and
+    # that was the time suggested: the group was asked to meet an hour after being introduced.
+    bot = await make(store, clock, outbound, "ab", tz="Asia/Tokyo")
+    await bot.say("m", "coffee setup weekly tuesday 08:00 tz Asia/Tokyo", MANAGER)
+    for user in "ab":
+        await bot.say(user, "coffee join")
+    due = (await store.coffee.channel(WS, CH)).next_run_at
+    assert due == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+    await bot.at(due)
+    (group,) = (await store.coffee.round(WS, CH, due)).placed
+    assert group.suggested_at == datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # Wednesday 09:00 in Tokyo
