@@ -27,6 +27,7 @@ from bot.coffee.rounds import ANSWERS, first_anchor, next_run
 from bot.commands import Args, Context, Refused, Router, UsageError, whole_number
 from bot.core import Core
 from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
+from bot.domain.members import member_hash
 from bot.graph.rapport import Stage, assess
 from bot.interests.starters import starters_for
 from bot.nudges.nudges import plan_thanks
@@ -412,6 +413,11 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
         return Reply("That introduction is no longer available.")
     asker, other = parts
     store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
+    # The request may have waited in the colleague's DMs while one of the two erased their data or paused
+    # tracking: introducing them would store them again (the introduction names both), against their wish.
+    untracked = await store.privacy.untracked(ws)
+    if {member_hash(ws, asker), member_hash(ws, other)} & untracked:
+        return Reply("That introduction is no longer available.")
     matcher = await ctx.matchers.aget()
     sent = 0
     for label, me, them in (("asker", asker, other), ("other", other, asker)):

@@ -477,3 +477,17 @@ async def test_the_check_in_names_the_rounds_day_as_the_schedule_does(sql_store:
     assert "Last round (03 Mar 2026, sent)" in await _said(session, out, "@carol #engineering /rapport coffee status")
     checkin = await _said(session, out, "+5d")
     assert "(#engineering, round of 03 Mar)" in checkin and "02 Mar" not in checkin, checkin
+
+
+async def test_an_introduction_asked_for_before_an_erasure_is_not_made_after_it(sql_store: Any) -> None:
+    # Alice asked Bob to introduce her to Dave, then erased everything; Bob's button still introduced her and
+    # stored an introduction naming her.
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    assert "[DM to @Bob]" in await _said(session, out, "@alice /rapport intro @dave")
+    await _said(session, out, "@alice /rapport privacy")
+    await _said(session, out, "@alice press 3")
+    assert "I erased" in await _said(session, out, "@alice press 1")
+    pressed = await _said(session, out, "@bob press 1")
+    assert "no longer available" in pressed and "[DM to" not in pressed, pressed
+    assert (await sql_store.coffee.export_member("console", "alice"))["introductions"] == []
