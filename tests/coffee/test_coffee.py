@@ -367,6 +367,8 @@ async def test_dry_run_of_the_next_round_from_the_cli(env: dict[str, str]) -> No
     assert plan["channel"] == CH and plan["eligible"] == 3
     assert [sorted(g["members"]) for g in plan["groups"]] == [["a", "b", "c"]]
     assert plan["groups"][0]["reasons"]
+    table = rapport(["pair", "--channel", CH, "--workspace", WS], {**env, "COLUMNS": "300"})
+    assert table.returncode == 0 and "A & B: " in table.stdout and "<@" not in table.stdout, table.stdout
     unknown = run("--channel", "nope", "--workspace", WS, "--json")
     assert unknown.returncode != 0 and "no virtual coffee" in unknown.stderr
     store = await SqlStore.open(env["RAPPORT_DATABASE_URL"])
