@@ -301,9 +301,12 @@ async def send_to_seats(core: Core, record: RoundRecord, field: Literal["dm", "c
 def announcement(record: RoundRecord) -> Reply:
     people = sum(len(g.seats) for g in record.placed)
     groups = len(record.placed)
+    # A group whose members share no working hours gets no time and no invite: the channel is not told it did.
+    timed = ("a time that suits everyone, a calendar invite" if all(g.suggested_at for g in record.placed)
+             else "a time that suits everyone with a calendar invite where their working hours meet")
     lines = [f"*Virtual coffee*: {people} people in {groups} group{'s' if groups != 1 else ''} this round. "
-             "Each group has a conversation with me (or a DM) saying who is in it, a time that suits everyone, "
-             "a calendar invite and a few questions to start."]
+             f"Each group has a conversation with me (or a DM) saying who is in it, {timed} "
+             "and a few questions to start."]
     sections = []
     stuck = [(g, s.user) for g in record.placed for s in g.seats if s.dm == "undeliverable"]
     if stuck:

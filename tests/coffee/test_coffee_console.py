@@ -491,3 +491,16 @@ async def test_an_introduction_asked_for_before_an_erasure_is_not_made_after_it(
     pressed = await _said(session, out, "@bob press 1")
     assert "no longer available" in pressed and "[DM to" not in pressed, pressed
     assert (await sql_store.coffee.export_member("console", "alice"))["introductions"] == []
+
+
+async def test_the_channel_is_not_promised_a_time_for_a_group_that_got_none(sql_store: Any) -> None:
+    # Bob (New York) and Dave (Kolkata) share no working hours: their introduction says so, and the channel
+    # announcement said every group had "a time that suits everyone, a calendar invite".
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    said = await _said(session, out, "+1d")
+    assert "I found no time inside everyone's working hours" in said
+    assert "a time that suits everyone, a calendar invite" not in said, said
+    assert "with a calendar invite where their working hours meet" in said
