@@ -315,7 +315,10 @@ def announcement(record: RoundRecord) -> Reply:
             for g, u in stuck)))
     if record.unplaced:
         sections.append(Section("No group this time", tuple(
-            f"<@{u}>: everyone else is already grouped or on your avoid list; you are first in line next round."
+            # No promise of a place next round: nothing gives them one, and the avoid lists that kept them out
+            # this round may well keep them out the next.
+            f"<@{u}>: everyone else is already grouped or on your avoid list; you are in the next round's draw "
+            "as usual."
             for u in record.unplaced)))
     lines.append("Want in next time? `/rapport coffee join`")
     return Reply("\n".join(lines), tuple(sections), ephemeral=False)

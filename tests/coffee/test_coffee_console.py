@@ -504,3 +504,17 @@ async def test_the_channel_is_not_promised_a_time_for_a_group_that_got_none(sql_
     assert "I found no time inside everyone's working hours" in said
     assert "a time that suits everyone, a calendar invite" not in said, said
     assert "with a calendar invite where their working hours meet" in said
+
+
+async def test_someone_left_out_is_not_promised_a_place_next_round(sql_store: Any) -> None:
+    # Alice avoids Bob and Carol: no round can place her, yet each announcement said "you are first in line".
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    for other in ("bob", "carol"):
+        await _said(session, out, f"@alice /rapport coffee avoid @{other}")
+    for _ in range(2):
+        said = await _said(session, out, "+7d")
+        assert "No group this time" in said and "- @Alice: everyone else is already grouped" in said, said
+        assert "first in line" not in said
