@@ -324,7 +324,7 @@ async def test_warm_introduction_through_a_mutual_acquaintance(store, clock, out
         thanks = [r.text for r in bot.dms(person) if "word of thanks" in r.text]
         assert thanks and "<@c> made an introduction for you" in thanks[0], bot.dms(person)
         assert not any(f"<@{other}> a word of thanks" in r.text for r in bot.dms(person))
-        assert "thanks after an introduction" in await bot.say(person, "nudges")
+        assert "thank <@c> for an introduction: sent" in await bot.say(person, "nudges")
 
 
 async def test_export_and_erase_cover_memberships_avoid_lists_groups_and_check_ins(store, clock, outbound) -> None:

@@ -52,7 +52,8 @@ async def test_a_second_intro_request_is_pending_and_thanks_go_to_the_introducer
         assert any("@Bob made an introduction for you" in dm and "word of thanks" in dm for dm in dms), later
         assert not any(f"@{other} a word of thanks" in dm for dm in dms), later
     listed = await _said(session, out, "@dave /rapport nudges")
-    assert "thanks after an introduction" in listed and "follow-ups after a coffee" not in listed.split("Muted")[0]
+    assert "thank @Bob for an introduction: sent" in listed and "coffee" not in listed.split("Muted")[0]
+    assert "about @" not in listed  # Bob made the introduction: the list once said "thanks ... about @Bob"
 
 
 async def test_answering_before_the_check_in_dm_means_no_check_in_dm(sql_store: Any) -> None:
