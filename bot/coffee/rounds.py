@@ -302,11 +302,14 @@ def announcement(record: RoundRecord) -> Reply:
     people = sum(len(g.seats) for g in record.placed)
     groups = len(record.placed)
     # A group whose members share no working hours gets no time and no invite: the channel is not told it did.
-    timed = ("a time that suits everyone, a calendar invite" if all(g.suggested_at for g in record.placed)
-             else "a time that suits everyone with a calendar invite where their working hours meet")
+    timed = sum(1 for g in record.placed if g.suggested_at)
+    says = ("who is in it, a time that suits everyone, a calendar invite and a few questions to start."
+            if timed == groups else
+            "who is in it, a time that suits everyone with a calendar invite where their working hours meet, and "
+            "a few questions to start." if timed else
+            "who is in it and a few questions to start; working hours do not meet, so the time is theirs to agree.")
     lines = [f"*Virtual coffee*: {people} people in {groups} group{'s' if groups != 1 else ''} this round. "
-             f"Each group has a conversation with me (or a DM) saying who is in it, {timed} "
-             "and a few questions to start."]
+             f"Each group has a conversation with me (or a DM) saying {says}"]
     sections = []
     stuck = [(g, s.user) for g in record.placed for s in g.seats if s.dm == "undeliverable"]
     if stuck:

@@ -504,7 +504,18 @@ async def test_the_channel_is_not_promised_a_time_for_a_group_that_got_none(sql_
     said = await _said(session, out, "+1d")
     assert "I found no time inside everyone's working hours" in said
     assert "a time that suits everyone, a calendar invite" not in said, said
-    assert "with a calendar invite where their working hours meet" in said
+    assert "saying who is in it and a few questions to start; working hours do not meet" in said
+    # A round where one group got a time and the other did not.
+    from datetime import UTC, datetime
+
+    from bot.coffee.rounds import announcement
+    from bot.domain.coffee import GroupRecord, RoundRecord, Seat
+
+    due = datetime(2026, 3, 3, 9, tzinfo=UTC)
+    groups = (GroupRecord("console", "engineering", due, 0, (Seat("alice"), Seat("carol")), suggested_at=due),
+              GroupRecord("console", "engineering", due, 1, (Seat("bob"), Seat("dave"))))
+    mixed = announcement(RoundRecord("console", "engineering", due, "sent", groups)).text
+    assert "a time that suits everyone with a calendar invite where their working hours meet, and" in mixed
 
 
 async def test_someone_left_out_is_not_promised_a_place_next_round(sql_store: Any) -> None:
