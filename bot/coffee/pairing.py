@@ -35,6 +35,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import combinations
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,6 +76,7 @@ EXACT_THIRDS_LIMIT = 20_000  # singles x cores up to which thirds are assigned e
 # Members up to which a leftover is placed by moving a grouped member (quadratic in groups per leftover; in a
 # larger round some group almost always takes a leftover directly).
 RESCUE_LIMIT = 1000
+EXACT_PLACING_LIMIT = 10  # members up to which everyone's split is searched whole when a move placed nobody
 REPAIR_PASSES = 4  # passes of swaps over groups that hold a recent pair or repeat a previous group
 
 @dataclass(frozen=True)
@@ -841,6 +843,44 @@ def _rescue_unplaced(unplaced: list[int], groups: list[list[int]], scorer: _Scor
     return still
 
 
+def _partitions(people: list[int]) -> Iterable[list[list[int]]]:
+    """Every way to split `people` into groups of two and three."""
+    if not people:
+        yield []
+        return
+    first, rest = people[0], people[1:]
+    for size in (2, 3):
+        for x in range(len(rest)):
+            for y in ([None] if size == 2 else range(x + 1, len(rest))):
+                group = [first, rest[x]] if y is None else [first, rest[x], rest[y]]
+                left = [m for m in rest if m not in group]
+                for others in _partitions(left):
+                    yield [group, *others]
+
+
+def _place_everyone_exactly(n: int, scorer: _Scorer, trios_wanted: int) -> list[list[int]] | None:
+    """For a small round where moving one member placed nobody left out: the split of everyone into groups of
+    two and three with no avoid pair, nearest the round's shape (`trios_wanted` groups of three), then best by
+    fallback weight (recent pairs only where needed). None when avoid lists allow no such split."""
+    def weight(split: list[list[int]]) -> float | None:
+        total = 0.0
+        for g in split:
+            for a, b in combinations(g, 2):
+                v = scorer.fallback(a, b)
+                if v is None:
+                    return None
+                total += v
+        return total
+
+    best: tuple[tuple[int, float], list[list[int]]] | None = None
+    for split in _partitions(list(range(n))):
+        if (total := weight(split)) is not None:
+            key = (-abs(sum(len(g) == 3 for g in split) - trios_wanted), total)
+            if best is None or key > best[0]:
+                best = (key, split)
+    return None if best is None else best[1]
+
+
 def _fallback_pairs(people: list[int], groups: list[list[int]], scorer: _Scorer, limit: int) -> list[int]:
     """Pair `people` by a maximum-weight matching on `_Scorer.fallback`; append the best `limit` pairs to
     `groups` (the rest become thirds, as in `plan_round`) and return who is left."""
@@ -1046,12 +1086,16 @@ def plan_round(
         unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True, groups_wanted=cores_wanted)
         if n <= RESCUE_LIMIT:
             unplaced = _rescue_unplaced(unplaced, groups, scorer, 3)
+        if unplaced and n <= EXACT_PLACING_LIMIT and (split := _place_everyone_exactly(n, scorer, trios)):
+            groups, unplaced = split, []
         if unplaced:
             unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
     else:
         unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True)
         if n <= RESCUE_LIMIT:
             unplaced = _rescue_unplaced(unplaced, groups, scorer, 3)
+        if unplaced and n <= EXACT_PLACING_LIMIT and (split := _place_everyone_exactly(n, scorer, n % 2)):
+            groups, unplaced = split, []
         if unplaced:
             unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
 

@@ -304,3 +304,14 @@ def test_a_leftover_every_group_refuses_takes_a_grouped_members_place(size: int)
     assert rnd.unpaired == ()
     assert sorted(placed(rnd)) == ["a", "b", "c", "d"]
     assert not groups_pairs(rnd) & set(facts.avoid)
+
+
+def test_a_small_round_places_everyone_when_two_moves_are_needed() -> None:
+    # Found by random search: no single move places e, but {a, e, b} and {c, d} (or the like) place everyone.
+    cands = [Candidate("a", "Asia/Tokyo"), Candidate("b", "Europe/Lisbon"), Candidate("c", "America/New_York"),
+             Candidate("d", "Asia/Tokyo"), Candidate("e", "America/Los_Angeles")]
+    avoid = frozenset({pair("a", "c"), pair("b", "d"), pair("c", "e"), pair("d", "e")})
+    rnd = plan_round(cands, PairFacts(avoid=avoid), 2)
+    assert rnd.unpaired == () and sorted(placed(rnd)) == list("abcde")
+    assert not groups_pairs(rnd) & avoid
+    assert sorted(len(g.members) for g in rnd.groups) == [2, 3]
