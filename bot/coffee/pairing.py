@@ -23,8 +23,10 @@ complete graph of allowed pairs. Above it, a sparse candidate graph (members buc
 window; each member samples partners from the buckets overlapping most, plus every partner it shares an
 interest with), a greedy matching on it, 2-opt swaps until no swap helps, and (up to `LNS_LIMIT`)
 exact re-solving of blocks of neighbouring pairs. Leftovers (odd count, blocked
-people) join the group where they add most. Groups of three are built from a matching: the best pairs are
-kept as cores and members of the weakest pairs are attached as thirds.
+people) join the group where they add most; one that no group takes may take a grouped member's place, that
+member moving on (`_rescue_unplaced`), and in a round of up to 10 whose avoid lists still leave someone out,
+every split into groups of two and three is searched (`_place_everyone_exactly`). Groups of three are built
+from a matching: the best pairs are kept as cores and members of the weakest pairs are attached as thirds.
 """
 
 from __future__ import annotations
