@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.coffee import interest_pairs
 from bot.coffee.intro import direct_message, names, others_in, send_once_to_group, send_to_groups
@@ -66,7 +66,6 @@ CADENCES = ("weekly", "biweekly", "monthly")
 GRACE = timedelta(hours=6)  # a round missed while all processes were down still runs if at most this late
 CHECKIN_AFTER = timedelta(days=5)  # the meetup window: check-ins go out this long after the round
 MISSES_TO_PAUSE = 2
-MIN_NOTICE = timedelta(hours=12)  # a suggested meeting time is at least this long after the introduction
 HISTORY_ROUNDS = 26  # rounds of history whose pairs score lower the more recently they met
 ANSWERS = {"met": "we met", "not-yet": "not yet", "couldnt": "we couldn't"}
 
@@ -173,11 +172,18 @@ async def judged(store: Store, matchers: Matchers, planned: Round, cands: dict[s
 def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
     for days in range(1, 6):  # from the next day, so nobody is asked to meet within the hour
         found = suggest_meeting_time(cands, (due_at + timedelta(days=days)).date())
-        # The next UTC day can begin an hour after the round (08:00 in Tokyo is 23:00 UTC): a time that soon is
-        # not the next day for the group, so the search goes on.
-        if found is not None and found - due_at >= MIN_NOTICE:
+        # The next UTC day can begin an hour after the round (08:00 in Tokyo is 23:00 UTC): a time on the round's
+        # own day for someone in the group is not the next day, so the search goes on.
+        if found is not None and all(_local_day(found, c.tz) > _local_day(due_at, c.tz) for c in cands):
             return found
     return None
+
+
+def _local_day(at: datetime, tz: str | None) -> date:
+    try:
+        return at.astimezone(ZoneInfo(tz) if tz else UTC).date()
+    except (ZoneInfoNotFoundError, ValueError):  # as pairing reads an unknown zone: UTC
+        return at.astimezone(UTC).date()
 
 
 class _CollectorPause:

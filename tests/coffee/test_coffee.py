@@ -490,3 +490,16 @@ async def test_the_suggested_time_is_not_an_hour_after_the_introduction(store, c
     await bot.at(due)
     (group,) = (await store.coffee.round(WS, CH, due)).placed
     assert group.suggested_at == datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # Wednesday 09:00 in Tokyo
+
+
+async def test_a_late_round_suggests_the_next_morning(store, clock, outbound) -> None:
+    # A round at 23:30 in Tokyo: 09:00 the next day is the next day for everyone, and is suggested.
+    bot = await make(store, clock, outbound, "ab", tz="Asia/Tokyo")
+    await bot.say("m", "coffee setup weekly monday 23:30 tz Asia/Tokyo", MANAGER)
+    for user in "ab":
+        await bot.say(user, "coffee join")
+    due = (await store.coffee.channel(WS, CH)).next_run_at
+    assert due == datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+    await bot.at(due)
+    (group,) = (await store.coffee.round(WS, CH, due)).placed
+    assert group.suggested_at == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # Tuesday 09:00 in Tokyo
