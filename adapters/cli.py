@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from importlib import metadata
@@ -418,12 +419,16 @@ def pair(
             sys.stdout.write(json.dumps(plan, indent=1) + "\n")
             return
         names = {m.user_id: m.name for m in await core.store.members.list(ws)}
+
+        def named(reason: str) -> str:  # reasons mention members as chat markup (<@id>); a terminal shows names
+            return re.sub(r"<@([^>]+)>", lambda m: names.get(m.group(1), m.group(1)), reason)
+
         table = Table(title=f"Next coffee round in {channel} ({plan['round_at']}), {plan['eligible']} eligible")
         for column in ("group", "score", "why"):
             table.add_column(column)
         for group in plan["groups"]:
             table.add_row(", ".join(names.get(u, u) for u in group["members"]), f"{group['score']:.1f}",
-                          "; ".join(group["reasons"]))
+                          "; ".join(named(r) for r in group["reasons"]))
         for left in plan["unpaired"]:
             table.add_row(names.get(left["member"], left["member"]), "", f"not placed: {left['why']}")
         out.print(table)

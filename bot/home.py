@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import Context, Router
+from bot.profiles.profiles import time_zone_of
 from bot.relationships import MAP_ACTION
 from bot.replies import Button, Reply, Section
 
@@ -20,8 +21,8 @@ async def coffee_lines(ctx: Context) -> tuple[str, ...]:
         if due is None:
             state = "rounds are stopped"
         elif membership.is_paused(due):
-            until = membership.paused_until
-            state = "paused" + (f" until {until.date().isoformat()}" if until else "")
+            until = membership.paused_until_day(await time_zone_of(ctx.store, ctx.workspace, ctx.user))
+            state = "paused" + (f" until {until.isoformat()}" if until else "")
         else:
             state = "sitting out the next round" if membership.skip_at == due else "in for the next round"
         lines.append(f"<#{settings.channel}>: {state}")

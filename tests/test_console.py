@@ -386,3 +386,23 @@ async def test_punctuation_after_a_mention_is_not_part_of_it(sql_store: Any) -> 
     await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
     assert "You are in virtual coffee in #engineering" in await _said(
         session, out, "@bob #random /rapport coffee join #engineering.")
+
+
+@pytest.mark.parametrize("jumps", [["+30d"], ["+1d"] * 30])
+async def test_one_long_jump_delivers_a_nudge_as_day_by_day_steps_do(sql_store: Any, jumps: list[str]) -> None:
+    # Bob takes nudges 16:00-17:00 his time only. A +30d jump ticked every 2.4 hours and could step over that
+    # hour every day, so the nudge about Alice's unanswered question expired; day by day it went out.
+    session, out = await _console(sql_store)
+    await _said(session, out, "at 2026-03-06T15:00")
+    await _said(session, out, "@alice #general: bob: can you review my PR for the billing service?")
+    await _said(session, out, "@bob /rapport nudges quiet 09:00-16:00")
+    said = "".join([await _said(session, out, jump) for jump in jumps])
+    assert "[DM to @Bob] @Alice asked you a question" in said, said
+    assert "sent (Mon 16 Mar 16:00)" in await _said(session, out, "@bob /rapport nudges")
+
+
+async def test_quiet_hours_are_said_back_as_they_were_read(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    assert "Quiet hours: 22:00-08:00." in await _said(session, out, "@bob /rapport nudges quiet 22-8")
+    assert "Quiet hours: 21:30-07:05." in await _said(session, out, "@bob /rapport nudges quiet 21:30–7:05")
+    assert "Quiet hours: none." in await _said(session, out, "@bob /rapport nudges quiet OFF")

@@ -79,9 +79,11 @@ def _found(thing: T | None, name: str, kind: str, known: list[str]) -> T:
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, 23, 59, tzinfo=UTC)
 # Time travel runs scheduled work every hour on the way (a running bot ticks every 15 s, but nothing scheduled needs
 # finer: nudges wait for a member's working hours anyway); a long jump takes TRAVEL_TICKS longer strides, never
-# longer than a round may start late (GRACE), so that no round is missed on the way.
+# longer than a round may start late (GRACE), so that no round is missed on the way; and it stops at the moment
+# each pending nudge may go out, since a member's allowed window can be shorter than a stride.
 TRAVEL_STEP, TRAVEL_TICKS = timedelta(hours=1), 300
 TRAVEL_STRIDE = GRACE - TRAVEL_STEP
+NUDGE_STOPS = 2000  # pending nudges looked at for the next stop (the workspace's, so few)
 
 
 def _in_range(at: datetime) -> datetime:
@@ -223,13 +225,21 @@ class ConsoleSession:
         start = self.clock.virtual
         if start is not None and to > start:
             step = min(max(TRAVEL_STEP, (to - start) / TRAVEL_TICKS), TRAVEL_STRIDE)
-            at = start + step
+            at = await self._next_stop(start, start + step)
             while at < to:
                 self.clock.virtual = at
                 await self.core.ticker.tick()
-                at += step
+                at = await self._next_stop(at, at + step)
         self.clock.virtual = to
         await self.core.ticker.tick()
+
+    async def _next_stop(self, after: datetime, stride: datetime) -> datetime:
+        """Where the clock stops next: the stride's end, or sooner the moment a pending nudge may go out. A nudge
+        waits for the first moment its recipient allows (the start of their working hours, the end of quiet
+        hours), which may open a window shorter than a stride: ticking past it would let a bot left running
+        deliver what time travel lets expire."""
+        pending = await self.core.store.nudges.due(stride, NUDGE_STOPS)
+        return min((n.deliver_at for n in pending if after < n.deliver_at < stride), default=stride)
 
     async def _handle(self, line: str) -> bool:
         word = line.split(maxsplit=1)[0].lower()

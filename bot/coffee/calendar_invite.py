@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from icalendar import Calendar, Event
 
@@ -81,9 +81,11 @@ def outlook_link(meeting: Meeting) -> str:
     def iso(at: datetime) -> str:
         return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    # Spaces as %20 (quote), not "+" (urlencode's default quote_plus): Outlook on the web shows a "+" in the
+    # subject and body literally, so the entry read "Virtual+coffee:+Alice+and+Bob".
     return OUTLOOK + "?" + urlencode({"path": "/calendar/action/compose", "rru": "addevent",
                                       "subject": meeting.title, "startdt": iso(meeting.start),
-                                      "enddt": iso(meeting.end), "body": meeting.description})
+                                      "enddt": iso(meeting.end), "body": meeting.description}, quote_via=quote)
 
 
 def links(meeting: Meeting) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from bot.coffee.rounds import ANSWERS, first_anchor, next_run
 from bot.commands import Args, Context, Refused, Router, UsageError, whole_number
 from bot.core import Core
 from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
+from bot.domain.members import member_hash
 from bot.graph.rapport import Stage, assess
 from bot.interests.starters import starters_for
 from bot.nudges.nudges import plan_thanks
@@ -133,7 +134,7 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
     if mine is None:
         lines.append(f"You are not in: {_join(ctx, channel)}.")
     elif mine.is_paused(due):
-        lines.append(f"{_paused(mine)}: {_join(ctx, channel)} brings you back.")
+        lines.append(f"{_paused(mine, tz)}: {_join(ctx, channel)} brings you back.")
     else:
         lines.append("You are in" + (", sitting out the next round." if mine.skip_at == due else "."))
     sections = [Section(f"In for the next round ({sum(m.available(due) for m in members)})",
@@ -144,7 +145,7 @@ async def status(ctx: Context, args: Args, channel: str) -> Reply:
         sections.append(Section("Paused or skipping", tuple(
             f"<@{m.user}>: " + ("skipping this one" if not m.is_paused(due) else "paused") for m in away)))
     if await ctx.manages(channel):
-        sections.extend(await _last_round(ctx, channel))
+        sections.extend(await _last_round(ctx, channel, settings.tz))
     return Reply("\n".join(lines), tuple(sections))
 
 
@@ -154,15 +155,16 @@ def _join(ctx: Context, channel: str) -> str:
     return "`/rapport coffee join`" if channel == ctx.channel else f"`/rapport coffee join <#{channel}>`"
 
 
-def _paused(member: Membership) -> str:
-    return "You are paused" + (f" until {member.paused_until.date().isoformat()}" if member.paused_until else "")
+def _paused(member: Membership, tz: str | None) -> str:
+    until = member.paused_until_day(tz)
+    return "You are paused" + (f" until {until.isoformat()}" if until else "")
 
 
-async def _last_round(ctx: Context, channel: str) -> list[Section]:
+async def _last_round(ctx: Context, channel: str, tz: str) -> list[Section]:
     last = await ctx.store.coffee.last_round(ctx.workspace, channel)
     if last is None:
         return [Section("Last round", ("none yet",))]
-    title = f"Last round ({last.due_at.strftime('%d %b %Y')}, {last.status})"
+    title = f"Last round ({rounds.round_day(last.due_at, tz, '%d %b %Y')}, {last.status})"
     if not last.placed:
         return [Section(title, (last.note or "no groups",))]
     lines = []
@@ -202,8 +204,9 @@ async def join(ctx: Context, args: Args, channel: str) -> Reply:
     await ctx.store.coffee.save_membership(member)
     tz, note = await _viewer_zone(ctx)
     assert settings.next_run_at is not None
-    # "Welcome back" only to someone who was away (paused, or sitting a round out): a join brings them back in.
-    opening = ("You are in" if old is None else "Welcome back to" if old.paused or old.skip_at is not None
+    # "Welcome back" only to someone who was away from the next round (paused, or sitting it out): a join brings
+    # them back in. A skip or a pause that is over leaves its mark on the membership, but they are in already.
+    opening = ("You are in" if old is None else "Welcome back to" if not old.available(settings.next_run_at)
                else "You are already in")
     named = f" Your team: {shown(team)}." if team else ""  # said back, so that a change of team is seen to hold
     return Reply(f"{opening} virtual coffee in <#{channel}>.{named} Next round: {_when(settings.next_run_at, tz)}"
@@ -230,7 +233,8 @@ async def skip(ctx: Context, args: Args, channel: str) -> Reply:
     member = await _membership(ctx, channel)
     assert settings.next_run_at is not None
     if member.is_paused(settings.next_run_at):  # a skip would promise "back in after that", which a pause is not
-        return Reply(f"{_paused(member)}, so you sit the next round out anyway. "
+        tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user)
+        return Reply(f"{_paused(member, tz)}, so you sit the next round out anyway. "
                      f"{_join(ctx, channel)} brings you back.")
     await ctx.store.coffee.save_membership(replace(member, skip_at=settings.next_run_at))
     tz, _ = await _viewer_zone(ctx)
@@ -409,6 +413,11 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
         return Reply("That introduction is no longer available.")
     asker, other = parts
     store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
+    # The request may have waited in the colleague's DMs while one of the two erased their data or paused
+    # tracking: introducing them would store them again (the introduction names both), against their wish.
+    untracked = await store.privacy.untracked(ws)
+    if {member_hash(ws, asker), member_hash(ws, other)} & untracked:
+        return Reply("That introduction is no longer available.")
     matcher = await ctx.matchers.aget()
     sent = 0
     for label, me, them in (("asker", asker, other), ("other", other, asker)):

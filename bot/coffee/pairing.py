@@ -23,8 +23,10 @@ complete graph of allowed pairs. Above it, a sparse candidate graph (members buc
 window; each member samples partners from the buckets overlapping most, plus every partner it shares an
 interest with), a greedy matching on it, 2-opt swaps until no swap helps, and (up to `LNS_LIMIT`)
 exact re-solving of blocks of neighbouring pairs. Leftovers (odd count, blocked
-people) join the group where they add most. Groups of three are built from a matching: the best pairs are
-kept as cores and members of the weakest pairs are attached as thirds.
+people) join the group where they add most; one that no group takes may take a grouped member's place, that
+member moving on (`_rescue_unplaced`), and in a round of up to 10 whose avoid lists still leave someone out,
+every split into groups of two and three is searched (`_place_everyone_exactly`). Groups of three are built
+from a matching: the best pairs are kept as cores and members of the weakest pairs are attached as thirds.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import combinations
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,6 +75,10 @@ LNS_LIMIT = 1000  # members up to which blocks of the heuristic matching are re-
 LNS_BLOCK = 60  # members per re-solved block
 LNS_ROUNDS = 2
 EXACT_THIRDS_LIMIT = 20_000  # singles x cores up to which thirds are assigned exactly
+# Members up to which a leftover is placed by moving a grouped member (quadratic in groups per leftover; in a
+# larger round some group almost always takes a leftover directly).
+RESCUE_LIMIT = 1000
+EXACT_PLACING_LIMIT = 10  # members up to which everyone's split is searched whole when a move placed nobody
 REPAIR_PASSES = 4  # passes of swaps over groups that hold a recent pair or repeat a previous group
 
 @dataclass(frozen=True)
@@ -781,6 +788,101 @@ def _place_leftovers(
     return remaining
 
 
+def _rescue_unplaced(unplaced: list[int], groups: list[list[int]], scorer: _Scorer, max_size: int) -> list[int]:
+    """Place whoever `_place_leftovers` could not, by moving one grouped member: the matching chose who is left
+    over without looking at their avoid list, so a leftover whom every group refuses may still fit where a
+    grouped member is, that member then going elsewhere (another group with room, a pair with another leftover)
+    or pairing with the leftover out of a group of three. Avoid pairs are never formed; recent pairs only as in
+    `_place_leftovers`' last resort (fallback weights). Returns who is still left out."""
+
+    def fits(g: Sequence[int]) -> float | None:
+        total = 0.0
+        for x in range(len(g)):
+            for y in range(x + 1, len(g)):
+                v = scorer.fallback(g[x], g[y])
+                if v is None:
+                    return None
+                total += v
+        return total
+
+    still = list(unplaced)
+    for x in list(still):
+        if x not in still:  # placed meanwhile, with an earlier leftover
+            continue
+        # (gain, group index, that group's new members, extra changes: (group index or -1 for new, members))
+        best: tuple[float, int, list[int], int, list[int]] | None = None
+        for gi, g in enumerate(groups):
+            before = fits(g) or 0.0
+            for y in g:
+                rest = [m for m in g if m != y]
+                if len(g) == 3 and (paired := fits([x, y])) is not None and (kept := fits(rest)) is not None:
+                    gain = kept + paired - before  # y leaves the three to pair with x
+                    if best is None or gain > best[0]:
+                        best = (gain, gi, rest, -1, [x, y])
+                taken = fits([*rest, x])
+                if taken is None:
+                    continue
+                for hi, h in enumerate(groups):  # x takes y's place, y joins a group with room
+                    if hi == gi or len(h) >= max_size or (joined := fits([*h, y])) is None:
+                        continue
+                    gain = taken + joined - before - (fits(h) or 0.0)
+                    if best is None or gain > best[0]:
+                        best = (gain, gi, [*rest, x], hi, [*h, y])
+                for z in still:  # x takes y's place, y pairs with another leftover
+                    if z != x and (paired := fits([y, z])) is not None:
+                        gain = taken + paired - before
+                        if best is None or gain > best[0]:
+                            best = (gain, gi, [*rest, x], -1, [y, z])
+        if best is None:
+            continue
+        _, gi, changed, hi, other = best
+        groups[gi] = changed
+        if hi < 0:
+            groups.append(other)
+        else:
+            groups[hi] = other
+        still = [m for m in still if m not in changed and m not in other]
+    return still
+
+
+def _partitions(people: list[int]) -> Iterable[list[list[int]]]:
+    """Every way to split `people` into groups of two and three."""
+    if not people:
+        yield []
+        return
+    first, rest = people[0], people[1:]
+    for size in (2, 3):
+        for x in range(len(rest)):
+            for y in ([None] if size == 2 else range(x + 1, len(rest))):
+                group = [first, rest[x]] if y is None else [first, rest[x], rest[y]]
+                left = [m for m in rest if m not in group]
+                for others in _partitions(left):
+                    yield [group, *others]
+
+
+def _place_everyone_exactly(n: int, scorer: _Scorer, trios_wanted: int) -> list[list[int]] | None:
+    """For a small round where moving one member placed nobody left out: the split of everyone into groups of
+    two and three with no avoid pair, nearest the round's shape (`trios_wanted` groups of three), then best by
+    fallback weight (recent pairs only where needed). None when avoid lists allow no such split."""
+    def weight(split: list[list[int]]) -> float | None:
+        total = 0.0
+        for g in split:
+            for a, b in combinations(g, 2):
+                v = scorer.fallback(a, b)
+                if v is None:
+                    return None
+                total += v
+        return total
+
+    best: tuple[tuple[int, float], list[list[int]]] | None = None
+    for split in _partitions(list(range(n))):
+        if (total := weight(split)) is not None:
+            key = (-abs(sum(len(g) == 3 for g in split) - trios_wanted), total)
+            if best is None or key > best[0]:
+                best = (key, split)
+    return None if best is None else best[1]
+
+
 def _fallback_pairs(people: list[int], groups: list[list[int]], scorer: _Scorer, limit: int) -> list[int]:
     """Pair `people` by a maximum-weight matching on `_Scorer.fallback`; append the best `limit` pairs to
     `groups` (the rest become thirds, as in `plan_round`) and return who is left."""
@@ -984,10 +1086,18 @@ def plan_round(
             groups = groups[:cores_wanted]
         leftovers = _assign_thirds(leftovers, groups, scorer, rng, nbrs)
         unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True, groups_wanted=cores_wanted)
+        if n <= RESCUE_LIMIT:
+            unplaced = _rescue_unplaced(unplaced, groups, scorer, 3)
+        if unplaced and n <= EXACT_PLACING_LIMIT and (split := _place_everyone_exactly(n, scorer, trios)):
+            groups, unplaced = split, []
         if unplaced:
             unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
     else:
         unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True)
+        if n <= RESCUE_LIMIT:
+            unplaced = _rescue_unplaced(unplaced, groups, scorer, 3)
+        if unplaced and n <= EXACT_PLACING_LIMIT and (split := _place_everyone_exactly(n, scorer, n % 2)):
+            groups, unplaced = split, []
         if unplaced:
             unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
 

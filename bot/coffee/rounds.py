@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.coffee import interest_pairs
 from bot.coffee.intro import direct_message, names, others_in, send_once_to_group, send_to_groups
@@ -172,9 +172,18 @@ async def judged(store: Store, matchers: Matchers, planned: Round, cands: dict[s
 def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
     for days in range(1, 6):  # from the next day, so nobody is asked to meet within the hour
         found = suggest_meeting_time(cands, (due_at + timedelta(days=days)).date())
-        if found is not None:
+        # The next UTC day can begin an hour after the round (08:00 in Tokyo is 23:00 UTC): a time on the round's
+        # own day for someone in the group is not the next day, so the search goes on.
+        if found is not None and all(_local_day(found, c.tz) > _local_day(due_at, c.tz) for c in cands):
             return found
     return None
+
+
+def _local_day(at: datetime, tz: str | None) -> date:
+    try:
+        return at.astimezone(ZoneInfo(tz) if tz else UTC).date()
+    except (ZoneInfoNotFoundError, ValueError):  # as pairing reads an unknown zone: UTC
+        return at.astimezone(UTC).date()
 
 
 class _CollectorPause:
@@ -298,9 +307,15 @@ async def send_to_seats(core: Core, record: RoundRecord, field: Literal["dm", "c
 def announcement(record: RoundRecord) -> Reply:
     people = sum(len(g.seats) for g in record.placed)
     groups = len(record.placed)
+    # A group whose members share no working hours gets no time and no invite: the channel is not told it did.
+    timed = sum(1 for g in record.placed if g.suggested_at)
+    says = ("who is in it, a time that suits everyone, a calendar invite and a few questions to start."
+            if timed == groups else
+            "who is in it, a time that suits everyone with a calendar invite where their working hours meet, and "
+            "a few questions to start." if timed else
+            "who is in it and a few questions to start; working hours do not meet, so the time is theirs to agree.")
     lines = [f"*Virtual coffee*: {people} people in {groups} group{'s' if groups != 1 else ''} this round. "
-             "Each group has a conversation with me (or a DM) saying who is in it, a time that suits everyone, "
-             "a calendar invite and a few questions to start."]
+             f"Each group has a conversation with me (or a DM) saying {says}"]
     sections = []
     stuck = [(g, s.user) for g in record.placed for s in g.seats if s.dm == "undeliverable"]
     if stuck:
@@ -309,7 +324,10 @@ def announcement(record: RoundRecord) -> Reply:
             for g, u in stuck)))
     if record.unplaced:
         sections.append(Section("No group this time", tuple(
-            f"<@{u}>: everyone else is already grouped or on your avoid list; you are first in line next round."
+            # No promise of a place next round: nothing gives them one, and the avoid lists that kept them out
+            # this round may well keep them out the next.
+            f"<@{u}>: everyone else is already grouped or on your avoid list; you are in the next round's draw "
+            "as usual."
             for u in record.unplaced)))
     lines.append("Want in next time? `/rapport coffee join`")
     return Reply("\n".join(lines), tuple(sections), ephemeral=False)
@@ -340,7 +358,9 @@ async def close_previous(core: Core, settings: ChannelSettings, due_at: datetime
     for record in await store.coffee.rounds_to_close(ws, channel, due_at):
         await store.coffee.close_round(record.workspace, record.channel, record.due_at)
     for member in await store.coffee.memberships(ws, channel):
-        if member.missed < MISSES_TO_PAUSE or member.paused:
+        # is_paused, not the flag: a pause until a date leaves the flag set once the date has passed, and such a
+        # member, back in the rounds, must be paused like anyone else after the check-ins they leave unanswered.
+        if member.missed < MISSES_TO_PAUSE or member.is_paused(due_at):
             continue
         await store.coffee.save_membership(replace(member, paused=True, paused_until=None, pause_reason="checkins"))
 
@@ -393,28 +413,34 @@ async def run_round(core: Core, settings: ChannelSettings, due_at: datetime) -> 
     await store.coffee.advance(ws, channel, due_at, next_run(settings, max(core.clock.now(), due_at)))
 
 
-def checkin_message(group: GroupRecord, user: str) -> Reply:
+def round_day(due_at: datetime, tz: str | None, fmt: str = "%d %b") -> str:
+    """A round's date as its schedule names it, in the channel's zone: a round at 08:00 in Tokyo is on the day
+    before in UTC."""
+    return due_at.astimezone(ZoneInfo(tz) if tz else UTC).strftime(fmt)
+
+
+def checkin_message(group: GroupRecord, user: str, day: str) -> Reply:
     value = str(group.id)
     return Reply(
         f"How did your virtual coffee with {names(others_in(group, user))} go? (<#{group.channel}>, round of "
-        f"{group.due_at.strftime('%d %b')})",
+        f"{day})",
         buttons=(Button("We met", "coffee:met", value, "primary"), Button("Not yet", "coffee:not-yet", value),
                  Button("We couldn't", "coffee:couldnt", value)))
 
 
-def group_checkin_message(group: GroupRecord, users: Sequence[str]) -> Reply:
+def group_checkin_message(group: GroupRecord, users: Sequence[str], day: str) -> Reply:
     """The check-in asked once in the group's own conversation: each member answers for themselves (a press
     records the presser's answer only, and the thanks is seen by them alone)."""
     value = str(group.id)
     return Reply(
         f"How did your virtual coffee go, {names(users)}? (<#{group.channel}>, round of "
-        f"{group.due_at.strftime('%d %b')}) Each of you, press for yourself, or answer with "
+        f"{day}) Each of you, press for yourself, or answer with "
         f"`/rapport coffee checkin met|not-yet|couldnt <#{group.channel}>`.",
         buttons=(Button("We met", "coffee:met", value, "primary"), Button("Not yet", "coffee:not-yet", value),
                  Button("We couldn't", "coffee:couldnt", value)), ephemeral=False)
 
 
-async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
+async def ask_groups(core: Core, record: RoundRecord, key: str, day: str) -> None:
     """One check-in per group in the conversation its introduction went to (where the platform opened one), for
     the members who have not answered yet; the seats it reached become sent, so no DM follows. Groups introduced
     by DM, and whoever the group conversation does not reach, get the DM check-in (send_to_seats)."""
@@ -427,7 +453,7 @@ async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
             continue  # one person left to ask is a DM
 
         async def build(group: GroupRecord = group, waiting: list[str] = waiting) -> Reply:
-            return group_checkin_message(group, waiting)
+            return group_checkin_message(group, waiting, day)
 
         reached = await send_once_to_group(core, group, key, build)
         for user in waiting:
@@ -436,12 +462,15 @@ async def ask_groups(core: Core, record: RoundRecord, key: str) -> None:
 
 
 async def run_checkin(core: Core, record: RoundRecord) -> None:
+    settings = await core.store.coffee.channel(record.workspace, record.channel)
+    day = round_day(record.due_at, settings.tz if settings else None)
+
     async def build(group: GroupRecord, user: str) -> Reply:
-        return checkin_message(group, user)
+        return checkin_message(group, user, day)
 
     key = f"{record.key}:checkin"
     current = await core.store.coffee.round(record.workspace, record.channel, record.due_at) or record
-    await ask_groups(core, current, key)
+    await ask_groups(core, current, key, day)
     current = await core.store.coffee.round(record.workspace, record.channel, record.due_at) or current
     await send_to_seats(core, current, "checkin", key, build)
     await core.store.coffee.mark_round(record.workspace, record.channel, record.due_at, checkin_sent=True)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.replies import plural
 
@@ -70,6 +71,13 @@ class Membership:
 
     def available(self, at: datetime) -> bool:
         return not self.is_paused(at) and self.skip_at != at
+
+    def paused_until_day(self, tz: str | None) -> date | None:
+        """The day the member's pause ends, as they typed it: `paused_until` is midnight in their zone, which is
+        the day before in UTC east of Greenwich."""
+        if self.paused_until is None:
+            return None
+        return self.paused_until.astimezone(ZoneInfo(tz) if tz else UTC).date()
 
 
 @dataclass(frozen=True)

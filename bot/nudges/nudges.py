@@ -436,11 +436,24 @@ def _settings_lines(s: NudgeSettings, hours: Hours) -> tuple[str, ...]:
     )
 
 
+# One nudge as the member's list names it, with whom it concerns: a kind's label is a plural for settings ("no more
+# nudges about unanswered questions"), and "about @Bob" read wrongly for most kinds ("thanks after an introduction
+# about @Bob", when Bob made the introduction).
+_ITEM = {
+    Kind.FOLLOW_UP: "follow-up after your coffee with {}",
+    Kind.THANKS: "thank {} for an introduction",
+    Kind.UNANSWERED: "unanswered question from {}",
+    Kind.COOLING: "reconnect with {}",
+    Kind.STAGE: "new stage with {}",
+    Kind.ASK_BACK: "ask {} a question back",
+}
+
+
 def _nudge_line(n: Nudge, hours: Hours) -> str:
-    about = f" about <@{n.subject}>" if n.subject else ""
+    what = _ITEM[n.kind].format(f"<@{n.subject}>") if n.subject else n.kind.label
     when = n.sent_at if n.status != PENDING and n.sent_at else n.deliver_at
     local = when.astimezone(hours.zone).strftime("%a %d %b %H:%M")
-    return f"{n.kind.label}{about}: {n.status} ({local})"
+    return f"{what}: {n.status} ({local})"
 
 
 async def nudges_command(ctx: Context, args: Args) -> Reply:
@@ -466,7 +479,8 @@ async def nudges_command(ctx: Context, args: Args) -> Reply:
                              f"{hours.end:02d}:00, {hours.tz}), so no nudge could ever reach you. "
                              "To have none, say `/rapport nudges off`.")
         await store.nudges.save_settings(changed)
-        return Reply(f"Quiet hours: {text.strip() if quiet else 'none'}.")
+        # Said back as stored ("22-8" is 22:00-08:00), so the member sees how it was read.
+        return Reply(f"Quiet hours: {changed.quiet or 'none'}.")
     if word == "cap":
         number = args.word("a number of nudges a week")
         args.done()

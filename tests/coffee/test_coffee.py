@@ -324,7 +324,7 @@ async def test_warm_introduction_through_a_mutual_acquaintance(store, clock, out
         thanks = [r.text for r in bot.dms(person) if "word of thanks" in r.text]
         assert thanks and "<@c> made an introduction for you" in thanks[0], bot.dms(person)
         assert not any(f"<@{other}> a word of thanks" in r.text for r in bot.dms(person))
-        assert "thanks after an introduction" in await bot.say(person, "nudges")
+        assert "thank <@c> for an introduction: sent" in await bot.say(person, "nudges")
 
 
 async def test_export_and_erase_cover_memberships_avoid_lists_groups_and_check_ins(store, clock, outbound) -> None:
@@ -367,6 +367,8 @@ async def test_dry_run_of_the_next_round_from_the_cli(env: dict[str, str]) -> No
     assert plan["channel"] == CH and plan["eligible"] == 3
     assert [sorted(g["members"]) for g in plan["groups"]] == [["a", "b", "c"]]
     assert plan["groups"][0]["reasons"]
+    table = rapport(["pair", "--channel", CH, "--workspace", WS], {**env, "COLUMNS": "300"})
+    assert table.returncode == 0 and "A & B: " in table.stdout and "<@" not in table.stdout, table.stdout
     unknown = run("--channel", "nope", "--workspace", WS, "--json")
     assert unknown.returncode != 0 and "no virtual coffee" in unknown.stderr
     store = await SqlStore.open(env["RAPPORT_DATABASE_URL"])
@@ -464,3 +466,40 @@ def test_the_collector_is_held_off_while_rounds_are_planned_and_comes_back_after
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_the_members_page_shows_a_pause_ending_on_the_day_they_typed(store, clock, outbound) -> None:
+    # Midnight of 1 April in Tokyo is 31 March in UTC, which the page showed.
+    bot = await make(store, clock, outbound, "abc", tz="Asia/Tokyo")
+    await setup_weekly(bot, people="abc")
+    assert "Paused until 2026-04-01" in await bot.say("b", "coffee pause until 2026-04-01")
+    page = await bot.core.home(WS, "b")
+    assert [line for s in page.sections if s.title == "Virtual coffee" for line in s.lines] == [
+        f"<#{CH}>: paused until 2026-04-01"]
+
+
+async def test_the_suggested_time_is_not_an_hour_after_the_introduction(store, clock, outbound) -> None:
+    # Tuesday 08:00 in Tokyo is Monday 23:00 UTC; the next UTC day starts an hour later, at 09:00 in Tokyo, and
+    # that was the time suggested: the group was asked to meet an hour after being introduced.
+    bot = await make(store, clock, outbound, "ab", tz="Asia/Tokyo")
+    await bot.say("m", "coffee setup weekly tuesday 08:00 tz Asia/Tokyo", MANAGER)
+    for user in "ab":
+        await bot.say(user, "coffee join")
+    due = (await store.coffee.channel(WS, CH)).next_run_at
+    assert due == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+    await bot.at(due)
+    (group,) = (await store.coffee.round(WS, CH, due)).placed
+    assert group.suggested_at == datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # Wednesday 09:00 in Tokyo
+
+
+async def test_a_late_round_suggests_the_next_morning(store, clock, outbound) -> None:
+    # A round at 23:30 in Tokyo: 09:00 the next day is the next day for everyone, and is suggested.
+    bot = await make(store, clock, outbound, "ab", tz="Asia/Tokyo")
+    await bot.say("m", "coffee setup weekly monday 23:30 tz Asia/Tokyo", MANAGER)
+    for user in "ab":
+        await bot.say(user, "coffee join")
+    due = (await store.coffee.channel(WS, CH)).next_run_at
+    assert due == datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+    await bot.at(due)
+    (group,) = (await store.coffee.round(WS, CH, due)).placed
+    assert group.suggested_at == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # Tuesday 09:00 in Tokyo

@@ -52,7 +52,8 @@ async def test_a_second_intro_request_is_pending_and_thanks_go_to_the_introducer
         assert any("@Bob made an introduction for you" in dm and "word of thanks" in dm for dm in dms), later
         assert not any(f"@{other} a word of thanks" in dm for dm in dms), later
     listed = await _said(session, out, "@dave /rapport nudges")
-    assert "thanks after an introduction" in listed and "follow-ups after a coffee" not in listed.split("Muted")[0]
+    assert "thank @Bob for an introduction: sent" in listed and "coffee" not in listed.split("Muted")[0]
+    assert "about @" not in listed  # Bob made the introduction: the list once said "thanks ... about @Bob"
 
 
 async def test_answering_before_the_check_in_dm_means_no_check_in_dm(sql_store: Any) -> None:
@@ -382,3 +383,150 @@ async def test_joining_with_a_team_says_the_team_back(sql_store: Any) -> None:
     said = await _said(session, out, "@bob #engineering /rapport coffee join team Platform Ops")
     assert "You are already in virtual coffee in #engineering. Your team: Platform Ops." in said, said
     assert (await sql_store.coffee.membership("console", "engineering", "bob")).team == "Platform Ops"
+
+
+async def test_nobody_is_left_out_when_avoid_lists_leave_a_way_to_group_everyone(sql_store: Any) -> None:
+    # Erin avoids Dave and Dave avoids Alice: Dave can still meet Bob or Carol. The matching once left Dave over
+    # first (by working hours), found both pairs holding someone he may not meet, and sat him out.
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00 size 2")
+    for who in ("alice", "bob", "carol", "dave", "erin"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "@erin /rapport coffee avoid @dave")
+    await _said(session, out, "@dave /rapport coffee avoid @alice")
+    round_one = await _said(session, out, "+1d")
+    assert "No group this time" not in round_one, round_one
+    groups = re.findall(r"\[group message to ([^\]]+)\] \*Virtual coffee from", round_one)
+    assert sorted(n for g in groups for n in g.split(", ")) == ["@Alice", "@Bob", "@Carol", "@Dave", "@Erin"]
+    for g in groups:
+        assert not {"@Erin", "@Dave"} <= set(g.split(", ")) and not {"@Dave", "@Alice"} <= set(g.split(", "))
+
+
+async def test_the_outlook_link_spells_spaces_as_outlook_reads_them(sql_store: Any) -> None:
+    # Outlook on the web shows "+" literally in a deeplink's subject and body: spaces must be %20.
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    said = await _said(session, out, "+1d")
+    (link,) = re.findall(r"Outlook: (\S+)", said)
+    query = urlsplit(link).query
+    assert "+" not in query, link
+    fields = {k: v[0] for k, v in parse_qs(query).items()}
+    assert fields["subject"] == "Virtual coffee: Alice and Carol"
+    assert unquote(query.split("body=")[1]).startswith("Virtual coffee arranged by Rapport for Alice and Carol.")
+    assert fields["path"] == "/calendar/action/compose" and fields["startdt"].endswith("Z")
+
+
+async def test_a_member_back_from_a_pause_is_still_paused_after_unanswered_check_ins(sql_store: Any) -> None:
+    # Bob's pause until 4 March ends by itself (his membership keeps paused=True with a date past); rounds then
+    # place him again, yet two unanswered check-ins later he was never paused, as anyone else would be.
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-03-04")
+    said = ""
+    for _ in range(4):  # the rounds of 3, 10, 17 and 24 March; Alice and Carol answer every check-in
+        said += await _said(session, out, "+7d")
+        for who in ("alice", "carol"):
+            await _said(session, out, f"@{who} /rapport coffee checkin met")
+    assert "[DM to @Bob] I have paused your virtual coffee in #engineering" in said, said
+    assert "@Bob: paused" in await _said(session, out, "@carol #engineering /rapport coffee status")
+
+
+async def test_a_skip_or_pause_that_is_over_is_not_a_welcome_back(sql_store: Any) -> None:
+    # Bob sat out the round of 3 March and his pause until 5 March is over: he is simply in, and a join says so.
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "@bob #engineering /rapport coffee skip")
+    await _said(session, out, "+2d")
+    again = await _said(session, out, "@bob #engineering /rapport coffee join")
+    assert "You are already in virtual coffee in #engineering" in again and "Welcome back" not in again
+    await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-03-05")
+    await _said(session, out, "+2d")
+    again = await _said(session, out, "@bob #engineering /rapport coffee join")
+    assert "You are already in virtual coffee in #engineering" in again and "Welcome back" not in again
+
+
+async def test_a_pause_ends_on_the_day_the_member_typed_east_of_utc_too(sql_store: Any) -> None:
+    # Midnight of 1 April in Berlin or Kolkata is 31 March in UTC: the replies said "paused until 2026-03-31".
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("carol", "dave", "bob"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+        assert "Paused until 2026-04-01" in await _said(session, out,
+                                                        f"@{who} #engineering /rapport coffee pause until 2026-04-01")
+        status = await _said(session, out, f"@{who} #engineering /rapport coffee status")
+        assert "You are paused until 2026-04-01:" in status, status
+        skip = await _said(session, out, f"@{who} #engineering /rapport coffee skip")
+        assert "You are paused until 2026-04-01, so you sit the next round out" in skip, skip
+
+
+async def test_the_check_in_names_the_rounds_day_as_the_schedule_does(sql_store: Any) -> None:
+    # Tuesday 08:00 in Tokyo is Monday 23:00 in UTC: the check-in and the status said "round of 02 Mar".
+    session, out = await _console(sql_store)
+    setup = await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 08:00 tz Asia/Tokyo")
+    assert "every Tuesday at 08:00 (Asia/Tokyo)" in setup
+    for who in ("alice", "bob", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _said(session, out, "+1d")
+    assert "Last round (03 Mar 2026, sent)" in await _said(session, out, "@carol #engineering /rapport coffee status")
+    checkin = await _said(session, out, "+5d")
+    assert "(#engineering, round of 03 Mar)" in checkin and "02 Mar" not in checkin, checkin
+
+
+async def test_an_introduction_asked_for_before_an_erasure_is_not_made_after_it(sql_store: Any) -> None:
+    # Alice asked Bob to introduce her to Dave, then erased everything; Bob's button still introduced her and
+    # stored an introduction naming her.
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    assert "[DM to @Bob]" in await _said(session, out, "@alice /rapport intro @dave")
+    await _said(session, out, "@alice /rapport privacy")
+    await _said(session, out, "@alice press 3")
+    assert "I erased" in await _said(session, out, "@alice press 1")
+    pressed = await _said(session, out, "@bob press 1")
+    assert "no longer available" in pressed and "[DM to" not in pressed, pressed
+    assert (await sql_store.coffee.export_member("console", "alice"))["introductions"] == []
+
+
+async def test_the_channel_is_not_promised_a_time_for_a_group_that_got_none(sql_store: Any) -> None:
+    # Bob (New York) and Dave (Kolkata) share no working hours: their introduction says so, and the channel
+    # announcement said every group had "a time that suits everyone, a calendar invite".
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("bob", "dave"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    said = await _said(session, out, "+1d")
+    assert "I found no time inside everyone's working hours" in said
+    assert "a time that suits everyone, a calendar invite" not in said, said
+    assert "saying who is in it and a few questions to start; working hours do not meet" in said
+    # A round where one group got a time and the other did not.
+    from datetime import UTC, datetime
+
+    from bot.coffee.rounds import announcement
+    from bot.domain.coffee import GroupRecord, RoundRecord, Seat
+
+    due = datetime(2026, 3, 3, 9, tzinfo=UTC)
+    groups = (GroupRecord("console", "engineering", due, 0, (Seat("alice"), Seat("carol")), suggested_at=due),
+              GroupRecord("console", "engineering", due, 1, (Seat("bob"), Seat("dave"))))
+    mixed = announcement(RoundRecord("console", "engineering", due, "sent", groups)).text
+    assert "a time that suits everyone with a calendar invite where their working hours meet, and" in mixed
+
+
+async def test_someone_left_out_is_not_promised_a_place_next_round(sql_store: Any) -> None:
+    # Alice avoids Bob and Carol: no round can place her, yet each announcement said "you are first in line".
+    session, out = await _console(sql_store)
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in ("alice", "bob", "carol"):
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    for other in ("bob", "carol"):
+        await _said(session, out, f"@alice /rapport coffee avoid @{other}")
+    for _ in range(2):
+        said = await _said(session, out, "+7d")
+        assert "No group this time" in said and "- @Alice: everyone else is already grouped" in said, said
+        assert "first in line" not in said

@@ -289,3 +289,29 @@ def test_pairs_that_met_longer_ago_score_higher_beyond_no_repeat() -> None:
     assert "met 5 rounds ago" in scores[pair("a", "b")].reasons and scores[pair("a", "b")].blocked is None
     planned = plan_round(cands, facts)
     assert {frozenset(g.members) for g in planned.groups} == {frozenset("ad"), frozenset("bc")}
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_a_leftover_every_group_refuses_takes_a_grouped_members_place(size: int) -> None:
+    # Found by random search: the matching leaves d over, every group holds someone d avoids, yet {a, c} and
+    # {b, d} places everyone (a & c met recently, which is allowed rather than leaving d out).
+    cands = [Candidate("a", "Asia/Kolkata"), Candidate("b", "Asia/Tokyo"), Candidate("c", "Asia/Tokyo"),
+             Candidate("d", "Europe/Lisbon")]
+    recent = frozenset({pair("a", "c"), pair("b", "c")})
+    facts = PairFacts(recent=recent, avoid=frozenset({pair("a", "d"), pair("c", "d")}),
+                      meetings={k: (1,) for k in recent})
+    rnd = plan_round(cands, facts, size)
+    assert rnd.unpaired == ()
+    assert sorted(placed(rnd)) == ["a", "b", "c", "d"]
+    assert not groups_pairs(rnd) & set(facts.avoid)
+
+
+def test_a_small_round_places_everyone_when_two_moves_are_needed() -> None:
+    # Found by random search: no single move places e, but {a, e, b} and {c, d} (or the like) place everyone.
+    cands = [Candidate("a", "Asia/Tokyo"), Candidate("b", "Europe/Lisbon"), Candidate("c", "America/New_York"),
+             Candidate("d", "Asia/Tokyo"), Candidate("e", "America/Los_Angeles")]
+    avoid = frozenset({pair("a", "c"), pair("b", "d"), pair("c", "e"), pair("d", "e")})
+    rnd = plan_round(cands, PairFacts(avoid=avoid), 2)
+    assert rnd.unpaired == () and sorted(placed(rnd)) == list("abcde")
+    assert not groups_pairs(rnd) & avoid
+    assert sorted(len(g.members) for g in rnd.groups) == [2, 3]

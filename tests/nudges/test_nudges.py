@@ -325,7 +325,7 @@ async def test_members_set_their_own_cap_days_off_and_quiet_hours(store) -> None
     settings = next(s for s in view.sections if s.title == "Settings").lines
     assert "Quiet hours: 09:00-13:00" in settings and "Days off: Mon, Tue" in settings
     assert any("up to 1 a week" in line for line in settings)
-    assert any("unanswered questions about <@" in line for line in next(s for s in view.sections
+    assert any("unanswered question from <@" in line for line in next(s for s in view.sections
                                                                           if s.title == "Recent").lines)
 
 
