@@ -61,8 +61,9 @@ async def pairing_message(store: Store, matchers: Matchers, group: GroupRecord, 
         sections.append(Section(f"Ask <@{other}>", tuple(lines or _GENERIC)))
     when = (f"Suggested time: {_local(group.suggested_at, tz)}, inside everyone's working hours."
             if group.suggested_at else "I found no time inside everyone's working hours: agree one that suits you.")
+    hello = "Say hello in a DM and confirm the time" if group.suggested_at else "Say hello in a DM and pick a time"
     return Reply(f"*Virtual coffee from <#{group.channel}>*: this round you are meeting {names(others)}.\n{when}\n"
-                 f"Say hello in a DM and pick a time. {_skip(group)}", tuple(sections))
+                 f"{hello}. {_skip(group)}", tuple(sections))
 
 
 def _skip(group: GroupRecord) -> str:

@@ -111,6 +111,7 @@ async def test_a_round_sends_each_group_a_dm_and_announces_itself_once(store, cl
             other = next(u for u in group if u != user)
             assert f"you are meeting <@{other}>" in dm.text
             assert "Suggested time:" in dm.text and "UTC" in dm.text
+            assert "confirm the time" in dm.text and "pick a time" not in dm.text  # one was suggested
             assert 2 <= len(dm.sections[0].lines) <= 3
     to_b = bot.dms("b")[0]
     assert "Suggested time: Tue 03 Mar, 09:00 your time (UTC)" in to_b.text  # inside b's 8-16 and the other's 9-17
