@@ -115,7 +115,8 @@ async def group_message(store: Store, matchers: Matchers, group: GroupRecord, zo
     when = "" if group.suggested_at else ("\nI found no time inside everyone's working hours: agree one that "
                                           "suits you.")
     return Reply(f"*Virtual coffee from <#{group.channel}>*: {names(members)}, you are this round's group. "
-                 f"Say hello here and agree a time.{when}\n{_skip(group)}", tuple(sections), ephemeral=False,
+                 f"Say hello here and {'confirm the time' if group.suggested_at else 'agree a time'}.{when}\n"
+                 f"{_skip(group)}", tuple(sections), ephemeral=False,
                  attachment=calendar_invite.attachment(found, group.due_at) if found else None)
 
 

@@ -502,7 +502,7 @@ async def test_the_channel_is_not_promised_a_time_for_a_group_that_got_none(sql_
     for who in ("bob", "dave"):
         await _said(session, out, f"@{who} #engineering /rapport coffee join")
     said = await _said(session, out, "+1d")
-    assert "I found no time inside everyone's working hours" in said and "pick a time" in said
+    assert "I found no time inside everyone's working hours" in said and "agree a time" in said
     assert "a time that suits everyone, a calendar invite" not in said, said
     assert "saying who is in it and a few questions to start; working hours do not meet" in said
     # A round where one group got a time and the other did not.

@@ -35,6 +35,7 @@ async def test_each_group_gets_one_message_naming_everyone_with_times_starters_a
     for to, reply in sent:
         members = to.split(",")
         assert all(f"<@{u}>" in reply.text for u in members) and not reply.ephemeral
+        assert "confirm the time" in reply.text and "agree a time" not in reply.text  # one was suggested
         times = next(s for s in reply.sections if s.title.startswith("Suggested time")).lines
         start = _event(reply).decoded("dtstart")
         for user, line in zip(members, times, strict=True):
