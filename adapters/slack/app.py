@@ -109,6 +109,16 @@ class SlackAdapter:
         except UNREACHABLE as error:
             raise PlatformError(f"cannot reach Slack at {self.settings.api_url}: {_reason(error)}") from None
 
+    async def _held_back(self, request: web.Request) -> bool:
+        """Whether to turn this request away while too much waits. Interactions (button presses, form
+        submissions) never are: Slack does not redeliver them, so a 503 lost the member's press or answers without
+        a word; they come at the pace people click and add no more than a job each, and the core says what went
+        wrong if the database is away."""
+        if self.deferred.pending < MAX_BACKLOG and self.core.intake.accepts():
+            return False
+        return not (request.content_type == "application/x-www-form-urlencoded"
+                    and "payload" in parse_qs(await request.text()))
+
     async def _busy(self, request: web.Request) -> web.Response:
         """Too much waiting (the database away, a burst): Slack redelivers an event answered 503, but never a slash
         command, which would fail with a bare "dispatch_failed"; a signed command is told to try again instead."""
@@ -121,7 +131,7 @@ class SlackAdapter:
 
     def web(self) -> web.Application:
         async def events(request: web.Request) -> web.Response:
-            if self.deferred.pending >= MAX_BACKLOG or not self.core.intake.accepts():
+            if await self._held_back(request):
                 return await self._busy(request)
             try:
                 bolt_request = await to_bolt_request(request)

@@ -14,7 +14,7 @@ import pytest
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select, text
 
-from adapters.slack import listeners
+from adapters.slack import blocks, listeners
 from adapters.slack.app import BUSY
 from adapters.slack.blocks import MAX_BLOCKS, action_of, home, message
 from bot.commands import Args, Context
@@ -214,6 +214,43 @@ async def test_a_command_while_rapport_is_behind_is_told_to_try_again(slack: Sla
                                    headers={"Content-Type": "application/x-www-form-urlencoded",
                                             **sign("command=%2Frapport&text=help", secret="not-the-secret")})
     assert forged.status == 503  # unsigned: told nothing
+
+
+async def test_a_button_press_or_a_form_while_rapport_is_behind_is_still_handled(slack: Slack) -> None:
+    """Slack never redelivers an interaction: a 503 lost the press (or the form's answers) without a word."""
+    await slack.install(T1)
+    form = Form("profile", "Your profile", (FormField("intro", "About you"),))
+    pressed: list[str] = []
+
+    async def wave(ctx: Context, value: str) -> Reply:
+        pressed.append(value)
+        return Reply(f"waved at <@{value}>")
+
+    async def saved(ctx: Context, values: dict[str, str], flattened: frozenset[str]) -> Reply:
+        return Reply(f"Saved {values['intro']!r}.")
+
+    slack.core.router.action("wave")(wave)
+    slack.core.router.form("profile")(saved)
+    slack.core.intake.limit = 0  # full: the database away, or a burst
+
+    press = await slack.press(T1, ANN, {"action_id": "wave#0", "value": BOB})
+    assert press.status == 200
+    await slack.settle()
+    assert pressed == [BOB] and slack.fake.responses[-1]["text"] == f"waved at <@{BOB}>"
+
+    view = blocks.modal(form, "C0GENERAL")
+    submitted = await slack.interaction({
+        "type": "view_submission", "team": {"id": T1}, "user": {"id": ANN, "team_id": T1}, "api_app_id": "A0RAPPORT",
+        "view": {**view, "id": "V0VIEW", "state": {"values": {"intro": {"value": {"type": "plain_text_input",
+                                                                                   "value": "hello"}}}}},
+    })
+    assert submitted.status == 200
+    result = await submitted.json()
+    assert result["view"]["blocks"][0]["text"]["text"] == "Saved 'hello'."
+    forged = await slack.http.post("/slack/events", data=b"payload=%7B%7D",
+                                   headers={"Content-Type": "application/x-www-form-urlencoded",
+                                            **sign("payload=%7B%7D", secret="not-the-secret")})
+    assert forged.status in (401, 503)  # unsigned: nothing done
 
 
 async def test_a_deleted_channel_takes_its_messages_with_it(slack: Slack) -> None:
