@@ -906,3 +906,35 @@ def test_an_unknown_log_format_is_refused_by_name() -> None:
 
     with pytest.raises(ValueError, match="RAPPORT_LOG_FORMAT"):
         logs.configure("INFO", format="xml")
+
+
+async def test_a_form_slack_will_not_open_is_said_within_the_ack(slack: Slack) -> None:
+    """views.open answering 500s (or 429s past the trigger_id's 3 seconds): the retries outlasted the ack, Slack
+    showed the member a bare "operation_timeout", and the form was never opened nor anything said."""
+    await slack.install(T1)
+    form = Form("profile", "Your profile", (FormField("intro", "About you"),))
+
+    async def open_form(ctx: Context, value: str) -> Reply:
+        return Reply("Tell us", form=form)
+
+    slack.core.router.action("edit")(open_form)
+    slack.fake.retry_after = 1
+    for broken in ("server_errors", "rate_limited"):
+        getattr(slack.fake, broken)["views.open"] = 10
+        started = time.monotonic()
+        command = await slack.command(T1, ANN, "profile")
+        assert command.status == 200 and time.monotonic() - started < 3, broken
+        assert (await command.json()) == {"response_type": "ephemeral", "text": listeners.FORM_FAILED.text}
+
+        started = time.monotonic()
+        press = await slack.press(T1, ANN, {"action_id": "edit#0", "value": "x"})
+        assert press.status == 200 and time.monotonic() - started < 3, broken
+        await slack.settle()
+        assert slack.fake.responses[-1]["text"] == listeners.FORM_FAILED.text
+        getattr(slack.fake, broken).clear()
+
+    slack.fake.rate_limited["views.open"] = 1  # one 429 with Retry-After 1: waited out, still in time
+    started = time.monotonic()
+    assert (await slack.command(T1, ANN, "profile")).status == 200 and time.monotonic() - started < 3
+    assert slack.fake.called("views.open")[-1].refused == 0
+
