@@ -205,17 +205,16 @@ class RapportClient(discord.AutoShardedClient):
             self.core.intake.put(event, f"guild={event.workspace} channel={event.channel} deleted={event.message_id}")
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
-        await self._forget(translate.thread_deleted(payload))
+        self._forget(translate.thread_deleted(payload))
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        await self._forget(translate.channel_deleted(channel))
+        self._forget(translate.channel_deleted(channel))
 
-    async def _forget(self, event: ConversationDeleted) -> None:
-        """A deleted thread or channel: its messages are forgotten as deleted messages are."""
-        with self._busy():
-            forgotten = await self.core.on_conversation_deleted(event)
-        log.info("discord: guild=%s channel=%s thread=%s deleted, %d messages forgotten", event.workspace,
-                 event.channel, event.thread_id, forgotten)
+    def _forget(self, event: ConversationDeleted) -> None:
+        """A deleted thread or channel: its messages are forgotten as deleted messages are, by the intake, behind
+        the messages received before and through database outages (the gateway does not send it again)."""
+        self.core.intake.put(event, f"guild={event.workspace} channel={event.channel} thread={event.thread_id} "
+                                    "deleted")
 
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         for message_id in payload.message_ids:

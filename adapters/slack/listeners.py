@@ -143,12 +143,12 @@ class Listeners:
                              lambda: self.core.on_joined(BotJoinedChannel(team, channel)))
 
     async def channel_deleted(self, body: Body, event: Body, context: AsyncBoltContext) -> None:
-        """A deleted channel: its messages are forgotten as deleted messages are."""
+        """A deleted channel: its messages are forgotten as deleted messages are, by the intake, behind the
+        channel's messages taken before and through outages."""
         team, channel = context.team_id or translate.team_of(body), event.get("channel", "")
         if not channel:
             return
-        self.deferred.submit(f"{team}:{channel}", f"team={team} channel={channel} deleted",
-                             lambda: self.core.on_conversation_deleted(ConversationDeleted(team, channel)))
+        self.core.intake.put(ConversationDeleted(team, channel), f"team={team} channel={channel} deleted")
 
     async def home_opened(self, event: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
         if event.get("tab") != "home":

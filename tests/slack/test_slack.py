@@ -938,3 +938,38 @@ async def test_a_form_slack_will_not_open_is_said_within_the_ack(slack: Slack) -
     assert (await slack.command(T1, ANN, "profile")).status == 200 and time.monotonic() - started < 3
     assert slack.fake.called("views.open")[-1].refused == 0
 
+
+async def test_a_channel_deleted_right_after_a_message_takes_that_message_too(slack: Slack) -> None:
+    """The message waits in the intake (the reorder window) when the deletion comes: the deletion must not
+    overtake it, or the message is stored after its channel was forgotten and stays."""
+    await slack.install(T1)
+    assert (await slack.say(T1, ANN, f"<@{BOB}> is the build green?", slack.ts())).status == 200
+    assert (await slack.event(T1, {"type": "channel_deleted", "channel": "C0GENERAL"})).status == 200
+    await slack.settle()
+    assert await slack.core.store.graph.messages_in(T1, "C0GENERAL") == []
+
+
+async def test_a_channel_deleted_while_the_database_is_away_is_forgotten_when_it_is_back(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slack had its 200 and will not send the deletion again: it must wait out the outage as messages do."""
+    await slack.install(T1)
+    await slack.say(T1, ANN, f"<@{BOB}> is the build green?", slack.ts())
+    await slack.settle()
+    store = slack.core.store
+
+    async def refused(*_: object, **__: object) -> int:
+        raise ConnectionRefusedError("database down")
+
+    async def down() -> bool:
+        return False
+
+    monkeypatch.setattr(store.graph, "messages_in", refused)
+    monkeypatch.setattr(store, "reachable", down)
+    slack.core.intake.backoff = (0.01, 0.05)
+    slack.adapter.deferred.retry_delay = 0.01
+    assert (await slack.event(T1, {"type": "channel_deleted", "channel": "C0GENERAL"})).status == 200
+    await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
+
+    monkeypatch.undo()  # the database is back
+    await slack.settle()
+    assert await slack.core.store.graph.messages_in(T1, "C0GENERAL") == []
