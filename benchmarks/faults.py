@@ -334,9 +334,17 @@ async def seed_round(url: str) -> datetime:
     return due
 
 
+def reached(fake: FakeSlack, channel: str) -> tuple[str, ...]:
+    """The members a post to `channel` reached: one for a DM (D...), the group for a group DM (G...), which is how
+    a round introduces a group now; none for a channel."""
+    if channel.startswith("D"):
+        return ("U" + channel.removeprefix("D"),)
+    return fake.group_dms.get(channel, ())
+
+
 def dms(fake: FakeSlack, since: int = 0) -> list[tuple[str, float]]:
     return [(str(c.params.get("channel")), c.at) for c in fake.calls[since:]
-            if c.method == "chat.postMessage" and str(c.params.get("channel", "")).startswith("D")]
+            if c.method == "chat.postMessage" and reached(fake, str(c.params.get("channel", "")))]
 
 
 async def round_done(url: str, due: datetime, within: float) -> bool:
@@ -362,12 +370,12 @@ async def seats(url: str) -> Counter[str]:
 
 
 def delivered(fake: FakeSlack, since: int) -> Counter[str]:
-    """DMs that went through (answered 200) per member: a call is counted once Slack accepted it."""
+    """Introductions that went through (answered 200) per member, in a DM or the group's DM: a call is counted
+    once Slack accepted it."""
     got: Counter[str] = Counter()
-    calls = [c for c in fake.calls[since:] if c.method == "chat.postMessage" and not c.refused
-             and str(c.params.get("channel", "")).startswith("D")]
-    for call in calls:
-        got["U" + str(call.params["channel"]).removeprefix("D")] += 1
+    for call in fake.calls[since:]:
+        if call.method == "chat.postMessage" and not call.refused:
+            got.update(reached(fake, str(call.params.get("channel", ""))))
     return got
 
 
