@@ -28,6 +28,7 @@ from bot.events import (
     ConversationDeleted,
     FormSubmitted,
     MembersSeen,
+    WorkspaceRemoved,
 )
 from bot.replies import Reply
 
@@ -184,10 +185,9 @@ class RapportClient(discord.AutoShardedClient):
         Slack's uninstall. discord.py calls this only for a removal; a server that is merely unavailable (an
         outage) goes to on_guild_unavailable and keeps everything."""
         workspace = str(guild.id)
-        with self._busy():
-            # What was taken before the removal is stored first, so that the erasure leaves none of it behind.
-            await self.core.intake.drain(DRAIN_TIMEOUT)
-            await self.core.on_workspace_removed(workspace)
+        # Through the intake: behind what was received before (the erasure leaves none of it behind), and through
+        # database outages (the gateway sends the removal once).
+        self.core.intake.put(WorkspaceRemoved(workspace), f"guild={workspace} removed")
         self._stored_names = {key: name for key, name in self._stored_names.items() if key[0] != workspace}
 
     async def on_message(self, message: discord.Message) -> None:

@@ -39,6 +39,7 @@ from bot.events import (
     ConversationDeleted,
     FormSubmitted,
     MessagePosted,
+    WorkspaceRemoved,
 )
 from bot.replies import Reply, Section
 
@@ -173,13 +174,10 @@ class Listeners:
         if self.revocation is not None:
             await self.revocation.handle_app_uninstalled_events(context=context)
         self._forget(context.team_id or "", "app_uninstalled")
-        # Slack's terms: a workspace's data goes with the app. Erasing it all is final, so only on uninstall.
+        # Slack's terms: a workspace's data goes with the app. Erasing it all is final, so only on uninstall. The
+        # intake erases behind the messages taken before, and waits out an outage: Slack sends this once.
         team = context.team_id or ""
-
-        async def erase() -> None:
-            await self.core.on_workspace_removed(team)
-
-        self.deferred.submit(team, f"team={team} app_uninstalled", erase)
+        self.core.intake.put(WorkspaceRemoved(team), f"team={team} app_uninstalled")
 
     def _forget(self, team: str, why: str) -> None:
         self.tokens.revoke(team)

@@ -973,3 +973,40 @@ async def test_a_channel_deleted_while_the_database_is_away_is_forgotten_when_it
     monkeypatch.undo()  # the database is back
     await slack.settle()
     assert await slack.core.store.graph.messages_in(T1, "C0GENERAL") == []
+
+
+async def test_an_uninstall_right_after_a_message_erases_that_message_too(slack: Slack) -> None:
+    """The message waits in the intake (the reorder window) when the uninstall comes: stored after the erasure,
+    it stayed for good."""
+    await slack.install(T1)
+    assert (await slack.say(T1, ANN, f"<@{BOB}> is the build green?", slack.ts())).status == 200
+    assert (await slack.event(T1, {"type": "app_uninstalled", "event_ts": slack.ts()})).status == 200
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1) == 0
+    assert await rows(slack, "members", workspace=T1) == 0
+
+
+async def test_an_uninstall_while_the_database_is_away_erases_when_it_is_back(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slack sends app_uninstalled once: an erasure given up after one retry kept the workspace's data."""
+    await slack.install(T1)
+    await slack.say(T1, ANN, f"<@{BOB}> is the build green?", slack.ts())
+    await slack.settle()
+    store = slack.core.store
+
+    async def refused(*_: object, **__: object) -> int:
+        raise ConnectionRefusedError("database down")
+
+    async def down() -> bool:
+        return False
+
+    monkeypatch.setattr(store.privacy, "forget_workspace", refused)
+    monkeypatch.setattr(store, "reachable", down)
+    slack.core.intake.backoff = (0.01, 0.05)
+    slack.adapter.deferred.retry_delay = 0.01
+    assert (await slack.event(T1, {"type": "app_uninstalled", "event_ts": slack.ts()})).status == 200
+    await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
+
+    monkeypatch.undo()  # the database is back
+    await slack.settle()
+    assert await rows(slack, MessageRow, workspace=T1) == 0
