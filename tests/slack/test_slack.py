@@ -1010,3 +1010,23 @@ async def test_an_uninstall_while_the_database_is_away_erases_when_it_is_back(
     monkeypatch.undo()  # the database is back
     await slack.settle()
     assert await rows(slack, MessageRow, workspace=T1) == 0
+
+
+async def test_what_a_member_types_into_a_form_reaches_no_log(
+        slack: Slack, every_log_line: Callable[[], list[str]]) -> None:
+    """A profile is stored (the member can erase it there) but never logged: aiosqlite's DEBUG lines quoted every
+    statement's parameters, so the profile's words stayed in the logs after the member erased it."""
+    await slack.install(T1)
+    await slack.command(T1, ANN, "profile")
+    (opened,) = slack.fake.called("views.open")
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    values = {b["block_id"]: {b["element"]["action_id"]: {"type": "plain_text_input", "value": f"I like {SENTINEL}"}}
+              for b in view["blocks"] if b.get("type") == "input" and b["element"]["type"] == "plain_text_input"}
+    submitted = await slack.interaction({
+        "type": "view_submission", "team": {"id": T1}, "user": {"id": ANN, "team_id": T1}, "api_app_id": "A0RAPPORT",
+        "view": {**view, "id": "V0VIEW", "state": {"values": values}}})
+    assert submitted.status == 200 and values
+    await slack.settle()
+    assert await rows(slack, "profiles", workspace=T1) == 1
+    assert [line for line in every_log_line() if SENTINEL in line] == []
