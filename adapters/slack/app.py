@@ -244,7 +244,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
     # SQLite takes one writer at a time and makes the others sleep-wait: in-process queueing is far cheaper.
     dialect = engine.dialect.name if engine is not None else ""
     # On PostgreSQL a few at a time: more only takes connections and CPU from the acks.
-    deferred = Deferred(concurrency=1 if dialect == "sqlite" else 4)
+    deferred = Deferred(concurrency=1 if dialect == "sqlite" else 4, reachable=lambda: core.store.reachable())
     # Slack delivers a channel's events over concurrent requests: let the intake wait this long for stragglers.
     core.intake.reorder = REORDER
     Listeners(core, people, deferred, tokens, outbound, revocation).register(app)

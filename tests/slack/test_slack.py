@@ -1030,3 +1030,27 @@ async def test_what_a_member_types_into_a_form_reaches_no_log(
     await slack.settle()
     assert await rows(slack, "profiles", workspace=T1) == 1
     assert [line for line in every_log_line() if SENTINEL in line] == []
+
+
+async def test_the_join_notice_waits_out_a_database_outage(slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rapport added to a channel says what it records there, once. Slack sends member_joined_channel once: a
+    notice given up after one retry during an outage was never said."""
+    await slack.install(T1)
+    store = slack.core.store
+
+    async def refused(*_: object, **__: object) -> bool:
+        raise ConnectionRefusedError("database down")
+
+    async def down() -> bool:
+        return False
+
+    monkeypatch.setattr(store.runs, "deliver_once", refused)
+    monkeypatch.setattr(store, "reachable", down)
+    slack.adapter.deferred.retry_delay = 0.01
+    joined = {"type": "member_joined_channel", "user": BOT_USER, "channel": "C0NEW", "channel_type": "C", "team": T1}
+    assert (await slack.event(T1, joined)).status == 200
+    await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
+
+    monkeypatch.undo()  # the database is back
+    await slack.settle()
+    assert [c.params["channel"] for c in slack.fake.called("chat.postMessage")] == ["C0NEW"]
