@@ -131,11 +131,16 @@ class SlackAdapter:
 
     def web(self) -> web.Application:
         async def events(request: web.Request) -> web.Response:
+            # Anyone can post here: what Bolt cannot take (and would answer 500 with a traceback) is refused first.
+            stamp = request.headers.get("X-Slack-Request-Timestamp")
+            if stamp is not None and not (stamp.isascii() and stamp.isdigit()):  # signature checks int() it
+                return web.Response(status=401, text="invalid request signature")
             if await self._held_back(request):
                 return await self._busy(request)
             try:
                 bolt_request = await to_bolt_request(request)
-            except ValueError:  # not JSON (or form) at all: Bolt would answer 500 with a traceback
+            # Not JSON (or form) at all; or JSON, but not an object, which Bolt reads as one (AttributeError).
+            except (ValueError, AttributeError, TypeError):
                 return web.Response(status=400, text="not a Slack request")
             return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 

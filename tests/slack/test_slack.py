@@ -1054,3 +1054,21 @@ async def test_the_join_notice_waits_out_a_database_outage(slack: Slack, monkeyp
     monkeypatch.undo()  # the database is back
     await slack.settle()
     assert [c.params["channel"] for c in slack.fake.called("chat.postMessage")] == ["C0NEW"]
+
+
+async def test_junk_of_any_shape_or_a_bad_timestamp_gets_a_4xx_not_a_traceback(
+        slack: Slack, caplog: pytest.LogCaptureFixture) -> None:
+    """Anyone can post to the endpoint: JSON that is not an object, or a timestamp header that is not a number,
+    made Bolt answer 500 with a traceback (and an unsigned request is never worth an error in the logs)."""
+    form = "application/x-www-form-urlencoded"
+    junk = [("[]", "application/json"), ('"x"', "application/json"), ("null", "application/json"),
+            ("payload=%5B%5D", form), ("payload=null", form)]
+    for body, kind in junk:
+        unsigned = await slack.http.post("/slack/events", data=body.encode(), headers={"Content-Type": kind})
+        assert 400 <= unsigned.status < 500, (body, unsigned.status)
+        assert 400 <= (await slack.post(body, kind)).status < 500, body  # signed junk too
+    for stamp in ("abc", "", "1e3"):
+        forged = await slack.http.post("/slack/events", data=b"{}", headers={
+            "Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=00"})
+        assert forged.status == 401, stamp
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
