@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.outbound import PlatformUnavailable
 from bot.ports import Clock, Runs
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,10 @@ class Ticker:
                     if task is not None and task.cancelling():
                         raise
                     continue  # taken over by another process, which finishes it
+                except PlatformUnavailable as error:
+                    log.warning("run %s stopped: the platform is unavailable (%s); it will be resumed after its "
+                                "lease", item.key, error)
+                    continue
                 except Exception:
                     # The lease expires and another tick (here or elsewhere) resumes the run.
                     log.exception("run %s failed; it will be resumed after its lease", item.key)
@@ -177,9 +182,10 @@ async def send_once(runs: Runs, key: str, recipient: str, now: datetime, send: C
         return False
     try:
         ok = await send()
-    except asyncio.CancelledError:
-        # A shutdown cut the platform call off: whether it went out is unknown, as after a death. Left `sending`,
-        # it is sent by whoever resumes the run; recorded as failed, nobody would send it (a member skipped).
+    except (asyncio.CancelledError, PlatformUnavailable):
+        # A shutdown cut the platform call off, or the platform is down for now: whether it went out is unknown,
+        # as after a death. Left `sending`, it is sent by whoever resumes the run; recorded as failed, nobody would
+        # send it (a member skipped for good).
         raise
     except Exception:
         await runs.delivered(key, recipient, False, now)
