@@ -176,9 +176,11 @@ class Ticker:
             await asyncio.wait({ticking}, timeout=5)
 
 
-async def send_once(runs: Runs, key: str, recipient: str, now: datetime, send: Callable[[], Awaitable[bool]]) -> bool:
-    """Send one message of a run at most once across processes and restarts. True when it went out now."""
-    if not await runs.deliver_once(key, recipient, now):
+async def send_once(runs: Runs, key: str, recipient: str, now: datetime, send: Callable[[], Awaitable[bool]],
+                    run: str | None = None) -> bool:
+    """Send one message of a run at most once across processes and restarts. True when it went out now. `run`: the
+    key the ticker claims the run under, where the message's own key differs (a nudge's outlives its run's)."""
+    if not await runs.deliver_once(key, recipient, now, run):
         return False
     try:
         ok = await send()

@@ -162,3 +162,14 @@ async def test_a_send_cut_off_by_a_shutdown_is_sent_by_the_process_that_resumes(
     clock.advance(seconds=1)
     assert await Ticker(sql_store.runs, clock, [Round()], owner="p2").tick() == 1
     assert sent == ["ana", "bob"]
+
+
+async def test_a_delivery_keyed_apart_from_its_run_is_taken_over_by_the_runs_new_claim(runs, clock: FakeClock) -> None:
+    now = clock.now()
+    assert await runs.claim("nudge:7:0:monday", "p1", now, LEASE)
+    assert await runs.deliver_once("nudge:7:0", "bob", now, "nudge:7:0:monday")  # p1 dies with it in hand
+    assert not await runs.deliver_once("nudge:7:0", "bob", now, "nudge:7:0:monday")  # p1's claim: still p1's
+    later = now + LEASE + timedelta(seconds=1)
+    assert await runs.claim("nudge:7:0:monday", "p2", later, LEASE)
+    assert not await runs.deliver_once("nudge:7:0", "bob", later)  # its own key names no claim
+    assert await runs.deliver_once("nudge:7:0", "bob", later, "nudge:7:0:monday")

@@ -504,12 +504,10 @@ async def test_weeks_of_activity_in_several_time_zones_keep_every_rule(store) ->
     assert all(n.status == SENT for _, n, _, _ in sent)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, not fixed yet: a nudge's delivery key (nudge:<id>:<attempt>) "
-                   "is not its run's key (…:<deliver_at>), so deliver_once never sees the run's new claim and the "
-                   "process that resumes the run marks the nudge failed instead of sending it")
 async def test_a_nudge_cut_off_by_a_shutdown_is_sent_by_the_process_that_resumes(sql_store) -> None:
     """SIGTERM (or kill -9) while a nudge's DM is on its way: coffee rounds send that one message again rather
-    than never (bot/scheduling.py); a nudge is left out for good."""
+    than never (bot/scheduling.py); a nudge was marked failed by the process that resumed its run and left out for
+    good, since its delivery key is not its run's key and the new claim went unseen."""
     await _five_candidates(sql_store)
     clock = FakeClock(MONDAY + timedelta(hours=1))
     stopping = core_on(sql_store, clock, owner="stopping")
