@@ -9,7 +9,8 @@ Prints one row per fault: events (or DMs) sent / acked / stored / lost / doubled
 
 Faults: pg-5 / pg-60 (PostgreSQL stopped 5 s / 60 s under a 50 events/s stream), poison (one `"ts":"abc"` in a
 burst of 41), sigterm (SIGTERM mid-stream), sigkill (the process sending a coffee round killed after 5 DMs, 3
-processes), http-500 / http-429 (30% of chat.postMessage calls answer 500 / 429 during a round).
+processes), http-500 / http-429 (30% of chat.postMessage calls answer 500 / 429 during a round), slack-down (16
+chat.postMessage calls in a row answer 500 at the start of a round).
 
 The cluster is made with initdb / pg_ctl from /usr/lib/postgresql/*/bin on a free port, in a temp dir, and
 removed at the end (as user postgres when run as root: initdb refuses root). The machine's own server is not used.
@@ -334,9 +335,17 @@ async def seed_round(url: str) -> datetime:
     return due
 
 
+def reached(fake: FakeSlack, channel: str) -> tuple[str, ...]:
+    """The members a post to `channel` reached: one for a DM (D...), the group for a group DM (G...), which is how
+    a round introduces a group now; none for a channel."""
+    if channel.startswith("D"):
+        return ("U" + channel.removeprefix("D"),)
+    return fake.group_dms.get(channel, ())
+
+
 def dms(fake: FakeSlack, since: int = 0) -> list[tuple[str, float]]:
     return [(str(c.params.get("channel")), c.at) for c in fake.calls[since:]
-            if c.method == "chat.postMessage" and str(c.params.get("channel", "")).startswith("D")]
+            if c.method == "chat.postMessage" and reached(fake, str(c.params.get("channel", "")))]
 
 
 async def round_done(url: str, due: datetime, within: float) -> bool:
@@ -362,12 +371,12 @@ async def seats(url: str) -> Counter[str]:
 
 
 def delivered(fake: FakeSlack, since: int) -> Counter[str]:
-    """DMs that went through (answered 200) per member: a call is counted once Slack accepted it."""
+    """Introductions that went through (answered 200) per member, in a DM or the group's DM: a call is counted
+    once Slack accepted it."""
     got: Counter[str] = Counter()
-    calls = [c for c in fake.calls[since:] if c.method == "chat.postMessage" and not c.refused
-             and str(c.params.get("channel", "")).startswith("D")]
-    for call in calls:
-        got["U" + str(call.params["channel"]).removeprefix("D")] += 1
+    for call in fake.calls[since:]:
+        if call.method == "chat.postMessage" and not call.refused:
+            got.update(reached(fake, str(call.params.get("channel", ""))))
     return got
 
 
@@ -436,6 +445,32 @@ async def flaky_round(cluster: Cluster, fake: FakeSlack, tmp: str, status: int) 
     return row
 
 
+async def slack_down(cluster: Cluster, fake: FakeSlack, tmp: str) -> Row:
+    """Every chat.postMessage answers 500 for a while (16 calls in a row: four messages' worth of the client's
+    retries) at the start of a round; the round is resumed after its lease until Slack answers."""
+    due = await seed_round(cluster.url)
+    fake.server_errors["chat.postMessage"] = 16
+    since = len(fake.calls)
+    app = App(cluster.url, fake, tmp, "slackdown")
+    row = Row("chat.postMessage answers 500 to 16 calls in a row, one round")
+    try:
+        started = time.monotonic()
+        done = await round_done(cluster.url, due, 240)
+        row.recover = time.monotonic() - started
+        got = delivered(fake, since)
+        row.sent = len(ROUND_MEMBERS)
+        row.acked = sum(1 for u in ROUND_MEMBERS if got[u])
+        found = await seats(cluster.url)
+        row.stored = found.get("sent", 0)
+        row.lost = sum(1 for u in ROUND_MEMBERS if not got[u])
+        row.doubled = sum(1 for u in ROUND_MEMBERS if got[u] > 1)
+        row.note = f"seats {dict(found)}; round finished: {'yes' if done else 'no'}; seconds = round start to finished"
+    finally:
+        fake.server_errors.clear()
+        app.stop()
+    return row
+
+
 async def main(only: list[str]) -> None:
     cluster = Cluster()
     cluster.start()
@@ -449,6 +484,7 @@ async def main(only: list[str]) -> None:
         "sigkill": lambda: sigkill(cluster, fake, tmp),
         "http-500": lambda: flaky_round(cluster, fake, tmp, 500),
         "http-429": lambda: flaky_round(cluster, fake, tmp, 429),
+        "slack-down": lambda: slack_down(cluster, fake, tmp),
     }
     rows = []
     try:
@@ -470,5 +506,6 @@ async def main(only: list[str]) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", default=[], help="pg-5 pg-60 poison sigterm sigkill http-500 http-429")
+    parser.add_argument("--only", nargs="*", default=[],
+                        help="pg-5 pg-60 poison sigterm sigkill http-500 http-429 slack-down")
     asyncio.run(main(parser.parse_args().only))

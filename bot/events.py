@@ -75,6 +75,13 @@ class MessageDeleted:
 
 
 @dataclass(frozen=True)
+class WorkspaceRemoved:
+    """Rapport was removed from a workspace (Slack's uninstall, Discord's removal from a server): its data goes."""
+
+    workspace: str
+
+
+@dataclass(frozen=True)
 class ConversationDeleted:
     """A channel, or a thread in one, deleted on the platform: what Rapport kept of its messages goes too."""
 

@@ -1,7 +1,8 @@
 """Rapport's log lines hold ids, counts and reasons, never message text. Its own code sees to that; the platform
 libraries do not: slack_bolt logs whole request bodies (at INFO when a signature fails), slack_sdk its HTTP
-bodies and discord.py every gateway payload at DEBUG. So every handler gets WithoutPayloads, which drops those
-libraries' DEBUG output and cuts any body or payload off their other lines.
+bodies, discord.py every gateway payload, aiosqlite every statement with its parameters (a profile's words) and
+SQLAlchemy every row it reads (when an operator turns it on) at DEBUG. So every handler gets WithoutPayloads,
+which drops those libraries' DEBUG output and cuts any body or payload off their other lines.
 
 Names only: the core imports no platform SDK.
 
@@ -18,7 +19,7 @@ from typing import IO, Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-LIBRARIES = ("slack_bolt", "slack_sdk", "discord", "aiohttp")
+LIBRARIES = ("slack_bolt", "slack_sdk", "discord", "aiohttp", "aiosqlite", "sqlalchemy")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Where a library line starts quoting a payload: "body: ...", "payload=...", a dict or JSON dump.
 _PAYLOAD = re.compile(r"\b(?:body|payload|params|data|event|message)s?\s*[:=]|request body|\{|\[\{", re.IGNORECASE)

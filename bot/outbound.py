@@ -18,6 +18,13 @@ from bot.replies import GroupConversation, Reply
 log = logging.getLogger(__name__)
 
 
+class PlatformUnavailable(Exception):
+    """The platform did not take a message for a reason that passes: a server error or a rate limit past the
+    client's own retries, or no connection. Unlike a refusal (False: DMs closed, no such member) it is worth another
+    try, and the message may even have gone out: a scheduled run that meets it stops with the message still
+    reserved, and is resumed after its lease (bot/scheduling.py). Its text names a status, never the message."""
+
+
 class PlatformOutbound(Protocol):
     def owns(self, workspace: str) -> bool: ...
     async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool: ...
@@ -57,6 +64,8 @@ class Outbounds:
             return GroupConversation()
         try:
             sent = await group(workspace, channel, users, reply, conversation)
+        except PlatformUnavailable:
+            raise  # the group is tried again when the run resumes, rather than DMs sent now into the same outage
         except Exception:
             log.warning("group conversation in workspace %s failed", workspace, exc_info=True)
             return GroupConversation()

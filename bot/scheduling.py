@@ -7,9 +7,9 @@ claim carries a short lease that the owner renews while it runs (a heartbeat eve
 dies, another process's tick re-claims the run within lease + tick (under a minute) and resumes it; an owner
 that finds its lease taken stops. Each message a run sends is reserved first with `deliver_once` (UNIQUE per run
 and recipient), so a resumed run skips what was already sent. A delivery still `sending` from before the current
-claim was cut off by its owner's death: the new owner sends it. Messages are built before they are reserved, so
-that window is the platform call alone; only a death during that call can make a member get a message twice,
-and leaving them out for good would be worse.
+claim was cut off by its owner's death or shutdown: the new owner sends it. Messages are built before they are
+reserved, so that window is the platform call alone; only a death (or SIGTERM) during that call can make a member
+get a message twice, and leaving them out for good would be worse.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.outbound import PlatformUnavailable
 from bot.ports import Clock, Runs
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,10 @@ class Ticker:
                     if task is not None and task.cancelling():
                         raise
                     continue  # taken over by another process, which finishes it
+                except PlatformUnavailable as error:
+                    log.warning("run %s stopped: the platform is unavailable (%s); it will be resumed after its "
+                                "lease", item.key, error)
+                    continue
                 except Exception:
                     # The lease expires and another tick (here or elsewhere) resumes the run.
                     log.exception("run %s failed; it will be resumed after its lease", item.key)
@@ -171,15 +176,23 @@ class Ticker:
             await asyncio.wait({ticking}, timeout=5)
 
 
-async def send_once(runs: Runs, key: str, recipient: str, now: datetime, send: Callable[[], Awaitable[bool]]) -> bool:
-    """Send one message of a run at most once across processes and restarts. True when it went out now."""
-    if not await runs.deliver_once(key, recipient, now):
+async def send_once(runs: Runs, key: str, recipient: str, now: datetime, send: Callable[[], Awaitable[bool]],
+                    run: str | None = None) -> bool:
+    """Send one message of a run at most once across processes and restarts. True when it went out now. `run`: the
+    key the ticker claims the run under, where the message's own key differs (a nudge's outlives its run's)."""
+    if not await runs.deliver_once(key, recipient, now, run):
         return False
-    ok = False
     try:
         ok = await send()
-    finally:
-        await runs.delivered(key, recipient, ok, now)
+    except (asyncio.CancelledError, PlatformUnavailable):
+        # A shutdown cut the platform call off, or the platform is down for now: whether it went out is unknown,
+        # as after a death. Left `sending`, it is sent by whoever resumes the run; recorded as failed, nobody would
+        # send it (a member skipped for good).
+        raise
+    except Exception:
+        await runs.delivered(key, recipient, False, now)
+        raise
+    await runs.delivered(key, recipient, ok, now)
     return ok
 
 

@@ -42,10 +42,15 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# SQL errors reach tracebacks in the logs with their statement's parameters: a profile's words, names. Hidden, an
+# error still names its statement, and SQLAlchemy's own logging (echo) shows no values either.
+HIDE_PARAMETERS = True
+
+
 def create_engine(url: str) -> AsyncEngine:
     url = async_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=HIDE_PARAMETERS)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -58,7 +63,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=HIDE_PARAMETERS)
 
 
 def _alembic_config(connection: Connection) -> Config:

@@ -44,13 +44,13 @@ class SqlRuns:
             found = await session.scalar(select(RunRow.finished_at).where(RunRow.key == key))
             return found is not None
 
-    async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
+    async def deliver_once(self, key: str, recipient: str, now: datetime, run: str | None = None) -> bool:
         async with self.sessions.begin() as session:
             stmt = insert(session, DeliveryRow).values(key=key, recipient=recipient, status="sending", at=now)
             if (await session.execute(stmt.on_conflict_do_nothing().returning(DeliveryRow.key))).first():
                 return True
             # Still `sending` from before the run's current claim: its owner died with it in hand.
-            claimed = select(RunRow.claimed_at).where(RunRow.key == key).scalar_subquery()
+            claimed = select(RunRow.claimed_at).where(RunRow.key == (run or key)).scalar_subquery()
             result = await session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.key == key, DeliveryRow.recipient == recipient, DeliveryRow.status == "sending",

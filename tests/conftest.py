@@ -140,7 +140,7 @@ def outbound() -> FakeOutbound:
     return FakeOutbound()
 
 
-LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk", "discord", "aiohttp")
+LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk", "discord", "aiohttp", "aiosqlite", "sqlalchemy", "psycopg", "apscheduler")
 
 
 @pytest.fixture

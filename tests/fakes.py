@@ -222,10 +222,11 @@ class FakeRuns:
     async def finished(self, key: str) -> bool:
         return key in self.claims and self.claims[key][2] is not None
 
-    async def deliver_once(self, key: str, recipient: str, now: datetime) -> bool:
+    async def deliver_once(self, key: str, recipient: str, now: datetime, run: str | None = None) -> bool:
         status = self.deliveries.get((key, recipient))
-        if status is not None and not (status == "sending" and key in self.claimed_at
-                                       and self.reserved_at[(key, recipient)] < self.claimed_at[key]):
+        claim = run or key
+        if status is not None and not (status == "sending" and claim in self.claimed_at
+                                       and self.reserved_at[(key, recipient)] < self.claimed_at[claim]):
             return False
         self.deliveries[(key, recipient)] = "sending"
         self.reserved_at[(key, recipient)] = now

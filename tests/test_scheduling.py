@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -130,3 +131,45 @@ async def test_a_run_this_process_finished_is_not_claimed_again(sql_store, clock
     assert claims == ["plan:T1:2026-03-02"]  # once, however often the day's work is listed
     other = Ticker(Counting(), clock, [Daily("plan", workspaces, job)], owner="p2")  # type: ignore[arg-type]
     assert await other.tick() == 0 and claims[-1] == "plan:T1:2026-03-02"  # elsewhere it is asked, and refused
+
+
+async def test_a_send_cut_off_by_a_shutdown_is_sent_by_the_process_that_resumes(sql_store, clock: FakeClock) -> None:
+    """SIGTERM mid-round: the owner stops during a platform call and hands the run back. Whether that message went
+    out is unknown, as after a death; recorded as failed, the member was skipped for good (a coffee seat became
+    `undeliverable`) by whoever resumed the run."""
+    calling = asyncio.Event()
+    sent: list[str] = []
+
+    class Round:
+        async def due(self, now):
+            async def run() -> None:
+                for member in ("ana", "bob"):
+                    async def send(member: str = member) -> bool:
+                        if not sent and not calling.is_set():  # the first call is cut off
+                            calling.set()
+                            await asyncio.Event().wait()
+                        sent.append(member)
+                        return True
+
+                    await send_once(sql_store.runs, "coffee:T:C:1", member, clock.now(), send)
+            return [Due("coffee:T:C:1", run)]
+
+    stopping = Ticker(sql_store.runs, clock, [Round()], owner="p1")
+    ticking = asyncio.create_task(stopping.tick())
+    await calling.wait()
+    await stopping.stop()
+    await ticking
+    clock.advance(seconds=1)
+    assert await Ticker(sql_store.runs, clock, [Round()], owner="p2").tick() == 1
+    assert sent == ["ana", "bob"]
+
+
+async def test_a_delivery_keyed_apart_from_its_run_is_taken_over_by_the_runs_new_claim(runs, clock: FakeClock) -> None:
+    now = clock.now()
+    assert await runs.claim("nudge:7:0:monday", "p1", now, LEASE)
+    assert await runs.deliver_once("nudge:7:0", "bob", now, "nudge:7:0:monday")  # p1 dies with it in hand
+    assert not await runs.deliver_once("nudge:7:0", "bob", now, "nudge:7:0:monday")  # p1's claim: still p1's
+    later = now + LEASE + timedelta(seconds=1)
+    assert await runs.claim("nudge:7:0:monday", "p2", later, LEASE)
+    assert not await runs.deliver_once("nudge:7:0", "bob", later)  # its own key names no claim
+    assert await runs.deliver_once("nudge:7:0", "bob", later, "nudge:7:0:monday")

@@ -28,6 +28,7 @@ from bot.events import (
     ConversationDeleted,
     FormSubmitted,
     MembersSeen,
+    WorkspaceRemoved,
 )
 from bot.replies import Reply
 
@@ -184,10 +185,9 @@ class RapportClient(discord.AutoShardedClient):
         Slack's uninstall. discord.py calls this only for a removal; a server that is merely unavailable (an
         outage) goes to on_guild_unavailable and keeps everything."""
         workspace = str(guild.id)
-        with self._busy():
-            # What was taken before the removal is stored first, so that the erasure leaves none of it behind.
-            await self.core.intake.drain(DRAIN_TIMEOUT)
-            await self.core.on_workspace_removed(workspace)
+        # Through the intake: behind what was received before (the erasure leaves none of it behind), and through
+        # database outages (the gateway sends the removal once).
+        self.core.intake.put(WorkspaceRemoved(workspace), f"guild={workspace} removed")
         self._stored_names = {key: name for key, name in self._stored_names.items() if key[0] != workspace}
 
     async def on_message(self, message: discord.Message) -> None:
@@ -205,17 +205,16 @@ class RapportClient(discord.AutoShardedClient):
             self.core.intake.put(event, f"guild={event.workspace} channel={event.channel} deleted={event.message_id}")
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
-        await self._forget(translate.thread_deleted(payload))
+        self._forget(translate.thread_deleted(payload))
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        await self._forget(translate.channel_deleted(channel))
+        self._forget(translate.channel_deleted(channel))
 
-    async def _forget(self, event: ConversationDeleted) -> None:
-        """A deleted thread or channel: its messages are forgotten as deleted messages are."""
-        with self._busy():
-            forgotten = await self.core.on_conversation_deleted(event)
-        log.info("discord: guild=%s channel=%s thread=%s deleted, %d messages forgotten", event.workspace,
-                 event.channel, event.thread_id, forgotten)
+    def _forget(self, event: ConversationDeleted) -> None:
+        """A deleted thread or channel: its messages are forgotten as deleted messages are, by the intake, behind
+        the messages received before and through database outages (the gateway does not send it again)."""
+        self.core.intake.put(event, f"guild={event.workspace} channel={event.channel} thread={event.thread_id} "
+                                    "deleted")
 
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         for message_id in payload.message_ids:

@@ -109,6 +109,16 @@ class SlackAdapter:
         except UNREACHABLE as error:
             raise PlatformError(f"cannot reach Slack at {self.settings.api_url}: {_reason(error)}") from None
 
+    async def _held_back(self, request: web.Request) -> bool:
+        """Whether to turn this request away while too much waits. Interactions (button presses, form
+        submissions) never are: Slack does not redeliver them, so a 503 lost the member's press or answers without
+        a word; they come at the pace people click and add no more than a job each, and the core says what went
+        wrong if the database is away."""
+        if self.deferred.pending < MAX_BACKLOG and self.core.intake.accepts():
+            return False
+        return not (request.content_type == "application/x-www-form-urlencoded"
+                    and "payload" in parse_qs(await request.text()))
+
     async def _busy(self, request: web.Request) -> web.Response:
         """Too much waiting (the database away, a burst): Slack redelivers an event answered 503, but never a slash
         command, which would fail with a bare "dispatch_failed"; a signed command is told to try again instead."""
@@ -121,11 +131,16 @@ class SlackAdapter:
 
     def web(self) -> web.Application:
         async def events(request: web.Request) -> web.Response:
-            if self.deferred.pending >= MAX_BACKLOG or not self.core.intake.accepts():
+            # Anyone can post here: what Bolt cannot take (and would answer 500 with a traceback) is refused first.
+            stamp = request.headers.get("X-Slack-Request-Timestamp")
+            if stamp is not None and not (stamp.isascii() and stamp.isdigit()):  # signature checks int() it
+                return web.Response(status=401, text="invalid request signature")
+            if await self._held_back(request):
                 return await self._busy(request)
             try:
                 bolt_request = await to_bolt_request(request)
-            except ValueError:  # not JSON (or form) at all: Bolt would answer 500 with a traceback
+            # Not JSON (or form) at all; or JSON, but not an object, which Bolt reads as one (AttributeError).
+            except (ValueError, AttributeError, TypeError):
                 return web.Response(status=400, text="not a Slack request")
             return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
@@ -234,7 +249,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
     # SQLite takes one writer at a time and makes the others sleep-wait: in-process queueing is far cheaper.
     dialect = engine.dialect.name if engine is not None else ""
     # On PostgreSQL a few at a time: more only takes connections and CPU from the acks.
-    deferred = Deferred(concurrency=1 if dialect == "sqlite" else 4)
+    deferred = Deferred(concurrency=1 if dialect == "sqlite" else 4, reachable=lambda: core.store.reachable())
     # Slack delivers a channel's events over concurrent requests: let the intake wait this long for stragglers.
     core.intake.reorder = REORDER
     Listeners(core, people, deferred, tokens, outbound, revocation).register(app)

@@ -1,10 +1,11 @@
-"""Work that runs after Slack has had its ack (App Home, late command answers, joins, uninstalls): Slack wants an
-answer within 3 s, the database may be slower. Message events do not come here: the core's intake keeps them
-through outages (bot/intake/intake.py).
+"""Work that runs after Slack has had its ack (App Home, late command answers, joins): Slack wants an answer
+within 3 s, the database may be slower. Message events, deletions and uninstalls do not come here: the core's
+intake keeps them through outages (bot/intake/intake.py).
 
 Each job is retried once; a job that fails twice is logged with the ids needed to replay it, never with message
-text. Jobs with the same key run in the order they arrived. drain() waits for everything in flight (shutdown,
-tests).
+text. A job that fails while the database does not answer is kept and retried with backoff until it does, as the
+intake keeps messages: Slack had its ack and will not send the event again (a channel's join notice, say). Jobs
+with the same key run in the order they arrived. drain() waits for everything in flight (shutdown, tests).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
+BACKOFF = (0.5, 5.0)  # seconds between retries while the database is unreachable: first, at most
 
 
 @dataclass
@@ -25,6 +27,8 @@ class Deferred:
     concurrency: int = 16
     retry_delay: float = 1.0
     failed: int = 0
+    reachable: Callable[[], Awaitable[bool]] | None = None  # the database answers; None: no outage to wait out
+    backoff: tuple[float, float] = BACKOFF
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _queued: Counter[str] = field(default_factory=Counter)
@@ -43,13 +47,20 @@ class Deferred:
             self._slots = asyncio.Semaphore(self.concurrency)
         try:
             async with lock, self._slots:
-                for attempt in (1, 2):
+                attempt, delay = 1, self.backoff[0]
+                while attempt <= 2:
                     try:
                         await job()
                         return
                     except asyncio.CancelledError:
                         raise
                     except Exception as error:  # one failure must not cost the others their work
+                        if not await self._database_answers():
+                            log.warning("slack job %s failed (%s) with the database unreachable; retrying in "
+                                        "%.1f s", ids, type(error).__name__, delay)
+                            await asyncio.sleep(delay)
+                            delay = min(delay * 2, self.backoff[1])
+                            continue
                         if attempt == 1:
                             log.warning("slack job %s failed (%s); retrying once", ids, type(error).__name__)
                             await asyncio.sleep(self.retry_delay)
@@ -57,10 +68,20 @@ class Deferred:
                             self.failed += 1
                             log.error("slack job %s failed twice (%s); not processed, replay it by these ids",
                                       ids, type(error).__name__)
+                        attempt += 1
         finally:
             self._queued[key] -= 1
             if not self._queued[key]:
                 del self._queued[key], self._locks[key]
+
+    async def _database_answers(self) -> bool:
+        if self.reachable is None:
+            return True
+        try:
+            async with asyncio.timeout(5):
+                return await self.reachable()
+        except Exception:
+            return False
 
     @property
     def pending(self) -> int:

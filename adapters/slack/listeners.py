@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,6 +21,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -37,6 +39,7 @@ from bot.events import (
     ConversationDeleted,
     FormSubmitted,
     MessagePosted,
+    WorkspaceRemoved,
 )
 from bot.replies import Reply, Section
 
@@ -45,6 +48,11 @@ log = logging.getLogger(__name__)
 ANSWER_WITHIN = 2.0  # seconds the core gets to answer inside the ack; Slack gives up at 3
 HOLDING = Reply("One moment…")
 FAILED = Reply("Sorry, something went wrong on my side. Please try again in a minute.")
+FORM_FAILED = Reply("Slack did not open the form just now. Please try again.")
+# Seconds from a request's arrival by which its form must be open: the ack has to follow before Slack's 3 s, and
+# the trigger_id dies at 3 s anyway, so the client's retries of a 429 or 500 past this only cost the answer.
+FORM_BY = 2.7
+FORM_AT_LEAST = 0.3  # seconds a form still gets when the core used up most of the time
 
 Body = dict[str, Any]
 SEES = Section("What Rapport sees on Slack", (
@@ -58,13 +66,21 @@ class ResponseUrlFailed(Exception):
     """Slack answered a post to a response_url with a server error."""
 
 
-async def _show_form(client: AsyncWebClient, body: Body, modal: Body) -> None:
+async def _show_form(client: AsyncWebClient, body: Body, modal: Body, started: float, ids: str) -> bool:
     """Open a form; pressed inside a modal (the next page under a saved one's answer), show it in that modal:
-    Slack opens no modal over another with views.open."""
-    if (view := body.get("view")) and view.get("type") == "modal":
-        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
-    else:
-        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+    Slack opens no modal over another with views.open. False when Slack did not open it by FORM_BY seconds after
+    the request arrived (at `started`), so the member can be told instead of left with a timeout."""
+    try:
+        async with asyncio.timeout(max(started + FORM_BY - time.monotonic(), FORM_AT_LEAST)):
+            if (view := body.get("view")) and view.get("type") == "modal":
+                await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
+            else:
+                await client.views_open(trigger_id=body["trigger_id"], view=modal)
+        return True
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+        log.warning("slack form for %s not opened (%s)", ids, reason)
+        return False
 
 
 def _response_type(reply: Reply) -> str:
@@ -128,12 +144,12 @@ class Listeners:
                              lambda: self.core.on_joined(BotJoinedChannel(team, channel)))
 
     async def channel_deleted(self, body: Body, event: Body, context: AsyncBoltContext) -> None:
-        """A deleted channel: its messages are forgotten as deleted messages are."""
+        """A deleted channel: its messages are forgotten as deleted messages are, by the intake, behind the
+        channel's messages taken before and through outages."""
         team, channel = context.team_id or translate.team_of(body), event.get("channel", "")
         if not channel:
             return
-        self.deferred.submit(f"{team}:{channel}", f"team={team} channel={channel} deleted",
-                             lambda: self.core.on_conversation_deleted(ConversationDeleted(team, channel)))
+        self.core.intake.put(ConversationDeleted(team, channel), f"team={team} channel={channel} deleted")
 
     async def home_opened(self, event: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
         if event.get("tab") != "home":
@@ -158,13 +174,10 @@ class Listeners:
         if self.revocation is not None:
             await self.revocation.handle_app_uninstalled_events(context=context)
         self._forget(context.team_id or "", "app_uninstalled")
-        # Slack's terms: a workspace's data goes with the app. Erasing it all is final, so only on uninstall.
+        # Slack's terms: a workspace's data goes with the app. Erasing it all is final, so only on uninstall. The
+        # intake erases behind the messages taken before, and waits out an outage: Slack sends this once.
         team = context.team_id or ""
-
-        async def erase() -> None:
-            await self.core.on_workspace_removed(team)
-
-        self.deferred.submit(team, f"team={team} app_uninstalled", erase)
+        self.core.intake.put(WorkspaceRemoved(team), f"team={team} app_uninstalled")
 
     def _forget(self, team: str, why: str) -> None:
         self.tokens.revoke(team)
@@ -186,6 +199,7 @@ class Listeners:
             return FAILED
 
     async def command(self, ack: AsyncAck, body: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        started = time.monotonic()
         team, user, channel = context.team_id or translate.team_of(body), body["user_id"], body.get("channel_id", "")
         text = translate.command_text(body.get("text") or "")
         ids = f"team={team} user={user} command"
@@ -201,7 +215,7 @@ class Listeners:
             await ack(response_type="ephemeral", text=HOLDING.text)
 
             async def later() -> None:
-                await self._after_ack(await self._result(task, ids), team, user, channel, body, client)
+                await self._after_ack(await self._result(task, ids), team, user, channel, body, client, started, ids)
 
             self.deferred.submit(f"{team}:{user}", ids, later)
             return
@@ -214,13 +228,16 @@ class Listeners:
         if reply.form:
             # Before the ack: Bolt answers Slack at ack() and runs the rest as a task, which a busy moment can hold
             # past the 3 seconds a trigger_id lives; then the form never opens.
-            await _show_form(client, body, blocks.modal(reply.form, channel))
-            await ack()
+            if await _show_form(client, body, blocks.modal(reply.form, channel), started, ids):
+                await ack()
+            else:
+                await ack(response_type="ephemeral", text=FORM_FAILED.text)
             return
         await ack(response_type=_response_type(reply), **blocks.message(reply))
 
     async def button(self, ack: AsyncAck, body: Body, action: Body, client: AsyncWebClient,
                      context: AsyncBoltContext) -> None:
+        started = time.monotonic()
         team, user = context.team_id or translate.team_of(body), body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or blocks.view_channel(body.get("view") or {})
         action_id = blocks.action_of(action.get("action_id", ""))
@@ -236,26 +253,32 @@ class Listeners:
             reply = await self._result(task, ids)
             if reply is not None and reply.form:
                 # Within the request, as for commands: the trigger_id expires 3 s after the press.
-                await _show_form(client, body, blocks.modal(reply.form, channel))
+                opened = await _show_form(client, body, blocks.modal(reply.form, channel), started, ids)
                 await ack()
+                if not opened:  # a press's ack shows nothing: the member hears it under the message
+                    self.deferred.submit(f"{team}:{user}", ids, lambda: self._after_ack(
+                        FORM_FAILED, team, user, channel, body, client, started, ids))
                 return
         await ack()
 
         async def job() -> None:
-            await self._after_ack(await self._result(task, ids), team, user, channel, body, client)
+            await self._after_ack(await self._result(task, ids), team, user, channel, body, client, started, ids)
 
         self.deferred.submit(f"{team}:{user}", ids, job)
 
     async def _after_ack(self, reply: Reply | None, team: str, user: str, channel: str, body: Body,
-                         client: AsyncWebClient) -> None:
+                         client: AsyncWebClient, started: float, ids: str) -> None:
         """A command's or button's reply that came after the ack: a file cannot ride on a response_url (nor an
         ephemeral message), so it goes to the member's DMs, as the quick path sends it."""
         if reply is None:
             return
+        if reply.attachment is None and reply.form:
+            # The core took longer than ANSWER_WITHIN: the trigger_id may have expired by now.
+            if await _show_form(client, body, blocks.modal(reply.form, channel), started, ids):
+                return
+            reply = FORM_FAILED
         if reply.attachment is not None:
             await self.outbound.send_direct(team, user, reply)
-        elif reply.form:  # the core took longer than ANSWER_WITHIN: the trigger_id may have expired by now
-            await _show_form(client, body, blocks.modal(reply.form, channel))
         elif body.get("response_url"):
             # Not Bolt's respond(): it returns a 429 or a 500 as if it were an answer, and the member's answer was
             # lost without a word. This client waits out a 429 (Retry-After); a 5xx fails the job, which Deferred

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import message
 from adapters.slack.installations import Tokens
 from adapters.slack.people import People
+from bot.outbound import PlatformUnavailable
 from bot.replies import GroupConversation, Reply
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,7 @@ class SlackOutbound:
         except SlackApiError as error:
             return self._failed(error, workspace, user)
         except (aiohttp.ClientError, TimeoutError) as error:
-            log.warning("Slack unreachable for a message to %s/%s (%s)", workspace, user, type(error).__name__)
-            return False
+            raise PlatformUnavailable(f"Slack unreachable ({type(error).__name__})") from None
         return True
 
     async def send_group(self, workspace: str, channel: str, users: Sequence[str], reply: Reply,
@@ -72,8 +72,7 @@ class SlackOutbound:
             self._failed(error, workspace, f"a group of {len(users)} from {channel}")
             return GroupConversation()
         except (aiohttp.ClientError, TimeoutError) as error:
-            log.warning("Slack unreachable for a group message in %s (%s)", workspace, type(error).__name__)
-            return GroupConversation()
+            raise PlatformUnavailable(f"Slack unreachable ({type(error).__name__})") from None
         await self._upload(token, workspace, opened_id, reply)
         return GroupConversation(opened_id, tuple(users))
 
@@ -99,8 +98,7 @@ class SlackOutbound:
         except SlackApiError as error:
             return self._failed(error, workspace, channel)
         except (aiohttp.ClientError, TimeoutError) as error:
-            log.warning("Slack unreachable for a message to %s/%s (%s)", workspace, channel, type(error).__name__)
-            return False
+            raise PlatformUnavailable(f"Slack unreachable ({type(error).__name__})") from None
         return True
 
     async def permalink(self, workspace: str, channel: str, message_id: str) -> str | None:
@@ -134,7 +132,12 @@ class SlackOutbound:
                 for group in found.get("usergroups") or () if not group.get("date_delete")}
 
     def _failed(self, error: SlackApiError, workspace: str, to: str) -> bool:
+        """False for a refusal; a server error or rate limit that outlasted the client's retries passes, so it is
+        PlatformUnavailable (tried again later), not a member left out for good."""
         code = str(error.response.get("error", error.response.status_code))
+        status = error.response.status_code
+        if status >= 500 or status == 429:
+            raise PlatformUnavailable(f"Slack answered {status} ({code})") from None
         if code in DEAD_TOKEN:
             self.tokens.revoke(workspace)
         log.warning("Slack refused a message to %s/%s: %s", workspace, to, code)

@@ -11,6 +11,9 @@ their way into the graph. Text lives here only in memory and is never written an
 - Nothing taken is lost to a database outage: a batch that fails while the database does not answer stays in
   memory and is retried with backoff until it does. Past `limit` waiting messages `accepts()` is False, and
   adapters stop taking more (Slack: a 503, so Slack redelivers later).
+- Deletions of a message, a channel, a thread or a whole workspace (Rapport removed) come the same way: behind
+  the messages taken before them (or a message still waiting would be stored after its channel or workspace was
+  erased, and stay), and through outages (the platform had its ack and will not send the deletion again).
 - A bad message costs only itself: a batch that fails while the database answers is retried one message at a
   time; one that still fails is logged by its ids and dropped.
 """
@@ -25,9 +28,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.events import MessageDeleted, MessagePosted
-from bot.intake.ingest import Directory, forget, ingest
+from bot.events import ConversationDeleted, MessageDeleted, MessagePosted, WorkspaceRemoved
+from bot.intake.ingest import Directory, forget, forget_conversation, ingest
 from bot.ports import Store
+from bot.privacy.privacy import erase_workspace
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +41,12 @@ BACKOFF = (0.2, 5.0)  # seconds between retries while the database is unreachabl
 ATTEMPTS = 3  # tries of a single message, with the database answering, before it is dropped
 
 
+Event = MessagePosted | MessageDeleted | ConversationDeleted | WorkspaceRemoved
+
+
 @dataclass
 class Taken:
-    event: MessagePosted | MessageDeleted
+    event: Event
     ids: str  # how logs name it: platform ids, never text
     before: Callable[[], Awaitable[None]] | None = None  # the adapter's own work that must precede it
     at: float = field(default_factory=time.monotonic)  # when it was taken
@@ -68,7 +75,7 @@ class Intake:
     def accepts(self) -> bool:
         return self.waiting < self.limit
 
-    def put(self, event: MessagePosted | MessageDeleted, ids: str,
+    def put(self, event: Event, ids: str,
             before: Callable[[], Awaitable[None]] | None = None) -> bool:
         """Queue a message behind its workspace's earlier ones; False (and logged) when over the limit."""
         self.received += 1
@@ -141,7 +148,14 @@ class Intake:
                 if posted:  # what came before a deletion is stored before it
                     self.stored += await ingest(self.store, self.directory, posted)
                     posted = []
-                await forget(self.store, taken.event)
+                if isinstance(taken.event, WorkspaceRemoved):
+                    self.directory.remove(taken.event.workspace)
+                    await erase_workspace(self.store, taken.event.workspace)
+                elif isinstance(taken.event, ConversationDeleted):
+                    forgotten = await forget_conversation(self.store, taken.event)
+                    log.info("%s: %d messages forgotten", taken.ids, forgotten)
+                else:
+                    await forget(self.store, taken.event)
             if posted:
                 self.stored += await ingest(self.store, self.directory, posted)
 

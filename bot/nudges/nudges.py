@@ -303,7 +303,7 @@ async def compose(core: Core, audience: Audience, n: Nudge, now: datetime) -> Re
     return Reply(text, buttons=buttons(n))
 
 
-async def deliver_to(core: Core, workspace: str, recipient: str) -> str:
+async def deliver_to(core: Core, workspace: str, recipient: str, run: str | None = None) -> str:
     """Send the member's most valuable due nudge if every rule allows it now; move the rest on. Returns what
     happened to the best one (a status, or "deferred")."""
     store: Store = core.store
@@ -338,7 +338,9 @@ async def deliver_to(core: Core, workspace: str, recipient: str) -> str:
         async def send() -> bool:
             return bool(await core.outbound.send_direct(workspace, recipient, reply))
 
-        ok = await send_once(store.runs, f"nudge:{best.id}:{best.attempt}", recipient, now, send)
+        # Keyed without deliver_at, so a nudge moved later is never sent twice; `run` (the ticker's claim) lets the
+        # process that resumes the run send one its owner was cut off sending, as coffee rounds do.
+        ok = await send_once(store.runs, f"nudge:{best.id}:{best.attempt}", recipient, now, send, run)
         if ok:
             core.activity.nudges_sent += 1
         await store.nudges.change(best, status=SENT if ok else FAILED, sent_at=now)
@@ -371,10 +373,12 @@ class Delivery:
                 best[key] = n
 
         def run_for(n: Nudge) -> Due:
-            async def run() -> None:
-                await deliver_to(self.core, n.workspace, n.recipient)
+            key = f"nudge:{n.id}:{n.attempt}:{n.deliver_at.isoformat()}"
 
-            return Due(f"nudge:{n.id}:{n.attempt}:{n.deliver_at.isoformat()}", run)
+            async def run() -> None:
+                await deliver_to(self.core, n.workspace, n.recipient, key)
+
+            return Due(key, run)
 
         return [run_for(n) for n in best.values()]
 

@@ -161,3 +161,27 @@ async def test_messages_received_while_the_database_is_down_are_stored_when_it_i
     assessment = await pair(discord_bot, ANA, BOB)
     assert assessment is not None and assessment.stats.answered_ab + assessment.stats.answered_ba == 1
     assert discord_bot.core.intake.dropped == 0
+
+
+async def test_a_channel_deleted_while_the_database_is_down_is_forgotten_when_it_is_back(
+        discord_bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway sends a deletion once: lost to an outage, the channel's messages stayed for good."""
+    await discord_bot.post(ANA, 0, f"<@{BOB}> can you review my PR?", mentions=(BOB,))
+    graph, store = discord_bot.store.graph, discord_bot.store
+
+    async def refused(*_: object, **__: object) -> list[str]:
+        raise ConnectionRefusedError("database down")
+
+    async def down() -> bool:
+        return False
+
+    monkeypatch.setattr(graph, "messages_in", refused)
+    monkeypatch.setattr(store, "reachable", down)
+    discord_bot.core.intake.backoff = (0.01, 0.05)
+    await discord_bot.fake.send("CHANNEL_DELETE", {"id": str(CHAT), "type": 0, "guild_id": str(GUILD),
+                                                   "name": "chat", "position": 0, "permission_overwrites": []})
+    await asyncio.sleep(0.2)
+
+    monkeypatch.undo()  # the database is back
+    await discord_bot.client.drain()
+    assert await graph.messages_in(str(GUILD), str(CHAT)) == []

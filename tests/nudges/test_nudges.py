@@ -6,6 +6,7 @@ controls exactly who asked whom and when.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -501,3 +502,37 @@ async def test_weeks_of_activity_in_several_time_zones_keep_every_rule(store) ->
         assert len([a for a in window if at - timedelta(days=1) < a]) == 1
     assert {n.kind for _, n, _, _ in sent} >= {Kind.UNANSWERED, Kind.FOLLOW_UP}
     assert all(n.status == SENT for _, n, _, _ in sent)
+
+
+async def test_a_nudge_cut_off_by_a_shutdown_is_sent_by_the_process_that_resumes(sql_store) -> None:
+    """SIGTERM (or kill -9) while a nudge's DM is on its way: coffee rounds send that one message again rather
+    than never (bot/scheduling.py); a nudge was marked failed by the process that resumed its run and left out for
+    good, since its delivery key is not its run's key and the new claim went unseen."""
+    await _five_candidates(sql_store)
+    clock = FakeClock(MONDAY + timedelta(hours=1))
+    stopping = core_on(sql_store, clock, owner="stopping")
+    calling = asyncio.Event()
+    cut_off: list[str] = []
+
+    async def hang(workspace: str, user: str, reply: Reply) -> bool:
+        cut_off.append(reply.buttons[0].value)
+        calling.set()
+        await asyncio.Event().wait()
+        return True
+
+    timed(stopping).send_direct = hang  # type: ignore[method-assign]
+
+    async def ticking() -> None:
+        while not calling.is_set() and clock.now() < MONDAY + timedelta(days=7):
+            await stopping.ticker.tick()
+            if not calling.is_set():
+                clock.advance(hours=1)
+
+    loop = asyncio.create_task(ticking())
+    await asyncio.wait_for(calling.wait(), 30)
+    await stopping.ticker.stop()
+    await loop
+    clock.advance(seconds=1)
+    resumer = core_on(sql_store, clock, owner="resumer")
+    await resumer.ticker.tick()
+    assert cut_off[0] in {str(n.id) for _, n, _, _ in await nudges_sent(resumer)}

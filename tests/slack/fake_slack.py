@@ -74,6 +74,7 @@ class FakeSlack:
         self.group_dms: dict[str, tuple[str, ...]] = {}  # group DM id -> its members (conversations.open, several)
         self.usergroups: dict[str, dict[str, list[str]]] = {}  # team -> group name -> members (usergroups.list)
         self.refuse_group_open = ""  # the error conversations.open answers for several users ("" : opens them)
+        self.disabled_users: set[str] = set()  # members whose DM conversations.open refuses (user_disabled)
         self._lock = threading.Lock()
         self._ts = 1_700_000_000
         fake = self
@@ -247,6 +248,8 @@ class FakeSlack:
                                          if sorted(members) == sorted(users)), f"G{len(self.group_dms) + 1:08d}")
                     self.group_dms[conversation] = tuple(users)
                 return {"ok": True, "channel": {"id": conversation}}
+            if users[0] in self.disabled_users:
+                return {"ok": False, "error": "user_disabled"}
             return {"ok": True, "channel": {"id": "D" + users[0].removeprefix("U")}}
         if method in ("chat.postMessage", "chat.postEphemeral"):
             problems = block_problems(params.get("blocks") or [])

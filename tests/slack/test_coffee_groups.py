@@ -100,3 +100,18 @@ async def test_the_check_in_is_asked_once_in_the_group_dm_and_each_member_answer
     (placed,) = (await slack.core.store.coffee.last_round(T1, "C0TEAM")).placed
     assert {s.user: s.answer for s in placed.seats} == {"U0CAROL": None, "U0DAVE": "met", "U0ERIN": None}
     assert {s.checkin for s in placed.seats} == {"sent"}
+
+
+async def test_members_are_not_skipped_for_good_when_slack_is_down_for_a_few_seconds_mid_round(slack: Slack) -> None:
+    """chat.postMessage answers 500 a dozen times in a row (more than the client's 3 retries per call): the group
+    DM and two members' DMs failed, those seats became 'undeliverable', the round was finished and nobody ever
+    tried them again. Now the round stops and is resumed after its lease until Slack answers."""
+    slack.fake.server_errors["chat.postMessage"] = 12
+    await _round(slack)
+    for _ in range(5):
+        slack.clock.advance(minutes=1)  # past the lease: the next tick resumes the round
+        await slack.core.ticker.tick()
+    record = await slack.core.store.coffee.last_round(T1, "C0TEAM")
+    assert [s.dm for g in record.placed for s in g.seats] == ["sent"] * len(MEMBERS)
+    delivered = [c for c in _posted(slack, "G") if not c.refused]
+    assert len(delivered) == 1 and _posted(slack, "D0C") == _posted(slack, "D0E") == []  # introduced once

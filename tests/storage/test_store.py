@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
 from bot.events import Member, MessagePosted
 from bot.graph.rapport import Stage, assess
 from bot.intake.ingest import Directory, ingest
+from storage.store import SqlStore
 from tests.fakes import FakeStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -120,3 +125,12 @@ async def test_another_process_ranks_with_whom_earlier_messages_spoke_to(store, 
     assert await ingest(store, Directory(store), [msg("3", "bob", 2, "there's a script in ops/")]) == 1
     first = next(s for s in seen if s.message_id == "1")
     assert (first.to, first.mentions, first.words) == (frozenset({"bob"}), frozenset({"bob", "cid"}), None)
+
+
+async def test_a_failed_statement_does_not_quote_its_parameters(sql_store: SqlStore) -> None:
+    """SQL errors end up in tracebacks in the logs (a scheduled run that failed, a core error on Discord): the
+    parameters (a profile's words, names) must not ride along, only the statement."""
+    with pytest.raises(DBAPIError) as raised:
+        async with sql_store.engine.begin() as connection:
+            await connection.execute(text("INSERT INTO no_such_table VALUES (:words)"), {"words": "zebra-sentinel"})
+    assert "zebra-sentinel" not in str(raised.value)
