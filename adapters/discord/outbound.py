@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import discord
 
 from adapters.discord.render import message
+from bot.outbound import PlatformUnavailable
 from bot.replies import GroupConversation, Reply
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class DiscordOutbound:
             log.warning("discord: %s is not a member of %s: direct message not sent", user, workspace)
             return False
         except discord.HTTPException as error:
+            _passing(error)
             log.warning("discord: cannot look up %s in %s (%s): direct message not sent", user, workspace,
                         error.status)
             return False
@@ -81,6 +83,7 @@ class DiscordOutbound:
             log.warning("discord: direct message to %s in %s undeliverable", user, workspace)
             return False
         except discord.HTTPException as error:
+            _passing(error)
             log.warning("discord: direct message to %s in %s failed (%s)", user, workspace, error.status)
             return False
 
@@ -171,5 +174,13 @@ class DiscordOutbound:
             await channel.send(**message(reply, str(guild.id)), **extra)  # type: ignore[arg-type,call-overload]
             return True
         except discord.HTTPException as error:
+            _passing(error)
             log.warning("discord: message to %s in %s failed (%s)", channel_id, guild.id, error.status)
             return False
+
+
+def _passing(error: discord.HTTPException) -> None:
+    """A server error, or a rate limit discord.py stopped waiting out, passes: PlatformUnavailable, tried again
+    later (bot/scheduling.py), not a refusal that leaves a member out for good."""
+    if error.status >= 500 or error.status == 429:
+        raise PlatformUnavailable(f"Discord answered {error.status}") from None

@@ -134,6 +134,7 @@ class FakeDiscord:
         self.not_addable: set[int] = set()  # members Discord refuses to add to a thread
         self.gone: set[int] = set()  # channels or threads deleted meanwhile: Discord answers 404 Unknown Channel
         self.rate_limit: dict[tuple[str, str], int] = {}  # (method, path regex) -> how many 429s to answer
+        self.unavailable: dict[tuple[str, str], int] = {}  # (method, path regex) -> how many 503s to answer
         self.retry_after = 0.2
         self.refuse_privileged_intents = False
         self._ids = itertools.count(1)
@@ -241,6 +242,10 @@ class FakeDiscord:
         return body
 
     def _answer(self, request: web.Request, path: str, body: Any) -> tuple[int, Any]:
+        for (method, pattern), left in self.unavailable.items():
+            if left and method == request.method and re.fullmatch(pattern, path):
+                self.unavailable[(method, pattern)] = left - 1
+                return 503, {"message": "Service Unavailable", "code": 0}  # discord.py does not retry a 503
         for (method, pattern), left in self.rate_limit.items():
             if left and method == request.method and re.fullmatch(pattern, path):
                 self.rate_limit[(method, pattern)] = left - 1

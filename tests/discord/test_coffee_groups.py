@@ -4,6 +4,7 @@ channel with the group added and the calendar invite attached; DMs where Discord
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import discord
 import pytest
@@ -83,6 +84,21 @@ async def test_without_create_private_threads_each_member_gets_a_dm_with_the_inv
     assert len({_uid(b["files"]["virtual-coffee.ics"]) for b in dms}) == 1  # one calendar entry for all three
     record = await harness.core.store.coffee.last_round(str(GUILD), str(CHAT))
     assert all(seat.dm == "sent" for g in record.placed for seat in g.seats)
+
+
+async def test_members_are_not_left_out_for_good_when_discord_is_down_for_a_moment(harness: Harness) -> None:
+    """Discord answers 503 to the first two DMs (discord.py does not retry a 503): that passes, so the round stops
+    with those DMs reserved and is resumed after its lease, instead of marking two members undeliverable."""
+    harness.fake.no_private_threads.add(CHAT)
+    harness.fake.unavailable[("POST", r"/channels/\d+/messages")] = 2
+    await _round(harness)
+    for _ in range(3):
+        harness.clock.current += timedelta(minutes=1)  # past the lease: the next tick resumes the round
+        await harness.core.ticker.tick()
+    record = await harness.core.store.coffee.last_round(str(GUILD), str(CHAT))
+    assert [seat.dm for g in record.placed for seat in g.seats] == ["sent"] * len(GROUP)
+    delivered = [r for r in harness.fake.requests if r.status == 200 and "/messages" in r.path]
+    assert sorted(r.path for r in delivered) == sorted(set(r.path for r in delivered))  # each member's DM once
 
 
 async def test_a_member_discord_will_not_add_to_the_thread_gets_a_dm(harness: Harness) -> None:
