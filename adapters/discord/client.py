@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from adapters import api_calls, markup
+from adapters.deferred import Deferred
 from adapters.discord import translate
 from adapters.discord.commands import admin_group, help_reply, rapport_group, status_reply
 from adapters.discord.interactions import answer
@@ -75,6 +76,8 @@ class RapportClient(discord.AutoShardedClient):
         self.outbound = DiscordOutbound(self)
         self._stored_names: dict[tuple[str, str], str] = {}
         self._in_flight: set[asyncio.Task[Any]] = set()
+        # The join notice is said once, after the gateway's event: through a database outage, it waits.
+        self.deferred = Deferred(reachable=lambda: core.store.reachable())
 
     async def setup_hook(self) -> None:
         # Runs once per start, before the gateway: buttons sent by earlier runs must keep working.
@@ -155,6 +158,9 @@ class RapportClient(discord.AutoShardedClient):
         if pending:
             await asyncio.wait(pending, timeout=DRAIN_TIMEOUT)
         await self.core.intake.drain(DRAIN_TIMEOUT)
+        with contextlib.suppress(TimeoutError):  # a notice still waiting for the database is given up
+            async with asyncio.timeout(DRAIN_TIMEOUT):
+                await self.deferred.drain()
 
     async def close(self) -> None:
         await self.drain()
@@ -177,8 +183,9 @@ class RapportClient(discord.AutoShardedClient):
         channel = next((c for c in (guild.system_channel, *guild.text_channels)
                         if c is not None and (me is None or c.permissions_for(me).send_messages)), None)
         if channel is not None:
-            with self._busy():
-                await self.core.on_joined(BotJoinedChannel(str(guild.id), str(channel.id)))
+            joined = BotJoinedChannel(str(guild.id), str(channel.id))
+            self.deferred.submit(str(guild.id), f"guild={guild.id} channel={channel.id} joined",
+                                 lambda: self.core.on_joined(joined))
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """The bot was removed from the server (kicked, banned, or the server deleted): its data goes, as with

@@ -36,10 +36,10 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import PlatformError, api_calls
+from adapters.deferred import Deferred
 from adapters.ops import listen, ops_routes
 from adapters.settings import load_settings
 from adapters.slack import translate
-from adapters.slack.deferred import Deferred
 from adapters.slack.installations import (
     ROTATE_BEFORE,
     Installed,

@@ -4,7 +4,7 @@ Slack wants every request answered within 3 s. Commands, buttons and forms get t
 when it is ready within ANSWER_WITHIN, otherwise a holding ack and the answer through response_url; a form (a
 modal) is opened before the ack, while the request's trigger_id is valid; message
 events are acked at once and stored after by the core's intake (bot/intake/intake.py); App Home is built after the
-ack (adapters/slack/deferred.py).
+ack (adapters/deferred.py).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters import markup
+from adapters.deferred import Deferred
 from adapters.slack import blocks, translate
-from adapters.slack.deferred import Deferred
 from adapters.slack.installations import Tokens
 from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import replace
@@ -72,6 +73,7 @@ async def test_joining_a_server_says_once_what_is_recorded(discord_bot: Harness)
     assert guild is not None
     await discord_bot.client.on_guild_join(guild)
     await discord_bot.client.on_guild_join(guild)  # a rejoin: said already
+    await discord_bot.client.deferred.drain()
     [notice] = discord_bot.fake.sent(MESSAGES)
     assert "never store what anyone writes" in notice.body["embeds"][0]["description"]
 
@@ -87,9 +89,35 @@ async def test_the_join_notice_goes_where_the_bot_may_post(fake: FakeDiscord, sq
         guild = harness.client.get_guild(GUILD)
         assert guild is not None
         await harness.client.on_guild_join(guild)
+        await harness.client.deferred.drain()
     finally:
         await harness.stop()
     assert [r.path for r in fake.sent(MESSAGES)] == [f"/channels/{THIRD_CHAT}/messages"]
+
+
+async def test_the_join_notice_waits_out_a_database_outage(discord_bot: Harness) -> None:
+    """The gateway says GUILD_CREATE for a new server once: a notice given up while the database was away was
+    never said."""
+    store = discord_bot.core.store
+
+    async def refused(*_: object, **__: object) -> bool:
+        raise ConnectionRefusedError("database down")
+
+    async def down() -> bool:
+        return False
+
+    with pytest.MonkeyPatch.context() as outage:
+        outage.setattr(store.runs, "deliver_once", refused)
+        outage.setattr(store, "reachable", down)
+        guild = discord_bot.client.get_guild(GUILD)
+        assert guild is not None
+        await discord_bot.client.on_guild_join(guild)
+        await asyncio.sleep(0.8)  # longer than a single retry would have waited
+        assert discord_bot.fake.sent(MESSAGES) == []
+    # The database is back.
+    await discord_bot.client.deferred.drain()
+    [notice] = discord_bot.fake.sent(MESSAGES)
+    assert "never store what anyone writes" in notice.body["embeds"][0]["description"]
 
 
 async def test_permalinks_are_built_from_ids(discord_bot: Harness) -> None:

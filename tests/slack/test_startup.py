@@ -13,8 +13,8 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from sqlalchemy import inspect
 
 from adapters import PlatformError
+from adapters.deferred import Deferred
 from adapters.slack.app import run_slack
-from adapters.slack.deferred import Deferred
 from bot.app import Rapport
 from bot.replies import Reply
 from tests.fakes import FakeClock

@@ -1,10 +1,11 @@
-"""Work that runs after Slack has had its ack (App Home, late command answers, joins): Slack wants an answer
-within 3 s, the database may be slower. Message events, deletions and uninstalls do not come here: the core's
-intake keeps them through outages (bot/intake/intake.py).
+"""Work that runs after the platform has had its answer (Slack: App Home, late command answers, a channel's join
+notice; Discord: a server's join notice): Slack wants an ack within 3 s, the gateway's event handlers should not
+wait on the database either. Message events, deletions and removals do not come here: the core's intake keeps them
+through outages (bot/intake/intake.py).
 
 Each job is retried once; a job that fails twice is logged with the ids needed to replay it, never with message
 text. A job that fails while the database does not answer is kept and retried with backoff until it does, as the
-intake keeps messages: Slack had its ack and will not send the event again (a channel's join notice, say). Jobs
+intake keeps messages: the platform will not send the event again (a channel's join notice, say). Jobs
 with the same key run in the order they arrived. drain() waits for everything in flight (shutdown, tests).
 """
 
@@ -56,17 +57,17 @@ class Deferred:
                         raise
                     except Exception as error:  # one failure must not cost the others their work
                         if not await self._database_answers():
-                            log.warning("slack job %s failed (%s) with the database unreachable; retrying in "
+                            log.warning("job %s failed (%s) with the database unreachable; retrying in "
                                         "%.1f s", ids, type(error).__name__, delay)
                             await asyncio.sleep(delay)
                             delay = min(delay * 2, self.backoff[1])
                             continue
                         if attempt == 1:
-                            log.warning("slack job %s failed (%s); retrying once", ids, type(error).__name__)
+                            log.warning("job %s failed (%s); retrying once", ids, type(error).__name__)
                             await asyncio.sleep(self.retry_delay)
                         else:
                             self.failed += 1
-                            log.error("slack job %s failed twice (%s); not processed, replay it by these ids",
+                            log.error("job %s failed twice (%s); not processed, replay it by these ids",
                                       ids, type(error).__name__)
                         attempt += 1
         finally:
