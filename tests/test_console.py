@@ -386,3 +386,25 @@ async def test_punctuation_after_a_mention_is_not_part_of_it(sql_store: Any) -> 
     await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
     assert "You are in virtual coffee in #engineering" in await _said(
         session, out, "@bob #random /rapport coffee join #engineering.")
+
+
+# README, Seeing it: "any count about a group of fewer than 5 people, even its zero" reads "fewer than 5": that
+# covers the months of a trend and the coffee counts, not only the totals.
+async def test_insights_about_fewer_than_five_people_hide_every_count(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@alice #general bob: how do I rotate the staging keys?")
+    await _said(session, out, "@bob ^1 there's a script in ops/")
+    assert "/rapport resume-tracking" in await _said(session, out, "@erin /rapport pause-tracking")
+
+    workspace = await _said(session, out, "@alice /rapport insights")
+    assert "Opted in (not paused): fewer than 5" in workspace, workspace
+    assert re.search(r"New ties per month \(last 6\): (\d{4}-\d\d: fewer than 5(, |\n))+", workspace), workspace
+    assert re.search(r"Sent per month: (\d{4}-\d\d: fewer than 5(, |\n))+", workspace), workspace
+    assert ": 0" not in workspace, workspace
+
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly monday 10:00")
+    for member in ("carol", "dave", "bob", "alice"):
+        await _said(session, out, f"@{member} #engineering /rapport coffee join")
+    channel = await _said(session, out, "@carol #engineering /rapport insights")
+    assert "Groups matched (last 6 months): fewer than 5" in channel, channel
+    assert ": 0" not in channel, channel

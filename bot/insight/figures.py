@@ -116,9 +116,10 @@ def _months(now: datetime) -> list[str]:
     return out[::-1]
 
 
-def _monthly(times: list[datetime], now: datetime) -> tuple[Monthly, ...]:
+def _monthly(times: list[datetime], now: datetime, few: bool) -> tuple[Monthly, ...]:
+    """`few`: the months count what fewer than SMALL people did, so even a month's zero would point at them."""
     counts = Counter(f"{t.year:04d}-{t.month:02d}" for t in times)
-    return tuple(Monthly(m, Count(counts[m])) for m in _months(now))
+    return tuple(Monthly(m, Count(counts[m], few)) for m in _months(now))
 
 
 @cache
@@ -188,6 +189,7 @@ async def insights(store: Store, workspace: str, now: datetime, channel: str | N
     return Insights(
         workspace, channel, Count(len(known)), Count(len(opted_in)),
         tuple((s, Count(stages[s], few)) for s in RINGS),
-        Count(len(opted_in - tied), few), _monthly(first, now),
-        Count(len(coffee_members & opted_in)) if channels else None, Count(placed),
-        Rate(met, placed), Rate(fresh, placed), _monthly([n.sent_at for n in sent], now), _monthly(acted, now))
+        Count(len(opted_in - tied), few), _monthly(first, now, few),
+        Count(len(coffee_members & opted_in), few) if channels else None, Count(placed, few),
+        Rate(met, placed), Rate(fresh, placed), _monthly([n.sent_at for n in sent], now, few),
+        _monthly(acted, now, few))

@@ -22,9 +22,10 @@ def _trend(series: tuple[Monthly, ...]) -> str:
 
 def _acted(sent: Monthly, acted: Monthly) -> str:
     share = Rate(acted.count.value, sent.count.value)
-    # A share only over at least SMALL nudges, as every rate in the figures (Rate.shown).
+    # A share only over at least SMALL nudges, as every rate in the figures (Rate.shown), and never beside counts
+    # hidden because they are about fewer than SMALL people: the share would tell what the counts hide.
     return f"{sent.month}: {acted.count.shown()} of {sent.count.shown()}" + (
-        f" ({share.shown()})" if sent.count.value >= SMALL else "")
+        f" ({share.shown()})" if sent.count.value >= SMALL and not sent.count.hidden else "")
 
 
 def team_lines(teams: TeamTies) -> tuple[str, ...]:

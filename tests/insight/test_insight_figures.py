@@ -114,8 +114,9 @@ async def _straightforward(store: Store, now: datetime, channel: str | None = No
     nudges = [] if channel else await store.nudges.sent_times(WS, None, since)  # no nudges here: none acted on
     return Insights(WS, channel, Count(len(known)), Count(len(opted_in)),
                     tuple((s, Count(stages[s], few)) for s in RINGS), Count(len(opted_in - tied), few),
-                    _monthly(first, now), Count(len(members & opted_in)) if channels else None, Count(placed),
-                    Rate(met, placed), Rate(fresh, placed), _monthly(nudges, now), _monthly([], now))
+                    _monthly(first, now, few), Count(len(members & opted_in), few) if channels else None,
+                    Count(placed, few), Rate(met, placed), Rate(fresh, placed), _monthly(nudges, now, few),
+                    _monthly([], now, few))
 
 
 async def test_pair_summaries_say_what_pair_stats_say(store: Store) -> None:
