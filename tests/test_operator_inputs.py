@@ -156,6 +156,7 @@ def test_a_wrong_setting_is_named_in_one_line(env: dict[str, str]) -> None:
         ("RAPPORT_PORT", "99999", "RAPPORT_PORT: Input should be less than or equal to 65535"),
         ("RAPPORT_DISCORD_MESSAGE_CONTENT", "maybe",
          "RAPPORT_DISCORD_MESSAGE_CONTENT: Input should be a valid boolean"),
+        ("DISCORD_GUILD_IDS", "123456789012345678,2345x", "DISCORD_GUILD_IDS: should be server ids (digits)"),
     ):
         for command in (["graph"], ["run"]):
             run = rapport(command, {**env, setting: value})
