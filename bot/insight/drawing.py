@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,11 @@ _RING_TITLES = {
     Stage.ACQUAINTANCE: ("acquaintance", "acquaintances"),
     Stage.TALKING: ("talking", "talking"),
 }
+# A name in a script the installed fonts lack (Chinese with DejaVu Sans alone) draws as boxes, and matplotlib warns
+# once per character, naming it, on stderr: a member's name spelled out outside the logs' format (a JSON line each)
+# and their filter. The boxes are the known limit (no CJK font is shipped); the warning says nothing more.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+
 # How many names fit on a ring of radius 1 without overlapping; outer rings hold proportionally more.
 _NAMES_PER_UNIT_RADIUS = 7
 _LABEL_LENGTH = 14

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from bot.events import ButtonPressed, CommandInvoked, Member, MessagePosted
 from bot.graph.rapport import Stage
 from bot.insight.own_map import own_map
 from bot.relationships import MAP_ACTION
+from tests.conftest import rapport
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
 from tests.test_console import _console, _said
 
@@ -77,3 +79,20 @@ async def test_console_writes_the_map_under_exports(sql_store: Any, tmp_path: Pa
     (path,) = (tmp_path / "exports").iterdir()
     assert f"file: {path.resolve()}" in said
     assert path.read_bytes().startswith(PNG)
+
+
+# A name the installed fonts cannot write (李小龙 with DejaVu Sans only) made matplotlib warn, naming each character,
+# on stderr past the logging setup: with RAPPORT_LOG_FORMAT=json those were lines a log collector cannot read.
+def test_a_name_the_fonts_lack_leaves_the_json_logs_json(env: dict[str, str], tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace.json"
+    workspace.write_text(json.dumps({"members": [{"id": "li", "name": "李小龙", "admin": True},
+                                                 {"id": "bo", "name": "Bo"}], "channels": [{"id": "gen"}]}),
+                         encoding="utf-8")
+    script = "@bo #gen: @li how do I deploy?\n@li ^1 with the script\n@li /rapport me map\n@bo /rapport me map\n"
+    run = rapport(["console", "--workspace-file", str(workspace)],
+                  {**env, "RAPPORT_LOG_FORMAT": "json", "RAPPORT_LOG_LEVEL": "INFO"}, script)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("*Your map*") == 2
+    for line in run.stderr.splitlines():
+        assert set(json.loads(line)) <= {"time", "level", "logger", "message", "exc_info"}, line
+    assert "CJK" not in run.stderr and "李" not in run.stderr
