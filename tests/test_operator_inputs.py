@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from adapters.exportfiles import MAX_FILE_BYTES
-from tests.conftest import rapport
+from tests.conftest import ROOT, rapport
 
 PLATFORM_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN",
                      "DISCORD_BOT_TOKEN")
@@ -95,9 +95,12 @@ def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], t
     for kind, path, expected in (
         ("slack-export", "/dev/null", "neither a Slack export folder nor a .zip"),
         ("discord-export", "/dev/null", "neither a DiscordChatExporter JSON file nor a folder"),
-        ("discord-export", str(not_json), "no DiscordChatExporter JSON export (1 malformed file)"),
-        ("discord-export", str(deep), "no DiscordChatExporter JSON export (1 file nested too deep)"),
-        ("discord-export", str(null), "no DiscordChatExporter JSON export (1 malformed file)"),
+        ("discord-export", str(not_json), "no DiscordChatExporter JSON export (malformed file: 1)"),
+        ("discord-export", str(deep), "no DiscordChatExporter JSON export (file nested too deep: 1)"),
+        ("discord-export", str(null), "no DiscordChatExporter JSON export (malformed file: 1)"),
+        # Not "12 malformed file": a Slack export given to the Discord importer.
+        ("discord-export", str(ROOT / "tests" / "fixtures" / "slack_export"),
+         "no DiscordChatExporter JSON export (malformed file: 12)"),
     ):
         run = rapport(["import", kind, path], env)
         assert run.returncode != 0, (kind, path)
