@@ -7,10 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.app import Rapport
 from bot.events import ButtonPressed, CommandInvoked, Member, MessagePosted
 from bot.graph.rapport import Stage
-from bot.insight.own_map import own_map
+from bot.insight.drawing import own_map_figure
+from bot.insight.own_map import RINGS, OwnMap, Tie, own_map
 from bot.relationships import MAP_ACTION
 from tests.conftest import rapport
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
@@ -96,3 +99,24 @@ def test_a_name_the_fonts_lack_leaves_the_json_logs_json(env: dict[str, str], tm
     for line in run.stderr.splitlines():
         assert set(json.loads(line)) <= {"time", "level", "logger", "message", "exc_info"}, line
     assert "CJK" not in run.stderr and "李" not in run.stderr
+
+
+# README: names are written while they fit on their ring (7 per ring unit). Neighbours on a ring sit closer than a
+# long name is wide, and each ring turns at its own angle: written under every dot, names ran into each other and
+# into the member's own name (15 overlaps at full rings, one already with 3, 5, 8 and 10 ties).
+@pytest.mark.parametrize("counts", [(7, 14, 21, 28), (3, 5, 8, 10), (6, 13, 20, 27), (0, 14, 0, 0), (7, 0, 0, 0)])
+def test_names_on_the_map_cover_no_other_name(counts: tuple[int, ...]) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    long_names = ["Bartholomew Christopherson", "Maximiliano Rodríguez", "Kwame Nkrumah-Mensah", "Zoë Ångström"]
+    ties = [Tie(f"u{stage.value}{i}", f"{long_names[i % 4]} {i}", stage,
+                (i % 2 == 0) if stage is Stage.TRUSTED_ADVISOR else None, i % 3 == 0, i % 4 == 0)
+            for stage, count in zip(RINGS, counts, strict=True) for i in range(count)]
+    figure = own_map_figure(OwnMap("me", "Maximilian Alexander", tuple(ties)))
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    boxes = [(text.get_text(), text.get_window_extent(renderer)) for text in figure.axes[0].texts if text.get_text()]
+
+    assert len(boxes) == 2 + len(ties)  # the member's own name, the legend, and every name
+    for i, (name, box) in enumerate(boxes):
+        assert figure.bbox.contains(box.x0, box.y0) and figure.bbox.contains(box.x1, box.y1), name
+        assert not [other for other, then in boxes[i + 1:] if box.overlaps(then)], name
