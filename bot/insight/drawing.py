@@ -245,7 +245,8 @@ def team_map(teams: TeamTies, fmt: str) -> bytes:
                     math.sin(2 * math.pi * i / len(names) + math.pi / 2)) for i, name in enumerate(names)}
     widest = max((c.charted() for a, b, c in teams.ties if a != b), default=1) or 1
     for a, b, count in teams.ties:
-        if a == b or count.value == 0:
+        # No edge for a team of fewer than SMALL people, tie or not: a dotted edge would tell that it has one.
+        if a == b or count.value == 0 or count.about_few:
             continue
         (x1, y1), (x2, y2) = where[a], where[b]
         if count.hidden:
