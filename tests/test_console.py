@@ -408,3 +408,15 @@ async def test_insights_about_fewer_than_five_people_hide_every_count(sql_store:
     channel = await _said(session, out, "@carol #engineering /rapport insights")
     assert "Groups matched (last 6 months): fewer than 5" in channel, channel
     assert ": 0" not in channel, channel
+
+
+async def test_a_question_not_answered_yet_is_said_so(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@erin #general: @bob can you help me with the deploy?")
+    await _said(session, out, "@erin #general: @bob and where are the staging keys?")
+    said = await _said(session, out, "@erin /rapport with @bob")
+    assert "You asked @Bob 2 questions; they have not answered any yet." in said, said
+    said = await _said(session, out, "@bob /rapport with @erin")
+    assert "@Erin asked you 2 questions; you have not answered any yet." in said, said
+    await _said(session, out, "@bob ^1 sure, after lunch")
+    assert "You asked @Bob 2 questions; they answered 1." in await _said(session, out, "@erin /rapport with @bob")
