@@ -420,3 +420,23 @@ async def test_a_question_not_answered_yet_is_said_so(sql_store: Any) -> None:
     assert "@Erin asked you 2 questions; you have not answered any yet." in said, said
     await _said(session, out, "@bob ^1 sure, after lunch")
     assert "You asked @Bob 2 questions; they answered 1." in await _said(session, out, "@erin /rapport with @bob")
+
+
+# "Groups that met (from check-ins)" is a share of the groups asked: right after a round, its groups have not been
+# asked yet (the check-in goes out 5 days later), and counting them read as groups that did not meet (100% -> 75%).
+async def test_groups_not_asked_yet_do_not_lower_the_share_that_met(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    everyone = ("alice", "bob", "carol", "dave", "erin")
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for member in everyone:
+        await _said(session, out, f"@{member} #engineering /rapport coffee join")
+    for _ in range(3):  # three rounds, every group asked, and everyone says they met
+        for line in ("+1d", "+5d", "+2h", *(f"@{m} #engineering /rapport coffee checkin met" for m in everyone),
+                     "+22h"):
+            await _said(session, out, line)
+    assert "Groups that met (from check-ins): 100%" in await _said(session, out, "@alice /rapport insights")
+    await _said(session, out, "+1d")
+    await _said(session, out, "+2h")  # Tuesday 11:00: the fourth round went out; its groups are asked in 5 days
+    said = await _said(session, out, "@alice /rapport insights")
+    assert "Groups matched (last 6 months): 8" in said, said
+    assert "Groups that met (from check-ins): 100%" in said, said

@@ -36,7 +36,7 @@ async def _coffee(store: FakeStore, clock: FakeClock, groups: list[tuple[str, st
     due = now - timedelta(days=1)  # after the ties _workspace makes
     await store.coffee.save_round(RoundRecord(WS, "CCOF", due, "sent", tuple(
         GroupRecord(WS, "CCOF", due, i, (Seat(a, answer="met" if met else None), Seat(b)))
-        for i, (a, b, met) in enumerate(groups))))
+        for i, (a, b, met) in enumerate(groups)), checkin_sent=True))
 
 
 async def test_figures_count_pairs_and_hide_small_numbers(fake_store: FakeStore, clock: FakeClock) -> None:
