@@ -361,13 +361,18 @@ def member_erase(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase one member from every table and stop tracking them."""
-    from bot.privacy.privacy import erase
+    from bot.privacy.privacy import erase, export, stores_anything
 
     if not yes:
         typer.confirm(f"Erase everything about {user_id} in {workspace}? This cannot be undone", abort=True)
 
     async def wipe(core: Rapport) -> None:
         await _choose_workspace(core, workspace)
+        # A mistyped id (ids are case-sensitive) would otherwise "erase 0 records", exit 0, and the operator would
+        # answer the request as done while the member it was about is still stored and tracked.
+        if not stores_anything(await export(core.store, workspace, user_id, core.clock.now())):
+            raise fail(f"nothing is stored about {user_id!r} in workspace {workspace!r}: no such member there, or "
+                       "erased already (ids are case-sensitive); nothing changed", code=1)
         removed = await erase(core.store, workspace, user_id, core.clock.now())
         out.print(f"erased {plural(removed, 'record')} about {user_id} in {workspace}; they are no longer tracked")
 

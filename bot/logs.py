@@ -62,6 +62,8 @@ def configure(level: str, stream: IO[str] | None = None, format: str = "text") -
     if format not in FORMATS:
         raise ValueError(f"RAPPORT_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {format!r}")
     logging.basicConfig(level=level.upper(), format=FORMAT, stream=stream)
+    # Python's warnings print to stderr on their own, past the format and the filter: a JSON line each, like the rest.
+    logging.captureWarnings(True)
     for handler in logging.root.handlers:
         if not any(isinstance(f, WithoutPayloads) for f in handler.filters):
             handler.addFilter(WithoutPayloads())

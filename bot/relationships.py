@@ -27,6 +27,13 @@ def _questions(n: int) -> str:
     return f"{n} question" + ("" if n == 1 else "s")
 
 
+def _answered(who: str, answered: int, asked: int) -> str:
+    # "they answered 0" reads like a score: say the question is still open.
+    if answered:
+        return f"{who} answered {answered}"
+    return f"{who} have not answered {'it' if asked == 1 else 'any'} yet"
+
+
 def _ago(then: datetime, now: datetime) -> str:
     days = (now - then).days
     return "today" if days < 1 else "yesterday" if days == 1 else f"{days} days ago"
@@ -49,11 +56,11 @@ def explain(a: Assessment, user: str, now: datetime) -> list[str]:
     asked, answered, asked_back, answered_back = a.stats.seen_from(user)
     lines = []
     if asked:
-        lines.append(f"You asked <@{other}> {_questions(asked)}; they answered {answered}.")
+        lines.append(f"You asked <@{other}> {_questions(asked)}; {_answered('they', answered, asked)}.")
     else:
         lines.append(f"You have not asked <@{other}> a question yet.")
     if asked_back:
-        lines.append(f"<@{other}> asked you {_questions(asked_back)}; you answered {answered_back}.")
+        lines.append(f"<@{other}> asked you {_questions(asked_back)}; {_answered('you', answered_back, asked_back)}.")
     else:
         lines.append(f"<@{other}> has not asked you one yet.")
     if a.stats.last_contact:

@@ -47,7 +47,9 @@ class Sealer:
 
 
 def sealer(secret_key: str | None, production: bool, key_file: Path = DEV_KEY_FILE) -> Sealer:
-    if secret_key:
+    # A key of spaces (`RAPPORT_SECRET_KEY= ` in an .env) is no secret: counted as none. A real key is used as
+    # given, surrounding spaces and all, so that what it sealed before still opens.
+    if secret_key and secret_key.strip():
         return Sealer(secret_key)
     if production:
         raise ConfigurationError("RAPPORT_SECRET_KEY is required when RAPPORT_ENV=production (see .env.example)")

@@ -84,8 +84,16 @@ def test_operators_export_and_erase_a_member(env: dict[str, str]) -> None:
     assert {r["with"] for r in document["relationships"]} == {"bob", "carol"}
     assert "review my PR" not in exported.stdout
 
+    # A mistyped id is refused as export refuses it, not answered "erased 0 records" with exit 0.
+    mistyped = rapport(["member", "erase", "Alice", "--workspace", "console", "--yes"], env)
+    assert mistyped.returncode == 1 and "erased" not in mistyped.stdout, mistyped.stdout
+    assert "nothing is stored about 'Alice' in workspace 'console'" in mistyped.stderr
+    assert rapport(["member", "export", "alice", "--workspace", "console"], env).returncode == 0
+
     erased = rapport(["member", "erase", "alice", "--workspace", "console", "--yes"], env)
     assert erased.returncode == 0 and "erased" in erased.stdout
+    again = rapport(["member", "erase", "alice", "--workspace", "console", "--yes"], env)
+    assert again.returncode == 1 and "erased already" in again.stderr
     pairs = json.loads(rapport(["graph", "--json"], env).stdout)
     assert all("alice" not in (p["a"], p["b"]) for p in pairs)
     # A later console session (which lists Alice as a member) does not bring her back.

@@ -406,3 +406,57 @@ async def test_quiet_hours_are_said_back_as_they_were_read(sql_store: Any) -> No
     assert "Quiet hours: 22:00-08:00." in await _said(session, out, "@bob /rapport nudges quiet 22-8")
     assert "Quiet hours: 21:30-07:05." in await _said(session, out, "@bob /rapport nudges quiet 21:30–7:05")
     assert "Quiet hours: none." in await _said(session, out, "@bob /rapport nudges quiet OFF")
+
+
+# README, Seeing it: "any count about a group of fewer than 5 people, even its zero" reads "fewer than 5": that
+# covers the months of a trend and the coffee counts, not only the totals.
+async def test_insights_about_fewer_than_five_people_hide_every_count(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@alice #general bob: how do I rotate the staging keys?")
+    await _said(session, out, "@bob ^1 there's a script in ops/")
+    assert "/rapport resume-tracking" in await _said(session, out, "@erin /rapport pause-tracking")
+
+    workspace = await _said(session, out, "@alice /rapport insights")
+    assert "Opted in (not paused): fewer than 5" in workspace, workspace
+    assert re.search(r"New ties per month \(last 6\): (\d{4}-\d\d: fewer than 5(, |\n))+", workspace), workspace
+    assert re.search(r"Sent per month: (\d{4}-\d\d: fewer than 5(, |\n))+", workspace), workspace
+    assert ": 0" not in workspace, workspace
+
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly monday 10:00")
+    for member in ("carol", "dave", "bob", "alice"):
+        await _said(session, out, f"@{member} #engineering /rapport coffee join")
+    channel = await _said(session, out, "@carol #engineering /rapport insights")
+    assert "Groups matched (last 6 months): fewer than 5" in channel, channel
+    assert ": 0" not in channel, channel
+
+
+async def test_a_question_not_answered_yet_is_said_so(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _said(session, out, "@erin #general: @bob can you help me with the deploy?")
+    await _said(session, out, "@erin #general: @bob and where are the staging keys?")
+    said = await _said(session, out, "@erin /rapport with @bob")
+    assert "You asked @Bob 2 questions; they have not answered any yet." in said, said
+    said = await _said(session, out, "@bob /rapport with @erin")
+    assert "@Erin asked you 2 questions; you have not answered any yet." in said, said
+    await _said(session, out, "@bob ^1 sure, after lunch")
+    assert "You asked @Bob 2 questions; they answered 1." in await _said(session, out, "@erin /rapport with @bob")
+
+
+# "Groups that met (from check-ins)" is a share of the groups asked: right after a round, its groups have not been
+# asked yet (the check-in goes out 5 days later), and counting them read as groups that did not meet (100% -> 75%).
+async def test_groups_not_asked_yet_do_not_lower_the_share_that_met(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    everyone = ("alice", "bob", "carol", "dave", "erin")
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for member in everyone:
+        await _said(session, out, f"@{member} #engineering /rapport coffee join")
+    for _ in range(3):  # three rounds, every group asked, and everyone says they met
+        for line in ("+1d", "+5d", "+2h", *(f"@{m} #engineering /rapport coffee checkin met" for m in everyone),
+                     "+22h"):
+            await _said(session, out, line)
+    assert "Groups that met (from check-ins): 100%" in await _said(session, out, "@alice /rapport insights")
+    await _said(session, out, "+1d")
+    await _said(session, out, "+2h")  # Tuesday 11:00: the fourth round went out; its groups are asked in 5 days
+    said = await _said(session, out, "@alice /rapport insights")
+    assert "Groups matched (last 6 months): 8" in said, said
+    assert "Groups that met (from check-ins): 100%" in said, said

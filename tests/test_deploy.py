@@ -237,3 +237,19 @@ def test_the_systemd_unit_runs_rapport_unprivileged_and_gives_it_time_to_drain()
     assert int(service["TimeoutStopSec"]) >= 25
     assert service["NoNewPrivileges"] == "yes" and service["ReadWritePaths"] == service["WorkingDirectory"]
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_systemd_install_steps_work_on_a_machine_without_rapport(tmp_path: Path) -> None:
+    """The install steps at the unit's top, run as written with the system paths moved under tmp_path (no root here):
+    the settings file goes into /etc/rapport, which no earlier step makes."""
+    steps = [line.removeprefix("#").strip() for line in (DEPLOY / "rapport.service").read_text().splitlines()
+             if line.startswith("#   ")]
+    placed = next(step for step in steps if step.startswith("install ") and "/etc/rapport/rapport.env" in step)
+    env_file = tmp_path / ".env"
+    env_file.write_text("RAPPORT_ENV=production\n")
+    command = placed.replace("/etc/rapport", str(tmp_path / "etc" / "rapport")).replace(" .env ", f" {env_file} ")
+    # Owner and group need root and a rapport group: the rest of the command is run as written.
+    command = re.sub(r" -o \S+ -g \S+", "", command)
+    run = subprocess.run(command, shell=True, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "etc" / "rapport" / "rapport.env").read_text() == "RAPPORT_ENV=production\n"

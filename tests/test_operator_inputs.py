@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from adapters.exportfiles import MAX_FILE_BYTES
-from tests.conftest import rapport
+from tests.conftest import ROOT, rapport
 
 PLATFORM_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN",
                      "DISCORD_BOT_TOKEN")
@@ -71,11 +71,26 @@ def test_numbers_and_times_out_of_range_get_a_clear_message(env: dict[str, str],
     assert run.stdout.count("the workspace clock runs from 2000-01-01 to 2999-12-31") == 4
     assert "Contact history is kept for 400 days" in run.stdout  # and the daily retention still runs
 
-    bad_zone = tmp_path / "workspace.json"
+    bad_zone = bad_workspace = tmp_path / "workspace.json"
     bad_zone.write_text(json.dumps({"members": [{"id": "ana", "tz": "Not/AZone"}], "channels": [{"id": "general"}]}))
     refused = rapport(["console", "--workspace-file", str(bad_zone)], env, "@ana /rapport coffee join\n")
     assert refused.returncode != 0
     assert "'Not/AZone', which is not an IANA zone" in one_error_line(refused.stderr)
+
+    # A workspace the console cannot run in is refused when loaded, in one line (no channel was an IndexError
+    # traceback; a member listed twice, or a manager nobody is, was taken silently).
+    for members, channels, expected in (
+        ([{"id": "ana"}], [], "needs at least one member and one channel"),
+        ([], [{"id": "general"}], "needs at least one member and one channel"),
+        ([{"id": "ana"}, {"id": "ana", "name": "Ann"}], [{"id": "general"}], "lists the member 'ana' twice"),
+        ([{"id": "ana"}], [{"id": "general"}, {"id": "general"}], "lists the channel 'general' twice"),
+        ([{"id": "ana"}], [{"id": "general", "managers": ["bob"]}],
+         "gives general the manager 'bob', who is not one of its members"),
+    ):
+        bad_workspace.write_text(json.dumps({"members": members, "channels": channels}))
+        refused = rapport(["console", "--workspace-file", str(bad_workspace)], env, "members\n")
+        assert refused.returncode == 2, refused.stderr
+        assert expected in one_error_line(refused.stderr), refused.stderr
 
 
 def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
@@ -95,9 +110,12 @@ def test_imports_of_what_is_not_an_export_end_in_one_line(env: dict[str, str], t
     for kind, path, expected in (
         ("slack-export", "/dev/null", "neither a Slack export folder nor a .zip"),
         ("discord-export", "/dev/null", "neither a DiscordChatExporter JSON file nor a folder"),
-        ("discord-export", str(not_json), "no DiscordChatExporter JSON export (1 malformed file)"),
-        ("discord-export", str(deep), "no DiscordChatExporter JSON export (1 file nested too deep)"),
-        ("discord-export", str(null), "no DiscordChatExporter JSON export (1 malformed file)"),
+        ("discord-export", str(not_json), "no DiscordChatExporter JSON export (malformed file: 1)"),
+        ("discord-export", str(deep), "no DiscordChatExporter JSON export (file nested too deep: 1)"),
+        ("discord-export", str(null), "no DiscordChatExporter JSON export (malformed file: 1)"),
+        # Not "12 malformed file": a Slack export given to the Discord importer.
+        ("discord-export", str(ROOT / "tests" / "fixtures" / "slack_export"),
+         "no DiscordChatExporter JSON export (malformed file: 12)"),
     ):
         run = rapport(["import", kind, path], env)
         assert run.returncode != 0, (kind, path)
@@ -156,6 +174,7 @@ def test_a_wrong_setting_is_named_in_one_line(env: dict[str, str]) -> None:
         ("RAPPORT_PORT", "99999", "RAPPORT_PORT: Input should be less than or equal to 65535"),
         ("RAPPORT_DISCORD_MESSAGE_CONTENT", "maybe",
          "RAPPORT_DISCORD_MESSAGE_CONTENT: Input should be a valid boolean"),
+        ("DISCORD_GUILD_IDS", "123456789012345678,2345x", "DISCORD_GUILD_IDS: should be server ids (digits)"),
     ):
         for command in (["graph"], ["run"]):
             run = rapport(command, {**env, setting: value})

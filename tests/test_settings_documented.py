@@ -55,3 +55,12 @@ def test_console_workspace_setting_is_used(env: dict[str, str], tmp_path: Path) 
     assert run.returncode == 0, run.stderr
     assert "Zed" in run.stdout and "ops" in run.stdout
     assert "Alice" not in run.stdout
+
+
+def test_env_example_gives_the_default_slack_scopes() -> None:
+    """.env.example says SLACK_SCOPES defaults to exactly the manifest's: the list it shows must be that one."""
+    from adapters.slack.settings import BOT_SCOPES
+
+    shown = re.search(r"^# SLACK_SCOPES=(\S+)$", (ROOT / ".env.example").read_text(), re.MULTILINE)
+    assert shown is not None
+    assert tuple(shown.group(1).split(",")) == BOT_SCOPES

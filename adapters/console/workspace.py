@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,21 @@ def load_workspace(path: Path | None) -> Workspace:
     except (KeyError, TypeError, AttributeError) as error:
         raise WorkspaceFileError(f"the workspace file {path} is not shaped like {{\"members\": [{{\"id\": ...}}], "
                                  f"\"channels\": [{{\"id\": ...}}]}} ({type(error).__name__}: {error})") from None
+    # The console types as the first member in the first channel, and finds members and channels by id: it needs
+    # one of each, each id once, and managers who are members.
+    if not workspace.members or not workspace.channels:
+        raise WorkspaceFileError(f"the workspace file {path} needs at least one member and one channel")
+    for kind, ids in (("member", [m.user_id for m in workspace.members]),
+                      ("channel", [c.channel_id for c in workspace.channels])):
+        twice = [id_ for id_, count in Counter(ids).items() if count > 1]
+        if twice:
+            raise WorkspaceFileError(f"the workspace file {path} lists the {kind} {twice[0]!r} twice")
+    members = {m.user_id for m in workspace.members}
+    for channel in workspace.channels:
+        strangers = [m for m in channel.managers if m not in members]
+        if strangers:
+            raise WorkspaceFileError(f"the workspace file {path} gives {channel.channel_id} the manager "
+                                     f"{strangers[0]!r}, who is not one of its members")
     for member in workspace.members:  # checked here, not when the member first joins a coffee round
         try:
             time_zone(member.tz)

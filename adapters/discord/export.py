@@ -53,7 +53,8 @@ def read_discord_export(path: Path, workspace: str | None = None) -> History:
         elif export:
             exports.append(export)
     if not exports:
-        why = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items())) or "no .json files"
+        # "reason: count", as the import table reads: a reason is a phrase ("malformed file"), not a noun to count.
+        why = ", ".join(f"{reason}: {count}" for reason, count in sorted(skipped.items())) or "no .json files"
         raise ValueError(f"{path} holds no DiscordChatExporter JSON export ({why})")
     guilds = sorted({e.guild for e in exports})
     if workspace is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +17,14 @@ class DiscordSettings(BaseSettings):
     # What was last registered with Discord (a hash of the commands): start-up syncs only when it differs.
     commands_state: Path = Field(default=Path(".rapport-discord-commands"), alias="RAPPORT_DISCORD_COMMANDS_STATE")
 
+    @field_validator("guild_ids")
+    @classmethod
+    def _server_ids(cls, value: str) -> str:
+        # A mistyped id would otherwise be dropped without a word, and the commands synced globally (up to an hour).
+        if not all(part.strip().isascii() and part.strip().isdigit() for part in value.split(",") if part.strip()):
+            raise ValueError("should be server ids (digits) separated by commas")
+        return value
+
     @property
     def configured(self) -> bool:
         return bool(self.bot_token.get_secret_value().strip())
@@ -24,4 +32,4 @@ class DiscordSettings(BaseSettings):
     @property
     def guilds(self) -> list[int]:
         """Servers to sync the command to on start (seconds); without any, a global sync (may take an hour)."""
-        return [int(g) for g in (part.strip() for part in self.guild_ids.split(",")) if g.isdigit()]
+        return [int(g) for g in (part.strip() for part in self.guild_ids.split(",")) if g]

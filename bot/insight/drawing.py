@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.graph.rapport import Stage
@@ -33,6 +35,11 @@ _RING_TITLES = {
     Stage.ACQUAINTANCE: ("acquaintance", "acquaintances"),
     Stage.TALKING: ("talking", "talking"),
 }
+# A name in a script the installed fonts lack (Chinese with DejaVu Sans alone) draws as boxes, and matplotlib warns
+# once per character, naming it, on stderr: a member's name spelled out outside the logs' format (a JSON line each)
+# and their filter. The boxes are the known limit (no CJK font is shipped); the warning says nothing more.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+
 # How many names fit on a ring of radius 1 without overlapping; outer rings hold proportionally more.
 _NAMES_PER_UNIT_RADIUS = 7
 _LABEL_LENGTH = 14
@@ -57,11 +64,15 @@ def svg(figure: Figure) -> str:
     return buffer.getvalue()
 
 
-def _short(name: str) -> str:
-    return name if len(name) <= _LABEL_LENGTH else name[: _LABEL_LENGTH - 1] + "…"
+def _short(name: str, length: int = _LABEL_LENGTH) -> str:
+    return name if len(name) <= length else name[: length - 1] + "…"
 
 
 def own_map_png(picture: OwnMap) -> bytes:
+    return _png(own_map_figure(picture))
+
+
+def own_map_figure(picture: OwnMap) -> Figure:
     figure = _figure(8, 8)
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_aspect("equal")
@@ -74,14 +85,16 @@ def own_map_png(picture: OwnMap) -> bytes:
     if not picture.ties:
         axes.text(0, -1.6, "No ties yet.\nAsk a colleague a question about their work:\n"
                   "every answer is a thread between you.", ha="center", va="top", fontsize=13, color="#444444")
-        return _png(figure)
+        return figure
+    names: list[_Name] = []
     for radius, stage in enumerate(RINGS, start=1):
         ties = picture.ring(stage)
         axes.add_patch(_circle(radius, _COLOURS[stage]))
         if ties:
-            _draw_ring(axes, radius, stage, ties)
+            names += _draw_ring(axes, radius, stage, ties)
     _legend(axes, picture)
-    return _png(figure)
+    _write_names(figure, axes, names)
+    return figure
 
 
 def _circle(radius: float, colour: str) -> Circle:
@@ -90,7 +103,19 @@ def _circle(radius: float, colour: str) -> Circle:
     return Circle((0, 0), radius, fill=False, linestyle=":", linewidth=0.8, color=colour, alpha=0.5)
 
 
-def _draw_ring(axes: Axes, radius: int, stage: Stage, ties: Sequence[Tie]) -> None:
+@dataclass(frozen=True)
+class _Name:
+    """A dot's name, to be written beside it once every dot is drawn."""
+
+    x: float
+    y: float
+    angle: float
+    name: str
+    size: float  # the dot's, in points squared (scatter's s)
+
+
+def _draw_ring(axes: Axes, radius: int, stage: Stage, ties: Sequence[Tie]) -> list[_Name]:
+    names = []
     labelled = len(ties) <= _NAMES_PER_UNIT_RADIUS * radius
     # Small dots when a ring is crowded: 150 ties stay 150 visible dots rather than one blot.
     size = 160 if labelled else max(12, 160 * _NAMES_PER_UNIT_RADIUS * radius // len(ties))
@@ -109,11 +134,61 @@ def _draw_ring(axes: Axes, radius: int, stage: Stage, ties: Sequence[Tie]) -> No
                      color="white" if tie.cooling else _COLOURS[stage], edgecolors=_COLOURS[stage],
                      marker="*" if tie.coffee else "o", linewidths=1.5)
         if labelled:
-            axes.text(x * 1.0, y - 0.32, _short(tie.name), ha="center", va="top", fontsize=8)
+            names.append(_Name(x, y, angle, tie.name, size))
     if not labelled:
         axes.text(radius * math.cos(offset - 0.35), radius * math.sin(offset - 0.35),
                   plural(len(ties), *_RING_TITLES[stage]), fontsize=10, weight="bold", color=_COLOURS[stage],
                   bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    return names
+
+
+def _forms(name: str) -> list[str]:
+    """The name as written, then shorter: the first name, then initials."""
+    words = name.split()
+    return list(dict.fromkeys([_short(name), _short(words[0], 10) if words else name,
+                               "".join(w[0] for w in words[:3]) or name]))
+
+
+def _write_names(figure: Figure, axes: Axes, names: Sequence[_Name]) -> None:
+    """Each name next to its dot where it covers no other text or dot and stays in the picture: under the dot,
+    else above it, outside it or inside it, in a shorter form if need be. Neighbours on a ring are closer than a
+    long name is wide, and the rings turn at different angles, so one fixed spot made names run into each other
+    and into the member's own name."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    frame = figure.bbox
+    # The member's own name, the legend, ring counts; not the advisors' arrows (annotations with no text).
+    taken = [text.get_window_extent(renderer) for text in axes.texts if text.get_text()]
+    for name in names:
+        cx, cy = axes.transData.transform((name.x, name.y))
+        half = math.sqrt(name.size) / 2 * figure.dpi / 72
+        taken.append(Bbox.from_extents(cx - half, cy - half, cx + half, cy + half))
+    for name in names:
+        c, s = math.cos(name.angle), math.sin(name.angle)
+        spots = [(0.0, -0.16, "center", "top"), (0.0, 0.16, "center", "bottom"),
+                 (0.16 * c, 0.16 * s, "left" if c > 0.3 else "right" if c < -0.3 else "center",
+                  "bottom" if s > 0.3 else "top" if s < -0.3 else "center"),
+                 (-0.16 * c, -0.16 * s, "right" if c > 0.3 else "left" if c < -0.3 else "center",
+                  "top" if s > 0.3 else "bottom" if s < -0.3 else "center")]
+        placed = None
+        for form in _forms(name.name):
+            for dx, dy, ha, va in spots:
+                text = axes.text(name.x + dx, name.y + dy, form, ha=ha, va=va, fontsize=8)
+                box = text.get_window_extent(renderer)
+                if frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1) and not any(
+                        box.overlaps(other) for other in taken):
+                    placed = box
+                    break
+                text.remove()
+            if placed is not None:
+                break
+        if placed is None:  # nowhere free: the initials under the dot, where a reader looks first
+            dx, dy, ha, va = spots[0]
+            placed = axes.text(name.x + dx, name.y + dy, _forms(name.name)[-1], ha=ha, va=va,
+                               fontsize=8).get_window_extent(renderer)
+        taken.append(placed)
 
 
 def _legend(axes: Axes, picture: OwnMap) -> None:
@@ -170,7 +245,8 @@ def team_map(teams: TeamTies, fmt: str) -> bytes:
                     math.sin(2 * math.pi * i / len(names) + math.pi / 2)) for i, name in enumerate(names)}
     widest = max((c.charted() for a, b, c in teams.ties if a != b), default=1) or 1
     for a, b, count in teams.ties:
-        if a == b or count.value == 0:
+        # No edge for a team of fewer than SMALL people, tie or not: a dotted edge would tell that it has one.
+        if a == b or count.value == 0 or count.about_few:
             continue
         (x1, y1), (x2, y2) = where[a], where[b]
         if count.hidden:

@@ -83,7 +83,7 @@ class Insights:
     new_ties: tuple[Monthly, ...]
     coffee_members: Count | None  # None: no coffee set up here
     coffee_groups: Count
-    met: Rate  # groups whose check-in said "we met", of the groups placed
+    met: Rate  # groups whose check-in said "we met", of the groups whose check-in went out
     first_contacts: Rate  # groups that brought together people with no tie before (of the groups placed)
     nudges: tuple[Monthly, ...]  # sent per month (workspace only: nudges are personal, not per channel)
     nudges_acted: tuple[Monthly, ...]  # of those, acted on (acted_on below), by the month they were sent
@@ -116,9 +116,10 @@ def _months(now: datetime) -> list[str]:
     return out[::-1]
 
 
-def _monthly(times: list[datetime], now: datetime) -> tuple[Monthly, ...]:
+def _monthly(times: list[datetime], now: datetime, few: bool) -> tuple[Monthly, ...]:
+    """`few`: the months count what fewer than SMALL people did, so even a month's zero would point at them."""
     counts = Counter(f"{t.year:04d}-{t.month:02d}" for t in times)
-    return tuple(Monthly(m, Count(counts[m])) for m in _months(now))
+    return tuple(Monthly(m, Count(counts[m], few)) for m in _months(now))
 
 
 @cache
@@ -166,7 +167,7 @@ async def insights(store: Store, workspace: str, now: datetime, channel: str | N
             if first_contact > since:
                 first.append(first_contact)
     coffee_members: set[str] = set()
-    placed = met = fresh = 0
+    placed = asked = met = fresh = 0
     for settings in channels:
         coffee_members |= {m.user for m in memberships[settings.channel]}
         for record in await store.coffee.recent_rounds(workspace, settings.channel, now, limit=MONTHS * 5):
@@ -174,7 +175,11 @@ async def insights(store: Store, workspace: str, now: datetime, channel: str | N
                 continue
             for group in record.placed:
                 placed += 1
-                met += any(seat.answer == "met" for seat in group.seats)
+                # Met of the groups asked: a round whose check-in has not gone out yet (the meetup window) would
+                # otherwise read as groups that did not meet, and the share drop after every round.
+                if record.checkin_sent:
+                    asked += 1
+                    met += any(seat.answer == "met" for seat in group.seats)
                 people = sorted(group.members)
                 # Coffee meetups count as contact, so "no tie before" means none whose first contact precedes
                 # the round.
@@ -188,6 +193,7 @@ async def insights(store: Store, workspace: str, now: datetime, channel: str | N
     return Insights(
         workspace, channel, Count(len(known)), Count(len(opted_in)),
         tuple((s, Count(stages[s], few)) for s in RINGS),
-        Count(len(opted_in - tied), few), _monthly(first, now),
-        Count(len(coffee_members & opted_in)) if channels else None, Count(placed),
-        Rate(met, placed), Rate(fresh, placed), _monthly([n.sent_at for n in sent], now), _monthly(acted, now))
+        Count(len(opted_in - tied), few), _monthly(first, now, few),
+        Count(len(coffee_members & opted_in), few) if channels else None, Count(placed, few),
+        Rate(met, asked), Rate(fresh, placed), _monthly([n.sent_at for n in sent], now, few),
+        _monthly(acted, now, few))

@@ -22,9 +22,10 @@ def _trend(series: tuple[Monthly, ...]) -> str:
 
 def _acted(sent: Monthly, acted: Monthly) -> str:
     share = Rate(acted.count.value, sent.count.value)
-    # A share only over at least SMALL nudges, as every rate in the figures (Rate.shown).
+    # A share only over at least SMALL nudges, as every rate in the figures (Rate.shown), and never beside counts
+    # hidden because they are about fewer than SMALL people: the share would tell what the counts hide.
     return f"{sent.month}: {acted.count.shown()} of {sent.count.shown()}" + (
-        f" ({share.shown()})" if sent.count.value >= SMALL else "")
+        f" ({share.shown()})" if sent.count.value >= SMALL and not sent.count.hidden else "")
 
 
 def team_lines(teams: TeamTies) -> tuple[str, ...]:
@@ -32,7 +33,12 @@ def team_lines(teams: TeamTies) -> tuple[str, ...]:
     # Team names are typed by members (`coffee join team NAME`): shown inert, never a ping, link or name tag.
     lines = [f"{shown(name)}: {members.shown()} members, {teams.between(name, name).shown()} pairs with a tie "
              "within" for name, members in teams.teams]
-    lines += [f"{shown(a)} and {shown(b)}: {count.shown()} pairs with a tie" for a, b, count in teams.ties if a != b]
+    # Only pairs of teams of at least SMALL people: for a smaller team, being listed at all ("fewer than 5") would
+    # tell that it has a tie with the other team, and being left out that it has none.
+    lines += [f"{shown(a)} and {shown(b)}: {count.shown()} pairs with a tie" for a, b, count in teams.ties
+              if a != b and not count.about_few]
+    if any(members.hidden for _, members in teams.teams) and len(teams.teams) > 1:
+        lines.append(f"Ties between a team of {FEWER} people and another team are not shown.")
     return tuple(lines)
 
 

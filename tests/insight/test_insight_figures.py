@@ -59,7 +59,7 @@ async def random_workspace(store: Store, now: datetime = NOW) -> None:
         await store.coffee.save_round(RoundRecord(WS, "CCOF", due, "sent", tuple(
             GroupRecord(WS, "CCOF", due, i, (Seat(people[2 * i], answer="met" if rng.random() < 0.6 else None),
                                              Seat(people[2 * i + 1])))
-            for i in range(6))))
+            for i in range(6)), checkin_sent=True))
     # Two pairs whose first contact falls on the day of their round: an hour before it (not a first meeting) and
     # an hour after (the round's own meetup: a first meeting).
     due = now - timedelta(days=3)
@@ -99,7 +99,7 @@ async def _straightforward(store: Store, now: datetime, channel: str | None = No
             if stats.first_contact > since:
                 first.append(stats.first_contact)
     members: set[str] = set()
-    placed = met = fresh = 0
+    placed = asked = met = fresh = 0
     for c in channels:
         members |= {m.user for m in await store.coffee.memberships(WS, c.channel)}
         for record in await store.coffee.recent_rounds(WS, c.channel, now, limit=MONTHS * 5):
@@ -107,15 +107,17 @@ async def _straightforward(store: Store, now: datetime, channel: str | None = No
                 continue
             for group in record.placed:
                 placed += 1
-                met += any(seat.answer == "met" for seat in group.seats)
+                asked += record.checkin_sent
+                met += record.checkin_sent and any(seat.answer == "met" for seat in group.seats)
                 fresh += not any(began.get(frozenset((x, y)), record.due_at) < record.due_at
                                  for x in group.members for y in group.members if x != y)
     few = len(opted_in) < SMALL
     nudges = [] if channel else await store.nudges.sent_times(WS, None, since)  # no nudges here: none acted on
     return Insights(WS, channel, Count(len(known)), Count(len(opted_in)),
                     tuple((s, Count(stages[s], few)) for s in RINGS), Count(len(opted_in - tied), few),
-                    _monthly(first, now), Count(len(members & opted_in)) if channels else None, Count(placed),
-                    Rate(met, placed), Rate(fresh, placed), _monthly(nudges, now), _monthly([], now))
+                    _monthly(first, now, few), Count(len(members & opted_in), few) if channels else None,
+                    Count(placed, few), Rate(met, asked), Rate(fresh, placed), _monthly(nudges, now, few),
+                    _monthly([], now, few))
 
 
 async def test_pair_summaries_say_what_pair_stats_say(store: Store) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 from bot.app import Rapport
 from bot.domain.coffee import ChannelSettings, GroupRecord, Membership, RoundRecord, Seat
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, CommandInvoked, Member, MessagePosted
 from bot.insight.figures import insights
+from tests.conftest import rapport
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
 
 WS = "T1"
@@ -32,7 +36,7 @@ async def _coffee(store: FakeStore, clock: FakeClock, groups: list[tuple[str, st
     due = now - timedelta(days=1)  # after the ties _workspace makes
     await store.coffee.save_round(RoundRecord(WS, "CCOF", due, "sent", tuple(
         GroupRecord(WS, "CCOF", due, i, (Seat(a, answer="met" if met else None), Seat(b)))
-        for i, (a, b, met) in enumerate(groups))))
+        for i, (a, b, met) in enumerate(groups)), checkin_sent=True))
 
 
 async def test_figures_count_pairs_and_hide_small_numbers(fake_store: FakeStore, clock: FakeClock) -> None:
@@ -102,7 +106,9 @@ async def test_the_team_table_counts_ties_within_and_across_teams(fake_store: Fa
 
     assert "Platform: 6 members, 5 pairs with a tie within" in shown
     assert "Data: fewer than 5 members, fewer than 5 pairs with a tie within" in shown  # even its 0: 2 people
-    assert "Data and Platform: fewer than 5 pairs with a tie" in shown
+    # Whether Data (2 people) has a tie with Platform is not told, either way.
+    assert "Data and Platform" not in shown
+    assert "Ties between a team of fewer than 5 people and another team are not shown." in shown
     assert "No teams are named" not in shown
 
 
@@ -123,5 +129,36 @@ async def test_teams_come_from_the_platforms_user_groups_too(fake_store: FakeSto
     assert "Payments: 5 members, fewer than 5 pairs with a tie within" in shown
     assert "Engineering: fewer than 5 members" in shown  # u05, u07, u08: the rest are in smaller groups
     assert "Oncall: fewer than 5 members" in shown and "Data: fewer than 5 members" in shown
-    assert "Engineering and Payments: fewer than 5 pairs with a tie" in shown  # u00 and u05
+    assert "Engineering and Payments" not in shown  # u00 and u05, but Engineering is 3 people here
     assert "U0NEVERSEEN" not in shown and "No teams are named" not in shown
+
+
+# README: "any count about a group of fewer than 5 people, even its zero (a team of 3 with no ties ...)". Listing
+# the pairs of teams that have a tie, and leaving out those with none, told a lead whether a team of 3 had any tie
+# with another team: the insights and the team map must read the same either way.
+def test_whether_a_small_team_has_ties_with_another_is_not_told(env: dict[str, str], tmp_path: Path) -> None:
+    people = [f"p{i}" for i in range(8)]
+    workspace = tmp_path / "workspace.json"
+    workspace.write_text(json.dumps({"members": [{"id": p, "name": p.upper(), "admin": p == "p0"} for p in people],
+                                     "channels": [{"id": "general"}]}))
+    script = "at 2026-03-02T09:00\n@p0 #general /rapport coffee setup weekly monday 10:00\n" + "".join(
+        f"@{p} /rapport coffee join team {'Platform' if i < 5 else 'Design'}\n" for i, p in enumerate(people))
+    script += "".join(f"@p{i} @p{i + 1} how do I deploy?\n@p{i + 1} ^{2 * i + 1} with the script\n"
+                      for i in range(4))  # ties within Platform (p0..p4)
+
+    def seen(extra: str, run: str) -> tuple[str, bytes]:
+        run_env = {**env, "RAPPORT_DATABASE_URL": f"sqlite:///{tmp_path / run}.db"}
+        said = rapport(["console", "--workspace-file", str(workspace)], run_env, script + extra + "+1h\n"
+                       "@p0 /rapport insights\n")
+        assert said.returncode == 0, said.stderr
+        teams = said.stdout[said.stdout.index("  Teams"):said.stdout.index("  Coffee")]
+        drawn = rapport(["map", "--out", str(tmp_path / f"{run}.svg")], run_env)
+        assert drawn.returncode == 0, drawn.stderr
+        svg = (tmp_path / f"{run}.svg").read_bytes()
+        return teams, re.sub(rb"<metadata>.*?</metadata>|id=\"[^\"]*\"|#[a-z][0-9a-f]{10}\b", b"", svg, flags=re.S)
+
+    alone = seen("", "alone")
+    tied = seen("@p5 @p0 where are the design files?\n@p0 ^9 in the shared drive\n", "tied")  # Design - Platform
+    assert "Platform: 5 members" in alone[0] and "Design: fewer than 5 members" in alone[0], alone[0]
+    assert tied[0] == alone[0]
+    assert tied[1] == alone[1]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.app import Rapport
 from bot.events import ButtonPressed, CommandInvoked, Member, MessagePosted
 from bot.graph.rapport import Stage
-from bot.insight.own_map import own_map
+from bot.insight.drawing import own_map_figure
+from bot.insight.own_map import RINGS, OwnMap, Tie, own_map
 from bot.relationships import MAP_ACTION
+from tests.conftest import rapport
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
 from tests.test_console import _console, _said
 
@@ -77,3 +82,41 @@ async def test_console_writes_the_map_under_exports(sql_store: Any, tmp_path: Pa
     (path,) = (tmp_path / "exports").iterdir()
     assert f"file: {path.resolve()}" in said
     assert path.read_bytes().startswith(PNG)
+
+
+# A name the installed fonts cannot write (李小龙 with DejaVu Sans only) made matplotlib warn, naming each character,
+# on stderr past the logging setup: with RAPPORT_LOG_FORMAT=json those were lines a log collector cannot read.
+def test_a_name_the_fonts_lack_leaves_the_json_logs_json(env: dict[str, str], tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace.json"
+    workspace.write_text(json.dumps({"members": [{"id": "li", "name": "李小龙", "admin": True},
+                                                 {"id": "bo", "name": "Bo"}], "channels": [{"id": "gen"}]}),
+                         encoding="utf-8")
+    script = "@bo #gen: @li how do I deploy?\n@li ^1 with the script\n@li /rapport me map\n@bo /rapport me map\n"
+    run = rapport(["console", "--workspace-file", str(workspace)],
+                  {**env, "RAPPORT_LOG_FORMAT": "json", "RAPPORT_LOG_LEVEL": "INFO"}, script)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("*Your map*") == 2
+    for line in run.stderr.splitlines():
+        assert set(json.loads(line)) <= {"time", "level", "logger", "message", "exc_info"}, line
+    assert "CJK" not in run.stderr and "李" not in run.stderr
+
+
+# README: names are written while they fit on their ring (7 per ring unit). Neighbours on a ring sit closer than a
+# long name is wide, and each ring turns at its own angle: written under every dot, names ran into each other and
+# into the member's own name (15 overlaps at full rings, one already with 3, 5, 8 and 10 ties).
+@pytest.mark.parametrize("counts", [(7, 14, 21, 28), (3, 5, 8, 10), (6, 13, 20, 27), (0, 14, 0, 0), (7, 0, 0, 0)])
+def test_names_on_the_map_cover_no_other_name(counts: tuple[int, ...]) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    long_names = ["Bartholomew Christopherson", "Maximiliano Rodríguez", "Kwame Nkrumah-Mensah", "Zoë Ångström"]
+    ties = [Tie(f"u{stage.value}{i}", f"{long_names[i % 4]} {i}", stage,
+                (i % 2 == 0) if stage is Stage.TRUSTED_ADVISOR else None, i % 3 == 0, i % 4 == 0)
+            for stage, count in zip(RINGS, counts, strict=True) for i in range(count)]
+    figure = own_map_figure(OwnMap("me", "Maximilian Alexander", tuple(ties)))
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    boxes = [(text.get_text(), text.get_window_extent(renderer)) for text in figure.axes[0].texts if text.get_text()]
+
+    assert len(boxes) == 2 + len(ties)  # the member's own name, the legend, and every name
+    for i, (name, box) in enumerate(boxes):
+        assert figure.bbox.contains(box.x0, box.y0) and figure.bbox.contains(box.x1, box.y1), name
+        assert not [other for other, then in boxes[i + 1:] if box.overlaps(then)], name

@@ -68,3 +68,15 @@ def test_rapport_refuses_to_start_in_production_without_a_key(tmp_path: Path) ->
     run = rapport(["graph"], env, timeout=60)
     assert run.returncode == 2
     assert "RAPPORT_SECRET_KEY is required" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_blank_key_is_no_key(tmp_path: Path) -> None:
+    # `RAPPORT_SECRET_KEY= ` in an .env: a key of spaces sealed Slack tokens under a key anyone can guess, and
+    # production started with it.
+    env = {**os.environ, "RAPPORT_ENV": "production", "RAPPORT_SECRET_KEY": "   ",
+           "RAPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    run = rapport(["graph"], env, timeout=60)
+    assert run.returncode == 2
+    assert "RAPPORT_SECRET_KEY is required" in run.stderr and "Traceback" not in run.stderr
+    with pytest.raises(ConfigurationError, match="RAPPORT_SECRET_KEY is required"):
+        sealer(" \t", production=True, key_file=tmp_path / "key")
