@@ -196,6 +196,36 @@ async def test_the_start_step_serves_health_and_readiness_and_stops_cleanly_on_s
 # --- Dockerfile, compose, systemd -------------------------------------------------------------------------------
 
 
+def test_the_image_health_check_asks_the_port_rapport_listens_on(tmp_path: Path) -> None:
+    """The HEALTHCHECK's command, run as Docker runs it, against a server on RAPPORT_PORT: a port other than the
+    default must not make a healthy container 'unhealthy'."""
+    import http.server
+    import json
+    import threading
+
+    text = (DEPLOY / "Dockerfile").read_text()
+    command = json.loads(re.search(r"HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])", text)[1])  # type: ignore[index]
+    seen: list[str] = []
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {**os.environ, "RAPPORT_PORT": str(server.server_address[1])}
+        done = subprocess.run([sys.executable, *command[1:]], env=env, timeout=20, check=False)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0 and seen == ["/healthz"]
+
+
 def test_the_dockerfile_runs_the_script_as_a_non_root_user() -> None:
     lines = [line.strip() for line in (DEPLOY / "Dockerfile").read_text().splitlines()
              if line.strip() and not line.lstrip().startswith("#")]
