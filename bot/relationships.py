@@ -79,6 +79,8 @@ def next_step(a: Assessment, user: str) -> str:
         return f"<@{other}> comes to you with questions. Ask them one back: that is how peers start."
     if a.stage is Stage.ACQUAINTANCE:
         return f"You ask and <@{other}> answers. Offer help in return when you see the chance."
+    if a.cooling:
+        return f"It has gone quiet: send <@{other}> a short note, or something useful you came across."
     return f"Keep it up: share something useful with <@{other}> now and then."
 
 
@@ -110,12 +112,12 @@ async def me(ctx: Context, args: Args) -> Reply:
     by_stage: dict[Stage, list[str]] = {}
     for a in sorted(pairs, key=lambda a: (-a.stage.rank, a.stats.last_contact or now), reverse=False):
         other = a.stats.other(ctx.user)
-        note = ""
+        notes = []
         if a.stage is Stage.TRUSTED_ADVISOR:
-            note = " (advises you)" if a.advisor == other else " (you advise them)"
+            notes.append("advises you" if a.advisor == other else "you advise them")
         if a.cooling:
-            note += " (going quiet)"
-        by_stage.setdefault(a.stage, []).append(f"<@{other}>{note}")
+            notes.append("going quiet")
+        by_stage.setdefault(a.stage, []).append(f"<@{other}>" + (f" ({', '.join(notes)})" if notes else ""))
     sections = tuple(
         Section(f"{_STAGE_TITLES[stage]} ({len(by_stage[stage])})", tuple(by_stage[stage]))
         for stage in _STAGE_TITLES

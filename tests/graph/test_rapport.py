@@ -75,3 +75,14 @@ def test_assess_flags_cooling_on_top_of_stage() -> None:
               last_contact=NOW - timedelta(days=30))
     result = assess(s, NOW)
     assert (result.stage, result.cooling) == (Stage.ACQUAINTANCE, True)
+
+
+def test_a_cooling_advisor_is_told_to_reach_out_and_listed_with_both_notes() -> None:
+    from bot.relationships import next_step
+
+    quiet = stats(contact_days=12, asked_ab=8, answered_ab=ADVISOR_MIN_ANSWERS + 1,
+                  first_contact=NOW - timedelta(days=120), last_contact=NOW - timedelta(days=60))
+    result = assess(quiet, NOW)
+    assert (result.stage, result.advisor, result.cooling) == (Stage.TRUSTED_ADVISOR, "bob", True)
+    assert next_step(result, "ana").startswith("It has gone quiet: send <@bob>")
+    assert next_step(assess(quiet, quiet.last_contact), "ana").startswith("Keep it up")  # not quiet then
