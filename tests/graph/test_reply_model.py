@@ -362,3 +362,13 @@ def test_a_name_in_passing_links_a_bot_command_for_someone_to_their_question() -
                   msg(2, "ana", 20, "anyone tried the new kernel"),
                   msg(3, "cid", 40, "!grub | dee"))
     assert found.get("3") == "1"
+
+
+def test_bot_data_readme_gives_the_shipped_models_checksums() -> None:
+    import hashlib
+
+    data = files("bot.data")
+    readme = (data / "README.md").read_text()
+    for name in ("reply_model.onnx", "reply_model_rank.onnx", "reply_model_notext.onnx",
+                 "reply_model_notext_rank.onnx"):
+        assert f"`{name}` {hashlib.sha256((data / name).read_bytes()).hexdigest()}" in readme, name
