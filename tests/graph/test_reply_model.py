@@ -368,7 +368,7 @@ def test_bot_data_readme_gives_the_shipped_models_checksums() -> None:
     import hashlib
 
     data = files("bot.data")
-    readme = (data / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "bot" / "data" / "README.md").read_text()
     for name in ("reply_model.onnx", "reply_model_rank.onnx", "reply_model_notext.onnx",
                  "reply_model_notext_rank.onnx"):
         assert f"`{name}` {hashlib.sha256((data / name).read_bytes()).hexdigest()}" in readme, name
