@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import text
 
 from tests.discord.conftest import ANA, BOB, DEE, GUILD, OTHER_CHAT, OTHER_GUILD, Harness
+from tests.outage import database_down
 
 TABLES = ("messages", "questions", "contacts", "members")
 
@@ -47,24 +47,14 @@ async def test_a_server_that_is_only_unavailable_keeps_its_data(discord_bot: Har
     assert await left(discord_bot, GUILD) == before
 
 
-async def test_a_removal_while_the_database_is_down_erases_when_it_is_back(
-        discord_bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_removal_while_the_database_is_down_erases_when_it_is_back(discord_bot: Harness) -> None:
     """The gateway sends GUILD_DELETE once: an erasure lost to an outage kept the server's data for good."""
     await chat(discord_bot)
     store = discord_bot.store
-
-    async def refused(*_: object, **__: object) -> int:
-        raise ConnectionRefusedError("database down")
-
-    async def down() -> bool:
-        return False
-
-    monkeypatch.setattr(store.privacy, "forget_workspace", refused)
-    monkeypatch.setattr(store, "reachable", down)
     discord_bot.core.intake.backoff = (0.01, 0.05)
-    await discord_bot.fake.send("GUILD_DELETE", {"id": str(GUILD)})
-    await asyncio.sleep(0.2)
-
-    monkeypatch.undo()  # the database is back
+    with database_down(store, (store.privacy, "forget_workspace")):
+        await discord_bot.fake.send("GUILD_DELETE", {"id": str(GUILD)})
+        await asyncio.sleep(0.2)
+    # The database is back.
     await discord_bot.client.drain()
     assert await left(discord_bot, GUILD) == dict.fromkeys(TABLES, 0)

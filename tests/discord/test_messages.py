@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from bot.graph.rapport import Assessment, Stage, assess
 from tests.discord.conftest import ANA, BOB, CHAT, CID, DEE, GUILD, OTHER_CHAT, OTHER_GUILD, T0, Harness
 from tests.discord.fake_discord import thread
+from tests.outage import database_down
 
 
 async def pair(harness: Harness, a: int, b: int, guild: int = GUILD) -> Assessment | None:
@@ -136,27 +135,16 @@ async def test_guilds_are_separate_workspaces(discord_bot: Harness) -> None:
     assert "not seen you talk with anyone" in response["data"]["embeds"][0]["description"]
 
 
-async def test_messages_received_while_the_database_is_down_are_stored_when_it_is_back(
-        discord_bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_messages_received_while_the_database_is_down_are_stored_when_it_is_back(discord_bot: Harness) -> None:
     store = discord_bot.store
-
-    async def refused(*_: object) -> int:
-        raise ConnectionRefusedError("database down")
-
-    async def down() -> bool:
-        return False
-
-    monkeypatch.setattr(store.graph, "record", refused)
-    monkeypatch.setattr(store.members, "upsert", refused)
-    monkeypatch.setattr(store, "reachable", down)
     discord_bot.core.intake.backoff = (0.01, 0.05)
     question = discord_bot.message_payload(ANA, 0, f"<@{BOB}> can you review my PR?", mentions=(BOB,))
     answer = discord_bot.message_payload(BOB, 5, "done, looks good", reply_to=int(question["id"]))
-    await discord_bot.fake.send("MESSAGE_CREATE", question, answer)
-    await asyncio.sleep(0.2)
-    assert discord_bot.core.intake.waiting == 2 and await pair(discord_bot, ANA, BOB) is None
-
-    monkeypatch.undo()  # the database is back
+    with database_down(store, (store.graph, "record"), (store.members, "upsert")):
+        await discord_bot.fake.send("MESSAGE_CREATE", question, answer)
+        await asyncio.sleep(0.2)
+        assert discord_bot.core.intake.waiting == 2 and await pair(discord_bot, ANA, BOB) is None
+    # The database is back.
     assert await discord_bot.core.intake.drain(5) == 0
     assessment = await pair(discord_bot, ANA, BOB)
     assert assessment is not None and assessment.stats.answered_ab + assessment.stats.answered_ba == 1
@@ -164,24 +152,15 @@ async def test_messages_received_while_the_database_is_down_are_stored_when_it_i
 
 
 async def test_a_channel_deleted_while_the_database_is_down_is_forgotten_when_it_is_back(
-        discord_bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+        discord_bot: Harness) -> None:
     """The gateway sends a deletion once: lost to an outage, the channel's messages stayed for good."""
     await discord_bot.post(ANA, 0, f"<@{BOB}> can you review my PR?", mentions=(BOB,))
     graph, store = discord_bot.store.graph, discord_bot.store
-
-    async def refused(*_: object, **__: object) -> list[str]:
-        raise ConnectionRefusedError("database down")
-
-    async def down() -> bool:
-        return False
-
-    monkeypatch.setattr(graph, "messages_in", refused)
-    monkeypatch.setattr(store, "reachable", down)
     discord_bot.core.intake.backoff = (0.01, 0.05)
-    await discord_bot.fake.send("CHANNEL_DELETE", {"id": str(CHAT), "type": 0, "guild_id": str(GUILD),
-                                                   "name": "chat", "position": 0, "permission_overwrites": []})
-    await asyncio.sleep(0.2)
-
-    monkeypatch.undo()  # the database is back
+    with database_down(store, (graph, "messages_in")):
+        await discord_bot.fake.send("CHANNEL_DELETE", {"id": str(CHAT), "type": 0, "guild_id": str(GUILD),
+                                                       "name": "chat", "position": 0, "permission_overwrites": []})
+        await asyncio.sleep(0.2)
+    # The database is back.
     await discord_bot.client.drain()
     assert await graph.messages_in(str(GUILD), str(CHAT)) == []

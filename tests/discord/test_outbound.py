@@ -13,6 +13,7 @@ from bot.replies import Button, Reply
 from storage.store import SqlStore
 from tests.discord.conftest import ANA, BOB, CHAT, DEE, GUILD, OTHER_CHAT, Harness, ws_settings
 from tests.discord.fake_discord import FakeDiscord
+from tests.outage import database_down
 
 NUDGE = Reply("Say hi to <@1200000000000000001>?", buttons=(Button("Sure", "hello", "1"),))
 MESSAGES = r"/channels/\d+/messages"
@@ -99,16 +100,7 @@ async def test_the_join_notice_waits_out_a_database_outage(discord_bot: Harness)
     """The gateway says GUILD_CREATE for a new server once: a notice given up while the database was away was
     never said."""
     store = discord_bot.core.store
-
-    async def refused(*_: object, **__: object) -> bool:
-        raise ConnectionRefusedError("database down")
-
-    async def down() -> bool:
-        return False
-
-    with pytest.MonkeyPatch.context() as outage:
-        outage.setattr(store.runs, "deliver_once", refused)
-        outage.setattr(store, "reachable", down)
+    with database_down(store, (store.runs, "deliver_once")):
         guild = discord_bot.client.get_guild(GUILD)
         assert guild is not None
         await discord_bot.client.on_guild_join(guild)

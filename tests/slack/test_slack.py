@@ -21,6 +21,7 @@ from bot.commands import Args, Context
 from bot.events import WORKSPACE_ADMIN
 from bot.replies import Attachment, Button, Form, FormField, Reply, Section
 from storage.models import MessageRow, QuestionRow
+from tests.outage import database_down
 from tests.slack.conftest import Slack, sign
 from tests.slack.fake_slack import BOT_USER, RESPONSE_URL, block_problems
 
@@ -965,28 +966,18 @@ async def test_a_channel_deleted_right_after_a_message_takes_that_message_too(sl
     assert await slack.core.store.graph.messages_in(T1, "C0GENERAL") == []
 
 
-async def test_a_channel_deleted_while_the_database_is_away_is_forgotten_when_it_is_back(
-        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_channel_deleted_while_the_database_is_away_is_forgotten_when_it_is_back(slack: Slack) -> None:
     """Slack had its 200 and will not send the deletion again: it must wait out the outage as messages do."""
     await slack.install(T1)
     await slack.say(T1, ANN, f"<@{BOB}> is the build green?", slack.ts())
     await slack.settle()
     store = slack.core.store
-
-    async def refused(*_: object, **__: object) -> int:
-        raise ConnectionRefusedError("database down")
-
-    async def down() -> bool:
-        return False
-
-    monkeypatch.setattr(store.graph, "messages_in", refused)
-    monkeypatch.setattr(store, "reachable", down)
     slack.core.intake.backoff = (0.01, 0.05)
     slack.adapter.deferred.retry_delay = 0.01
-    assert (await slack.event(T1, {"type": "channel_deleted", "channel": "C0GENERAL"})).status == 200
-    await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
-
-    monkeypatch.undo()  # the database is back
+    with database_down(store, (store.graph, "messages_in")):
+        assert (await slack.event(T1, {"type": "channel_deleted", "channel": "C0GENERAL"})).status == 200
+        await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
+    # The database is back.
     await slack.settle()
     assert await slack.core.store.graph.messages_in(T1, "C0GENERAL") == []
 
@@ -1002,28 +993,18 @@ async def test_an_uninstall_right_after_a_message_erases_that_message_too(slack:
     assert await rows(slack, "members", workspace=T1) == 0
 
 
-async def test_an_uninstall_while_the_database_is_away_erases_when_it_is_back(
-        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_uninstall_while_the_database_is_away_erases_when_it_is_back(slack: Slack) -> None:
     """Slack sends app_uninstalled once: an erasure given up after one retry kept the workspace's data."""
     await slack.install(T1)
     await slack.say(T1, ANN, f"<@{BOB}> is the build green?", slack.ts())
     await slack.settle()
     store = slack.core.store
-
-    async def refused(*_: object, **__: object) -> int:
-        raise ConnectionRefusedError("database down")
-
-    async def down() -> bool:
-        return False
-
-    monkeypatch.setattr(store.privacy, "forget_workspace", refused)
-    monkeypatch.setattr(store, "reachable", down)
     slack.core.intake.backoff = (0.01, 0.05)
     slack.adapter.deferred.retry_delay = 0.01
-    assert (await slack.event(T1, {"type": "app_uninstalled", "event_ts": slack.ts()})).status == 200
-    await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
-
-    monkeypatch.undo()  # the database is back
+    with database_down(store, (store.privacy, "forget_workspace")):
+        assert (await slack.event(T1, {"type": "app_uninstalled", "event_ts": slack.ts()})).status == 200
+        await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
+    # The database is back.
     await slack.settle()
     assert await rows(slack, MessageRow, workspace=T1) == 0
 
@@ -1048,26 +1029,17 @@ async def test_what_a_member_types_into_a_form_reaches_no_log(
     assert [line for line in every_log_line() if SENTINEL in line] == []
 
 
-async def test_the_join_notice_waits_out_a_database_outage(slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_join_notice_waits_out_a_database_outage(slack: Slack) -> None:
     """Rapport added to a channel says what it records there, once. Slack sends member_joined_channel once: a
     notice given up after one retry during an outage was never said."""
     await slack.install(T1)
     store = slack.core.store
-
-    async def refused(*_: object, **__: object) -> bool:
-        raise ConnectionRefusedError("database down")
-
-    async def down() -> bool:
-        return False
-
-    monkeypatch.setattr(store.runs, "deliver_once", refused)
-    monkeypatch.setattr(store, "reachable", down)
     slack.adapter.deferred.retry_delay = 0.01
     joined = {"type": "member_joined_channel", "user": BOT_USER, "channel": "C0NEW", "channel_type": "C", "team": T1}
-    assert (await slack.event(T1, joined)).status == 200
-    await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
-
-    monkeypatch.undo()  # the database is back
+    with database_down(store, (store.runs, "deliver_once")):
+        assert (await slack.event(T1, joined)).status == 200
+        await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
+    # The database is back.
     await slack.settle()
     assert [c.params["channel"] for c in slack.fake.called("chat.postMessage")] == ["C0NEW"]
 
