@@ -796,14 +796,7 @@ def _rescue_unplaced(unplaced: list[int], groups: list[list[int]], scorer: _Scor
     `_place_leftovers`' last resort (fallback weights). Returns who is still left out."""
 
     def fits(g: Sequence[int]) -> float | None:
-        total = 0.0
-        for x in range(len(g)):
-            for y in range(x + 1, len(g)):
-                v = scorer.fallback(g[x], g[y])
-                if v is None:
-                    return None
-                total += v
-        return total
+        return _fallback_total(scorer, g)
 
     still = list(unplaced)
     for x in list(still):
@@ -904,6 +897,18 @@ def _fallback_pairs(people: list[int], groups: list[list[int]], scorer: _Scorer,
     return [x for x in people if x not in paired]
 
 
+def _fallback_total(scorer: _Scorer, g: Sequence[int]) -> float | None:
+    """A group's fallback weight: the sum over its pairs, None when one of them may not meet."""
+    total = 0.0
+    for x in range(len(g)):
+        for y in range(x + 1, len(g)):
+            v = scorer.fallback(g[x], g[y])
+            if v is None:
+                return None
+            total += v
+    return total
+
+
 def _repair_repeats(groups: list[list[int]], scorer: _Scorer, previous: Collection[PairKey]) -> None:
     """Improve groups that hold a recent pair or are exactly a group of the previous round, by swapping one
     of their members with a member of another group while the fallback weight rises. A previous group is
@@ -916,16 +921,8 @@ def _repair_repeats(groups: list[list[int]], scorer: _Scorer, previous: Collecti
     none = float("-inf")
 
     def value(g: list[int]) -> float:
-        if frozenset(ids[m] for m in g) in previous:
-            return none
-        total = 0.0
-        for x in range(len(g)):
-            for y in range(x + 1, len(g)):
-                v = scorer.fallback(g[x], g[y])
-                if v is None:
-                    return none
-                total += v
-        return total
+        total = None if frozenset(ids[m] for m in g) in previous else _fallback_total(scorer, g)
+        return none if total is None else total
 
     def needs_repair(g: list[int]) -> bool:
         return frozenset(ids[m] for m in g) in previous or any(
