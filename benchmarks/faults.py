@@ -380,6 +380,19 @@ def delivered(fake: FakeSlack, since: int) -> Counter[str]:
     return got
 
 
+async def count_round(row: Row, url: str, fake: FakeSlack, since: int) -> Counter[str]:
+    """A round's members introduced (acked), seats stored as sent, members lost and introduced twice, into `row`;
+    returns the seats by state."""
+    got = delivered(fake, since)
+    row.sent = len(ROUND_MEMBERS)
+    row.acked = sum(1 for u in ROUND_MEMBERS if got[u])
+    found = await seats(url)
+    row.stored = found.get("sent", 0)
+    row.lost = sum(1 for u in ROUND_MEMBERS if not got[u])
+    row.doubled = sum(1 for u in ROUND_MEMBERS if got[u] > 1)
+    return found
+
+
 async def sigkill(cluster: Cluster, fake: FakeSlack, tmp: str) -> Row:
     due = await seed_round(cluster.url)
     fake.latency["chat.postMessage"] = 0.3  # a round that takes a while, so the kill lands mid-round
@@ -403,12 +416,7 @@ async def sigkill(cluster: Cluster, fake: FakeSlack, tmp: str) -> Row:
         done = await round_done(cluster.url, due, 180)
         after = [at for _, at in dms(fake, before)]
         row.recover = (min(after) - killed) if after else None
-        got = delivered(fake, since)
-        row.sent, row.acked = len(ROUND_MEMBERS), len(got)
-        found = await seats(cluster.url)
-        row.stored = found.get("sent", 0)
-        row.lost = sum(1 for u in ROUND_MEMBERS if not got[u])
-        row.doubled = sum(1 for u in ROUND_MEMBERS if got[u] > 1)
+        found = await count_round(row, cluster.url, fake, since)
         row.note = (f"per member: acked = got a DM, stored = seat sent; round finished: {'yes' if done else 'no'}, "
                     f"seats {dict(found)}; seconds = kill to the next DM by another process")
     finally:
@@ -430,13 +438,7 @@ async def flaky_round(cluster: Cluster, fake: FakeSlack, tmp: str, status: int) 
         done = await round_done(cluster.url, due, 240)
         row.recover = time.monotonic() - started
         calls = [c for c in fake.calls[since:] if c.method == "chat.postMessage"]
-        got = delivered(fake, since)
-        row.sent = len(ROUND_MEMBERS)
-        row.acked = sum(1 for u in ROUND_MEMBERS if got[u])
-        found = await seats(cluster.url)
-        row.stored = found.get("sent", 0)
-        row.lost = sum(1 for u in ROUND_MEMBERS if not got[u])
-        row.doubled = sum(1 for u in ROUND_MEMBERS if got[u] > 1)
+        found = await count_round(row, cluster.url, fake, since)
         row.note = (f"{len(calls)} calls for {len(ROUND_MEMBERS) + 1} messages; seats {dict(found)}; round "
                     f"finished: {'yes' if done else 'no'}; seconds = round start to finished")
     finally:
@@ -457,13 +459,7 @@ async def slack_down(cluster: Cluster, fake: FakeSlack, tmp: str) -> Row:
         started = time.monotonic()
         done = await round_done(cluster.url, due, 240)
         row.recover = time.monotonic() - started
-        got = delivered(fake, since)
-        row.sent = len(ROUND_MEMBERS)
-        row.acked = sum(1 for u in ROUND_MEMBERS if got[u])
-        found = await seats(cluster.url)
-        row.stored = found.get("sent", 0)
-        row.lost = sum(1 for u in ROUND_MEMBERS if not got[u])
-        row.doubled = sum(1 for u in ROUND_MEMBERS if got[u] > 1)
+        found = await count_round(row, cluster.url, fake, since)
         row.note = f"seats {dict(found)}; round finished: {'yes' if done else 'no'}; seconds = round start to finished"
     finally:
         fake.server_errors.clear()
