@@ -13,14 +13,12 @@ from bot.events import (
     BotJoinedChannel,
     ButtonPressed,
     CommandInvoked,
-    ConversationDeleted,
     FormSubmitted,
     MembersSeen,
-    MessageDeleted,
     MessagePosted,
 )
 from bot.insight import insights
-from bot.intake.ingest import Directory, forget, forget_conversation, ingest
+from bot.intake.ingest import Directory, ingest
 from bot.intake.intake import Intake
 from bot.interests import starters
 from bot.interests.vectors import MatcherSource
@@ -76,16 +74,6 @@ class Rapport:
     async def on_joined(self, event: BotJoinedChannel) -> bool:
         return await privacy.announce_joined(self.store, self.outbound, event.workspace, event.channel,
                                              self.clock.now())
-
-    async def on_workspace_removed(self, workspace: str) -> int:
-        self.directory.remove(workspace)
-        return await privacy.erase_workspace(self.store, workspace)
-
-    async def on_delete(self, event: MessageDeleted) -> None:
-        await forget(self.store, event)
-
-    async def on_conversation_deleted(self, event: ConversationDeleted) -> int:
-        return await forget_conversation(self.store, event)
 
     async def on_command(self, event: CommandInvoked) -> Reply:
         ctx = self.context(event.workspace, event.channel, event.user, event.roles)
