@@ -120,11 +120,7 @@ class SqlProfiles:
         fields = {c: getattr(profile, c) for c in _COLUMNS}
         fields["updated_at"] = profile.updated_at.isoformat() if profile.updated_at else None
         async with self.sessions() as session:
-            rows = await session.execute(
-                select(ProfileVectorsRow.matcher, ProfileVectorsRow.phrases, ProfileVectorsRow.vectors)
-                .where(ProfileVectorsRow.workspace == workspace, ProfileVectorsRow.user_id == user)
-                .order_by(ProfileVectorsRow.matcher))
-            found = {matcher: _split(_keys(phrases), bytes(vectors)) for matcher, phrases, vectors in rows}
+            found = await self._stored(session, workspace, user)
         return {"profile": fields, "profile_vectors": vectors_export(found)}
 
     async def erase_member(self, workspace: str, user: str) -> int:
