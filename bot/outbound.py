@@ -25,6 +25,12 @@ class PlatformUnavailable(Exception):
     reserved, and is resumed after its lease (bot/scheduling.py). Its text names a status, never the message."""
 
 
+def passing(status: int) -> bool:
+    """Whether a platform's HTTP status, once its client stopped retrying, is one that passes (a server error, a
+    rate limit): PlatformUnavailable, not a refusal."""
+    return status >= 500 or status == 429
+
+
 class PlatformOutbound(Protocol):
     def owns(self, workspace: str) -> bool: ...
     async def send_direct(self, workspace: str, user: str, reply: Reply) -> bool: ...

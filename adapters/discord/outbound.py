@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import discord
 
 from adapters.discord.render import message
-from bot.outbound import PlatformUnavailable
+from bot.outbound import PlatformUnavailable, passing
 from bot.replies import GroupConversation, Reply
 
 log = logging.getLogger(__name__)
@@ -182,5 +182,5 @@ class DiscordOutbound:
 def _passing(error: discord.HTTPException) -> None:
     """A server error, or a rate limit discord.py stopped waiting out, passes: PlatformUnavailable, tried again
     later (bot/scheduling.py), not a refusal that leaves a member out for good."""
-    if error.status >= 500 or error.status == 429:
+    if passing(error.status):
         raise PlatformUnavailable(f"Discord answered {error.status}") from None

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import message
 from adapters.slack.installations import Tokens
 from adapters.slack.people import People
-from bot.outbound import PlatformUnavailable
+from bot.outbound import PlatformUnavailable, passing
 from bot.replies import GroupConversation, Reply
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class SlackOutbound:
         PlatformUnavailable (tried again later), not a member left out for good."""
         code = str(error.response.get("error", error.response.status_code))
         status = error.response.status_code
-        if status >= 500 or status == 429:
+        if passing(status):
             raise PlatformUnavailable(f"Slack answered {status} ({code})") from None
         if code in DEAD_TOKEN:
             self.tokens.revoke(workspace)
