@@ -36,8 +36,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from itertools import combinations
+from functools import lru_cache, partial
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -795,9 +794,7 @@ def _rescue_unplaced(unplaced: list[int], groups: list[list[int]], scorer: _Scor
     or pairing with the leftover out of a group of three. Avoid pairs are never formed; recent pairs only as in
     `_place_leftovers`' last resort (fallback weights). Returns who is still left out."""
 
-    def fits(g: Sequence[int]) -> float | None:
-        return _fallback_total(scorer, g)
-
+    fits = partial(_fallback_total, scorer)
     still = list(unplaced)
     for x in list(still):
         if x not in still:  # placed meanwhile, with an earlier leftover
@@ -858,14 +855,8 @@ def _place_everyone_exactly(n: int, scorer: _Scorer, trios_wanted: int) -> list[
     two and three with no avoid pair, nearest the round's shape (`trios_wanted` groups of three), then best by
     fallback weight (recent pairs only where needed). None when avoid lists allow no such split."""
     def weight(split: list[list[int]]) -> float | None:
-        total = 0.0
-        for g in split:
-            for a, b in combinations(g, 2):
-                v = scorer.fallback(a, b)
-                if v is None:
-                    return None
-                total += v
-        return total
+        totals = [_fallback_total(scorer, g) for g in split]
+        return None if None in totals else sum(t for t in totals if t is not None)
 
     best: tuple[tuple[int, float], list[list[int]]] | None = None
     for split in _partitions(list(range(n))):
@@ -1083,20 +1074,15 @@ def plan_round(
             groups = groups[:cores_wanted]
         leftovers = _assign_thirds(leftovers, groups, scorer, rng, nbrs)
         unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True, groups_wanted=cores_wanted)
-        if n <= RESCUE_LIMIT:
-            unplaced = _rescue_unplaced(unplaced, groups, scorer, 3)
-        if unplaced and n <= EXACT_PLACING_LIMIT and (split := _place_everyone_exactly(n, scorer, trios)):
-            groups, unplaced = split, []
-        if unplaced:
-            unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
     else:
+        trios = n % 2  # pairs, and one group of three for an odd count
         unplaced = _place_leftovers(leftovers, groups, scorer, 3, allow_new_pairs=True)
-        if n <= RESCUE_LIMIT:
-            unplaced = _rescue_unplaced(unplaced, groups, scorer, 3)
-        if unplaced and n <= EXACT_PLACING_LIMIT and (split := _place_everyone_exactly(n, scorer, n % 2)):
-            groups, unplaced = split, []
-        if unplaced:
-            unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
+    if n <= RESCUE_LIMIT:
+        unplaced = _rescue_unplaced(unplaced, groups, scorer, 3)
+    if unplaced and n <= EXACT_PLACING_LIMIT and (split := _place_everyone_exactly(n, scorer, trios)):
+        groups, unplaced = split, []
+    if unplaced:
+        unplaced = _place_leftovers(unplaced, groups, scorer, 4, allow_new_pairs=False)
 
     _repair_repeats(groups, scorer, facts.previous)
     built = [_group_of(g, cands, facts) for g in groups]
