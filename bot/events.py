@@ -7,9 +7,9 @@ into logs or exception messages, and nothing in the core stores it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from functools import cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 # Roles an adapter may grant on a command or button press, as the platform itself reports them.
 WORKSPACE_ADMIN = "workspace_admin"
@@ -38,6 +38,11 @@ _NOT_ZONES = frozenset({"localtime", "Factory"})
 @cache
 def _zones_by_lower() -> dict[str, str]:
     return {z.lower(): z for z in available_timezones() - _NOT_ZONES}
+
+
+def zone_of(tz: str | None) -> tzinfo:
+    """The zone to place a time in for a member or a schedule: UTC when they have none."""
+    return ZoneInfo(tz) if tz else UTC
 
 
 def zone_named(name: str) -> str | None:

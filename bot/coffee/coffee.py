@@ -19,7 +19,6 @@ import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.coffee import rounds
 from bot.coffee.pairing import STAGE_REASONS
@@ -28,6 +27,7 @@ from bot.commands import Args, Context, Refused, Router, UsageError, whole_numbe
 from bot.core import Core
 from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
 from bot.domain.members import member_hash
+from bot.events import zone_of
 from bot.graph.rapport import Stage, assess
 from bot.interests.starters import starters_for
 from bot.nudges.nudges import plan_thanks
@@ -58,7 +58,7 @@ async def _viewer_zone(ctx: Context) -> tuple[str | None, str]:
 
 
 def _when(at: datetime, tz: str | None) -> str:
-    return at.astimezone(ZoneInfo(tz) if tz else UTC).strftime("%a %d %b %Y, %H:%M") + (f" {tz}" if tz else " UTC")
+    return at.astimezone(zone_of(tz)).strftime("%a %d %b %Y, %H:%M") + (f" {tz}" if tz else " UTC")
 
 
 async def _settings(ctx: Context, channel: str) -> ChannelSettings:
@@ -252,7 +252,7 @@ async def pause(ctx: Context, args: Args, channel: str) -> Reply:
         raise UsageError(f"`{text}` is not a date: write it like 2026-04-01.") from None
     member = await _membership(ctx, channel)
     tz = await time_zone_of(ctx.store, ctx.workspace, ctx.user)
-    zone = ZoneInfo(tz) if tz else UTC
+    zone = zone_of(tz)
     # Compared as dates in the member's zone before any conversion: midnight of 0001-01-01 east of UTC is before
     # datetime.min, and astimezone() raised OverflowError at it.
     if day <= ctx.clock.now().astimezone(zone).date():

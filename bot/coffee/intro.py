@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from bot.coffee import calendar_invite
 from bot.coffee.calendar_invite import Meeting
 from bot.core import Core
 from bot.domain.coffee import GroupRecord, RoundRecord
+from bot.events import zone_of
 from bot.interests.starters import starters_for
 from bot.ports import Matchers, Store
 from bot.replies import Reply, Section
@@ -38,7 +38,7 @@ _GENERIC = ("What are they enjoying working on at the moment?", "What does a goo
 
 
 def _local(at: datetime, tz: str | None) -> str:
-    zone = ZoneInfo(tz) if tz else UTC
+    zone = zone_of(tz)
     return at.astimezone(zone).strftime("%a %d %b, %H:%M") + (f" your time ({tz})" if tz else " UTC")
 
 
@@ -73,7 +73,7 @@ def _skip(group: GroupRecord) -> str:
 
 
 def _zone_time(at: datetime, tz: str | None) -> str:
-    zone = ZoneInfo(tz) if tz else ZoneInfo("UTC")
+    zone = zone_of(tz)
     return at.astimezone(zone).strftime("%a %d %b, %H:%M") + f" ({tz or 'UTC'})"
 
 

@@ -50,7 +50,7 @@ from bot.domain.coffee import (
 )
 from bot.domain.members import member_hash
 from bot.domain.profiles import Profile
-from bot.events import Member
+from bot.events import Member, zone_of
 from bot.graph.conversation import Contact, Outcome, SeenMessage
 from bot.graph.rapport import assess
 from bot.interests.starters import find_links
@@ -181,7 +181,7 @@ def _suggest(cands: Sequence[Candidate], due_at: datetime) -> datetime | None:
 
 def _local_day(at: datetime, tz: str | None) -> date:
     try:
-        return at.astimezone(ZoneInfo(tz) if tz else UTC).date()
+        return at.astimezone(zone_of(tz)).date()
     except (ZoneInfoNotFoundError, ValueError):  # as pairing reads an unknown zone: UTC
         return at.astimezone(UTC).date()
 
@@ -416,7 +416,7 @@ async def run_round(core: Core, settings: ChannelSettings, due_at: datetime) -> 
 def round_day(due_at: datetime, tz: str | None, fmt: str = "%d %b") -> str:
     """A round's date as its schedule names it, in the channel's zone: a round at 08:00 in Tokyo is on the day
     before in UTC."""
-    return due_at.astimezone(ZoneInfo(tz) if tz else UTC).strftime(fmt)
+    return due_at.astimezone(zone_of(tz)).strftime(fmt)
 
 
 def checkin_message(group: GroupRecord, user: str, day: str) -> Reply:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from bot.events import zone_of
 from bot.replies import plural
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -77,7 +77,7 @@ class Membership:
         the day before in UTC east of Greenwich."""
         if self.paused_until is None:
             return None
-        return self.paused_until.astimezone(ZoneInfo(tz) if tz else UTC).date()
+        return self.paused_until.astimezone(zone_of(tz)).date()
 
 
 @dataclass(frozen=True)
