@@ -22,6 +22,7 @@ bot/data/reply_model.json); measured by benchmarks/real_chat.py.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -47,6 +48,7 @@ HORIZON = timedelta(hours=1)
 NEAREST = 12
 # A message naming more people than this speaks to the room: the first REACH of its addressees are read.
 REACH = 4
+VECTORS_FILE = "word_vectors.npz"
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_'+.\-]*[a-z0-9+]|[a-z0-9]")
 _STOP = frozenset("""
@@ -64,11 +66,12 @@ FEATURES = (
     "speaks_to_someone", "candidate_speaks_to_someone", "speaks_to_other", "candidate_speaks_to_other",
     "my_posts_between", "candidate_author_posts_after", "authors_between", "exchanges_before",
     "my_last_spoke_to_candidate", "candidate_last_spoke_to_me", "newcomer",
-    "addressed_after", "my_gap", "candidate_author_gap",
+    "addressed_after", "my_gap", "candidate_author_gap", "candidate_author_posts_before", "candidate_continues",
     # from the text; missing (NaN) without it
     "is_question", "candidate_is_question", "shared_words", "shared_share", "words", "candidate_words",
     "is_chatter", "opens_as_answer", "opens_as_greeting", "opens_with_you", "opens_with_it",
-    "names_candidate", "candidate_names_me", "same_third_person",
+    "names_candidate", "candidate_names_me", "same_third_person", "shared_behind_author",
+    "candidate_author_questions_after", "similarity", "similarity_behind", "similarity_behind_author",
 )
 TEXT_FEATURES = frozenset(FEATURES[FEATURES.index("is_question"):])
 # How a message opens says whether it answers something or starts something.
@@ -98,6 +101,8 @@ class Said:
     words: frozenset[str] | None = None
     opening: str = ""  # its first word, lower-cased (after a leading @name)
     named: frozenset[str] = frozenset()  # everyone whose name stands anywhere in its text ("!grub | pabremer")
+    # what its words are about (WordVectors.of): None without the text or without a known word
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)
     # Derived once, read by every message that has this one among its candidates.
     ts: float = field(init=False, repr=False, compare=False)  # `at` as a number
     size: int = field(init=False, repr=False, compare=False)  # how many words; -1 without the text
@@ -129,9 +134,57 @@ def opens_as_answer(said: Said) -> bool:
 def said(event: MessagePosted, reading: Reading, to: frozenset[str], mentions: Sequence[str]) -> Said:
     if event.text is None:
         return Said(event.message_id, event.author, event.at, to, frozenset(mentions))
+    words = words_of(event.text)
     return Said(event.message_id, event.author, event.at, to, frozenset(mentions), reading.question,
-                reading.chatter, words_of(event.text), opening_of(event.text, bool(to)),
-                frozenset(reading.named_anywhere) - {event.author})
+                reading.chatter, words, opening_of(event.text, bool(to)),
+                frozenset(reading.named_anywhere) - {event.author}, vector_of(words))
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    """What words are about, as numbers: frequent words of chat, each read alone by the sentence model Rapport ships
+    for interests (all-MiniLM-L6-v2) and weighed by rarity (trained by `python -m training.word_vectors`). Shared
+    words see only the same word; these see "wifi" near "wireless" and "nvidia" near "nividia"."""
+
+    index: dict[str, int]
+    vectors: np.ndarray  # (words, dimensions) float32, each word's rarity weight folded into its length
+
+    def of(self, words: frozenset[str]) -> np.ndarray | None:
+        """A message's vector: the unit-length sum of its known words' vectors; None when it knows none."""
+        known = [self.index[w] for w in words if w in self.index]
+        if not known:
+            return None
+        total = self.vectors[known].sum(axis=0)
+        length = float(np.linalg.norm(total))
+        return total / length if length > 0 else None
+
+
+def read_vectors(data: bytes) -> WordVectors:
+    """A word_vectors.npz (see write_vectors)."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+        words = stored["words"].tobytes().decode("utf-8").split("\n")
+        vectors = stored["vectors"].astype(np.float32)
+    if len(words) != len(vectors):
+        raise ValueError(f"word vectors: {len(words)} words for {len(vectors)} vectors")
+    return WordVectors({w: i for i, w in enumerate(words)}, vectors)
+
+
+def write_vectors(path: Any, words: Sequence[str], vectors: np.ndarray) -> None:
+    """Words as one newline-joined UTF-8 array (no pickled objects to load), vectors as float16."""
+    np.savez(path, words=np.frombuffer("\n".join(words).encode("utf-8"), np.uint8),
+             vectors=np.asarray(vectors, np.float16))
+
+
+@cache
+def word_vectors() -> WordVectors | None:
+    """The vectors in the package, or None when none are shipped (the similarity features are then missing)."""
+    stored = files("bot.data") / VECTORS_FILE
+    return read_vectors(stored.read_bytes()) if stored.is_file() else None
+
+
+def vector_of(words: frozenset[str]) -> np.ndarray | None:
+    vectors = word_vectors()
+    return None if vectors is None else vectors.of(words)
 
 
 @dataclass(frozen=True)
@@ -186,6 +239,9 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     spoken = np.full((total + 1, 3 * reach), _NONE, np.int64)  # to, mentions and named, each person once
     question = np.full(total + 1, np.nan, np.float32)
     size = np.full(total + 1, np.nan, np.float32)
+    dimensions = next((len(s.vector) for s in saids if s.vector is not None), 1)
+    vectors = np.zeros((total + 1, dimensions), np.float32)
+    has_vector = np.zeros(total + 1, bool)
     for k, s in enumerate(saids):
         author[k] = number.setdefault(s.author, len(number))
         at[k] = s.ts
@@ -201,6 +257,8 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
             question[k] = s.question
         if s.size >= 0:
             size[k] = s.size
+        if s.vector is not None:
+            vectors[k], has_vector[k] = s.vector, True
     grid[grid < 0] = total
     valid = np.arange(width)[None, :] < sizes[:, None]
     who = author[grid]  # (B, C)
@@ -250,6 +308,7 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
         after(is_me), theirs_after, between, exchanges, my_last_spoke, their_last_spoke, (~has_mine)[:, None],
         answered, np.where(has_mine[:, None], np.log1p(np.maximum(now - my_last_at, 0.0)), np.nan),
         np.log1p(np.maximum(next_at - at[grid], 0.0)),
+        (same & later.T).sum(-1), np.concatenate([np.zeros((count, 1), bool), who[:, 1:] == who[:, :-1]], 1) & valid,
     ]
     # Rows to score, message by message: by someone else, near or speaking to or of one another.
     other &= (rank <= NEAREST) | to_candidate | mentions_candidate | speaks_to_me
@@ -290,7 +349,34 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
         third |= (addressees == person[:, :, None]).any(-1) & (person != me) & (person != who) & (person != _NONE)
     x[:, text + 13] = third[rows_b, rows_k]
     x[np.isnan(own[rows_b, 1]) | np.isnan(x[:, text + 5]), text + 11:text + 14] = np.nan  # either lacks its text
+    # Among one author's lines, which does the message take up? The one sharing most with it, or the latest question.
+    theirs = same[rows_b, rows_k]  # (rows, width): the slots by the row's candidate's author
+    x[:, text + 14] = x[:, text + 3] - _best(x[:, text + 3], theirs, rows_b, rows_k, count, width)
+    asks = np.nan_to_num(question[grid]) > 0
+    x[:, text + 15] = (same & later & asks[:, None, :]).sum(-1)[rows_b, rows_k]
+    x[np.isnan(own[rows_b, 1]), text + 14:text + 16] = np.nan
+    # What the two are about: the cosine of their word vectors, and how far it falls behind the best among all the
+    # message's scored candidates and among the same author's.
+    similarity = np.full(len(rows_b), np.nan, np.float32)
+    if has_vector.any():
+        slots = grid[rows_b, rows_k]
+        similarity = np.einsum("rd,rd->r", vectors[mine[rows_b]], vectors[slots])
+        similarity[~(has_vector[mine[rows_b]] & has_vector[slots])] = np.nan
+    x[:, text + 16] = similarity
+    x[:, text + 17] = similarity - _best(similarity, None, rows_b, rows_k, count, width)
+    x[:, text + 18] = similarity - _best(similarity, theirs, rows_b, rows_k, count, width)
     return Table(x, rows_b, rows_k, to_candidate[rows_b, rows_k])
+
+
+def _best(values: np.ndarray, among: np.ndarray | None, rows_b: np.ndarray, rows_k: np.ndarray, count: int,
+          width: int) -> np.ndarray:
+    """For each row, the largest of `values` (one a row; NaN: none) over its message's scored rows, or only over the
+    slots `among` marks (one (width,) mask a row)."""
+    grid = np.full((count, width), -np.inf, np.float32)
+    grid[rows_b, rows_k] = np.nan_to_num(values, nan=-np.inf)
+    if among is None:
+        return grid.max(axis=1)[rows_b]
+    return np.where(among, grid[rows_b], -np.inf).max(axis=1)
 
 
 def _flag(value: bool | None) -> float:

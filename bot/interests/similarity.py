@@ -203,7 +203,7 @@ class _CachedMatcher:
             self._cache.clear()
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -265,7 +265,7 @@ class EmbeddingMatcher(_CachedMatcher):
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(f"embedding model not found: {path}")
-        if model_sha256 is not None and (actual := _sha256(path)) != model_sha256:
+        if model_sha256 is not None and (actual := file_sha256(path)) != model_sha256:
             raise ValueError(
                 f"embedding model {path} refused: its sha256 is {actual}, expected {model_sha256}"
                 " (a different or altered file)"
