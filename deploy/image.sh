@@ -63,6 +63,8 @@ for package in ("bot", "adapters", "storage"):
         importlib.import_module(info.name)
 from bot.interests.similarity import EmbeddingMatcher
 print(EmbeddingMatcher().model_path)
+from bot.graph.reply_model import shipped, word_vectors
+assert shipped(True) and shipped(False) and word_vectors(), "the reply ranker or its word vectors are missing"
 PY
 )"
         ;;

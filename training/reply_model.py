@@ -22,18 +22,20 @@ extra: pip install -e ".[train]".
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 
 from bot.graph.conversation import reading
-from bot.graph.reply_model import CANDIDATES, FEATURES, HORIZON, Said, Table, choose, table
+from bot.graph.reply_model import CANDIDATES, FEATURES, HORIZON, VECTORS_FILE, Said, Table, choose, read_vectors, table
 from bot.intake.ingest import name_index
 from training.corpora import Channel, irc_files, molweni_half, read_irc, read_molweni
 
@@ -164,6 +166,18 @@ def export(booster: object, path: Path) -> None:
     path.write_bytes(model.SerializeToString())
 
 
+def vectors_used() -> dict[str, object] | None:
+    """The package's word vectors (training/word_vectors.py), which the similarity features read: the models are
+    trained with them, so the card names them and their sha256 (bot.graph.reply_model.word_vectors checks it)."""
+    stored = files("bot.data") / VECTORS_FILE
+    if not stored.is_file():
+        return None
+    data = stored.read_bytes()
+    vectors = read_vectors(data)
+    return {"file": VECTORS_FILE, "sha256": hashlib.sha256(data).hexdigest(), "words": len(vectors.index),
+            "dimensions": vectors.vectors.shape[1], "command": "python -m training.word_vectors IRC_DATA"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="irc-disentanglement's data folder (train/ and dev/ are read)")
@@ -202,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "molweni_dialogues": {"fit": len(molweni_fit), "measured": len(molweni)},
         "threshold_objective": f"IRC dev contact-pair precision >= {PAIR_PRECISION}; then the best IRC pair F + "
                                "Molweni odd-half link F",
+        "word_vectors": vectors_used(),
     }
     for key, with_text, file in (("with_text", True, "reply_model.onnx"),
                                  ("without_text", False, "reply_model_notext.onnx")):

@@ -22,6 +22,7 @@ bot/data/reply_model.json); measured by benchmarks/real_chat.py.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -177,9 +178,22 @@ def write_vectors(path: Any, words: Sequence[str], vectors: np.ndarray) -> None:
 
 @cache
 def word_vectors() -> WordVectors | None:
-    """The vectors in the package, or None when none are shipped (the similarity features are then missing)."""
-    stored = files("bot.data") / VECTORS_FILE
-    return read_vectors(stored.read_bytes()) if stored.is_file() else None
+    """The vectors the shipped models were trained with (see vectors_in)."""
+    return vectors_in(files("bot.data"))
+
+
+def vectors_in(data: Any) -> WordVectors | None:
+    """The vectors that the model card in folder `data` names with their sha256, or None when it names none. A
+    missing or different file raises: the models would read every message wrongly."""
+    card = data / "reply_model.json"
+    named = json.loads(card.read_text()).get("word_vectors") if card.is_file() else None
+    if not named:
+        return None
+    stored = (data / named["file"]).read_bytes()
+    if (digest := hashlib.sha256(stored).hexdigest()) != named["sha256"]:
+        raise ValueError(f"{named['file']}: sha256 {digest}, but the reply models were trained with {named['sha256']}"
+                         " (retrain: python -m training.reply_model)")
+    return read_vectors(stored)
 
 
 def vector_of(words: frozenset[str]) -> np.ndarray | None:

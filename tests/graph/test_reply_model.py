@@ -37,7 +37,9 @@ from bot.graph.reply_model import (
     read_vectors,
     shipped,
     table,
+    vectors_in,
     word_vectors,
+    write_vectors,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -363,6 +365,21 @@ def test_a_message_vector_is_its_known_words_and_the_shipped_ones_know_chat() ->
     said = said_of(msg(1, "ana", 0, "my wifi keeps dropping"), NAMES)
     assert said.vector is not None and said.vector.shape == (shipped_vectors.vectors.shape[1],)
     assert said_of(msg(2, "ana", 0, None), NAMES).vector is None
+
+
+def test_the_models_refuse_word_vectors_they_were_not_trained_with(tmp_path: Path) -> None:
+    card = json.loads((files("bot.data") / "reply_model.json").read_text())
+    assert card["word_vectors"]["file"] == VECTORS_FILE  # the shipped models read the shipped vectors
+    (tmp_path / "reply_model.json").write_text(json.dumps({**card, "word_vectors": None}))
+    assert vectors_in(tmp_path) is None
+    (tmp_path / "reply_model.json").write_text(json.dumps(card))
+    with pytest.raises(FileNotFoundError):
+        vectors_in(tmp_path)
+    write_vectors(tmp_path / VECTORS_FILE, ["wifi", "lunch"], np.eye(2, dtype=np.float32))
+    with pytest.raises(ValueError, match="retrain"):
+        vectors_in(tmp_path)
+    (tmp_path / VECTORS_FILE).write_bytes((files("bot.data") / VECTORS_FILE).read_bytes())
+    assert vectors_in(tmp_path) is not None
 
 
 def test_a_reply_about_the_same_thing_in_other_words_links_past_small_talk() -> None:
