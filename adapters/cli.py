@@ -185,7 +185,7 @@ def _import(read: Callable[[Path, str | None], History], path: Path, workspace: 
         # What is older than the workspace's retention goes now, as the running bot's daily pass would delete it:
         # an import run from the command line alone must not keep it for good.
         days = await core.store.privacy.retention_days(history.workspace)
-        expired = await expire(core.store, history.workspace, core.clock.now())
+        expired = await expire(core.store, history.workspace, core.clock.now(), days)
         table = Table(title=f"Imported into workspace {history.workspace}")
         table.add_column("what")
         table.add_column("count", justify="right")

@@ -336,6 +336,12 @@ class SqlCoffee:
         async with self.sessions.begin() as session:
             ids = list(await session.scalars(select(CoffeeSeatRow.group_id).where(
                 CoffeeSeatRow.workspace == workspace, CoffeeSeatRow.user_id == user)))
+            # Their groups stay the others' record of the round, without them: their seat, and the reasons about
+            # them (GroupRecord.without); a group with no one else in it goes.
+            kept = [g.without(user) for g in await self._groups(session, CoffeeGroupRow.id.in_(ids))] if ids else []
+            for group in (g for g in kept if g.seats):
+                await session.execute(update(CoffeeGroupRow).where(CoffeeGroupRow.id == group.id)
+                                      .values(reasons="\n".join(group.reasons)))
             removed = 0
             for statement in (
                 update(CoffeeChannelRow).where(CoffeeChannelRow.workspace == workspace,
@@ -343,9 +349,8 @@ class SqlCoffee:
                 delete(CoffeeMemberRow).where(CoffeeMemberRow.workspace == workspace, CoffeeMemberRow.user_id == user),
                 delete(CoffeeAvoidRow).where(CoffeeAvoidRow.workspace == workspace,
                                              or_(CoffeeAvoidRow.user_id == user, CoffeeAvoidRow.avoided == user)),
-                # Their groups go whole: a group's reasons and check-ins are about the pair, not one side.
-                delete(CoffeeSeatRow).where(CoffeeSeatRow.group_id.in_(ids)),
-                delete(CoffeeGroupRow).where(CoffeeGroupRow.id.in_(ids)),
+                delete(CoffeeSeatRow).where(CoffeeSeatRow.workspace == workspace, CoffeeSeatRow.user_id == user),
+                delete(CoffeeGroupRow).where(CoffeeGroupRow.id.in_([g.id for g in kept if not g.seats])),
                 delete(IntroductionRow).where(IntroductionRow.workspace == workspace, or_(
                     IntroductionRow.a == user, IntroductionRow.b == user, IntroductionRow.introducer == user)),
             ):

@@ -661,7 +661,7 @@ class FakeCoffee:
         if record.closed:
             return
         self.rounds[(workspace, channel, due_at)] = replace(record, closed=True)
-        for group in self._full(record).placed:
+        for group in (g for g in self._full(record).groups if g.index >= 0):  # as SQL: a group of one too
             for seat in group.seats:
                 member = self.members.get((workspace, channel, seat.user))
                 if member is None or seat.checkin != "sent" or seat.answer:
@@ -736,7 +736,8 @@ class FakeCoffee:
             self.settings[key] = replace(self.settings[key], manager=None)
         self.members = {k: m for k, m in self.members.items() if (k[0], k[2]) != (workspace, user)}
         self.avoids = {a for a in self.avoids if a[0] != workspace or user not in a[1:]}
-        self.groups = {i: g for i, g in self.groups.items() if g.workspace != workspace or user not in g.members}
+        kept = {i: g.without(user) if g.workspace == workspace else g for i, g in self.groups.items()}
+        self.groups = {i: g for i, g in kept.items() if g.seats}
         self.introductions = [i for i in self.introductions if i[0] != workspace or user not in i[1:4]]
         return (before + len(managed) - len(self.members) - len(self.avoids)
                 - sum(len(g.seats) + 1 for g in self.groups.values()))

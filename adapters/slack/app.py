@@ -23,7 +23,10 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -139,8 +142,9 @@ class SlackAdapter:
                 return await self._busy(request)
             try:
                 bolt_request = await to_bolt_request(request)
-            # Not JSON (or form) at all; or JSON, but not an object, which Bolt reads as one (AttributeError).
-            except (ValueError, AttributeError, TypeError):
+            # Not JSON (or form) at all; or JSON, but not an object, which Bolt reads as one (AttributeError), or
+            # one whose ids Bolt cannot read while it makes the request (KeyError).
+            except (ValueError, AttributeError, TypeError, KeyError):
                 return web.Response(status=400, text="not a Slack request")
             return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
@@ -175,6 +179,22 @@ def _bolt_blind_to_env() -> Iterator[None]:
             os.environ["SLACK_BOT_TOKEN"] = hidden
 
 
+class RefuseMalformed(AsyncMiddleware):
+    """A signed request not shaped as Slack sends it gets 400, before Bolt's authorize, its matchers or a listener
+    read it: they would fail with a 500, which Slack retries for nothing. Bolt runs this right after the signature
+    check, so a bad signature is still a 401. A class, not a function: Bolt hands a function its view of the
+    payload (event, action, view...), built by reading the very fields that may be malformed."""
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse | None:
+        if (field := translate.malformed(req.body)) is None:
+            return await next()
+        # The field's path, never what it holds (which may be a message's text).
+        log.warning("slack request for team=%s refused: malformed payload (%s)", str(req.context.team_id or "")[:32],
+                    field)
+        return BoltResponse(status=400, body="malformed Slack payload")
+
+
 def _learning_orgs(tokens: Tokens) -> Callable[..., Awaitable[None]]:
     """Every request says which Enterprise Grid org its workspace is in: what sending there later needs."""
     async def learn(context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
@@ -199,6 +219,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         "name": "slack_bolt.rapport", "logger": logging.getLogger("slack_bolt.rapport"),
         "signing_secret": settings.signing_secret or None,
         "request_verification_enabled": bool(settings.signing_secret),
+        "before_authorize": RefuseMalformed(),
     }
     revocation: AsyncTokenRevocationListeners | None = None
     tokens: Tokens

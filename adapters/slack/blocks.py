@@ -124,7 +124,7 @@ def form_submission(view: dict[str, Any]) -> tuple[str, str, tuple[tuple[str, st
     meta = json.loads(view.get("private_metadata") or "{}")
     values = tuple(
         (name, (state.get("value") or {}).get("value") or "")
-        for name, state in (view.get("state") or {}).get("values", {}).items()
+        for name, state in ((view.get("state") or {}).get("values") or {}).items()
     )
     return meta.get("form_id", ""), view_channel(view), values
 

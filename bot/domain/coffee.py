@@ -4,7 +4,7 @@ and the unordered pair key that pairing and avoid lists use."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -115,6 +115,19 @@ class GroupRecord:
         times = [s.answered_at for s in self.seats if s.answer == "met" and s.answered_at]
         return min(times) if times else None
 
+    def without(self, user: str) -> GroupRecord:
+        """The group as its other members keep it once `user` has erased their data: their seat goes (with their
+        check-in answer), and every reason about them. A larger group's reasons name the two each is about
+        ("<@a> & <@b>: ..."), an unplaced member's starts with their id; a pair's name no one, being about both."""
+        if user not in self.members:
+            return self
+
+        def about(reason: str) -> set[str]:
+            return {u for u in self.members if f"<@{u}>" in reason or reason.startswith(f"{u}: ")}
+
+        return replace(self, seats=tuple(s for s in self.seats if s.user != user),
+                       reasons=tuple(r for r in self.reasons if (named := about(r)) and user not in named))
+
 
 @dataclass(frozen=True)
 class RoundRecord:
@@ -134,7 +147,9 @@ class RoundRecord:
 
     @property
     def placed(self) -> tuple[GroupRecord, ...]:
-        return tuple(g for g in self.groups if g.index >= 0)
+        """The groups that bring people together: not those who could not be placed (index -1), nor a group that
+        an erased member left with one person (it stays, as that person's record of the round)."""
+        return tuple(g for g in self.groups if g.index >= 0 and len(g.seats) > 1)
 
     @property
     def unplaced(self) -> tuple[str, ...]:

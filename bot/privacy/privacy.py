@@ -229,8 +229,8 @@ async def retention(ctx: Context, args: Args) -> Reply:
     return Reply(f"Contact history is now kept for {days} days.", ephemeral=False)
 
 
-async def expire(store: Store, workspace: str, now: datetime) -> int:
-    days = await store.privacy.retention_days(workspace)
+async def expire(store: Store, workspace: str, now: datetime, days: int) -> int:
+    """`days` is the workspace's retention, read by the caller: the import prints the very value it deleted by."""
     removed = await store.privacy.expire_history(workspace, now - timedelta(days=days))
     # Deliveries name no workspace, so every workspace's pass clears all old ones; not counted as this one's.
     if forgotten := await store.runs.forget_deliveries(now - DELIVERIES_KEPT):
@@ -240,7 +240,8 @@ async def expire(store: Store, workspace: str, now: datetime) -> int:
 
 def sources(core: Core) -> list[DueSource]:
     async def expire_in(workspace: str) -> None:
-        removed = await expire(core.store, workspace, core.clock.now())
+        days = await core.store.privacy.retention_days(workspace)
+        removed = await expire(core.store, workspace, core.clock.now(), days)
         log.info("retention: %d old records deleted in %s", removed, workspace)
 
     return [Daily("retention", core.store.graph.workspaces, expire_in)]

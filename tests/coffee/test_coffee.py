@@ -15,6 +15,7 @@ from bot.domain.coffee import ChannelSettings, pair, round_key
 from bot.domain.profiles import Profile
 from bot.events import CHANNEL_MANAGER, WORKSPACE_ADMIN, ButtonPressed, CommandInvoked, Member
 from bot.graph.conversation import Outcome, Question, SeenMessage
+from bot.insight.figures import Rate, insights
 from bot.privacy.privacy import erase, export
 from tests.conftest import ROOT, rapport
 from tests.fakes import FakeClock, FakeOutbound
@@ -347,6 +348,26 @@ async def test_export_and_erase_cover_memberships_avoid_lists_groups_and_check_i
     assert await store.coffee.avoid_pairs(WS, list("abcd")) == set()
     assert await store.coffee.latest_group(WS, "a") is None
     assert await store.coffee.membership(WS, CH, "b") is not None
+
+
+async def test_a_partner_erased_leaves_the_round_on_record_but_no_meetup(store, clock, outbound) -> None:
+    """Erasing a member deleted their whole coffee groups, their partner's record of the round too. The partner keeps
+    it now, with no one in it; so no check-in asks them how it went with no one, and insights count no group."""
+    bot = await make(store, clock, outbound)
+    due = await setup_weekly(bot)
+    await bot.at(due)
+    partner = next(u for g in await bot.groups(due) if "a" in g for u in g if u != "a")
+    others = next(g for g in await bot.groups(due) if "a" not in g)
+    assert await erase(store, WS, "a", clock.now()) > 0
+    outbound.sent.clear()
+    await bot.at(due + timedelta(days=5))  # the check-ins
+    assert sorted(to for kind, _, to, _ in outbound.sent if kind == "dm") == sorted(others)
+    for user in others:
+        assert "Glad you met" in await bot.say(user, "coffee checkin met")
+    document = await export(store, WS, partner, clock.now())
+    assert [(g["round"], g["with"], g["placed"]) for g in document["coffee_groups"]] == [(due.isoformat(), [], True)]
+    figures = await insights(store, WS, clock.now())
+    assert (figures.coffee_groups.value, figures.met) == (1, Rate(1, 1))
 
 
 async def test_dry_run_of_the_next_round_from_the_cli(env: dict[str, str]) -> None:

@@ -113,6 +113,12 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(sql_store, clock: Fa
     await history(core, OTHER_WS)  # the same person in another workspace is not touched
     setup = await command(core, ERASED, "coffee setup weekly monday 10:00", frozenset({CHANNEL_MANAGER}))
     assert "Virtual coffee in" in setup.text  # they are on record as who set it up, until erased
+    for user in (ERASED, "ana", "bob"):
+        await command(core, user, "coffee join")
+    clock.current = (await sql_store.coffee.channel(WS, "C1")).next_run_at
+    await core.ticker.tick()
+    (group,) = (await sql_store.coffee.last_round(WS, "C1")).placed  # the three of them, and why
+    assert ERASED in group.members and any(ERASED in reason for reason in group.reasons)
     if TEST_DATABASE_URL:
         async with sql_store.engine.begin() as connection:
             await connection.execute(text("ANALYZE"))
@@ -129,6 +135,9 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(sql_store, clock: Fa
                 if workspace_column is not None and row[workspace_column] == OTHER_WS:
                     continue
                 assert not any(ERASED in str(row[i]) for i in text_columns), (table, row)
+    # The others keep their record of the round.
+    (kept,) = (await sql_store.coffee.last_round(WS, "C1")).placed
+    assert sorted(kept.members) == ["ana", "bob"] and kept.id == group.id
     other = await sql_store.graph.pair_stats(OTHER_WS, clock.now())
     assert any(ERASED in (p.a, p.b) for p in other)
     if TEST_DATABASE_URL:

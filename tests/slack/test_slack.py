@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
@@ -1050,7 +1051,7 @@ async def test_junk_of_any_shape_or_a_bad_timestamp_gets_a_4xx_not_a_traceback(
     made Bolt answer 500 with a traceback (and an unsigned request is never worth an error in the logs)."""
     form = "application/x-www-form-urlencoded"
     junk = [("[]", "application/json"), ('"x"', "application/json"), ("null", "application/json"),
-            ("payload=%5B%5D", form), ("payload=null", form)]
+            ('{"authorizations": {"0": 1}}', "application/json"), ("payload=%5B%5D", form), ("payload=null", form)]
     for body, kind in junk:
         unsigned = await slack.http.post("/slack/events", data=body.encode(), headers={"Content-Type": kind})
         assert 400 <= unsigned.status < 500, (body, unsigned.status)
@@ -1060,3 +1061,60 @@ async def test_junk_of_any_shape_or_a_bad_timestamp_gets_a_4xx_not_a_traceback(
             "Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=00"})
         assert forged.status == 401, stamp
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_signed_payload_of_the_wrong_shape_gets_400_and_changes_nothing(
+        slack: Slack, every_log_line: Callable[[], list[str]]) -> None:
+    """Correctly signed, but not shaped as Slack sends it: Bolt (or a listener) failed reading it and answered 500,
+    which Slack retries for nothing; a channel of the wrong type reached the store. Now a 400 naming the field."""
+    await slack.install(T1)
+    calls = len(slack.fake.calls)
+    message = {"type": "message", "channel": "C0GENERAL", "user": ANN, "ts": slack.ts(), "text": SENTINEL}
+    interaction = {"type": "block_actions", "team": {"id": T1}, "user": {"id": ANN, "team_id": T1},
+                   "trigger_id": "1337.42.abcd", "actions": [{"action_id": "wave#0", "value": SENTINEL}]}
+    view = {**blocks.modal(Form("profile", "Profile", (FormField("intro", "About you"),)), "C0GENERAL"),
+            "id": "V0VIEW", "state": {"values": {"intro": [SENTINEL]}}}
+    malformed = [  # (the field the log names, the request)
+        ("event", json.dumps({"type": "event_callback", "team_id": T1, "event": SENTINEL})),
+        ("event.type", slack.event_body(T1, {k: v for k, v in message.items() if k != "type"})),
+        ("event.channel", slack.event_body(T1, {k: v for k, v in message.items() if k != "channel"})),
+        ("event.channel", slack.event_body(T1, {**message, "channel": {"id": "C0GENERAL"}})),
+        ("payload.actions", urlencode({"payload": json.dumps({**interaction, "actions": SENTINEL})})),
+        ("actions.0", urlencode({"payload": json.dumps({**interaction, "actions": [SENTINEL]})})),
+        ("payload.user", urlencode({"payload": json.dumps({**interaction, "user": SENTINEL})})),
+        ("view.state.values.intro", urlencode({"payload": json.dumps({
+            "type": "view_submission", "team": {"id": T1}, "user": {"id": ANN, "team_id": T1}, "view": view})})),
+        ("payload.user_id", urlencode({"team_id": T1, "channel_id": "C0GENERAL", "command": "/rapport",
+                                       "text": f"share {SENTINEL}", "trigger_id": "1337.42.abcd"})),
+    ]
+    for field, body in malformed:
+        kind = "application/json" if body.startswith("{") else "application/x-www-form-urlencoded"
+        forged = await slack.http.post("/slack/events", data=body.encode(),
+                                       headers={"Content-Type": kind, **sign(body, secret="not-the-secret")})
+        assert forged.status == 401, field
+        assert (await slack.post(body, kind)).status == 400, field
+    await slack.settle()
+
+    assert await rows(slack, MessageRow) == 0
+    assert len(slack.fake.calls) == calls
+    lines = every_log_line()
+    refused = [line for line in lines if "refused: malformed payload" in line]
+    assert [line.rsplit("(", 1)[1] for line in refused] == [f"{field})" for field, _ in malformed]
+    assert [line for line in lines if SENTINEL in line] == []
+    # Slack's own payloads still go through.
+    assert (await slack.say(T1, ANN, "who knows the deploy script?", slack.ts(1))).status == 200
+    await slack.settle()
+    assert await rows(slack, MessageRow) == 1
+
+
+async def test_an_internal_failure_on_a_well_formed_payload_is_still_a_500(slack: Slack) -> None:
+    """Only the payload's shape earns a 400: Slack redelivers an event answered 5xx, so a failure of ours must
+    not read as Slack's mistake, or the event is lost."""
+    await slack.install(T1)
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("the workspace registry is away")
+
+    slack.adapter.tokens.learn = broken  # type: ignore[method-assign]
+    response = await slack.say(T1, ANN, "who knows the deploy script?", slack.ts())
+    assert response.status == 500

@@ -402,6 +402,48 @@ async def test_erase_member(store) -> None:
     assert await store.nudges.recent(WS, "bob", 10) == []  # a nudge about her went too
 
 
+async def test_erasing_a_member_leaves_the_others_their_coffee_groups_without_her(store) -> None:
+    """Erasing ana deleted her whole groups: bob, cid and dan lost their record of those rounds. Now her seat goes
+    (her answer with it) and every reason about her; a group left with one person is no meetup any more, and one
+    left with no one goes."""
+    week = timedelta(days=7)
+    fallback = "met in a recent round, but no one else could be paired with them"
+    met = {"answer": "met", "answered_at": T0 + timedelta(days=3)}
+    await store.coffee.save_round(RoundRecord(WS, "C1", T0, "sent", (
+        GroupRecord(WS, "C1", T0, 0, (Seat("ana", **met), Seat("bob", **met)), 0.9,
+                    ("acquaintances", "both into sourdough")),
+        GroupRecord(WS, "C1", T0, 1, (Seat("cid"), Seat("ana"), Seat("dan")), 1.4,
+                    ("<@cid> & <@ana>: both into chess", "<@cid> & <@dan>: from different teams", fallback)),
+    ), checkin_sent=True))
+    await store.coffee.save_round(RoundRecord(WS, "C1", T0 + week, "sent", (
+        GroupRecord(WS, "C1", T0 + week, 0, (Seat("bob"), Seat("cid")), 0.5, ("both into chess",)),
+        GroupRecord(WS, "C1", T0 + week, -1, (Seat("ana"), Seat("eve")),
+                    reasons=("ana: everyone else is on their avoid list", "eve: everyone else is on their avoid list")),
+    )))
+    await store.coffee.save_round(RoundRecord(WS, "C1", T0 + 2 * week, "empty", (
+        GroupRecord(WS, "C1", T0 + 2 * week, -1, (Seat("ana"),), reasons=("ana: the only member opted in",)),)))
+
+    for repository in store.personal:
+        await repository.erase_member(WS, "ana")
+
+    rounds = [await store.coffee.round(WS, "C1", T0 + n * week) for n in range(3)]
+    assert "ana" not in repr(rounds)
+    assert [[(g.index, g.members, g.reasons) for g in r.groups] for r in rounds] == [
+        [(0, ("bob",), ()), (1, ("cid", "dan"), ("<@cid> & <@dan>: from different teams",))],
+        [(-1, ("eve",), ("eve: everyone else is on their avoid list",)), (0, ("bob", "cid"), ("both into chess",))],
+        [],
+    ]
+    assert [g.index for g in rounds[0].placed] == [1] and rounds[1].unplaced == ("eve",)
+    assert rounds[0].groups[0].seats[0].answer == "met"  # bob's own answer stays his
+    bob = await _export(store, WS, "bob")
+    assert bob["coffee_groups"] == [
+        {"channel": "C1", "round": T0.isoformat(), "with": [], "placed": True, "checkin_answer": "met"},
+        {"channel": "C1", "round": (T0 + week).isoformat(), "with": ["cid"], "placed": True, "checkin_answer": None}]
+    assert (await _export(store, WS, "ana"))["coffee_groups"] == []
+    assert await store.coffee.latest_group(WS, "ana") is None
+    assert (await store.coffee.latest_group(WS, "dan")).members == ("cid", "dan")
+
+
 # --- profiles ---------------------------------------------------------------------------------------------------
 
 
