@@ -315,7 +315,9 @@ def test_the_training_command_writes_a_model_that_loads_and_ranks(tmp_path: Path
     out.mkdir()
     assert main([str(tmp_path / "data"), str(tmp_path / "molweni.json"), "--out", str(out), "--rounds", "8"]) == 0
     card = json.loads((out / "reply_model.json").read_text())
-    assert card["features"] == list(FEATURES)
+    assert card["features"] == list(FEATURES) and card["params"]["molweni_weight"] == 3
+    assert card["word_vectors"]["sha256"] == json.loads((files("bot.data") / "reply_model.json").read_text())[
+        "word_vectors"]["sha256"]  # trained on the package's vectors, and says so
     model = load(out / card["with_text"]["file"], card["with_text"]["threshold"],
                  out / card["with_text"]["ranker_file"])
     assert model.ranker is not None
