@@ -8,8 +8,9 @@ MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json (its train file is not availa
 IRC is one long busy channel; Molweni short conversations cut out of it. The model is fitted on IRC train/ and
 the even-numbered Molweni dev dialogues (Molweni's train file is not available; each of its rows counts
 --molweni-weight times); the odd-numbered ones are only measured. The similarity features read the package's word
-vectors (training/word_vectors.py: make them first), named with their sha256 in the card. It is not told how long a window is: told, it learned that in a short window everything is a reply,
-which in a quiet team channel turns unrelated neighbours into contacts. Each model's threshold is chosen on IRC
+vectors (training/word_vectors.py: make them first), named with their sha256 in the card. It is not told how long
+a window is: told, it learned that in a short window everything is a reply, which in a quiet team channel turns
+unrelated neighbours into contacts. Each model's threshold is chosen on IRC
 dev/ and the odd Molweni half for what Rapport makes of the links: IRC contact pairs (two people joined by a link,
 or by a leading @mention) must keep precision at least 0.90, the aim of issue 12 (a contact that did not happen
 misleads coffee pairing and nudges more than a missed one); among those thresholds, the one with the best sum of
