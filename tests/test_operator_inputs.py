@@ -8,6 +8,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from adapters.exportfiles import MAX_FILE_BYTES
 from tests.conftest import ROOT, rapport
 
@@ -195,3 +197,23 @@ def test_a_database_a_newer_rapport_migrated_is_one_line(env: dict[str, str], tm
     run = rapport(["db", "upgrade"], newer)
     assert run.returncode == 2
     assert "'0099_from_the_future'; a newer version of Rapport has migrated it" in one_error_line(run.stderr)
+
+
+async def test_reply_ranker_files_that_cannot_be_used_stop_the_start_with_the_reason(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Read at start, not on the first message: vectors the models were not trained with would misread every one."""
+    from adapters.bootstrap import bootstrap
+    from adapters.settings import Settings
+    from bot.graph import reply_model
+    from storage.sealing import ConfigurationError
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/rapport.db", secret_key="k" * 32)
+    core = await bootstrap(settings)  # the package's own files load
+    await core.store.close()
+
+    def stale() -> None:
+        raise ValueError("word_vectors.npz: sha256 0f00, but the reply models were trained with 5e7d")
+
+    monkeypatch.setattr(reply_model, "word_vectors", stale)
+    with pytest.raises(ConfigurationError, match="files in bot/data cannot be used: word_vectors"):
+        await bootstrap(settings)

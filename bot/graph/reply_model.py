@@ -199,6 +199,14 @@ def vectors_in(data: Any) -> WordVectors | None:
     return read_vectors(stored)
 
 
+def load_shipped() -> None:
+    """Read the shipped models and word vectors now (they are cached): a broken install then fails at start, with
+    OSError or ValueError, not on the first message."""
+    shipped(True)
+    shipped(False)
+    word_vectors()
+
+
 def vector_of(words: frozenset[str]) -> np.ndarray | None:
     vectors = word_vectors()
     return None if vectors is None else vectors.of(words)
