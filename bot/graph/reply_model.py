@@ -5,8 +5,8 @@ Discord channel, Slack's top level) several conversations interleave and the mes
 only a quarter of the time. Each candidate parent among the previous CANDIDATES messages of the channel is scored
 by gradient-boosted models (LightGBM, exported to ONNX and run by onnxruntime) from what the two messages are,
 not what they say: distance in messages and time, who speaks to whom (@mentions, "name: ...") and who is named in
-passing ("!grub | pabremer"), each author's recent addressees, question form, and how many content words the two
-share. A ranker (lambdarank: fitted to put
+passing ("!grub | pabremer"), each author's recent addressees, question form, how many content words the two
+share, and what the two are about (the cosine of their word vectors, WordVectors). A ranker (lambdarank: fitted to put
 the parent first among a message's candidates) picks the best candidate by another author; a classifier (fitted on
 each pair alone) gives the probability that this pick is the parent, and it is when that clears the threshold
 chosen on held-apart data; otherwise the message has none. (The classifier alone, picking its own best, linked
@@ -15,8 +15,8 @@ worse: a pair's probability does not see the pair's rivals.)
 Without text (Discord without the Message Content intent) the text features are missing and a second pair of
 models, trained the same way without them, decides from structure alone.
 
-The words of a message live only in memory, in a `Said`, for as long as the message can still be a candidate;
-nothing of them is stored. Trained by `python -m training.reply_model DATA` (provenance in
+The words of a message, and its word vector, live only in memory, in a `Said`, for as long as the message can still
+be a candidate; nothing of them is stored. Trained by `python -m training.reply_model DATA` (provenance in
 bot/data/reply_model.json); measured by benchmarks/real_chat.py.
 """
 
