@@ -336,12 +336,13 @@ class SqlCoffee:
         async with self.sessions.begin() as session:
             ids = list(await session.scalars(select(CoffeeSeatRow.group_id).where(
                 CoffeeSeatRow.workspace == workspace, CoffeeSeatRow.user_id == user)))
-            # Their groups stay the others' record of the round, without them: their seat, and the reasons about
-            # them (GroupRecord.without); a group with no one else in it goes.
+            # Their groups stay the others' record of the round, without them: their seat, the reasons about them,
+            # and what was worked out from their data too (GroupRecord.without); a group with no one else in it goes.
             kept = [g.without(user) for g in await self._groups(session, CoffeeGroupRow.id.in_(ids))] if ids else []
             for group in (g for g in kept if g.seats):
                 await session.execute(update(CoffeeGroupRow).where(CoffeeGroupRow.id == group.id)
-                                      .values(reasons="\n".join(group.reasons)))
+                                      .values(reasons="\n".join(group.reasons), score=group.score,
+                                              suggested_at=group.suggested_at))
             removed = 0
             for statement in (
                 update(CoffeeChannelRow).where(CoffeeChannelRow.workspace == workspace,

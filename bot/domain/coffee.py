@@ -117,16 +117,19 @@ class GroupRecord:
 
     def without(self, user: str) -> GroupRecord:
         """The group as its other members keep it once `user` has erased their data: their seat goes (with their
-        check-in answer), and every reason about them. A larger group's reasons name the two each is about
-        ("<@a> & <@b>: ..."), an unplaced member's starts with their id; a pair's name no one, being about both."""
+        check-in answer), every reason about them, and the score and suggested time. A larger group's reasons name
+        the two each is about ("<@a> & <@b>: ..."), an unplaced member's starts with their id; a pair's name no one,
+        being about both."""
         if user not in self.members:
             return self
 
         def about(reason: str) -> set[str]:
             return {u for u in self.members if f"<@{u}>" in reason or reason.startswith(f"{u}: ")}
 
+        # The score and the suggested time were worked out from their profile and working hours too: they go.
         return replace(self, seats=tuple(s for s in self.seats if s.user != user),
-                       reasons=tuple(r for r in self.reasons if (named := about(r)) and user not in named))
+                       reasons=tuple(r for r in self.reasons if (named := about(r)) and user not in named),
+                       score=0.0, suggested_at=None)
 
 
 @dataclass(frozen=True)

@@ -413,7 +413,8 @@ async def test_erasing_a_member_leaves_the_others_their_coffee_groups_without_he
         GroupRecord(WS, "C1", T0, 0, (Seat("ana", **met), Seat("bob", **met)), 0.9,
                     ("acquaintances", "both into sourdough")),
         GroupRecord(WS, "C1", T0, 1, (Seat("cid"), Seat("ana"), Seat("dan")), 1.4,
-                    ("<@cid> & <@ana>: both into chess", "<@cid> & <@dan>: from different teams", fallback)),
+                    ("<@cid> & <@ana>: both into chess", "<@cid> & <@dan>: from different teams", fallback),
+                    suggested_at=T0 + timedelta(days=2)),
     ), checkin_sent=True))
     await store.coffee.save_round(RoundRecord(WS, "C1", T0 + week, "sent", (
         GroupRecord(WS, "C1", T0 + week, 0, (Seat("bob"), Seat("cid")), 0.5, ("both into chess",)),
@@ -435,6 +436,9 @@ async def test_erasing_a_member_leaves_the_others_their_coffee_groups_without_he
     ]
     assert [g.index for g in rounds[0].placed] == [1] and rounds[1].unplaced == ("eve",)
     assert rounds[0].groups[0].seats[0].answer == "met"  # bob's own answer stays his
+    # Worked out from ana's data too (her profile, her working hours): gone; the others' round untouched.
+    assert [(g.score, g.suggested_at) for g in rounds[0].groups] == [(0.0, None), (0.0, None)]
+    assert rounds[1].groups[1].score == 0.5
     bob = await _export(store, WS, "bob")
     assert bob["coffee_groups"] == [
         {"channel": "C1", "round": T0.isoformat(), "with": [], "placed": True, "checkin_answer": "met"},
