@@ -294,6 +294,8 @@ async def _answer(ctx: Context, group_id: int, answer: str) -> Reply:
     group = await ctx.store.coffee.group(group_id)
     if group is None or group.workspace != ctx.workspace or ctx.user not in group.members:
         return Reply("That check-in is not yours, or it is no longer there.")
+    if len(group.seats) < 2:  # the others left it (erased their data): no meetup to ask about
+        return Reply("No one else is in that coffee group any more, so there is no check-in to answer.")
     already_met = group.met_at is not None
     now = ctx.clock.now()
     updated = await ctx.store.coffee.answer(group_id, ctx.user, answer, now)

@@ -364,8 +364,10 @@ async def test_a_partner_erased_leaves_the_round_on_record_but_no_meetup(store, 
     assert sorted(to for kind, _, to, _ in outbound.sent if kind == "dm") == sorted(others)
     for user in others:
         assert "Glad you met" in await bot.say(user, "coffee checkin met")
+    assert "no one else is in that coffee group" in (await bot.say(partner, "coffee checkin met")).lower()
     document = await export(store, WS, partner, clock.now())
-    assert [(g["round"], g["with"], g["placed"]) for g in document["coffee_groups"]] == [(due.isoformat(), [], True)]
+    assert [(g["round"], g["with"], g["placed"], g["checkin_answer"]) for g in document["coffee_groups"]] == [
+        (due.isoformat(), [], True, None)]  # the answer to a meetup with no one is not taken
     figures = await insights(store, WS, clock.now())
     assert (figures.coffee_groups.value, figures.met) == (1, Rate(1, 1))
 
