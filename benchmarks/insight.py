@@ -152,8 +152,8 @@ async def main() -> None:
         table = Table(title=f"Seeing the graph: {args.members:,} members, a year of activity")
         for column in ("what", "seconds", "CPU seconds", "peak MiB", "result"):
             table.add_column(column, justify="left" if column in ("what", "result") else "right")
-        for what, seconds, cpu, peak, result in rows:
-            table.add_row(what, f"{seconds:.2f}", f"{cpu:.2f}", f"{peak:.1f}", result)
+        for what, seconds, cpu, peak, found in rows:
+            table.add_row(what, f"{seconds:.2f}", f"{cpu:.2f}", f"{peak:.1f}", found)
         console.print(table)
         assert own_picture_warm
         await store.close()

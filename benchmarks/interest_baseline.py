@@ -22,6 +22,6 @@ _then = module_at(BASELINE, "bot/coffee/interest_pairs.py", f"interest_pairs_{BA
 
 async def shared_interests(store: Store, matchers: Matchers, profiles: Sequence[Profile],
                            ) -> dict[PairKey, SharedInterest]:
-    _then.matchers = matchers
+    vars(_then)["matchers"] = matchers  # the old module reads a global of that name
     result: dict[PairKey, SharedInterest] = await _then.shared_interests(store, profiles)
     return result

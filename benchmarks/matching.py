@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -143,9 +144,9 @@ def main() -> None:
     rows.append(("lexical fallback", LexicalMatcher(), True, time.perf_counter() - start))
 
     timing_phrases = phrases_for_timing(tuning)
-    results = []
+    results: list[dict[str, Any]] = []
     for label, matcher, levels, load_s in rows:
-        r: dict[str, object] = {"matcher": label, "threshold": matcher.threshold, "load_s": load_s}
+        r: dict[str, Any] = {"matcher": label, "threshold": matcher.threshold, "load_s": load_s}
         for name, pairs in (("tune", tuning), ("held", held_out), ("fresh", fresh)):
             scores, labels = pair_scores(matcher, pairs, levels), np.array([p.related for p in pairs])
             r[f"{name}_p"], r[f"{name}_r"] = precision_recall(scores, labels, matcher.threshold)
@@ -179,8 +180,8 @@ def main() -> None:
           "| load | embed 1,000 phrases |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
-        load = "-" if np.isnan(r["load_s"]) else f"{r['load_s']:.2f} s"  # type: ignore[arg-type]
-        embed = "-" if np.isnan(r["embed_1000_s"]) else f"{r['embed_1000_s']:.2f} s"  # type: ignore[arg-type]
+        load = "-" if np.isnan(r["load_s"]) else f"{r['load_s']:.2f} s"
+        embed = "-" if np.isnan(r["embed_1000_s"]) else f"{r['embed_1000_s']:.2f} s"
         print(f"| {r['matcher']} | {r['threshold']:.2f} | {r['tune_p']:.2f} / {r['tune_r']:.2f} "
               f"| {r['cv_p']:.2f} / {r['cv_r']:.2f} | {r['held_p']:.2f} / {r['held_r']:.2f} | {r['held_auc']:.2f} "
               f"| {r['held_hard']:.0%} | {r['fresh_p']:.2f} / {r['fresh_r']:.2f} | {r['fresh_auc']:.2f} "

@@ -19,6 +19,7 @@ import random
 import sys
 import time
 import tracemalloc
+from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -138,6 +139,8 @@ def upper_bound(cands: list[Candidate], facts: PairFacts) -> float:
         c.user_id: STAGE_POINTS[0] + HOUR_POINTS * best_overlap[w] + CROSS_TEAM_POINTS
         for c, w in zip(cands, wins, strict=True)
     }
+    # The benchmark builds its facts as mappings (a lookup function could not be walked).
+    assert isinstance(facts.stages, Mapping) and isinstance(facts.interests, Mapping)
     for key in set(facts.stages) | set(facts.interests):
         a, b = sorted(key)
         s = score_pair(index[a], index[b], facts)

@@ -54,8 +54,9 @@ def free_port() -> int:
 
 def signed(body: str) -> dict[str, str]:
     stamp = str(int(time.time()))
-    return {"X-Slack-Request-Timestamp": stamp, "Content-Type": "application/json",
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)}
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    assert signature is not None  # None only without a secret
+    return {"X-Slack-Request-Timestamp": stamp, "Content-Type": "application/json", "X-Slack-Signature": signature}
 
 
 @dataclass
@@ -109,7 +110,7 @@ class Slack:
         body = json.dumps({"team_id": team, "api_app_id": "A0RAPPORT", "type": "event_callback", "event": event,
                            "event_id": f"Ev{self.n:010d}", "event_time": int(self.ts),
                            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}]})
-        deliveries = [{}]
+        deliveries: list[dict[str, str]] = [{}]
         if random.random() < self.retry_share:
             deliveries.append({"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
         return body, deliveries
