@@ -502,28 +502,20 @@ async def test_the_members_page_shows_a_pause_ending_on_the_day_they_typed(store
         f"<#{CH}>: paused until 2026-04-01"]
 
 
-async def test_the_suggested_time_is_not_an_hour_after_the_introduction(store, clock, outbound) -> None:
+@pytest.mark.parametrize(("schedule", "due", "suggested"), [
     # Tuesday 08:00 in Tokyo is Monday 23:00 UTC; the next UTC day starts an hour later, at 09:00 in Tokyo, and
-    # that was the time suggested: the group was asked to meet an hour after being introduced.
+    # that was the time suggested: the group was asked to meet an hour after being introduced. Wednesday 09:00 now.
+    ("tuesday 08:00", datetime(2026, 3, 2, 23, 0, tzinfo=UTC), datetime(2026, 3, 4, 0, 0, tzinfo=UTC)),
+    # A round at 23:30 in Tokyo: 09:00 the next day is the next day for everyone, and is suggested (Tuesday).
+    ("monday 23:30", datetime(2026, 3, 2, 14, 30, tzinfo=UTC), datetime(2026, 3, 3, 0, 0, tzinfo=UTC)),
+], ids=["not-an-hour-after-the-introduction", "a-late-round-the-next-morning"])
+async def test_the_suggested_time_is_on_a_later_local_day(store, clock, outbound, schedule: str, due: datetime,
+                                                          suggested: datetime) -> None:
     bot = await make(store, clock, outbound, "ab", tz="Asia/Tokyo")
-    await bot.say("m", "coffee setup weekly tuesday 08:00 tz Asia/Tokyo", MANAGER)
+    await bot.say("m", f"coffee setup weekly {schedule} tz Asia/Tokyo", MANAGER)
     for user in "ab":
         await bot.say(user, "coffee join")
-    due = (await store.coffee.channel(WS, CH)).next_run_at
-    assert due == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+    assert (await store.coffee.channel(WS, CH)).next_run_at == due
     await bot.at(due)
     (group,) = (await store.coffee.round(WS, CH, due)).placed
-    assert group.suggested_at == datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # Wednesday 09:00 in Tokyo
-
-
-async def test_a_late_round_suggests_the_next_morning(store, clock, outbound) -> None:
-    # A round at 23:30 in Tokyo: 09:00 the next day is the next day for everyone, and is suggested.
-    bot = await make(store, clock, outbound, "ab", tz="Asia/Tokyo")
-    await bot.say("m", "coffee setup weekly monday 23:30 tz Asia/Tokyo", MANAGER)
-    for user in "ab":
-        await bot.say(user, "coffee join")
-    due = (await store.coffee.channel(WS, CH)).next_run_at
-    assert due == datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
-    await bot.at(due)
-    (group,) = (await store.coffee.round(WS, CH, due)).placed
-    assert group.suggested_at == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # Tuesday 09:00 in Tokyo
+    assert group.suggested_at == suggested

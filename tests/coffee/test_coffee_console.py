@@ -9,13 +9,18 @@ from typing import Any
 from tests.test_console import _console, _said
 
 
+async def _weekly_with(session: Any, out: Any, *people: str) -> None:
+    """Carol sets up weekly coffee in #engineering (Tuesdays 10:00) and `people` join it."""
+    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
+    for who in people:
+        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+
+
 async def test_pairing_dm_starters_are_questions_you_would_ask(sql_store: Any) -> None:
     session, out = await _console(sql_store)
     await _said(session, out, "@bob /rapport profile")
     await _said(session, out, '@bob form behaviour="sourdough baking, chess" capability=Kubernetes')
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("alice", "bob", "dave"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "alice", "bob", "dave")
     dms = await _said(session, out, "+1d")
     asks = re.findall(r"  Ask @(\w+)\n((?:    - .*\n?)+)", dms)
     assert asks, dms
@@ -58,9 +63,7 @@ async def test_a_second_intro_request_is_pending_and_thanks_go_to_the_introducer
 
 async def test_answering_before_the_check_in_dm_means_no_check_in_dm(sql_store: Any) -> None:
     session, out = await _console(sql_store)
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("alice", "bob"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "alice", "bob")
     assert "[group message to @Alice, @Bob]" in await _said(session, out, "+1d")
     assert "Glad you met" in await _said(session, out, "@alice /rapport coffee checkin met")
     checkins = await _said(session, out, "+5d")
@@ -200,9 +203,7 @@ async def test_a_group_gets_one_message_with_everyones_time_and_a_calendar_file(
 async def test_a_jump_in_time_runs_each_round_and_check_in_at_its_own_time(sql_store: Any) -> None:
     session, out = await _console(sql_store)
     await _said(session, out, "at 2026-03-02T09:00")
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("alice", "bob", "dave"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "alice", "bob", "dave")
     jumped = await _said(session, out, "+15d")
     # As if the bot had been running: the rounds of 3, 10 and 17 March, each followed by its check-in; after two
     # check-ins nobody answered, members are paused, so the third round has too few people.
@@ -314,9 +315,7 @@ async def test_changing_a_running_coffee_announces_the_next_round_not_the_first(
 
 async def test_each_member_presses_the_group_check_in_for_themselves(sql_store: Any) -> None:
     session, out = await _console(sql_store)
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("bob", "dave"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "bob", "dave")
     await _said(session, out, "+1d")
     assert "[group message to @Bob, @Dave] How did your virtual coffee go" in await _said(session, out, "+5d")
     assert "Glad you met" in await _said(session, out, "@bob press 1")
@@ -338,9 +337,7 @@ async def test_what_the_coffee_messages_tell_members_to_type_works_where_they_re
     """The introduction and the pause notice are read in a group message or a DM, not in the coffee channel:
     the commands they give name the channel, and work typed anywhere else."""
     session, out = await _console(sql_store)
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("bob", "dave"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "bob", "dave")
     intro = await _said(session, out, "+1d")
     assert "`/rapport coffee skip #engineering`" in intro and "`/rapport coffee skip`" not in intro, intro
     assert "sit out" in await _said(session, out, "@bob #general /rapport coffee skip #engineering")
@@ -407,9 +404,7 @@ async def test_the_outlook_link_spells_spaces_as_outlook_reads_them(sql_store: A
     from urllib.parse import parse_qs, unquote, urlsplit
 
     session, out = await _console(sql_store)
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("alice", "carol"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "alice", "carol")
     said = await _said(session, out, "+1d")
     (link,) = re.findall(r"Outlook: (\S+)", said)
     query = urlsplit(link).query
@@ -424,9 +419,7 @@ async def test_a_member_back_from_a_pause_is_still_paused_after_unanswered_check
     # Bob's pause until 4 March ends by itself (his membership keeps paused=True with a date past); rounds then
     # place him again, yet two unanswered check-ins later he was never paused, as anyone else would be.
     session, out = await _console(sql_store)
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("alice", "bob", "carol"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "alice", "bob", "carol")
     await _said(session, out, "@bob #engineering /rapport coffee pause until 2026-03-04")
     said = ""
     for _ in range(4):  # the rounds of 3, 10, 17 and 24 March; Alice and Carol answer every check-in
@@ -440,9 +433,7 @@ async def test_a_member_back_from_a_pause_is_still_paused_after_unanswered_check
 async def test_a_skip_or_pause_that_is_over_is_not_a_welcome_back(sql_store: Any) -> None:
     # Bob sat out the round of 3 March and his pause until 5 March is over: he is simply in, and a join says so.
     session, out = await _console(sql_store)
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("alice", "bob", "carol"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "alice", "bob", "carol")
     await _said(session, out, "@bob #engineering /rapport coffee skip")
     await _said(session, out, "+2d")
     again = await _said(session, out, "@bob #engineering /rapport coffee join")
@@ -498,9 +489,7 @@ async def test_the_channel_is_not_promised_a_time_for_a_group_that_got_none(sql_
     # Bob (New York) and Dave (Kolkata) share no working hours: their introduction says so, and the channel
     # announcement said every group had "a time that suits everyone, a calendar invite".
     session, out = await _console(sql_store)
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("bob", "dave"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "bob", "dave")
     said = await _said(session, out, "+1d")
     assert "I found no time inside everyone's working hours" in said and "agree a time" in said
     assert "a time that suits everyone, a calendar invite" not in said, said
@@ -521,9 +510,7 @@ async def test_the_channel_is_not_promised_a_time_for_a_group_that_got_none(sql_
 async def test_someone_left_out_is_not_promised_a_place_next_round(sql_store: Any) -> None:
     # Alice avoids Bob and Carol: no round can place her, yet each announcement said "you are first in line".
     session, out = await _console(sql_store)
-    await _said(session, out, "@carol #engineering /rapport coffee setup weekly tuesday 10:00")
-    for who in ("alice", "bob", "carol"):
-        await _said(session, out, f"@{who} #engineering /rapport coffee join")
+    await _weekly_with(session, out, "alice", "bob", "carol")
     for other in ("bob", "carol"):
         await _said(session, out, f"@alice /rapport coffee avoid @{other}")
     for _ in range(2):

@@ -967,19 +967,25 @@ async def test_a_channel_deleted_right_after_a_message_takes_that_message_too(sl
     assert await slack.core.store.graph.messages_in(T1, "C0GENERAL") == []
 
 
-async def test_a_channel_deleted_while_the_database_is_away_is_forgotten_when_it_is_back(slack: Slack) -> None:
-    """Slack had its 200 and will not send the deletion again: it must wait out the outage as messages do."""
+async def _sent_while_the_database_is_down(slack: Slack, failing: tuple[object, str], event: dict[str, str]) -> None:
+    """After one stored message, `event` comes while `failing` (a store method) cannot reach the database, for
+    longer than a single retry would wait out; then the database is back and the work settles."""
     await slack.install(T1)
     await slack.say(T1, ANN, f"<@{BOB}> is the build green?", slack.ts())
     await slack.settle()
-    store = slack.core.store
     slack.core.intake.backoff = (0.01, 0.05)
     slack.adapter.deferred.retry_delay = 0.01
-    with database_down(store, (store.graph, "messages_in")):
-        assert (await slack.event(T1, {"type": "channel_deleted", "channel": "C0GENERAL"})).status == 200
-        await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
-    # The database is back.
+    with database_down(slack.core.store, failing):
+        assert (await slack.event(T1, event)).status == 200
+        await asyncio.sleep(0.5)
     await slack.settle()
+
+
+async def test_a_channel_deleted_while_the_database_is_away_is_forgotten_when_it_is_back(slack: Slack) -> None:
+    """Slack had its 200 and will not send the deletion again: it must wait out the outage as messages do."""
+    store = slack.core.store
+    await _sent_while_the_database_is_down(slack, (store.graph, "messages_in"),
+                                           {"type": "channel_deleted", "channel": "C0GENERAL"})
     assert await slack.core.store.graph.messages_in(T1, "C0GENERAL") == []
 
 
@@ -996,17 +1002,9 @@ async def test_an_uninstall_right_after_a_message_erases_that_message_too(slack:
 
 async def test_an_uninstall_while_the_database_is_away_erases_when_it_is_back(slack: Slack) -> None:
     """Slack sends app_uninstalled once: an erasure given up after one retry kept the workspace's data."""
-    await slack.install(T1)
-    await slack.say(T1, ANN, f"<@{BOB}> is the build green?", slack.ts())
-    await slack.settle()
     store = slack.core.store
-    slack.core.intake.backoff = (0.01, 0.05)
-    slack.adapter.deferred.retry_delay = 0.01
-    with database_down(store, (store.privacy, "forget_workspace")):
-        assert (await slack.event(T1, {"type": "app_uninstalled", "event_ts": slack.ts()})).status == 200
-        await asyncio.sleep(0.5)  # longer than the outage a single retry would wait out
-    # The database is back.
-    await slack.settle()
+    await _sent_while_the_database_is_down(slack, (store.privacy, "forget_workspace"),
+                                           {"type": "app_uninstalled", "event_ts": slack.ts()})
     assert await rows(slack, MessageRow, workspace=T1) == 0
 
 
