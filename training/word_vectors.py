@@ -19,7 +19,6 @@ Why: the shared-words features count only identical words. Chat about one thing 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.graph.reply_model import VECTORS_FILE, words_of, write_vectors
-from bot.interests.similarity import MODEL_SHA256, VOCAB_PATH, default_model_path, file_sha256
+from bot.interests.similarity import MODEL_SHA256, VOCAB_PATH, default_model_path, file_sha256, wordpiece_tokenizer
 from training.corpora import Channel, irc_files, read_irc
 
 MIN_COUNT = 3
@@ -58,15 +57,11 @@ def vocabulary(channels: Sequence[Channel], size: int) -> tuple[list[str], np.nd
 def read_alone(words: Sequence[str]) -> np.ndarray:
     """Each word's 384 numbers: the model's output averaged over the word's pieces ([CLS] and [SEP] left out)."""
     import onnxruntime as ort
-    from tokenizers import BertWordPieceTokenizer
 
     model = default_model_path()
     if file_sha256(model) != MODEL_SHA256:
         raise ValueError(f"{model}: not the pinned all-MiniLM-L6-v2 (sha256 differs)")
-    tokenizer = BertWordPieceTokenizer(str(VOCAB_PATH), lowercase=True, strip_accents=None, clean_text=True,
-                                       handle_chinese_chars=True)
-    tokenizer.enable_truncation(max_length=16)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    tokenizer = wordpiece_tokenizer(VOCAB_PATH, 16)
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     inputs = {i.name for i in session.get_inputs()}
     out = np.zeros((len(words), 384), np.float32)
@@ -112,8 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     path = args.out / VECTORS_FILE
     write_vectors(path, words, reduced(read_alone(words), shares, args.dimensions))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    print(f"wrote {path}: {len(words):,} words x {args.dimensions}, {path.stat().st_size:,} bytes, sha256 {digest}")
+    print(f"wrote {path}: {len(words):,} words x {args.dimensions}, {path.stat().st_size:,} bytes, "
+          f"sha256 {file_sha256(path)}")
     return 0
 
 

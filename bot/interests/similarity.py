@@ -224,6 +224,19 @@ def default_model_path() -> Path:
     return Path(folders[0]) / "model.onnx"
 
 
+def wordpiece_tokenizer(vocab: Path, max_tokens: int) -> Any:
+    """The model's own tokenizer, padded and cut at `max_tokens`: its config's settings (BertTokenizer,
+    do_lower_case, accents stripped) on the WordPiece vocabulary at `vocab`."""
+    from tokenizers import BertWordPieceTokenizer
+
+    tokenizer = BertWordPieceTokenizer(
+        str(vocab), lowercase=True, strip_accents=None, clean_text=True, handle_chinese_chars=True
+    )
+    tokenizer.enable_truncation(max_length=max_tokens)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
 class EmbeddingMatcher(_CachedMatcher):
     """all-MiniLM-L6-v2 (int8 ONNX) sentence embeddings; cosine similarity of mean-pooled token vectors."""
 
@@ -250,7 +263,6 @@ class EmbeddingMatcher(_CachedMatcher):
         :data:`MODEL_SHA256`; with a path, the check runs only when ``model_sha256`` is given.
         """
         import onnxruntime as ort  # imported here so the lexical fallback works without it
-        from tokenizers import BertWordPieceTokenizer
 
         super().__init__(cache_size)
         self.threshold = threshold
@@ -274,12 +286,7 @@ class EmbeddingMatcher(_CachedMatcher):
         if not vocab.is_file():
             raise FileNotFoundError(f"WordPiece vocabulary not found: {vocab}")
 
-        # Same settings as the model's own tokenizer config: BertTokenizer, do_lower_case, accents stripped.
-        self._tokenizer = BertWordPieceTokenizer(
-            str(vocab), lowercase=True, strip_accents=None, clean_text=True, handle_chinese_chars=True
-        )
-        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer = wordpiece_tokenizer(vocab, MAX_TOKENS)
 
         options = ort.SessionOptions()
         if threads:
