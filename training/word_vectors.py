@@ -50,7 +50,10 @@ def vocabulary(channels: Sequence[Channel], size: int) -> tuple[list[str], np.nd
                 counts.update(words)
                 as_name.update(words & nicks)
     total = sum(counts.values())
-    kept = [(w, n) for w, n in counts.most_common() if n >= MIN_COUNT and as_name[w] * 2 < n][:size]
+    # Ties in count go alphabetically: most_common keeps first-seen order, which follows string hashing from one run to
+    # the next, and the file the model card pins by sha256 must come out the same each time.
+    ranked = sorted(counts.items(), key=lambda counted: (-counted[1], counted[0]))
+    kept = [(w, n) for w, n in ranked if n >= MIN_COUNT and as_name[w] * 2 < n][:size]
     return [w for w, _ in kept], np.array([n / total for _, n in kept], np.float64)
 
 
