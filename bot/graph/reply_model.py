@@ -132,13 +132,15 @@ def opens_as_answer(said: Said) -> bool:
     return said.opening in _ANSWER_OPENERS
 
 
-def said(event: MessagePosted, reading: Reading, to: frozenset[str], mentions: Sequence[str]) -> Said:
+def said(event: MessagePosted, reading: Reading, to: frozenset[str], mentions: Sequence[str],
+         ranked: bool = True) -> Said:
+    """`ranked`: the message is in flat chat, where the ranker reads it; only then is its vector worth adding up."""
     if event.text is None:
         return Said(event.message_id, event.author, event.at, to, frozenset(mentions))
     words = words_of(event.text)
     return Said(event.message_id, event.author, event.at, to, frozenset(mentions), reading.question,
                 reading.chatter, words, opening_of(event.text, bool(to)),
-                frozenset(reading.named_anywhere) - {event.author}, vector_of(words))
+                frozenset(reading.named_anywhere) - {event.author}, vector_of(words) if ranked else None)
 
 
 @dataclass(frozen=True)
@@ -519,7 +521,11 @@ def load(path: Any, threshold: float, ranker: Any = None) -> ReplyModel:
 @cache
 def shipped(with_text: bool = True) -> ReplyModel | None:
     """The model in the package (with or without the text features), or None when none is shipped."""
-    data = files("bot.data")
+    return models_in(files("bot.data"), with_text)
+
+
+def models_in(data: Any, with_text: bool = True) -> ReplyModel | None:
+    """The model a training command wrote to the folder `data` (its --out, or a --folds half), or None."""
     card = data / "reply_model.json"
     if not card.is_file():
         return None
@@ -529,11 +535,13 @@ def shipped(with_text: bool = True) -> ReplyModel | None:
     return load(data / variant["file"], float(variant["threshold"]), data / ranker if ranker else None)
 
 
-def parents(batch: Sequence[tuple[Said, Sequence[Said]]]) -> list[str | None]:
-    """The shipped models' picks: messages with their text by the full model, the others by the textless one."""
+def parents(batch: Sequence[tuple[Said, Sequence[Said]]],
+            models: Callable[[bool], ReplyModel | None] = shipped) -> list[str | None]:
+    """The models' picks (the shipped ones unless told): messages with their text by the full model, the others by
+    the textless one."""
     result: list[str | None] = [None] * len(batch)
     for with_text in (True, False):
-        model = shipped(with_text)
+        model = models(with_text)
         picked = [i for i, (message, _) in enumerate(batch) if (message.words is not None) == with_text]
         if model is None or not picked:
             continue

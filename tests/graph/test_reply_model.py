@@ -366,6 +366,10 @@ def test_a_message_vector_is_its_known_words_and_the_shipped_ones_know_chat() ->
     assert float(about("nvidia", "driver") @ about("nividia")) > float(about("nvidia", "driver") @ about("printer"))
     said = said_of(msg(1, "ana", 0, "my wifi keeps dropping"), NAMES)
     assert said.vector is not None and said.vector.shape == (shipped_vectors.vectors.shape[1],)
+    # In a thread or an explicit reply the platform says what it replies to: the ranker never reads it.
+    for placed in ({"thread_id": "1"}, {"reply_to": "1"}):
+        threaded = said_of(msg(3, "ana", 0, "my wifi keeps dropping", **placed), NAMES)
+        assert threaded.vector is None and threaded.words == said.words
     assert said_of(msg(2, "ana", 0, None), NAMES).vector is None
 
 
