@@ -1,11 +1,13 @@
 """How well Rapport reads real chat that humans annotated and nobody here wrote.
 
-Run: python benchmarks/real_chat.py IRC_DATA MOLWENI_DEV_JSON [--no-product]
+Run: python benchmarks/real_chat.py IRC_DATA MOLWENI_DEV_JSON [--no-product] [--folds DIR]
      [--errors | --live BATCH | --speed FILES [--speed-only]]
 
 IRC_DATA is the `data` folder of jkkummerfeld/irc-disentanglement (only dev/ is read here);
-MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json: its odd-numbered dialogues are measured here, the even ones
-were fitted (training/reply_model.py). Test splits are never read (they are held out).
+MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json. The shipped model fitted all its dialogues, so Rapport is
+measured on it two-fold, in process: each half read by the fold model fitted on the other (`python -m
+training.reply_model IRC_DATA MOLWENI_DEV_JSON --folds DIR` writes them; pass the same --folds DIR here). Test
+splits are never read (they are held out).
 
 Three readers of the same chat, in the same run:
 - "Rapport" is the product: every channel written as DiscordChatExporter JSON (unthreaded, no reply references,
@@ -15,8 +17,9 @@ Three readers of the same chat, in the same run:
 - "previous rules" are bot/conversation.py (now bot/graph/) as it was before the ranker (commit PREVIOUS, from git).
 - "baseline": the previous message by someone else is the parent; a question's answerer is the next other speaker.
 
---errors reads only Molweni's fitting (even) half: its answered edges' errors by kind, and the same answer rules on
-the annotators' own reply links (how much is lost to the ranker's links rather than to the answer rules).
+--errors reads only Molweni's even half, with the shipped model (which fitted it): its answered edges' errors by
+kind, and the same answer rules on the annotators' own reply links (how much is lost to the ranker's links rather
+than to the answer rules).
 
 Measures: reply links between different people (P/R/F of (message, parent)); contact pairs (two people are in
 contact when a human link joins their messages; predicted: any pair the graph shows above strangers); answered
@@ -36,6 +39,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -102,11 +106,11 @@ def recorded(picked: dict[str, str], rank: Ranker | None = None) -> Ranker:
     return recording
 
 
-def rapport_in_process(channels: Sequence[Channel]) -> Reading:
+def rapport_in_process(channels: Sequence[Channel], rank: Ranker | None = None) -> Reading:
     reading = Reading(set(), set(), set())
     for c in channels:
         picked: dict[str, str] = {}
-        recording = recorded(picked)
+        recording = recorded(picked, rank)
 
         outcomes = list(link_all(Memory(), c.events, name_index(c.members), recording))
         reading.links |= {(c.name, child, parent) for child, parent in picked.items()}
@@ -266,8 +270,25 @@ def every_gold_link(channels: Sequence[Channel]) -> set[LinkKey]:
             | {(c.name, m, m) for c in channels for m in c.starts})
 
 
+def cross_validated(dialogues: Sequence[Channel], folds: Path, qa: dict[str, set[tuple[str, str]]] | None
+                    ) -> tuple[Reading, list[tuple[str, Reading, Reading]]]:
+    """Molweni read two-fold: each half by the fold model fitted on the other (training/reply_model.py --folds).
+    The reading of all dialogues, and per half (name, reading, gold)."""
+    every, halves = Reading(set(), set(), set()), []
+    for fitted, read in (("even", False), ("odd", True)):
+        models = cache(partial(reply_model.models_in, folds / fitted))
+        channels = molweni_half(dialogues, fit=read)
+        found = rapport_in_process(channels, partial(reply_model.parents, models=models))
+        halves.append((f"{'odd' if fitted == 'even' else 'even'} half, by the model fitted on the {fitted}", found,
+                       gold_of(channels, qa)))
+        for what in ("links", "pairs", "edges"):
+            getattr(every, what).update(getattr(found, what))
+    return every, halves
+
+
 def report(title: str, channels: Sequence[Channel], gold: Reading, product: bool,
-           qa: dict[str, set[tuple[str, str]]] | None = None) -> Table:
+           qa: dict[str, set[tuple[str, str]]] | None = None, folds: Path | None = None) -> Table:
+    """With `folds`, Molweni: Rapport's reading is two-fold (cross_validated), in process."""
     edges = qa is not None
     every = None if edges else channels  # Molweni annotates no conversation starts
     table = Table(title=title)
@@ -275,7 +296,15 @@ def report(title: str, channels: Sequence[Channel], gold: Reading, product: bool
                    *(["answered asker->answerer P / R / F"] if edges else []),
                    *([] if edges else ["every link, self-links included (Kummerfeld et al.'s measure)"])):
         table.add_column(column)
-    ours = rapport_in_process(channels)
+    if folds:
+        ours, halves = cross_validated(channels, folds, qa)
+        row(table, "Rapport (reply ranker), two-fold: each half read by the model fitted on the other", ours, gold,
+            edges)
+        for name, found, half_gold in halves:
+            row(table, f"  {name}", found, half_gold, edges)
+        product = False
+    else:
+        ours = rapport_in_process(channels)
     if product:
         shipped = rapport_product(channels)
         if shipped.pairs != ours.pairs:
@@ -284,7 +313,9 @@ def report(title: str, channels: Sequence[Channel], gold: Reading, product: bool
             print(f"note: product and in-process pairs differ by {len(shipped.pairs ^ ours.pairs)} "
                   "(names are server-wide in the product)")
         ours = Reading(ours.links, shipped.pairs, shipped.edges)
-    row(table, "Rapport (reply ranker)" + (", through rapport import" if product else ""), ours, gold, edges, every)
+    if not folds:
+        row(table, "Rapport (reply ranker)" + (", through rapport import" if product else ""), ours, gold, edges,
+            every)
     row(table, f"previous rules ({PREVIOUS})", previous_reading(channels), gold, edges, every)
     row(table, "baseline: previous other speaker / addressed nick", baseline(channels), gold, edges, every)
     return table
@@ -502,8 +533,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--speed", type=int, metavar="FILES", help="also time a history import of FILES train files")
     parser.add_argument("--speed-only", action="store_true", help="with --speed: only the timing")
     parser.add_argument("--live", type=int, metavar="BATCH", help="only the live path on IRC dev, BATCH a batch")
+    parser.add_argument("--folds", type=Path, metavar="DIR",
+                        help="the fold models of `python -m training.reply_model ... --folds DIR`: Molweni two-fold")
     parser.add_argument("--errors", action="store_true",
-                        help="only the answered edges of Molweni's fitting (even) half, errors by kind")
+                        help="only the answered edges of Molweni's even half, errors by kind")
     args = parser.parse_args(argv)
     console = Console()
     if args.live:
@@ -522,12 +555,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(report(f"IRC dev: {len(irc)} files, {sum(len(c.events) for c in irc):,} messages", irc,
                          gold_of(irc), not args.no_product))
     dialogues = list(read_molweni(args.molweni))
-    channels = molweni_half([d.channel for d in dialogues], fit=False)
+    channels = [d.channel for d in dialogues]
     qa = {d.channel.name: d.qa for d in dialogues}
     console.print(questions(dialogues))
-    console.print(report(f"Molweni dev, the half never fitted: {len(channels)} dialogues, "
-                         f"{sum(len(c.events) for c in channels):,} utterances", channels, gold_of(channels, qa),
-                         not args.no_product, qa))
+    if not args.folds:
+        print("Molweni: the shipped model fitted every dev dialogue; give --folds DIR (written by the training "
+              "command with --folds DIR) to measure Rapport on Molweni two-fold")
+    console.print(report(f"Molweni dev: {len(channels)} dialogues, {sum(len(c.events) for c in channels):,} "
+                         "utterances", channels, gold_of(channels, qa), False, qa, args.folds))
     return 0
 
 

@@ -1,24 +1,27 @@
 """Train the flat-chat reply ranker (bot/graph/reply_model.py) on public annotated chat and write it into the package.
 
-    python -m training.reply_model IRC_DATA MOLWENI_DEV_JSON [--out bot/data]
+    python -m training.reply_model IRC_DATA MOLWENI_DEV_JSON [--out bot/data] [--folds DIR]
 
 IRC_DATA is the `data` folder of jkkummerfeld/irc-disentanglement (its train/ and dev/ are read; nothing else);
 MOLWENI_DEV_JSON is HIT-SCIR/Molweni's DP/dev.json (its train file is not available, its test is held out).
 
-IRC is one long busy channel; Molweni short conversations cut out of it. The model is fitted on IRC train/ and
-the even-numbered Molweni dev dialogues (Molweni's train file is not available; each of its rows counts
---molweni-weight times); the odd-numbered ones are only measured. The similarity features read the package's word
-vectors (training/word_vectors.py: make them first), named with their sha256 in the card. It is not told how long
-a window is: told, it learned that in a short window everything is a reply, which in a quiet team channel turns
-unrelated neighbours into contacts. Each model's threshold is chosen on IRC
-dev/ and the odd Molweni half for what Rapport makes of the links: IRC contact pairs (two people joined by a link,
-or by a leading @mention) must keep precision at least 0.90, the aim of issue 12 (a contact that did not happen
-misleads coffee pairing and nudges more than a missed one); among those thresholds, the one with the best sum of
-IRC contact-pair F and Molweni link F. Each model is two: a lambdarank ranker that picks each message's best
-candidate (reply_model_rank.onnx) and a binary classifier that judges the pick (reply_model.onnx; the threshold is on
-its probability). Prints the dev figures and writes reply_model.onnx, reply_model_rank.onnx, their textless
-*_notext* twins and reply_model.json (data, licences, command, figures) to --out. Needs the training
-extra: pip install -e ".[train]".
+IRC is one long busy channel; Molweni short conversations cut out of it. Molweni's train file is not available, so
+its 500 dev dialogues are used two-fold: a fold model is fitted on IRC train/ and one half of them (each of its rows
+counting --molweni-weight times), its threshold chosen on IRC dev/ and the other half, and measured there. The
+shipped model is fitted on IRC train/ and all 500 dialogues (each row counting half as much, so that Molweni weighs
+the same in all), at the mean of the folds' thresholds; the folds' figures on the halves they did not fit are its
+Molweni figures (benchmarks/real_chat.py --folds reads them through the whole graph). The similarity features read
+the package's word vectors (training/word_vectors.py: make them first), named with their sha256 in the card. It is
+not told how long a window is: told, it learned that in a short window everything is a reply, which in a quiet
+team channel turns unrelated neighbours into contacts. A threshold is chosen for what Rapport makes of the links:
+IRC contact pairs (two people joined by a link, or by a leading @mention) must keep precision at least 0.90, the
+aim of issue 12 (a contact that did not happen misleads coffee pairing and nudges more than a missed one); among
+those thresholds, the one with the best sum of IRC contact-pair F and Molweni link F. Each model is two: a
+lambdarank ranker that picks each message's best candidate (reply_model_rank.onnx) and a binary classifier that
+judges the pick (reply_model.onnx; the threshold is on its probability). Prints the dev figures and writes
+reply_model.onnx, reply_model_rank.onnx, their textless *_notext* twins and reply_model.json (data, licences,
+command, figures, the folds') to --out, and with --folds the fold models to DIR/even and DIR/odd (named for the
+half they fitted). Needs the training extra: pip install -e ".[train]".
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ PARAMS = {
 RANK_PARAMS = {**PARAMS, "objective": "lambdarank", "lambdarank_truncation_level": 10}
 ROUNDS = 120  # scoring time grows with the trees
 PAIR_PRECISION = 0.90
-# Molweni's fitted half is 1% of the rows: counted once, the ranker barely learns how a small channel with one
+# A fold's Molweni half is 1% of its rows: counted once, the ranker barely learns how a small channel with one
 # conversation at a time replies (Molweni odd-half links F 0.772); counted 3 times, 0.812 over five seeds, with IRC
 # dev links and pairs unchanged (README: "Molweni weighed three times"). At 6 or 10, IRC links fall by 0.01.
 MOLWENI_WEIGHT = 3.0
@@ -187,14 +190,77 @@ def vectors_used() -> dict[str, object] | None:
             "dimensions": vectors.vectors.shape[1], "command": "python -m training.word_vectors IRC_DATA"}
 
 
+@dataclass
+class Fitted:
+    """One model pair (classifier and ranker) and the threshold on the classifier's probability."""
+
+    booster: object
+    ranker: object
+    threshold: float
+
+    def predicted(self, rows: Rows) -> tuple[np.ndarray, np.ndarray]:
+        """The ranker's scores and the classifier's probabilities of `rows`."""
+        return self.ranker.predict(rows.x), self.booster.predict(rows.x)  # type: ignore[attr-defined]
+
+    def picks(self, rows: Rows) -> dict[int, str]:
+        return picked(rows, *self.predicted(rows), self.threshold)
+
+    def export(self, out: Path, file: str) -> dict[str, object]:
+        """Write both models to `out`; their entry in a card."""
+        ranker_file = file.replace(".onnx", "_rank.onnx")
+        export(self.booster, out / file)
+        export(self.ranker, out / ranker_file)
+        return {"file": file, "ranker_file": ranker_file, "threshold": self.threshold}
+
+
+def fit(rows: Rows, rounds: int, threshold: float = 0.5) -> Fitted:
+    return Fitted(train(rows, rounds), train(rows, rounds, rank=True), threshold)
+
+
+def tuned(model: Fitted, dev: tuple[Rows, Sequence[Channel]], molweni: tuple[Rows, Sequence[Channel]]) -> Fitted:
+    """The model with the threshold that keeps IRC dev contact pairs at PAIR_PRECISION with the best sum of IRC pair
+    F and Molweni link F."""
+    on_dev, on_molweni = model.predicted(dev[0]), model.predicted(molweni[0])
+    pairs = [pair_scores(*dev, picked(dev[0], *on_dev, t)) for t in THRESHOLDS]
+    links = [link_scores(*molweni, picked(molweni[0], *on_molweni, t)) for t in THRESHOLDS]
+    precise = [t for t in range(len(THRESHOLDS)) if pairs[t][0] >= PAIR_PRECISION] or [len(THRESHOLDS) - 1]
+    return replace(model, threshold=THRESHOLDS[max(precise, key=lambda t: pairs[t][2] + links[t][2])])
+
+
+def figures(model: Fitted, dev: tuple[Rows, Sequence[Channel]],
+            molweni: tuple[Rows, Sequence[Channel]] | None = None) -> dict[str, dict[str, float]]:
+    def named(scores: tuple[float, float, float]) -> dict[str, float]:
+        return dict(zip(("precision", "recall", "f"), (round(v, 3) for v in scores), strict=True))
+
+    chosen = model.picks(dev[0])
+    found = {"irc_dev_contact_pairs": named(pair_scores(*dev, chosen)),
+             "irc_dev_links_between_people": named(link_scores(*dev, chosen))}
+    if molweni:
+        found["molweni_unfitted_half_links_between_people"] = named(link_scores(*molweni, model.picks(molweni[0])))
+    return found
+
+
+def said_as(found: dict[str, dict[str, float]]) -> str:
+    pairs, links = found["irc_dev_contact_pairs"], found["irc_dev_links_between_people"]
+    text = (f"IRC dev links between people P {links['precision']:.3f} R {links['recall']:.3f} F {links['f']:.3f}, "
+            f"pairs F {pairs['f']:.3f} at P {pairs['precision']:.3f}")
+    if molweni := found.get("molweni_unfitted_half_links_between_people"):
+        text += f"; Molweni unfitted half links F {molweni['f']:.3f}"
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="irc-disentanglement's data folder (train/ and dev/ are read)")
     parser.add_argument("molweni", type=Path, help="Molweni's DP/dev.json")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "bot" / "data")
+    parser.add_argument("--folds", type=Path, metavar="DIR",
+                        help="also write the two fold models, each fitted on one Molweni half, to DIR/even and "
+                             "DIR/odd (benchmarks/real_chat.py --folds DIR measures each on the other half)")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--molweni-weight", type=float, default=MOLWENI_WEIGHT,
-                        help="how many times each fitted Molweni row counts (IRC rows count once)")
+                        help="how many times the fitted Molweni rows count in all, against IRC's rows counting once "
+                             "(a fold's half counts this many times; the shipped model's two halves half as much)")
     args = parser.parse_args(argv)
     train_files, dev_files = irc_files(args.data / "train"), irc_files(args.data / "dev")
     if not train_files or not dev_files or not args.molweni.is_file():
@@ -204,16 +270,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_channels = [read_irc(f) for f in train_files]
     dev_channels = [read_irc(f) for f in dev_files]
     dialogues = [d.channel for d in read_molweni(args.molweni)]
-    molweni_fit, molweni = molweni_half(dialogues, fit=True), molweni_half(dialogues, fit=False)
+    halves = {"even": molweni_half(dialogues, fit=True), "odd": molweni_half(dialogues, fit=False)}
     card: dict[str, object] = {
         "what": "Reply ranker for unthreaded chat: a LightGBM lambdarank model picks each message's best earlier "
                 "message, a LightGBM binary classifier over (message, earlier message) pairs judges that pick; both "
                 "exported to ONNX. Features: bot/graph/reply_model.py FEATURES.",
         "data": [
-            "Ubuntu IRC disentanglement data/train (fit) and data/dev (threshold, figures): Kummerfeld et al., "
+            "Ubuntu IRC disentanglement data/train (fit) and data/dev (thresholds, figures): Kummerfeld et al., "
             "ACL 2019, https://github.com/jkkummerfeld/irc-disentanglement, data CC-BY-4.0",
-            "Molweni DP/dev.json, even dialogues (fit), odd dialogues (figures): Li et al., COLING 2020, "
-            "https://github.com/HIT-SCIR/Molweni, Apache-2.0",
+            "Molweni DP/dev.json, all dialogues (fit; two-fold: each fold model fitted on one half, its threshold "
+            "and figures on the other): Li et al., COLING 2020, https://github.com/HIT-SCIR/Molweni, Apache-2.0",
         ],
         "licence": ATTRIBUTION + " The .onnx files carry this attribution as their doc_string.",
         "command": "python -m training.reply_model IRC_DATA MOLWENI_DEV_JSON",
@@ -224,47 +290,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ranker_params": {**RANK_PARAMS, "rounds": args.rounds},
         "train_files": len(train_files),
         "dev_files": len(dev_files),
-        "molweni_dialogues": {"fit": len(molweni_fit), "measured": len(molweni)},
-        "threshold_objective": f"IRC dev contact-pair precision >= {PAIR_PRECISION}; then the best IRC pair F + "
-                               "Molweni odd-half link F",
+        "molweni_dialogues": {half: len(channels) for half, channels in halves.items()},
+        "threshold_objective": f"each fold: IRC dev contact-pair precision >= {PAIR_PRECISION}, then the best IRC "
+                               "pair F + link F on the Molweni half it did not fit; the shipped model: the folds' "
+                               "mean",
         "word_vectors": vectors_used(),
     }
+    folds: dict[str, dict[str, object]] = {half: {**card, "molweni_fitted": half} for half in halves}
     for key, with_text, file in (("with_text", True, "reply_model.onnx"),
                                  ("without_text", False, "reply_model_notext.onnx")):
         started = time.perf_counter()
-        fit_rows = joined(rows_of(train_channels, with_text), rows_of(molweni_fit, with_text), args.molweni_weight)
-        dev_rows, molweni_rows = rows_of(dev_channels, with_text), rows_of(molweni, with_text)
-        booster, ranker = train(fit_rows, args.rounds), train(fit_rows, args.rounds, rank=True)
-        dev_ranks = ranker.predict(dev_rows.x)  # type: ignore[attr-defined]
-        molweni_ranks = ranker.predict(molweni_rows.x)  # type: ignore[attr-defined]
-        dev_sure = booster.predict(dev_rows.x)  # type: ignore[attr-defined]
-        molweni_sure = booster.predict(molweni_rows.x)  # type: ignore[attr-defined]
-        pairs = [pair_scores(dev_rows, dev_channels, picked(dev_rows, dev_ranks, dev_sure, t)) for t in THRESHOLDS]
-        molweni_links = [link_scores(molweni_rows, molweni, picked(molweni_rows, molweni_ranks, molweni_sure, t))
-                         for t in THRESHOLDS]
-        precise = [t for t in range(len(THRESHOLDS)) if pairs[t][0] >= PAIR_PRECISION] or [len(THRESHOLDS) - 1]
-        chosen = max(precise, key=lambda t: pairs[t][2] + molweni_links[t][2])
-        threshold, molweni_prf = THRESHOLDS[chosen], molweni_links[chosen]
-        irc_prf = link_scores(dev_rows, dev_channels, picked(dev_rows, dev_ranks, dev_sure, threshold))
-        ranker_file = file.replace(".onnx", "_rank.onnx")
-        export(booster, args.out / file)
-        export(ranker, args.out / ranker_file)
-        card[key] = {
-            "file": file, "ranker_file": ranker_file, "threshold": threshold, "train_rows": len(fit_rows.y),
-            "irc_dev_contact_pairs": dict(zip(("precision", "recall", "f"), (round(v, 3) for v in pairs[chosen]),
-                                              strict=True)),
-            "irc_dev_links_between_people": dict(zip(("precision", "recall", "f"),
-                                                     (round(v, 3) for v in irc_prf), strict=True)),
-            "molweni_odd_links_between_people": dict(zip(("precision", "recall", "f"),
-                                                        (round(v, 3) for v in molweni_prf), strict=True)),
-        }
-        print(f"{key}: {len(fit_rows.y):,} rows, threshold {threshold}: links between people "
-              f"IRC dev P {irc_prf[0]:.3f} R {irc_prf[1]:.3f} F {irc_prf[2]:.3f} (pairs F {pairs[chosen][2]:.3f} at P "
-              f"{pairs[chosen][0]:.3f}); Molweni dev, odd half "
-              f"P {molweni_prf[0]:.3f} R {molweni_prf[1]:.3f} F {molweni_prf[2]:.3f} "
+        irc_rows = rows_of(train_channels, with_text)
+        dev = (rows_of(dev_channels, with_text), dev_channels)
+        half_rows = {half: rows_of(channels, with_text) for half, channels in halves.items()}
+        thresholds = []
+        # Molweni's train file is not available: each half is fitted once and measured once, by the other's model.
+        for half, other in (("even", "odd"), ("odd", "even")):
+            unfitted = (half_rows[other], halves[other])
+            model = tuned(fit(joined(irc_rows, half_rows[half], args.molweni_weight), args.rounds), dev, unfitted)
+            thresholds.append(model.threshold)
+            found = figures(model, dev, unfitted)
+            if args.folds:
+                (args.folds / half).mkdir(parents=True, exist_ok=True)
+            folds[half][key] = {**(model.export(args.folds / half, file) if args.folds else
+                                    {"threshold": model.threshold}), **found}
+            print(f"{key}, fold fitted on Molweni's {half} half: threshold {model.threshold}: {said_as(found)}")
+        both = joined(half_rows["even"], half_rows["odd"])
+        fit_rows = joined(irc_rows, both, args.molweni_weight / 2)
+        model = fit(fit_rows, args.rounds, round(sum(thresholds) / len(thresholds), 4))
+        found = figures(model, dev)
+        card[key] = {**model.export(args.out, file), "train_rows": len(fit_rows.y), **found,
+                     "folds": {half: folds[half][key] for half in halves}}
+        print(f"{key}: {len(fit_rows.y):,} rows, threshold {model.threshold} (the folds' mean): {said_as(found)} "
               f"({time.perf_counter() - started:.0f} s)")
     (args.out / "reply_model.json").write_text(json.dumps(card, indent=2) + "\n")
     print(f"wrote {args.out / 'reply_model.json'}")
+    if args.folds:
+        for half, fold in folds.items():
+            (args.folds / half / "reply_model.json").write_text(json.dumps(fold, indent=2) + "\n")
+        print(f"wrote the fold models to {args.folds}/even and {args.folds}/odd")
     return 0
 
 
