@@ -32,6 +32,7 @@ from bot.graph.reply_model import (
     choose,
     features,
     load,
+    models_in,
     needed,
     parents,
     read_vectors,
@@ -313,9 +314,17 @@ def test_the_training_command_writes_a_model_that_loads_and_ranks(tmp_path: Path
     (tmp_path / "molweni.json").write_text(json.dumps(dialogues))
     out = tmp_path / "model"
     out.mkdir()
-    assert main([str(tmp_path / "data"), str(tmp_path / "molweni.json"), "--out", str(out), "--rounds", "8"]) == 0
+    assert main([str(tmp_path / "data"), str(tmp_path / "molweni.json"), "--out", str(out), "--rounds", "8",
+                 "--folds", str(tmp_path / "folds")]) == 0
     card = json.loads((out / "reply_model.json").read_text())
     assert card["features"] == list(FEATURES) and card["params"]["molweni_weight"] == 3
+    # Two folds, each fitted on one Molweni half and measured on the other; the shipped model at their mean.
+    folds = card["with_text"]["folds"]
+    assert card["with_text"]["threshold"] == pytest.approx((folds["even"]["threshold"] + folds["odd"]["threshold"]) / 2)
+    for half in ("even", "odd"):
+        assert folds[half]["molweni_unfitted_half_links_between_people"]["f"] > 0.5  # "u0 : use ..." names the asker
+        fold = models_in(tmp_path / "folds" / half)
+        assert fold is not None and fold.threshold == folds[half]["threshold"]
     assert card["word_vectors"]["sha256"] == json.loads((files("bot.data") / "reply_model.json").read_text())[
         "word_vectors"]["sha256"]  # trained on the package's vectors, and says so
     model = load(out / card["with_text"]["file"], card["with_text"]["threshold"],
