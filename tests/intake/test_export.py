@@ -5,6 +5,8 @@ The fixtures hold conversations whose stages are known by construction (see EXPE
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import logging
 import re
@@ -411,6 +413,26 @@ async def test_importing_twice_changes_nothing(sql_store: SqlStore, read, path, 
     assert (again.read, again.new) == (len(history.events), 0)
     assert await sql_store.graph.pair_stats(history.workspace, NOW) == before
     assert len(await sql_store.members.list(history.workspace)) == len(history.members)
+
+
+async def test_an_import_collects_garbage_rarely_while_it_runs_and_puts_the_collector_back(
+        sql_store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two imports at once: the collector is set up once, and put back only when the last ends."""
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    seen: list[tuple[tuple[int, int, int], int]] = []
+    record = sql_store.graph.record
+
+    async def recording(outcomes):  # type: ignore[no-untyped-def]
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        await asyncio.sleep(0.01)  # the other import runs meanwhile
+        return await record(outcomes)
+
+    monkeypatch.setattr(sql_store.graph, "record", recording)
+    await asyncio.gather(import_history(sql_store, read_slack_export(SLACK)),
+                         import_history(sql_store, read_discord_export(DISCORD)))
+    assert len(seen) >= 2
+    assert all(during == (*thresholds[:2], thresholds[2] * 10) and held > frozen for during, held in seen)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (thresholds, frozen)
 
 
 TEXT_FIELD = re.compile(r'"(?:text|content)":\s*"((?:[^"\\]|\\.)*)"')
