@@ -157,7 +157,7 @@ def reading(event: MessagePosted, names: Mapping[str, str]) -> Reading:
     spoken_to = set(mentions) if event.text is None else {*text.leading, *([named] if named else [])}
     spoken_to.discard(event.author)
     return Reading(text.question, mentions, frozenset(spoken_to), text.chatter, text.wordless,
-                   reply_model.said(event, text, frozenset(spoken_to), mentions, ranked=flat(event)))
+                   reply_model.said(event, text, frozenset(spoken_to), mentions))
 
 
 def _asks(reading: Reading, inferred: bool) -> bool:

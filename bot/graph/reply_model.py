@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from importlib.resources import files
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -102,8 +103,6 @@ class Said:
     words: frozenset[str] | None = None
     opening: str = ""  # its first word, lower-cased (after a leading @name)
     named: frozenset[str] = frozenset()  # everyone whose name stands anywhere in its text ("!grub | pabremer")
-    # what its words are about (WordVectors.of): None without the text or without a known word
-    vector: np.ndarray | None = field(default=None, repr=False, compare=False)
     # Derived once, read by every message that has this one among its candidates.
     ts: float = field(init=False, repr=False, compare=False)  # `at` as a number
     size: int = field(init=False, repr=False, compare=False)  # how many words; -1 without the text
@@ -132,15 +131,13 @@ def opens_as_answer(said: Said) -> bool:
     return said.opening in _ANSWER_OPENERS
 
 
-def said(event: MessagePosted, reading: Reading, to: frozenset[str], mentions: Sequence[str],
-         ranked: bool = True) -> Said:
-    """`ranked`: the message is in flat chat, where the ranker reads it; only then is its vector worth adding up."""
+def said(event: MessagePosted, reading: Reading, to: frozenset[str], mentions: Sequence[str]) -> Said:
     if event.text is None:
         return Said(event.message_id, event.author, event.at, to, frozenset(mentions))
     words = words_of(event.text)
     return Said(event.message_id, event.author, event.at, to, frozenset(mentions), reading.question,
                 reading.chatter, words, opening_of(event.text, bool(to)),
-                frozenset(reading.named_anywhere) - {event.author}, vector_of(words) if ranked else None)
+                frozenset(reading.named_anywhere) - {event.author})
 
 
 @dataclass(frozen=True)
@@ -154,15 +151,24 @@ class WordVectors:
 
     def of(self, words: frozenset[str]) -> np.ndarray | None:
         """A message's vector: the unit-length sum of its known words' vectors; None when it knows none."""
-        known = [self.index[w] for w in words if w in self.index]
-        if not known:
-            return None
-        total = self.vectors.take(known, axis=0).sum(axis=0)  # take and an in-place scale: a third less time
-        length = math.sqrt(float(total.dot(total)))
-        if length == 0:
-            return None
-        total *= 1 / length
-        return total
+        vectors, known = self.of_all([words])
+        return vectors[0] if known[0] else None
+
+    def of_all(self, messages: Sequence[frozenset[str] | None]) -> tuple[np.ndarray, np.ndarray]:
+        """Each message's vector (a row; zeros for one without text or known words) and whether it has one. A
+        batch at a time: per message, three numpy calls cost more than the sums."""
+        index = self.index
+        known = [[index[w] for w in words if w in index] if words else [] for words in messages]
+        counts = np.fromiter(map(len, known), np.int64, len(known))
+        words = np.fromiter(chain.from_iterable(known), np.int64, int(counts.sum()))
+        sums = np.zeros((len(known), self.vectors.shape[1]), np.float32)
+        some = counts > 0
+        if some.any():  # one message's words end where the next (with words) begins
+            sums[some] = np.add.reduceat(self.vectors[words], (np.cumsum(counts) - counts)[some], axis=0)
+        lengths = np.sqrt(np.einsum("md,md->m", sums, sums))
+        has = lengths > 0
+        sums[has] /= lengths[has, None]
+        return sums, has
 
 
 def read_vectors(data: bytes) -> WordVectors:
@@ -207,11 +213,6 @@ def load_shipped() -> None:
     shipped(True)
     shipped(False)
     word_vectors()
-
-
-def vector_of(words: frozenset[str]) -> np.ndarray | None:
-    vectors = word_vectors()
-    return None if vectors is None else vectors.of(words)
 
 
 @dataclass(frozen=True)
@@ -266,9 +267,12 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     spoken = np.full((total + 1, 3 * reach), _NONE, np.int64)  # to, mentions and named, each person once
     question = np.full(total + 1, np.nan, np.float32)
     size = np.full(total + 1, np.nan, np.float32)
-    dimensions = next((len(s.vector) for s in saids if s.vector is not None), 1)
-    vectors = np.zeros((total + 1, dimensions), np.float32)
-    has_vector = np.zeros(total + 1, bool)
+    known = word_vectors()
+    vectors, has_vector = known.of_all([s.words for s in saids]) if known else (
+        np.zeros((total, 1), np.float32), np.zeros(total, bool))
+    # and the padding slot's: none
+    vectors = np.vstack([vectors, np.zeros((1, vectors.shape[1]), np.float32)])
+    has_vector = np.append(has_vector, False)
     for k, s in enumerate(saids):
         author[k] = number.setdefault(s.author, len(number))
         at[k] = s.ts
@@ -284,8 +288,6 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
             question[k] = s.question
         if s.size >= 0:
             size[k] = s.size
-        if s.vector is not None:
-            vectors[k], has_vector[k] = s.vector, True
     grid[grid < 0] = total
     valid = np.arange(width)[None, :] < sizes[:, None]
     who = author[grid]  # (B, C)

@@ -120,6 +120,8 @@ def flag(value: bool | None) -> float:
 def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
     """FEATURES for each scored candidate, computed one candidate at a time straight from their definitions: what
     the batched array code in bot.graph.reply_model.table must agree with."""
+    vectors = word_vectors()
+    assert vectors is not None
     me, now, nan = message.author, message.ts, math.nan
     mine = [c for c in candidates if c.author == me]
     my_last = mine[-1] if mine else None
@@ -157,8 +159,8 @@ def _one_by_one(message: Said, candidates: Sequence[Said]) -> list[list[float]]:
         people, theirs_people = message.people, c.people
         row += [nan] * 3 if words is None or theirs_words is None else [
             c.author in message.named, me in c.named, bool(people & theirs_people - {me, c.author})]
-        similarity = (nan if message.vector is None or c.vector is None
-                      else float(np.dot(message.vector, c.vector)))
+        about_mine, about_its = (None if s.words is None else vectors.of(s.words) for s in (message, c))
+        similarity = nan if about_mine is None or about_its is None else float(np.dot(about_mine, about_its))
         rows.append([float(v) for v in row] + [nan if words is None else sum(a.question is True for a in following),
                                                similarity])
         scored.append(c)
@@ -187,14 +189,12 @@ def _random_chat(seed: int, size: int = 400) -> list[tuple[Said, list[Said]]]:
         others = [p for p in people if p != author]
         to = frozenset(rng.sample(others, rng.choice([0, 0, 0, 1, 2])))
         text = rng.random() > 0.2
-        vector = np.array([rng.gauss(0, 1) for _ in range(8)], np.float32) if text and rng.random() > 0.2 else None
         said.append(Said(str(i), author, T0 + timedelta(seconds=seconds), to,
                          to | frozenset(rng.sample(others, rng.choice([0, 0, 1]))),
                          rng.choice([True, False]) if text else None, rng.choice([True, False]) if text else None,
                          frozenset(rng.sample(vocab, rng.randrange(0, 5))) if text else None,
                          rng.choice(vocab) if text else "",
-                         frozenset(rng.sample(others, rng.choice([0, 0, 0, 1, 2]))) if text else frozenset(),
-                         None if vector is None else vector / np.linalg.norm(vector)))
+                         frozenset(rng.sample(others, rng.choice([0, 0, 0, 1, 2]))) if text else frozenset()))
     return [(said[i], said[max(0, i - CANDIDATES):i]) for i in range(len(said))]
 
 
@@ -373,13 +373,12 @@ def test_a_message_vector_is_its_known_words_and_the_shipped_ones_know_chat() ->
 
     assert float(about("wifi") @ about("wireless")) > float(about("wifi") @ about("lunch")) + 0.2
     assert float(about("nvidia", "driver") @ about("nividia")) > float(about("nvidia", "driver") @ about("printer"))
-    said = said_of(msg(1, "ana", 0, "my wifi keeps dropping"), NAMES)
-    assert said.vector is not None and said.vector.shape == (shipped_vectors.vectors.shape[1],)
-    # In a thread or an explicit reply the platform says what it replies to: the ranker never reads it.
-    for placed in ({"thread_id": "1"}, {"reply_to": "1"}):
-        threaded = said_of(msg(3, "ana", 0, "my wifi keeps dropping", **placed), NAMES)
-        assert threaded.vector is None and threaded.words == said.words
-    assert said_of(msg(2, "ana", 0, None), NAMES).vector is None
+    # A batch at a time: each message as alone; none for no known word or no text.
+    batch = [frozenset({"wifi", "wireless"}), frozenset({"zzz"}), None, frozenset({"lunch"}), frozenset()]
+    together, known = shipped_vectors.of_all(batch)
+    assert known.tolist() == [True, False, False, True, False]
+    assert together[0] == pytest.approx(about("wifi", "wireless"), abs=1e-6)
+    assert together[3] == pytest.approx(about("lunch"), abs=1e-6) and not together[1].any()
 
 
 def test_the_models_refuse_word_vectors_they_were_not_trained_with(tmp_path: Path) -> None:
