@@ -276,14 +276,15 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     for k, s in enumerate(saids):
         author[k] = number.setdefault(s.author, len(number))
         at[k] = s.ts
-        for j, whom in enumerate(sorted(s.to)[:reach]):
-            to[k, j] = number.setdefault(whom, len(number))
-        for j, whom in enumerate(sorted(s.mentions)[:reach]):
-            mentions[k, j] = number.setdefault(whom, len(number))
-        for j, whom in enumerate(sorted(s.named)[:reach]):
-            named[k, j] = number.setdefault(whom, len(number))
-        for j, whom in enumerate(sorted(s.people)[:3 * reach]):
-            spoken[k, j] = number.setdefault(whom, len(number))
+        if s.people:  # most messages speak to and name no one
+            for j, whom in enumerate(sorted(s.to)[:reach]):
+                to[k, j] = number.setdefault(whom, len(number))
+            for j, whom in enumerate(sorted(s.mentions)[:reach]):
+                mentions[k, j] = number.setdefault(whom, len(number))
+            for j, whom in enumerate(sorted(s.named)[:reach]):
+                named[k, j] = number.setdefault(whom, len(number))
+            for j, whom in enumerate(sorted(s.people)[:3 * reach]):
+                spoken[k, j] = number.setdefault(whom, len(number))
         if s.question is not None:
             question[k] = s.question
         if s.size >= 0:
@@ -310,11 +311,13 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     my_to = to[mine][:, None, :]
     to_candidate = (who[:, :, None] == my_to).any(-1) & valid
     mentions_candidate = (who[:, :, None] == mentions[mine][:, None, :]).any(-1) & valid
-    # [b, k, j]: candidate j speaks to or of the author of candidate k (a loop over a few addressee columns is
-    # cheaper than one four-dimensional comparison)
+    # [b, k, j]: candidate j speaks to or of the author of candidate k. Few slots address anyone: each that does is
+    # compared with the row's authors (a comparison of the whole grid per addressee column cost a third of the time).
     addresses = np.zeros((count, width, width), bool)
-    for w in range(addressees.shape[2]):
-        addresses |= addressees[:, None, :, w] == who[:, :, None]
+    by_b, by_j, by_w = np.nonzero(addressees != _NONE)
+    addressed = addressees[by_b, by_j, by_w]
+    hit, hit_k = np.nonzero(who[by_b] == addressed[:, None])
+    addresses[by_b[hit], hit_k, by_j[hit]] = True
     exchanges = (addresses & is_me[:, None, :]).sum(-1) + (same & (speaks_to_me & ~is_me)[:, None, :]).sum(-1)
     has_mine = is_me.any(1)
     my_last = width - 1 - np.argmax(is_me[:, ::-1], axis=1)
@@ -371,11 +374,12 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     # Names in passing: "!grub | pabremer" and the answer to pabremer that follows it name one person.
     x[:, text + 11] = (who[:, :, None] == named[mine][:, None, :]).any(-1)[rows_b, rows_k]
     x[:, text + 12] = (named[grid] == me[:, :, None]).any(-1)[rows_b, rows_k]
-    mine_people = spoken[mine]
+    # Both speak to or of the same third person: of the slots that address anyone (above), those whose person the
+    # message also speaks to or of, who is neither its author nor the candidate's.
     third = np.zeros((count, width), bool)
-    for w in range(mine_people.shape[1]):
-        person = mine_people[:, w, None]
-        third |= (addressees == person[:, :, None]).any(-1) & (person != me) & (person != who) & (person != _NONE)
+    shared_person = ((spoken[mine][by_b] == addressed[:, None]).any(1) & (addressed != me[by_b, 0])
+                     & (addressed != who[by_b, by_j]))
+    third[by_b[shared_person], by_j[shared_person]] = True
     x[:, text + 13] = third[rows_b, rows_k]
     x[np.isnan(own[rows_b, 1]) | np.isnan(x[:, text + 5]), text + 11:text + 14] = np.nan  # either lacks its text
     # Among one author's lines, which does the message take up? The one sharing most with it, or the latest question.
