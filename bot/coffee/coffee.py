@@ -376,6 +376,9 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
         raise UsageError("That is you! Try `/rapport intro @someone`.")
     store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
     await ctx.require_member(other)
+    if not await ctx.tracked():  # the introduction would record the asker again, against their own pause
+        return Reply("Tracking is paused for you, and an introduction would record you again: "
+                     "`/rapport resume-tracking` first if you would like one.")
     if await store.coffee.avoids(ws, ctx.user, other):  # the asker's own list: no secret to keep from them
         return Reply(f"<@{other}> is on your coffee avoid list, so I won't ask anyone to introduce you. "
                      f"`/rapport coffee unavoid <@{other}>` first if you have changed your mind.")

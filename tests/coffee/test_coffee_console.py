@@ -323,13 +323,17 @@ async def test_an_intro_to_someone_who_avoids_you_is_not_asked_and_reads_like_an
     assert "[DM to @Bob]" in await _said(session, out, "@alice /rapport intro @dave")  # the avoid was the reason
 
 
-async def test_an_intro_to_someone_on_your_own_avoid_list_says_so(sql_store: Any) -> None:
+async def test_an_intro_blocked_by_your_own_avoid_list_or_pause_says_so(sql_store: Any) -> None:
     session, out = await _console(sql_store)
     await _bob_knows_alice_and_dave(session, out)
     await _said(session, out, "@alice /rapport coffee avoid @dave")
     said = await _said(session, out, "@alice /rapport intro @dave")
     assert "@Dave is on your coffee avoid list" in said and "coffee unavoid @Dave" in said, said
     assert "[DM to" not in said
+    await _said(session, out, "@alice /rapport coffee unavoid @dave")
+    await _said(session, out, "@alice /rapport pause-tracking")  # her own pause, told as plainly
+    said = await _said(session, out, "@alice /rapport intro @dave")
+    assert "Tracking is paused for you" in said and "resume-tracking" in said and "[DM to" not in said, said
 
 
 async def test_a_pending_intro_is_not_made_once_either_avoids_the_other(sql_store: Any) -> None:
