@@ -287,6 +287,27 @@ def write_out(path: Path, content: bytes) -> None:
         raise fail(f"cannot write {path}: {error.strerror}") from None
 
 
+async def platform_groups(core: Rapport, workspace: str) -> dict[str, frozenset[str]]:
+    """The user groups that count as teams for members who named none in coffee: Slack's, asked as
+    `/rapport insights` asks them (no adapter runs here to ask). One line on stderr says where the teams come from,
+    and why from coffee only when Slack cannot be asked (no token, another workspace, no connection, 429, 500)."""
+    import aiohttp
+
+    from adapters.slack.app import user_groups
+    from adapters.slack.settings import SlackSettings
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            groups = await user_groups(core, SlackSettings(), workspace, session)
+    except PlatformError as error:
+        groups, why = {}, str(error)
+    else:
+        why = "Slack lists no user groups Rapport may read: the usergroups:read scope"
+    err.print(f"teams: as named in coffee, else Slack's user groups ({plural(len(groups), 'group')})" if groups
+              else f"teams: as named in coffee only: {why}", highlight=False, soft_wrap=True)
+    return groups
+
+
 @app.command()
 def insights(
     workspace: Annotated[str | None, typer.Option(help="Which workspace, when the database holds several.")] = None,
@@ -297,8 +318,7 @@ def insights(
 
     async def show(core: Rapport) -> None:
         ws = await _choose_workspace(core, workspace)
-        figures, teams = await workspace_insights(core.store, ws, core.clock.now(),
-                                                  await core.outbound.user_groups(ws))
+        figures, teams = await workspace_insights(core.store, ws, core.clock.now(), await platform_groups(core, ws))
         out.print(title(figures).replace("*", ""), highlight=False)
         for section in sections(figures, teams):
             out.print(section.title, style="bold", highlight=False)
@@ -325,7 +345,7 @@ def team_map_command(
 
     async def draw(core: Rapport) -> None:
         ws = await _choose_workspace(core, workspace)
-        teams = await team_ties(core.store, ws, core.clock.now(), groups=await core.outbound.user_groups(ws))
+        teams = await team_ties(core.store, ws, core.clock.now(), groups=await platform_groups(core, ws))
         if teams is None:
             raise fail("no teams are named in this workspace yet: members name theirs with "
                        "`/rapport coffee join team NAME`")

@@ -10,6 +10,9 @@
 #   image.sh check           the installed Rapport answers --version, every module of it imports, and the embedding
 #                            model is in the image with the sha256 Rapport expects (located without importing
 #                            its package)
+#   image.sh install-fonts   Debian's fonts-noto-cjk (apt-get, as root): names in Chinese, Japanese and Korean are
+#                            written in the pictures (bot/insight/drawing.py) instead of drawn as boxes
+#   image.sh check-fonts     the installed Rapport draws with a font that writes those names (exit 1 if none)
 #   image.sh start [ARGS]    exec `rapport run ARGS`: Rapport becomes the process that receives SIGTERM
 #
 # DRY_RUN=1 prints each command instead of running it. PYTHON picks the interpreter (default python3), RAPPORT
@@ -68,6 +71,22 @@ assert shipped(True) and shipped(False) and word_vectors(), "the reply ranker or
 PY
 )"
         ;;
+    install-fonts)
+        step apt-get update
+        step apt-get install -y --no-install-recommends fonts-noto-cjk
+        step rm -rf /var/lib/apt/lists/*
+        ;;
+    check-fonts)
+        step "$PYTHON" -c "$(cat <<'PY'
+import sys
+from bot.insight.drawing import CJK_SAMPLES, font_families
+families = font_families()
+print(", ".join(families))
+if len(families) == 1:
+    sys.exit(f"no installed font writes {' '.join(CJK_SAMPLES)}: such names draw as boxes (image.sh install-fonts)")
+PY
+)"
+        ;;
     start)
         shift
         if [ -n "${DRY_RUN:-}" ]; then
@@ -77,7 +96,7 @@ PY
         fi
         ;;
     *)
-        echo "usage: $0 install|install-deps|install-rapport [SRC] | check | start [ARGS]" >&2
+        echo "usage: $0 install|install-deps|install-rapport [SRC] | install-fonts | check | check-fonts | start [ARGS]" >&2
         exit 2
         ;;
 esac

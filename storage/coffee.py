@@ -131,6 +131,10 @@ class SqlCoffee:
                 CoffeeAvoidRow.avoided == other))
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def avoids(self, workspace: str, user: str, other: str) -> bool:
+        async with self.sessions() as session:
+            return await session.get(CoffeeAvoidRow, (workspace, user, other)) is not None
+
     async def avoid_pairs(self, workspace: str, users: Sequence[str]) -> set[PairKey]:
         inside = set(users)
         async with self.sessions() as session:

@@ -292,7 +292,7 @@ class FakePrivacy:
             _drop_from(s.nudges, "shares", lambda sh: sh[0] == workspace),
             _drop(s.coffee.settings, lambda k, _: k[0] == workspace),
             _drop(s.coffee.members, lambda k, _: k[0] == workspace),
-            _drop_from(s.coffee, "avoids", lambda a: a[0] == workspace),
+            _drop_from(s.coffee, "avoid_rows", lambda a: a[0] == workspace),
             _drop(s.coffee.rounds, lambda k, _: k[0] == workspace),
             _drop(s.coffee.groups, lambda _, g: g.workspace == workspace),
             _drop_from(s.coffee, "introductions", lambda i: i[0] == workspace),
@@ -563,7 +563,7 @@ class FakeCoffee:
 
     settings: dict[tuple[str, str], Any] = field(default_factory=dict)
     members: dict[tuple[str, str, str], Any] = field(default_factory=dict)
-    avoids: set[tuple[str, str, str]] = field(default_factory=set)
+    avoid_rows: set[tuple[str, str, str]] = field(default_factory=set)
     rounds: dict[tuple[str, str, datetime], Any] = field(default_factory=dict)  # RoundRecord without groups
     groups: dict[int, Any] = field(default_factory=dict)  # id -> GroupRecord
     introductions: list[tuple[str, str, str, str, datetime]] = field(default_factory=list)
@@ -601,16 +601,19 @@ class FakeCoffee:
         return self.members.pop((workspace, channel, user), None) is not None
 
     async def avoid(self, workspace: str, user: str, other: str) -> None:
-        self.avoids.add((workspace, user, other))
+        self.avoid_rows.add((workspace, user, other))
 
     async def unavoid(self, workspace: str, user: str, other: str) -> bool:
-        found = (workspace, user, other) in self.avoids
-        self.avoids.discard((workspace, user, other))
+        found = (workspace, user, other) in self.avoid_rows
+        self.avoid_rows.discard((workspace, user, other))
         return found
+
+    async def avoids(self, workspace: str, user: str, other: str) -> bool:
+        return (workspace, user, other) in self.avoid_rows
 
     async def avoid_pairs(self, workspace: str, users: Sequence[str]) -> set:
         inside = set(users)
-        return {frozenset((a, b)) for ws, a, b in self.avoids if ws == workspace and a in inside and b in inside}
+        return {frozenset((a, b)) for ws, a, b in self.avoid_rows if ws == workspace and a in inside and b in inside}
 
     def _full(self, record: Any) -> Any:
         key = (record.workspace, record.channel, record.due_at)
@@ -721,7 +724,7 @@ class FakeCoffee:
 
         document = export_document(
             [m for (ws, _, u), m in sorted(self.members.items()) if (ws, u) == (workspace, user)],
-            [b for ws, a, b in self.avoids if (ws, a) == (workspace, user)],
+            [b for ws, a, b in self.avoid_rows if (ws, a) == (workspace, user)],
             [g for g in self.groups.values() if g.workspace == workspace and user in g.members], user,
             [ch for (ws, ch), s in sorted(self.settings.items()) if ws == workspace and s.manager == user])
         document["introductions"] = [{"a": a, "b": b, "introducer": by, "made_at": at.isoformat()}
@@ -730,16 +733,16 @@ class FakeCoffee:
         return document
 
     async def erase_member(self, workspace: str, user: str) -> int:
-        before = len(self.members) + len(self.avoids) + sum(len(g.seats) + 1 for g in self.groups.values())
+        before = len(self.members) + len(self.avoid_rows) + sum(len(g.seats) + 1 for g in self.groups.values())
         managed = [k for k, s in self.settings.items() if k[0] == workspace and s.manager == user]
         for key in managed:
             self.settings[key] = replace(self.settings[key], manager=None)
         self.members = {k: m for k, m in self.members.items() if (k[0], k[2]) != (workspace, user)}
-        self.avoids = {a for a in self.avoids if a[0] != workspace or user not in a[1:]}
+        self.avoid_rows = {a for a in self.avoid_rows if a[0] != workspace or user not in a[1:]}
         kept = {i: g.without(user) if g.workspace == workspace else g for i, g in self.groups.items()}
         self.groups = {i: g for i, g in kept.items() if g.seats}
         self.introductions = [i for i in self.introductions if i[0] != workspace or user not in i[1:4]]
-        return (before + len(managed) - len(self.members) - len(self.avoids)
+        return (before + len(managed) - len(self.members) - len(self.avoid_rows)
                 - sum(len(g.seats) + 1 for g in self.groups.values()))
 
 

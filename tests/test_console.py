@@ -191,7 +191,7 @@ MEMBER_COMMANDS = {
     "with @{who}": "You and @Dave",
     "profile @{who}": "@Dave has not filled in a profile",
     "starters @{who}": "@Dave has not filled in a profile yet, so I have nothing to ground starters in",
-    "intro @{who}": "who knows both you and @Dave",
+    "intro @{who}": "I can't arrange an introduction to @Dave",
     "share @{who} https://example.com/x worth a look": "Sent https://example.com/x to @Dave",
     "coffee avoid @{who}": "never be grouped with @Dave",
 }

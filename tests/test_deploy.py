@@ -23,6 +23,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests.fonts import cjk_font_installed
 from tests.slack.fake_slack import FakeSlack
 
 ROOT = Path(__file__).parents[1]
@@ -152,6 +153,19 @@ def test_the_check_step_finds_the_version_and_the_model() -> None:
     assert model.endswith("model.onnx")
 
 
+def test_the_image_installs_a_cjk_font_and_checks_the_pictures_use_it() -> None:
+    """`image.sh install-fonts` (printed: it runs apt-get as root) and `check-fonts`, for real: it passes exactly
+    when this machine has a font that writes Chinese, found as the pictures find it."""
+    printed = image_sh("install-fonts", DRY_RUN="1").stdout.splitlines()
+    assert printed[:2] == ["apt-get update ", "apt-get install -y --no-install-recommends fonts-noto-cjk "]
+    checked = image_sh("check-fonts", PYTHON=sys.executable)
+    if cjk_font_installed():
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stdout.strip().startswith("DejaVu Sans, "), checked.stdout  # and a font to fall back on
+    else:
+        assert checked.returncode == 1 and "no installed font writes" in checked.stderr, checked.stderr
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -233,6 +247,9 @@ def test_the_dockerfile_runs_the_script_as_a_non_root_user() -> None:
     runs = [line for line in lines if line.startswith("RUN ")]
     assert any("image.sh install-deps" in r for r in runs) and any("image.sh install-rapport" in r for r in runs)
     assert any("image.sh check" in r for r in runs)
+    fonts = next(i for i, r in enumerate(runs) if "image.sh install-fonts" in r)
+    assert fonts < next(i for i, r in enumerate(runs) if "image.sh install-rapport" in r)
+    assert any("image.sh check-fonts" in r for r in runs[fonts + 1:])
     (user,) = [line for line in lines if line.startswith("USER ")]
     assert user.split()[1] not in ("root", "0")
     assert instructions.index("USER") > max(i for i, name in enumerate(instructions) if name == "RUN")

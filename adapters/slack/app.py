@@ -37,6 +37,8 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import PlatformError, api_calls
 from adapters.deferred import Deferred
@@ -45,6 +47,7 @@ from adapters.settings import load_settings
 from adapters.slack import translate
 from adapters.slack.installations import (
     ROTATE_BEFORE,
+    CachedInstallations,
     Installed,
     SingleWorkspace,
     Tokens,
@@ -56,6 +59,7 @@ from adapters.slack.outbound import SlackOutbound
 from adapters.slack.people import People
 from adapters.slack.settings import SlackSettings
 from bot.app import Rapport
+from bot.outbound import PlatformUnavailable, passing
 from storage.sealing import sealer
 
 log = logging.getLogger(__name__)
@@ -98,19 +102,11 @@ class SlackAdapter:
 
     async def verify(self) -> None:
         """Fail fast, in one line, when the token is bad or Slack cannot be reached."""
-        try:
-            if isinstance(self.tokens, SingleWorkspace):
-                auth = await self.client.auth_test(token=self.tokens.token)
-                self.identity.update(auth.data if isinstance(auth.data, dict) else {})
-                self.tokens.team_id = auth["team_id"]
-                log.info("Slack: single workspace %s (%s)", auth.get("team"), auth["team_id"])
-            else:
-                await self.client.api_test()
-                log.info("Slack: multi-workspace, install at /slack/install")
-        except SlackApiError as error:
-            raise PlatformError(f"Slack rejected SLACK_BOT_TOKEN: {error.response.get('error')}") from None
-        except UNREACHABLE as error:
-            raise PlatformError(f"cannot reach Slack at {self.settings.api_url}: {_reason(error)}") from None
+        if isinstance(self.tokens, SingleWorkspace):
+            self.identity.update(await identify(self.client, self.settings, self.tokens))
+        else:
+            await _asked(self.settings, self.client.api_test())
+            log.info("Slack: multi-workspace, install at /slack/install")
 
     async def _held_back(self, request: web.Request) -> bool:
         """Whether to turn this request away while too much waits. Interactions (button presses, form
@@ -165,6 +161,69 @@ class SlackAdapter:
 
 def _reason(error: BaseException) -> str:
     return (str(error) or type(error).__name__).splitlines()[0]
+
+
+async def _asked(settings: SlackSettings, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+    """A call made before anything else runs (at start, or by a command line), failing in one line: a bad token,
+    a rate limit or server error that outlasted the client's retries, no connection."""
+    try:
+        return await call
+    except SlackApiError as error:
+        code, status = error.response.get("error"), error.response.status_code
+        if passing(status):
+            raise PlatformError(f"Slack at {settings.api_url} answered {status} ({code}): try again later") from None
+        raise PlatformError(f"Slack rejected SLACK_BOT_TOKEN: {code}") from None
+    except UNREACHABLE as error:
+        raise PlatformError(f"cannot reach Slack at {settings.api_url}: {_reason(error)}") from None
+
+
+async def identify(client: AsyncWebClient, settings: SlackSettings, tokens: SingleWorkspace) -> dict[str, Any]:
+    """auth.test: SLACK_BOT_TOKEN's workspace becomes the one `tokens` serves; auth.test's answer."""
+    auth = await _asked(settings, client.auth_test(token=tokens.token))
+    tokens.team_id = auth["team_id"]
+    log.info("Slack: single workspace %s (%s)", auth.get("team"), auth["team_id"])
+    return auth.data if isinstance(auth.data, dict) else {}
+
+
+def _installations(engine: AsyncEngine, settings: SlackSettings) -> CachedInstallations:
+    """The OAuth installs kept in our database, their tokens sealed with RAPPORT_SECRET_KEY."""
+    core_settings = load_settings()
+    secret = core_settings.secret_key.get_secret_value() if core_settings.secret_key else None
+    return installation_store(engine, settings.client_id, sealer(secret, core_settings.env == "production"))
+
+
+def _installed(store: CachedInstallations, settings: SlackSettings, client: AsyncWebClient) -> Installed:
+    """Tokens from the installs; scheduled sends and command lines refresh rotating ones through this rotator."""
+    return Installed(store, AsyncTokenRotator(client_id=settings.client_id, client_secret=settings.client_secret,
+                                              client=client))
+
+
+async def user_groups(core: Rapport, settings: SlackSettings, workspace: str,
+                      session: aiohttp.ClientSession) -> dict[str, frozenset[str]]:
+    """A workspace's user groups for a command run outside the bot (`rapport insights`, `rapport map`), asked the
+    way `/rapport insights` asks them (SlackOutbound.user_groups); {} when Slack lists none Rapport may read (no
+    usergroups:read scope). PlatformError, one line, when Slack cannot be asked: not configured, not this
+    workspace's token, a bad token, no connection, a 429 or 500 past the client's retries."""
+    if not settings.configured:
+        raise PlatformError("Slack is not configured (no SLACK_BOT_TOKEN)")
+    client = web_client(settings, session=session)
+    tokens: Tokens
+    if settings.oauth:
+        engine = getattr(core.store, "engine", None)
+        if engine is None:
+            raise PlatformError("OAuth installs need the SQL store (RAPPORT_DATABASE_URL)")
+        tokens = _installed(_installations(engine, settings), settings, client)
+    else:
+        tokens = SingleWorkspace(team_id="", token=settings.bot_token)
+        await identify(client, settings, tokens)
+        if tokens.team_id != workspace:
+            raise PlatformError(f"SLACK_BOT_TOKEN belongs to Slack workspace {tokens.team_id}, not to {workspace!r}")
+    if not tokens.owns(workspace) or await tokens.bot_token(workspace) is None:
+        raise PlatformError(f"Rapport is not installed in a Slack workspace {workspace!r}")
+    try:
+        return await SlackOutbound(client, tokens, People(core)).user_groups(workspace)
+    except PlatformUnavailable as error:
+        raise PlatformError(f"Slack could not be asked for its user groups: {error}") from None
 
 
 @contextlib.contextmanager
@@ -228,9 +287,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         if engine is None:
             raise PlatformError("OAuth installs need the SQL store (RAPPORT_DATABASE_URL)")
         client = web_client(settings, session=session)
-        core_settings = load_settings()
-        secret = core_settings.secret_key.get_secret_value() if core_settings.secret_key else None
-        store = installation_store(engine, settings.client_id, sealer(secret, core_settings.env == "production"))
+        store = _installations(engine, settings)
         # bot_only: we use no user tokens; cache_enabled skips auth.test for a token already checked. A revoked
         # workspace's rows are gone, so its token is never looked up again and the cache cannot serve it.
         authorize = AsyncInstallationStoreAuthorize(
@@ -243,9 +300,7 @@ def build_adapter(core: Rapport, settings: SlackSettings, session: aiohttp.Clien
         with _bolt_blind_to_env():
             app = AsyncApp(client=client, authorize=authorize, oauth_settings=oauth,  # type: ignore[arg-type]
                            installation_store_bot_only=True, **common)
-        # Requests refresh rotating tokens in Bolt's authorize; scheduled sends through this rotator.
-        tokens = Installed(store, AsyncTokenRotator(client_id=settings.client_id,
-                                                    client_secret=settings.client_secret, client=client))
+        tokens = _installed(store, settings, client)  # requests refresh rotating tokens in Bolt's authorize
         revocation = AsyncTokenRevocationListeners(store)
     else:
         # No token on the shared client: every call names its token (Bolt's context, verify, outbound), and a

@@ -119,15 +119,22 @@ class SlackOutbound:
         return token is not None and await self.people.manages(self.client, workspace, channel, user, token)
 
     async def user_groups(self, workspace: str) -> dict[str, frozenset[str]]:
-        """usergroups.list with their members (scope usergroups:read); {} for a workspace installed without it."""
+        """usergroups.list with their members (scope usergroups:read); {} for a workspace installed without it.
+        PlatformUnavailable when Slack is unreachable or a 429 or 500 outlasted the client's retries, so that a
+        caller can say teams came from coffee only because Slack could not be asked, not because it has none."""
         token = await self.tokens.bot_token(workspace)
         if token is None:
             return {}
         try:
             found = await self.client.usergroups_list(include_users=True, token=token)
         except SlackApiError as error:
-            log.info("usergroups.list %s: %s: teams come from coffee only", workspace, error.response.get("error"))
+            code, status = error.response.get("error"), error.response.status_code
+            if passing(status):
+                raise PlatformUnavailable(f"Slack answered {status} ({code})") from None
+            log.info("usergroups.list %s: %s: teams come from coffee only", workspace, code)
             return {}
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise PlatformUnavailable(f"Slack unreachable ({type(error).__name__})") from None
         return {str(group.get("name") or group["handle"]): frozenset(group.get("users") or ())
                 for group in found.get("usergroups") or () if not group.get("date_delete")}
 

@@ -8,6 +8,10 @@ someone. Rounds themselves (planning, DMs, check-ins, exactly once) live in bot/
     /rapport coffee avoid @someone | unavoid @someone | checkin met|not-yet|couldnt
     /rapport intro @someone
 
+An avoid list holds for introductions too: nobody is asked to introduce two people when either avoids the other,
+and the asker then hears what they would hear with no colleague in common (`_no_introduction`), so an avoid is
+never revealed to the person avoided.
+
 Every coffee subcommand but avoid takes an optional #channel anywhere after it (default: the channel it is typed
 in; for checkin, the member's latest group in any channel).
 """
@@ -25,7 +29,7 @@ from bot.coffee.pairing import STAGE_REASONS
 from bot.coffee.rounds import ANSWERS, first_anchor, next_run
 from bot.commands import Args, Context, Refused, Router, UsageError, whole_number
 from bot.core import Core
-from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership
+from bot.domain.coffee import DAYS, DEFAULT_NO_REPEAT, ChannelSettings, Membership, pair
 from bot.domain.members import member_hash
 from bot.events import zone_of
 from bot.graph.rapport import Stage, assess
@@ -273,7 +277,8 @@ async def avoid(ctx: Context, args: Args, undo: bool) -> Reply:
         return Reply(f"<@{other}> was not on your avoid list: nothing changed.")
     await ctx.require_member(other)
     await ctx.store.coffee.avoid(ctx.workspace, ctx.user, other)
-    return Reply(f"Noted, privately: you will never be grouped with <@{other}> in virtual coffee, in any channel. "
+    return Reply(f"Noted, privately: you will never be grouped with <@{other}> in virtual coffee, in any channel, "
+                 "nor introduced to them. "
                  f"They are not told. `/rapport coffee unavoid <@{other}>` undoes it.")
 
 
@@ -355,6 +360,15 @@ async def coffee_command(ctx: Context, args: Args) -> Reply:
 # --- warm introductions ---------------------------------------------------------------------------------------
 
 
+def _no_introduction(other: str) -> Reply:
+    """The one answer for every reason an introduction cannot be asked for on someone's behalf: no colleague knows
+    them both, the person paused tracking, or they have the asker on their coffee avoid list. One wording, so that
+    the asker cannot tell an avoid (private: "they are not told") from having no colleague in common."""
+    return Reply(f"I can't arrange an introduction to <@{other}> at the moment: it takes a colleague who knows you "
+                 "both well, and I have no one to ask yet. Virtual coffee is a good way to meet new people: "
+                 "`/rapport coffee join` in a channel that runs it.")
+
+
 async def intro_command(ctx: Context, args: Args) -> Reply:
     other = args.user()
     args.done()
@@ -362,6 +376,12 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
         raise UsageError("That is you! Try `/rapport intro @someone`.")
     store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
     await ctx.require_member(other)
+    if not await ctx.tracked():  # the introduction would record the asker again, against their own pause
+        return Reply("Tracking is paused for you, and an introduction would record you again: "
+                     "`/rapport resume-tracking` first if you would like one.")
+    if await store.coffee.avoids(ws, ctx.user, other):  # the asker's own list: no secret to keep from them
+        return Reply(f"<@{other}> is on your coffee avoid list, so I won't ask anyone to introduce you. "
+                     f"`/rapport coffee unavoid <@{other}>` first if you have changed your mind.")
     bots = {m.user_id for m in await store.members.list(ws) if m.is_bot}
 
     async def known_to(user: str) -> dict[str, int]:
@@ -377,7 +397,12 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
         last = max(made, key=lambda i: i.made_at)
         return Reply(f"<@{last.introducer}> introduced you to <@{other}> on {last.made_at.strftime('%d %b')}: "
                      f"just say hello! `/rapport starters <@{other}>` has ideas.")
-    mutual = sorted((c for c in mine.keys() & theirs.keys() if c not in bots and c not in (ctx.user, other)),
+    if not await _may_introduce(ctx, ctx.user, other):
+        return _no_introduction(other)  # nobody is asked, so neither the colleague nor the person hears of it
+    candidates = (mine.keys() & theirs.keys()) - bots - {ctx.user, other}
+    # A colleague in an avoid pair with either of the two is not asked to bring them together.
+    avoided = await store.coffee.avoid_pairs(ws, [ctx.user, other, *candidates])
+    mutual = sorted((c for c in candidates if not {pair(c, ctx.user), pair(c, other)} & avoided),
                     key=lambda c: (-min(mine[c], theirs[c]), -(mine[c] + theirs[c]), c))
     value = f"{ctx.user} {other}"
     key = _intro_key(ws, ctx.user, other, "ask", now)
@@ -399,8 +424,16 @@ async def intro_command(ctx: Context, args: Args) -> Reply:
             await store.runs.delivered(key, label, ok, now)
         if ok:
             return Reply(f"I asked <@{connector}>, who knows you both, to introduce you to <@{other}>.")
-    return Reply(f"I don't know anyone who knows both you and <@{other}> well yet. Virtual coffee is a good way to "
-                 "meet new people: `/rapport coffee join` in a channel that runs it.")
+    return _no_introduction(other)
+
+
+async def _may_introduce(ctx: Context, asker: str, other: str) -> bool:
+    """Neither of the two paused tracking or erased their data (an introduction names both and would store them
+    again), and neither has the other on their coffee avoid list."""
+    ws = ctx.workspace
+    if {member_hash(ws, asker), member_hash(ws, other)} & await ctx.store.privacy.untracked(ws):
+        return False
+    return not await ctx.store.coffee.avoid_pairs(ws, [asker, other])
 
 
 def _intro_key(ws: str, a: str, b: str, what: str, now: datetime) -> str:
@@ -415,10 +448,9 @@ async def introduce(ctx: Context, value: str) -> Reply | None:
         return Reply("That introduction is no longer available.")
     asker, other = parts
     store, ws, now = ctx.store, ctx.workspace, ctx.clock.now()
-    # The request may have waited in the colleague's DMs while one of the two erased their data or paused
-    # tracking: introducing them would store them again (the introduction names both), against their wish.
-    untracked = await store.privacy.untracked(ws)
-    if {member_hash(ws, asker), member_hash(ws, other)} & untracked:
+    # The request may have waited in the colleague's DMs while one of the two erased their data, paused tracking
+    # or put the other on their avoid list: the colleague is told no more than for any of those.
+    if not await _may_introduce(ctx, asker, other):
         return Reply("That introduction is no longer available.")
     matcher = await ctx.matchers.aget()
     sent = 0

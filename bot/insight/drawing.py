@@ -6,6 +6,8 @@ should pay it.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import math
 import warnings
@@ -35,19 +37,68 @@ _RING_TITLES = {
     Stage.ACQUAINTANCE: ("acquaintance", "acquaintances"),
     Stage.TALKING: ("talking", "talking"),
 }
-# A name in a script the installed fonts lack (Chinese with DejaVu Sans alone) draws as boxes, and matplotlib warns
-# once per character, naming it, on stderr: a member's name spelled out outside the logs' format (a JSON line each)
-# and their filter. The boxes are the known limit (no CJK font is shipped); the warning says nothing more.
+# A name in a script no installed font has (Chinese on a machine without a CJK font) draws as boxes, and matplotlib
+# warns once per character, naming it, on stderr: a member's name spelled out outside the logs' format (a JSON line
+# each) and their filter. The boxes are what installing a font cures (font_families); the warning adds nothing.
 warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+
+# One letter of each script matplotlib's own DejaVu Sans cannot write: Chinese (and Japanese kanji), Japanese kana,
+# Korean hangul. A font is added to the fallback list for the scripts it writes that none before it does.
+CJK_SAMPLES = ("李", "さ", "한")
+# First among several that write them: Debian's fonts-noto-cjk, which the container image installs.
+_PREFERRED = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK KR", "Noto Sans CJK HK")
+# Fonts that have a glyph for every letter but draw a placeholder (matplotlib ships Last Resort as its own last
+# fallback): listed, they would stand in for a real font found after them.
+_PLACEHOLDERS = ("Last Resort",)
 
 # How many names fit on a ring of radius 1 without overlapping; outer rings hold proportionally more.
 _NAMES_PER_UNIT_RADIUS = 7
 _LABEL_LENGTH = 14
 
 
+@functools.cache
+def font_families() -> tuple[str, ...]:
+    """The font families text is drawn in. matplotlib falls back along the list glyph by glyph, so a name in
+    Chinese, Japanese or Korean takes its letters from the first installed font that has them (any font matplotlib
+    finds: Noto Sans CJK first, then by name, regular sans before serif and mono) instead of drawing boxes.
+
+    matplotlib keeps a list of the machine's fonts from its first run; a font installed since then is added here,
+    or installing one would change nothing until someone found and deleted that cache."""
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    known = {entry.fname for entry in manager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in known:
+            with contextlib.suppress(Exception):  # a file FreeType cannot read is left out, as matplotlib does
+                manager.addfont(path)
+    families, missing = ["DejaVu Sans"], set(CJK_SAMPLES)
+    # Each family is judged by its face nearest upright regular (some CJK fonts come in Medium only).
+    ranked = sorted(manager.ttflist, key=lambda e: (
+        _PREFERRED.index(e.name) if e.name in _PREFERRED else len(_PREFERRED), "Serif" in e.name or "Mono" in e.name,
+        e.name, e.style != "normal", abs(e.weight - 400) if isinstance(e.weight, int) else 0, e.fname, e.index))
+    for entry in ranked:
+        if not missing:
+            break
+        if entry.name in families or entry.name.startswith(_PLACEHOLDERS):
+            continue
+        try:
+            font = font_manager.get_font(font_manager.FontPath(entry.fname, entry.index))
+        except (OSError, RuntimeError):
+            continue
+        writes = {letter for letter in missing if font.get_char_index(ord(letter))}
+        if writes:
+            families.append(entry.name)
+            missing -= writes
+    return tuple(families)
+
+
 def _figure(width: float, height: float) -> Figure:
+    import matplotlib
     from matplotlib.figure import Figure
 
+    # Set where every picture starts rather than per text: tick labels are made at draw time, from rcParams.
+    matplotlib.rcParams["font.family"] = list(font_families())
     # A bare Figure (not pyplot) keeps no global state between members' pictures.
     return Figure(figsize=(width, height), dpi=100)
 

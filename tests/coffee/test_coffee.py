@@ -318,7 +318,7 @@ async def test_warm_introduction_through_a_mutual_acquaintance(store, clock, out
     assert "<@c> would like to introduce you to <@b>" in bot.dms("a")[0].text
     assert len(bot.dms("b")) == 1 and len(bot.dms("b")[0].sections[0].lines) >= 2
     lonely = await bot.say("x", "intro <@a>")
-    assert "I don't know anyone who knows both you and <@a>" in lonely and "coffee join" in lonely
+    assert "I can't arrange an introduction to <@a>" in lonely and "coffee join" in lonely
     # A day later, both are nudged to thank c, who made the introduction (not each other).
     for hours in (25, 26, 27):
         await bot.at(now + timedelta(hours=hours))

@@ -302,6 +302,61 @@ async def test_a_pair_already_introduced_is_not_introduced_again(sql_store: Any)
     assert "[DM to @Bob]" in await _said(session, out, "@dave /rapport intro @alice")  # a month on, asked afresh
 
 
+async def test_an_intro_to_someone_who_avoids_you_is_not_asked_and_reads_like_any_other_refusal(
+        sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    for line in ("@erin #general: bob: who runs the on-call rota?", "@bob ^5 I do this month"):
+        await _said(session, out, line)  # Bob knows Erin too, so only her pause stands between her and Alice
+    await _said(session, out, "@dave /rapport coffee avoid @alice")
+    await _said(session, out, "@erin /rapport pause-tracking")
+
+    said = {who: await _said(session, out, f"@alice /rapport intro @{who}") for who in ("dave", "erin", "carol")}
+    assert not any("[DM to" in reply for reply in said.values()), said  # neither Bob nor the person is asked
+    # Carol shares no colleague with Alice, Erin paused tracking, Dave avoids Alice: one answer for all three.
+    assert "I can't arrange an introduction to @Carol" in said["carol"], said
+    assert said["dave"].replace("@Dave", "@X") == said["erin"].replace("@Erin", "@X") \
+        == said["carol"].replace("@Carol", "@X"), said
+    assert "avoid" not in said["dave"].lower()
+
+    await _said(session, out, "@dave /rapport coffee unavoid @alice")
+    assert "[DM to @Bob]" in await _said(session, out, "@alice /rapport intro @dave")  # the avoid was the reason
+
+
+async def test_an_intro_blocked_by_your_own_avoid_list_or_pause_says_so(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    await _said(session, out, "@alice /rapport coffee avoid @dave")
+    said = await _said(session, out, "@alice /rapport intro @dave")
+    assert "@Dave is on your coffee avoid list" in said and "coffee unavoid @Dave" in said, said
+    assert "[DM to" not in said
+    await _said(session, out, "@alice /rapport coffee unavoid @dave")
+    await _said(session, out, "@alice /rapport pause-tracking")  # her own pause, told as plainly
+    said = await _said(session, out, "@alice /rapport intro @dave")
+    assert "Tracking is paused for you" in said and "resume-tracking" in said and "[DM to" not in said, said
+
+
+async def test_a_pending_intro_is_not_made_once_either_avoids_the_other(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    assert "[DM to @Bob]" in await _said(session, out, "@alice /rapport intro @dave")
+    await _said(session, out, "@dave /rapport coffee avoid @alice")  # while the request waits in Bob's DMs
+    pressed = await _said(session, out, "@bob press 1")
+    assert "no longer available" in pressed and "[DM to" not in pressed, pressed
+    assert (await sql_store.coffee.export_member("console", "alice"))["introductions"] == []
+
+
+async def test_a_colleague_in_an_avoid_pair_with_either_is_not_the_one_asked(sql_store: Any) -> None:
+    session, out = await _console(sql_store)
+    await _bob_knows_alice_and_dave(session, out)
+    for line in ("@alice #general: carol: is the release branch cut?", "@carol ^5 yes, this morning",
+                 "@dave #general: carol: can I merge today?", "@carol ^7 after the freeze"):
+        await _said(session, out, line)
+    await _said(session, out, "@dave /rapport coffee avoid @bob")
+    said = await _said(session, out, "@alice /rapport intro @dave")
+    assert "I asked @Carol" in said and "[DM to @Carol]" in said and "[DM to @Bob]" not in said, said
+
+
 async def test_changing_a_running_coffee_announces_the_next_round_not_the_first(sql_store: Any) -> None:
     session, out = await _console(sql_store)
     assert "First round: Tue 03 Mar" in await _said(session, out,

@@ -17,6 +17,7 @@ from bot.insight.own_map import RINGS, OwnMap, Tie, own_map
 from bot.relationships import MAP_ACTION
 from tests.conftest import rapport
 from tests.fakes import FakeClock, FakeOutbound, FakeStore
+from tests.fonts import NO_CJK_FONT, cjk_font_installed
 from tests.test_console import _console, _said
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -99,6 +100,49 @@ def test_a_name_the_fonts_lack_leaves_the_json_logs_json(env: dict[str, str], tm
     for line in run.stderr.splitlines():
         assert set(json.loads(line)) <= {"time", "level", "logger", "message", "exc_info"}, line
     assert "CJK" not in run.stderr and "李" not in run.stderr
+
+
+# Names in Chinese, Japanese and Korean drew as boxes: the map wrote text in DejaVu Sans alone, even where a CJK
+# font was installed. Each name's letters share one Unicode block, so drawn as boxes (or as matplotlib's last-resort
+# glyph for the block) they would all be one picture; written, each letter is its own.
+@pytest.mark.skipif(not cjk_font_installed(), reason=NO_CJK_FONT + ", so these names can only draw as boxes")
+def test_names_in_chinese_japanese_and_korean_are_written_not_boxes() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    names = ("李小龙", "さくらこ", "김민준")
+    figure = own_map_figure(OwnMap("me", names[0], tuple(
+        Tie(f"u{i}", name, Stage.PEERS, None, False, False) for i, name in enumerate(names[1:]))))
+    texts = {text.get_text(): text for text in figure.axes[0].texts}
+    for name in names:
+        weight = texts[name].get_fontweight()  # the member's own name is bold: a face of its own
+        letters = []
+        for letter in name:
+            alone = Figure(figsize=(0.5, 0.5), dpi=100)
+            alone.text(0.5, 0.5, letter, fontproperties=texts[name].get_fontproperties(), ha="center", va="center")
+            canvas = FigureCanvasAgg(alone)
+            canvas.draw()
+            letters.append(bytes(canvas.buffer_rgba()))
+        assert len(set(letters)) == len(name), f"{name} ({weight}) draws as one repeated glyph: boxes"
+        assert all(set(drawn) != {255} for drawn in letters), name  # something was drawn
+
+
+def test_without_a_cjk_font_text_is_drawn_in_dejavu_sans_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a machine with matplotlib's own fonts only (CI's): no family is listed that nothing was found for,
+    # which matplotlib would warn about at every picture.
+    from matplotlib import font_manager
+
+    from bot.insight import drawing
+
+    own = [e for e in font_manager.fontManager.ttflist if "mpl-data" in e.fname]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", own)
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *_: [])
+    drawing.font_families.cache_clear()
+    try:
+        assert drawing.font_families() == ("DejaVu Sans",)
+        assert own_map_figure(OwnMap("me", "李小龙", ())).axes[0].texts
+    finally:
+        drawing.font_families.cache_clear()
 
 
 # README: names are written while they fit on their ring (7 per ring unit). Neighbours on a ring sit closer than a

@@ -4,6 +4,7 @@ as teams, and a workspace installed without that scope gets the figures and a li
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.events import Member
 from tests.slack.conftest import Slack
@@ -39,3 +40,15 @@ async def test_without_the_scope_insights_say_teams_are_missing(slack: Slack) ->
     shown = await _insights(slack)  # the fake answers missing_scope for a team without user groups
 
     assert "Members Rapport knows:" in shown and "usergroups:read" in shown
+
+
+async def test_when_slack_cannot_list_user_groups_insights_still_answer(slack: Slack, caplog: Any) -> None:
+    slack.fake.usergroups[T1] = {"Platform": PEOPLE[:6]}
+    slack.fake.rate_limited["usergroups.list"] = 10  # past the client's retries
+    slack.fake.retry_after = 0
+
+    shown = await _insights(slack)
+
+    assert "Members Rapport knows:" in shown and "Platform" not in shown
+    (warned,) = [r for r in caplog.records if "user groups" in r.getMessage()]
+    assert "Slack answered 429 (ratelimited)" in warned.getMessage() and warned.exc_info is None  # one line

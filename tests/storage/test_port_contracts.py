@@ -572,7 +572,10 @@ async def test_coffee_memberships_and_avoid_lists(store) -> None:
     await store.coffee.avoid(WS, "ana", "bob")
     assert await store.coffee.avoid_pairs(WS, ["ana", "bob", "cid"]) == {pair("ana", "bob")}
     assert await store.coffee.avoid_pairs(WS, ["bob", "cid"]) == set()
+    assert await store.coffee.avoids(WS, "ana", "bob") and not await store.coffee.avoids(WS, "bob", "ana")
+    assert not await store.coffee.avoids("elsewhere", "ana", "bob")
     assert await store.coffee.unavoid(WS, "ana", "bob") and not await store.coffee.unavoid(WS, "ana", "bob")
+    assert not await store.coffee.avoids(WS, "ana", "bob")
 
 
 async def test_coffee_rounds(store) -> None:
