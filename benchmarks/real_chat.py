@@ -435,7 +435,7 @@ def speed(files: Sequence[Path]) -> Table:
     import time
     from dataclasses import replace
 
-    from bot.intake.ingest import ingest_history
+    from bot.intake.ingest import ingest_history, workers
     from storage.store import SqlStore
 
     channels = [read_irc(f) for f in files]
@@ -450,13 +450,18 @@ def speed(files: Sequence[Path]) -> Table:
     for column in ("reader", "seconds", "messages/s", "CPU seconds", "messages per CPU second"):
         table.add_column(column)
     original = reply_model.parents
-    for label, ranker in (("no ranker (baseline)", lambda batch: [None] * len(batch)), ("reply ranker", original)):
+    # The baseline's switch reaches only this process, so it and the ranker are timed here in one process, then the
+    # ranker as `rapport import` runs it (linking in workers() processes; CPU seconds: this process's alone).
+    for label, ranker, processes in (("no ranker (baseline), one process", lambda batch: [None] * len(batch), 1),
+                                     ("reply ranker, one process", original, 1),
+                                     (f"reply ranker, {workers()} linking processes", original, None)):
         reply_model.parents = ranker  # type: ignore[assignment]
         with tempfile.TemporaryDirectory() as tmp:
-            async def run(url: str = f"sqlite:///{tmp}/speed.db") -> tuple[float, float]:
+            async def run(url: str = f"sqlite:///{tmp}/speed.db", processes: int | None = processes
+                          ) -> tuple[float, float]:
                 store = await SqlStore.open(url)
                 started, cpu = time.perf_counter(), time.process_time()
-                await ingest_history(store, events, names)
+                await ingest_history(store, events, names, processes=processes)
                 elapsed = time.perf_counter() - started, time.process_time() - cpu
                 await store.close()
                 return elapsed

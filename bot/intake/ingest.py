@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import math
+import multiprocessing
+import os
+import queue
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 from bot.domain.members import member_hash
 from bot.events import ConversationDeleted, Member, MessageDeleted, MessagePosted
@@ -179,6 +184,14 @@ def fewer_collections() -> Iterator[None]:
             gc.unfreeze()
 
 
+PARALLEL_FROM = 20_000  # messages: a smaller import is linked in this process (starting one costs about a second)
+
+
+def workers() -> int:
+    """How many processes link a large import: one a core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 async def ingest_history(
     store: Store,
     events: Iterable[MessagePosted],
@@ -186,31 +199,138 @@ async def ingest_history(
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
     untracked: frozenset[str] = frozenset(),
+    processes: int | None = None,
 ) -> HistoryReport:
     """Record a history in time order per channel. Linking runs in memory; writes go in batches.
 
-    Idempotent: messages already recorded are skipped by the store.
+    An import of PARALLEL_FROM messages or more is linked in `processes` processes (default: workers()), each
+    linking whole channels (partitions) while this one writes what they send: linking is the import's work, and
+    channels link apart. Idempotent: messages already recorded are skipped by the store.
     """
-    memory = Memory()
+    events = list(events)
+    count = workers() if processes is None else processes
+    parts = partitions(events, count) if count > 1 and len(events) >= PARALLEL_FROM else []
     report = HistoryReport()
-    batch: list[Outcome] = []
-
-    async def flush() -> None:
-        report.new += await store.graph.record(batch)
-        if progress:
-            progress(len(batch))
-        batch.clear()
-
     with fewer_collections():
-        for outcome, kept in linked(memory, events, names, untracked):
-            report.read += 1
-            if kept is None:
-                continue
-            batch.append(kept)
-            report.questions += bool(outcome.questions)
-            report.answers += len(outcome.answers)
-            if len(batch) >= batch_size:
-                await flush()
-        if batch:
-            await flush()
+        async for linked_batch in (in_processes(parts, names, untracked, batch_size) if len(parts) > 1 else
+                                   _here(link_batches(Memory(), events, names, untracked, batch_size))):
+            report.read += linked_batch.read
+            report.questions += linked_batch.questions
+            report.answers += linked_batch.answers
+            if linked_batch.batch:
+                report.new += await store.graph.record(linked_batch.batch)
+                if progress:
+                    progress(len(linked_batch.batch))
     return report
+
+
+@dataclass(frozen=True)
+class LinkedBatch:
+    """Linked messages to record (those that may be stored) and counts of all that were read; `last` when its
+    linking is done. From another process, `failure` names the exception that stopped it (its type alone: a message
+    could quote a text)."""
+
+    batch: list[Outcome]
+    read: int = 0
+    questions: int = 0
+    answers: int = 0
+    last: bool = False
+    failure: str | None = None
+
+
+def link_batches(memory: Memory, events: Iterable[MessagePosted], names: Mapping[str, str],
+                 untracked: frozenset[str], batch_size: int) -> Iterator[LinkedBatch]:
+    batch: list[Outcome] = []
+    read = questions = answers = 0
+    for outcome, kept in linked(memory, events, names, untracked):
+        read += 1
+        if kept is None:
+            continue
+        batch.append(kept)
+        questions += bool(outcome.questions)
+        answers += len(outcome.answers)
+        if len(batch) >= batch_size:
+            yield LinkedBatch(batch, read, questions, answers)
+            batch, read, questions, answers = [], 0, 0, 0
+    yield LinkedBatch(batch, read, questions, answers, last=True)
+
+
+async def _here(batches: Iterator[LinkedBatch]) -> AsyncIterator[LinkedBatch]:
+    for linked_batch in batches:
+        yield linked_batch
+
+
+def partitions(events: Sequence[MessagePosted], count: int) -> list[list[MessagePosted]]:
+    """The events in at most `count` parts to link apart, each in the order given, as even as whole channels allow.
+    Channels that a thread or a reply joins stay in one part (a Discord thread is a channel of its own whose
+    starter message is in another): linking a message reads only its channel and what it replies to."""
+    channel_of = {(e.workspace, e.message_id): (e.workspace, e.channel) for e in events}
+    joined: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def group(channel: tuple[str, str]) -> tuple[str, str]:
+        while (up := joined.get(channel, channel)) != channel:
+            joined[channel] = joined.get(up, up)
+            channel = up
+        return channel
+
+    for e in events:
+        for other in (e.thread_id, e.reply_to):
+            there = channel_of.get((e.workspace, other)) if other else None
+            if there and (a := group(there)) != (b := group((e.workspace, e.channel))):
+                joined[b] = a
+    sizes = Counter(group((e.workspace, e.channel)) for e in events)
+    loads, part_of = [0] * count, {}
+    for key, size in sizes.most_common():  # the largest first, each into the lightest part so far
+        lightest = loads.index(min(loads))
+        part_of[key], loads[lightest] = lightest, loads[lightest] + size
+    parts: list[list[MessagePosted]] = [[] for _ in range(count)]
+    for e in events:
+        parts[part_of[group((e.workspace, e.channel))]].append(e)
+    return [part for part in parts if part]
+
+
+def _link_elsewhere(events: list[MessagePosted], names: Mapping[str, str], untracked: frozenset[str],
+                    batch_size: int, out: Any) -> None:
+    """A linking process: its part of the history, batch by batch, onto the queue `out`."""
+    try:
+        with fewer_collections():
+            for linked_batch in link_batches(Memory(), events, names, untracked, batch_size):
+                out.put(linked_batch)
+    except Exception as error:  # sent back: the importing process says it and stops
+        out.put(LinkedBatch([], last=True, failure=type(error).__name__))
+
+
+async def in_processes(parts: Sequence[list[MessagePosted]], names: Mapping[str, str], untracked: frozenset[str],
+                       batch_size: int) -> AsyncIterator[LinkedBatch]:
+    """Each part linked in a process of its own (spawned: this one runs threads, which a fork would copy
+    half-way), its batches as they come."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue(maxsize=2 * len(parts))  # linking waits while writing is behind: memory stays bounded
+    linkers = [context.Process(target=_link_elsewhere, args=(part, dict(names), untracked, batch_size, out),
+                               daemon=True) for part in parts]
+    for linker in linkers:
+        linker.start()
+    try:
+        running = len(linkers)
+        while running:
+            linked_batch = await asyncio.to_thread(_next, out, linkers)
+            if linked_batch.failure:
+                raise RuntimeError(f"linking the history failed in another process: {linked_batch.failure}")
+            running -= linked_batch.last
+            yield linked_batch
+    finally:
+        for linker in linkers:
+            if linker.is_alive():
+                linker.terminate()
+            linker.join()
+
+
+def _next(out: Any, linkers: Sequence[Any]) -> LinkedBatch:
+    while True:
+        try:
+            return cast(LinkedBatch, out.get(timeout=1))
+        except queue.Empty:
+            if not any(linker.is_alive() for linker in linkers):
+                codes = ", ".join(str(linker.exitcode) for linker in linkers)
+                raise RuntimeError(f"a process linking the history ended before it was done (exit codes {codes})"
+                                   ) from None

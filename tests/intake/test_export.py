@@ -21,9 +21,10 @@ from sqlalchemy import MetaData, select
 
 from adapters.discord.export import read_discord_export
 from adapters.slack.export import read_slack_export
-from bot.events import Member
+from bot.events import Member, MessagePosted
 from bot.graph.rapport import Stage, assess
-from bot.intake.ingest import History, HistoryReport, ingest_history, name_index
+from bot.intake import ingest
+from bot.intake.ingest import History, HistoryReport, ingest_history, name_index, partitions
 from bot.profiles.profiles import time_zone
 from storage.store import SqlStore
 
@@ -367,10 +368,10 @@ def test_discord_direct_messages_are_never_imported(tmp_path: Path) -> None:
 # --- Into the store ----------------------------------------------------------------------------------------------
 
 
-async def import_history(store: SqlStore, history: History) -> HistoryReport:
+async def import_history(store: SqlStore, history: History, processes: int | None = None) -> HistoryReport:
     """What `rapport import` does with a History."""
     await store.members.upsert(history.members)
-    return await ingest_history(store, history.events, name_index(history.members))
+    return await ingest_history(store, history.events, name_index(history.members), processes=processes)
 
 
 def stages(stats: list) -> dict[tuple[str, str], tuple[Stage, str | None]]:
@@ -384,11 +385,14 @@ READERS = [  # reader, export, expected stages, (questions, answers), who asked 
 READER_ARGS = ("read", "path", "expected", "questions_answers", "advisee")
 
 
+@pytest.mark.parametrize("processes", [1, 2], ids=["linked here", "linked in two processes"])
 @pytest.mark.parametrize(READER_ARGS, READERS)
 async def test_import_builds_the_expected_stages(sql_store: SqlStore, read, path, expected, questions_answers,
-                                                 advisee) -> None:
+                                                 advisee, processes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "PARALLEL_FROM", 0)  # the fixtures are small: link them apart all the same
     history = read(path)
-    report = await import_history(sql_store, history)
+    assert len(partitions(history.events, processes)) == processes  # two channels, or a channel and its threads
+    report = await import_history(sql_store, history, processes)
 
     assert (report.read, report.new) == (len(history.events), len(history.events))
     assert (report.questions, report.answers) == questions_answers
@@ -413,6 +417,30 @@ async def test_importing_twice_changes_nothing(sql_store: SqlStore, read, path, 
     assert (again.read, again.new) == (len(history.events), 0)
     assert await sql_store.graph.pair_stats(history.workspace, NOW) == before
     assert len(await sql_store.members.list(history.workspace)) == len(history.members)
+
+
+def test_channels_a_thread_or_a_reply_joins_are_linked_together_and_parts_are_even() -> None:
+    def said(channel: str, message_id: str, **more: str) -> MessagePosted:
+        return MessagePosted("W", channel, message_id, "U1", NOW, "hi", **more)  # type: ignore[arg-type]
+
+    # C2 holds a thread started in C1 (as a Discord thread is a channel of its own); C4 replies to C3.
+    events = [said("C1", "1"), said("C3", "2"), said("C2", "3", thread_id="1"), said("C1", "4"),
+              said("C4", "5", reply_to="2"), said("C5", "6"), said("C4", "7")]
+    parts = partitions(events, 3)
+    assert sorted(sorted({e.channel for e in part}) for part in parts) == [["C1", "C2"], ["C3", "C4"], ["C5"]]
+    assert all(part == [e for e in events if e in part] for part in parts)  # each in the order given
+    # Eleven channels of 1 to 11 messages into three parts: the largest first, each into the lightest part so far.
+    many = [said(f"C{n}", f"{n}.{i}") for n in range(11) for i in range(n + 1)]
+    assert sorted(len(part) for part in partitions(many, 3)) == [22, 22, 22]
+    assert len(partitions(many[:1], 3)) == 1  # no empty parts
+
+
+async def test_a_process_that_fails_to_link_ends_the_import_with_what_failed(sql_store: SqlStore,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "PARALLEL_FROM", 0)
+    broken = [MessagePosted("W", f"C{n}", f"{n}", "U1", None, "hello") for n in range(2)]  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match=r"another process: (AttributeError|TypeError)"):
+        await ingest_history(sql_store, broken, {}, processes=2)
 
 
 async def test_an_import_collects_garbage_rarely_while_it_runs_and_puts_the_collector_back(
