@@ -9,6 +9,7 @@ import math
 import multiprocessing
 import os
 import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
@@ -292,12 +293,21 @@ def partitions(events: Sequence[MessagePosted], count: int) -> list[list[Message
 def _link_elsewhere(events: list[MessagePosted], names: Mapping[str, str], untracked: frozenset[str],
                     batch_size: int, out: Any) -> None:
     """A linking process: its part of the history, batch by batch, onto the queue `out`."""
+    if importer := multiprocessing.parent_process():
+        threading.Thread(target=_end_with, args=(importer,), daemon=True).start()
     try:
         with fewer_collections():
             for linked_batch in link_batches(Memory(), events, names, untracked, batch_size):
                 out.put(linked_batch)
     except Exception as error:  # sent back: the importing process says it and stops
         out.put(LinkedBatch([], last=True, failure=type(error).__name__))
+
+
+def _end_with(importer: Any) -> None:
+    """Killed, the importing process cannot stop a linking process, which would wait for good to hand over a
+    batch: it ends itself once the importer is gone."""
+    importer.join()
+    os._exit(1)
 
 
 async def in_processes(parts: Sequence[list[MessagePosted]], names: Mapping[str, str], untracked: frozenset[str],

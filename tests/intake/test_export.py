@@ -6,11 +6,15 @@ The fixtures hold conversations whose stages are known by construction (see EXPE
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
 import re
 import shutil
+import subprocess
+import sys
+import time
 import zipfile
 from collections import Counter
 from datetime import UTC, datetime
@@ -441,6 +445,56 @@ async def test_a_process_that_fails_to_link_ends_the_import_with_what_failed(sql
     broken = [MessagePosted("W", f"C{n}", f"{n}", "U1", None, "hello") for n in range(2)]  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match=r"another process: (AttributeError|TypeError)"):
         await ingest_history(sql_store, broken, {}, processes=2)
+
+
+KILLED_IMPORTER = """
+import asyncio, sys
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from bot.events import MessagePosted
+from bot.intake import ingest
+
+async def stuck(outcomes):  # a database that never answers: the linking processes' batches pile up
+    print("writing", flush=True)
+    await asyncio.sleep(3600)
+
+if __name__ == "__main__":
+    ingest.PARALLEL_FROM = 0
+    at = datetime(2024, 3, 1, tzinfo=UTC)
+    events = [MessagePosted("W", f"C{n % 2}", str(n), f"U{n % 3}", at + timedelta(seconds=n), "can you look?")
+              for n in range(400)]
+    store = SimpleNamespace(graph=SimpleNamespace(record=stuck))
+    asyncio.run(ingest.ingest_history(store, events, {}, batch_size=1, processes=2))
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_linking_processes_end_when_the_import_is_killed(tmp_path: Path) -> None:
+    """kill -9 cannot stop the linking processes with it; waiting to hand over a batch, they would wait for good."""
+    script = tmp_path / "importer.py"
+    script.write_text(KILLED_IMPORTER)
+    importer = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                                cwd=Path(__file__).parents[2])
+    assert importer.stdout and importer.stdout.readline().strip() == "writing"
+    linkers = _children(importer.pid)
+    assert len(linkers) >= 2  # (and the resource tracker)
+    importer.kill()
+    importer.wait()
+    deadline = time.monotonic() + 15
+    while (alive := {pid for pid in linkers if Path(f"/proc/{pid}").exists()
+                     and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}) and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive
 
 
 async def test_an_import_collects_garbage_rarely_while_it_runs_and_puts_the_collector_back(
