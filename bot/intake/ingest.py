@@ -1,4 +1,5 @@
-"""Feeding chat into the question graph: one live message at a time, or a whole history in batches."""
+"""Feeding chat into the question graph: one live message at a time, or a whole history in batches (a large one
+linked in several processes, channel by channel, while this one writes)."""
 
 from __future__ import annotations
 
