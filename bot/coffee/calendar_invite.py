@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
-from icalendar import Calendar, Event
-
 from bot.replies import Attachment
 
 DURATION = timedelta(minutes=30)
@@ -46,6 +44,8 @@ class Meeting:
 
 def ics(meeting: Meeting, stamp: datetime) -> bytes:
     """The meeting as an iCalendar file (METHOD:PUBLISH: an entry to add, no organizer to answer to)."""
+    from icalendar import Calendar, Event  # only where an invite is made: a twentieth of a command's start
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")

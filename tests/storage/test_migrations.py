@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -54,3 +57,24 @@ async def test_0011_carries_phrase_vectors_over_both_ways(sql_store) -> None:
         assert [tuple(r) for r in back] == sorted(phrases)
         await connection.execute(text("DELETE FROM profile_phrases"))
         await connection.run_sync(to("head"))
+
+
+def test_the_head_read_from_file_names_is_alembic_s_own() -> None:
+    from alembic.script import ScriptDirectory
+
+    from storage.engine import HEAD, MIGRATIONS, _alembic_config
+
+    config = _alembic_config(None)  # type: ignore[arg-type]
+    assert config.get_main_option("script_location") == str(MIGRATIONS)
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD]
+
+
+def test_a_database_already_migrated_opens_without_alembic(tmp_path: Path) -> None:
+    """Every command line opens the database; one at the head needs nothing of Alembic (a sixth of the start)."""
+    opens = ("import asyncio, sys\nfrom storage.engine import connect\n"
+             "async def main():\n    await (await connect(sys.argv[1])).dispose()\n"
+             "asyncio.run(main())\nprint('alembic' in sys.modules)\n")
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    first, again = (subprocess.run([sys.executable, "-c", opens, url], capture_output=True, text=True, check=True,
+                                   cwd=Path(__file__).parents[2]).stdout.strip() for _ in range(2))
+    assert (first, again) == ("True", "False")
