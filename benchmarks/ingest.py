@@ -15,7 +15,8 @@ same migrations: the cost of the writes alone, with no linking, no ON CONFLICT a
 for 5,000 messages, beside a baseline that writes each message's rows in its own transaction.
 
 Each run happens in a fresh process. Peak memory is the growth of that process's resident set during the run
-(sampled every 5 ms), not counting the synthetic events or the rows to insert, which exist before the run starts.
+(sampled every 5 ms), not counting the synthetic events or the rows to insert, which exist before the run starts;
+beside it, the largest peak resident set of the processes that linked a large import (whole, models included).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -222,6 +224,7 @@ class Run:
     seconds: float
     peak_mb: float
     rows: int
+    linking_mb: float = 0.0  # the largest peak RSS among the processes the run started (linking a large import)
 
     @property
     def rate(self) -> float:
@@ -277,8 +280,9 @@ def per_message(rows: dict[Any, list[dict[str, Any]]]) -> Iterator[list[tuple[An
     yield from owned.values()
 
 
-async def measure(path: str, url: str, args: argparse.Namespace) -> tuple[float, float, int]:
-    """One measured run, in this (fresh) process: (seconds, peak RSS growth in MB, rows in the database after)."""
+async def measure(path: str, url: str, args: argparse.Namespace) -> tuple[float, float, int, float]:
+    """One measured run, in this (fresh) process: (seconds, peak RSS growth in MB, rows in the database after, the
+    largest peak RSS in MB of the processes it started: the linking processes of a large import, else 0)."""
     if path in ("history", "live"):
         workspace = synthetic_workspace(args.messages, args.members)
         store = await SqlStore.open(url)
@@ -314,7 +318,7 @@ async def measure(path: str, url: str, args: argparse.Namespace) -> tuple[float,
         seconds = time.perf_counter() - started
     await store.close()
     written = sum(len(r) for r in (await rows_of(url)).values())
-    return seconds, memory.growth_mb, written
+    return seconds, memory.growth_mb, written, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 PATHS = {
@@ -330,21 +334,23 @@ def run_in_child(path: str, backend: str, url: str, args: argparse.Namespace, so
     command = [sys.executable, __file__, "--child", path, "--url", url, "--source", source,
                "--messages", str(args.messages), "--members", str(args.members)]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
-    seconds, peak, rows = json.loads(done.stdout.splitlines()[-1])
-    return Run(backend, PATHS[path], args.messages, seconds, peak, rows)
+    seconds, peak, rows, linking = json.loads(done.stdout.splitlines()[-1])
+    return Run(backend, PATHS[path], args.messages, seconds, peak, rows, linking)
 
 
 def report(title: str, pairs: list[tuple[Run, Run]]) -> Table:
     table = Table(title=title)
     for name, justify in (("backend", "left"), ("path", "left"), ("events", "right"), ("rows written", "right"),
                           ("seconds", "right"), ("events/s", "right"), ("peak RSS growth", "right"),
-                          ("vs baseline", "right")):
+                          ("linking processes' peak RSS", "right"), ("vs baseline", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for ours, base in pairs:
         for run in (base, ours):
             ratio = "1.00x" if run is base else f"{ours.rate / base.rate:.2f}x"
             table.add_row(run.backend, run.path, f"{run.events:,}", f"{run.rows:,}", f"{run.seconds:.2f}",
-                          f"{run.rate:,.0f}", f"{run.peak_mb:.0f} MB", ratio, end_section=run is ours)
+                          f"{run.rate:,.0f}", f"{run.peak_mb:.0f} MB",
+                          f"{run.linking_mb:.0f} MB each at most" if run.linking_mb else "-", ratio,
+                          end_section=run is ours)
     return table
 
 
