@@ -4,12 +4,14 @@ linked in several processes, channel by channel, while this one writes)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import math
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from collections import Counter
@@ -294,6 +296,10 @@ def partitions(events: Sequence[MessagePosted], count: int) -> list[list[Message
 def _link_elsewhere(events: list[MessagePosted], names: Mapping[str, str], untracked: frozenset[str],
                     batch_size: int, out: Any) -> None:
     """A linking process: its part of the history, batch by batch, onto the queue `out`."""
+    # Ctrl-C reaches every process of the terminal's group: the importer stops this one (it started with SIGINT
+    # blocked, see in_processes).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if importer := multiprocessing.parent_process():
         threading.Thread(target=_end_with, args=(importer,), daemon=True).start()
     try:
@@ -319,12 +325,19 @@ async def in_processes(parts: Sequence[list[MessagePosted]], names: Mapping[str,
     out = context.Queue(maxsize=2 * len(parts))  # linking waits while writing is behind: memory stays bounded
     linkers = [context.Process(target=_link_elsewhere, args=(part, dict(names), untracked, batch_size, out),
                                daemon=True) for part in parts]
-    for linker in linkers:
-        linker.start()
+    # A linking process that Ctrl-C killed while starting would leave this one waiting for good to hand over its
+    # part (multiprocessing writes it to a pipe whose other end it holds itself): they start with SIGINT blocked,
+    # and this process takes a Ctrl-C once they have all started.
+    masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        for linker in linkers:
+            linker.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
     try:
         running = len(linkers)
         while running:
-            linked_batch = await asyncio.to_thread(_next, out, linkers)
+            linked_batch = await _received(out, linkers)
             if linked_batch.failure:
                 raise RuntimeError(f"linking the history failed in another process: {linked_batch.failure}")
             running -= linked_batch.last
@@ -334,6 +347,33 @@ async def in_processes(parts: Sequence[list[MessagePosted]], names: Mapping[str,
             if linker.is_alive():
                 linker.terminate()
             linker.join()
+
+
+async def _received(out: Any, linkers: Sequence[Any]) -> LinkedBatch:
+    """The next batch, waited for in a daemon thread. Stopped (Ctrl-C), the import ends its linking processes, and
+    one ended half-way through handing over a batch leaves that thread waiting for good for the rest: a daemon,
+    it does not keep the process from ending (one of asyncio's own threads would, as the loop waits for them)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[LinkedBatch] = loop.create_future()
+
+    def settle(result: LinkedBatch | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error:
+            done.set_exception(error)
+        else:
+            done.set_result(cast(LinkedBatch, result))
+
+    def wait() -> None:
+        try:
+            result, error = _next(out, linkers), None
+        except BaseException as failed:
+            result, error = None, failed
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for it any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=wait, daemon=True).start()
+    return await done
 
 
 def _next(out: Any, linkers: Sequence[Any]) -> LinkedBatch:

@@ -10,8 +10,10 @@ import contextlib
 import gc
 import json
 import logging
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -478,23 +480,29 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-def test_linking_processes_end_when_the_import_is_killed(tmp_path: Path) -> None:
-    """kill -9 cannot stop the linking processes with it; waiting to hand over a batch, they would wait for good."""
+@pytest.mark.parametrize("stop", ["kill -9 the importer", "Ctrl-C to the terminal's process group"])
+def test_linking_processes_end_when_the_import_is_stopped(tmp_path: Path, stop: str) -> None:
+    """kill -9 cannot stop the linking processes with it: waiting to hand over a batch, they would wait for good.
+    Ctrl-C reaches them all: the import ends at once, and so do they, with no traceback of theirs."""
     script = tmp_path / "importer.py"
     script.write_text(KILLED_IMPORTER)
-    importer = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                                cwd=Path(__file__).parents[2])
+    importer = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=Path(__file__).parents[2], start_new_session=True)
     assert importer.stdout and importer.stdout.readline().strip() == "writing"
     linkers = _children(importer.pid)
     assert len(linkers) >= 2  # (and the resource tracker)
-    importer.kill()
-    importer.wait()
+    if stop.startswith("kill"):
+        importer.kill()
+    else:
+        os.killpg(importer.pid, signal.SIGINT)
+    _, stderr = importer.communicate(timeout=15)  # ended, not waiting for good
     deadline = time.monotonic() + 15
     while (alive := {pid for pid in linkers if Path(f"/proc/{pid}").exists()
                      and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}) and \
             time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive
+    assert "Process SpawnProcess" not in stderr  # how multiprocessing introduces a linking process's traceback
 
 
 async def test_an_import_collects_garbage_rarely_while_it_runs_and_puts_the_collector_back(
