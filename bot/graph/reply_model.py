@@ -15,9 +15,9 @@ worse: a pair's probability does not see the pair's rivals.)
 Without text (Discord without the Message Content intent) the text features are missing and a second pair of
 models, trained the same way without them, decides from structure alone.
 
-The words of a message, and its word vector, live only in memory, in a `Said`, for as long as the message can still
-be a candidate; nothing of them is stored. Trained by `python -m training.reply_model DATA` (provenance in
-bot/data/reply_model.json); measured by benchmarks/real_chat.py.
+The words of a message live only in memory, in a `Said`, for as long as the message can still be a candidate, and
+its word vector only while its batch is ranked; nothing of them is stored. Trained by `python -m
+training.reply_model DATA` (provenance in bot/data/reply_model.json); measured by benchmarks/real_chat.py.
 """
 
 from __future__ import annotations
@@ -268,11 +268,8 @@ def table(batch: Sequence[tuple[Said, Sequence[Said]]]) -> Table:
     question = np.full(total + 1, np.nan, np.float32)
     size = np.full(total + 1, np.nan, np.float32)
     known = word_vectors()
-    vectors, has_vector = known.of_all([s.words for s in saids]) if known else (
-        np.zeros((total, 1), np.float32), np.zeros(total, bool))
-    # and the padding slot's: none
-    vectors = np.vstack([vectors, np.zeros((1, vectors.shape[1]), np.float32)])
-    has_vector = np.append(has_vector, False)
+    vectors, has_vector = known.of_all([*(s.words for s in saids), None]) if known else (  # None: the padding
+        np.zeros((total + 1, 1), np.float32), np.zeros(total + 1, bool))
     for k, s in enumerate(saids):
         author[k] = number.setdefault(s.author, len(number))
         at[k] = s.ts

@@ -16,7 +16,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -164,7 +163,7 @@ class _Imports:
 _imports = _Imports()
 
 
-@contextmanager
+@contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
     """While a history is imported, the cyclic garbage collector leaves what already exists alone and collects
     everything ten times more rarely.
