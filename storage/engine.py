@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision: each is named for its revision ("0011_profile_vectors.py", revision "0011"), one
@@ -72,7 +75,7 @@ class NewerSchema(Exception):
     """The database is at a schema revision this version does not have: a newer Rapport migrated it."""
 
 
-def _alembic_config(connection: Connection) -> Any:
+def _alembic_config(connection: Connection) -> Config:
     from alembic.config import Config
 
     config = Config()
